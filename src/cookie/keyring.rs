@@ -1,0 +1,194 @@
+//! Key rings: the HMAC keys a cookie may be signed with, current key first.
+//!
+//! The same text format is used by the Worker (a wrangler secret) and the CLI (an environment
+//! variable, never argv): a comma-separated list of `kid:secret`, where `secret` is unpadded
+//! base64url of at least 32 random bytes. The first entry is the *current* key, used to mint;
+//! every entry verifies, which is what makes rotation safe (add the new key in front, keep the
+//! old one until every cookie signed with it has expired, then drop it).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+/// Minimum decoded secret length in bytes (RFC 7518 §3.2: at least the hash output size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// One signing key.
+#[derive(Clone)]
+pub struct Key {
+    kid: String,
+    secret: Vec<u8>,
+}
+
+impl Key {
+    /// The key id carried in the JWS header's `kid`.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The raw secret bytes.
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+}
+
+impl std::fmt::Debug for Key {
+    // Never print secrets, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+/// A non-empty list of keys; the first is current.
+#[derive(Clone, Debug)]
+pub struct KeyRing {
+    keys: Vec<Key>,
+}
+
+/// Why a key ring text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyRingError {
+    /// The text held no keys at all.
+    #[error("the key ring is empty; expected `kid:secret[,kid:secret…]`")]
+    Empty,
+    /// An entry had no `:` separating the key id from the secret.
+    #[error("key ring entry {index} has no `:`; expected `kid:secret`")]
+    MissingSeparator {
+        /// Zero-based position of the entry.
+        index: usize,
+    },
+    /// A key id was empty or used characters outside `[A-Za-z0-9._-]`.
+    #[error("key ring entry {index} has an invalid kid {kid:?}; use 1-64 of [A-Za-z0-9._-]")]
+    BadKid {
+        /// Zero-based position of the entry.
+        index: usize,
+        /// The offending key id.
+        kid: String,
+    },
+    /// The same key id appeared twice.
+    #[error("key ring has kid {kid:?} twice; every kid must be unique")]
+    DuplicateKid {
+        /// The repeated key id.
+        kid: String,
+    },
+    /// A secret was not unpadded base64url.
+    #[error("the secret of kid {kid:?} is not unpadded base64url")]
+    BadSecret {
+        /// Key id of the bad secret.
+        kid: String,
+    },
+    /// A secret decoded to fewer than [`MIN_SECRET_BYTES`] bytes.
+    #[error("the secret of kid {kid:?} is {len} bytes; at least {MIN_SECRET_BYTES} are required (try `openssl rand 32 | basenc --base64url | tr -d =`)")]
+    ShortSecret {
+        /// Key id of the short secret.
+        kid: String,
+        /// Its decoded length.
+        len: usize,
+    },
+}
+
+impl KeyRing {
+    /// Parses `kid:secret[,kid:secret…]`. Whitespace around entries is ignored.
+    pub fn parse(text: &str) -> Result<Self, KeyRingError> {
+        let mut keys: Vec<Key> = Vec::new();
+        for (index, entry) in text.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let (kid, secret) = entry
+                .split_once(':')
+                .ok_or(KeyRingError::MissingSeparator { index })?;
+            let key = Key::parse(index, kid.trim(), secret.trim())?;
+            if keys.iter().any(|k| k.kid == key.kid) {
+                return Err(KeyRingError::DuplicateKid { kid: key.kid });
+            }
+            keys.push(key);
+        }
+        if keys.is_empty() {
+            return Err(KeyRingError::Empty);
+        }
+        Ok(Self { keys })
+    }
+
+    /// The key new cookies are signed with.
+    pub fn current(&self) -> &Key {
+        // `parse` guarantees at least one key.
+        &self.keys[0]
+    }
+
+    /// The key with this id, if the ring holds it.
+    pub fn get(&self, kid: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+}
+
+impl Key {
+    fn parse(index: usize, kid: &str, secret: &str) -> Result<Self, KeyRingError> {
+        let kid_ok = (1..=64).contains(&kid.len())
+            && kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !kid_ok {
+            return Err(KeyRingError::BadKid {
+                index,
+                kid: kid.to_owned(),
+            });
+        }
+        let secret = URL_SAFE_NO_PAD
+            .decode(secret)
+            .map_err(|_| KeyRingError::BadSecret { kid: kid.to_owned() })?;
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(KeyRingError::ShortSecret {
+                kid: kid.to_owned(),
+                len: secret.len(),
+            });
+        }
+        Ok(Self {
+            kid: kid.to_owned(),
+            secret,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    #[test]
+    fn first_key_is_current_and_all_verify() {
+        let ring = KeyRing::parse(&format!("new:{S32}, old:{S32}")).unwrap();
+        assert_eq!(ring.current().kid(), "new");
+        assert!(ring.get("old").is_some());
+        assert!(ring.get("other").is_none());
+    }
+
+    macro_rules! refused {
+        ($($name:ident: $text:expr => $pat:pat,)*) => {$(
+            #[test]
+            fn $name() {
+                let got = KeyRing::parse(&$text);
+                assert!(matches!(got, Err($pat)), "{:?}", got);
+            }
+        )*};
+    }
+
+    refused! {
+        empty: "" => KeyRingError::Empty,
+        only_commas: " , ," => KeyRingError::Empty,
+        no_colon: "abc" => KeyRingError::MissingSeparator { index: 0 },
+        bad_kid: format!("a b:{S32}") => KeyRingError::BadKid { .. },
+        empty_kid: format!(":{S32}") => KeyRingError::BadKid { .. },
+        duplicate: format!("k:{S32},k:{S32}") => KeyRingError::DuplicateKid { .. },
+        padded_secret: format!("k:{S32}=") => KeyRingError::BadSecret { .. },
+        std_alphabet: "k:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+/" => KeyRingError::BadSecret { .. },
+        short: "k:AAECAwQFBgcICQoLDA0ODw" => KeyRingError::ShortSecret { len: 16, .. },
+    }
+
+    #[test]
+    fn debug_never_prints_the_secret() {
+        let ring = KeyRing::parse(&format!("k:{S32}")).unwrap();
+        assert!(!format!("{ring:?}").contains(S32));
+    }
+}

@@ -1,0 +1,100 @@
+//! Worker configuration from wrangler vars and secrets, read once per request (cheap: the
+//! bindings are plain strings) with the key ring parsed once per isolate.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::{Env, Request};
+
+use crate::cookie::{KeyRing, TimePolicy};
+use crate::rewrite::Limits;
+
+/// Where base pages come from.
+pub enum PageSource {
+    /// The Workers Static Assets binding `ASSETS`.
+    Assets,
+    /// An origin, fetched through the Cache API.
+    Origin(String),
+}
+
+/// Everything the shell needs to know.
+pub struct Config {
+    pub source: PageSource,
+    pub keys: Result<Rc<KeyRing>, String>,
+    pub time: TimePolicy,
+    pub refresh_ms: f64,
+    pub kv_timeout_ms: u64,
+    pub limits: Limits,
+    pub demo: bool,
+    pub fault_injection: bool,
+    pub origin_cache_ttl: u32,
+}
+
+thread_local! {
+    /// (key ring text, parsed ring): parsed once per isolate, re-parsed if the secret changes.
+    static RING: RefCell<Option<(String, Result<Rc<KeyRing>, String>)>> = const { RefCell::new(None) };
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Self {
+        let text = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let number = |name: &str, default: u64| {
+            text(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let source = match text("PAGE_SOURCE").as_deref() {
+            Some("origin") => PageSource::Origin(text("ORIGIN_URL").unwrap_or_default()),
+            _ => PageSource::Assets,
+        };
+        let max_age = number("PROFILE_MAX_AGE_SECS", 0);
+        Self {
+            source,
+            keys: key_ring(env.secret("VITRINE_COOKIE_KEYS").ok().map(|s| s.to_string())),
+            time: TimePolicy {
+                leeway_secs: number("COOKIE_LEEWAY_SECS", 60),
+                max_age_secs: (max_age > 0).then_some(max_age),
+            },
+            refresh_ms: number("SNAPSHOT_REFRESH_SECS", 10) as f64 * 1000.0,
+            kv_timeout_ms: number("KV_TIMEOUT_MS", 500),
+            limits: Limits {
+                max_memory: number("REWRITE_MEMORY_LIMIT", 512 * 1024) as usize,
+                ..Limits::default()
+            },
+            demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
+            fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
+            origin_cache_ttl: number("ORIGIN_CACHE_TTL_SECS", 300) as u32,
+        }
+    }
+
+    /// Test-only fault injection, enabled solely by the `FAULT_INJECTION=1` var (never set in
+    /// wrangler.toml): `x-vitrine-fault: panic` panics, to prove that a panic fails open and
+    /// the next request still works.
+    #[allow(clippy::panic)]
+    pub fn inject_fault(&self, req: &Request) {
+        if self.fault_injection
+            && req.headers().get("x-vitrine-fault").ok().flatten().as_deref() == Some("panic")
+        {
+            panic!("injected fault");
+        }
+    }
+}
+
+fn key_ring(text: Option<String>) -> Result<Rc<KeyRing>, String> {
+    let Some(text) = text else {
+        return Err("VITRINE_COOKIE_KEYS is not set".into());
+    };
+    RING.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if let Some((seen, parsed)) = cell.as_ref() {
+            if *seen == text {
+                return parsed.clone();
+            }
+        }
+        let parsed = KeyRing::parse(&text)
+            .map(Rc::new)
+            .map_err(|e| format!("VITRINE_COOKIE_KEYS: {e}"));
+        *cell = Some((text, parsed.clone()));
+        parsed
+    })
+}

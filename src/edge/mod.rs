@@ -1,0 +1,60 @@
+//! The Worker shell (wasm32 only): adapts requests, KV, the page source and streams to the
+//! pure core. It stays thin; every policy decision lives in [`crate::delivery`] and the core.
+//!
+//! It must never forward the visitor's `Cookie` or `Authorization` to the page source, never
+//! let a personalized body be cached, and never answer with an error that vitrine caused:
+//! every fault ends in the unchanged base page with `x-vitrine: bypass; reason=…` and one
+//! structured log line.
+
+mod config;
+mod demo;
+mod log;
+mod respond;
+mod source;
+mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+use crate::delivery;
+use config::Config;
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    handle(req, env, ctx).await
+}
+
+async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let cfg = Config::from_env(&env);
+    let path = req.path();
+    if cfg.demo && demo::owns(&path) {
+        return demo::handle(&req, &cfg);
+    }
+    cfg.inject_fault(&req);
+    let method = req.method().to_string();
+    let document = delivery::is_document_request(&method, &path);
+    let sub = source::subrequest(&req, &cfg, document)?;
+    if !document {
+        return source::fetch(&env, &cfg, &ctx, sub).await;
+    }
+    let (upstream, snapshot) =
+        futures_util::join!(source::fetch(&env, &cfg, &ctx, sub), store::active(&env, &cfg));
+    let upstream = upstream?;
+    let content_type = upstream.headers().get("content-type")?;
+    let content_range = upstream.headers().get("content-range")?;
+    if !delivery::is_personalizable_response(
+        upstream.status_code(),
+        content_type.as_deref(),
+        content_range.as_deref(),
+    ) {
+        return Ok(upstream);
+    }
+    match snapshot {
+        Ok(snapshot) => respond::personalize(&req, &cfg, upstream, &snapshot),
+        Err(reason) => respond::bypass(upstream, reason, &path),
+    }
+}

@@ -1,0 +1,94 @@
+//! Fetching base pages from the page source, without any visitor credentials.
+//!
+//! The subrequest is rebuilt from scratch: same method, URL and body, and only the headers
+//! [`delivery::forwards_request_header`] allows. For documents the visitor's conditional
+//! headers are dropped too, so a browser holding the base page's `ETag` can never turn a
+//! personalized page into a `304` of the unpersonalized one. In origin mode, document `GET`s go
+//! through the Cache API keyed by the origin URL alone, so the origin sees one request per
+//! page per cache lifetime, never per visitor.
+
+use worker::{Cache, Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+
+use super::config::{Config, PageSource};
+use crate::delivery;
+
+/// Headers dropped from document subrequests (revalidation is ours to decide).
+const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
+
+/// Builds the credential-free subrequest for `req`.
+pub fn subrequest(req: &Request, cfg: &Config, document: bool) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        let conditional = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
+        if delivery::forwards_request_header(&name) && !conditional {
+            headers.append(&name, &value)?;
+        }
+    }
+    let mut init = RequestInit::new();
+    init.with_method(req.method())
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        init.with_body(req.inner().body().map(Into::into));
+    }
+    Request::new_with_init(&upstream_url(req, cfg)?, &init)
+}
+
+fn upstream_url(req: &Request, cfg: &Config) -> Result<String> {
+    let url = req.url()?;
+    Ok(match &cfg.source {
+        PageSource::Assets => url.to_string(),
+        PageSource::Origin(origin) => {
+            let mut out = origin.trim_end_matches('/').to_owned();
+            out.push_str(url.path());
+            if let Some(q) = url.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            out
+        }
+    })
+}
+
+/// Fetches from the configured source; the response is returned as the source sent it.
+pub async fn fetch(env: &Env, cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
+    match &cfg.source {
+        PageSource::Assets => env.assets("ASSETS")?.fetch_request(sub).await,
+        PageSource::Origin(_) if sub.method() == Method::Get => cached(cfg, ctx, sub).await,
+        PageSource::Origin(_) => worker::Fetch::Request(sub).send().await,
+    }
+}
+
+/// Cache API lookup keyed by the origin URL; on a miss, fetch and store when cacheable.
+async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
+    let cache = Cache::default();
+    let key = sub.url()?.to_string();
+    if let Some(hit) = cache.get(key.as_str(), false).await? {
+        return Ok(hit);
+    }
+    let mut fresh = worker::Fetch::Request(sub).send().await?;
+    if cacheable(&fresh)? {
+        let mut copy = fresh.cloned()?;
+        let headers = copy.headers_mut();
+        if headers.get("cache-control")?.is_none() {
+            headers.set("cache-control", &format!("public, max-age={}", cfg.origin_cache_ttl))?;
+        }
+        // The visitor's copy streams now; the cache fills in the background.
+        ctx.wait_until(async move {
+            if let Err(e) = cache.put(key.as_str(), copy).await {
+                super::log::note("vitrine.cache_put_failed", &e.to_string());
+            }
+        });
+    }
+    Ok(fresh)
+}
+
+/// Only shared, complete, cookie-free pages may enter the shared cache.
+fn cacheable(resp: &Response) -> Result<bool> {
+    let h = resp.headers();
+    let cc = h.get("cache-control")?.unwrap_or_default().to_ascii_lowercase();
+    Ok(resp.status_code() == 200
+        && h.get("set-cookie")?.is_none()
+        && !cc.contains("private")
+        && !cc.contains("no-store"))
+}

@@ -1,0 +1,8 @@
+//! Every error type of the public API in one place.
+//!
+//! Each is an enum with one documented variant per failure kind and a stable `code()` for
+//! logs; none carries secrets or visitor data.
+
+pub use crate::cookie::{KeyRingError, Rejection};
+pub use crate::rewrite::RewriteError;
+pub use crate::snapshot::SnapshotError;

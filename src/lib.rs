@@ -1,0 +1,56 @@
+//! # vitrine — edge personalization for cached HTML
+//!
+//! vitrine runs as a Cloudflare Worker in front of a shop. For every HTML page it takes the
+//! **cached** base page (the origin never sees a visitor or their cookies), verifies the
+//! visitor's **signed cookie**, loads a **compiled snapshot** of the marketers' campaigns from
+//! Workers KV, **decides** what every slot shows and **stream-rewrites** the page to fill the
+//! slots. Whatever fails, the visitor gets the unchanged page (fail open).
+//!
+//! A request flows one way through the pure core, and nothing downstream reaches back upstream:
+//!
+//! ```text
+//! request → cookie (identity) → snapshot → decide → render → rewrite → response
+//!              ▲ delivery: which requests are personalized, which headers go where
+//! ```
+//!
+//! This crate is that core plus two thin shells: the Worker (`src/edge/`, wasm32 only) and the
+//! `vitrine` CLI (`src/bin/vitrine/`, native only). The core never imports `worker` or `clap`,
+//! so everything here is tested natively.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vitrine::{decide, render, rewrite, snapshot::{Audience, Op, Rule, Slot, Snapshot}, Identity};
+//!
+//! let snapshot = Snapshot::new(vec![Slot {
+//!     name: "hero".into(),
+//!     rules: vec![Rule {
+//!         campaign: "welcome".into(),
+//!         audience: Audience::Anonymous,
+//!         op: Op::Replace,
+//!         html: Arc::from("<b>Welcome!</b>"),
+//!     }],
+//! }]);
+//! let decision = decide(&snapshot, &Identity::anonymous());
+//! let plan = render(&decision);
+//! let page = r#"<p><vitrine-slot name="hero">default</vitrine-slot></p>"#;
+//! let out = rewrite::rewrite_all(plan, page.as_bytes(), rewrite::Limits::default()).unwrap();
+//! assert_eq!(out, br#"<p><vitrine-slot name="hero"><b>Welcome!</b></vitrine-slot></p>"#);
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod cookie;
+pub mod decide;
+pub mod delivery;
+pub mod errors;
+pub mod render;
+pub mod rewrite;
+pub mod snapshot;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+pub use cookie::{Identity, KeyRing, VerifiedProfile};
+pub use decide::{decide, Decision};
+pub use render::{render, Plan};
+pub use snapshot::Snapshot;

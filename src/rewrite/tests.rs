@@ -1,0 +1,115 @@
+use super::*;
+use crate::render::Edit;
+
+fn plan(edits: &[(&str, Op, &str)]) -> Plan {
+    Plan::new(
+        edits
+            .iter()
+            .map(|(slot, op, html)| Edit { slot: (*slot).into(), op: *op, html: fragment(html) })
+            .collect(),
+    )
+}
+
+fn run(p: Plan, page: &str) -> String {
+    String::from_utf8(rewrite_all(p, page.as_bytes(), Limits::default()).unwrap()).unwrap()
+}
+
+macro_rules! ops {
+    ($($name:ident: $op:expr => $want:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            let page = r#"<div><vitrine-slot name="s">old</vitrine-slot></div>"#;
+            assert_eq!(run(plan(&[("s", $op, "<i>new</i>")]), page), $want);
+        }
+    )*};
+}
+
+ops! {
+    replace: Op::Replace => r#"<div><vitrine-slot name="s"><i>new</i></vitrine-slot></div>"#,
+    append: Op::Append => r#"<div><vitrine-slot name="s">old<i>new</i></vitrine-slot></div>"#,
+    prepend: Op::Prepend => r#"<div><vitrine-slot name="s"><i>new</i>old</vitrine-slot></div>"#,
+    before: Op::Before => r#"<div><i>new</i><vitrine-slot name="s">old</vitrine-slot></div>"#,
+    after: Op::After => r#"<div><vitrine-slot name="s">old</vitrine-slot><i>new</i></div>"#,
+    remove: Op::Remove => r#"<div></div>"#,
+}
+
+#[test]
+fn attribute_form_is_filled() {
+    let page = r#"<aside data-vitrine-slot="note">Call us</aside>"#;
+    assert_eq!(
+        run(plan(&[("note", Op::Replace, "Chat now")]), page),
+        r#"<aside data-vitrine-slot="note">Chat now</aside>"#
+    );
+}
+
+#[test]
+fn unplanned_slots_keep_default() {
+    let page = r#"<vitrine-slot name="other">keep</vitrine-slot>"#;
+    assert_eq!(run(plan(&[("s", Op::Replace, "x")]), page), page);
+}
+
+#[test]
+fn empty_plan_is_byte_identical() {
+    let page = "<!doctype html><p class=a>caf\u{e9} &amp; <vitrine-slot name=s>d</vitrine-slot><!-- c -->";
+    assert_eq!(run(Plan::default(), page), page);
+}
+
+#[test]
+fn output_streams_before_input_ends() {
+    let mut s = SlotStream::new(plan(&[("s", Op::Replace, "x")]), Limits::default(), None).unwrap();
+    let first = s.feed(&b"<html><body>".repeat(1000));
+    assert!(!first.is_empty(), "the first chunk must produce output before the end");
+}
+
+#[test]
+fn memory_limit_bails_out_without_truncating() {
+    // A start tag split across chunks is buffered; a huge attribute overflows a tiny limit.
+    let page = format!(
+        "<p>a</p><div title=\"{}\"><vitrine-slot name=\"s\">d</vitrine-slot></div><p>end</p>",
+        "x".repeat(10_000)
+    );
+    let limits = Limits { max_memory: 2048, preallocated: 1024 };
+    let (out, err) =
+        rewrite_chunked(plan(&[("s", Op::Replace, "NEW")]), page.as_bytes(), 100, limits).unwrap();
+    assert_eq!(err, Some(RewriteError::MemoryLimit));
+    assert_eq!(String::from_utf8(out).unwrap(), page, "rest of the page passes through unchanged");
+}
+
+#[test]
+fn latin1_page_gets_encoded_fragment() {
+    let p = plan(&[("s", Op::Replace, "caf\u{e9}")]);
+    let mut s = SlotStream::new(p, Limits::default(), Some("iso-8859-1")).unwrap();
+    let mut out = s.feed(b"<vitrine-slot name=s></vitrine-slot>");
+    out.extend(s.finish().0);
+    assert_eq!(out, b"<vitrine-slot name=s>caf\xe9</vitrine-slot>");
+}
+
+#[test]
+fn utf16_page_is_refused() {
+    let err = SlotStream::new(Plan::default(), Limits::default(), Some("utf-16le")).err();
+    assert_eq!(err, Some(RewriteError::UnsupportedCharset("utf-16le".into())));
+}
+
+mod chunking {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Chunk boundaries never change the output.
+        #[test]
+        fn chunk_size_does_not_change_output(chunk in 1usize..64, pre in "[a-z <>/=\"]{0,40}") {
+            let page = format!("{pre}<div><vitrine-slot name=\"s\">old</vitrine-slot></div>{pre}");
+            let p = || plan(&[("s", Op::Replace, "<b>n</b>")]);
+            let whole = rewrite_all(p(), page.as_bytes(), Limits::default()).unwrap();
+            let (chunked, _) = rewrite_chunked(p(), page.as_bytes(), chunk, Limits::default()).unwrap();
+            prop_assert_eq!(whole, chunked);
+        }
+
+        /// Without edits, any input comes out byte-identical.
+        #[test]
+        fn empty_plan_is_identity(bytes in proptest::collection::vec(any::<u8>(), 0..400), chunk in 1usize..50) {
+            let (out, _) = rewrite_chunked(Plan::default(), &bytes, chunk, Limits::default()).unwrap();
+            prop_assert_eq!(out, bytes);
+        }
+    }
+}
