@@ -20,7 +20,7 @@ pub enum PageSource {
 /// Everything the shell needs to know.
 pub struct Config {
     pub source: PageSource,
-    pub keys: Result<Rc<KeyRing>, String>,
+    pub keys: ParsedRing,
     pub time: TimePolicy,
     pub refresh_ms: f64,
     pub kv_timeout_ms: u64,
@@ -30,9 +30,12 @@ pub struct Config {
     pub origin_cache_ttl: u32,
 }
 
+/// A key ring as parsed from its secret text, or why it was refused.
+type ParsedRing = Result<Rc<KeyRing>, String>;
+
 thread_local! {
     /// (key ring text, parsed ring): parsed once per isolate, re-parsed if the secret changes.
-    static RING: RefCell<Option<(String, Result<Rc<KeyRing>, String>)>> = const { RefCell::new(None) };
+    static RING: RefCell<Option<(String, ParsedRing)>> = const { RefCell::new(None) };
 }
 
 impl Config {
@@ -80,7 +83,7 @@ impl Config {
     }
 }
 
-fn key_ring(text: Option<String>) -> Result<Rc<KeyRing>, String> {
+fn key_ring(text: Option<String>) -> ParsedRing {
     let Some(text) = text else {
         return Err("VITRINE_COOKIE_KEYS is not set".into());
     };

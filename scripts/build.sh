@@ -1,0 +1,10 @@
+#!/usr/bin/env sh
+# Builds the Worker (build/index.js + wasm) with local, pinned tools only.
+set -eu
+cd "$(dirname "$0")/.."
+if [ "${VITRINE_SKIP_BUILD:-}" = 1 ] && [ -f build/index.js ]; then exit 0; fi
+export WASM_BINDGEN_BIN="$PWD/.tools/bin/wasm-bindgen"
+export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$PWD/node_modules/binaryen/bin/wasm-opt"
+export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128"
+.tools/bin/worker-build --release

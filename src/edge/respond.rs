@@ -1,0 +1,111 @@
+//! Building responses: the personalized stream, and the unchanged page on bypass.
+
+use futures_util::stream::{self, StreamExt};
+use worker::{ByteStream, Date, Headers, Request, Response, Result};
+
+use super::config::Config;
+use super::log;
+use crate::cookie::{self, Identity};
+use crate::delivery::{self, Bypass};
+use crate::rewrite::SlotStream;
+use crate::{decide, render, Snapshot};
+
+/// Decides and starts the streaming rewrite; any fault before streaming starts is a bypass.
+pub fn personalize(
+    req: &Request,
+    cfg: &Config,
+    mut upstream: Response,
+    snapshot: &Snapshot,
+) -> Result<Response> {
+    let path = req.path();
+    let ring = match &cfg.keys {
+        Ok(ring) => ring,
+        Err(why) => {
+            log::bypass(Bypass::Config.code(), &path, why);
+            return bypass(upstream, Bypass::Config, &path);
+        }
+    };
+    let cookie_header = req.headers().get("cookie")?;
+    let now = Date::now().as_millis() / 1000;
+    let identity = cookie::identify(cookie_header.as_deref(), ring, now, cfg.time);
+    if let Identity::Anonymous { rejected: Some(why) } = &identity {
+        log::note("vitrine.cookie_rejected", why.code());
+    }
+    let decision = decide(snapshot, &identity);
+    let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
+    if decision.fills.is_empty() {
+        return with_header(upstream, &x_vitrine);
+    }
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    let Ok(rewriter) = SlotStream::new(
+        render(&decision),
+        cfg.limits,
+        delivery::charset(&content_type),
+    ) else {
+        return bypass(upstream, Bypass::Charset, &path);
+    };
+    let Ok(body) = upstream.stream() else {
+        return bypass(upstream, Bypass::NoBody, &path);
+    };
+    let headers = Headers::new();
+    for (name, value) in upstream.headers().entries() {
+        if delivery::keeps_response_header(&name) {
+            headers.append(&name, &value)?;
+        }
+    }
+    headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
+    headers.set(delivery::X_VITRINE, &x_vitrine)?;
+    Ok(Response::from_stream(rewritten(body, rewriter, path))?
+        .with_status(200)
+        .with_headers(headers))
+}
+
+enum Phase {
+    Streaming(ByteStream, Box<SlotStream>, String),
+    Done,
+}
+
+/// Each upstream chunk yields its rewritten bytes at once: first bytes leave before the
+/// upstream body ends, and nothing buffers the page.
+fn rewritten(
+    body: ByteStream,
+    rewriter: SlotStream,
+    path: String,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
+    stream::unfold(Phase::Streaming(body, Box::new(rewriter), path), |phase| async move {
+        let Phase::Streaming(mut body, mut rw, path) = phase else {
+            return None;
+        };
+        match body.next().await {
+            Some(Ok(chunk)) => Some((Ok(rw.feed(&chunk)), Phase::Streaming(body, rw, path))),
+            Some(Err(e)) => Some((Err(e), Phase::Done)),
+            None => {
+                let (rest, early_stop) = rw.finish();
+                if let Some(e) = early_stop {
+                    log::bypass(e.code(), &path, &e.to_string());
+                }
+                Some((Ok(rest), Phase::Done))
+            }
+        }
+    })
+}
+
+/// The unchanged base page, marked and logged.
+pub fn bypass(upstream: Response, reason: Bypass, path: &str) -> Result<Response> {
+    log::bypass(reason.code(), path, "");
+    with_header(upstream, &delivery::x_vitrine_bypass(reason))
+}
+
+fn with_header(upstream: Response, x_vitrine: &str) -> Result<Response> {
+    let status = upstream.status_code();
+    let headers = Headers::new();
+    for (name, value) in upstream.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    let (_, body) = upstream.into_parts();
+    headers.set(delivery::X_VITRINE, x_vitrine)?;
+    Ok(worker::ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body))
+}

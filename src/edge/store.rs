@@ -1,0 +1,97 @@
+//! The active snapshot, per isolate: the pointer is re-read at most every
+//! `SNAPSHOT_REFRESH_SECS`, a new version is decoded once, and on any KV fault the last good
+//! version stays in use. Only an isolate that never loaded a snapshot bypasses.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::pin_mut;
+use worker::{Date, Delay, Env};
+
+use super::config::Config;
+use super::log;
+use crate::delivery::Bypass;
+use crate::snapshot::{self, Snapshot};
+
+struct State {
+    active: Option<Rc<Snapshot>>,
+    checked_ms: f64,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = const { RefCell::new(State { active: None, checked_ms: f64::NEG_INFINITY }) };
+}
+
+/// The snapshot to decide with, or why there is none.
+pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
+    let now = Date::now().as_millis() as f64;
+    let (current, fresh) = STATE.with(|s| {
+        let s = s.borrow();
+        (s.active.clone(), now - s.checked_ms < cfg.refresh_ms)
+    });
+    if let (Some(snap), true) = (&current, fresh) {
+        return Ok(Rc::clone(snap));
+    }
+    match load(env, cfg, current.as_deref()).await {
+        Ok(Some(snap)) => {
+            let snap = Rc::new(snap);
+            store(Some(Rc::clone(&snap)), now);
+            Ok(snap)
+        }
+        // The pointer still names the version we hold.
+        Ok(None) => current
+            .inspect(|_| store(None, now))
+            .ok_or(Bypass::NoSnapshot),
+        Err(reason) => match current {
+            Some(snap) => {
+                log::note("vitrine.snapshot_kept", reason.code());
+                store(None, now);
+                Ok(snap)
+            }
+            None => Err(reason),
+        },
+    }
+}
+
+fn store(snap: Option<Rc<Snapshot>>, now: f64) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if snap.is_some() {
+            s.active = snap;
+        }
+        s.checked_ms = now;
+    });
+}
+
+/// Reads the pointer and, if it names a version other than `held`, loads and decodes it.
+async fn load(env: &Env, cfg: &Config, held: Option<&Snapshot>) -> Result<Option<Snapshot>, Bypass> {
+    let kv = env.kv("SNAPSHOTS").map_err(|_| Bypass::Config)?;
+    let pointer = timed(cfg, kv.get(snapshot::POINTER_KEY).text()).await?;
+    let version = pointer.map(|p| p.trim().to_owned()).ok_or(Bypass::NoSnapshot)?;
+    if held.is_some_and(|h| h.version() == version) {
+        return Ok(None);
+    }
+    let bytes = timed(cfg, kv.get(&snapshot::version_key(&version)).bytes())
+        .await?
+        .ok_or(Bypass::MissingVersion)?;
+    let snap = snapshot::decode(&bytes).map_err(|e| Bypass::Snapshot(e.code()))?;
+    if snap.version() != version {
+        return Err(Bypass::Snapshot("snapshot_version_mismatch"));
+    }
+    Ok(Some(snap))
+}
+
+async fn timed<T, E>(
+    cfg: &Config,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Bypass> {
+    let delay = Delay::from(Duration::from_millis(cfg.kv_timeout_ms));
+    pin_mut!(fut);
+    match select(fut, delay).await {
+        Either::Left((Ok(v), _)) => Ok(v),
+        Either::Left((Err(_), _)) => Err(Bypass::KvError),
+        Either::Right(_) => Err(Bypass::KvTimeout),
+    }
+}
