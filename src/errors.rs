@@ -6,3 +6,5 @@
 pub use crate::cookie::{KeyRingError, Rejection};
 pub use crate::rewrite::RewriteError;
 pub use crate::snapshot::SnapshotError;
+#[cfg(not(target_arch = "wasm32"))]
+pub use crate::snapshot::compile::CompileError;

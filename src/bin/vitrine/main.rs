@@ -1,1 +1,14 @@
+//! The `vitrine` CLI: compile and publish campaigns, mint and inspect cookies, preview pages.
+//! A thin shell over the same core the Worker runs. Exit codes: 0 success, 1 the input was
+//! refused (invalid campaign, rejected cookie), 2 usage or I/O error.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::run()
+}
+
+#[cfg(target_arch = "wasm32")]
 fn main() {}
