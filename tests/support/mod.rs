@@ -1,0 +1,176 @@
+//! Test harness: a real `wrangler dev` (workerd) per scenario, on free ports, with its own
+//! local KV directory, killed with its whole process group on drop.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const KEYS: &str = "demo:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Dev {
+    child: Child,
+    pub base: String,
+    pub state: PathBuf,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let pgid = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+pub fn state_dir(name: &str) -> PathBuf {
+    let dir = root().join("target").join("e2e").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes a KV value into a local state dir before the server starts.
+pub fn kv_put(state: &Path, key: &str, file: &Path) {
+    let ok = Command::new(root().join("node_modules/.bin/wrangler"))
+        .current_dir(root())
+        .args(["kv", "key", "put", "--binding", "SNAPSHOTS", key, "--local", "--path"])
+        .arg(file)
+        .arg("--persist-to")
+        .arg(state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "wrangler kv key put {key}");
+}
+
+/// Compiles and publishes the demo campaign into `state` with the CLI.
+pub fn publish_demo(state: &Path) -> String {
+    let out = state.join("demo.snapshot.json");
+    let cli = env!("CARGO_BIN_EXE_vitrine");
+    let built = Command::new(cli)
+        .current_dir(root())
+        .args(["build", "fixtures/campaigns/demo.toml", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(built.status.success());
+    let version = String::from_utf8(built.stdout).unwrap().trim().to_owned();
+    let ok = Command::new(cli)
+        .current_dir(root())
+        .args(["publish", "--local", "--persist-to"])
+        .arg(state)
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "publish");
+    version
+}
+
+pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
+    let port = free_port();
+    let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(root())
+        .env("VITRINE_SKIP_BUILD", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(&state)
+        .args(["--var", &format!("VITRINE_COOKIE_KEYS:{KEYS}")])
+        .args(["--var", "SNAPSHOT_REFRESH_SECS:0"])
+        .args(["--var", "FAULT_INJECTION:1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(state.join("dev.log")).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(state.join("dev.err")).unwrap()))
+        .process_group(0);
+    for (k, v) in vars {
+        cmd.args(["--var", &format!("{k}:{v}")]);
+    }
+    let child = cmd.spawn().unwrap();
+    let dev = Dev { child, base: format!("http://127.0.0.1:{port}"), state };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        if ureq::get(&format!("{}/style.css", dev.base)).timeout(Duration::from_secs(2)).call().is_ok() {
+            return dev;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let log = std::fs::read_to_string(dev.state.join("dev.err")).unwrap_or_default();
+    panic!("wrangler dev did not start within 90 s:\n{log}");
+}
+
+pub struct Got {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Got {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn send(req: ureq::Request) -> Got {
+    let head = req.method() == "HEAD";
+    let resp = match req.timeout(Duration::from_secs(20)).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .map(|n| (n.clone(), resp.header(&n).unwrap_or("").to_owned()))
+        .collect();
+    let mut body = Vec::new();
+    if !head && status != 304 && status != 204 {
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+    }
+    Got { status, headers, body }
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+pub fn get(dev: &Dev, path: &str, cookie: Option<&str>) -> Got {
+    let mut req = agent().get(&format!("{}{path}", dev.base));
+    if let Some(c) = cookie {
+        req = req.set("cookie", c);
+    }
+    send(req)
+}
+
+pub fn mint(segments: &[&str]) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let ring = vitrine::KeyRing::parse(KEYS).unwrap();
+    let token = vitrine::cookie::mint(&serde_json::json!({"sub": "t", "seg": segments, "exp": now + 600}), &ring);
+    format!("{}={token}", vitrine::cookie::PROFILE_COOKIE)
+}
+
+pub fn site_file(path: &str) -> Vec<u8> {
+    std::fs::read(root().join("fixtures/site").join(path)).unwrap()
+}
