@@ -190,7 +190,13 @@ mod tests {
 
     #[test]
     fn visitor_credentials_never_forwarded() {
-        for h in ["Cookie", "cookie", "AUTHORIZATION", "X-Forwarded-Host", "X-Original-URL"] {
+        for h in [
+            "Cookie",
+            "cookie",
+            "AUTHORIZATION",
+            "X-Forwarded-Host",
+            "X-Original-URL",
+        ] {
             assert!(!forwards_request_header(h), "{h}");
         }
         assert!(forwards_request_header("accept"));
@@ -198,7 +204,13 @@ mod tests {
 
     #[test]
     fn validators_dropped_from_personalized() {
-        for h in ["ETag", "Last-Modified", "Content-Length", "Cache-Control", "Set-Cookie"] {
+        for h in [
+            "ETag",
+            "Last-Modified",
+            "Content-Length",
+            "Cache-Control",
+            "Set-Cookie",
+        ] {
             assert!(!keeps_response_header(h), "{h}");
         }
         assert!(keeps_response_header("content-type"));
@@ -206,14 +218,23 @@ mod tests {
 
     #[test]
     fn charset_param() {
-        assert_eq!(charset("text/html; charset=\"ISO-8859-1\""), Some("ISO-8859-1"));
+        assert_eq!(
+            charset("text/html; charset=\"ISO-8859-1\""),
+            Some("ISO-8859-1")
+        );
         assert_eq!(charset("text/html;Charset=utf-8"), Some("utf-8"));
         assert_eq!(charset("text/html"), None);
     }
 
     #[test]
     fn header_values() {
-        assert_eq!(x_vitrine_personalized("abc", "hero=x"), "v=abc; slots=hero=x");
-        assert_eq!(x_vitrine_bypass(Bypass::NoSnapshot), "bypass; reason=no_snapshot");
+        assert_eq!(
+            x_vitrine_personalized("abc", "hero=x"),
+            "v=abc; slots=hero=x"
+        );
+        assert_eq!(
+            x_vitrine_bypass(Bypass::NoSnapshot),
+            "bypass; reason=no_snapshot"
+        );
     }
 }

@@ -5,6 +5,6 @@
 
 pub use crate::cookie::{KeyRingError, Rejection};
 pub use crate::rewrite::RewriteError;
-pub use crate::snapshot::SnapshotError;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::snapshot::compile::CompileError;
+pub use crate::snapshot::SnapshotError;

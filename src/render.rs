@@ -91,17 +91,27 @@ mod tests {
 
     #[test]
     fn text_escaping() {
-        assert_eq!(escape_text(r#"<a href="x">&'"#), r#"&lt;a href="x"&gt;&amp;'"#);
+        assert_eq!(
+            escape_text(r#"<a href="x">&'"#),
+            r#"&lt;a href="x"&gt;&amp;'"#
+        );
     }
 
     #[test]
     fn attr_escaping() {
-        assert_eq!(escape_attr(r#"" onmouseover='x'"#), "&quot; onmouseover=&#39;x&#39;");
+        assert_eq!(
+            escape_attr(r#"" onmouseover='x'"#),
+            "&quot; onmouseover=&#39;x&#39;"
+        );
     }
 
     #[test]
     fn first_edit_per_slot_wins() {
-        let e = |h: &str| Edit { slot: "a".into(), op: Op::Replace, html: Arc::from(h) };
+        let e = |h: &str| Edit {
+            slot: "a".into(),
+            op: Op::Replace,
+            html: Arc::from(h),
+        };
         let plan = Plan::new(vec![e("1"), e("2")]);
         assert_eq!(&*plan.edit("a").unwrap().html, "1");
         assert!(plan.edit("b").is_none());

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use support::*;
 
 fn hero(page: &str) -> &str {
-    let start = page.find("<vitrine-slot name=\"hero\">").expect("hero slot");
+    let start = page
+        .find("<vitrine-slot name=\"hero\">")
+        .expect("hero slot");
     let end = page[start..].find("</vitrine-slot>").unwrap();
     &page[start..start + end]
 }
@@ -26,7 +28,11 @@ fn personas_headers_passthrough_and_panic_recovery() {
     // Slot content per persona, and two visitors in a row never share content.
     let anon = get(&dev, "/", None);
     assert_eq!(anon.status, 200);
-    assert!(hero(&anon.text()).contains("Welcome! 10% off"), "{}", anon.text());
+    assert!(
+        hero(&anon.text()).contains("Welcome! 10% off"),
+        "{}",
+        anon.text()
+    );
     let loyal = get(&dev, "/", Some(&mint(&["loyal"])));
     assert!(hero(&loyal.text()).contains("loyalty discount"));
     assert!(!hero(&loyal.text()).contains("Welcome!"));
@@ -42,7 +48,10 @@ fn personas_headers_passthrough_and_panic_recovery() {
     assert_eq!(loyal.header("cache-control"), Some("private, no-store"));
     assert!(loyal.header("etag").is_none() && loyal.header("last-modified").is_none());
     let xv = loyal.header("x-vitrine").unwrap();
-    assert!(xv.starts_with(&format!("v={version}; slots=")) && xv.contains("hero=loyal-hero"), "{xv}");
+    assert!(
+        xv.starts_with(&format!("v={version}; slots=")) && xv.contains("hero=loyal-hero"),
+        "{xv}"
+    );
 
     // A tampered cookie is an anonymous visitor, never an error.
     let mut tampered = mint(&["loyal"]);
@@ -56,7 +65,11 @@ fn personas_headers_passthrough_and_panic_recovery() {
     assert_eq!(css.body, site_file("style.css"));
     assert!(css.header("x-vitrine").is_none());
     let etag = css.header("etag").expect("assets send an etag").to_owned();
-    let not_modified = send(agent().get(&format!("{}/style.css", dev.base)).set("if-none-match", &etag));
+    let not_modified = send(
+        agent()
+            .get(&format!("{}/style.css", dev.base))
+            .set("if-none-match", &etag),
+    );
     assert_eq!(not_modified.status, 304);
     let head = send(agent().head(&format!("{}/", dev.base)));
     assert!(head.header("x-vitrine").is_none());
@@ -67,12 +80,21 @@ fn personas_headers_passthrough_and_panic_recovery() {
     assert!(css_path.header("x-vitrine").is_none());
 
     // A browser revalidating a document still gets personalized content, not a 304.
-    let reval = send(agent().get(&format!("{}/", dev.base)).set("if-none-match", "\"anything\"").set("cookie", &mint(&["loyal"])));
+    let reval = send(
+        agent()
+            .get(&format!("{}/", dev.base))
+            .set("if-none-match", "\"anything\"")
+            .set("cookie", &mint(&["loyal"])),
+    );
     assert_eq!(reval.status, 200);
     assert!(hero(&reval.text()).contains("loyalty discount"));
 
     // A panic fails that request, and the next request still works.
-    let _ = send(agent().get(&format!("{}/", dev.base)).set("x-vitrine-fault", "panic"));
+    let _ = send(
+        agent()
+            .get(&format!("{}/", dev.base))
+            .set("x-vitrine-fault", "panic"),
+    );
     let after = get(&dev, "/", Some(&mint(&["loyal"])));
     assert_eq!(after.status, 200);
     assert!(hero(&after.text()).contains("loyalty discount"));
@@ -91,7 +113,11 @@ fn empty_kv_bypasses_with_unchanged_page() {
 fn corrupt_snapshot_bypasses_with_unchanged_page() {
     let state = state_dir("corrupt");
     let garbage = state.join("garbage");
-    std::fs::write(&garbage, b"{\"schema\":1,\"version\":\"deadbeef\",\"slots\":[tru").unwrap();
+    std::fs::write(
+        &garbage,
+        b"{\"schema\":1,\"version\":\"deadbeef\",\"slots\":[tru",
+    )
+    .unwrap();
     let pointer = state.join("pointer");
     std::fs::write(&pointer, b"deadbeef").unwrap();
     kv_put(&state, "snapshot/v/deadbeef", &garbage);
@@ -99,7 +125,10 @@ fn corrupt_snapshot_bypasses_with_unchanged_page() {
     let dev = start(state, &[]);
     let got = get(&dev, "/c/cat", None);
     assert_eq!(got.status, 200);
-    assert_eq!(got.header("x-vitrine"), Some("bypass; reason=snapshot_corrupt"));
+    assert_eq!(
+        got.header("x-vitrine"),
+        Some("bypass; reason=snapshot_corrupt")
+    );
     assert_eq!(got.body, site_file("c/cat.html"));
 }
 
@@ -149,7 +178,13 @@ fn origin_never_sees_visitor_cookies() {
     assert!(!seen.is_empty(), "the origin was asked for the base page");
     for head in seen.iter() {
         assert!(!head.contains("\ncookie:"), "cookie forwarded: {head}");
-        assert!(!head.contains("authorization:"), "authorization forwarded: {head}");
-        assert!(!head.contains("evil.example"), "x-forwarded-host forwarded: {head}");
+        assert!(
+            !head.contains("authorization:"),
+            "authorization forwarded: {head}"
+        );
+        assert!(
+            !head.contains("evil.example"),
+            "x-forwarded-host forwarded: {head}"
+        );
     }
 }

@@ -120,7 +120,10 @@ pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedPro
         if iat > now.saturating_add(leeway) {
             return Err(Rejection::IssuedInFuture);
         }
-        if policy.max_age_secs.is_some_and(|max| now.saturating_sub(iat) > max) {
+        if policy
+            .max_age_secs
+            .is_some_and(|max| now.saturating_sub(iat) > max)
+        {
             return Err(Rejection::Stale);
         }
     }
@@ -139,7 +142,14 @@ mod tests {
     const NOW: u64 = 1_800_000_000;
 
     fn p(json: &str) -> Result<VerifiedProfile, Rejection> {
-        parse(json.as_bytes(), NOW, TimePolicy { leeway_secs: 60, max_age_secs: Some(86_400) })
+        parse(
+            json.as_bytes(),
+            NOW,
+            TimePolicy {
+                leeway_secs: 60,
+                max_age_secs: Some(86_400),
+            },
+        )
     }
 
     #[test]

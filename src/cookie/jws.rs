@@ -51,7 +51,11 @@ pub fn verify(token: &str, ring: &KeyRing) -> Result<Vec<u8>, Rejection> {
     if header.crit.is_some() {
         return Err(Rejection::BadHeader);
     }
-    if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
+    if header
+        .typ
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
         return Err(Rejection::BadHeader);
     }
     let key = match header.kid.as_deref() {

@@ -34,7 +34,9 @@ impl Key {
 impl std::fmt::Debug for Key {
     // Never print secrets, not even in debug output.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Key").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -136,7 +138,9 @@ impl Key {
         }
         let secret = URL_SAFE_NO_PAD
             .decode(secret)
-            .map_err(|_| KeyRingError::BadSecret { kid: kid.to_owned() })?;
+            .map_err(|_| KeyRingError::BadSecret {
+                kid: kid.to_owned(),
+            })?;
         if secret.len() < MIN_SECRET_BYTES {
             return Err(KeyRingError::ShortSecret {
                 kid: kid.to_owned(),

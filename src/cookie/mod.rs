@@ -142,7 +142,9 @@ pub fn identify(
     };
     match verify(token, ring, now, policy) {
         Ok(profile) => Identity::Profile(profile),
-        Err(why) => Identity::Anonymous { rejected: Some(why) },
+        Err(why) => Identity::Anonymous {
+            rejected: Some(why),
+        },
     }
 }
 
@@ -164,7 +166,10 @@ mod tests {
 
     #[test]
     fn minted_cookie_identifies_the_profile() {
-        let token = mint(&serde_json::json!({"sub":"u1","seg":["loyal"],"exp":NOW + 60}), &ring());
+        let token = mint(
+            &serde_json::json!({"sub":"u1","seg":["loyal"],"exp":NOW + 60}),
+            &ring(),
+        );
         let header = format!("a=1; {PROFILE_COOKIE}={token}");
         let id = identify(Some(&header), &ring(), NOW, TimePolicy::default());
         assert!(id.profile().unwrap().in_segment("loyal"));
@@ -172,7 +177,10 @@ mod tests {
 
     #[test]
     fn no_header_is_anonymous_without_reason() {
-        assert_eq!(identify(None, &ring(), NOW, TimePolicy::default()), Identity::anonymous());
+        assert_eq!(
+            identify(None, &ring(), NOW, TimePolicy::default()),
+            Identity::anonymous()
+        );
     }
 
     #[test]
@@ -187,7 +195,12 @@ mod tests {
     fn shadowing_cookie_is_ambiguous() {
         let header = format!("{PROFILE_COOKIE}=a; {PROFILE_COOKIE}=b");
         let id = identify(Some(&header), &ring(), NOW, TimePolicy::default());
-        assert_eq!(id, Identity::Anonymous { rejected: Some(Rejection::Ambiguous) });
+        assert_eq!(
+            id,
+            Identity::Anonymous {
+                rejected: Some(Rejection::Ambiguous)
+            }
+        );
     }
 
     #[test]

@@ -89,7 +89,9 @@ mod tests {
     }
 
     fn snapshot() -> Snapshot {
-        let seg = |s: &str| Audience::Segments { any: vec![s.into()] };
+        let seg = |s: &str| Audience::Segments {
+            any: vec![s.into()],
+        };
         Snapshot::new(vec![
             Slot {
                 name: "hero".into(),

@@ -53,7 +53,11 @@ impl Config {
         let max_age = number("PROFILE_MAX_AGE_SECS", 0);
         Self {
             source,
-            keys: key_ring(env.secret("VITRINE_COOKIE_KEYS").ok().map(|s| s.to_string())),
+            keys: key_ring(
+                env.secret("VITRINE_COOKIE_KEYS")
+                    .ok()
+                    .map(|s| s.to_string()),
+            ),
             time: TimePolicy {
                 leeway_secs: number("COOKIE_LEEWAY_SECS", 60),
                 max_age_secs: (max_age > 0).then_some(max_age),
@@ -76,7 +80,13 @@ impl Config {
     #[allow(clippy::panic)]
     pub fn inject_fault(&self, req: &Request) {
         if self.fault_injection
-            && req.headers().get("x-vitrine-fault").ok().flatten().as_deref() == Some("panic")
+            && req
+                .headers()
+                .get("x-vitrine-fault")
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("panic")
         {
             panic!("injected fault");
         }

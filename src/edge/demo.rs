@@ -31,7 +31,10 @@ pub fn owns(path: &str) -> bool {
 pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
     let personas: Vec<Persona> = serde_json::from_str(PERSONAS)?;
     let url = req.url()?;
-    let chosen = url.query_pairs().find(|(k, _)| k == "as").map(|(_, v)| v.into_owned());
+    let chosen = url
+        .query_pairs()
+        .find(|(k, _)| k == "as")
+        .map(|(_, v)| v.into_owned());
     match chosen {
         None => picker(&personas),
         Some(id) => choose(&personas, &id, cfg),
@@ -54,7 +57,8 @@ fn picker(personas: &[Persona]) -> Result<Response> {
          <ul>{items}</ul><p>Then browse the shop: slots change per persona.</p></main>"
     );
     let mut resp = Response::from_html(html)?;
-    resp.headers_mut().set("cache-control", "private, no-store")?;
+    resp.headers_mut()
+        .set("cache-control", "private, no-store")?;
     Ok(resp)
 }
 
@@ -67,7 +71,10 @@ fn choose(personas: &[Persona], id: &str, cfg: &Config) -> Result<Response> {
     h.set("location", "/")?;
     h.set("cache-control", "private, no-store")?;
     if p.segments.is_empty() {
-        h.set("set-cookie", &format!("{PROFILE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"))?;
+        h.set(
+            "set-cookie",
+            &format!("{PROFILE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
+        )?;
         return Ok(resp);
     }
     let Ok(ring) = &cfg.keys else {
@@ -76,6 +83,9 @@ fn choose(personas: &[Persona], id: &str, cfg: &Config) -> Result<Response> {
     let now = Date::now().as_millis() / 1000;
     let claims = serde_json::json!({ "sub": format!("demo-{}", p.id), "seg": p.segments, "iat": now, "exp": now + 86_400 });
     let token = cookie::mint(&claims, ring);
-    h.set("set-cookie", &format!("{PROFILE_COOKIE}={token}; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax"))?;
+    h.set(
+        "set-cookie",
+        &format!("{PROFILE_COOKIE}={token}; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax"),
+    )?;
     Ok(resp)
 }

@@ -41,8 +41,10 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if !document {
         return source::fetch(&env, &cfg, &ctx, sub).await;
     }
-    let (upstream, snapshot) =
-        futures_util::join!(source::fetch(&env, &cfg, &ctx, sub), store::active(&env, &cfg));
+    let (upstream, snapshot) = futures_util::join!(
+        source::fetch(&env, &cfg, &ctx, sub),
+        store::active(&env, &cfg)
+    );
     let upstream = upstream?;
     let content_type = upstream.headers().get("content-type")?;
     let content_range = upstream.headers().get("content-range")?;

@@ -28,7 +28,10 @@ pub fn personalize(
     let cookie_header = req.headers().get("cookie")?;
     let now = Date::now().as_millis() / 1000;
     let identity = cookie::identify(cookie_header.as_deref(), ring, now, cfg.time);
-    if let Identity::Anonymous { rejected: Some(why) } = &identity {
+    if let Identity::Anonymous {
+        rejected: Some(why),
+    } = &identity
+    {
         log::note("vitrine.cookie_rejected", why.code());
     }
     let decision = decide(snapshot, &identity);
@@ -72,22 +75,25 @@ fn rewritten(
     rewriter: SlotStream,
     path: String,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    stream::unfold(Phase::Streaming(body, Box::new(rewriter), path), |phase| async move {
-        let Phase::Streaming(mut body, mut rw, path) = phase else {
-            return None;
-        };
-        match body.next().await {
-            Some(Ok(chunk)) => Some((Ok(rw.feed(&chunk)), Phase::Streaming(body, rw, path))),
-            Some(Err(e)) => Some((Err(e), Phase::Done)),
-            None => {
-                let (rest, early_stop) = rw.finish();
-                if let Some(e) = early_stop {
-                    log::bypass(e.code(), &path, &e.to_string());
+    stream::unfold(
+        Phase::Streaming(body, Box::new(rewriter), path),
+        |phase| async move {
+            let Phase::Streaming(mut body, mut rw, path) = phase else {
+                return None;
+            };
+            match body.next().await {
+                Some(Ok(chunk)) => Some((Ok(rw.feed(&chunk)), Phase::Streaming(body, rw, path))),
+                Some(Err(e)) => Some((Err(e), Phase::Done)),
+                None => {
+                    let (rest, early_stop) = rw.finish();
+                    if let Some(e) = early_stop {
+                        log::bypass(e.code(), &path, &e.to_string());
+                    }
+                    Some((Ok(rest), Phase::Done))
                 }
-                Some((Ok(rest), Phase::Done))
             }
-        }
-    })
+        },
+    )
 }
 
 /// The unchanged base page, marked and logged.

@@ -7,7 +7,9 @@
 //! through the Cache API keyed by the origin URL alone, so the origin sees one request per
 //! page per cache lifetime, never per visitor.
 
-use worker::{Cache, Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result};
+use worker::{
+    Cache, Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
+};
 
 use super::config::{Config, PageSource};
 use crate::delivery;
@@ -71,7 +73,10 @@ async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
         let mut copy = fresh.cloned()?;
         let headers = copy.headers_mut();
         if headers.get("cache-control")?.is_none() {
-            headers.set("cache-control", &format!("public, max-age={}", cfg.origin_cache_ttl))?;
+            headers.set(
+                "cache-control",
+                &format!("public, max-age={}", cfg.origin_cache_ttl),
+            )?;
         }
         // The visitor's copy streams now; the cache fills in the background.
         ctx.wait_until(async move {
@@ -86,7 +91,10 @@ async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
 /// Only shared, complete, cookie-free pages may enter the shared cache.
 fn cacheable(resp: &Response) -> Result<bool> {
     let h = resp.headers();
-    let cc = h.get("cache-control")?.unwrap_or_default().to_ascii_lowercase();
+    let cc = h
+        .get("cache-control")?
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     Ok(resp.status_code() == 200
         && h.get("set-cookie")?.is_none()
         && !cc.contains("private")

@@ -66,10 +66,16 @@ fn store(snap: Option<Rc<Snapshot>>, now: f64) {
 }
 
 /// Reads the pointer and, if it names a version other than `held`, loads and decodes it.
-async fn load(env: &Env, cfg: &Config, held: Option<&Snapshot>) -> Result<Option<Snapshot>, Bypass> {
+async fn load(
+    env: &Env,
+    cfg: &Config,
+    held: Option<&Snapshot>,
+) -> Result<Option<Snapshot>, Bypass> {
     let kv = env.kv("SNAPSHOTS").map_err(|_| Bypass::Config)?;
     let pointer = timed(cfg, kv.get(snapshot::POINTER_KEY).text()).await?;
-    let version = pointer.map(|p| p.trim().to_owned()).ok_or(Bypass::NoSnapshot)?;
+    let version = pointer
+        .map(|p| p.trim().to_owned())
+        .ok_or(Bypass::NoSnapshot)?;
     if held.is_some_and(|h| h.version() == version) {
         return Ok(None);
     }

@@ -103,7 +103,8 @@ impl SlotStream {
         };
         let out = Rc::new(RefCell::new(Vec::new()));
         let sink_out = Rc::clone(&out);
-        let sink: Sink = Box::new(move |bytes: &[u8]| sink_out.borrow_mut().extend_from_slice(bytes));
+        let sink: Sink =
+            Box::new(move |bytes: &[u8]| sink_out.borrow_mut().extend_from_slice(bytes));
         let plan = Rc::new(plan);
         let by_tag = Rc::clone(&plan);
         let by_attr = plan;

@@ -5,7 +5,11 @@ fn plan(edits: &[(&str, Op, &str)]) -> Plan {
     Plan::new(
         edits
             .iter()
-            .map(|(slot, op, html)| Edit { slot: (*slot).into(), op: *op, html: fragment(html) })
+            .map(|(slot, op, html)| Edit {
+                slot: (*slot).into(),
+                op: *op,
+                html: fragment(html),
+            })
             .collect(),
     )
 }
@@ -50,7 +54,8 @@ fn unplanned_slots_keep_default() {
 
 #[test]
 fn empty_plan_is_byte_identical() {
-    let page = "<!doctype html><p class=a>caf\u{e9} &amp; <vitrine-slot name=s>d</vitrine-slot><!-- c -->";
+    let page =
+        "<!doctype html><p class=a>caf\u{e9} &amp; <vitrine-slot name=s>d</vitrine-slot><!-- c -->";
     assert_eq!(run(Plan::default(), page), page);
 }
 
@@ -58,7 +63,10 @@ fn empty_plan_is_byte_identical() {
 fn output_streams_before_input_ends() {
     let mut s = SlotStream::new(plan(&[("s", Op::Replace, "x")]), Limits::default(), None).unwrap();
     let first = s.feed(&b"<html><body>".repeat(1000));
-    assert!(!first.is_empty(), "the first chunk must produce output before the end");
+    assert!(
+        !first.is_empty(),
+        "the first chunk must produce output before the end"
+    );
 }
 
 #[test]
@@ -68,11 +76,23 @@ fn memory_limit_bails_out_without_truncating() {
         "<p>a</p><div title=\"{}\"><vitrine-slot name=\"s\">d</vitrine-slot></div><p>end</p>",
         "x".repeat(10_000)
     );
-    let limits = Limits { max_memory: 2048, preallocated: 1024 };
-    let (out, err) =
-        rewrite_chunked(plan(&[("s", Op::Replace, "NEW")]), page.as_bytes(), 100, limits).unwrap();
+    let limits = Limits {
+        max_memory: 2048,
+        preallocated: 1024,
+    };
+    let (out, err) = rewrite_chunked(
+        plan(&[("s", Op::Replace, "NEW")]),
+        page.as_bytes(),
+        100,
+        limits,
+    )
+    .unwrap();
     assert_eq!(err, Some(RewriteError::MemoryLimit));
-    assert_eq!(String::from_utf8(out).unwrap(), page, "rest of the page passes through unchanged");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        page,
+        "rest of the page passes through unchanged"
+    );
 }
 
 #[test]
@@ -87,7 +107,10 @@ fn latin1_page_gets_encoded_fragment() {
 #[test]
 fn utf16_page_is_refused() {
     let err = SlotStream::new(Plan::default(), Limits::default(), Some("utf-16le")).err();
-    assert_eq!(err, Some(RewriteError::UnsupportedCharset("utf-16le".into())));
+    assert_eq!(
+        err,
+        Some(RewriteError::UnsupportedCharset("utf-16le".into()))
+    );
 }
 
 mod chunking {

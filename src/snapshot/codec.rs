@@ -117,7 +117,9 @@ mod tests {
             name: "hero".into(),
             rules: vec![Rule {
                 campaign: "c1".into(),
-                audience: Audience::Segments { any: vec!["loyal".into()] },
+                audience: Audience::Segments {
+                    any: vec!["loyal".into()],
+                },
                 op: Op::Replace,
                 html: Arc::from("<b>hi</b>"),
             }],
@@ -146,13 +148,21 @@ mod tests {
 
     #[test]
     fn garbage_refused() {
-        assert_eq!(decode(b"\x00garbage").unwrap_err().code(), "snapshot_corrupt");
+        assert_eq!(
+            decode(b"\x00garbage").unwrap_err().code(),
+            "snapshot_corrupt"
+        );
         assert_eq!(decode(b"").unwrap_err().code(), "snapshot_corrupt");
     }
 
     #[test]
     fn tampered_content_refused() {
-        let bytes = String::from_utf8(encode(&sample())).unwrap().replace("hi", "ho");
-        assert_eq!(decode(bytes.as_bytes()).unwrap_err().code(), "snapshot_version_mismatch");
+        let bytes = String::from_utf8(encode(&sample()))
+            .unwrap()
+            .replace("hi", "ho");
+        assert_eq!(
+            decode(bytes.as_bytes()).unwrap_err().code(),
+            "snapshot_version_mismatch"
+        );
     }
 }

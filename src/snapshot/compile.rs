@@ -89,50 +89,107 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
             Ok(f) => f,
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                errors.push(err(src, span, "syntax", e.message(), "fix the TOML syntax at this spot"));
+                errors.push(err(
+                    src,
+                    span,
+                    "syntax",
+                    e.message(),
+                    "fix the TOML syntax at this spot",
+                ));
                 continue;
             }
         };
         for c in file.campaign {
             let c = c.into_inner();
-            let at = |span: Range<usize>, field: &str, msg: String, hint: &str| err(src, span, field, &msg, hint);
+            let at = |span: Range<usize>, field: &str, msg: String, hint: &str| {
+                err(src, span, field, &msg, hint)
+            };
             if let Some(first) = ids.get(c.id.get_ref()) {
-                errors.push(at(c.id.span(), "id", format!("campaign id {:?} is already used in {first}", c.id.get_ref()), "give every campaign a unique id"));
+                errors.push(at(
+                    c.id.span(),
+                    "id",
+                    format!(
+                        "campaign id {:?} is already used in {first}",
+                        c.id.get_ref()
+                    ),
+                    "give every campaign a unique id",
+                ));
             } else {
                 ids.insert(c.id.get_ref().clone(), src.name.to_owned());
             }
             if !valid_name(c.slot.get_ref()) {
-                errors.push(at(c.slot.span(), "slot", format!("slot {:?} is not a valid slot name", c.slot.get_ref()), "use 1-64 of [a-z0-9_-], as in <vitrine-slot name=\"hero\">"));
+                errors.push(at(
+                    c.slot.span(),
+                    "slot",
+                    format!("slot {:?} is not a valid slot name", c.slot.get_ref()),
+                    "use 1-64 of [a-z0-9_-], as in <vitrine-slot name=\"hero\">",
+                ));
             }
             let audience = match (&c.segments, &c.audience) {
-                (Some(s), None) if !s.get_ref().is_empty() => Some(Audience::Segments { any: s.get_ref().clone() }),
+                (Some(s), None) if !s.get_ref().is_empty() => Some(Audience::Segments {
+                    any: s.get_ref().clone(),
+                }),
                 (None, Some(a)) if a.get_ref() == "anonymous" => Some(Audience::Anonymous),
                 (None, Some(a)) if a.get_ref() == "everyone" => Some(Audience::Everyone),
                 (None, Some(a)) => {
-                    errors.push(at(a.span(), "audience", format!("unknown audience {:?}", a.get_ref()), "use \"anonymous\" or \"everyone\", or list `segments`"));
+                    errors.push(at(
+                        a.span(),
+                        "audience",
+                        format!("unknown audience {:?}", a.get_ref()),
+                        "use \"anonymous\" or \"everyone\", or list `segments`",
+                    ));
                     None
                 }
                 (Some(s), Some(_)) => {
-                    errors.push(at(s.span(), "segments", "both `segments` and `audience` are set".into(), "keep one of them"));
+                    errors.push(at(
+                        s.span(),
+                        "segments",
+                        "both `segments` and `audience` are set".into(),
+                        "keep one of them",
+                    ));
                     None
                 }
                 _ => {
-                    errors.push(at(c.id.span(), "segments", "the campaign targets nobody".into(), "add `segments = [\"…\"]` or `audience = \"everyone\"`"));
+                    errors.push(at(
+                        c.id.span(),
+                        "segments",
+                        "the campaign targets nobody".into(),
+                        "add `segments = [\"…\"]` or `audience = \"everyone\"`",
+                    ));
                     None
                 }
             };
             let op = match c.op.as_ref().map(|o| (o.get_ref().as_str(), o.span())) {
                 None => Some(Op::Replace),
                 Some((name, span)) => parse_op(name).or_else(|| {
-                    errors.push(at(span, "op", format!("unknown op {name:?}"), "use replace, append, prepend, before, after or remove"));
+                    errors.push(at(
+                        span,
+                        "op",
+                        format!("unknown op {name:?}"),
+                        "use replace, append, prepend, before, after or remove",
+                    ));
                     None
                 }),
             };
             let html = match (&c.html, op) {
                 (_, Some(Op::Remove)) => Some(String::new()),
-                (Some(h), _) => sanitize(h.get_ref()).map_err(|m| errors.push(at(h.span(), "html", m, "remove the unclosed comment or raw-text element"))).ok(),
+                (Some(h), _) => sanitize(h.get_ref())
+                    .map_err(|m| {
+                        errors.push(at(
+                            h.span(),
+                            "html",
+                            m,
+                            "remove the unclosed comment or raw-text element",
+                        ))
+                    })
+                    .ok(),
                 (None, _) => {
-                    errors.push(at(c.id.span(), "html", "no `html` given".into(), "add the banner markup, or use op = \"remove\""));
+                    errors.push(at(
+                        c.id.span(),
+                        "html",
+                        "no `html` given".into(),
+                        "add the banner markup, or use op = \"remove\"",
+                    ));
                     None
                 }
             };
@@ -141,7 +198,12 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
                     priority: c.priority,
                     order: rules.len(),
                     slot: c.slot.into_inner(),
-                    rule: Rule { campaign: c.id.into_inner(), audience, op, html: Arc::from(html) },
+                    rule: Rule {
+                        campaign: c.id.into_inner(),
+                        audience,
+                        op,
+                        html: Arc::from(html),
+                    },
                 });
             }
         }
@@ -154,7 +216,10 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
     for r in rules {
         match slots.iter_mut().find(|s| s.name == r.slot) {
             Some(slot) => slot.rules.push(r.rule),
-            None => slots.push(Slot { name: r.slot, rules: vec![r.rule] }),
+            None => slots.push(Slot {
+                name: r.slot,
+                rules: vec![r.rule],
+            }),
         }
     }
     slots.sort_by(|a, b| a.name.cmp(&b.name));
@@ -162,14 +227,23 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
 }
 
 fn parse_op(name: &str) -> Option<Op> {
-    [Op::Replace, Op::Append, Op::Prepend, Op::Before, Op::After, Op::Remove]
-        .into_iter()
-        .find(|op| op.keyword() == name)
+    [
+        Op::Replace,
+        Op::Append,
+        Op::Prepend,
+        Op::Before,
+        Op::After,
+        Op::Remove,
+    ]
+    .into_iter()
+    .find(|op| op.keyword() == name)
 }
 
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// Sanitizes marketer HTML with ammonia's allowlist (no scripts, event handlers, `style` or
@@ -195,7 +269,13 @@ pub fn sanitize(html: &str) -> Result<String, String> {
         .to_string())
 }
 
-fn err(src: &Source<'_>, span: Range<usize>, field: &str, message: &str, hint: &str) -> CompileError {
+fn err(
+    src: &Source<'_>,
+    span: Range<usize>,
+    field: &str,
+    message: &str,
+    hint: &str,
+) -> CompileError {
     let before = &src.text[..span.start.min(src.text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

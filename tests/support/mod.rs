@@ -16,7 +16,11 @@ pub fn root() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Dev {
@@ -37,7 +41,10 @@ impl Drop for Dev {
 }
 
 pub fn state_dir(name: &str) -> PathBuf {
-    let dir = root().join("target").join("e2e").join(format!("{name}-{}", std::process::id()));
+    let dir = root()
+        .join("target")
+        .join("e2e")
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -47,7 +54,16 @@ pub fn state_dir(name: &str) -> PathBuf {
 pub fn kv_put(state: &Path, key: &str, file: &Path) {
     let ok = Command::new(root().join("node_modules/.bin/wrangler"))
         .current_dir(root())
-        .args(["kv", "key", "put", "--binding", "SNAPSHOTS", key, "--local", "--path"])
+        .args([
+            "kv",
+            "key",
+            "put",
+            "--binding",
+            "SNAPSHOTS",
+            key,
+            "--local",
+            "--path",
+        ])
         .arg(file)
         .arg("--persist-to")
         .arg(state)
@@ -98,17 +114,29 @@ pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
         .args(["--var", "SNAPSHOT_REFRESH_SECS:0"])
         .args(["--var", "FAULT_INJECTION:1"])
         .stdin(Stdio::null())
-        .stdout(Stdio::from(std::fs::File::create(state.join("dev.log")).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(state.join("dev.err")).unwrap()))
+        .stdout(Stdio::from(
+            std::fs::File::create(state.join("dev.log")).unwrap(),
+        ))
+        .stderr(Stdio::from(
+            std::fs::File::create(state.join("dev.err")).unwrap(),
+        ))
         .process_group(0);
     for (k, v) in vars {
         cmd.args(["--var", &format!("{k}:{v}")]);
     }
     let child = cmd.spawn().unwrap();
-    let dev = Dev { child, base: format!("http://127.0.0.1:{port}"), state };
+    let dev = Dev {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        state,
+    };
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{}/style.css", dev.base)).timeout(Duration::from_secs(2)).call().is_ok() {
+        if ureq::get(&format!("{}/style.css", dev.base))
+            .timeout(Duration::from_secs(2))
+            .call()
+            .is_ok()
+        {
             return dev;
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -125,7 +153,10 @@ pub struct Got {
 
 impl Got {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -149,7 +180,11 @@ pub fn send(req: ureq::Request) -> Got {
     if !head && status != 304 && status != 204 {
         std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
     }
-    Got { status, headers, body }
+    Got {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn agent() -> ureq::Agent {
@@ -165,9 +200,15 @@ pub fn get(dev: &Dev, path: &str, cookie: Option<&str>) -> Got {
 }
 
 pub fn mint(segments: &[&str]) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let ring = vitrine::KeyRing::parse(KEYS).unwrap();
-    let token = vitrine::cookie::mint(&serde_json::json!({"sub": "t", "seg": segments, "exp": now + 600}), &ring);
+    let token = vitrine::cookie::mint(
+        &serde_json::json!({"sub": "t", "seg": segments, "exp": now + 600}),
+        &ring,
+    );
     format!("{}={token}", vitrine::cookie::PROFILE_COOKIE)
 }
 

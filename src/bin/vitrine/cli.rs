@@ -9,7 +9,11 @@ use vitrine::cookie::{self, KeyRing, TimePolicy};
 use vitrine::snapshot::{self, compile};
 
 #[derive(Parser)]
-#[command(name = "vitrine", version, about = "Edge personalization: campaigns, snapshots and cookies")]
+#[command(
+    name = "vitrine",
+    version,
+    about = "Edge personalization: campaigns, snapshots and cookies"
+)]
 struct Args {
     #[command(subcommand)]
     command: Cmd,
@@ -81,7 +85,11 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
     match cmd {
         Cmd::Check { files } => compile_files(&files).map(|r| match r {
             Ok(snap) => {
-                println!("ok: {} slot(s), version {}", snap.slots().len(), snap.version());
+                println!(
+                    "ok: {} slot(s), version {}",
+                    snap.slots().len(),
+                    snap.version()
+                );
                 ExitCode::SUCCESS
             }
             Err(code) => code,
@@ -94,28 +102,40 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
             }
             Err(code) => Ok(code),
         },
-        Cmd::Publish { snapshot: path, local, persist_to, env } => publish(&path, local, persist_to, env),
-        Cmd::Cookie { command: CookieCmd::Mint { claims } } => {
+        Cmd::Publish {
+            snapshot: path,
+            local,
+            persist_to,
+            env,
+        } => publish(&path, local, persist_to, env),
+        Cmd::Cookie {
+            command: CookieCmd::Mint { claims },
+        } => {
             let claims: serde_json::Value = serde_json::from_slice(&read(&claims)?)
                 .map_err(|e| format!("{}: not JSON: {e}", claims.display()))?;
             println!("{}", cookie::mint(&claims, &ring()?));
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Cookie { command: CookieCmd::Inspect { token } } => {
-            match cookie::verify(token.trim(), &ring()?, now(), TimePolicy::default()) {
-                Ok(p) => {
-                    let json = serde_json::json!({ "sub": p.sub, "seg": p.segments, "exp": p.exp });
-                    println!("{json}");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(why) => {
-                    eprintln!("rejected: {why} ({})", why.code());
-                    Ok(ExitCode::from(1))
-                }
+        Cmd::Cookie {
+            command: CookieCmd::Inspect { token },
+        } => match cookie::verify(token.trim(), &ring()?, now(), TimePolicy::default()) {
+            Ok(p) => {
+                let json = serde_json::json!({ "sub": p.sub, "seg": p.segments, "exp": p.exp });
+                println!("{json}");
+                Ok(ExitCode::SUCCESS)
             }
-        }
-        Cmd::Preview { snapshot: path, cookie: token, page } => {
-            let snap = snapshot::decode(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            Err(why) => {
+                eprintln!("rejected: {why} ({})", why.code());
+                Ok(ExitCode::from(1))
+            }
+        },
+        Cmd::Preview {
+            snapshot: path,
+            cookie: token,
+            page,
+        } => {
+            let snap =
+                snapshot::decode(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
             let identity = match token {
                 Some(t) => {
                     let header = format!("{}={t}", cookie::PROFILE_COOKIE);
@@ -125,10 +145,16 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
             };
             let decision = vitrine::decide(&snap, &identity);
             eprintln!("decision: {}", decision.summary());
-            let out = vitrine::rewrite::rewrite_all(vitrine::render(&decision), &read(&page)?, Default::default())
-                .map_err(|e| e.to_string())?;
+            let out = vitrine::rewrite::rewrite_all(
+                vitrine::render(&decision),
+                &read(&page)?,
+                Default::default(),
+            )
+            .map_err(|e| e.to_string())?;
             use std::io::Write as _;
-            std::io::stdout().write_all(&out).map_err(|e| e.to_string())?;
+            std::io::stdout()
+                .write_all(&out)
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -142,7 +168,8 @@ fn compile_files(files: &[PathBuf]) -> Result<Result<snapshot::Snapshot, ExitCod
     let texts: Vec<(String, String)> = files
         .iter()
         .map(|f| {
-            let text = String::from_utf8(read(f)?).map_err(|_| format!("{}: not UTF-8", f.display()))?;
+            let text =
+                String::from_utf8(read(f)?).map_err(|_| format!("{}: not UTF-8", f.display()))?;
             Ok((f.display().to_string(), text))
         })
         .collect::<Result<_, String>>()?;
@@ -159,12 +186,26 @@ fn compile_files(files: &[PathBuf]) -> Result<Result<snapshot::Snapshot, ExitCod
     }))
 }
 
-fn publish(path: &PathBuf, local: bool, persist_to: Option<PathBuf>, env: Option<String>) -> Result<ExitCode, String> {
+fn publish(
+    path: &PathBuf,
+    local: bool,
+    persist_to: Option<PathBuf>,
+    env: Option<String>,
+) -> Result<ExitCode, String> {
     let bytes = read(path)?;
     let snap = snapshot::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let put = |key: &str, file: Option<&PathBuf>, value: Option<&str>| -> Result<(), String> {
         let mut cmd = Command::new("npx");
-        cmd.args(["--no-install", "wrangler", "kv", "key", "put", "--binding", "SNAPSHOTS", key]);
+        cmd.args([
+            "--no-install",
+            "wrangler",
+            "kv",
+            "key",
+            "put",
+            "--binding",
+            "SNAPSHOTS",
+            key,
+        ]);
         match (file, value) {
             (Some(f), _) => cmd.arg("--path").arg(f),
             (None, Some(v)) => cmd.arg(v),
@@ -177,8 +218,13 @@ fn publish(path: &PathBuf, local: bool, persist_to: Option<PathBuf>, env: Option
         if let Some(env) = &env {
             cmd.args(["--env", env]);
         }
-        let status = cmd.status().map_err(|e| format!("cannot run wrangler: {e}"))?;
-        status.success().then_some(()).ok_or_else(|| format!("wrangler kv key put {key} failed ({status})"))
+        let status = cmd
+            .status()
+            .map_err(|e| format!("cannot run wrangler: {e}"))?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("wrangler kv key put {key} failed ({status})"))
     };
     // Version first, pointer last: a reader never sees a pointer to a missing version.
     put(&snapshot::version_key(snap.version()), Some(path), None)?;
@@ -188,7 +234,9 @@ fn publish(path: &PathBuf, local: bool, persist_to: Option<PathBuf>, env: Option
 }
 
 fn ring() -> Result<KeyRing, String> {
-    let text = std::env::var("VITRINE_COOKIE_KEYS").map_err(|_| "VITRINE_COOKIE_KEYS is not set (format: kid:base64url-secret[,…])".to_string())?;
+    let text = std::env::var("VITRINE_COOKIE_KEYS").map_err(|_| {
+        "VITRINE_COOKIE_KEYS is not set (format: kid:base64url-secret[,…])".to_string()
+    })?;
     KeyRing::parse(&text).map_err(|e| format!("VITRINE_COOKIE_KEYS: {e}"))
 }
 
@@ -201,5 +249,7 @@ fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

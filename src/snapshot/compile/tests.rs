@@ -1,7 +1,10 @@
 use super::*;
 
 fn one(text: &str) -> Result<Snapshot, Vec<CompileError>> {
-    compile(&[Source { name: "c.toml", text }])
+    compile(&[Source {
+        name: "c.toml",
+        text,
+    }])
 }
 
 #[test]
@@ -19,15 +22,25 @@ slot = "hero"
 segments = ["loyal"]
 priority = 5
 html = "<b>high</b>"
-"#).unwrap();
+"#)
+    .unwrap();
     let hero = &snap.slots()[0];
-    assert_eq!(hero.rules.iter().map(|r| r.campaign.as_str()).collect::<Vec<_>>(), ["high", "low"]);
+    assert_eq!(
+        hero.rules
+            .iter()
+            .map(|r| r.campaign.as_str())
+            .collect::<Vec<_>>(),
+        ["high", "low"]
+    );
 }
 
 #[test]
 fn scripts_and_handlers_are_stripped() {
     let out = sanitize(r#"<div class="x" onclick="evil()">hi<script>alert(1)</script><img src="x" onerror="e()"></div>"#).unwrap();
-    assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("onerror"), "{out}");
+    assert!(
+        !out.contains("script") && !out.contains("onclick") && !out.contains("onerror"),
+        "{out}"
+    );
     assert!(out.contains("class=\"x\""));
 }
 
@@ -52,8 +65,12 @@ urls_refused! {
 
 #[test]
 fn https_and_paths_kept() {
-    assert!(sanitize(r#"<a href="https://shop.example/x">x</a>"#).unwrap().contains("https://shop.example/x"));
-    assert!(sanitize(r#"<a href="/c/dog">x</a>"#).unwrap().contains("/c/dog"));
+    assert!(sanitize(r#"<a href="https://shop.example/x">x</a>"#)
+        .unwrap()
+        .contains("https://shop.example/x"));
+    assert!(sanitize(r#"<a href="/c/dog">x</a>"#)
+        .unwrap()
+        .contains("/c/dog"));
 }
 
 #[test]
@@ -75,7 +92,17 @@ fn all_errors_reported_with_location() {
 #[test]
 fn duplicate_ids_across_files() {
     let c = "[[campaign]]\nid = \"a\"\nslot = \"s\"\naudience = \"everyone\"\nhtml = \"x\"\n";
-    let errs = compile(&[Source { name: "a.toml", text: c }, Source { name: "b.toml", text: c }]).unwrap_err();
+    let errs = compile(&[
+        Source {
+            name: "a.toml",
+            text: c,
+        },
+        Source {
+            name: "b.toml",
+            text: c,
+        },
+    ])
+    .unwrap_err();
     assert_eq!(errs.len(), 1);
     assert!(errs[0].message.contains("a.toml"));
 }
@@ -90,6 +117,10 @@ fn syntax_error_located() {
 #[test]
 fn demo_campaign_compiles() {
     let text = include_str!("../../../fixtures/campaigns/demo.toml");
-    let snap = compile(&[Source { name: "demo.toml", text }]).unwrap();
+    let snap = compile(&[Source {
+        name: "demo.toml",
+        text,
+    }])
+    .unwrap();
     assert!(snap.slots().iter().any(|s| s.name == "hero"));
 }

@@ -1,0 +1,30 @@
+# vitrine — the two commands a fresh machine needs (see README.md):
+#   make dev   set up, build, publish the demo campaign to local KV, run the demo shop
+#   make test  set up, build, run every test (unit, golden, property, end to end, browser)
+.PHONY: dev test setup build demo-keys bench
+
+DEMO_KEYS = demo:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE
+
+setup:
+	sh scripts/bootstrap.sh
+
+build: setup
+	sh scripts/build.sh
+
+# A local-only key ring for the demo (never used in production).
+.dev.vars:
+	printf 'VITRINE_COOKIE_KEYS=%s\n' '$(DEMO_KEYS)' > .dev.vars
+
+dev: build .dev.vars
+	cargo run --quiet -- build fixtures/campaigns/demo.toml -o target/demo.snapshot.json
+	cargo run --quiet -- publish --local target/demo.snapshot.json
+	VITRINE_SKIP_BUILD=1 npx --no-install wrangler dev --ip 127.0.0.1 --port $${PORT:-8787}
+
+test: build
+	sh scripts/browser-deps.sh
+	cargo test --all-targets
+	cargo test --doc
+
+bench: build
+	cargo bench --bench core
+	sh benches/workerd/run.sh
