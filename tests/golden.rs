@@ -38,14 +38,22 @@ fn chunk_sizes() -> Vec<usize> {
 #[test]
 fn demo_pages_match_golden_files() {
     let text = std::fs::read_to_string(root().join("fixtures/campaigns/demo.toml")).unwrap();
-    let snap = compile(&[Source { name: "demo.toml", text: &text }]).unwrap();
+    let snap = compile(&[Source {
+        name: "demo.toml",
+        text: &text,
+    }])
+    .unwrap();
     let personas: [(&str, &[&str]); 4] = [
         ("anonymous", &[]),
         ("loyal", &["loyal"]),
         ("price-hunter", &["price_hunter"]),
         ("dog-owner", &["dog_owner"]),
     ];
-    let pages = [("home", "index.html"), ("dog", "c/dog.html"), ("product", "p/p0001.html")];
+    let pages = [
+        ("home", "index.html"),
+        ("dog", "c/dog.html"),
+        ("product", "p/p0001.html"),
+    ];
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for (who, segments) in personas {
         for (name, page) in pages {
@@ -60,8 +68,12 @@ fn demo_pages_match_golden_files() {
                     std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
                     std::fs::write(&golden, &out).unwrap();
                 }
-                let want = std::fs::read(&golden).unwrap_or_else(|_| panic!("missing {golden:?}; run with UPDATE_GOLDEN=1"));
-                assert!(out == want, "{who}/{name} differs from {golden:?} at CHUNK_SIZE={chunk}");
+                let want = std::fs::read(&golden)
+                    .unwrap_or_else(|_| panic!("missing {golden:?}; run with UPDATE_GOLDEN=1"));
+                assert!(
+                    out == want,
+                    "{who}/{name} differs from {golden:?} at CHUNK_SIZE={chunk}"
+                );
             }
         }
     }
