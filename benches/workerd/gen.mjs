@@ -1,0 +1,159 @@
+// Generates everything the side-by-side workerd bench needs into an output directory:
+// three capnp configs (passthrough, peer, vitrine), the origin/KV/peer JS workers, the
+// snapshot, the key ring and a signed profile cookie.
+//
+// usage: node gen.mjs <page.html> <outdir> <port_passthrough> <port_peer> <port_vitrine> <repo_root>
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const [page, out, pPass, pPeer, pVit, root] = process.argv.slice(2);
+if (!root) {
+  console.error("usage: node gen.mjs <page> <outdir> <port_pass> <port_peer> <port_vitrine> <repo_root>");
+  process.exit(2);
+}
+
+const b64u = (buf) => Buffer.from(buf).toString("base64url"); // unpadded
+
+// --- snapshot ------------------------------------------------------------------------------
+// Field order mirrors serde_json's serialization of vitrine's model:
+// Slot {name, rules}; Rule {campaign, audience, op, html}; Audience {kind, any?}.
+const slotNames = ["hero", "promo-strip", "listing-banner"];
+const slots = slotNames.map((name) => ({
+  name,
+  rules: [
+    {
+      campaign: `bench-${name}-loyal`,
+      audience: { kind: "segments", any: ["loyal"] },
+      op: "replace",
+      html: `<div class="vt-banner vt-banner--loyal" data-slot="${name}">Members save 10%</div>`,
+    },
+    {
+      campaign: `bench-${name}-anon`,
+      audience: { kind: "anonymous" },
+      op: "replace",
+      html: `<div class="vt-banner vt-banner--anonymous" data-slot="${name}">Join and save 10%</div>`,
+    },
+  ],
+}));
+const version = createHash("sha256").update(JSON.stringify(slots)).digest("hex").slice(0, 16);
+const snapshot = JSON.stringify({ schema: 1, version, slots });
+const kv = { "snapshot/current": version, [`snapshot/v/${version}`]: snapshot };
+
+// --- key ring and cookie -------------------------------------------------------------------
+const secret = randomBytes(32);
+const keyRing = `k1:${b64u(secret)}`;
+const header = b64u(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "k1" }));
+const payload = b64u(
+  JSON.stringify({ sub: "bench", seg: ["loyal"], exp: Math.floor(Date.now() / 1000) + 86400 }),
+);
+const sig = b64u(createHmac("sha256", secret).update(`${header}.${payload}`).digest());
+const token = `${header}.${payload}.${sig}`;
+
+// --- page ----------------------------------------------------------------------------------
+const pageBytes = readFileSync(page);
+const etag = `"${createHash("sha256").update(pageBytes).digest("hex").slice(0, 32)}"`;
+copyFileSync(page, join(out, "page.html"));
+copyFileSync(join(root, "build/index.js"), join(out, "index.js"));
+copyFileSync(join(root, "build/index_bg.wasm"), join(out, "index_bg.wasm"));
+
+// --- JS workers ----------------------------------------------------------------------------
+writeFileSync(
+  join(out, "origin.js"),
+  `import page from "page.html";
+const ETAG = ${JSON.stringify(etag)};
+export default {
+  async fetch(req) {
+    if (req.headers.get("if-none-match") === ETAG) {
+      return new Response(null, { status: 304, headers: { etag: ETAG } });
+    }
+    return new Response(page, {
+      status: 200,
+      headers: { "content-type": "text/html; charset=utf-8", etag: ETAG },
+    });
+  },
+};
+`,
+);
+
+// workerd turns KV gets into HTTP GET https://<host>/<url-encoded key>[?urlencoded=true&...]
+writeFileSync(
+  join(out, "kv.js"),
+  `const DATA = new Map(Object.entries(${JSON.stringify(kv)}));
+export default {
+  async fetch(req) {
+    const url = new URL(req.url);
+    let key = url.pathname.slice(1);
+    try { key = decodeURIComponent(key); } catch {}
+    if (req.method !== "GET") return new Response("read-only bench KV", { status: 405 });
+    const v = DATA.get(key);
+    if (v === undefined) return new Response("Not Found", { status: 404 });
+    return new Response(v, { status: 200 });
+  },
+};
+`,
+);
+
+writeFileSync(
+  join(out, "passthrough.js"),
+  `export default { fetch(req, env) { return env.ASSETS.fetch(req); } };\n`,
+);
+
+writeFileSync(join(out, "peer.js"), readFileSync(new URL("./peer.js", import.meta.url)));
+
+// --- capnp configs -------------------------------------------------------------------------
+const common = `
+const origin :Workerd.Worker = (
+  modules = [ (name = "origin.js", esModule = embed "origin.js"),
+              (name = "page.html", data = embed "page.html") ],
+  compatibilityDate = "2025-09-01",
+);
+const kv :Workerd.Worker = (
+  modules = [ (name = "kv.js", esModule = embed "kv.js") ],
+  compatibilityDate = "2025-09-01",
+);
+`;
+const vars = `
+    (name = "VITRINE_COOKIE_KEYS", text = ${JSON.stringify(keyRing)}),
+    (name = "PAGE_SOURCE", text = "assets"),
+    (name = "SNAPSHOT_REFRESH_SECS", text = "10"),
+    (name = "KV_TIMEOUT_MS", text = "500"),`;
+
+function config(variant, port, modules) {
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .main),
+    (name = "origin", worker = .origin),
+    (name = "kv", worker = .kv),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+${common}
+const main :Workerd.Worker = (
+  modules = [ ${modules} ],
+  compatibilityDate = "2025-09-01",
+  bindings = [
+    (name = "ASSETS", service = "origin"),
+    (name = "SNAPSHOTS", kvNamespace = "kv"),${vars}
+  ],
+);
+`;
+}
+writeFileSync(
+  join(out, "passthrough.capnp"),
+  config("passthrough", pPass, `(name = "passthrough.js", esModule = embed "passthrough.js")`),
+);
+writeFileSync(join(out, "peer.capnp"), config("peer", pPeer, `(name = "peer.js", esModule = embed "peer.js")`));
+writeFileSync(
+  join(out, "vitrine.capnp"),
+  config(
+    "vitrine",
+    pVit,
+    `(name = "index.js", esModule = embed "index.js"), (name = "index_bg.wasm", wasm = embed "index_bg.wasm")`,
+  ),
+);
+
+writeFileSync(join(out, "cookie.txt"), token);
+writeFileSync(join(out, "version.txt"), version);
+console.error(`gen: page=${resolve(page)} bytes=${pageBytes.length} snapshot=${version}`);
