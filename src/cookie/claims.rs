@@ -1,14 +1,24 @@
 //! The profile cookie's claims: what the shop's backend tells the edge about a visitor.
 //!
-//! Parsing is strict (numeric claims must be JSON numbers, duplicate members are refused) and
-//! happens only after the MAC verified. The result is a [`VerifiedProfile`]: past this module
-//! no code re-checks a profile, and no code can build one from unverified bytes.
+//! Parsing is strict and happens only after the MAC verified: the payload must be UTF-8 JSON,
+//! one object whose members each appear once (a duplicate `seg` or `exp` could mean two
+//! parsers disagree on what was signed), numeric claims must be JSON integers (never strings),
+//! and the time claims must hold at `now`. The schema is `docs/profile-claims.schema.json`.
+//!
+//! The result is a [`VerifiedProfile`]: past this module no code re-checks a profile, and no
+//! code can build one from unverified bytes. Attributes the backend marks as unverified
+//! (`{"value": …, "verified": false}`, for example a birthday that is a form default) are
+//! dropped here, so targeting can never see them.
 
-use std::collections::BTreeMap;
+mod attrs;
+
+use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+
+pub use attrs::{AttrValue, Attrs};
 
 use super::Rejection;
 
@@ -17,7 +27,8 @@ use super::Rejection;
 pub struct TimePolicy {
     /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
     pub leeway_secs: u64,
-    /// Tokens issued longer ago than this are stale and ignored (`None`: no limit).
+    /// Profiles issued (`iat`) longer ago than this are stale and ignored; a profile without
+    /// `iat` has an unknown age and is stale too. `None`: no limit.
     pub max_age_secs: Option<u64>,
 }
 
@@ -30,62 +41,6 @@ impl Default for TimePolicy {
     }
 }
 
-/// A scalar or list attribute used for targeting.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum AttrValue {
-    /// `true` / `false`.
-    Bool(bool),
-    /// Any JSON number.
-    Number(f64),
-    /// A string.
-    Text(String),
-    /// A list of strings (for example purchased product ids).
-    List(Vec<String>),
-}
-
-/// The attribute map, refusing duplicate keys.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Attrs(pub BTreeMap<String, AttrValue>);
-
-impl<'de> Deserialize<'de> for Attrs {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Attrs;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of attributes")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Attrs, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, AttrValue>()? {
-                    if out.contains_key(&k) {
-                        return Err(de::Error::custom(format_args!("duplicate attribute `{k}`")));
-                    }
-                    out.insert(k, v);
-                }
-                Ok(Attrs(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// The claims as they appear in the token (`exp` required).
-#[derive(Deserialize)]
-struct RawClaims {
-    sub: String,
-    #[serde(default)]
-    seg: Vec<String>,
-    #[serde(default)]
-    attrs: Attrs,
-    exp: u64,
-    #[serde(default)]
-    iat: Option<u64>,
-    #[serde(default)]
-    nbf: Option<u64>,
-}
-
 /// A visitor profile whose signature and time claims were verified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedProfile {
@@ -93,7 +48,7 @@ pub struct VerifiedProfile {
     pub sub: String,
     /// Segment ids computed by the shop's CRM/CDP.
     pub segments: Vec<String>,
-    /// Attributes for rule targeting.
+    /// Verified attributes for rule targeting (unverified ones were dropped).
     pub attrs: Attrs,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
@@ -104,86 +59,150 @@ impl VerifiedProfile {
     pub fn in_segment(&self, id: &str) -> bool {
         self.segments.iter().any(|s| s == id)
     }
+
+    /// The tracking consent the backend recorded in `attrs.consent` (`true`/`false`), if any.
+    pub fn consent(&self) -> Option<bool> {
+        match self.attrs.get("consent") {
+            Some(AttrValue::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+/// Longest accepted `sub`, segment id or attribute name, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Claims as they are collected, before the required ones are checked.
+#[derive(Default)]
+struct Raw {
+    sub: Option<String>,
+    seg: Option<Vec<String>>,
+    attrs: Option<Attrs>,
+    exp: Option<u64>,
+    iat: Option<u64>,
+    nbf: Option<u64>,
 }
 
 /// Parses verified payload bytes and applies the time policy at `now` (Unix seconds).
 pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedProfile, Rejection> {
-    let raw: RawClaims = serde_json::from_slice(payload).map_err(|_| Rejection::BadClaims)?;
-    let leeway = policy.leeway_secs;
-    if now > raw.exp.saturating_add(leeway) {
-        return Err(Rejection::Expired);
+    let text = std::str::from_utf8(payload).map_err(|_| Rejection::ClaimsNotUtf8)?;
+    let why = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw = ClaimsSeed(&why)
+        .deserialize(&mut de)
+        .and_then(|raw| de.end().map(|()| raw))
+        .map_err(|e| match (e.classify(), why.get()) {
+            (serde_json::error::Category::Data, Some(reason)) => reason,
+            (serde_json::error::Category::Data, None) => Rejection::ClaimsNotObject,
+            _ => Rejection::ClaimsNotJson,
+        })?;
+    let sub = raw.sub.ok_or(Rejection::MissingClaim("sub"))?;
+    if sub.is_empty() || sub.len() > MAX_ID_BYTES {
+        return Err(Rejection::InvalidClaim("sub"));
     }
-    if raw.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
-        return Err(Rejection::NotYetValid);
-    }
-    if let Some(iat) = raw.iat {
-        if iat > now.saturating_add(leeway) {
-            return Err(Rejection::IssuedInFuture);
-        }
-        if policy
-            .max_age_secs
-            .is_some_and(|max| now.saturating_sub(iat) > max)
-        {
-            return Err(Rejection::Stale);
-        }
-    }
+    let exp = raw.exp.ok_or(Rejection::MissingClaim("exp"))?;
+    check_time(exp, raw.iat, raw.nbf, now, policy)?;
     Ok(VerifiedProfile {
-        sub: raw.sub,
-        segments: raw.seg,
-        attrs: raw.attrs,
-        exp: raw.exp,
+        sub,
+        segments: raw.seg.unwrap_or_default(),
+        attrs: raw.attrs.unwrap_or_default(),
+        exp,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const NOW: u64 = 1_800_000_000;
-
-    fn p(json: &str) -> Result<VerifiedProfile, Rejection> {
-        parse(
-            json.as_bytes(),
-            NOW,
-            TimePolicy {
-                leeway_secs: 60,
-                max_age_secs: Some(86_400),
-            },
-        )
+fn check_time(
+    exp: u64,
+    iat: Option<u64>,
+    nbf: Option<u64>,
+    now: u64,
+    policy: TimePolicy,
+) -> Result<(), Rejection> {
+    let leeway = policy.leeway_secs;
+    if now > exp.saturating_add(leeway) {
+        return Err(Rejection::Expired);
     }
-
-    #[test]
-    fn full_profile_parses() {
-        let v = p(r#"{"sub":"u1","seg":["loyal"],"attrs":{"tier":"gold","orders":12,"pets":["dog"]},"iat":1799999000,"exp":1800003600}"#).unwrap();
-        assert!(v.in_segment("loyal"));
-        assert!(!v.in_segment("vip"));
-        assert_eq!(v.attrs.0.get("orders"), Some(&AttrValue::Number(12.0)));
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(Rejection::NotYetValid);
     }
-
-    macro_rules! rejects {
-        ($($name:ident: $json:expr => $why:expr,)*) => {$(
-            #[test]
-            fn $name() { assert_eq!(p($json), Err($why)); }
-        )*};
+    if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+        return Err(Rejection::IssuedInFuture);
     }
-
-    rejects! {
-        exp_missing: r#"{"sub":"u"}"# => Rejection::BadClaims,
-        exp_string: r#"{"sub":"u","exp":"1800003600"}"# => Rejection::BadClaims,
-        exp_float: r#"{"sub":"u","exp":1800003600.5}"# => Rejection::BadClaims,
-        exp_negative: r#"{"sub":"u","exp":-1}"# => Rejection::BadClaims,
-        expired: r#"{"sub":"u","exp":1799999939}"# => Rejection::Expired,
-        nbf_future: r#"{"sub":"u","exp":1800003600,"nbf":1800000061}"# => Rejection::NotYetValid,
-        iat_future: r#"{"sub":"u","exp":1800003600,"iat":1800000061}"# => Rejection::IssuedInFuture,
-        stale: r#"{"sub":"u","exp":1800003600,"iat":1799913599}"# => Rejection::Stale,
-        duplicate_claim: r#"{"sub":"u","sub":"v","exp":1800003600}"# => Rejection::BadClaims,
-        duplicate_attr: r#"{"sub":"u","exp":1800003600,"attrs":{"a":1,"a":2}}"# => Rejection::BadClaims,
-        not_json: "nope" => Rejection::BadClaims,
-        seg_not_list: r#"{"sub":"u","exp":1800003600,"seg":"loyal"}"# => Rejection::BadClaims,
+    if let Some(max) = policy.max_age_secs {
+        match iat {
+            Some(iat) if now.saturating_sub(iat) <= max => {}
+            _ => return Err(Rejection::Stale),
+        }
     }
+    Ok(())
+}
 
-    #[test]
-    fn leeway_accepts_just_expired() {
-        assert!(p(r#"{"sub":"u","exp":1799999940}"#).is_ok());
+/// Deserializes the claims object, recording in `why` the exact reason of a refusal.
+struct ClaimsSeed<'a>(&'a Cell<Option<Rejection>>);
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
+    type Value = Raw;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        d.deserialize_map(self)
     }
 }
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_> {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut raw = Raw::default();
+        let mut others: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let fresh = match key.as_str() {
+                "sub" => put(&mut raw.sub, &mut map, self.0, "sub")?,
+                "seg" => put(&mut raw.seg, &mut map, self.0, "seg")?,
+                "attrs" => put(&mut raw.attrs, &mut map, self.0, "attrs")?,
+                "exp" => put(&mut raw.exp, &mut map, self.0, "exp")?,
+                "iat" => put(&mut raw.iat, &mut map, self.0, "iat")?,
+                "nbf" => put(&mut raw.nbf, &mut map, self.0, "nbf")?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    let fresh = !others.contains(&key);
+                    others.push(key);
+                    fresh
+                }
+            };
+            if !fresh {
+                self.0.set(Some(Rejection::DuplicateClaim));
+                return Err(de::Error::custom("duplicate claim"));
+            }
+        }
+        Ok(raw)
+    }
+}
+
+/// Reads one claim value into `slot`; returns whether the slot was empty before.
+fn put<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    why: &Cell<Option<Rejection>>,
+    name: &'static str,
+) -> Result<bool, A::Error> {
+    let fresh = slot.is_none();
+    match map.next_value::<T>() {
+        Ok(v) => {
+            *slot = Some(v);
+            Ok(fresh)
+        }
+        Err(e) => {
+            why.set(Some(if e.to_string().contains("duplicate") {
+                Rejection::DuplicateClaim
+            } else {
+                Rejection::InvalidClaim(name)
+            }));
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

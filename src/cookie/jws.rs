@@ -44,7 +44,13 @@ pub fn verify(token: &str, ring: &KeyRing) -> Result<Vec<u8>, Rejection> {
     else {
         return Err(Rejection::Malformed);
     };
-    let header: Header = serde_json::from_slice(&b64(h64)?).map_err(|_| Rejection::BadHeader)?;
+    let header_bytes = b64(h64)?;
+    let header_text = std::str::from_utf8(&header_bytes).map_err(|_| Rejection::BadHeader)?;
+    // Serde accepts a struct written as a JSON array; a JWS header is an object only.
+    if !header_text.trim_start().starts_with('{') {
+        return Err(Rejection::BadHeader);
+    }
+    let header: Header = serde_json::from_str(header_text).map_err(|_| Rejection::BadHeader)?;
     if header.alg != "HS256" {
         return Err(Rejection::Algorithm);
     }
@@ -63,6 +69,9 @@ pub fn verify(token: &str, ring: &KeyRing) -> Result<Vec<u8>, Rejection> {
         None => ring.current(),
     };
     let signature = b64(s64)?;
+    // Decode the payload before the MAC check too, so a well-signed token with a non-canonical
+    // payload segment is still refused as `Base64`; its bytes are only parsed after the MAC.
+    let payload = b64(p64)?;
     let mut mac = keyed(key);
     mac.update(h64.as_bytes());
     mac.update(b".");
@@ -70,7 +79,7 @@ pub fn verify(token: &str, ring: &KeyRing) -> Result<Vec<u8>, Rejection> {
     // `verify_slice` checks the length first, then compares in constant time.
     mac.verify_slice(&signature)
         .map_err(|_| Rejection::Signature)?;
-    b64(p64)
+    Ok(payload)
 }
 
 /// Signs `payload` (JSON bytes) with `key`, producing `header.payload.signature`.
@@ -193,6 +202,20 @@ mod tests {
         } => Rejection::Signature,
         too_long: |_| "a".repeat(MAX_TOKEN_BYTES + 1) => Rejection::TooLong,
         bad_header_json: |k| forge("not json", "{}", k) => Rejection::BadHeader,
+        alg_number: |k| forge(r#"{"alg":256}"#, "{}", k) => Rejection::BadHeader,
+        header_array: |k| forge(r#"["HS256"]"#, "{}", k) => Rejection::BadHeader,
+        empty_token: |_| String::new() => Rejection::Malformed,
+        padded_payload: |k: &Key| {
+            let t = sign(b"{}", k);
+            let parts: Vec<&str> = t.split('.').collect();
+            format!("{}.{}=.{}", parts[0], parts[1], parts[2])
+        } => Rejection::Base64,
+        non_canonical_trailing_bits: |k: &Key| {
+            // "e30" is `{}`; "e31" decodes to the same bytes with non-zero trailing bits.
+            let t = forge(r#"{"alg":"HS256"}"#, "{}", k);
+            t.replacen(".e30.", ".e31.", 1)
+        } => Rejection::Base64,
+        space_in_segment: |k: &Key| sign(b"{}", k).replacen('.', ". ", 1) => Rejection::Base64,
         header_not_utf8: |_| format!("{}.e30.AAAA", URL_SAFE_NO_PAD.encode([0xff, 0xfe])) => Rejection::BadHeader,
     }
 }

@@ -25,7 +25,7 @@ pub const PROFILE_COOKIE: &str = "vitrine_profile";
 #[non_exhaustive]
 pub enum Rejection {
     /// Longer than [`MAX_TOKEN_BYTES`].
-    #[error("token longer than {MAX_TOKEN_BYTES} bytes")]
+    #[error("cookie value longer than {MAX_TOKEN_BYTES} bytes")]
     TooLong,
     /// Not three dot-separated segments.
     #[error("token is not three dot-separated segments")]
@@ -33,8 +33,9 @@ pub enum Rejection {
     /// A segment is not canonical unpadded base64url.
     #[error("a segment is not unpadded base64url")]
     Base64,
-    /// The protected header is not the JSON we accept (or carries `crit`).
-    #[error("protected header is not valid JSON with a string `alg`, or uses `crit`")]
+    /// The protected header is not the JSON we accept: not UTF-8, not an object with a string
+    /// `alg`, a duplicate member, `crit`, or a `typ` other than `JWT`.
+    #[error("protected header is not a UTF-8 JSON object with one string `alg`, or uses `crit` or a `typ` other than JWT")]
     BadHeader,
     /// `alg` is not exactly `HS256`.
     #[error("algorithm is not HS256")]
@@ -45,9 +46,25 @@ pub enum Rejection {
     /// The MAC does not match.
     #[error("signature does not match")]
     Signature,
-    /// The payload is not the claims JSON we accept.
-    #[error("claims are not valid JSON, lack `sub`/`exp`, have wrong types or duplicates")]
-    BadClaims,
+    /// The payload is not UTF-8.
+    #[error("claims are not UTF-8")]
+    ClaimsNotUtf8,
+    /// The payload is not one well-formed JSON value.
+    #[error("claims are not well-formed JSON")]
+    ClaimsNotJson,
+    /// The payload is JSON but not an object.
+    #[error("claims are not a JSON object")]
+    ClaimsNotObject,
+    /// A claim (or attribute) appears twice.
+    #[error("a claim or attribute appears twice")]
+    DuplicateClaim,
+    /// A required claim is absent.
+    #[error("required claim `{0}` is missing")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong JSON type or an out-of-range value (numeric claims must be JSON
+    /// integers, never strings).
+    #[error("claim `{0}` has the wrong type or value")]
+    InvalidClaim(&'static str),
     /// `exp` is in the past (beyond leeway).
     #[error("token expired")]
     Expired,
@@ -57,8 +74,8 @@ pub enum Rejection {
     /// `iat` is in the future (beyond leeway).
     #[error("token issued in the future (iat)")]
     IssuedInFuture,
-    /// `iat` is older than the configured maximum profile age.
-    #[error("profile is older than the maximum age")]
+    /// `iat` is older than the configured maximum profile age (or absent while one is set).
+    #[error("profile is older than the maximum age, or has no `iat` while a maximum age is set")]
     Stale,
     /// The cookie appears twice with different values.
     #[error("the cookie appears twice with different values")]
@@ -76,7 +93,12 @@ impl Rejection {
             Self::Algorithm => "algorithm",
             Self::UnknownKid => "unknown_kid",
             Self::Signature => "signature",
-            Self::BadClaims => "bad_claims",
+            Self::ClaimsNotUtf8 => "claims_not_utf8",
+            Self::ClaimsNotJson => "claims_not_json",
+            Self::ClaimsNotObject => "claims_not_object",
+            Self::DuplicateClaim => "duplicate_claim",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaim(_) => "invalid_claim",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
             Self::IssuedInFuture => "issued_in_future",
