@@ -6,14 +6,24 @@
 //! reason the cookie was refused. A refused cookie is never an error page, just an anonymous
 //! visitor and a log reason.
 //!
+//! Next to it the edge keeps its own signed [`activity`] cookie, only for visitors who consent
+//! to tracking ([`consent`]); [`visitor`] puts the three together for one request.
+//!
 //! This module never logs or returns token bytes or secrets.
 
+pub mod activity;
 mod claims;
+pub mod consent;
 pub mod header;
+mod id;
 mod jws;
 mod keyring;
+pub mod visitor;
 
+pub use activity::{Activity, ACTIVITY_COOKIE};
 pub use claims::{AttrValue, Attrs, TimePolicy, VerifiedProfile};
+pub use consent::{Consent, ConsentSource};
+pub use id::{RandomError, VisitorId};
 pub use jws::MAX_TOKEN_BYTES;
 pub use keyring::{Key, KeyRing, KeyRingError, MIN_SECRET_BYTES};
 
