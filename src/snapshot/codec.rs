@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::Slot;
+use super::model::{ActivityPaths, Slot};
 use super::Snapshot;
 
 /// The schema this build reads and writes.
@@ -52,6 +52,8 @@ struct EnvelopeOut<'a> {
     schema: u32,
     version: &'a str,
     slots: &'a [Slot],
+    #[serde(skip_serializing_if = "ActivityPaths::is_empty")]
+    activity: &'a ActivityPaths,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +65,8 @@ struct SchemaProbe {
 struct EnvelopeIn {
     version: String,
     slots: Vec<Slot>,
+    #[serde(default)]
+    activity: ActivityPaths,
 }
 
 /// Serializes a snapshot for KV.
@@ -71,6 +75,7 @@ pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
         schema: SCHEMA_VERSION,
         version: &snapshot.version,
         slots: &snapshot.slots,
+        activity: &snapshot.activity,
     };
     // Serializing plain structs of strings cannot fail.
     serde_json::to_vec(&envelope).unwrap_or_default()
@@ -85,7 +90,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         });
     }
     let envelope: EnvelopeIn = serde_json::from_slice(bytes)?;
-    let actual = content_version(&envelope.slots);
+    let actual = content_version(&envelope.slots, &envelope.activity);
     if actual != envelope.version {
         return Err(SnapshotError::VersionMismatch {
             claimed: envelope.version,
@@ -95,12 +100,17 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     Ok(Snapshot {
         version: envelope.version,
         slots: envelope.slots,
+        activity: envelope.activity,
     })
 }
 
-/// First 16 hex digits of SHA-256 over the canonical JSON of the slots.
-pub(super) fn content_version(slots: &[Slot]) -> String {
-    let body = serde_json::to_vec(slots).unwrap_or_default();
+/// First 16 hex digits of SHA-256 over the canonical JSON of the slots (followed by the
+/// activity patterns when set, so snapshots without them keep their version ids).
+pub(super) fn content_version(slots: &[Slot], activity: &ActivityPaths) -> String {
+    let mut body = serde_json::to_vec(slots).unwrap_or_default();
+    if !activity.is_empty() {
+        body.extend(serde_json::to_vec(activity).unwrap_or_default());
+    }
     let digest = Sha256::digest(&body);
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -138,6 +148,20 @@ mod tests {
         assert_eq!(sample().version().len(), 16);
         let other = Snapshot::new(vec![]);
         assert_ne!(other.version(), sample().version());
+    }
+
+    #[test]
+    fn activity_paths_round_trip_and_change_the_version() {
+        let plain = sample();
+        let with = sample().with_activity(ActivityPaths {
+            product_path: Some("/p/{id}".into()),
+            category_path: None,
+        });
+        assert_ne!(with.version(), plain.version());
+        assert_eq!(decode(&encode(&with)).unwrap(), with);
+        assert!(!String::from_utf8(encode(&plain))
+            .unwrap()
+            .contains("activity"));
     }
 
     #[test]

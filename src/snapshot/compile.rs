@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{Audience, Op, Rule, Slot, Snapshot};
+use super::{ActivityPaths, Audience, Op, Rule, Slot, Snapshot};
 
 /// One campaign file's text and the name to report it under.
 pub struct Source<'a> {
@@ -53,6 +53,18 @@ pub struct CompileError {
 struct File {
     #[serde(default)]
     campaign: Vec<toml::Spanned<Campaign>>,
+    /// `[activity]`: URL patterns for the activity cookie (at most one file sets it).
+    #[serde(default)]
+    activity: Option<toml::Spanned<ActivityToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivityToml {
+    #[serde(default)]
+    product_path: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    category_path: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +96,7 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut activity: Option<ActivityPaths> = None;
     for src in sources {
         let file: File = match toml::from_str(src.text) {
             Ok(f) => f,
@@ -99,6 +112,9 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
                 continue;
             }
         };
+        if let Some(a) = file.activity {
+            activity_paths(src, a, &mut activity, &mut errors);
+        }
         for c in file.campaign {
             let c = c.into_inner();
             let at = |span: Range<usize>, field: &str, msg: String, hint: &str| {
@@ -223,7 +239,48 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
         }
     }
     slots.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Snapshot::new(slots))
+    Ok(Snapshot::new(slots).with_activity(activity.unwrap_or_default()))
+}
+
+/// Checks an `[activity]` table (patterns as in `crate::cookie::activity::validate_pattern`).
+fn activity_paths(
+    src: &Source<'_>,
+    table: toml::Spanned<ActivityToml>,
+    seen: &mut Option<ActivityPaths>,
+    errors: &mut Vec<CompileError>,
+) {
+    if seen.is_some() {
+        let hint = "keep one [activity] table across all campaign files";
+        errors.push(err(
+            src,
+            table.span(),
+            "activity",
+            "[activity] is set twice",
+            hint,
+        ));
+        return;
+    }
+    let table = table.into_inner();
+    let mut check = |p: Option<toml::Spanned<String>>, field: &str| {
+        let p = p?;
+        match crate::cookie::activity::validate_pattern(p.get_ref()) {
+            Ok(()) => Some(p.into_inner()),
+            Err(e) => {
+                errors.push(err(
+                    src,
+                    p.span(),
+                    field,
+                    &e.to_string(),
+                    "e.g. \"/p/{id}\"",
+                ));
+                None
+            }
+        }
+    };
+    *seen = Some(ActivityPaths {
+        product_path: check(table.product_path, "activity.product_path"),
+        category_path: check(table.category_path, "activity.category_path"),
+    });
 }
 
 fn parse_op(name: &str) -> Option<Op> {

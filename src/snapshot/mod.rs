@@ -12,7 +12,7 @@ pub mod compile;
 mod model;
 
 pub use codec::{decode, encode, SnapshotError, SCHEMA_VERSION};
-pub use model::{Audience, Op, Rule, Slot};
+pub use model::{ActivityPaths, Audience, Op, Rule, Slot};
 
 /// KV key holding the active version id.
 pub const POINTER_KEY: &str = "snapshot/current";
@@ -27,13 +27,30 @@ pub fn version_key(version: &str) -> String {
 pub struct Snapshot {
     version: String,
     slots: Vec<Slot>,
+    activity: ActivityPaths,
 }
 
 impl Snapshot {
     /// Builds a snapshot and names it by the hash of its content.
     pub fn new(slots: Vec<Slot>) -> Self {
-        let version = codec::content_version(&slots);
-        Self { version, slots }
+        let version = codec::content_version(&slots, &ActivityPaths::default());
+        Self {
+            version,
+            slots,
+            activity: ActivityPaths::default(),
+        }
+    }
+
+    /// The same snapshot with activity path patterns, renamed by its new content hash.
+    pub fn with_activity(mut self, activity: ActivityPaths) -> Self {
+        self.version = codec::content_version(&self.slots, &activity);
+        self.activity = activity;
+        self
+    }
+
+    /// Activity path patterns (product and category pages).
+    pub fn activity(&self) -> &ActivityPaths {
+        &self.activity
     }
 
     /// Content-hash version id (hex).

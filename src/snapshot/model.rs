@@ -77,3 +77,22 @@ pub struct Slot {
     /// Candidates in decision order.
     pub rules: Vec<Rule>,
 }
+
+/// Where the edge finds product and category ids in request paths, for the activity cookie
+/// (`[activity]` in campaign files). Each pattern holds one `{id}`, e.g. `/p/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPaths {
+    /// Product page pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_path: Option<String>,
+    /// Category page pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_path: Option<String>,
+}
+
+impl ActivityPaths {
+    /// Whether no pattern is set.
+    pub fn is_empty(&self) -> bool {
+        self.product_path.is_none() && self.category_path.is_none()
+    }
+}

@@ -124,3 +124,21 @@ fn demo_campaign_compiles() {
     .unwrap();
     assert!(snap.slots().iter().any(|s| s.name == "hero"));
 }
+
+#[test]
+fn activity_paths_compile_into_the_snapshot() {
+    let snap =
+        one("[activity]\nproduct_path = \"/p/{id}\"\ncategory_path = \"/c/{id}\"\n").unwrap();
+    assert_eq!(snap.activity().product_path.as_deref(), Some("/p/{id}"));
+    assert_eq!(snap.activity().category_path.as_deref(), Some("/c/{id}"));
+}
+
+#[test]
+fn bad_activity_path_is_located() {
+    let errors = one("[activity]\nproduct_path = \"/p/{sku}\"\n").unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        (errors[0].line, errors[0].field.as_str()),
+        (2, "activity.product_path")
+    );
+}
