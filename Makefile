@@ -4,6 +4,7 @@
 .PHONY: dev test setup build demo-keys bench
 
 DEMO_KEYS = demo:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE
+DEMO_ACTIVITY_KEYS = demo-act:ZGVtby1hY3Rpdml0eS1rZXktbG9jYWwtdGVzdHMtb25seSE
 
 setup:
 	sh scripts/bootstrap.sh
@@ -11,9 +12,9 @@ setup:
 build: setup
 	sh scripts/build.sh
 
-# A local-only key ring for the demo (never used in production).
-.dev.vars:
-	printf 'VITRINE_COOKIE_KEYS=%s\n' '$(DEMO_KEYS)' > .dev.vars
+# Local-only key rings for the demo (never used in production); rewritten when this file changes.
+.dev.vars: Makefile
+	printf 'VITRINE_COOKIE_KEYS=%s\nVITRINE_ACTIVITY_KEYS=%s\n' '$(DEMO_KEYS)' '$(DEMO_ACTIVITY_KEYS)' > .dev.vars
 
 dev: build .dev.vars
 	cargo run --quiet -- build fixtures/campaigns/demo.toml -o target/demo.snapshot.json

@@ -183,7 +183,13 @@ pub fn identify(
 /// Signs a claims object (any JSON object; it must carry `sub` and `exp` to verify later) with
 /// the ring's current key.
 pub fn mint(claims: &serde_json::Value, ring: &KeyRing) -> String {
-    jws::sign(claims.to_string().as_bytes(), ring.current())
+    mint_with_key(claims, ring.current())
+}
+
+/// Signs a claims object with one particular key of a ring (for example a new key before it
+/// becomes current).
+pub fn mint_with_key(claims: &serde_json::Value, key: &Key) -> String {
+    jws::sign(claims.to_string().as_bytes(), key)
 }
 
 #[cfg(test)]

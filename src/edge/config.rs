@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use worker::{Env, Request};
 
-use crate::cookie::{KeyRing, TimePolicy};
+use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
 use crate::rewrite::Limits;
 
 /// Where base pages come from.
@@ -21,6 +21,11 @@ pub enum PageSource {
 pub struct Config {
     pub source: PageSource,
     pub keys: ParsedRing,
+    /// Activity cookie key ring (`VITRINE_ACTIVITY_KEYS`); unset turns the activity cookie off.
+    pub activity_keys: Option<ParsedRing>,
+    /// Consent source (`CONSENT`); a refused setting means nobody is tracked.
+    pub consent: ParsedConsent,
+    pub activity_max_age_secs: u64,
     pub time: TimePolicy,
     pub refresh_ms: f64,
     pub kv_timeout_ms: u64,
@@ -33,9 +38,14 @@ pub struct Config {
 /// A key ring as parsed from its secret text, or why it was refused.
 type ParsedRing = Result<Rc<KeyRing>, String>;
 
+/// A consent source as parsed from `CONSENT`, or why it was refused.
+type ParsedConsent = Result<Rc<ConsentSource>, String>;
+
 thread_local! {
-    /// (key ring text, parsed ring): parsed once per isolate, re-parsed if the secret changes.
-    static RING: RefCell<Option<(String, ParsedRing)>> = const { RefCell::new(None) };
+    /// (secret name, text, parsed ring): parsed once per isolate, re-parsed if a secret changes.
+    static RINGS: RefCell<Vec<(&'static str, String, ParsedRing)>> = const { RefCell::new(Vec::new()) };
+    /// (CONSENT text, parsed source), parsed once per isolate.
+    static CONSENT: RefCell<Option<(String, ParsedConsent)>> = const { RefCell::new(None) };
 }
 
 impl Config {
@@ -54,10 +64,17 @@ impl Config {
         Self {
             source,
             keys: key_ring(
+                "VITRINE_COOKIE_KEYS",
                 env.secret("VITRINE_COOKIE_KEYS")
                     .ok()
                     .map(|s| s.to_string()),
             ),
+            activity_keys: env
+                .secret("VITRINE_ACTIVITY_KEYS")
+                .ok()
+                .map(|s| key_ring("VITRINE_ACTIVITY_KEYS", Some(s.to_string()))),
+            consent: consent(text("CONSENT").unwrap_or_default()),
+            activity_max_age_secs: number("ACTIVITY_MAX_AGE_SECS", 30 * 86_400),
             time: TimePolicy {
                 leeway_secs: number("COOKIE_LEEWAY_SECS", 60),
                 max_age_secs: (max_age > 0).then_some(max_age),
@@ -93,20 +110,35 @@ impl Config {
     }
 }
 
-fn key_ring(text: Option<String>) -> ParsedRing {
+fn key_ring(name: &'static str, text: Option<String>) -> ParsedRing {
     let Some(text) = text else {
-        return Err("VITRINE_COOKIE_KEYS is not set".into());
+        return Err(format!("{name} is not set"));
     };
-    RING.with(|cell| {
+    RINGS.with(|cell| {
+        let mut rings = cell.borrow_mut();
+        if let Some((_, _, parsed)) = rings.iter().find(|(n, t, _)| *n == name && *t == text) {
+            return parsed.clone();
+        }
+        let parsed = KeyRing::parse(&text)
+            .map(Rc::new)
+            .map_err(|e| format!("{name}: {e}"));
+        rings.retain(|(n, _, _)| *n != name);
+        rings.push((name, text, parsed.clone()));
+        parsed
+    })
+}
+
+fn consent(text: String) -> ParsedConsent {
+    CONSENT.with(|cell| {
         let mut cell = cell.borrow_mut();
         if let Some((seen, parsed)) = cell.as_ref() {
             if *seen == text {
                 return parsed.clone();
             }
         }
-        let parsed = KeyRing::parse(&text)
+        let parsed = ConsentSource::parse(&text)
             .map(Rc::new)
-            .map_err(|e| format!("VITRINE_COOKIE_KEYS: {e}"));
+            .map_err(|e| e.to_string());
         *cell = Some((text, parsed.clone()));
         parsed
     })

@@ -12,6 +12,7 @@ mod log;
 mod respond;
 mod source;
 mod store;
+mod visitor;
 
 use worker::{event, Context, Env, Request, Response, Result};
 

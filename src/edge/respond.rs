@@ -5,7 +5,7 @@ use worker::{ByteStream, Date, Headers, Request, Response, Result};
 
 use super::config::Config;
 use super::log;
-use crate::cookie::{self, Identity};
+use super::visitor;
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
 use crate::{decide, render, Snapshot};
@@ -25,19 +25,14 @@ pub fn personalize(
             return bypass(upstream, Bypass::Config, &path);
         }
     };
-    let cookie_header = req.headers().get("cookie")?;
     let now = Date::now().as_millis() / 1000;
-    let identity = cookie::identify(cookie_header.as_deref(), ring, now, cfg.time);
-    if let Identity::Anonymous {
-        rejected: Some(why),
-    } = &identity
-    {
-        log::note("vitrine.cookie_rejected", why.code());
-    }
-    let decision = decide(snapshot, &identity);
+    // Identity stage (src/edge/visitor.rs): profile, consent, activity cookie.
+    let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
+    let decision = decide(snapshot, &visitor.identity);
+    let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &decision, now);
     let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
     if decision.fills.is_empty() {
-        return with_header(upstream, &x_vitrine);
+        return visitor::finish(with_header(upstream, &x_vitrine)?, set_cookie.as_deref());
     }
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
     let Ok(rewriter) = SlotStream::new(
@@ -58,6 +53,7 @@ pub fn personalize(
     }
     headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
     headers.set(delivery::X_VITRINE, &x_vitrine)?;
+    visitor::append(&headers, set_cookie.as_deref())?;
     Ok(Response::from_stream(rewritten(body, rewriter, path))?
         .with_status(200)
         .with_headers(headers))

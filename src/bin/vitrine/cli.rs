@@ -42,10 +42,10 @@ enum Cmd {
         #[arg(long)]
         env: Option<String>,
     },
-    /// Profile cookies.
+    /// Profile and activity cookies (see src/bin/vitrine/cookie.rs).
     Cookie {
         #[command(subcommand)]
-        command: CookieCmd,
+        command: crate::cookie::CookieCmd,
     },
     /// Render a page as a visitor would see it (stdout).
     Preview {
@@ -56,17 +56,6 @@ enum Cmd {
         cookie: Option<String>,
         page: PathBuf,
     },
-}
-
-#[derive(Subcommand)]
-enum CookieCmd {
-    /// Sign claims (a JSON file) with the current key of VITRINE_COOKIE_KEYS.
-    Mint {
-        #[arg(long)]
-        claims: PathBuf,
-    },
-    /// Verify a token and print its claims; exit 1 with the reason when rejected.
-    Inspect { token: String },
 }
 
 /// Runs the CLI.
@@ -108,27 +97,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
             persist_to,
             env,
         } => publish(&path, local, persist_to, env),
-        Cmd::Cookie {
-            command: CookieCmd::Mint { claims },
-        } => {
-            let claims: serde_json::Value = serde_json::from_slice(&read(&claims)?)
-                .map_err(|e| format!("{}: not JSON: {e}", claims.display()))?;
-            println!("{}", cookie::mint(&claims, &ring()?));
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Cookie {
-            command: CookieCmd::Inspect { token },
-        } => match cookie::verify(token.trim(), &ring()?, now(), TimePolicy::default()) {
-            Ok(p) => {
-                let json = serde_json::json!({ "sub": p.sub, "seg": p.segments, "exp": p.exp });
-                println!("{json}");
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(why) => {
-                eprintln!("rejected: {why} ({})", why.code());
-                Ok(ExitCode::from(1))
-            }
-        },
+        Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Preview {
             snapshot: path,
             cookie: token,

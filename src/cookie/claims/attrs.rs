@@ -157,3 +157,20 @@ impl<'de> Visitor<'de> for WireVisitor {
         }
     }
 }
+
+impl serde::Serialize for AttrValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Bool(b) => s.serialize_bool(*b),
+            Self::Number(n) => s.serialize_f64(*n),
+            Self::Text(t) => s.serialize_str(t),
+            Self::List(l) => l.serialize(s),
+        }
+    }
+}
+
+impl serde::Serialize for Attrs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}

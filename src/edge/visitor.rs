@@ -1,0 +1,107 @@
+//! The identity stage at the edge: adapts the request to [`crate::cookie::visitor`] and puts
+//! the activity cookie on the response.
+//!
+//! Logs carry reason codes only, never a cookie, token, `sub` or visitor id. A response that
+//! sets a cookie is always `private, no-store`.
+
+use worker::{Headers, Request, Response, Result};
+
+use super::config::Config;
+use super::log;
+use crate::cookie::activity::Caps;
+use crate::cookie::visitor::{self, Paths, Settings, Visitor};
+use crate::cookie::{ConsentSource, Identity, KeyRing};
+use crate::decide::Decision;
+use crate::delivery;
+use crate::Snapshot;
+
+/// Everyone is untracked when `CONSENT` is refused (the config error is logged).
+const NOBODY: ConsentSource = ConsentSource::Never;
+
+fn settings<'a>(cfg: &'a Config, ring: &'a KeyRing) -> Settings<'a> {
+    Settings {
+        profile_keys: ring,
+        activity_keys: match &cfg.activity_keys {
+            Some(Ok(ring)) => Some(ring),
+            _ => None,
+        },
+        time: cfg.time,
+        consent: cfg.consent.as_deref().unwrap_or(&NOBODY),
+        activity_max_age_secs: cfg.activity_max_age_secs,
+        caps: Caps::default(),
+    }
+}
+
+/// Verifies the profile, decides consent, and reads and updates the activity (with consent).
+pub fn resolve(
+    req: &Request,
+    cfg: &Config,
+    ring: &KeyRing,
+    snapshot: &Snapshot,
+    now: u64,
+) -> Result<Visitor> {
+    let headers = req.headers();
+    let cookie = headers.get("cookie")?;
+    let gpc = headers.get("sec-gpc")?;
+    let path = req.path();
+    let paths = Paths {
+        product: snapshot.activity().product_path.as_deref(),
+        category: snapshot.activity().category_path.as_deref(),
+    };
+    let input = visitor::Request {
+        cookie: cookie.as_deref(),
+        gpc: gpc.as_deref(),
+        path: &path,
+        now,
+    };
+    let visitor = visitor::resolve(input, &settings(cfg, ring), paths);
+    if let Identity::Anonymous {
+        rejected: Some(why),
+    } = &visitor.identity
+    {
+        log::note("vitrine.cookie_rejected", why.code());
+    }
+    if let Some(why) = visitor.activity_rejected {
+        log::note("vitrine.activity_rejected", why.code());
+    }
+    for problem in [
+        cfg.consent.as_ref().err(),
+        cfg.activity_keys.as_ref().and_then(|r| r.as_ref().err()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        log::note("vitrine.config", problem);
+    }
+    Ok(visitor)
+}
+
+/// Counts the decision's impressions and returns the `Set-Cookie` value, if any.
+pub fn set_cookie(
+    visitor: &mut Visitor,
+    cfg: &Config,
+    ring: &KeyRing,
+    decision: &Decision<'_>,
+    now: u64,
+) -> Option<String> {
+    visitor.record_impressions(decision.fills.iter().map(|f| f.rule.campaign.as_str()), now);
+    visitor.set_cookie(&settings(cfg, ring))
+}
+
+/// Adds `set_cookie` to response headers being built (they are already `private, no-store`).
+pub fn append(headers: &Headers, set_cookie: Option<&str>) -> Result<()> {
+    if let Some(value) = set_cookie {
+        headers.append("set-cookie", value)?;
+    }
+    Ok(())
+}
+
+/// Adds `set_cookie` to a finished response, making it `private, no-store`.
+pub fn finish(mut resp: Response, set_cookie: Option<&str>) -> Result<Response> {
+    if let Some(value) = set_cookie {
+        let headers = resp.headers_mut();
+        headers.append("set-cookie", value)?;
+        headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
+    }
+    Ok(resp)
+}
