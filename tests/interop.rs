@@ -59,12 +59,16 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap().trim().to_owned()
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 fn python(args: &[&str]) -> Command {
     let mut cmd = Command::new(root().join("target/interop/venv/bin/python"));
-    cmd.arg(root().join("tests/interop/pyjwt_tool.py")).args(args);
+    cmd.arg(root().join("tests/interop/pyjwt_tool.py"))
+        .args(args);
     cmd
 }
 
@@ -78,8 +82,11 @@ fn node(args: &[&str]) -> Command {
 
 fn vitrine(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vitrine"));
-    cmd.env("VITRINE_COOKIE_KEYS", format!("other:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8,{KID}:{SECRET}"))
-        .args(args);
+    cmd.env(
+        "VITRINE_COOKIE_KEYS",
+        format!("other:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8,{KID}:{SECRET}"),
+    )
+    .args(args);
     cmd
 }
 
@@ -110,7 +117,13 @@ fn jose_token_verifies_in_vitrine() {
 #[test]
 fn jsonwebtoken_token_verifies_in_vitrine() {
     setup();
-    let token = stdout(&run(&mut node(&["mint", "jsonwebtoken", KID, SECRET, &claims()])));
+    let token = stdout(&run(&mut node(&[
+        "mint",
+        "jsonwebtoken",
+        KID,
+        SECRET,
+        &claims(),
+    ])));
     vitrine_accepts(&token);
 }
 
@@ -118,7 +131,11 @@ fn vitrine_token() -> String {
     let file = root().join(format!("target/interop/claims-{}.json", std::process::id()));
     std::fs::write(&file, claims()).unwrap();
     let out = run(&mut vitrine(&["cookie", "mint", "--kid", KID, "--claims"]).arg(&file));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout(&out)
 }
 

@@ -44,7 +44,7 @@ impl Default for TimePolicy {
 /// A visitor profile whose signature and time claims were verified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedProfile {
-    /// Pseudonymous subject id from the shop.
+    /// Pseudonymous subject id from the shop; empty when the token has no `sub`.
     pub sub: String,
     /// Segment ids computed by the shop's CRM/CDP.
     pub segments: Vec<String>,
@@ -76,6 +76,7 @@ pub const MAX_ID_BYTES: usize = 256;
 #[derive(Default)]
 struct Raw {
     sub: Option<String>,
+    sub_present: bool,
     seg: Option<Vec<String>>,
     attrs: Option<Attrs>,
     exp: Option<u64>,
@@ -88,7 +89,7 @@ pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedPro
     let text = std::str::from_utf8(payload).map_err(|_| Rejection::ClaimsNotUtf8)?;
     let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let raw = ClaimsSeed(&why)
+    let mut raw = ClaimsSeed(&why)
         .deserialize(&mut de)
         .and_then(|raw| de.end().map(|()| raw))
         .map_err(|e| match (e.classify(), why.get()) {
@@ -96,8 +97,10 @@ pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedPro
             (serde_json::error::Category::Data, None) => Rejection::ClaimsNotObject,
             _ => Rejection::ClaimsNotJson,
         })?;
-    let sub = raw.sub.ok_or(Rejection::MissingClaim("sub"))?;
-    if sub.is_empty() || sub.len() > MAX_ID_BYTES {
+    raw.sub_present = raw.sub.is_some();
+    // `sub` is optional (a CDP may segment visitors it cannot name), but never empty.
+    let sub = raw.sub.unwrap_or_default();
+    if raw.sub_present && (sub.is_empty() || sub.len() > MAX_ID_BYTES) {
         return Err(Rejection::InvalidClaim("sub"));
     }
     let exp = raw.exp.ok_or(Rejection::MissingClaim("exp"))?;

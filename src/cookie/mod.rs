@@ -213,6 +213,27 @@ mod tests {
         assert!(id.profile().unwrap().in_segment("loyal"));
     }
 
+    /// RFC 7515 appendix A.1, verified end to end (MAC and claims) with the clock pinned just
+    /// before its `exp` (1300819380), and refused once the clock passes it.
+    #[test]
+    fn rfc7515_a1_verifies_with_clock_pinned() {
+        let ring = KeyRing::parse(
+            "rfc:AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
+        )
+        .unwrap();
+        let token = concat!(
+            "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9",
+            ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ",
+            ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        );
+        let profile = verify(token, &ring, 1_300_819_000, TimePolicy::default()).unwrap();
+        assert_eq!((profile.sub.as_str(), profile.exp), ("", 1_300_819_380));
+        assert_eq!(
+            verify(token, &ring, 1_300_819_380 + 61, TimePolicy::default()),
+            Err(Rejection::Expired)
+        );
+    }
+
     #[test]
     fn no_header_is_anonymous_without_reason() {
         assert_eq!(

@@ -81,8 +81,9 @@ pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> V
     if let (true, Some(ring)) = (consent.granted(), settings.activity_keys) {
         let (mut activity, rejected) = read(req, ring, settings.activity_max_age_secs);
         activity.touch(req.now);
-        if activity.visitor.is_none() && visitor.identity.profile().is_none() {
-            // No profile: a random pseudonymous id, now that consent allows one.
+        if activity.visitor.is_none() && visitor.identity.profile().is_none_or(|p| p.sub.is_empty())
+        {
+            // No profile (or one without `sub`): a random pseudonymous id, as consent allows.
             activity.visitor = VisitorId::random().ok();
         }
         record_page(&mut activity, paths, req);
@@ -125,7 +126,7 @@ impl Visitor {
             return None;
         }
         match (&self.identity, &self.activity) {
-            (Identity::Profile(p), _) => Some(p.sub.clone()),
+            (Identity::Profile(p), _) if !p.sub.is_empty() => Some(p.sub.clone()),
             (_, Some(a)) => a.visitor.map(|id| id.to_hex()),
             _ => None,
         }
