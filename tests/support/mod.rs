@@ -215,3 +215,15 @@ pub fn mint(segments: &[&str]) -> String {
 pub fn site_file(path: &str) -> Vec<u8> {
     std::fs::read(root().join("fixtures/site").join(path)).unwrap()
 }
+
+/// Activity cookie key ring for identity tests: current `act2`, previous `act1`.
+pub const ACTIVITY_KEYS: &str = "act2:YWN0aXZpdHkta2V5LTItZm9yLWxvY2FsLXRlc3RzLW9ubHkh,act1:YWN0aXZpdHkta2V5LTEtZm9yLWxvY2FsLXRlc3RzLW9ubHkh";
+
+/// GET with arbitrary request headers.
+pub fn get_with(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> Got {
+    let mut req = agent().get(&format!("{}{path}", dev.base));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    send(req)
+}
