@@ -1,11 +1,46 @@
-//! Any `Cookie` header must yield an identity, never a panic.
+//! Any `Cookie` / `Sec-GPC` header and path must yield a visitor, never a panic: the profile
+//! cookie parser and verifier, the activity cookie, consent policies and key ring parsing.
+//! Fuzzed bytes rarely carry a valid MAC, so the input is also signed as-is with the fuzz key
+//! as a claims payload: the claims parser behind the MAC is fuzzed too.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::cookie::{identify, KeyRing, TimePolicy};
+use vitrine::cookie::activity::{self, Caps};
+use vitrine::cookie::visitor::{self, Paths, Request, Settings};
+use vitrine::cookie::{identify, mint_raw, verify, ConsentSource, KeyRing, TimePolicy};
+
+const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
+const NOW: u64 = 1_800_000_000;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(header) = std::str::from_utf8(data) else { return };
-    let Ok(ring) = KeyRing::parse("k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE") else { return };
-    let _ = identify(Some(header), &ring, 1_800_000_000, TimePolicy::default());
-    let _ = KeyRing::parse(header);
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(ring) = KeyRing::parse(KEYS) else { return };
+    let _ = identify(Some(text), &ring, NOW, TimePolicy::default());
+    let _ = KeyRing::parse(text);
+    let _ = ConsentSource::parse(text);
+    let _ = activity::open(text, &ring);
+
+    // Behind the MAC: the fuzzed bytes, signed as they are, as the claims payload.
+    let token = mint_raw(data, ring.current());
+    let _ = verify(&token, &ring, NOW, TimePolicy { leeway_secs: 60, max_age_secs: Some(86_400) });
+
+    // The whole identity stage, with the input as Cookie header, GPC and path.
+    let consent = ConsentSource::parse("onetrust:C0004").unwrap_or(ConsentSource::Never);
+    let granted = ConsentSource::Granted;
+    for consent in [&consent, &granted] {
+        let settings = Settings {
+            profile_keys: &ring,
+            activity_keys: Some(&ring),
+            time: TimePolicy::default(),
+            consent,
+            activity_max_age_secs: 86_400,
+            caps: Caps::default(),
+        };
+        let req = Request { cookie: Some(text), gpc: Some(text), path: text, now: NOW };
+        let paths = Paths { product: Some("/p/{id}"), category: Some("/c/{id}") };
+        let mut v = visitor::resolve(req, &settings, paths);
+        v.record_impressions(text.split(';'), NOW);
+        if let Some(sc) = v.set_cookie(&settings) {
+            assert!(sc.len() <= 4096 + 100, "set-cookie over the bound");
+        }
+    }
 });
