@@ -58,5 +58,65 @@ fn decision(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rewrite, decision);
+/// The identity stage per request: a consenting visitor with a profile cookie and a
+/// realistic activity cookie (open, update, re-seal), and the activity cookie alone.
+fn identity(c: &mut Criterion) {
+    use vitrine::cookie::activity::{self, Activity, Caps};
+    use vitrine::cookie::visitor::{self, Paths, Request, Settings};
+    use vitrine::cookie::ConsentSource;
+
+    let ring = KeyRing::parse(KEYS).unwrap();
+    let act_ring = KeyRing::parse("a:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let now = 1_800_000_000;
+    let token = cookie::mint(
+        &serde_json::json!({"sub":"c-123","seg":["loyal","dog_owner"],"attrs":{"tier":"gold"},"iat": now - 60,"exp": now + 3600}),
+        &ring,
+    );
+    let mut act = Activity::new(now - 3600, None);
+    for i in 0..20 {
+        act.record_product_view(&format!("p{i:04}"), now - 600 + i);
+        act.record_category_view(["dog", "cat", "garden"][i as usize % 3], now - 600 + i);
+        act.record_impression("loyal-hero", now - 600 + i);
+    }
+    let act_value = activity::seal(&mut act, &act_ring, Caps::default());
+    let header = format!(
+        "cookieconsent_status=allow; {}={token}; {}={act_value}",
+        cookie::PROFILE_COOKIE,
+        activity::ACTIVITY_COOKIE
+    );
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+    let settings = Settings {
+        profile_keys: &ring,
+        activity_keys: Some(&act_ring),
+        time: TimePolicy::default(),
+        consent: &consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let paths = Paths {
+        product: Some("/p/{id}"),
+        category: Some("/c/{id}"),
+    };
+    let req = Request {
+        cookie: Some(&header),
+        gpc: None,
+        path: "/p/p0042",
+        now,
+    };
+    c.bench_function("activity_open_update_seal", |b| {
+        b.iter(|| {
+            let mut a = activity::open(&act_value, &act_ring).unwrap().activity;
+            a.record_product_view("p0042", now);
+            activity::seal(&mut a, &act_ring, Caps::default())
+        })
+    });
+    c.bench_function("identity_stage_with_activity", |b| {
+        b.iter(|| {
+            let mut v = visitor::resolve(req, &settings, paths);
+            v.set_cookie(&settings)
+        })
+    });
+}
+
+criterion_group!(benches, rewrite, decision, identity);
 criterion_main!(benches);

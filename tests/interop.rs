@@ -130,7 +130,7 @@ fn jsonwebtoken_token_verifies_in_vitrine() {
 fn vitrine_token() -> String {
     let file = root().join(format!("target/interop/claims-{}.json", std::process::id()));
     std::fs::write(&file, claims()).unwrap();
-    let out = run(&mut vitrine(&["cookie", "mint", "--kid", KID, "--claims"]).arg(&file));
+    let out = run(vitrine(&["cookie", "mint", "--kid", KID, "--claims"]).arg(&file));
     assert!(
         out.stderr.is_empty(),
         "{}",

@@ -1,0 +1,86 @@
+//! The identity stage compiled to wasm32 exactly as in the Worker (same crate, same release
+//! profile, `+simd128`), exported as plain C-ABI functions so Node can time them without the
+//! Worker runtime: `sh benches/wasm-identity/run.sh`. Each function runs `n` iterations and
+//! returns a count that depends on every iteration, so nothing is optimized away.
+
+use vitrine::cookie::activity::{self, Activity, Caps};
+use vitrine::cookie::visitor::{self, Paths, Request, Settings};
+use vitrine::cookie::{self, ConsentSource, KeyRing, TimePolicy};
+
+const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
+const ACT_KEYS: &str = "a:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const NOW: u64 = 1_800_000_000;
+
+struct Fixture {
+    ring: KeyRing,
+    act_ring: KeyRing,
+    header: String,
+    act_value: String,
+    consent: ConsentSource,
+}
+
+fn fixture() -> Option<Fixture> {
+    let ring = KeyRing::parse(KEYS).ok()?;
+    let act_ring = KeyRing::parse(ACT_KEYS).ok()?;
+    let token = cookie::mint(
+        &serde_json::json!({"sub":"c-123","seg":["loyal","dog_owner"],"attrs":{"tier":"gold"},"iat": NOW - 60,"exp": NOW + 3600}),
+        &ring,
+    );
+    let mut act = Activity::new(NOW - 3600, None);
+    for i in 0..20u64 {
+        act.record_product_view(&format!("p{i:04}"), NOW - 600 + i);
+        act.record_category_view(["dog", "cat", "garden"][i as usize % 3], NOW - 600 + i);
+        act.record_impression("loyal-hero", NOW - 600 + i);
+    }
+    let act_value = activity::seal(&mut act, &act_ring, Caps::default());
+    let header = format!(
+        "cookieconsent_status=allow; {}={token}; {}={act_value}",
+        cookie::PROFILE_COOKIE,
+        activity::ACTIVITY_COOKIE
+    );
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").ok()?;
+    Some(Fixture { ring, act_ring, header, act_value, consent })
+}
+
+/// Profile cookie verify (`cookie::identify` over a 3-cookie header), `n` times.
+#[no_mangle]
+pub extern "C" fn bench_verify(n: u32) -> u32 {
+    let Some(f) = fixture() else { return u32::MAX };
+    (0..n)
+        .filter(|_| cookie::identify(Some(&f.header), &f.ring, NOW, TimePolicy::default()).profile().is_some())
+        .count() as u32
+}
+
+/// Activity cookie open + product view + re-seal, `n` times.
+#[no_mangle]
+pub extern "C" fn bench_activity(n: u32) -> u32 {
+    let Some(f) = fixture() else { return u32::MAX };
+    (0..n)
+        .map(|_| match activity::open(&f.act_value, &f.act_ring) {
+            Ok(mut o) => {
+                o.activity.record_product_view("p0042", NOW);
+                activity::seal(&mut o.activity, &f.act_ring, Caps::default()).len() as u32
+            }
+            Err(_) => 0,
+        })
+        .fold(0u32, u32::wrapping_add)
+}
+
+/// The whole identity stage (profile, consent, activity, Set-Cookie), `n` times.
+#[no_mangle]
+pub extern "C" fn bench_identity(n: u32) -> u32 {
+    let Some(f) = fixture() else { return u32::MAX };
+    let settings = Settings {
+        profile_keys: &f.ring,
+        activity_keys: Some(&f.act_ring),
+        time: TimePolicy::default(),
+        consent: &f.consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let paths = Paths { product: Some("/p/{id}"), category: Some("/c/{id}") };
+    let req = Request { cookie: Some(&f.header), gpc: None, path: "/p/p0042", now: NOW };
+    (0..n)
+        .map(|_| visitor::resolve(req, &settings, paths).set_cookie(&settings).map_or(0, |s| s.len() as u32))
+        .fold(0u32, u32::wrapping_add)
+}
