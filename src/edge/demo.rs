@@ -31,10 +31,15 @@ pub fn owns(path: &str) -> bool {
 pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
     let personas: Vec<Persona> = serde_json::from_str(PERSONAS)?;
     let url = req.url()?;
-    let chosen = url
-        .query_pairs()
-        .find(|(k, _)| k == "as")
-        .map(|(_, v)| v.into_owned());
+    let query = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    if let Some(choice) = query("consent") {
+        return consent_banner(&choice);
+    }
+    let chosen = query("as");
     match chosen {
         None => picker(&personas),
         Some(id) => choose(&personas, &id, cfg),
@@ -54,11 +59,29 @@ fn picker(personas: &[Persona]) -> Result<Response> {
     let html = format!(
         "<!doctype html><meta charset=utf-8><title>vitrine demo personas</title>\
          <link rel=stylesheet href=/style.css><main class=demo><h1>Pick a persona</h1>\
-         <ul>{items}</ul><p>Then browse the shop: slots change per persona.</p></main>"
+         <ul>{items}</ul><p>Then browse the shop: slots change per persona.</p>\
+         <h2>Tracking consent</h2><p>Stands in for a cookie banner (<code>cookieconsent_status</code>). \
+         With consent the edge keeps the activity cookie (recent views, visits).</p>\
+         <p><a href=\"{PATH}?consent=allow\">Accept tracking</a> · \
+         <a href=\"{PATH}?consent=deny\">Refuse tracking</a></p></main>"
     );
     let mut resp = Response::from_html(html)?;
     resp.headers_mut()
         .set("cache-control", "private, no-store")?;
+    Ok(resp)
+}
+
+/// Sets the demo banner's consent cookie, as a cookieconsent banner would, and returns home.
+fn consent_banner(choice: &str) -> Result<Response> {
+    let value = if choice == "allow" { "allow" } else { "deny" };
+    let mut resp = Response::empty()?.with_status(302);
+    let h = resp.headers_mut();
+    h.set("location", "/")?;
+    h.set("cache-control", "private, no-store")?;
+    h.set(
+        "set-cookie",
+        &format!("cookieconsent_status={value}; Path=/; Max-Age=31536000; SameSite=Lax"),
+    )?;
     Ok(resp)
 }
 
