@@ -110,6 +110,35 @@ fn identity(c: &mut Criterion) {
             activity::seal(&mut a, &act_ring, Caps::default())
         })
     });
+    // Worst case: a cookie trimmed to the 4096-byte bound.
+    let mut full = Activity::new(now - 3600, None);
+    for i in 0..400 {
+        full.record_product_view(&format!("product-{i:05}"), now - 3600 + i);
+    }
+    let full_value = activity::seal(
+        &mut full,
+        &act_ring,
+        Caps {
+            products: 400,
+            recent: 400,
+            ..Caps::default()
+        },
+    );
+    c.bench_function("activity_open_update_seal_4k", |b| {
+        b.iter(|| {
+            let mut a = activity::open(&full_value, &act_ring).unwrap().activity;
+            a.record_product_view("p0042", now);
+            activity::seal(
+                &mut a,
+                &act_ring,
+                Caps {
+                    products: 400,
+                    recent: 400,
+                    ..Caps::default()
+                },
+            )
+        })
+    });
     c.bench_function("identity_stage_with_activity", |b| {
         b.iter(|| {
             let mut v = visitor::resolve(req, &settings, paths);

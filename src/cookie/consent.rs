@@ -131,7 +131,8 @@ pub fn evaluate(
     gpc_header: Option<&str>,
     profile: Option<&VerifiedProfile>,
 ) -> Consent {
-    if gpc_header.is_some_and(|v| v.trim() == "1") {
+    // A repeated header arrives joined as "1, 1"; any "1" is the signal.
+    if gpc_header.is_some_and(|v| v.split(',').any(|item| item.trim() == "1")) {
         return Consent::Denied(Denial::Gpc);
     }
     let cookie = |name: &str| match cookie_header.map(|h| header::find(h, name)) {

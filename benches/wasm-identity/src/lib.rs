@@ -66,6 +66,27 @@ pub extern "C" fn bench_activity(n: u32) -> u32 {
         .fold(0u32, u32::wrapping_add)
 }
 
+/// Worst case: open + view + re-seal of a cookie trimmed to the 4096-byte bound, `n` times.
+#[no_mangle]
+pub extern "C" fn bench_activity_4k(n: u32) -> u32 {
+    let Some(f) = fixture() else { return u32::MAX };
+    let caps = Caps { products: 400, recent: 400, ..Caps::default() };
+    let mut full = Activity::new(NOW - 3600, None);
+    for i in 0..400u64 {
+        full.record_product_view(&format!("product-{i:05}"), NOW - 3600 + i);
+    }
+    let value = activity::seal(&mut full, &f.act_ring, caps);
+    (0..n)
+        .map(|_| match activity::open(&value, &f.act_ring) {
+            Ok(mut o) => {
+                o.activity.record_product_view("p0042", NOW);
+                activity::seal(&mut o.activity, &f.act_ring, caps).len() as u32
+            }
+            Err(_) => 0,
+        })
+        .fold(0u32, u32::wrapping_add)
+}
+
 /// The whole identity stage (profile, consent, activity, Set-Cookie), `n` times.
 #[no_mangle]
 pub extern "C" fn bench_identity(n: u32) -> u32 {

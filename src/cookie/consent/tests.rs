@@ -53,6 +53,8 @@ table! {
     granted_but_gpc: "granted", None, Some("1"), None => GPC,
     gpc_zero_is_no_signal: "granted", None, Some("0"), None => YES,
     gpc_with_spaces: "granted", None, Some(" 1 "), None => GPC,
+    gpc_repeated_header: "granted", None, Some("1, 1"), None => GPC,
+    gpc_garbage: "granted", None, Some("yes"), None => YES,
     cookie_allow: "cookie:cookieconsent_status=allow", Some("a=1; cookieconsent_status=allow"), None, None => YES,
     cookie_deny: "cookie:cookieconsent_status=allow", Some("cookieconsent_status=deny"), None, None => NO,
     cookie_dismiss_listed: "cookie:cookieconsent_status=allow|dismiss", Some("cookieconsent_status=dismiss"), None, None => YES,
