@@ -3,7 +3,9 @@
 //! Each is an enum with one documented variant per failure kind and a stable `code()` for
 //! logs; none carries secrets or visitor data.
 
-pub use crate::cookie::{KeyRingError, Rejection};
+pub use crate::cookie::activity::PatternError;
+pub use crate::cookie::consent::ConsentConfigError;
+pub use crate::cookie::{KeyRingError, RandomError, Rejection};
 pub use crate::rewrite::RewriteError;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::snapshot::compile::CompileError;

@@ -159,15 +159,15 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
         let mut raw = Raw::default();
         let mut others: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let fresh = match key.as_str() {
-                "sub" => put(&mut raw.sub, &mut map, self.0, "sub")?,
-                "seg" => put(&mut raw.seg, &mut map, self.0, "seg")?,
-                "attrs" => put(&mut raw.attrs, &mut map, self.0, "attrs")?,
-                "exp" => put(&mut raw.exp, &mut map, self.0, "exp")?,
-                "iat" => put(&mut raw.iat, &mut map, self.0, "iat")?,
-                "nbf" => put(&mut raw.nbf, &mut map, self.0, "nbf")?,
-                _ => {
+        while let Some(key) = map.next_key::<Claim>()? {
+            let fresh = match key {
+                Claim::Sub => put(&mut raw.sub, &mut map, self.0, "sub")?,
+                Claim::Seg => put(&mut raw.seg, &mut map, self.0, "seg")?,
+                Claim::Attrs => put(&mut raw.attrs, &mut map, self.0, "attrs")?,
+                Claim::Exp => put(&mut raw.exp, &mut map, self.0, "exp")?,
+                Claim::Iat => put(&mut raw.iat, &mut map, self.0, "iat")?,
+                Claim::Nbf => put(&mut raw.nbf, &mut map, self.0, "nbf")?,
+                Claim::Other(key) => {
                     map.next_value::<IgnoredAny>()?;
                     let fresh = !others.contains(&key);
                     others.push(key);
@@ -180,6 +180,41 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             }
         }
         Ok(raw)
+    }
+}
+
+/// A claim name: the known ones without allocating, others kept for duplicate detection.
+enum Claim {
+    Sub,
+    Seg,
+    Attrs,
+    Exp,
+    Iat,
+    Nbf,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Claim {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Claim;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Claim, E> {
+                Ok(match name {
+                    "sub" => Claim::Sub,
+                    "seg" => Claim::Seg,
+                    "attrs" => Claim::Attrs,
+                    "exp" => Claim::Exp,
+                    "iat" => Claim::Iat,
+                    "nbf" => Claim::Nbf,
+                    other => Claim::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(V)
     }
 }
 

@@ -6,6 +6,8 @@
 //! segments as received and compared in constant time (`hmac`'s `verify_slice`), and base64url
 //! must be canonical and unpadded. Only after the MAC verifies is the payload parsed.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -20,16 +22,18 @@ type HmacSha256 = Hmac<Sha256>;
 /// Largest token accepted, in bytes; browsers cap a cookie at 4096 bytes anyway.
 pub const MAX_TOKEN_BYTES: usize = 4096;
 
-/// The protected header: only these members are understood.
+/// The protected header: only these members are understood. Strings borrow from the decoded
+/// header unless they contain escapes.
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    typ: Option<Cow<'a, str>>,
     #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    crit: Option<serde_json::Value>,
+    crit: Option<serde::de::IgnoredAny>,
 }
 
 /// Verifies the signature of `token` with the key its `kid` names (or the current key when it
