@@ -23,6 +23,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 const CONTEXT: &[u8] = b"vitrine-activity/1\n";
 
+/// HMAC-SHA-256 output length.
+const MAC_BYTES: usize = 32;
+
 /// Attributes of every activity `Set-Cookie` (the `__Host-` prefix requires the first three).
 const ATTRIBUTES: &str = "Path=/; Secure; HttpOnly; SameSite=Lax";
 
@@ -62,29 +65,43 @@ pub fn open(value: &str, ring: &KeyRing) -> Result<Opened, Rejection> {
     })
 }
 
-/// Applies `caps`, signs with the ring's current key, and drops the oldest entries until
-/// cookie name + `=` + value fit in [`MAX_COOKIE_BYTES`]. Returns the cookie value.
+/// Applies `caps`, drops the oldest entries until cookie name + `=` + value fit in
+/// [`MAX_COOKIE_BYTES`], and signs with the ring's current key. Returns the cookie value.
+///
+/// The size of the value follows from the JSON length alone (base64url is exact, the MAC has
+/// a fixed length), so trimming re-serializes but signs only once.
 pub fn seal(activity: &mut Activity, ring: &KeyRing, caps: Caps) -> String {
     activity.cap(caps);
     let key = ring.current();
     // Each round drops at least one entry, so this ends; the fixed fields alone (id, three
     // numbers, a kid of at most 64 bytes) stay far below the bound.
     loop {
-        let value = sign(activity, key);
-        let size = ACTIVITY_COOKIE.len() + 1 + value.len();
+        // Serializing plain structs of strings and integers cannot fail.
+        let json = serde_json::to_vec(activity).unwrap_or_default();
+        let size = ACTIVITY_COOKIE.len() + 1 + value_len(key.kid(), json.len());
         if size <= MAX_COOKIE_BYTES {
-            return value;
+            return sign(&json, key);
         }
         // Drop a share of the entries proportional to the excess, at least one, so a cookie
-        // far over the bound is trimmed in a few rounds rather than one entry per signature.
+        // far over the bound is trimmed in a few rounds rather than one entry per round.
         let excess = size - MAX_COOKIE_BYTES;
         let share = (activity.entries() * excess).div_ceil(size).max(1);
         for _ in 0..share {
             if !activity.drop_oldest() {
-                return value;
+                return sign(&json, key);
             }
         }
     }
+}
+
+/// Length of `<kid>.<base64url(json)>.<base64url(mac)>`.
+pub(super) fn value_len(kid: &str, json_len: usize) -> usize {
+    kid.len() + 1 + b64_len(json_len) + 1 + b64_len(MAC_BYTES)
+}
+
+/// Unpadded base64 length of `n` bytes.
+fn b64_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
 }
 
 /// The `Set-Cookie` value that stores `value` for `max_age_secs`.
@@ -97,14 +114,12 @@ pub fn clear_cookie() -> String {
     format!("{ACTIVITY_COOKIE}=; Max-Age=0; {ATTRIBUTES}")
 }
 
-fn sign(activity: &Activity, key: &Key) -> String {
-    // Serializing plain structs of strings and integers cannot fail.
-    let json = serde_json::to_vec(activity).unwrap_or_default();
-    let mut value = String::with_capacity(key.kid().len() + json.len() * 4 / 3 + 48);
+fn sign(json: &[u8], key: &Key) -> String {
+    let mut value = String::with_capacity(value_len(key.kid(), json.len()));
     value.push_str(key.kid());
     value.push('.');
     let payload_at = value.len();
-    URL_SAFE_NO_PAD.encode_string(&json, &mut value);
+    URL_SAFE_NO_PAD.encode_string(json, &mut value);
     let mac = keyed(key, key.kid(), &value[payload_at..]).finalize();
     value.push('.');
     URL_SAFE_NO_PAD.encode_string(mac.into_bytes(), &mut value);

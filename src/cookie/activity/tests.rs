@@ -213,3 +213,17 @@ proptest! {
         prop_assert!(open(&value, &ring()).is_err());
     }
 }
+
+#[test]
+fn predicted_length_matches_the_signed_value() {
+    for n in [0, 1, 5, 50] {
+        let mut a = Activity::new(NOW, None);
+        for i in 0..n {
+            a.record_product_view(&format!("p{i}"), NOW + i);
+        }
+        a.cap(Caps::default());
+        let json = serde_json::to_vec(&a).unwrap();
+        let value = seal(&mut a, &ring(), Caps::default());
+        assert_eq!(value.len(), seal::value_len("a1", json.len()));
+    }
+}
