@@ -12,8 +12,12 @@ const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
 const NOW: u64 = 1_800_000_000;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(ring) = KeyRing::parse(KEYS) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(ring) = KeyRing::parse(KEYS) else {
+        return;
+    };
     let _ = identify(Some(text), &ring, NOW, TimePolicy::default());
     let _ = KeyRing::parse(text);
     let _ = ConsentSource::parse(text);
@@ -21,7 +25,15 @@ fuzz_target!(|data: &[u8]| {
 
     // Behind the MAC: the fuzzed bytes, signed as they are, as the claims payload.
     let token = mint_raw(data, ring.current());
-    let _ = verify(&token, &ring, NOW, TimePolicy { leeway_secs: 60, max_age_secs: Some(86_400) });
+    let _ = verify(
+        &token,
+        &ring,
+        NOW,
+        TimePolicy {
+            leeway_secs: 60,
+            max_age_secs: Some(86_400),
+        },
+    );
 
     // The whole identity stage, with the input as Cookie header, GPC and path.
     let consent = ConsentSource::parse("onetrust:C0004").unwrap_or(ConsentSource::Never);
@@ -35,8 +47,16 @@ fuzz_target!(|data: &[u8]| {
             activity_max_age_secs: 86_400,
             caps: Caps::default(),
         };
-        let req = Request { cookie: Some(text), gpc: Some(text), path: text, now: NOW };
-        let paths = Paths { product: Some("/p/{id}"), category: Some("/c/{id}") };
+        let req = Request {
+            cookie: Some(text),
+            gpc: Some(text),
+            path: text,
+            now: NOW,
+        };
+        let paths = Paths {
+            product: Some("/p/{id}"),
+            category: Some("/c/{id}"),
+        };
         let mut v = visitor::resolve(req, &settings, paths);
         v.record_impressions(text.split(';'), NOW);
         if let Some(sc) = v.set_cookie(&settings) {

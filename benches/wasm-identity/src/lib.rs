@@ -39,7 +39,13 @@ fn fixture() -> Option<Fixture> {
         activity::ACTIVITY_COOKIE
     );
     let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").ok()?;
-    Some(Fixture { ring, act_ring, header, act_value, consent })
+    Some(Fixture {
+        ring,
+        act_ring,
+        header,
+        act_value,
+        consent,
+    })
 }
 
 /// Profile cookie verify (`cookie::identify` over a 3-cookie header), `n` times.
@@ -47,7 +53,11 @@ fn fixture() -> Option<Fixture> {
 pub extern "C" fn bench_verify(n: u32) -> u32 {
     let Some(f) = fixture() else { return u32::MAX };
     (0..n)
-        .filter(|_| cookie::identify(Some(&f.header), &f.ring, NOW, TimePolicy::default()).profile().is_some())
+        .filter(|_| {
+            cookie::identify(Some(&f.header), &f.ring, NOW, TimePolicy::default())
+                .profile()
+                .is_some()
+        })
         .count() as u32
 }
 
@@ -70,7 +80,11 @@ pub extern "C" fn bench_activity(n: u32) -> u32 {
 #[no_mangle]
 pub extern "C" fn bench_activity_4k(n: u32) -> u32 {
     let Some(f) = fixture() else { return u32::MAX };
-    let caps = Caps { products: 400, recent: 400, ..Caps::default() };
+    let caps = Caps {
+        products: 400,
+        recent: 400,
+        ..Caps::default()
+    };
     let mut full = Activity::new(NOW - 3600, None);
     for i in 0..400u64 {
         full.record_product_view(&format!("product-{i:05}"), NOW - 3600 + i);
@@ -99,9 +113,21 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
     };
-    let paths = Paths { product: Some("/p/{id}"), category: Some("/c/{id}") };
-    let req = Request { cookie: Some(&f.header), gpc: None, path: "/p/p0042", now: NOW };
+    let paths = Paths {
+        product: Some("/p/{id}"),
+        category: Some("/c/{id}"),
+    };
+    let req = Request {
+        cookie: Some(&f.header),
+        gpc: None,
+        path: "/p/p0042",
+        now: NOW,
+    };
     (0..n)
-        .map(|_| visitor::resolve(req, &settings, paths).set_cookie(&settings).map_or(0, |s| s.len() as u32))
+        .map(|_| {
+            visitor::resolve(req, &settings, paths)
+                .set_cookie(&settings)
+                .map_or(0, |s| s.len() as u32)
+        })
         .fold(0u32, u32::wrapping_add)
 }
