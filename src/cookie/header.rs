@@ -71,6 +71,27 @@ mod tests {
         empty_value: "vp=" => Lookup::Found(""),
     }
 
+    proptest::proptest! {
+        /// Any header: no panic, and the same answer twice.
+        #[test]
+        fn any_header_is_deterministic(h in "[ -~]{0,300}") {
+            proptest::prop_assert_eq!(find(&h, "vp"), find(&h, "vp"));
+        }
+
+        /// A header of other cookies plus one `vp` pair always finds that value.
+        #[test]
+        fn planted_value_is_found(
+            others in proptest::collection::vec(("[a-uw-z]{1,8}", "[A-Za-z0-9._-]{0,12}"), 0..20),
+            at in 0usize..20,
+            value in "[A-Za-z0-9._-]{1,40}",
+        ) {
+            let mut pairs: Vec<String> = others.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            pairs.insert(at.min(pairs.len()), format!("vp={value}"));
+            let header = pairs.join("; ");
+            proptest::prop_assert_eq!(find(&header, "vp"), Lookup::Found(value.as_str()));
+        }
+    }
+
     #[test]
     fn header_near_32k_is_scanned_deterministically() {
         let mut h = "x=1; ".repeat(32 * 1024 / 5);

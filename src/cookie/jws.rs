@@ -205,6 +205,7 @@ mod tests {
             format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(r#"{"seg":["vip"]}"#), parts[2])
         } => Rejection::Signature,
         too_long: |_| "a".repeat(MAX_TOKEN_BYTES + 1) => Rejection::TooLong,
+        at_the_bound_is_not_too_long: |_| "a".repeat(MAX_TOKEN_BYTES) => Rejection::Malformed,
         bad_header_json: |k| forge("not json", "{}", k) => Rejection::BadHeader,
         alg_number: |k| forge(r#"{"alg":256}"#, "{}", k) => Rejection::BadHeader,
         header_array: |k| forge(r#"["HS256"]"#, "{}", k) => Rejection::BadHeader,

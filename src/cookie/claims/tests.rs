@@ -125,3 +125,19 @@ rejects! {
     attr_wrapper_nested_wrapper: r#"{"sub":"u","iat":1799999000,"exp":1800003600,"attrs":{"a":{"value":{"value":1,"verified":true},"verified":true}}}"# => Rejection::InvalidClaim("attrs"),
     duplicate_attr_after_unverified: r#"{"sub":"u","iat":1799999000,"exp":1800003600,"attrs":{"a":{"value":1,"verified":false},"a":2}}"# => Rejection::DuplicateClaim,
 }
+
+/// The attribute example of docs/profile-claims.schema.json is what vitrine accepts.
+#[test]
+fn schema_example_attributes_parse() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/profile-claims.schema.json")).unwrap();
+    let attrs = &schema["properties"]["attrs"]["examples"][0];
+    let claims = serde_json::json!({"sub":"u","iat":1799999000,"exp":1800003600,"attrs":attrs});
+    let v = p(&claims.to_string()).unwrap();
+    assert_eq!(
+        v.attrs.get("purchased"),
+        Some(&AttrValue::List(vec!["p0012".into(), "p0044".into()]))
+    );
+    assert_eq!(v.consent(), Some(true));
+    assert_eq!(v.attrs.get("birthday"), None);
+}
