@@ -1,7 +1,7 @@
 //! Any `Cookie` / `Sec-GPC` header and path must yield a visitor, never a panic: the profile
 //! cookie parser and verifier, the activity cookie, consent policies and key ring parsing.
 //! Fuzzed bytes rarely carry a valid MAC, so the input is also signed as-is with the fuzz key
-//! as a claims payload: the claims parser behind the MAC is fuzzed too.
+//! as a claims payload and as an activity payload: the parsers behind the MACs are fuzzed too.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use vitrine::cookie::activity::{self, Caps};
@@ -34,6 +34,14 @@ fuzz_target!(|data: &[u8]| {
             max_age_secs: Some(86_400),
         },
     );
+
+    // Behind the activity MAC: the fuzzed bytes as a signed activity payload; whatever parses
+    // must re-seal within the bound.
+    if let Ok(mut opened) = activity::open(&activity::seal_raw(data, &ring), &ring) {
+        opened.activity.record_product_view("p1", NOW);
+        let value = activity::seal(&mut opened.activity, &ring, Caps::default());
+        assert!(activity::ACTIVITY_COOKIE.len() + 1 + value.len() <= activity::MAX_COOKIE_BYTES);
+    }
 
     // The whole identity stage, with the input as Cookie header, GPC and path.
     let consent = ConsentSource::parse("onetrust:C0004").unwrap_or(ConsentSource::Never);

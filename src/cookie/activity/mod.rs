@@ -19,7 +19,7 @@ mod seal;
 use serde::{Deserialize, Serialize};
 
 pub use path::{extract_id, validate_pattern, PatternError};
-pub use seal::{clear_cookie, open, seal, set_cookie, Opened};
+pub use seal::{clear_cookie, open, seal, seal_raw, set_cookie, Opened};
 
 use super::id::VisitorId;
 
