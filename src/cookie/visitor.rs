@@ -65,6 +65,34 @@ pub struct Visitor {
 }
 
 /// Resolves identity, consent and activity for one request.
+///
+/// ```
+/// use vitrine::cookie::activity::Caps;
+/// use vitrine::cookie::visitor::{resolve, Paths, Request, Settings};
+/// use vitrine::cookie::{ConsentSource, KeyRing, TimePolicy};
+///
+/// let profile_keys = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+/// let activity_keys = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+/// let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+/// let settings = Settings {
+///     profile_keys: &profile_keys,
+///     activity_keys: Some(&activity_keys),
+///     time: TimePolicy::default(),
+///     consent: &consent,
+///     activity_max_age_secs: 30 * 86_400,
+///     caps: Caps::default(),
+/// };
+/// let paths = Paths { product: Some("/p/{id}"), category: None };
+/// let req = Request { cookie: Some("cookieconsent_status=allow"), gpc: None, path: "/p/p0001", now: 1_800_000_000 };
+/// let mut visitor = resolve(req, &settings, paths);
+/// assert_eq!(visitor.activity.as_ref().unwrap().product_views("p0001"), 1);
+/// let set_cookie = visitor.set_cookie(&settings).unwrap();
+/// assert!(set_cookie.starts_with("__Host-vitrine_activity=a1."));
+///
+/// // The same visitor with `Sec-GPC: 1`: nothing is read, written or minted.
+/// let mut private = resolve(Request { gpc: Some("1"), ..req }, &settings, paths);
+/// assert!(private.activity.is_none() && private.set_cookie(&settings).is_none());
+/// ```
 pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> Visitor {
     let identity = identify(req.cookie, settings.profile_keys, req.now, settings.time);
     let consent = consent::evaluate(settings.consent, req.cookie, req.gpc, identity.profile());
