@@ -232,7 +232,11 @@ fn put<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
             Ok(fresh)
         }
         Err(e) => {
-            why.set(Some(if e.to_string().contains("duplicate") {
+            // Nested duplicates surface as serde errors whose messages we write ourselves in
+            // `attrs.rs` ("duplicate attribute …", "duplicate member …"); the serde error type
+            // is generic here, so its message is the only thing to tell them apart. This runs
+            // on refusals only.
+            why.set(Some(if e.to_string().starts_with("duplicate") {
                 Rejection::DuplicateClaim
             } else {
                 Rejection::InvalidClaim(name)
