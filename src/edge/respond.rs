@@ -8,7 +8,7 @@ use super::log;
 use crate::cookie::{self, Identity};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
-use crate::{decide, render, Snapshot};
+use crate::{decide_in, render, Context, Snapshot};
 
 /// Decides and starts the streaming rewrite; any fault before streaming starts is a bypass.
 pub fn personalize(
@@ -34,7 +34,9 @@ pub fn personalize(
     {
         log::note("vitrine.cookie_rejected", why.code());
     }
-    let decision = decide(snapshot, &identity);
+    let url = req.url()?;
+    let ctx = Context::new(&identity, now as i64).with_url(&path, url.query().unwrap_or(""));
+    let decision = decide_in(snapshot, &ctx);
     let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
     if decision.fills.is_empty() {
         return with_header(upstream, &x_vitrine);
