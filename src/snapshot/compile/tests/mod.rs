@@ -11,6 +11,7 @@ mod catalog;
 mod errors;
 mod golden;
 mod sanitize;
+mod schema;
 mod warnings;
 
 /// In-memory files for includes and catalogs.
