@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use crate::cookie::AttrValue;
 use crate::decide::{Decision, Fill};
-use crate::snapshot::{Ctx, Message, Op, Part, Template};
+use crate::snapshot::catalog::Product;
+use crate::snapshot::{Ctx, Op, Part, ProductField, Template};
 
 /// One slot edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,16 +70,11 @@ fn fill(decision: &Decision<'_>, f: &Fill<'_>) -> Arc<str> {
         }
     }
     let mut out = String::new();
-    write_template(&mut out, &f.candidate.template, decision, f.message);
+    write_template(&mut out, &f.candidate.template, decision, f);
     Arc::from(out)
 }
 
-fn write_template(
-    out: &mut String,
-    template: &Template,
-    decision: &Decision<'_>,
-    message: Option<&Message>,
-) {
+fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>, f: &Fill<'_>) {
     let snap = decision.snapshot;
     for part in &template.parts {
         match part {
@@ -90,16 +86,34 @@ fn write_template(
                 }
             }
             Part::Message => {
-                if let Some(m) = message {
-                    // A message cannot nest another message.
-                    write_template(out, &m.template, decision, None);
+                if let Some(m) = f.message {
+                    // A message cannot nest another message (the compiler refuses it).
+                    let inner = Fill {
+                        message: None,
+                        ..*f
+                    };
+                    write_template(out, &m.template, decision, &inner);
                 }
             }
-            // Product placeholders need a product bound to the slot (recommendations).
-            Part::Product { .. } => {}
+            Part::Product { field, ctx } => {
+                if let Some(p) = f.product {
+                    write_value(out, &product_text(p, *field), *ctx);
+                }
+            }
             #[allow(unreachable_patterns)]
             _ => {}
         }
+    }
+}
+
+fn product_text(p: &Product, field: ProductField) -> String {
+    match field {
+        ProductField::Id => p.id.to_string(),
+        ProductField::Name => p.name.to_string(),
+        ProductField::Price => format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100),
+        ProductField::Url => p.url.to_string(),
+        ProductField::Image => p.image.to_string(),
+        ProductField::Category => p.category.to_string(),
     }
 }
 
@@ -116,8 +130,18 @@ fn write_value(out: &mut String, value: &str, ctx: Ctx) {
     match ctx {
         Ctx::Text => out.push_str(&escape_text(value)),
         Ctx::Attr => out.push_str(&escape_attr(value)),
+        // A whole safe URL (a product link) goes in as is; anything else is one URL component,
+        // percent-encoded so it cannot change the scheme, host or path the author wrote.
         Ctx::Url if is_safe_url(value) => out.push_str(&escape_attr(value)),
-        Ctx::Url => {}
+        Ctx::Url => {
+            for b in value.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
     }
 }
 

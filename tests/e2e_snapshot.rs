@@ -111,6 +111,20 @@ fn publish_is_served_within_refresh_and_rollback_restores() {
     let (_, got) = wait_for_version(&dev, &v1, Duration::from_secs(REFRESH_SECS + 3));
     assert!(got.text().contains("Welcome! 10% off"));
     assert!(!got.text().contains("25% off"));
+
+    // A catalog in shards: the worker reads the shard of the featured product on demand.
+    let v3 = published_version(&vitrine(
+        &state,
+        &["publish", "fixtures/campaigns/featured.toml"],
+    ));
+    let (_, got) = wait_for_version(&dev, &v3, Duration::from_secs(REFRESH_SECS + 3));
+    assert!(
+        got.text()
+            .contains("Today's pick: Orthopedic Memory Foam Dog Bed L for €72.49"),
+        "{}",
+        got.text()
+    );
+    assert!(x_vitrine(&got).contains("promo-strip=featured-bed"));
 }
 
 #[test]

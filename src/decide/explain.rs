@@ -19,6 +19,8 @@ pub enum Verdict {
     Capped,
     /// Its targeting expression does not hold.
     NoMatch,
+    /// Its product is out of stock or its catalog shard is not loaded.
+    ProductUnavailable,
     /// A higher-priority candidate already won.
     NotReached,
 }
@@ -32,6 +34,7 @@ impl Verdict {
             Self::Experiment => "experiment arms are not assigned by this build",
             Self::Capped => "frequency cap reached",
             Self::NoMatch => "targeting does not match",
+            Self::ProductUnavailable => "its product is unavailable",
             Self::NotReached => "a higher-priority candidate won",
         }
     }

@@ -16,6 +16,7 @@ pub use eval::glob_match;
 pub use explain::{explain, Verdict};
 
 use crate::cookie::{Attrs, Identity};
+use crate::snapshot::catalog::Product;
 use crate::snapshot::{Candidate, Message, Snapshot};
 
 /// The chosen candidate for one slot.
@@ -29,6 +30,8 @@ pub struct Fill<'s> {
     pub candidate: &'s Candidate,
     /// Its per-segment message for this visitor, if it has messages and one applies.
     pub message: Option<&'s Message>,
+    /// The product it shows, if it is bound to one.
+    pub product: Option<&'s Product>,
 }
 
 /// Every slot's choice for one request.
@@ -86,6 +89,9 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
                 campaign: snapshot.text(candidate.campaign),
                 candidate,
                 message,
+                product: candidate
+                    .product
+                    .and_then(|p| snapshot.product(snapshot.text(p))),
             })
         })
         .collect();
@@ -119,6 +125,12 @@ fn verdict(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
     }
     if !eval::holds(&c.when, snap, ctx) {
         return Verdict::NoMatch;
+    }
+    if let Some(p) = c.product {
+        // Unloaded (its shard failed to load) or sold out: never show a broken offer.
+        if !snap.product(snap.text(p)).is_some_and(|p| p.in_stock) {
+            return Verdict::ProductUnavailable;
+        }
     }
     Verdict::Chosen
 }

@@ -248,3 +248,77 @@ fn explain_gives_each_candidate_a_verdict() {
     let banner = &trace.iter().find(|(slot, _)| *slot == "banner").unwrap().1;
     assert_eq!(banner[0].1, Verdict::OutsideSchedule);
 }
+
+const FEATURED: &str = r#"
+[catalog]
+products = "p.csv"
+
+[[campaign]]
+id = "featured"
+slot = "hero"
+audience = "everyone"
+product = "p2"
+html = '<a href="{{product.url}}"><img src="{{product.image}}" alt="{{product.name}}">{{product.name}} for €{{product.price}}</a>'
+
+[[campaign]]
+id = "fallback"
+slot = "hero"
+audience = "everyone"
+priority = -1
+html = "fallback"
+"#;
+
+fn featured(products: &str) -> (Snapshot, Vec<Vec<u8>>) {
+    use crate::snapshot::compile::{build, Options};
+    struct One(String);
+    impl crate::snapshot::compile::Loader for One {
+        fn load(&self, _: &str) -> Result<Vec<u8>, String> {
+            Ok(self.0.clone().into_bytes())
+        }
+    }
+    let b = build(
+        &[Source {
+            name: "t.toml",
+            text: FEATURED,
+        }],
+        &One(products.into()),
+        &Options::default(),
+    )
+    .unwrap();
+    (b.snapshot, b.shards)
+}
+
+const PRODUCTS: &str = "id,name,price_cents,url,image,in_stock\np1,A,100,/p/p1,,true\np2,Bowl <XL> & \"Co\",1949,/p/p2,/img/dog.svg,true\n";
+
+#[test]
+fn bound_product_renders_once_its_shard_is_attached() {
+    let (snap, shards) = featured(PRODUCTS);
+    let id = Identity::anonymous();
+    // Not loaded yet: the candidate does not qualify, the next one does.
+    assert_eq!(decide(&snap, &id).summary(), "hero=fallback");
+    assert_eq!(snap.missing_shards(), vec![0]);
+    snap.attach_shard(0, &shards[0]).unwrap();
+    assert!(snap.missing_shards().is_empty());
+    let d = decide(&snap, &id);
+    assert_eq!(d.summary(), "hero=featured");
+    let html = render(&d).edit("hero").unwrap().html.clone();
+    assert_eq!(&*html, "<a href=\"/p/p2\" rel=\"noopener noreferrer\"><img src=\"/img/dog.svg\" alt=\"Bowl &lt;XL&gt; &amp; &quot;Co&quot;\">Bowl &lt;XL&gt; &amp; \"Co\" for €19.49</a>");
+}
+
+#[test]
+fn sold_out_product_is_never_shown() {
+    let (snap, shards) = featured(&PRODUCTS.replace("/img/dog.svg,true", "/img/dog.svg,false"));
+    snap.attach_shard(0, &shards[0]).unwrap();
+    let id = Identity::anonymous();
+    assert_eq!(decide(&snap, &id).summary(), "hero=fallback");
+    let trace = explain(&snap, &Context::new(&id, 0));
+    assert_eq!(trace[0].1[0], ("featured", Verdict::ProductUnavailable));
+}
+
+#[test]
+fn attribute_in_a_url_is_one_encoded_component() {
+    let s = snap("[[campaign]]\nid = \"c\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = '<a href=\"/c/{{attr.fav}}\">x</a>'\n");
+    let id = with_attrs(&[], &[("fav", AttrValue::Text("../x?y=\"z\"".into()))]);
+    let html = render(&decide(&s, &id)).edit("hero").unwrap().html.clone();
+    assert!(html.contains("href=\"/c/..%2Fx%3Fy%3D%22z%22\""), "{html}");
+}

@@ -77,11 +77,7 @@ pub(super) fn seal(body: Body) -> Snapshot {
     // Plain structs of strings and numbers always serialize.
     let bytes = serde_json::to_string(&body).unwrap_or_default();
     let version = hex16(bytes.as_bytes());
-    Snapshot {
-        version,
-        body,
-        encoded_body: bytes.into(),
-    }
+    Snapshot::assemble(version, body, bytes.into())
 }
 
 /// Serializes a snapshot for KV.
@@ -116,11 +112,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     }
     let body: Body = serde_json::from_str(raw)?;
     check(&body)?;
-    Ok(Snapshot {
-        version: envelope.version,
-        body,
-        encoded_body: raw.into(),
-    })
+    Ok(Snapshot::assemble(envelope.version, body, raw.into()))
 }
 
 /// Every reference inside the body points at something that exists.
@@ -172,6 +164,7 @@ fn check(body: &Body) -> Result<(), SnapshotError> {
 
 fn candidate_syms(c: &Candidate, out: &mut Vec<Sym>) {
     out.push(c.campaign);
+    out.extend(c.product);
     c.when.syms(out);
     template_syms(&c.template, out);
     for m in &c.messages {

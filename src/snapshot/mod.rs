@@ -23,7 +23,9 @@ pub mod expr;
 pub mod layout;
 mod model;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use catalog::{decode_shard, shard_of, Product, Shard};
 
 pub use codec::{decode, encode, SnapshotError, SCHEMA_VERSION};
 pub use layout::{version_key, POINTER_KEY};
@@ -39,12 +41,24 @@ pub struct Snapshot {
     body: Body,
     /// The exact body bytes the version hashes (kept so encoding is byte-stable).
     encoded_body: Arc<str>,
+    /// Catalog shards, each loaded at most once, on demand ([`Snapshot::attach_shard`]).
+    shards: Vec<OnceLock<Shard>>,
 }
 
 impl Snapshot {
     /// Seals a body: serializes it once and names it by the hash of those bytes.
     pub fn new(body: Body) -> Self {
         codec::seal(body)
+    }
+
+    fn assemble(version: String, body: Body, encoded_body: Arc<str>) -> Self {
+        let count = body.catalog.as_ref().map_or(0, |c| c.shards.len());
+        Self {
+            version,
+            body,
+            encoded_body,
+            shards: (0..count).map(|_| OnceLock::new()).collect(),
+        }
     }
 
     /// Content-hash version id (16 hex digits).
@@ -75,6 +89,39 @@ impl Snapshot {
     /// The slot named `name`.
     pub fn slot(&self, name: &str) -> Option<&Slot> {
         self.body.slots.iter().find(|s| self.text(s.name) == name)
+    }
+
+    /// Shards holding products that candidates show and that are not loaded yet.
+    pub fn missing_shards(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .body
+            .slots
+            .iter()
+            .flat_map(|s| &s.candidates)
+            .filter_map(|c| c.product)
+            .map(|p| shard_of(self.text(p), self.shards.len()))
+            .filter(|n| self.shards.get(*n).is_some_and(|cell| cell.get().is_none()))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Checks and keeps shard `n` (read from [`catalog::shard_key`]); a second call is a no-op.
+    pub fn attach_shard(&self, n: usize, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let (Some(catalog), Some(cell)) = (&self.body.catalog, self.shards.get(n)) else {
+            return Err(SnapshotError::Invalid("shard number"));
+        };
+        if cell.get().is_none() {
+            let _ = cell.set(decode_shard(bytes, n, catalog)?);
+        }
+        Ok(())
+    }
+
+    /// A product, if its shard is loaded.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        let n = shard_of(id, self.shards.len());
+        self.shards.get(n)?.get()?.product(id)
     }
 
     /// Byte size of each section of the encoded snapshot, for the size report.

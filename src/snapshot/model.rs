@@ -86,6 +86,10 @@ pub struct Candidate {
     /// Experiment arm this candidate is, if it is part of an experiment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arm: Option<ArmRef>,
+    /// A catalog product this candidate shows (`{{product.…}}`); it only qualifies while the
+    /// product is loaded and in stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Sym>,
 }
 
 /// A per-segment message of a candidate.

@@ -56,7 +56,12 @@ pub fn run(
     args: &PreviewArgs,
     ring: impl Fn() -> Result<cookie::KeyRing, String>,
 ) -> Result<ExitCode, String> {
-    let (snap, _) = campaigns::read_built(&args.snapshot)?;
+    let (snap, shards) = campaigns::read_built(&args.snapshot)?;
+    // As the worker does: only the shards holding products that campaigns show.
+    for n in snap.missing_shards() {
+        let bytes = shards.get(n).ok_or("a catalog shard is missing")?;
+        snap.attach_shard(n, bytes).map_err(|e| e.to_string())?;
+    }
     let now = match &args.at {
         Some(at) => time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
             .map_err(|e| format!("--at {at}: {e}"))?

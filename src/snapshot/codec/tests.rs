@@ -31,6 +31,7 @@ fn sample() -> Snapshot {
                 schedule: None,
                 cap: None,
                 arm: None,
+                product: None,
             }],
         }],
         ..Body::default()
@@ -216,6 +217,7 @@ fn candidate(n: u32) -> impl Strategy<Value = Candidate> {
                     experiment: 0,
                     arm: 1,
                 }),
+                product: capped.then_some(campaign),
             },
         )
 }

@@ -12,7 +12,7 @@ use super::html::{self, Piece};
 use super::run::{Placed, Run};
 use super::source::{CampaignSrc, MessageSrc, ScheduleSrc};
 use crate::snapshot::expr::Expr;
-use crate::snapshot::model::{Candidate, Message, Op, Part, Template, Window};
+use crate::snapshot::model::{Candidate, Message, Op, Part, Sym, Template, Window};
 
 impl Run<'_> {
     pub fn campaign(
@@ -103,6 +103,7 @@ impl Run<'_> {
             }
         };
         let messages = self.messages(file, &c.messages, &id);
+        let product = self.product_binding(file, &c, &template, &messages, &id);
         let schedule = c
             .schedule
             .as_ref()
@@ -146,6 +147,7 @@ impl Run<'_> {
                 schedule: schedule.unwrap_or(None),
                 cap: None,
                 arm: None,
+                product: product?,
             },
             file,
             id_span: c.id.span(),
@@ -349,9 +351,65 @@ impl Run<'_> {
                     ctx,
                 },
                 Piece::Message => Part::Message,
+                Piece::Product(field, ctx) => Part::Product { field, ctx },
             })
             .collect();
         Some(Template { parts })
+    }
+
+    /// The bound product, checked against the catalog; templates may only use
+    /// `{{product.…}}` with one. `Some(None)`: no binding.
+    fn product_binding(
+        &mut self,
+        file: usize,
+        c: &CampaignSrc,
+        template: &Option<Template>,
+        messages: &Option<Vec<Message>>,
+        id: &str,
+    ) -> Option<Option<Sym>> {
+        let uses = |t: &Template| t.parts.iter().any(|p| matches!(p, Part::Product { .. }));
+        let used = template.as_ref().is_some_and(uses)
+            || messages.iter().flatten().any(|m| uses(&m.template));
+        let field = format!("campaign[{id}].product");
+        match &c.product {
+            None if used => {
+                self.error(
+                    file,
+                    c.id.span(),
+                    "product",
+                    &field,
+                    "the html uses {{product.…}} but no product is bound".into(),
+                    "add `product = \"<product id>\"` (a product of the [catalog])",
+                );
+                None
+            }
+            None => Some(None),
+            Some(p) => match &self.product_ids {
+                None => {
+                    self.error(
+                        file,
+                        p.span(),
+                        "product",
+                        &field,
+                        "a product is bound but there is no [catalog]".into(),
+                        "add a [catalog] table with the shop's products",
+                    );
+                    None
+                }
+                Some(ids) if !ids.contains(p.get_ref()) => {
+                    self.error(
+                        file,
+                        p.span(),
+                        "product",
+                        &field,
+                        format!("product `{}` is not in the catalog", p.get_ref()),
+                        "use an id from the products file",
+                    );
+                    None
+                }
+                Some(_) => Some(Some(self.sym(p.get_ref()))),
+            },
+        }
     }
 
     /// `Some(None)`: no bounds given; `None`: an error was reported.

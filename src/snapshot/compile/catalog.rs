@@ -210,6 +210,7 @@ impl Run<'_> {
         }
         let before = self.errors.len();
         let products = self.products(file, &src.products)?;
+        self.product_ids = Some(products.iter().map(|p| p.id.to_string()).collect());
         let index: HashMap<&str, usize> = products
             .iter()
             .enumerate()

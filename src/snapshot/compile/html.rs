@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use lol_html::{element, HtmlRewriter, Settings};
 use url::Url;
 
-use crate::snapshot::model::Ctx;
+use crate::snapshot::model::{Ctx, ProductField};
 
 /// Tags marketers may use.
 pub const TAGS: &[&str] = &[
@@ -89,6 +89,10 @@ pub struct Policy {
 /// the same site (`/…`, `?…`, `#…`). Parsed as a browser would (tabs and newlines removed,
 /// scheme case-folded, backslashes treated as slashes).
 pub fn check_url(value: &str) -> Result<(), String> {
+    // A whole product URL: product URLs are checked when the catalog is imported.
+    if matches!(value.trim(), "{{product.url}}" | "{{product.image}}") {
+        return Ok(());
+    }
     let refuse = |why: &str| Err(format!("URL {value:?} is refused: {why}"));
     if value.contains('\\') {
         return refuse("backslashes are read as slashes by browsers");
@@ -219,6 +223,8 @@ pub enum Piece<'a> {
     Attr(String, Ctx),
     /// `{{message}}`.
     Message,
+    /// `{{product.FIELD}}`.
+    Product(ProductField, Ctx),
 }
 
 /// Splits sanitized HTML into literal runs and placeholders.
@@ -290,12 +296,23 @@ fn parse_hole(name: &str, ctx: Ctx) -> Result<Piece<'static>, String> {
     if let Some(attr) = name.strip_prefix("attr.").filter(|a| valid(a)) {
         return Ok(Piece::Attr(attr.to_owned(), ctx));
     }
-    if name.starts_with("product.") {
-        return Err(format!(
-            "`{{{{{name}}}}}` needs a product bound to the slot (recommendation slots), which this campaign does not have"
-        ));
+    if let Some(field) = name.strip_prefix("product.") {
+        let field = match field {
+            "id" => ProductField::Id,
+            "name" => ProductField::Name,
+            "price" => ProductField::Price,
+            "url" => ProductField::Url,
+            "image" => ProductField::Image,
+            "category" => ProductField::Category,
+            other => {
+                return Err(format!(
+                    "unknown product field `{other}`: use id, name, price, url, image or category"
+                ))
+            }
+        };
+        return Ok(Piece::Product(field, ctx));
     }
     Err(format!(
-        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}} or {{{{attr.NAME}}}}"
+        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}}, {{{{attr.NAME}}}} or {{{{product.FIELD}}}}"
     ))
 }

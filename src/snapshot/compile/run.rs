@@ -52,6 +52,8 @@ pub(super) struct Run<'l> {
     pub hits: Vec<Hit>,
     pub policy: super::html::Policy,
     pub ack: AckSrc,
+    /// Product ids of the catalog, once imported (campaigns may bind one).
+    pub product_ids: Option<std::collections::HashSet<String>>,
 }
 
 impl<'l> Run<'l> {
@@ -70,6 +72,7 @@ impl<'l> Run<'l> {
             hits: Vec::new(),
             policy: super::html::Policy::default(),
             ack: AckSrc::default(),
+            product_ids: None,
         }
     }
 
@@ -219,13 +222,6 @@ impl<'l> Run<'l> {
                 })
             })
             .collect();
-        let mut ids: HashMap<String, usize> = HashMap::new();
-        let mut placed = Vec::new();
-        for (order, (file, c)) in campaigns.into_iter().enumerate() {
-            if let Some(p) = self.campaign(file, order, c, &mut ids) {
-                placed.push(p);
-            }
-        }
         let (catalog, shards) = match catalog_src {
             Some((file, src)) => match self.catalog(file, src) {
                 Some((c, s)) => (Some(c), s),
@@ -233,6 +229,13 @@ impl<'l> Run<'l> {
             },
             None => (None, Vec::new()),
         };
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut placed = Vec::new();
+        for (order, (file, c)) in campaigns.into_iter().enumerate() {
+            if let Some(p) = self.campaign(file, order, c, &mut ids) {
+                placed.push(p);
+            }
+        }
         let variants = self.warnings_for(&placed);
         if !self.errors.is_empty() {
             return Err(self.errors);

@@ -58,6 +58,9 @@ pub struct CampaignSrc {
     pub messages: Vec<Spanned<MessageSrc>>,
     #[serde(default)]
     pub schedule: Option<Spanned<ScheduleSrc>>,
+    /// A catalog product id the html shows with `{{product.…}}`.
+    #[serde(default)]
+    pub product: Option<Spanned<String>>,
 }
 
 /// One per-segment message.

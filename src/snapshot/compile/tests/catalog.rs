@@ -92,3 +92,15 @@ fn catalog_shard_size_must_be_positive() {
     .unwrap_err();
     assert_eq!((errs[0].line, errs[0].column), (3, 14));
 }
+
+#[test]
+fn bound_product_must_exist() {
+    let text = format!("{CAMPAIGN}\n[[campaign]]\nid = \"f\"\nslot = \"hero\"\naudience = \"everyone\"\nproduct = \"p9\"\nhtml = \"{{{{product.name}}}}\"\n");
+    let recs = "product_id,table,products\n";
+    let errs = build_with(&text, &files(PRODUCTS, recs), &Options::default()).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.code == "product" && e.message.contains("p9") && e.line == 11),
+        "{errs:#?}"
+    );
+}

@@ -45,7 +45,6 @@ refused! {
     unclosed_comment_refused: &c("audience = \"everyone\"\nhtml = \"a <!-- b\"\n") => "html", "html", (5, 8),
     javascript_url_refused: &c("audience = \"everyone\"\nhtml = '<a href=\"javascript:alert(1)\">x</a>'\n") => "html", "html", (5, 8),
     unknown_placeholder: &c("audience = \"everyone\"\nhtml = \"{{price}}\"\n") => "placeholder", "html", (5, 8),
-    product_placeholder_without_product: &c("audience = \"everyone\"\nhtml = \"{{product.name}}\"\n") => "placeholder", "html", (5, 8),
     message_in_attribute: &c("audience = \"everyone\"\nhtml = '<b title=\"{{message}}\">x</b>'\nmessages = [{ segments = [\"l\"], html = \"m\" }]\n") => "placeholder", "html", (5, 8),
     unclosed_placeholder: &c("audience = \"everyone\"\nhtml = \"{{attr.x\"\n") => "placeholder", "html", (5, 8),
     messages_without_placeholder: &c("audience = \"everyone\"\nhtml = \"x\"\nmessages = [{ segments = [\"l\"], html = \"m\" }]\n") => "messages", "messages", (2, 6),
@@ -146,4 +145,26 @@ fn columns_count_characters_not_bytes() {
         "# é\n[[campaign]]\nid = \"a\"\nslot = \"ü\"\naudience = \"everyone\"\nhtml = \"x\"\n",
     );
     assert_eq!((e.line, e.column), (4, 8));
+}
+
+#[test]
+fn product_placeholder_without_binding() {
+    let e = error_of(&c("audience = \"everyone\"\nhtml = \"{{product.name}}\"\n"));
+    assert_eq!((e.code, e.line, e.column), ("product", 2, 6));
+}
+
+#[test]
+fn product_bound_without_catalog() {
+    let e = error_of(&c(
+        "audience = \"everyone\"\nproduct = \"p1\"\nhtml = \"{{product.name}}\"\n",
+    ));
+    assert_eq!((e.code, e.line, e.column), ("product", 5, 11));
+}
+
+#[test]
+fn unknown_product_field() {
+    let e = error_of(&c(
+        "audience = \"everyone\"\nproduct = \"p1\"\nhtml = \"{{product.colour}}\"\n",
+    ));
+    assert_eq!(e.code, "placeholder");
 }
