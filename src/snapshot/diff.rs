@@ -50,20 +50,42 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             .collect()
     };
     compare(&mut out, "slot", &slots(old), &slots(new));
-    let variants = |s: &Snapshot| -> BTreeMap<String, String> {
+    let variants = |s: &Snapshot| -> BTreeMap<String, Vec<(&'static str, String)>> {
         s.slots()
             .iter()
             .flat_map(|sl| {
                 sl.candidates.iter().map(move |c| {
-                    (
-                        format!("{} in slot {}", s.text(c.campaign), s.text(sl.name)),
-                        candidate_text(s, c),
-                    )
+                    let key = format!("{} in slot {}", s.text(c.campaign), s.text(sl.name));
+                    (key, candidate_fields(s, c))
                 })
             })
             .collect()
     };
-    compare(&mut out, "campaign", &variants(old), &variants(new));
+    let (old_v, new_v) = (variants(old), variants(new));
+    for (k, fields) in &new_v {
+        match old_v.get(k) {
+            None => out.push(Change::Added(format!("campaign {k}"))),
+            Some(before) if before != fields => {
+                let what: Vec<String> = fields
+                    .iter()
+                    .zip(before)
+                    .filter(|((_, a), (_, b))| a != b)
+                    .map(|((name, a), (_, b))| {
+                        let (was, now) = delta(b, a);
+                        format!("{name} {was} → {now}")
+                    })
+                    .collect();
+                out.push(Change::Changed(format!(
+                    "campaign {k}: {}",
+                    what.join("; ")
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    for k in old_v.keys().filter(|k| !new_v.contains_key(*k)) {
+        out.push(Change::Removed(format!("campaign {k}")));
+    }
     let shards = |s: &Snapshot| {
         s.body()
             .catalog
@@ -101,6 +123,65 @@ fn compare(
     for k in old.keys().filter(|k| !new.contains_key(*k)) {
         out.push(Change::Removed(format!("{kind} {k}")));
     }
+}
+
+/// A candidate's comparable fields, in a fixed order.
+fn candidate_fields(s: &Snapshot, c: &Candidate) -> Vec<(&'static str, String)> {
+    let messages: Vec<String> = c
+        .messages
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {:?}",
+                expr_text(s, &m.when),
+                template_text(s, &m.template)
+            )
+        })
+        .collect();
+    vec![
+        ("priority", c.priority.to_string()),
+        ("op", c.op.keyword().to_owned()),
+        ("targeting", expr_text(s, &c.when)),
+        ("html", format!("{:?}", template_text(s, &c.template))),
+        ("messages", messages.join(" | ")),
+        (
+            "schedule",
+            format!("{:?}", c.schedule.map(|w| (w.start, w.end))),
+        ),
+        (
+            "product",
+            c.product.map_or(String::new(), |p| s.text(p).to_owned()),
+        ),
+    ]
+}
+
+/// The part of two values that differs, with a little context, for one diff line.
+fn delta(old: &str, new: &str) -> (String, String) {
+    const CONTEXT: usize = 12;
+    const WIDTH: usize = 48;
+    let (a, b): (Vec<char>, Vec<char>) = (old.chars().collect(), new.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let start = prefix.saturating_sub(CONTEXT);
+    let show = |v: &[char]| {
+        let end = (v.len() - suffix + CONTEXT).min(v.len());
+        let mut out: String = v[start..end].iter().take(WIDTH).collect();
+        if start > 0 {
+            out.insert(0, '…');
+        }
+        if end - start > WIDTH || end < v.len() {
+            out.push('…');
+        }
+        out
+    };
+    (show(&a), show(&b))
 }
 
 /// A one-line description of a candidate.
@@ -210,5 +291,25 @@ fn test_text(s: &Snapshot, t: &Test) -> String {
         Test::Gt(n) => format!("> {n}"),
         Test::Lt(n) => format!("< {n}"),
         Test::Contains(x) => format!("contains {:?}", s.text(*x)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_shows_the_changed_region_with_context() {
+        let (a, b) = delta(
+            "<b>Welcome! 10% off your first order</b>",
+            "<b>Welcome! 20% off</b>",
+        );
+        assert_eq!(a, "<b>Welcome! 10% off your first order</b>");
+        assert_eq!(b, "<b>Welcome! 20% off</b>");
+        let long = "x".repeat(100);
+        let (a, b) = delta(&format!("{long}A{long}"), &format!("{long}B{long}"));
+        assert_eq!(a, format!("…{}A{}…", "x".repeat(12), "x".repeat(12)));
+        assert_eq!(b, format!("…{}B{}…", "x".repeat(12), "x".repeat(12)));
+        assert_eq!(delta("same", "same"), ("same".into(), "same".into()));
     }
 }
