@@ -78,6 +78,15 @@ fn publish_is_served_within_refresh_and_rollback_restores() {
     let dev = start(state.clone(), &[("SNAPSHOT_REFRESH_SECS", &refresh)]);
     let (_, first) = wait_for_version(&dev, &v1, Duration::from_secs(10));
     assert!(first.text().contains("Welcome! 10% off"));
+    // Decoded once per version per isolate, not per request.
+    for _ in 0..20 {
+        assert!(
+            x_vitrine(&get(&dev, "/", Some(&mint(&["loyal"])))).starts_with(&format!("v={v1};"))
+        );
+    }
+    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let loads = log.matches("vitrine.snapshot_loaded").count();
+    assert_eq!(loads, 1, "decodes in the log:\n{log}");
 
     let demo = std::fs::read_to_string(root().join("fixtures/campaigns/demo.toml")).unwrap();
     let edited = write(

@@ -40,6 +40,8 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
     }
     let result = match load(env, cfg, current.as_deref()).await {
         Ok(Some(snap)) => {
+            // Once per version per isolate: the only place a snapshot is decoded.
+            log::note("vitrine.snapshot_loaded", snap.version());
             let snap = Rc::new(snap);
             store(Some(Rc::clone(&snap)), now);
             Ok(snap)
