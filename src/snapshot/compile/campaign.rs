@@ -1,18 +1,15 @@
 //! One `[[campaign]]` → one [`Candidate`]: targeting (segments / audience / when, minus
-//! exclude), op, sanitized and split HTML, per-segment messages and schedule.
+//! exclude), op, HTML (see `template`), per-segment messages and schedule (see `schedule`).
 
 use std::collections::HashMap;
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use toml::Spanned;
 
 use super::expr::valid_id;
-use super::html::{self, Piece};
 use super::run::{Placed, Run};
-use super::source::{CampaignSrc, MessageSrc, ScheduleSrc};
+use super::source::{CampaignSrc, MessageSrc};
 use crate::snapshot::expr::Expr;
-use crate::snapshot::model::{Candidate, Message, Op, Part, Sym, Template, Window};
+use crate::snapshot::model::{Candidate, Message, Op, Part, Template};
 
 impl Run<'_> {
     pub fn campaign(
@@ -311,152 +308,4 @@ impl Run<'_> {
         }
         ok.then_some(out)
     }
-
-    /// Sanitizes and splits HTML into a template.
-    pub fn template(
-        &mut self,
-        file: usize,
-        html: &Spanned<String>,
-        field: &str,
-    ) -> Option<Template> {
-        let clean = match html::sanitize(html.get_ref(), self.policy) {
-            Ok(c) => c,
-            Err(reasons) => {
-                for why in reasons {
-                    self.error(file, html.span(), "html", field, why, "use https: links or paths starting with /, and no raw-text elements or unclosed comments");
-                }
-                return None;
-            }
-        };
-        let pieces = match html::split(&clean) {
-            Ok(p) => p,
-            Err(why) => {
-                self.error(
-                    file,
-                    html.span(),
-                    "placeholder",
-                    field,
-                    why,
-                    "placeholders: {{message}} in text, {{attr.NAME}} in text or attributes",
-                );
-                return None;
-            }
-        };
-        let parts = pieces
-            .into_iter()
-            .map(|p| match p {
-                Piece::Lit(s) => Part::Lit(self.sym(s)),
-                Piece::Attr(name, ctx) => Part::Attr {
-                    name: self.sym(&name),
-                    ctx,
-                },
-                Piece::Message => Part::Message,
-                Piece::Product(field, ctx) => Part::Product { field, ctx },
-            })
-            .collect();
-        Some(Template { parts })
-    }
-
-    /// The bound product, checked against the catalog; templates may only use
-    /// `{{product.…}}` with one. `Some(None)`: no binding.
-    fn product_binding(
-        &mut self,
-        file: usize,
-        c: &CampaignSrc,
-        template: &Option<Template>,
-        messages: &Option<Vec<Message>>,
-        id: &str,
-    ) -> Option<Option<Sym>> {
-        let uses = |t: &Template| t.parts.iter().any(|p| matches!(p, Part::Product { .. }));
-        let used = template.as_ref().is_some_and(uses)
-            || messages.iter().flatten().any(|m| uses(&m.template));
-        let field = format!("campaign[{id}].product");
-        match &c.product {
-            None if used => {
-                self.error(
-                    file,
-                    c.id.span(),
-                    "product",
-                    &field,
-                    "the html uses {{product.…}} but no product is bound".into(),
-                    "add `product = \"<product id>\"` (a product of the [catalog])",
-                );
-                None
-            }
-            None => Some(None),
-            Some(p) => match &self.product_ids {
-                None => {
-                    self.error(
-                        file,
-                        p.span(),
-                        "product",
-                        &field,
-                        "a product is bound but there is no [catalog]".into(),
-                        "add a [catalog] table with the shop's products",
-                    );
-                    None
-                }
-                Some(ids) if !ids.contains(p.get_ref()) => {
-                    self.error(
-                        file,
-                        p.span(),
-                        "product",
-                        &field,
-                        format!("product `{}` is not in the catalog", p.get_ref()),
-                        "use an id from the products file",
-                    );
-                    None
-                }
-                Some(_) => Some(Some(self.sym(p.get_ref()))),
-            },
-        }
-    }
-
-    /// `Some(None)`: no bounds given; `None`: an error was reported.
-    fn schedule(
-        &mut self,
-        file: usize,
-        s: &Spanned<ScheduleSrc>,
-        field: &str,
-    ) -> Option<Option<Window>> {
-        let src = s.get_ref();
-        let bound = |run: &mut Self,
-                     v: &Option<Spanned<toml::value::Datetime>>,
-                     key: &str|
-         -> Result<Option<i64>, ()> {
-            let Some(v) = v else { return Ok(None) };
-            epoch(v.get_ref()).map(Some).map_err(|why| {
-                run.error(file, v.span(), "schedule", &format!("{field}.{key}"), why, "write a date-time with its offset, for example 2026-12-01T09:00:00+01:00 or …Z");
-            })
-        };
-        let start = bound(self, &src.start, "start");
-        let end = bound(self, &src.end, "end");
-        let (Ok(start), Ok(end)) = (start, end) else {
-            return None;
-        };
-        if let (Some(a), Some(b)) = (start, end) {
-            if b <= a {
-                self.error(
-                    file,
-                    s.span(),
-                    "schedule",
-                    field,
-                    "the schedule ends before it starts".into(),
-                    "make `end` later than `start`",
-                );
-                return None;
-            }
-        }
-        Some((start.is_some() || end.is_some()).then_some(Window { start, end }))
-    }
-}
-
-/// A TOML offset date-time → Unix seconds.
-fn epoch(dt: &toml::value::Datetime) -> Result<i64, String> {
-    if dt.offset.is_none() || dt.date.is_none() || dt.time.is_none() {
-        return Err(format!("`{dt}` has no date, time or UTC offset"));
-    }
-    OffsetDateTime::parse(&dt.to_string(), &Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| format!("`{dt}`: {e}"))
 }

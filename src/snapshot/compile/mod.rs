@@ -25,7 +25,9 @@ mod diagnostic;
 mod expr;
 mod html;
 mod run;
+mod schedule;
 mod source;
+mod template;
 mod warn;
 
 pub use diagnostic::{CompileError, Level};
