@@ -37,16 +37,23 @@ pub struct History {
 
 impl History {
     /// Records `entry` as newest (moving it up if it was published before) and returns the
-    /// entries that fall beyond `keep` and may be deleted. The active one is never dropped.
-    pub fn push(&mut self, entry: Published, keep: usize) -> Vec<Published> {
+    /// entries that fall beyond `keep` and may be deleted. `protect` (the version active until
+    /// now, which isolates may still serve and a rollback may want) is kept in any case.
+    pub fn push(&mut self, entry: Published, keep: usize, protect: Option<&str>) -> Vec<Published> {
         self.versions.retain(|p| p.version != entry.version);
         self.versions.insert(0, entry);
         let keep = keep.max(1);
-        if self.versions.len() > keep {
-            self.versions.split_off(keep)
-        } else {
-            Vec::new()
+        if self.versions.len() <= keep {
+            return Vec::new();
         }
+        let mut dropped = self.versions.split_off(keep);
+        if let Some(i) = dropped
+            .iter()
+            .position(|p| Some(p.version.as_str()) == protect)
+        {
+            self.versions.push(dropped.remove(i));
+        }
+        dropped
     }
 
     /// The version to roll back to from `active`: the named one if stored, else the entry
@@ -85,7 +92,7 @@ mod tests {
     fn keeps_the_last_n_and_returns_the_rest() {
         let mut h = History::default();
         for v in ["a", "b", "c"] {
-            assert!(h.push(p(v), 2).len() <= 1);
+            assert!(h.push(p(v), 2, None).len() <= 1);
         }
         assert_eq!(
             h.versions
@@ -94,7 +101,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["c", "b"]
         );
-        let dropped = h.push(p("d"), 2);
+        let dropped = h.push(p("d"), 2, None);
         assert_eq!(dropped, vec![p("b")]);
         assert_eq!(
             History::keys(&dropped[0]),
@@ -109,18 +116,31 @@ mod tests {
     #[test]
     fn republishing_moves_to_the_top() {
         let mut h = History::default();
-        h.push(p("a"), 5);
-        h.push(p("b"), 5);
-        h.push(p("a"), 5);
+        h.push(p("a"), 5, None);
+        h.push(p("b"), 5, None);
+        h.push(p("a"), 5, None);
         assert_eq!(h.versions.len(), 2);
         assert_eq!(h.versions[0].version, "a");
+    }
+
+    #[test]
+    fn the_previously_active_version_is_never_dropped() {
+        let mut h = History::default();
+        for v in ["a", "b"] {
+            h.push(p(v), 2, None);
+        }
+        // Rolled back to "a", then "c" is published with keep = 1.
+        let dropped = h.push(p("c"), 1, Some("a"));
+        assert_eq!(dropped, vec![p("b")]);
+        let left: Vec<&str> = h.versions.iter().map(|p| p.version.as_str()).collect();
+        assert_eq!(left, ["c", "a"]);
     }
 
     #[test]
     fn rollback_targets() {
         let mut h = History::default();
         for v in ["a", "b", "c"] {
-            h.push(p(v), 5);
+            h.push(p(v), 5, None);
         }
         assert_eq!(h.rollback_target("c", None).unwrap().version, "b");
         assert_eq!(h.rollback_target("a", None), None);

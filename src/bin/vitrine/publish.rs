@@ -92,12 +92,9 @@ pub fn publish(
             shards: shard_count,
         },
         keep,
+        active.as_deref(),
     );
-    let stale: Vec<String> = dropped
-        .iter()
-        .filter(|p| Some(&p.version) != active.as_ref())
-        .flat_map(History::keys)
-        .collect();
+    let stale: Vec<String> = dropped.iter().flat_map(History::keys).collect();
     if dry_run {
         for (key, value) in &entries {
             println!("would write {key} ({} bytes)", value.len());

@@ -12,6 +12,7 @@ use toml::Spanned;
 use super::diagnostic::{located, CompileError, Level};
 use super::source::{AckSrc, CatalogSrc, ExprSrc, File};
 use super::{Build, Loader, Options, Source};
+use crate::snapshot::catalog::KV_VALUE_LIMIT;
 use crate::snapshot::expr::Expr;
 use crate::snapshot::model::{Body, Candidate, SegmentDef, Slot, Sym};
 use crate::snapshot::Snapshot;
@@ -249,8 +250,21 @@ impl<'l> Run<'l> {
             global_holdout_bp: 0,
             catalog,
         };
+        let snapshot = Snapshot::new(body);
+        let size = crate::snapshot::encode(&snapshot).len();
+        if size >= KV_VALUE_LIMIT {
+            self.error(
+                0,
+                0..0,
+                "too-large",
+                "snapshot",
+                format!("the snapshot is {size} bytes, over KV's 25 MiB limit for one value"),
+                "move product data into [catalog] (sharded) or split long HTML",
+            );
+            return Err(self.errors);
+        }
         Ok(Build {
-            snapshot: Snapshot::new(body),
+            snapshot,
             shards,
             warnings: self.warnings,
             variants,
