@@ -243,7 +243,7 @@ impl<'l> Run<'l> {
         }
         let slots = assemble(placed, &mut self);
         let body = Body {
-            strings: self.string_list,
+            strings: std::mem::take(&mut self.string_list),
             slots,
             segments: defs,
             experiments: Vec::new(),
