@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::diagnostic::{CompileError, Level};
 use super::html::check_url;
+use super::rows::{data_error, rows};
 use super::run::Run;
 use super::source::CatalogSrc;
 use crate::snapshot::catalog::{
@@ -22,7 +22,6 @@ use crate::snapshot::catalog::{
 
 /// Products per shard unless `shard_size` says otherwise.
 pub const DEFAULT_SHARD_SIZE: i64 = 2000;
-const MAX_ROW_ERRORS: usize = 20;
 
 #[derive(Deserialize)]
 struct ProductRow {
@@ -96,92 +95,6 @@ impl Ids {
                 .map(str::to_owned)
                 .collect(),
         }
-    }
-}
-
-/// Rows of a CSV or JSON export, each with its 1-based line (JSON: 1).
-fn rows<T: for<'de> Deserialize<'de>>(
-    name: &str,
-    text: &str,
-    errors: &mut Vec<CompileError>,
-) -> Vec<(usize, T)> {
-    let mut out = Vec::new();
-    let mut bad = 0;
-    let mut push_err =
-        |line: usize, column: usize, message: String, errors: &mut Vec<CompileError>| {
-            bad += 1;
-            if bad <= MAX_ROW_ERRORS {
-                errors.push(data_error(name, line, column, message));
-            }
-        };
-    if name.ends_with(".json") {
-        match serde_json::from_str::<Vec<serde_json::Value>>(text) {
-            Ok(values) => {
-                for (i, v) in values.into_iter().enumerate() {
-                    match serde_json::from_value::<T>(v) {
-                        Ok(row) => out.push((i + 1, row)),
-                        Err(e) => push_err(1, 1, format!("item {}: {e}", i + 1), errors),
-                    }
-                }
-            }
-            Err(e) => push_err(e.line(), e.column(), e.to_string(), errors),
-        }
-    } else {
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let headers = reader.headers().cloned().unwrap_or_default();
-        for record in reader.records() {
-            let parsed = record.and_then(|r| {
-                let line = r.position().map_or(1, |p| p.line() as usize);
-                r.deserialize::<T>(Some(&headers)).map(|row| (line, row))
-            });
-            match parsed {
-                Ok(row) => out.push(row),
-                Err(e) => {
-                    let line = e.position().map_or(1, |p| p.line() as usize);
-                    push_err(line, 1, csv_message(&e, &headers), errors);
-                }
-            }
-        }
-    }
-    if bad > MAX_ROW_ERRORS {
-        errors.push(data_error(
-            name,
-            1,
-            1,
-            format!("… and {} more rows with errors", bad - MAX_ROW_ERRORS),
-        ));
-    }
-    out
-}
-
-/// A CSV error in the author's terms: the column name rather than its index.
-fn csv_message(e: &csv::Error, headers: &csv::StringRecord) -> String {
-    match e.kind() {
-        csv::ErrorKind::Deserialize { err, .. } => {
-            let column = err
-                .field()
-                .and_then(|i| headers.get(i as usize))
-                .map_or(String::new(), |h| format!("column `{h}`: "));
-            format!("{column}{}", err.kind())
-        }
-        _ => e.to_string(),
-    }
-}
-
-fn data_error(name: &str, line: usize, column: usize, message: String) -> CompileError {
-    CompileError {
-        level: Level::Error,
-        code: "catalog",
-        file: name.to_owned(),
-        line,
-        column,
-        span: 0..0,
-        field: "row".into(),
-        message,
-        hint: "fix the export; see the [catalog] section of the README for the expected columns"
-            .into(),
     }
 }
 

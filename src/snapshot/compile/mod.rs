@@ -24,6 +24,7 @@ mod catalog;
 mod diagnostic;
 mod expr;
 mod html;
+mod rows;
 mod run;
 mod schedule;
 mod source;

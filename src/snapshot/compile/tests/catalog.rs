@@ -104,3 +104,21 @@ fn bound_product_must_exist() {
         "{errs:#?}"
     );
 }
+
+#[test]
+fn json_row_errors_name_their_line() {
+    let json = "[\n  {\"id\": \"p1\", \"name\": \"A\", \"price_cents\": 1, \"url\": \"/p/p1\"},\n  {\"id\": \"p2\", \"name\": \"B\", \"price_cents\": \"free\", \"url\": \"/p/p2\"}\n]";
+    let files = mem(&[("site/p.json", json)]);
+    let errs = build_with(
+        "[catalog]\nproducts = \"p.json\"\n",
+        &files,
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (errs[0].file.as_str(), errs[0].line, errs[0].column),
+        ("site/p.json", 3, 3),
+        "{errs:#?}"
+    );
+    assert!(errs[0].message.contains("item 2"));
+}
