@@ -1,7 +1,7 @@
 //! Criterion benches of snapshots at scale: decoding the 100 000-product snapshot (the main
 //! value, one catalog shard, and every shard, which no request ever does), next to the
 //! per-request path that runs on an already-decoded snapshot (no decode at all).
-//! Generates the catalog with `scripts/gen_catalog.py` into `target/scale/` when missing.
+//! Generates the catalog with `scripts/gen_catalog.py` into `target/scale-100000/` when missing.
 //! Run: `cargo bench --bench snapshot`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -23,11 +23,23 @@ impl Loader for Fs {
     }
 }
 
+/// Products in the catalog: 100 000 when benchmarking; a small smoke run under `cargo test`
+/// (which runs benches once without `--bench`), so CI stays quick.
+fn products() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        100_000
+    } else {
+        2_000
+    }
+}
+
 fn scale() -> (Vec<u8>, Vec<Vec<u8>>) {
-    let campaign = Path::new("target/scale/campaign.toml");
+    let dir = format!("target/scale-{}", products());
+    let campaign_path = format!("{dir}/campaign.toml");
+    let campaign = Path::new(&campaign_path);
     if !campaign.exists() {
         let ok = Command::new("python3")
-            .args(["scripts/gen_catalog.py", "target/scale", "100000"])
+            .args(["scripts/gen_catalog.py", &dir, &products().to_string()])
             .status()
             .unwrap()
             .success();
@@ -36,7 +48,7 @@ fn scale() -> (Vec<u8>, Vec<Vec<u8>>) {
     let text = std::fs::read_to_string(campaign).unwrap();
     let built = build(
         &[Source {
-            name: "target/scale/campaign.toml",
+            name: &campaign_path,
             text: &text,
         }],
         &Fs,
@@ -50,7 +62,7 @@ fn decoding(c: &mut Criterion) {
     let (main, shards) = scale();
     let snap = decode(&main).unwrap();
     let catalog = snap.body().catalog.clone().unwrap();
-    assert_eq!(catalog.products, 100_000);
+    assert_eq!(catalog.products as usize, products());
     let total: usize = shards.iter().map(Vec::len).sum();
     eprintln!(
         "scale snapshot: main {} bytes, {} shards, {total} shard bytes",
@@ -60,7 +72,7 @@ fn decoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode_100k");
     group.throughput(Throughput::Bytes(main.len() as u64));
     group.bench_function("main", |b| b.iter(|| decode(&main).unwrap()));
-    let n = shard_of("p012345", shards.len());
+    let n = shard_of("p001234", shards.len());
     group.throughput(Throughput::Bytes(shards[n].len() as u64));
     group.bench_function("one_shard", |b| {
         b.iter(|| decode_shard(&shards[n], n, &catalog).unwrap())
@@ -85,7 +97,7 @@ fn decoding(c: &mut Criterion) {
         b.iter(|| render(&decide(&snap, &anonymous)))
     });
     c.bench_function("per_request_on_decoded_100k/product_lookup", |b| {
-        b.iter(|| shard.product("p012345").map(|p| p.price_cents))
+        b.iter(|| shard.product("p001234").map(|p| p.price_cents))
     });
 }
 
