@@ -18,19 +18,19 @@
 //! so everything here is tested natively.
 //!
 //! ```
-//! use std::sync::Arc;
-//! use vitrine::{decide, render, rewrite, snapshot::{Audience, Op, Rule, Slot, Snapshot}, Identity};
+//! use vitrine::snapshot::compile::{compile, Source};
+//! use vitrine::{decide, render, rewrite, Identity};
 //!
-//! let snapshot = Snapshot::new(vec![Slot {
-//!     name: "hero".into(),
-//!     rules: vec![Rule {
-//!         campaign: "welcome".into(),
-//!         audience: Audience::Anonymous,
-//!         op: Op::Replace,
-//!         html: Arc::from("<b>Welcome!</b>"),
-//!     }],
-//! }]);
-//! let decision = decide(&snapshot, &Identity::anonymous());
+//! let campaign = r#"
+//! [[campaign]]
+//! id = "welcome"
+//! slot = "hero"
+//! audience = "anonymous"
+//! html = "<b>Welcome!</b>"
+//! "#;
+//! let snapshot = compile(&[Source { name: "demo.toml", text: campaign }]).unwrap();
+//! let visitor = Identity::anonymous();
+//! let decision = decide(&snapshot, &visitor);
 //! let plan = render(&decision);
 //! let page = r#"<p><vitrine-slot name="hero">default</vitrine-slot></p>"#;
 //! let out = rewrite::rewrite_all(plan, page.as_bytes(), rewrite::Limits::default()).unwrap();
@@ -43,6 +43,7 @@ pub mod cookie;
 pub mod decide;
 pub mod delivery;
 pub mod errors;
+pub mod preview;
 pub mod render;
 pub mod rewrite;
 pub mod snapshot;
@@ -51,6 +52,6 @@ pub mod snapshot;
 mod edge;
 
 pub use cookie::{Identity, KeyRing, VerifiedProfile};
-pub use decide::{decide, Decision};
+pub use decide::{decide, decide_in, Context, Decision};
 pub use render::{render, Plan};
 pub use snapshot::Snapshot;

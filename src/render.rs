@@ -8,8 +8,10 @@
 
 use std::sync::Arc;
 
-use crate::decide::Decision;
-use crate::snapshot::Op;
+use crate::cookie::AttrValue;
+use crate::decide::{Decision, Fill};
+use crate::snapshot::catalog::Product;
+use crate::snapshot::{Ctx, Op, Part, ProductField, Template};
 
 /// One slot edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +47,7 @@ impl Plan {
     }
 }
 
-/// Builds the plan for a decision.
+/// Builds the plan for a decision. A template without placeholders is shared, not copied.
 pub fn render(decision: &Decision<'_>) -> Plan {
     Plan::new(
         decision
@@ -53,11 +55,107 @@ pub fn render(decision: &Decision<'_>) -> Plan {
             .iter()
             .map(|f| Edit {
                 slot: f.slot.into(),
-                op: f.rule.op,
-                html: Arc::clone(&f.rule.html),
+                op: f.candidate.op,
+                html: fill(decision, f),
             })
             .collect(),
     )
+}
+
+fn fill(decision: &Decision<'_>, f: &Fill<'_>) -> Arc<str> {
+    let snap = decision.snapshot;
+    if let [Part::Lit(sym)] = f.candidate.template.parts.as_slice() {
+        if let Some(shared) = snap.shared(*sym) {
+            return Arc::clone(shared);
+        }
+    }
+    let mut out = String::new();
+    write_template(&mut out, &f.candidate.template, decision, f);
+    Arc::from(out)
+}
+
+fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>, f: &Fill<'_>) {
+    let snap = decision.snapshot;
+    for part in &template.parts {
+        match part {
+            Part::Lit(sym) => out.push_str(snap.text(*sym)),
+            Part::Attr { name, ctx } => {
+                let value = decision.attrs.and_then(|a| a.0.get(snap.text(*name)));
+                if let Some(value) = value {
+                    write_value(out, &attr_text(value), *ctx);
+                }
+            }
+            Part::Message => {
+                if let Some(m) = f.message {
+                    // A message cannot nest another message (the compiler refuses it).
+                    let inner = Fill {
+                        message: None,
+                        ..*f
+                    };
+                    write_template(out, &m.template, decision, &inner);
+                }
+            }
+            Part::Product { field, ctx } => {
+                if let Some(p) = f.product {
+                    write_value(out, &product_text(p, *field), *ctx);
+                }
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+}
+
+fn product_text(p: &Product, field: ProductField) -> String {
+    match field {
+        ProductField::Id => p.id.to_string(),
+        ProductField::Name => p.name.to_string(),
+        ProductField::Price => format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100),
+        ProductField::Url => p.url.to_string(),
+        ProductField::Image => p.image.to_string(),
+        ProductField::Category => p.category.to_string(),
+    }
+}
+
+fn attr_text(value: &AttrValue) -> String {
+    match value {
+        AttrValue::Bool(b) => b.to_string(),
+        AttrValue::Number(n) => n.to_string(),
+        AttrValue::Text(t) => t.clone(),
+        AttrValue::List(items) => items.join(", "),
+    }
+}
+
+fn write_value(out: &mut String, value: &str, ctx: Ctx) {
+    match ctx {
+        Ctx::Text => out.push_str(&escape_text(value)),
+        Ctx::Attr => out.push_str(&escape_attr(value)),
+        // A whole safe URL (a product link) goes in as is; anything else is one URL component,
+        // percent-encoded so it cannot change the scheme, host or path the author wrote.
+        Ctx::Url if is_safe_url(value) => out.push_str(&escape_attr(value)),
+        Ctx::Url => {
+            for b in value.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+}
+
+/// A value that may go into `href`/`src` at request time: an `https:` URL or a same-site
+/// path, with no whitespace, control characters or backslashes (which browsers rewrite).
+pub fn is_safe_url(value: &str) -> bool {
+    let clean = !value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\');
+    let https = value
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+    let path = value.starts_with('/') && !value.starts_with("//");
+    clean && (https || path)
 }
 
 /// Escapes `s` for an HTML text context.
@@ -103,6 +201,25 @@ mod tests {
             escape_attr(r#"" onmouseover='x'"#),
             "&quot; onmouseover=&#39;x&#39;"
         );
+    }
+
+    macro_rules! urls {
+        ($($name:ident: $url:expr => $want:expr,)*) => {$(
+            #[test]
+            fn $name() { assert_eq!(is_safe_url($url), $want); }
+        )*};
+    }
+
+    urls! {
+        url_https: "https://shop.example/x" => true,
+        url_https_upper: "HTTPS://shop.example/x" => true,
+        url_path: "/c/dog?x=1" => true,
+        url_protocol_relative: "//evil.example" => false,
+        url_backslash: "/\\evil.example" => false,
+        url_javascript: "javascript:alert(1)" => false,
+        url_http: "http://shop.example" => false,
+        url_tab: "/c/\tdog" => false,
+        url_relative: "c/dog" => false,
     }
 
     #[test]

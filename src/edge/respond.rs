@@ -6,9 +6,10 @@ use worker::{ByteStream, Date, Headers, Request, Response, Result};
 use super::config::Config;
 use super::log;
 use super::visitor;
+use crate::decide::{Activity, NoActivity};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
-use crate::{decide, render, Snapshot};
+use crate::{decide_in, render, Context, Snapshot};
 
 /// Decides and starts the streaming rewrite; any fault before streaming starts is a bypass.
 pub fn personalize(
@@ -28,18 +29,32 @@ pub fn personalize(
     let now = Date::now().as_millis() / 1000;
     // Identity stage (src/edge/visitor.rs): profile, consent, activity cookie.
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
-    let decision = decide(snapshot, &visitor.identity);
-    let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &decision, now);
-    let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
-    if decision.fills.is_empty() {
+    let url = req.url()?;
+    // The decision borrows the visitor; it ends before the activity cookie is updated.
+    let (x_vitrine, plan, shown) = {
+        let activity: &dyn Activity = match &visitor.activity {
+            Some(a) => a,
+            None => &NoActivity,
+        };
+        let mut ctx =
+            Context::new(&visitor.identity, now as i64).with_url(&path, url.query().unwrap_or(""));
+        ctx.activity = activity;
+        let decision = decide_in(snapshot, &ctx);
+        let shown: Vec<String> = decision
+            .fills
+            .iter()
+            .map(|f| f.campaign.to_owned())
+            .collect();
+        let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
+        let plan = (!decision.fills.is_empty()).then(|| render(&decision));
+        (x, plan, shown)
+    };
+    let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &shown, now);
+    let Some(plan) = plan else {
         return visitor::finish(with_header(upstream, &x_vitrine)?, set_cookie.as_deref());
-    }
+    };
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    let Ok(rewriter) = SlotStream::new(
-        render(&decision),
-        cfg.limits,
-        delivery::charset(&content_type),
-    ) else {
+    let Ok(rewriter) = SlotStream::new(plan, cfg.limits, delivery::charset(&content_type)) else {
         return bypass(upstream, Bypass::Charset, &path);
     };
     let Ok(body) = upstream.stream() else {

@@ -1,6 +1,10 @@
 //! The active snapshot, per isolate: the pointer is re-read at most every
 //! `SNAPSHOT_REFRESH_SECS`, a new version is decoded once, and on any KV fault the last good
 //! version stays in use. Only an isolate that never loaded a snapshot bypasses.
+//!
+//! Catalog shards are separate KV values. Only the shards holding products that campaigns
+//! show are read, on the first request that finds them missing (retried at most once per
+//! refresh interval if KV fails), and kept with their version; no request reads the catalog.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,7 +17,7 @@ use worker::{Date, Delay, Env};
 use super::config::Config;
 use super::log;
 use crate::delivery::Bypass;
-use crate::snapshot::{self, Snapshot};
+use crate::snapshot::{self, catalog, Snapshot};
 
 struct State {
     active: Option<Rc<Snapshot>>,
@@ -34,8 +38,10 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
     if let (Some(snap), true) = (&current, fresh) {
         return Ok(Rc::clone(snap));
     }
-    match load(env, cfg, current.as_deref()).await {
+    let result = match load(env, cfg, current.as_deref()).await {
         Ok(Some(snap)) => {
+            // Once per version per isolate: the only place a snapshot is decoded.
+            log::note("vitrine.snapshot_loaded", snap.version());
             let snap = Rc::new(snap);
             store(Some(Rc::clone(&snap)), now);
             Ok(snap)
@@ -52,6 +58,33 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
             }
             None => Err(reason),
         },
+    };
+    if let Ok(snap) = &result {
+        load_shards(env, cfg, snap).await;
+    }
+    result
+}
+
+/// Reads the catalog shards the snapshot's campaigns need and does not hold yet. A shard that
+/// fails stays missing: its campaigns do not qualify, and the next refresh retries.
+async fn load_shards(env: &Env, cfg: &Config, snap: &Snapshot) {
+    let missing = snap.missing_shards();
+    if missing.is_empty() {
+        return;
+    }
+    let Ok(kv) = env.kv("SNAPSHOTS") else {
+        return;
+    };
+    for n in missing {
+        let key = catalog::shard_key(snap.version(), n);
+        let outcome = match timed(cfg, kv.get(&key).bytes()).await {
+            Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
+            Ok(None) => Err(Bypass::MissingVersion.code()),
+            Err(reason) => Err(reason.code()),
+        };
+        if let Err(code) = outcome {
+            log::note("vitrine.shard_failed", code);
+        }
     }
 }
 

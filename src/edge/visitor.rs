@@ -11,7 +11,6 @@ use super::log;
 use crate::cookie::activity::Caps;
 use crate::cookie::visitor::{self, Paths, Settings, Visitor};
 use crate::cookie::{ConsentSource, Identity, KeyRing};
-use crate::decide::Decision;
 use crate::delivery;
 use crate::Snapshot;
 
@@ -76,15 +75,15 @@ pub fn resolve(
     Ok(visitor)
 }
 
-/// Counts the decision's impressions and returns the `Set-Cookie` value, if any.
+/// Counts the impressions of the campaigns `shown` and returns the `Set-Cookie` value, if any.
 pub fn set_cookie(
     visitor: &mut Visitor,
     cfg: &Config,
     ring: &KeyRing,
-    decision: &Decision<'_>,
+    shown: &[String],
     now: u64,
 ) -> Option<String> {
-    visitor.record_impressions(decision.fills.iter().map(|f| f.rule.campaign.as_str()), now);
+    visitor.record_impressions(shown.iter().map(String::as_str), now);
     visitor.set_cookie(&settings(cfg, ring))
 }
 

@@ -1,17 +1,20 @@
-//! The wire format of a snapshot in KV: a JSON envelope with a schema version.
+//! The wire format of a snapshot in KV: `{"schema":N,"version":"…","body":{…}}`.
 //!
-//! Decoding refuses what it does not understand (a newer schema, a body whose content hash
-//! does not match its version id), so the edge keeps serving the last good version instead of
-//! acting on a half-understood one.
+//! The version id is the first 16 hex digits of SHA-256 over the exact `body` bytes, so the
+//! decoder hashes the raw body as it arrived (no re-serialization) and a tampered or truncated
+//! value is refused. Decoding refuses what it does not understand (another schema, a body whose
+//! hash does not match, a reference to a string or experiment that does not exist), so the edge
+//! keeps serving the last good version instead of acting on a half-understood one.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde_json::value::RawValue;
 
-use super::model::{ActivityPaths, Slot};
+use super::catalog::hex16;
+use super::model::{Body, Candidate, Part, Sym, Template};
 use super::Snapshot;
 
-/// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build reads and writes. Bumped on every incompatible format change.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Why a stored snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,26 +37,20 @@ pub enum SnapshotError {
         /// The hash of the content.
         actual: String,
     },
+    /// Well-formed JSON whose references or ranges are inconsistent.
+    #[error("snapshot is inconsistent: bad {0}")]
+    Invalid(&'static str),
 }
 
 impl SnapshotError {
     /// Stable snake_case code for logs.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Corrupt(_) => "snapshot_corrupt",
+            Self::Corrupt(_) | Self::Invalid(_) => "snapshot_corrupt",
             Self::UnknownSchema { .. } => "snapshot_schema",
             Self::VersionMismatch { .. } => "snapshot_version_mismatch",
         }
     }
-}
-
-#[derive(Serialize)]
-struct EnvelopeOut<'a> {
-    schema: u32,
-    version: &'a str,
-    slots: &'a [Slot],
-    #[serde(skip_serializing_if = "ActivityPaths::is_empty")]
-    activity: &'a ActivityPaths,
 }
 
 #[derive(Deserialize)]
@@ -62,22 +59,37 @@ struct SchemaProbe {
 }
 
 #[derive(Deserialize)]
-struct EnvelopeIn {
+struct EnvelopeIn<'a> {
     version: String,
-    slots: Vec<Slot>,
-    #[serde(default)]
-    activity: ActivityPaths,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a> {
+    schema: u32,
+    version: &'a str,
+    body: &'a RawValue,
+}
+
+/// Serializes a body and names it by the hash of those bytes.
+pub(super) fn seal(body: Body) -> Snapshot {
+    // Plain structs of strings and numbers always serialize.
+    let bytes = serde_json::to_string(&body).unwrap_or_default();
+    let version = hex16(bytes.as_bytes());
+    Snapshot::assemble(version, body, bytes.into())
 }
 
 /// Serializes a snapshot for KV.
 pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
+    let Ok(raw) = RawValue::from_string(snapshot.encoded_body.to_string()) else {
+        return Vec::new();
+    };
     let envelope = EnvelopeOut {
         schema: SCHEMA_VERSION,
         version: &snapshot.version,
-        slots: &snapshot.slots,
-        activity: &snapshot.activity,
+        body: &raw,
     };
-    // Serializing plain structs of strings cannot fail.
     serde_json::to_vec(&envelope).unwrap_or_default()
 }
 
@@ -89,104 +101,86 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             found: probe.schema,
         });
     }
-    let envelope: EnvelopeIn = serde_json::from_slice(bytes)?;
-    let actual = content_version(&envelope.slots, &envelope.activity);
+    let envelope: EnvelopeIn<'_> = serde_json::from_slice(bytes)?;
+    let raw = envelope.body.get();
+    let actual = hex16(raw.as_bytes());
     if actual != envelope.version {
         return Err(SnapshotError::VersionMismatch {
             claimed: envelope.version,
             actual,
         });
     }
-    Ok(Snapshot {
-        version: envelope.version,
-        slots: envelope.slots,
-        activity: envelope.activity,
-    })
+    let body: Body = serde_json::from_str(raw)?;
+    check(&body)?;
+    Ok(Snapshot::assemble(envelope.version, body, raw.into()))
 }
 
-/// First 16 hex digits of SHA-256 over the canonical JSON of the slots (followed by the
-/// activity patterns when set, so snapshots without them keep their version ids).
-pub(super) fn content_version(slots: &[Slot], activity: &ActivityPaths) -> String {
-    let mut body = serde_json::to_vec(slots).unwrap_or_default();
-    if !activity.is_empty() {
-        body.extend(serde_json::to_vec(activity).unwrap_or_default());
+/// Every reference inside the body points at something that exists.
+fn check(body: &Body) -> Result<(), SnapshotError> {
+    let strings = body.strings.len();
+    let mut syms: Vec<Sym> = Vec::new();
+    for slot in &body.slots {
+        syms.push(slot.name);
+        for c in &slot.candidates {
+            candidate_syms(c, &mut syms);
+            if let Some(arm) = c.arm {
+                let ok = body
+                    .experiments
+                    .get(arm.experiment as usize)
+                    .is_some_and(|e| (arm.arm as usize) < e.arms.len());
+                if !ok {
+                    return Err(SnapshotError::Invalid("experiment arm"));
+                }
+            }
+        }
     }
-    let digest = Sha256::digest(&body);
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    for def in &body.segments {
+        syms.push(def.name);
+        def.expr.syms(&mut syms);
+    }
+    for e in &body.experiments {
+        syms.push(e.key);
+        syms.extend(e.arms.iter().map(|a| a.name));
+        if e.holdout_bp > 10_000 || e.arms.is_empty() {
+            return Err(SnapshotError::Invalid("experiment"));
+        }
+    }
+    if body.global_holdout_bp > 10_000 {
+        return Err(SnapshotError::Invalid("global holdout"));
+    }
+    if let Some(catalog) = &body.catalog {
+        syms.extend(&catalog.tables);
+        for list in &catalog.lists {
+            syms.push(list.name);
+            syms.extend(list.key);
+            syms.extend(&list.products);
+        }
+    }
+    if syms.iter().any(|s| s.0 as usize >= strings) {
+        return Err(SnapshotError::Invalid("string reference"));
+    }
+    Ok(())
+}
+
+fn candidate_syms(c: &Candidate, out: &mut Vec<Sym>) {
+    out.push(c.campaign);
+    out.extend(c.product);
+    c.when.syms(out);
+    template_syms(&c.template, out);
+    for m in &c.messages {
+        m.when.syms(out);
+        template_syms(&m.template, out);
+    }
+}
+
+fn template_syms(t: &Template, out: &mut Vec<Sym>) {
+    for part in &t.parts {
+        match part {
+            Part::Lit(s) | Part::Attr { name: s, .. } => out.push(*s),
+            Part::Message | Part::Product { .. } => {}
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::snapshot::{Audience, Op, Rule};
-
-    fn sample() -> Snapshot {
-        Snapshot::new(vec![Slot {
-            name: "hero".into(),
-            rules: vec![Rule {
-                campaign: "c1".into(),
-                audience: Audience::Segments {
-                    any: vec!["loyal".into()],
-                },
-                op: Op::Replace,
-                html: Arc::from("<b>hi</b>"),
-            }],
-        }])
-    }
-
-    #[test]
-    fn round_trips() {
-        let s = sample();
-        assert_eq!(decode(&encode(&s)).unwrap(), s);
-    }
-
-    #[test]
-    fn version_is_content_hash() {
-        assert_eq!(sample().version(), sample().version());
-        assert_eq!(sample().version().len(), 16);
-        let other = Snapshot::new(vec![]);
-        assert_ne!(other.version(), sample().version());
-    }
-
-    #[test]
-    fn activity_paths_round_trip_and_change_the_version() {
-        let plain = sample();
-        let with = sample().with_activity(ActivityPaths {
-            product_path: Some("/p/{id}".into()),
-            category_path: None,
-        });
-        assert_ne!(with.version(), plain.version());
-        assert_eq!(decode(&encode(&with)).unwrap(), with);
-        assert!(!String::from_utf8(encode(&plain))
-            .unwrap()
-            .contains("activity"));
-    }
-
-    #[test]
-    fn unknown_schema_refused() {
-        let err = decode(br#"{"schema":99,"version":"x","slots":[]}"#).unwrap_err();
-        assert_eq!(err.code(), "snapshot_schema");
-    }
-
-    #[test]
-    fn garbage_refused() {
-        assert_eq!(
-            decode(b"\x00garbage").unwrap_err().code(),
-            "snapshot_corrupt"
-        );
-        assert_eq!(decode(b"").unwrap_err().code(), "snapshot_corrupt");
-    }
-
-    #[test]
-    fn tampered_content_refused() {
-        let bytes = String::from_utf8(encode(&sample()))
-            .unwrap()
-            .replace("hi", "ho");
-        assert_eq!(
-            decode(bytes.as_bytes()).unwrap_err().code(),
-            "snapshot_version_mismatch"
-        );
-    }
-}
+mod tests;

@@ -4,62 +4,142 @@
 //! A snapshot is immutable and named by a hash of its content, so a version id seen in a
 //! response header identifies exactly what a visitor was shown. The edge decodes a version
 //! once per isolate ([`decode`]) and keeps it in memory; the CLI builds them (`compile`, native
-//! only) and writes them to KV under [`version_key`] before flipping [`POINTER_KEY`].
+//! only) and publishes them (see [`layout`]).
+//!
+//! | KV key | value |
+//! |---|---|
+//! | `snapshot/current` | the active version id (plain text, the only mutable key the edge reads) |
+//! | `snapshot/v/<version>` | the snapshot ([`encode`]) |
+//! | `snapshot/v/<version>/catalog/<n>` | catalog shard `n` ([`catalog::encode_shard`]) |
+//! | `snapshot/history` | published versions, newest first (CLI only) |
 
+pub mod catalog;
 mod codec;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod compile;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod diff;
+pub mod expr;
+pub mod layout;
 mod model;
 
+use std::sync::{Arc, OnceLock};
+
+use catalog::{decode_shard, shard_of, Product, Shard};
+
 pub use codec::{decode, encode, SnapshotError, SCHEMA_VERSION};
-pub use model::{ActivityPaths, Audience, Op, Rule, Slot};
+pub use layout::{version_key, POINTER_KEY};
+pub use model::{
+    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Ctx, Experiment, Message, Op, Part,
+    ProductField, SegmentDef, Slot, Sym, Template, Window,
+};
 
-/// KV key holding the active version id.
-pub const POINTER_KEY: &str = "snapshot/current";
-
-/// KV key of one immutable snapshot version.
-pub fn version_key(version: &str) -> String {
-    format!("snapshot/v/{version}")
-}
-
-/// A decoded snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decoded snapshot: a version id and the body it hashes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     version: String,
-    slots: Vec<Slot>,
-    activity: ActivityPaths,
+    body: Body,
+    /// The exact body bytes the version hashes (kept so encoding is byte-stable).
+    encoded_body: Arc<str>,
+    /// Catalog shards, each loaded at most once, on demand ([`Snapshot::attach_shard`]).
+    shards: Vec<OnceLock<Shard>>,
 }
 
 impl Snapshot {
-    /// Builds a snapshot and names it by the hash of its content.
-    pub fn new(slots: Vec<Slot>) -> Self {
-        let version = codec::content_version(&slots, &ActivityPaths::default());
+    /// Seals a body: serializes it once and names it by the hash of those bytes.
+    pub fn new(body: Body) -> Self {
+        codec::seal(body)
+    }
+
+    fn assemble(version: String, body: Body, encoded_body: Arc<str>) -> Self {
+        let count = body.catalog.as_ref().map_or(0, |c| c.shards.len());
         Self {
             version,
-            slots,
-            activity: ActivityPaths::default(),
+            body,
+            encoded_body,
+            shards: (0..count).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// The same snapshot with activity path patterns, renamed by its new content hash.
-    pub fn with_activity(mut self, activity: ActivityPaths) -> Self {
-        self.version = codec::content_version(&self.slots, &activity);
-        self.activity = activity;
-        self
-    }
-
-    /// Activity path patterns (product and category pages).
-    pub fn activity(&self) -> &ActivityPaths {
-        &self.activity
-    }
-
-    /// Content-hash version id (hex).
+    /// Content-hash version id (16 hex digits).
     pub fn version(&self) -> &str {
         &self.version
     }
 
-    /// Slots in authoring order.
+    /// Activity path patterns (product and category pages).
+    pub fn activity(&self) -> &ActivityPaths {
+        &self.body.activity
+    }
+
+    /// The compiled content.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// Slots sorted by name.
     pub fn slots(&self) -> &[Slot] {
-        &self.slots
+        &self.body.slots
+    }
+
+    /// The interned string `sym` (empty if out of range, which [`decode`] rules out).
+    pub fn text(&self, sym: Sym) -> &str {
+        self.body.strings.get(sym.0 as usize).map_or("", |s| s)
+    }
+
+    /// The interned string `sym`, shared.
+    pub fn shared(&self, sym: Sym) -> Option<&Arc<str>> {
+        self.body.strings.get(sym.0 as usize)
+    }
+
+    /// The slot named `name`.
+    pub fn slot(&self, name: &str) -> Option<&Slot> {
+        self.body.slots.iter().find(|s| self.text(s.name) == name)
+    }
+
+    /// Shards holding products that candidates show and that are not loaded yet.
+    pub fn missing_shards(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .body
+            .slots
+            .iter()
+            .flat_map(|s| &s.candidates)
+            .filter_map(|c| c.product)
+            .map(|p| shard_of(self.text(p), self.shards.len()))
+            .filter(|n| self.shards.get(*n).is_some_and(|cell| cell.get().is_none()))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Checks and keeps shard `n` (read from [`catalog::shard_key`]); a second call is a no-op.
+    pub fn attach_shard(&self, n: usize, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let (Some(catalog), Some(cell)) = (&self.body.catalog, self.shards.get(n)) else {
+            return Err(SnapshotError::Invalid("shard number"));
+        };
+        if cell.get().is_none() {
+            let _ = cell.set(decode_shard(bytes, n, catalog)?);
+        }
+        Ok(())
+    }
+
+    /// A product, if its shard is loaded.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        let n = shard_of(id, self.shards.len());
+        self.shards.get(n)?.get()?.product(id)
+    }
+
+    /// Byte size of each section of the encoded snapshot, for the size report.
+    pub fn sizes(&self) -> Vec<(&'static str, usize)> {
+        let len = |v: Result<Vec<u8>, serde_json::Error>| v.map_or(0, |b| b.len());
+        let b = &self.body;
+        vec![
+            ("strings", len(serde_json::to_vec(&b.strings))),
+            ("slots", len(serde_json::to_vec(&b.slots))),
+            ("segments", len(serde_json::to_vec(&b.segments))),
+            ("experiments", len(serde_json::to_vec(&b.experiments))),
+            ("catalog manifest", len(serde_json::to_vec(&b.catalog))),
+            ("total", encode(self).len()),
+        ]
     }
 }

@@ -1,30 +1,229 @@
-//! The compiled snapshot as the edge sees it: slots, and per slot the ordered rules.
+//! The compiled snapshot as the edge sees it: interned strings, slots, and per slot the
+//! candidates in decision order, each with a compiled targeting expression and a template
+//! pre-split around its placeholders.
 //!
-//! Everything here is already compiled: audiences are resolved to segment lists, rules are
-//! sorted by priority, and HTML fragments were sanitized at publish time. The edge never
-//! parses authoring syntax and never sanitizes per request.
-
-use std::sync::Arc;
+//! Everything here is already compiled: named segments are inlined into expressions,
+//! candidates are sorted by priority, HTML was sanitized at publish time and every
+//! placeholder's escaping context was fixed then. The edge never parses authoring syntax and
+//! never sanitizes per request. Strings are stored once in [`Body::strings`] and referenced by
+//! [`Sym`]; [`super::decode`] checks every reference, so lookups past decoding cannot miss.
 
 use serde::{Deserialize, Serialize};
 
-/// Who a rule targets.
+use super::catalog::Catalog;
+use super::expr::Expr;
+
+/// An index into [`Body::strings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sym(pub u32);
+
+/// Everything a version holds besides its id (the part the content hash covers).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    /// Interned strings: names, ids and HTML literals, each stored once.
+    pub strings: Vec<std::sync::Arc<str>>,
+    /// Slots sorted by name.
+    pub slots: Vec<Slot>,
+    /// Named segments as authored (already inlined into candidates; kept for explain/diff).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentDef>,
+    /// Experiments candidates can belong to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<Experiment>,
+    /// Share of all visitors held out of every campaign, in basis points (0–10 000).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub global_holdout_bp: u16,
+    /// Product catalog manifest (the products themselves live in shards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Catalog>,
+    /// Where product and category ids sit in request paths, for the activity cookie.
+    #[serde(default, skip_serializing_if = "ActivityPaths::is_empty")]
+    pub activity: ActivityPaths,
+}
+
+fn is_zero(v: &u16) -> bool {
+    *v == 0
+}
+
+/// A named segment: `name` is true for a visitor when `expr` is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentDef {
+    /// Segment name.
+    pub name: Sym,
+    /// Its definition.
+    pub expr: Expr,
+}
+
+/// A named slot and its candidates, in decision order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The slot name used in pages (`<vitrine-slot name="…">`).
+    pub name: Sym,
+    /// Highest priority first; ties keep authoring order.
+    pub candidates: Vec<Candidate>,
+}
+
+/// One campaign's bid for a slot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Campaign id (shown in `x-vitrine` and explain output).
+    pub campaign: Sym,
+    /// Priority as authored (candidates are already sorted by it).
+    pub priority: i32,
+    /// Who qualifies: audience, conditions and exclusions folded into one expression.
+    pub when: Expr,
+    /// What the fill does to the slot element.
+    pub op: Op,
+    /// Sanitized HTML, pre-split around placeholders (empty for [`Op::Remove`]).
+    pub template: Template,
+    /// Per-segment messaging: the first message whose `when` holds fills `{{message}}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<Message>,
+    /// When the candidate may show, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Window>,
+    /// Frequency cap, counted in the activity cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Cap>,
+    /// Experiment arm this candidate is, if it is part of an experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<ArmRef>,
+    /// A catalog product this candidate shows (`{{product.…}}`); it only qualifies while the
+    /// product is loaded and in stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Sym>,
+}
+
+/// A per-segment message of a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who gets this message.
+    pub when: Expr,
+    /// Its sanitized HTML.
+    pub template: Template,
+}
+
+/// A half-open time window `[start, end)` in Unix seconds (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// First second it applies, if bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<i64>,
+    /// First second it no longer applies, if bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<i64>,
+}
+
+impl Window {
+    /// Whether `now` (Unix seconds) is inside the window.
+    pub fn contains(&self, now: i64) -> bool {
+        self.start.is_none_or(|s| now >= s) && self.end.is_none_or(|e| now < e)
+    }
+}
+
+/// At most `max` impressions per visitor within `per_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cap {
+    /// Impressions allowed.
+    pub max: u16,
+    /// Rolling period in seconds.
+    pub per_secs: u32,
+}
+
+/// Membership of a candidate in an experiment arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmRef {
+    /// Index into [`Body::experiments`].
+    pub experiment: u32,
+    /// Index into that experiment's arms.
+    pub arm: u32,
+}
+
+/// An A/B test: visitors are bucketed by a hash of (visitor id, key) into weighted arms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+pub struct Experiment {
+    /// Stable key (changing it reshuffles everyone).
+    pub key: Sym,
+    /// Arms with their weights.
+    pub arms: Vec<Arm>,
+    /// Share held out of this experiment (default content, logged as "holdout"), in basis points.
+    pub holdout_bp: u16,
+}
+
+/// One arm of an [`Experiment`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arm {
+    /// Arm name.
+    pub name: Sym,
+    /// Relative weight.
+    pub weight: u32,
+}
+
+/// Sanitized HTML split around its placeholders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Template {
+    /// Literal and placeholder parts in order.
+    pub parts: Vec<Part>,
+}
+
+/// One piece of a [`Template`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Audience {
-    /// Every visitor.
-    Everyone,
-    /// Visitors without a verified profile.
-    Anonymous,
-    /// Verified visitors in at least one of these segments.
-    Segments {
-        /// Segment ids; any one matches.
-        any: Vec<String>,
+pub enum Part {
+    /// Sanitized HTML, inserted as is.
+    Lit(Sym),
+    /// A profile attribute (`{{attr.NAME}}`), escaped for `ctx`; empty when absent.
+    Attr {
+        /// Attribute name.
+        name: Sym,
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
+    },
+    /// The chosen per-segment message (`{{message}}`), already sanitized HTML.
+    Message,
+    /// A field of the product the slot shows (`{{product.FIELD}}`), escaped for `ctx`.
+    Product {
+        /// Which field.
+        field: ProductField,
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
     },
 }
 
-/// What a rule does to its slot element.
+/// Where a placeholder sits in the markup, which decides how its value is escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ctx {
+    /// Element text.
+    Text,
+    /// A quoted attribute value.
+    Attr,
+    /// A URL attribute (`href`, `src`): only `https:` or same-site paths are inserted.
+    Url,
+}
+
+/// Product fields a template can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductField {
+    /// Product id.
+    Id,
+    /// Display name.
+    Name,
+    /// Price, formatted from cents.
+    Price,
+    /// Product page URL.
+    Url,
+    /// Image URL.
+    Image,
+    /// Category id.
+    Category,
+}
+
+/// What a fill does to its slot element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
@@ -43,6 +242,16 @@ pub enum Op {
 }
 
 impl Op {
+    /// Every operation, in documentation order.
+    pub const ALL: [Op; 6] = [
+        Self::Replace,
+        Self::Append,
+        Self::Prepend,
+        Self::Before,
+        Self::After,
+        Self::Remove,
+    ];
+
     /// The authoring keyword for this operation.
     pub fn keyword(self) -> &'static str {
         match self {
@@ -54,28 +263,6 @@ impl Op {
             Self::Remove => "remove",
         }
     }
-}
-
-/// One candidate for a slot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rule {
-    /// Id of the campaign this rule came from.
-    pub campaign: String,
-    /// Who it targets.
-    pub audience: Audience,
-    /// What it does.
-    pub op: Op,
-    /// Sanitized HTML fragment (empty for [`Op::Remove`]).
-    pub html: Arc<str>,
-}
-
-/// A named slot and its rules, highest priority first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Slot {
-    /// The slot name used in pages (`<vitrine-slot name="…">`).
-    pub name: String,
-    /// Candidates in decision order.
-    pub rules: Vec<Rule>,
 }
 
 /// Where the edge finds product and category ids in request paths, for the activity cookie

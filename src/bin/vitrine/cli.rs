@@ -1,12 +1,17 @@
 //! Command parsing and dispatch. Keys come from `VITRINE_COOKIE_KEYS`, never from argv.
+//!
+//! Exit codes: 0 success; 1 the input was refused (campaign errors, rejected cookie); 2 usage
+//! or I/O error; 3 warnings not acknowledged (`check`, `publish`).
 
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use vitrine::cookie::{self, KeyRing, TimePolicy};
-use vitrine::snapshot::{self, compile};
+use vitrine::cookie::KeyRing;
+
+use crate::campaigns::{self, CompileArgs};
+use crate::preview::{self, PreviewArgs};
+use crate::publish::{self, Target};
 
 #[derive(Parser)]
 #[command(
@@ -21,26 +26,65 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Validate campaign files; prints every error with file:line:col.
-    Check { files: Vec<PathBuf> },
-    /// Compile campaign files into a snapshot file.
+    /// Validate campaign files; prints every error and warning with file:line:col.
+    /// Exit 0 ok, 1 errors, 3 unacknowledged warnings.
+    Check {
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        compile: CompileArgs,
+    },
+    /// Compile campaign files into a snapshot file (catalog shards go to SNAPSHOT.catalog/).
     Build {
         files: Vec<PathBuf>,
         #[arg(short, long)]
         output: PathBuf,
+        #[command(flatten)]
+        compile: CompileArgs,
     },
-    /// Write a snapshot to Workers KV (immutable version key first, then the pointer).
+    /// Compile and write to Workers KV: version keys first, then the pointer.
+    /// Refused (exit 3) while warnings are unacknowledged.
     Publish {
-        snapshot: PathBuf,
-        /// Local KV of `wrangler dev` (otherwise the remote namespace).
+        /// Campaign files, or one snapshot built with `vitrine build`.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+        /// Show what would be written, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Versions to keep in KV (older ones are deleted).
+        #[arg(long, default_value_t = 10)]
+        keep: usize,
+        #[command(flatten)]
+        compile: CompileArgs,
+    },
+    /// The active version and the kept history.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Point back at an earlier version (default: the one before the active one).
+    Rollback {
+        version: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Which segments, slots and campaigns change between two snapshots (files or versions).
+    Diff {
+        a: String,
+        b: String,
+        /// Read versions from the local KV.
         #[arg(long)]
         local: bool,
-        /// Local state directory (wrangler's --persist-to).
+        /// Read versions from the remote KV.
         #[arg(long)]
-        persist_to: Option<PathBuf>,
-        /// wrangler environment.
+        remote: bool,
         #[arg(long)]
         env: Option<String>,
+        #[arg(long)]
+        persist_to: Option<PathBuf>,
+        #[command(flatten)]
+        compile: CompileArgs,
     },
     /// Profile and activity cookies (see src/bin/vitrine/cookie.rs).
     Cookie {
@@ -48,14 +92,7 @@ enum Cmd {
         command: crate::cookie::CookieCmd,
     },
     /// Render a page as a visitor would see it (stdout).
-    Preview {
-        #[arg(long)]
-        snapshot: PathBuf,
-        /// A profile cookie token (verified with VITRINE_COOKIE_KEYS).
-        #[arg(long)]
-        cookie: Option<String>,
-        page: PathBuf,
-    },
+    Preview(Box<PreviewArgs>),
 }
 
 /// Runs the CLI.
@@ -72,134 +109,41 @@ pub fn run() -> ExitCode {
 
 fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
     match cmd {
-        Cmd::Check { files } => compile_files(&files).map(|r| match r {
-            Ok(snap) => {
-                println!(
-                    "ok: {} slot(s), version {}",
-                    snap.slots().len(),
-                    snap.version()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(code) => code,
-        }),
-        Cmd::Build { files, output } => match compile_files(&files)? {
-            Ok(snap) => {
-                write(&output, &snapshot::encode(&snap))?;
-                println!("{}", snap.version());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(code) => Ok(code),
-        },
+        Cmd::Check { files, compile } => campaigns::check(&files, &compile),
+        Cmd::Build {
+            files,
+            output,
+            compile,
+        } => campaigns::build(&files, &output, &compile),
         Cmd::Publish {
-            snapshot: path,
+            inputs,
+            target,
+            dry_run,
+            keep,
+            compile,
+        } => publish::publish(&inputs, &target, dry_run, keep, &compile),
+        Cmd::Status { target } => publish::status(&target),
+        Cmd::Rollback { version, target } => publish::rollback(version.as_deref(), &target),
+        Cmd::Diff {
+            a,
+            b,
             local,
-            persist_to,
+            remote,
             env,
-        } => publish(&path, local, persist_to, env),
-        Cmd::Cookie { command } => crate::cookie::run(command),
-        Cmd::Preview {
-            snapshot: path,
-            cookie: token,
-            page,
+            persist_to,
+            compile,
         } => {
-            let snap =
-                snapshot::decode(&read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
-            let identity = match token {
-                Some(t) => {
-                    let header = format!("{}={t}", cookie::PROFILE_COOKIE);
-                    cookie::identify(Some(&header), &ring()?, now(), TimePolicy::default())
-                }
-                None => vitrine::Identity::anonymous(),
-            };
-            let decision = vitrine::decide(&snap, &identity);
-            eprintln!("decision: {}", decision.summary());
-            let out = vitrine::rewrite::rewrite_all(
-                vitrine::render(&decision),
-                &read(&page)?,
-                Default::default(),
-            )
-            .map_err(|e| e.to_string())?;
-            use std::io::Write as _;
-            std::io::stdout()
-                .write_all(&out)
-                .map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            let target = (local || remote).then_some(Target {
+                local,
+                remote,
+                env,
+                persist_to,
+            });
+            publish::diff_cmd(&a, &b, target.as_ref(), &compile)
         }
+        Cmd::Preview(args) => preview::run(&args, ring),
+        Cmd::Cookie { command } => crate::cookie::run(command),
     }
-}
-
-/// Compiles, printing diagnostics; the inner `Err` is the exit code for refused input.
-fn compile_files(files: &[PathBuf]) -> Result<Result<snapshot::Snapshot, ExitCode>, String> {
-    if files.is_empty() {
-        return Err("no campaign files given".into());
-    }
-    let texts: Vec<(String, String)> = files
-        .iter()
-        .map(|f| {
-            let text =
-                String::from_utf8(read(f)?).map_err(|_| format!("{}: not UTF-8", f.display()))?;
-            Ok((f.display().to_string(), text))
-        })
-        .collect::<Result<_, String>>()?;
-    let sources: Vec<compile::Source<'_>> = texts
-        .iter()
-        .map(|(name, text)| compile::Source { name, text })
-        .collect();
-    Ok(compile::compile(&sources).map_err(|errors| {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        eprintln!("{} error(s); nothing was built", errors.len());
-        ExitCode::from(1)
-    }))
-}
-
-fn publish(
-    path: &PathBuf,
-    local: bool,
-    persist_to: Option<PathBuf>,
-    env: Option<String>,
-) -> Result<ExitCode, String> {
-    let bytes = read(path)?;
-    let snap = snapshot::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let put = |key: &str, file: Option<&PathBuf>, value: Option<&str>| -> Result<(), String> {
-        let mut cmd = Command::new("npx");
-        cmd.args([
-            "--no-install",
-            "wrangler",
-            "kv",
-            "key",
-            "put",
-            "--binding",
-            "SNAPSHOTS",
-            key,
-        ]);
-        match (file, value) {
-            (Some(f), _) => cmd.arg("--path").arg(f),
-            (None, Some(v)) => cmd.arg(v),
-            (None, None) => &mut cmd,
-        };
-        cmd.arg(if local { "--local" } else { "--remote" });
-        if let Some(dir) = &persist_to {
-            cmd.arg("--persist-to").arg(dir);
-        }
-        if let Some(env) = &env {
-            cmd.args(["--env", env]);
-        }
-        let status = cmd
-            .status()
-            .map_err(|e| format!("cannot run wrangler: {e}"))?;
-        status
-            .success()
-            .then_some(())
-            .ok_or_else(|| format!("wrangler kv key put {key} failed ({status})"))
-    };
-    // Version first, pointer last: a reader never sees a pointer to a missing version.
-    put(&snapshot::version_key(snap.version()), Some(path), None)?;
-    put(snapshot::POINTER_KEY, None, Some(snap.version()))?;
-    println!("published {}", snap.version());
-    Ok(ExitCode::SUCCESS)
 }
 
 fn ring() -> Result<KeyRing, String> {
@@ -207,18 +151,4 @@ fn ring() -> Result<KeyRing, String> {
         "VITRINE_COOKIE_KEYS is not set (format: kid:base64url-secret[,…])".to_string()
     })?;
     KeyRing::parse(&text).map_err(|e| format!("VITRINE_COOKIE_KEYS: {e}"))
-}
-
-fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

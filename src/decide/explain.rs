@@ -1,0 +1,69 @@
+//! Why each slot got what it got: the same walk as [`super::decide_in`], recording a
+//! [`Verdict`] per candidate. Used by `vitrine preview --explain`; never on the hot path.
+
+use super::context::Context;
+use super::verdict;
+use crate::snapshot::Snapshot;
+
+/// What happened to one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// It won the slot.
+    Chosen,
+    /// Its schedule does not include now (or there is no clock).
+    OutsideSchedule,
+    /// It is an experiment arm, which this build does not assign.
+    Experiment,
+    /// The visitor reached its frequency cap.
+    Capped,
+    /// Its targeting expression does not hold.
+    NoMatch,
+    /// Its product is out of stock or its catalog shard is not loaded.
+    ProductUnavailable,
+    /// A higher-priority candidate already won.
+    NotReached,
+}
+
+impl Verdict {
+    /// A short human reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Chosen => "chosen",
+            Self::OutsideSchedule => "outside its schedule",
+            Self::Experiment => "experiment arms are not assigned by this build",
+            Self::Capped => "frequency cap reached",
+            Self::NoMatch => "targeting does not match",
+            Self::ProductUnavailable => "its product is unavailable",
+            Self::NotReached => "a higher-priority candidate won",
+        }
+    }
+}
+
+/// Per slot (by name), each candidate's campaign id and verdict, in decision order.
+pub fn explain<'s>(
+    snapshot: &'s Snapshot,
+    ctx: &Context<'s>,
+) -> Vec<(&'s str, Vec<(&'s str, Verdict)>)> {
+    snapshot
+        .slots()
+        .iter()
+        .map(|slot| {
+            let mut won = false;
+            let rows = slot
+                .candidates
+                .iter()
+                .map(|c| {
+                    let v = if won {
+                        Verdict::NotReached
+                    } else {
+                        verdict(c, snapshot, ctx)
+                    };
+                    won |= v == Verdict::Chosen;
+                    (snapshot.text(c.campaign), v)
+                })
+                .collect();
+            (snapshot.text(slot.name), rows)
+        })
+        .collect()
+}

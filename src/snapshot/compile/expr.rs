@@ -1,0 +1,382 @@
+//! Compiling expression nodes (`{ segment = … }`, `{ all = […] }`, `{ attr = …, gte = … }`, …)
+//! and named segments, which are inlined where referenced. A reference to a name that is not a
+//! named segment is a segment id from the profile cookie. Sensitive attributes and segment ids
+//! are noted as [`Hit`]s for the warning pass.
+
+use toml::Spanned;
+
+use super::run::{Hit, Run};
+use super::source::{ExprSrc, Scalar};
+use crate::snapshot::expr::{ActivityTest, Device, Expr, RequestTest, Test, Value};
+
+/// Name tokens that mark sensitive data (precise location, age, gender, ethnicity, health…).
+const SENSITIVE: &[&str] = &[
+    "lat",
+    "latitude",
+    "lon",
+    "lng",
+    "longitude",
+    "geo",
+    "geolocation",
+    "gps",
+    "postcode",
+    "zip",
+    "zipcode",
+    "address",
+    "age",
+    "birth",
+    "birthday",
+    "birthdate",
+    "dob",
+    "gender",
+    "sex",
+    "ethnicity",
+    "ethnic",
+    "race",
+    "health",
+    "medical",
+    "pregnant",
+    "pregnancy",
+    "diagnosis",
+    "religion",
+    "disability",
+    "orientation",
+];
+
+/// Whether an attribute or segment name refers to sensitive data.
+pub fn is_sensitive(name: &str) -> bool {
+    name.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|token| SENSITIVE.contains(&token))
+}
+
+const HEADS: &[&str] = &[
+    "segment",
+    "all",
+    "any",
+    "not",
+    "anonymous",
+    "attr",
+    "path",
+    "param",
+    "referrer",
+    "country",
+    "device",
+    "viewed",
+    "category_views",
+    "visits",
+    "returning",
+];
+
+impl Run<'_> {
+    /// A named segment's compiled expression (compiled once; cycles are errors).
+    pub fn named_segment(&mut self, name: &str) -> Option<(Expr, Vec<Hit>)> {
+        if let Some(done) = self.segment_done.get(name) {
+            return done.clone();
+        }
+        let (file, src) = self.segment_src.remove(name)?;
+        if self.visiting.iter().any(|v| v == name) {
+            return None;
+        }
+        self.visiting.push(name.to_owned());
+        let outer = std::mem::take(&mut self.hits);
+        let expr = self.expr(file, &src, &format!("segments.{name}"));
+        let hits = std::mem::replace(&mut self.hits, outer);
+        self.visiting.pop();
+        let done = expr.map(|e| (e, hits));
+        self.segment_done.insert(name.to_owned(), done.clone());
+        self.segment_src.insert(name.to_owned(), (file, src));
+        done
+    }
+
+    /// A reference by name: a named segment if one is defined, else a cookie segment id.
+    pub fn segment_ref(
+        &mut self,
+        file: usize,
+        name: &Spanned<String>,
+        field: &str,
+    ) -> Option<Expr> {
+        let id = name.get_ref();
+        if self.visiting.iter().any(|v| v == id) {
+            let chain = self.visiting.join(" → ");
+            self.error(
+                file,
+                name.span(),
+                "segment-cycle",
+                field,
+                format!("segment `{id}` refers to itself ({chain} → {id})"),
+                "break the cycle between these named segments",
+            );
+            return None;
+        }
+        if self.segment_src.contains_key(id) || self.segment_done.contains_key(id) {
+            let (expr, hits) = self.named_segment(id)?;
+            self.hits.extend(hits);
+            return Some(expr);
+        }
+        if !valid_id(id) {
+            self.error(
+                file,
+                name.span(),
+                "segment-name",
+                field,
+                format!("`{id}` is not a valid segment id"),
+                "use 1-64 of [A-Za-z0-9_-]",
+            );
+            return None;
+        }
+        if is_sensitive(id) {
+            self.hits.push(Hit {
+                file,
+                span: name.span(),
+                name: id.clone(),
+            });
+        }
+        Some(Expr::Segment(self.sym(id)))
+    }
+
+    /// Compiles one expression node.
+    pub fn expr(&mut self, file: usize, node: &Spanned<ExprSrc>, field: &str) -> Option<Expr> {
+        let span = node.span();
+        let e = node.get_ref();
+        let present: Vec<&str> = HEADS
+            .iter()
+            .copied()
+            .filter(|h| head_present(e, h))
+            .collect();
+        let head = match present.as_slice() {
+            [one] => *one,
+            [] => {
+                self.error(file, span, "expression", field, "the condition has no test".into(), "use one of: segment, all, any, not, anonymous, attr, path, param, referrer, country, device, viewed, category_views, visits, returning");
+                return None;
+            }
+            many => {
+                self.error(
+                    file,
+                    span,
+                    "expression",
+                    field,
+                    format!("one condition has several tests ({})", many.join(", ")),
+                    "split them with `all = [{ … }, { … }]` or `any = [...]`",
+                );
+                return None;
+            }
+        };
+        let list = |run: &mut Self, items: &[Spanned<ExprSrc>], key: &str| -> Option<Vec<Expr>> {
+            let mut out = Vec::new();
+            let mut ok = true;
+            for (i, item) in items.iter().enumerate() {
+                match run.expr(file, item, &format!("{field}.{key}[{i}]")) {
+                    Some(x) => out.push(x),
+                    None => ok = false,
+                }
+            }
+            ok.then_some(out)
+        };
+        match head {
+            "segment" => self.segment_ref(file, e.segment.as_ref()?, &format!("{field}.segment")),
+            "all" => list(self, e.all.as_deref()?, "all").map(Expr::All),
+            "any" => list(self, e.any.as_deref()?, "any").map(Expr::Any),
+            "not" => Some(Expr::Not(Box::new(self.expr(
+                file,
+                e.not.as_deref()?,
+                &format!("{field}.not"),
+            )?))),
+            "anonymous" => Some(if e.anonymous? {
+                Expr::Anonymous
+            } else {
+                Expr::Not(Box::new(Expr::Anonymous))
+            }),
+            "attr" => self.attr(file, span, e, field),
+            "path" => Some(Expr::Request(RequestTest::Path(
+                self.sym(e.path.as_deref()?),
+            ))),
+            "param" => {
+                let Some(value) = e.value.as_deref() else {
+                    self.error(
+                        file,
+                        span,
+                        "expression",
+                        field,
+                        "`param` needs a `value`".into(),
+                        "write { param = \"utm_source\", value = \"newsletter\" }",
+                    );
+                    return None;
+                };
+                let value = self.sym(value);
+                Some(Expr::Request(RequestTest::Param {
+                    name: self.sym(e.param.as_deref()?),
+                    value,
+                }))
+            }
+            "referrer" => Some(Expr::Request(RequestTest::Referrer(
+                self.sym(e.referrer.as_deref()?),
+            ))),
+            "country" => {
+                let list = e
+                    .country
+                    .as_deref()?
+                    .iter()
+                    .map(|c| self.sym(&c.to_ascii_uppercase()))
+                    .collect();
+                Some(Expr::Request(RequestTest::Country(list)))
+            }
+            "device" => {
+                let d = e.device.as_ref()?;
+                let device = [Device::Mobile, Device::Tablet, Device::Desktop]
+                    .into_iter()
+                    .find(|x| x.keyword() == d.get_ref());
+                if device.is_none() {
+                    self.error(
+                        file,
+                        d.span(),
+                        "expression",
+                        &format!("{field}.device"),
+                        format!("unknown device `{}`", d.get_ref()),
+                        "use mobile, tablet or desktop",
+                    );
+                }
+                Some(Expr::Request(RequestTest::Device(device?)))
+            }
+            "viewed" => {
+                let within_secs = match &e.within {
+                    Some(w) => match parse_duration(w.get_ref()) {
+                        Some(s) => s,
+                        None => {
+                            self.error(
+                                file,
+                                w.span(),
+                                "duration",
+                                &format!("{field}.within"),
+                                format!("`{}` is not a duration", w.get_ref()),
+                                "write a number with s, m, h or d, for example \"7d\"",
+                            );
+                            return None;
+                        }
+                    },
+                    None => 30 * 86_400,
+                };
+                let id = e.viewed.as_deref()?;
+                let product = (id != "current").then(|| self.sym(id));
+                Some(Expr::Activity(ActivityTest::ViewedProduct {
+                    product,
+                    at_least: e.at_least.unwrap_or(1),
+                    within_secs,
+                }))
+            }
+            "category_views" => Some(Expr::Activity(ActivityTest::CategoryViews {
+                category: self.sym(e.category_views.as_deref()?),
+                at_least: e.at_least.unwrap_or(1),
+            })),
+            "visits" => Some(Expr::Activity(ActivityTest::Visits(e.visits?))),
+            "returning" => Some(Expr::Activity(ActivityTest::Returning(e.returning?))),
+            _ => None,
+        }
+    }
+
+    fn attr(
+        &mut self,
+        file: usize,
+        span: std::ops::Range<usize>,
+        e: &ExprSrc,
+        field: &str,
+    ) -> Option<Expr> {
+        let name = e.attr.as_ref()?;
+        if is_sensitive(name.get_ref()) {
+            self.hits.push(Hit {
+                file,
+                span: name.span(),
+                name: name.get_ref().clone(),
+            });
+        }
+        let mut tests: Vec<Test> = Vec::new();
+        if let Some(x) = e.exists {
+            tests.push(Test::Exists(x));
+        }
+        if let Some(v) = &e.eq {
+            tests.push(Test::Eq(self.value(v)));
+        }
+        if let Some(list) = &e.in_ {
+            tests.push(Test::In(list.iter().map(|v| self.value(v)).collect()));
+        }
+        tests.extend(e.gte.map(Test::Gte));
+        tests.extend(e.lte.map(Test::Lte));
+        tests.extend(e.gt.map(Test::Gt));
+        tests.extend(e.lt.map(Test::Lt));
+        if let Some(c) = &e.contains {
+            tests.push(Test::Contains(self.sym(c)));
+        }
+        if tests.is_empty() {
+            self.error(
+                file,
+                span,
+                "expression",
+                field,
+                format!("attribute `{}` has no test", name.get_ref()),
+                "add one of: exists, eq, in, gte, lte, gt, lt, contains",
+            );
+            return None;
+        }
+        let name = self.sym(name.get_ref());
+        let mut exprs: Vec<Expr> = tests
+            .into_iter()
+            .map(|test| Expr::Attr { name, test })
+            .collect();
+        Some(if exprs.len() == 1 {
+            exprs.remove(0)
+        } else {
+            Expr::All(exprs)
+        })
+    }
+
+    fn value(&mut self, v: &Scalar) -> Value {
+        match v {
+            Scalar::Bool(b) => Value::Bool(*b),
+            Scalar::Int(i) => Value::Number(*i as f64),
+            Scalar::Float(f) => Value::Number(*f),
+            Scalar::Text(t) => Value::Text(self.sym(t)),
+        }
+    }
+}
+
+fn head_present(e: &ExprSrc, head: &str) -> bool {
+    match head {
+        "segment" => e.segment.is_some(),
+        "all" => e.all.is_some(),
+        "any" => e.any.is_some(),
+        "not" => e.not.is_some(),
+        "anonymous" => e.anonymous.is_some(),
+        "attr" => e.attr.is_some(),
+        "path" => e.path.is_some(),
+        "param" => e.param.is_some(),
+        "referrer" => e.referrer.is_some(),
+        "country" => e.country.is_some(),
+        "device" => e.device.is_some(),
+        "viewed" => e.viewed.is_some(),
+        "category_views" => e.category_views.is_some(),
+        "visits" => e.visits.is_some(),
+        "returning" => e.returning.is_some(),
+        _ => false,
+    }
+}
+
+/// Segment ids, slot names and campaign ids: 1–64 of `[A-Za-z0-9_-]`.
+pub fn valid_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `"90s"`, `"30m"`, `"24h"`, `"7d"` → seconds.
+pub fn parse_duration(s: &str) -> Option<u32> {
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: u32 = n.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
