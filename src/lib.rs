@@ -46,6 +46,7 @@ pub mod errors;
 pub mod render;
 pub mod rewrite;
 pub mod snapshot;
+pub mod splice;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
