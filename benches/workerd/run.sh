@@ -79,8 +79,12 @@ curl -s --max-time 5 -o "$WORK/peer.out" -H "Cookie: $COOKIE" "http://127.0.0.1:
 nv=$(grep -o 'vt-banner--loyal' "$WORK/vitrine.out" | wc -l); np=$(grep -o 'vt-banner--loyal' "$WORK/peer.out" | wc -l)
 echo "filled slots: vitrine=$nv peer=$np"
 [ "$nv" -ge 1 ] && [ "$nv" = "$np" ] || { echo "slot fill mismatch" >&2; exit 1; }
-if cmp -s "$WORK/vitrine.out" "$WORK/peer.out"; then echo "bodies: vitrine == peer (byte-identical)"
+if cmp -s "$WORK/vitrine.out" "$WORK/peer.out"; then echo "bodies: vitrine (first request, streamed) == peer (byte-identical)"
 else echo "bodies: vitrine != peer (differ; check $WORK with KEEP=1)"; fi
+# The second request for the same page is spliced from the recorded page: same bytes.
+curl -s --max-time 5 -o "$WORK/vitrine2.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[vitrine]}/"
+if cmp -s "$WORK/vitrine2.out" "$WORK/peer.out"; then echo "bodies: vitrine (second request, spliced) == peer (byte-identical)"
+else echo "bodies: vitrine second request != peer (differ; check $WORK with KEEP=1)" >&2; exit 1; fi
 
 declare -A RSS0 RSS1 SUM N
 for v in "${VARIANTS[@]}"; do RSS0[$v]=$(rss_kb "${PID[$v]}"); SUM[$v]=0; N[$v]=0; done

@@ -9,6 +9,7 @@
 mod config;
 mod demo;
 mod log;
+mod pages;
 mod respond;
 mod source;
 mod store;

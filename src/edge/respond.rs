@@ -1,20 +1,29 @@
-//! Building responses: the personalized stream, and the unchanged page on bypass.
+//! Building responses: the personalized page (spliced from a recorded page, or streamed), and
+//! the unchanged page on bypass.
+//!
+//! A personalized request goes: identity → decision → headers → body. The body is spliced when
+//! this isolate has recorded the page at its current validator ([`pages`]); otherwise it is
+//! stream-rewritten, and a page with a validator is buffered on the side and recorded at the
+//! end, so the next request for it is spliced. Both bodies are byte-identical for the same
+//! page and decision.
 
 use futures_util::stream::{self, StreamExt};
 use worker::{ByteStream, Date, Headers, Request, Response, Result};
 
 use super::config::Config;
 use super::log;
-use crate::cookie::{self, Identity};
+use super::pages::{self, PageKey, Recording};
+use crate::cookie::{self, Identity, KeyRing};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
-use crate::{decide, render, Snapshot};
+use crate::splice::Known;
+use crate::{decide, render, Plan, Snapshot};
 
-/// Decides and starts the streaming rewrite; any fault before streaming starts is a bypass.
+/// Decides and builds the personalized response; any fault before the body starts is a bypass.
 pub fn personalize(
     req: &Request,
     cfg: &Config,
-    mut upstream: Response,
+    upstream: Response,
     snapshot: &Snapshot,
 ) -> Result<Response> {
     let path = req.path();
@@ -25,6 +34,25 @@ pub fn personalize(
             return bypass(upstream, Bypass::Config, &path);
         }
     };
+    let identity = identify(req, cfg, ring)?;
+    let decision = decide(snapshot, &identity);
+    let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
+    if decision.fills.is_empty() {
+        return with_header(upstream, &x_vitrine);
+    }
+    let headers = personalized_headers(&upstream, &x_vitrine)?;
+    let plan = render(&decision);
+    let key = PageKey::of(req.url()?.to_string(), &upstream)?;
+    match key.as_ref().and_then(PageKey::lookup) {
+        Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, headers),
+        Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
+        None => stream_rewrite(cfg, upstream, plan, headers, key, path),
+    }
+}
+
+/// The identity step: who the visitor is, from their signed cookie (anonymous when absent or
+/// rejected; a rejection is logged, never fatal).
+fn identify(req: &Request, cfg: &Config, ring: &KeyRing) -> Result<Identity> {
     let cookie_header = req.headers().get("cookie")?;
     let now = Date::now().as_millis() / 1000;
     let identity = cookie::identify(cookie_header.as_deref(), ring, now, cfg.time);
@@ -34,22 +62,12 @@ pub fn personalize(
     {
         log::note("vitrine.cookie_rejected", why.code());
     }
-    let decision = decide(snapshot, &identity);
-    let x_vitrine = delivery::x_vitrine_personalized(decision.version, &decision.summary());
-    if decision.fills.is_empty() {
-        return with_header(upstream, &x_vitrine);
-    }
-    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    let Ok(rewriter) = SlotStream::new(
-        render(&decision),
-        cfg.limits,
-        delivery::charset(&content_type),
-    ) else {
-        return bypass(upstream, Bypass::Charset, &path);
-    };
-    let Ok(body) = upstream.stream() else {
-        return bypass(upstream, Bypass::NoBody, &path);
-    };
+    Ok(identity)
+}
+
+/// Headers of a personalized response, whichever way its body is built: the base page's
+/// headers minus validators, length and cookies, plus `private, no-store` and `x-vitrine`.
+fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers> {
     let headers = Headers::new();
     for (name, value) in upstream.headers().entries() {
         if delivery::keeps_response_header(&name) {
@@ -57,43 +75,95 @@ pub fn personalize(
         }
     }
     headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
-    headers.set(delivery::X_VITRINE, &x_vitrine)?;
-    Ok(Response::from_stream(rewritten(body, rewriter, path))?
-        .with_status(200)
-        .with_headers(headers))
+    headers.set(delivery::X_VITRINE, x_vitrine)?;
+    Ok(headers)
+}
+
+/// Starts the streaming rewrite; `key` set means: also record the page for splicing.
+fn stream_rewrite(
+    cfg: &Config,
+    mut upstream: Response,
+    plan: Plan,
+    headers: Headers,
+    key: Option<PageKey>,
+    path: String,
+) -> Result<Response> {
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    let charset = delivery::charset(&content_type);
+    let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
+        return bypass(upstream, Bypass::Charset, &path);
+    };
+    let Ok(body) = upstream.stream() else {
+        return bypass(upstream, Bypass::NoBody, &path);
+    };
+    let recording = key.map(|k| Recording::new(k, charset, cfg.limits));
+    Ok(
+        Response::from_stream(rewritten(body, rewriter, recording, path))?
+            .with_status(200)
+            .with_headers(headers),
+    )
+}
+
+struct Streaming {
+    body: ByteStream,
+    rewriter: Box<SlotStream>,
+    recording: Option<Recording>,
+    path: String,
 }
 
 enum Phase {
-    Streaming(ByteStream, Box<SlotStream>, String),
+    Streaming(Streaming),
+    /// The page went out whole; record it before closing the stream.
+    Recording(Recording),
     Done,
 }
 
 /// Each upstream chunk yields its rewritten bytes at once: first bytes leave before the
-/// upstream body ends, and nothing buffers the page.
+/// upstream body ends, and nothing buffers the page (a recording buffers at most
+/// [`PageKey::max_page`] bytes and gives up beyond).
 fn rewritten(
     body: ByteStream,
     rewriter: SlotStream,
+    recording: Option<Recording>,
     path: String,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    stream::unfold(
-        Phase::Streaming(body, Box::new(rewriter), path),
-        |phase| async move {
-            let Phase::Streaming(mut body, mut rw, path) = phase else {
+    let start = Phase::Streaming(Streaming {
+        body,
+        rewriter: Box::new(rewriter),
+        recording,
+        path,
+    });
+    stream::unfold(start, |phase| async move {
+        let mut s = match phase {
+            Phase::Streaming(s) => s,
+            Phase::Recording(rec) => {
+                rec.finish();
                 return None;
-            };
-            match body.next().await {
-                Some(Ok(chunk)) => Some((Ok(rw.feed(&chunk)), Phase::Streaming(body, rw, path))),
-                Some(Err(e)) => Some((Err(e), Phase::Done)),
-                None => {
-                    let (rest, early_stop) = rw.finish();
-                    if let Some(e) = early_stop {
-                        log::bypass(e.code(), &path, &e.to_string());
-                    }
-                    Some((Ok(rest), Phase::Done))
-                }
             }
-        },
-    )
+            Phase::Done => return None,
+        };
+        match s.body.next().await {
+            Some(Ok(chunk)) => {
+                if s.recording.as_mut().is_some_and(|rec| !rec.push(&chunk)) {
+                    s.recording = None;
+                }
+                Some((Ok(s.rewriter.feed(&chunk)), Phase::Streaming(s)))
+            }
+            Some(Err(e)) => Some((Err(e), Phase::Done)),
+            None => {
+                let (rest, early_stop) = s.rewriter.finish();
+                let next = match (early_stop, s.recording) {
+                    (Some(e), _) => {
+                        log::bypass(e.code(), &s.path, &e.to_string());
+                        Phase::Done
+                    }
+                    (None, Some(rec)) => Phase::Recording(rec),
+                    (None, None) => Phase::Done,
+                };
+                Some((Ok(rest), next))
+            }
+        }
+    })
 }
 
 /// The unchanged base page, marked and logged.

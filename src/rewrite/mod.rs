@@ -83,7 +83,8 @@ impl From<RewritingError> for RewriteError {
     }
 }
 
-type Sink = Box<dyn FnMut(&[u8])>;
+/// The output sink type of every lol_html pass (one type, so lol_html is monomorphized once).
+pub(crate) type Sink = Box<dyn FnMut(&[u8])>;
 
 /// Selector of the element form of a slot; its name is in [`TAG_NAME_ATTRIBUTE`].
 pub(crate) const TAG_SELECTOR: &str = "vitrine-slot[name]";

@@ -17,6 +17,7 @@
 //! foreign or implicitly closed), slots that nest or overlap (one element matched twice, a slot
 //! inside another), or a rewriter stop (memory limit, ambiguity).
 
+pub mod cache;
 mod record;
 
 use std::ops::Range;
@@ -24,6 +25,7 @@ use std::ops::Range;
 use crate::render::Plan;
 use crate::snapshot::Op;
 
+pub use cache::{validator, Known, PageCache, Recorded};
 pub use record::{record, NotSpliceable};
 
 /// Where one slot sits in the page, in bytes of the original input.

@@ -10,7 +10,7 @@ use lol_html::{element, end_tag, AsciiCompatibleEncoding, HtmlRewriter};
 
 use super::{SlotSpan, Template};
 use crate::rewrite::{
-    self, Limits, RewriteError, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE,
+    self, Limits, RewriteError, Sink, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE,
     TAG_SELECTOR,
 };
 
@@ -95,7 +95,8 @@ pub fn record(
         .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
             note(&by_attr, el, SLOT_ATTRIBUTE)
         }));
-    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let sink: Sink = Box::new(|_: &[u8]| {});
+    let mut rewriter = HtmlRewriter::new(settings, sink);
     // Small chunks, so a token too big for the memory limit fails here as it would when a
     // streamed chunk boundary falls inside it (see the module docs on early stops).
     for chunk in page.chunks(RECORD_CHUNK) {
