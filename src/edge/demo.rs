@@ -30,9 +30,8 @@ pub fn owns(path: &str) -> bool {
 /// Serves the picker or sets a persona.
 pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
     let personas: Vec<Persona> = serde_json::from_str(PERSONAS)?;
-    let url = req.url()?;
-    let chosen = url
-        .query_pairs()
+    let url = req.inner().url();
+    let chosen = form_urlencoded::parse(crate::delivery::query(&url).as_bytes())
         .find(|(k, _)| k == "as")
         .map(|(_, v)| v.into_owned());
     match chosen {

@@ -42,7 +42,7 @@ pub fn personalize(
     }
     let headers = personalized_headers(&upstream, &x_vitrine)?;
     let plan = render(&decision);
-    let key = PageKey::of(req.url()?.to_string(), &upstream)?;
+    let key = PageKey::of(req.inner().url(), &upstream)?;
     match key.as_ref().and_then(PageKey::lookup) {
         Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, headers),
         Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
