@@ -3,11 +3,14 @@
 // snapshot, the key ring and a signed profile cookie.
 //
 // usage: node gen.mjs <page.html> <outdir> <port_passthrough> <port_peer> <port_vitrine> <repo_root>
+//                     [<port_alt> <alt_build_dir>]
+// env:   NO_VALIDATOR=1  the origin sends no ETag (vitrine then always streams; no splicing)
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-const [page, out, pPass, pPeer, pVit, root] = process.argv.slice(2);
+const [page, out, pPass, pPeer, pVit, root, pAlt, altDir] = process.argv.slice(2);
+const noValidator = process.env.NO_VALIDATOR === "1";
 if (!root) {
   console.error("usage: node gen.mjs <page> <outdir> <port_pass> <port_peer> <port_vitrine> <repo_root>");
   process.exit(2);
@@ -56,21 +59,25 @@ const etag = `"${createHash("sha256").update(pageBytes).digest("hex").slice(0, 3
 copyFileSync(page, join(out, "page.html"));
 copyFileSync(join(root, "build/index.js"), join(out, "index.js"));
 copyFileSync(join(root, "build/index_bg.wasm"), join(out, "index_bg.wasm"));
+if (pAlt) {
+  copyFileSync(join(altDir, "index.js"), join(out, "alt_index.js"));
+  copyFileSync(join(altDir, "index_bg.wasm"), join(out, "alt_index_bg.wasm"));
+}
 
 // --- JS workers ----------------------------------------------------------------------------
 writeFileSync(
   join(out, "origin.js"),
   `import page from "page.html";
-const ETAG = ${JSON.stringify(etag)};
+const ETAG = ${JSON.stringify(noValidator ? null : etag)};
+const HEADERS = ETAG
+  ? { "content-type": "text/html; charset=utf-8", etag: ETAG }
+  : { "content-type": "text/html; charset=utf-8" };
 export default {
   async fetch(req) {
-    if (req.headers.get("if-none-match") === ETAG) {
+    if (ETAG && req.headers.get("if-none-match") === ETAG) {
       return new Response(null, { status: 304, headers: { etag: ETAG } });
     }
-    return new Response(page, {
-      status: 200,
-      headers: { "content-type": "text/html; charset=utf-8", etag: ETAG },
-    });
+    return new Response(page, { status: 200, headers: HEADERS });
   },
 };
 `,
@@ -154,6 +161,17 @@ writeFileSync(
   ),
 );
 
+if (pAlt) {
+  // The same worker from another build directory (A/B of build settings in one run).
+  writeFileSync(
+    join(out, "alt.capnp"),
+    config(
+      "alt",
+      pAlt,
+      `(name = "index.js", esModule = embed "alt_index.js"), (name = "index_bg.wasm", wasm = embed "alt_index_bg.wasm")`,
+    ).replace('"index.js", esModule = embed "alt_index.js"', '"index.js", esModule = embed "alt_index.js"'),
+  );
+}
 writeFileSync(join(out, "cookie.txt"), token);
 writeFileSync(join(out, "version.txt"), version);
 console.error(`gen: page=${resolve(page)} bytes=${pageBytes.length} snapshot=${version}`);
