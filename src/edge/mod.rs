@@ -13,6 +13,7 @@ mod pages;
 mod respond;
 mod source;
 mod store;
+mod transform;
 
 use worker::{event, Context, Env, Request, Response, Result};
 

@@ -80,7 +80,7 @@ pub fn spliced(
     upstream: &Response,
     recorded: &Recorded<Uint8Array>,
     plan: &Plan,
-    headers: Headers,
+    headers: &Headers,
 ) -> Result<Response> {
     if let ResponseBody::Stream(body) = upstream.body() {
         // The promise settles on its own; nothing waits for the cancellation.
@@ -97,6 +97,8 @@ pub fn spliced(
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
     init.set_headers(&headers.0);
+    // Measured: handing this raw Response to the runtime directly instead (skipping the
+    // worker crate's re-wrap of its body stream) made no difference in throughput.
     let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init)?;
     Ok(Response::from(raw))
 }

@@ -7,12 +7,12 @@
 //! end, so the next request for it is spliced. Both bodies are byte-identical for the same
 //! page and decision.
 
-use futures_util::stream::{self, StreamExt};
-use worker::{ByteStream, Date, Headers, Request, Response, Result};
+use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
 use super::config::Config;
 use super::log;
 use super::pages::{self, PageKey, Recording};
+use super::transform;
 use crate::cookie::{self, Identity, KeyRing};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
@@ -44,7 +44,7 @@ pub fn personalize(
     let plan = render(&decision);
     let key = PageKey::of(req.inner().url(), &upstream)?;
     match key.as_ref().and_then(PageKey::lookup) {
-        Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, headers),
+        Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, &headers),
         Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
         None => stream_rewrite(cfg, upstream, plan, headers, key, path),
     }
@@ -82,7 +82,7 @@ fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers>
 /// Starts the streaming rewrite; `key` set means: also record the page for splicing.
 fn stream_rewrite(
     cfg: &Config,
-    mut upstream: Response,
+    upstream: Response,
     plan: Plan,
     headers: Headers,
     key: Option<PageKey>,
@@ -93,77 +93,15 @@ fn stream_rewrite(
     let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
         return bypass(upstream, Bypass::Charset, &path);
     };
-    let Ok(body) = upstream.stream() else {
+    let ResponseBody::Stream(body) = upstream.body() else {
         return bypass(upstream, Bypass::NoBody, &path);
     };
     let recording = key.map(|k| Recording::new(k, charset, cfg.limits));
-    Ok(
-        Response::from_stream(rewritten(body, rewriter, recording, path))?
-            .with_status(200)
-            .with_headers(headers),
-    )
-}
-
-struct Streaming {
-    body: ByteStream,
-    rewriter: Box<SlotStream>,
-    recording: Option<Recording>,
-    path: String,
-}
-
-enum Phase {
-    Streaming(Streaming),
-    /// The page went out whole; record it before closing the stream.
-    Recording(Recording),
-    Done,
-}
-
-/// Each upstream chunk yields its rewritten bytes at once: first bytes leave before the
-/// upstream body ends, and nothing buffers the page (a recording buffers at most
-/// [`PageKey::max_page`] bytes and gives up beyond).
-fn rewritten(
-    body: ByteStream,
-    rewriter: SlotStream,
-    recording: Option<Recording>,
-    path: String,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    let start = Phase::Streaming(Streaming {
-        body,
-        rewriter: Box::new(rewriter),
-        recording,
-        path,
-    });
-    stream::unfold(start, |phase| async move {
-        let mut s = match phase {
-            Phase::Streaming(s) => s,
-            Phase::Recording(rec) => {
-                rec.finish();
-                return None;
-            }
-            Phase::Done => return None,
-        };
-        match s.body.next().await {
-            Some(Ok(chunk)) => {
-                if s.recording.as_mut().is_some_and(|rec| !rec.push(&chunk)) {
-                    s.recording = None;
-                }
-                Some((Ok(s.rewriter.feed(&chunk)), Phase::Streaming(s)))
-            }
-            Some(Err(e)) => Some((Err(e), Phase::Done)),
-            None => {
-                let (rest, early_stop) = s.rewriter.finish();
-                let next = match (early_stop, s.recording) {
-                    (Some(e), _) => {
-                        log::bypass(e.code(), &s.path, &e.to_string());
-                        Phase::Done
-                    }
-                    (None, Some(rec)) => Phase::Recording(rec),
-                    (None, None) => Phase::Done,
-                };
-                Some((Ok(rest), next))
-            }
-        }
-    })
+    let rewritten = transform::pipe(body, rewriter, recording, path)?;
+    Ok(ResponseBuilder::new()
+        .with_status(200)
+        .with_headers(headers)
+        .stream(rewritten))
 }
 
 /// The unchanged base page, marked and logged.
@@ -180,7 +118,7 @@ fn with_header(upstream: Response, x_vitrine: &str) -> Result<Response> {
     }
     let (_, body) = upstream.into_parts();
     headers.set(delivery::X_VITRINE, x_vitrine)?;
-    Ok(worker::ResponseBuilder::new()
+    Ok(ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
         .body(body))
