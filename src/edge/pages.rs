@@ -16,12 +16,13 @@ use worker::{Headers, Response, ResponseBody, Result};
 use super::log;
 use crate::render::Plan;
 use crate::rewrite::Limits;
-use crate::splice::{self, Known, PageCache, Part, Recorded};
+use crate::splice::{self, Known, NotSpliceable, PageCache, Part, Recorded, Recorder};
 
 /// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
 const BUDGET: usize = 24 << 20;
-/// Largest page recorded; bigger pages are always streamed.
-const MAX_PAGE: usize = 4 << 20;
+/// Largest page recorded; bigger pages are always streamed. It also bounds what a recording
+/// holds while a page streams (the chunks, on the JS side), so memory stays flat in page size.
+const MAX_PAGE: usize = 2 << 20;
 
 thread_local! {
     static CACHE: RefCell<PageCache<Uint8Array>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
@@ -51,26 +52,10 @@ impl PageKey {
         CACHE.with(|c| c.borrow_mut().get(&self.url, &self.validator))
     }
 
-    /// Bytes worth buffering to record this page.
-    pub fn max_page() -> usize {
-        CACHE.with(|c| c.borrow().max_page())
-    }
-
-    /// Records `page` (the complete upstream body) and caches the result, spliceable or not.
-    pub fn record(&self, page: &[u8], charset: Option<&str>, limits: Limits) {
-        match splice::record(page, limits, charset) {
-            Ok(template) => {
-                let js_page = Uint8Array::from(page);
-                CACHE.with(|c| {
-                    c.borrow_mut()
-                        .insert_recorded(&self.url, &self.validator, template, js_page)
-                });
-            }
-            Err(why) => {
-                log::note("vitrine.not_spliceable", why.code());
-                CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, &self.validator));
-            }
-        }
+    /// Remembers that this page cannot be spliced, and why.
+    fn refuse(&self, why: &NotSpliceable) {
+        log::note("vitrine.not_spliceable", why.code());
+        CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, &self.validator));
     }
 }
 
@@ -103,40 +88,70 @@ pub fn spliced(
     Ok(Response::from(raw))
 }
 
-/// The recording half of a miss: buffers the streamed page (up to [`PageKey::max_page`])
-/// and records it once the page has been streamed completely without an early stop.
+/// The recording half of a miss: a [`Recorder`] fed the same chunks as the rewriter, and
+/// the chunks themselves kept as JS objects (no copy in WASM memory). At the end the page is
+/// assembled on the JS side and cached with its template. Gives up past [`MAX_PAGE`] bytes,
+/// so memory stays flat in page size.
 pub struct Recording {
     key: PageKey,
-    page: Vec<u8>,
-    limit: usize,
-    charset: Option<String>,
-    limits: Limits,
+    recorder: Recorder,
+    chunks: Vec<Uint8Array>,
+    len: usize,
 }
 
 impl Recording {
-    /// Starts buffering for `key`.
-    pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Self {
-        Self {
-            key,
-            page: Vec::new(),
-            limit: PageKey::max_page(),
-            charset: charset.map(str::to_owned),
-            limits,
+    /// Starts recording `key`; `None` when the page cannot be spliced at all (its charset).
+    pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Option<Self> {
+        match Recorder::new(limits, charset) {
+            Ok(recorder) => Some(Self {
+                key,
+                recorder,
+                chunks: Vec::new(),
+                len: 0,
+            }),
+            Err(why) => {
+                key.refuse(&why);
+                None
+            }
         }
     }
 
-    /// Adds a chunk; returns `false` once the page is too big to record (drop the recording).
-    pub fn push(&mut self, chunk: &[u8]) -> bool {
-        if self.page.len() + chunk.len() > self.limit {
+    /// Adds the next chunk (`bytes` is its copy in WASM memory). Returns `false` when the
+    /// recording is over: drop it.
+    pub fn push(&mut self, chunk: &Uint8Array, bytes: &[u8]) -> bool {
+        self.len += bytes.len();
+        if self.len > MAX_PAGE {
+            self.key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
             return false;
         }
-        self.page.extend_from_slice(chunk);
+        if let Err(why) = self.recorder.write(bytes) {
+            self.key.refuse(&why);
+            return false;
+        }
+        self.chunks.push(chunk.clone());
         true
     }
 
-    /// Records the complete page.
+    /// The page was streamed whole: record and cache it.
     pub fn finish(self) {
-        self.key
-            .record(&self.page, self.charset.as_deref(), self.limits);
+        match self.recorder.end() {
+            Ok(template) => {
+                let page = Uint8Array::new_with_length(self.len as u32);
+                let mut at = 0;
+                for chunk in &self.chunks {
+                    page.set(chunk, at);
+                    at += chunk.length();
+                }
+                CACHE.with(|c| {
+                    c.borrow_mut().insert_recorded(
+                        &self.key.url,
+                        &self.key.validator,
+                        template,
+                        page,
+                    )
+                });
+            }
+            Err(why) => self.key.refuse(&why),
+        }
     }
 }

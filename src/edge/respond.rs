@@ -40,10 +40,15 @@ pub fn personalize(
     if decision.fills.is_empty() {
         return with_header(upstream, &x_vitrine);
     }
-    let headers = personalized_headers(&upstream, &x_vitrine)?;
     let plan = render(&decision);
     let key = PageKey::of(req.inner().url(), &upstream)?;
-    match key.as_ref().and_then(PageKey::lookup) {
+    let known = key.as_ref().and_then(PageKey::lookup);
+    let body = match known {
+        Some(Known::Spliceable(_)) => "spliced",
+        _ => "streamed",
+    };
+    let headers = personalized_headers(&upstream, &format!("{x_vitrine}; body={body}"))?;
+    match known {
         Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, &headers),
         Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
         None => stream_rewrite(cfg, upstream, plan, headers, key, path),
@@ -96,7 +101,7 @@ fn stream_rewrite(
     let ResponseBody::Stream(body) = upstream.body() else {
         return bypass(upstream, Bypass::NoBody, &path);
     };
-    let recording = key.map(|k| Recording::new(k, charset, cfg.limits));
+    let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
     let rewritten = transform::pipe(body, rewriter, recording, path)?;
     Ok(ResponseBuilder::new()
         .with_status(200)

@@ -4,8 +4,8 @@
 //! promise-based glue per chunk.
 //!
 //! Each chunk's output is enqueued at once, so the first bytes leave before the upstream body
-//! ends, and nothing buffers the page (a [`Recording`] buffers at most
-//! [`super::pages::PageKey::max_page`] bytes, and gives up beyond).
+//! ends, and nothing buffers the page in WASM memory (a [`Recording`] keeps the chunks on the
+//! JS side, up to a bound).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -83,7 +83,7 @@ impl State {
         if self
             .recording
             .as_mut()
-            .is_some_and(|rec| !rec.push(&self.input))
+            .is_some_and(|rec| !rec.push(&bytes, &self.input))
         {
             self.recording = None;
         }

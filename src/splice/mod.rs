@@ -26,7 +26,7 @@ use crate::render::Plan;
 use crate::snapshot::Op;
 
 pub use cache::{validator, Known, PageCache, Recorded};
-pub use record::{record, NotSpliceable};
+pub use record::{record, NotSpliceable, Recorder};
 
 /// Where one slot sits in the page, in bytes of the original input.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,6 +37,12 @@ pub enum NotSpliceable {
         /// Byte offset of its start tag.
         at: usize,
     },
+    /// The page is larger than the cache records (it is always streamed).
+    #[error("page is larger than {limit} bytes")]
+    TooBig {
+        /// The recording limit in bytes.
+        limit: usize,
+    },
     /// The rewriter stopped early on this page (its streaming output is then not spliceable).
     #[error("rewriter stopped: {0}")]
     Rewrite(#[from] RewriteError),
@@ -49,6 +55,7 @@ impl NotSpliceable {
             Self::Charset(_) => "splice_charset",
             Self::Unclosed { .. } => "splice_unclosed_slot",
             Self::Overlap { .. } => "splice_overlapping_slots",
+            Self::TooBig { .. } => "splice_page_too_big",
             Self::Rewrite(e) => e.code(),
         }
     }
@@ -81,33 +88,65 @@ pub fn record(
     limits: Limits,
     charset: Option<&str>,
 ) -> Result<Template, NotSpliceable> {
-    if let Some(label) = charset {
-        if encoding_rs::Encoding::for_label(label.trim().as_bytes()) != Some(encoding_rs::UTF_8) {
-            return Err(NotSpliceable::Charset(label.to_owned()));
+    let mut recorder = Recorder::new(limits, charset)?;
+    recorder.write(page)?;
+    recorder.end()
+}
+
+/// A recording fed chunk by chunk, alongside a streaming rewrite, so the page never has to be
+/// buffered to be recorded.
+pub struct Recorder {
+    rewriter: HtmlRewriter<'static, Sink>,
+    log: Log,
+    len: usize,
+}
+
+impl Recorder {
+    /// Starts a recording; refuses non-UTF-8 pages at once.
+    pub fn new(limits: Limits, charset: Option<&str>) -> Result<Self, NotSpliceable> {
+        if let Some(label) = charset {
+            if encoding_rs::Encoding::for_label(label.trim().as_bytes()) != Some(encoding_rs::UTF_8)
+            {
+                return Err(NotSpliceable::Charset(label.to_owned()));
+            }
         }
+        let log: Log = Rc::default();
+        let (by_tag, by_attr) = (Rc::clone(&log), Rc::clone(&log));
+        let settings = rewrite::parser_settings(AsciiCompatibleEncoding::utf_8(), limits)
+            .append_element_content_handler(element!(TAG_SELECTOR, move |el| {
+                note(&by_tag, el, TAG_NAME_ATTRIBUTE)
+            }))
+            .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
+                note(&by_attr, el, SLOT_ATTRIBUTE)
+            }));
+        let sink: Sink = Box::new(|_: &[u8]| {});
+        Ok(Self {
+            rewriter: HtmlRewriter::new(settings, sink),
+            log,
+            len: 0,
+        })
     }
-    let log: Log = Rc::default();
-    let (by_tag, by_attr) = (Rc::clone(&log), Rc::clone(&log));
-    let settings = rewrite::parser_settings(AsciiCompatibleEncoding::utf_8(), limits)
-        .append_element_content_handler(element!(TAG_SELECTOR, move |el| {
-            note(&by_tag, el, TAG_NAME_ATTRIBUTE)
-        }))
-        .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
-            note(&by_attr, el, SLOT_ATTRIBUTE)
-        }));
-    let sink: Sink = Box::new(|_: &[u8]| {});
-    let mut rewriter = HtmlRewriter::new(settings, sink);
-    // Small chunks, so a token too big for the memory limit fails here as it would when a
-    // streamed chunk boundary falls inside it (see the module docs on early stops).
-    for chunk in page.chunks(RECORD_CHUNK) {
-        rewriter.write(chunk).map_err(RewriteError::from)?;
+
+    /// Feeds the next bytes of the page. After an error the recording is over (drop it).
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), NotSpliceable> {
+        // Small writes, so a token too big for the memory limit fails here as it would when a
+        // streamed chunk boundary falls inside it, whatever the upstream chunking.
+        for piece in bytes.chunks(RECORD_CHUNK) {
+            self.rewriter.write(piece).map_err(RewriteError::from)?;
+        }
+        self.len += bytes.len();
+        Ok(())
     }
-    rewriter.end().map_err(RewriteError::from)?;
-    let seen = log.take();
-    spans(seen).map(|slots| Template {
-        len: page.len(),
-        slots,
-    })
+
+    /// Ends the page: its template, or why it cannot be spliced.
+    pub fn end(self) -> Result<Template, NotSpliceable> {
+        self.rewriter.end().map_err(RewriteError::from)?;
+        let seen = self.log.take();
+        spans(seen).map(|slots| Template {
+            len: self.len,
+            slots,
+        })
+    }
 }
 
 fn note(log: &Log, el: &mut Element<'_, '_>, attribute: &str) -> lol_html::HandlerResult {

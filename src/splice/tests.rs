@@ -235,3 +235,19 @@ proptest! {
         prop_assert_eq!(t.slots().len(), names.len());
     }
 }
+
+proptest! {
+    /// Recording chunk by chunk gives the template recording the whole page gives.
+    #[test]
+    fn chunked_recording_equals_whole(parts in prop::collection::vec(chunk(), 0..10), size in 1usize..300) {
+        let page = parts.concat();
+        let whole = record(page.as_bytes(), Limits::default(), None);
+        let mut rec = Recorder::new(Limits::default(), None).unwrap();
+        let mut fed = Ok(());
+        for piece in page.as_bytes().chunks(size) {
+            fed = fed.and_then(|()| rec.write(piece));
+        }
+        let chunked = fed.and_then(|()| rec.end());
+        prop_assert_eq!(whole, chunked);
+    }
+}
