@@ -3,7 +3,8 @@
 -- not one of the expected pairs recorded before the load. Config is read from load.conf.lua.
 local conf = dofile(os.getenv("LOAD_CONF"))
 local threads = {}
-local counter, done_n, bad_status, bypass, unexpected = 0, 0, 0, 0, 0
+-- Globals (not locals): done() reads them from each thread with thread:get().
+counter, done_n, bad_status, bypass, unexpected = 0, 0, 0, 0, 0
 
 function setup(thread)
   thread:set("id", #threads)
@@ -26,10 +27,18 @@ end
 function response(status, headers, body)
   done_n = done_n + 1
   if status ~= 200 then bad_status = bad_status + 1 end
-  local xv = headers["x-vitrine"] or headers["X-Vitrine"] or "none"
-  if string.sub(xv, 1, 6) == "bypass" or xv == "none" then bypass = bypass + 1 end
+  local xv = "none"
+  if conf.vitrine then
+    xv = headers["x-vitrine"] or headers["X-Vitrine"] or "none"
+    if string.sub(xv, 1, 6) == "bypass" or xv == "none" then bypass = bypass + 1 end
+  end
   if not conf.expected[xv .. "#" .. #body] then unexpected = unexpected + 1 end
-  if done_n >= conf.per_thread then wrk.thread:stop() end
+  if done_n == conf.per_thread then
+    -- wrk waits out -d even after every thread stopped: tell load.sh, which sends SIGINT.
+    local f = io.open(os.getenv("LOAD_DONE_DIR") .. "/thread-" .. id, "w")
+    if f then f:close() end
+    wrk.thread:stop()
+  end
 end
 
 function done(summary, latency, requests)
