@@ -1,7 +1,8 @@
 //! Parse once, splice many, at the edge: the per-isolate [`PageCache`] of recorded base pages,
 //! whose bytes stay on the JS side as one `Uint8Array` each, and the spliced response built
 //! from views of it plus the decided fragments, so a cache hit never moves the page through
-//! WASM memory and never reads the upstream body.
+//! WASM memory and never reads the upstream body. The assembled body (a `Blob`) is kept per
+//! distinct plan and reused: most requests only wrap a kept `Blob` in a new `Response`.
 //!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
 //! is decided in [`crate::splice`].
@@ -16,7 +17,7 @@ use worker::{Headers, Response, ResponseBody, Result};
 use super::log;
 use crate::render::Plan;
 use crate::rewrite::Limits;
-use crate::splice::{self, Known, NotSpliceable, PageCache, Part, Recorded, Recorder};
+use crate::splice::{self, Bodies, Known, NotSpliceable, PageCache, Part, Recorded, Recorder};
 
 /// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
 const BUDGET: usize = 24 << 20;
@@ -24,8 +25,15 @@ const BUDGET: usize = 24 << 20;
 /// holds while a page streams (the chunks, on the JS side), so memory stays flat in page size.
 const MAX_PAGE: usize = 2 << 20;
 
+/// A recorded page as the Worker holds it: its bytes on the JS side, and the bodies already
+/// assembled from it per plan (a `Blob` is immutable, so one serves any number of responses).
+pub struct JsPage {
+    bytes: Uint8Array,
+    bodies: RefCell<Bodies<web_sys::Blob>>,
+}
+
 thread_local! {
-    static CACHE: RefCell<PageCache<Uint8Array>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
+    static CACHE: RefCell<PageCache<JsPage>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
 }
 
 /// A base page by URL and validator (absent when the page has no usable validator).
@@ -48,7 +56,7 @@ impl PageKey {
     }
 
     /// What this isolate knows about the page.
-    pub fn lookup(&self) -> Option<Known<Uint8Array>> {
+    pub fn lookup(&self) -> Option<Known<JsPage>> {
         CACHE.with(|c| c.borrow_mut().get(&self.url, &self.validator))
     }
 
@@ -63,7 +71,7 @@ impl PageKey {
 /// unread.
 pub fn spliced(
     upstream: &Response,
-    recorded: &Recorded<Uint8Array>,
+    recorded: &Recorded<JsPage>,
     plan: &Plan,
     headers: &Headers,
 ) -> Result<Response> {
@@ -71,14 +79,16 @@ pub fn spliced(
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
-    let parts = Array::new();
-    for part in recorded.template.parts(plan) {
-        match part {
-            Part::Literal(a, b) => parts.push(&recorded.page.subarray(a as u32, b as u32)),
-            Part::Fragment(html) => parts.push(&JsValue::from_str(html)),
-        };
-    }
-    let blob = web_sys::Blob::new_with_buffer_source_sequence(&parts)?;
+    let key = splice::plan_key(plan);
+    let cached = recorded.page.bodies.borrow().get(&key);
+    let blob = match cached {
+        Some(blob) => blob,
+        None => {
+            let blob = assemble(recorded, plan)?;
+            recorded.page.bodies.borrow_mut().put(key, blob.clone());
+            blob
+        }
+    };
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
     init.set_headers(&headers.0);
@@ -86,6 +96,18 @@ pub fn spliced(
     // worker crate's re-wrap of its body stream) made no difference in throughput.
     let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init)?;
     Ok(Response::from(raw))
+}
+
+/// The body for `plan`: views of the page and the fragments, concatenated by the runtime.
+fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
+    let parts = Array::new();
+    for part in recorded.template.parts(plan) {
+        match part {
+            Part::Literal(a, b) => parts.push(&recorded.page.bytes.subarray(a as u32, b as u32)),
+            Part::Fragment(html) => parts.push(&JsValue::from_str(html)),
+        };
+    }
+    Ok(web_sys::Blob::new_with_buffer_source_sequence(&parts)?)
 }
 
 /// The recording half of a miss: a [`Recorder`] fed the same chunks as the rewriter, and
@@ -142,6 +164,10 @@ impl Recording {
                     page.set(chunk, at);
                     at += chunk.length();
                 }
+                let page = JsPage {
+                    bytes: page,
+                    bodies: RefCell::default(),
+                };
                 CACHE.with(|c| {
                     c.borrow_mut().insert_recorded(
                         &self.key.url,

@@ -5,6 +5,10 @@
 //! cannot be spliced are remembered too (as cheap refusals), so they are not re-recorded on
 //! every request. The cache is generic over how the page bytes are held (`P`), so the Worker
 //! can keep them on the JS side while this logic is tested natively.
+//!
+//! A page's entry is charged for its bytes plus room for [`BODIES_PER_PAGE`] assembled bodies
+//! ([`Bodies`]): visitors fall into few decisions, so the Worker keeps the finished body per
+//! distinct plan and serves it again without assembling it.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -13,6 +17,9 @@ use super::Template;
 
 /// Weight charged for a refusal or an entry's key and bookkeeping, in bytes.
 const ENTRY_OVERHEAD: usize = 128;
+
+/// Assembled bodies kept per recorded page (one per distinct plan, the oldest replaced).
+pub const BODIES_PER_PAGE: usize = 4;
 
 /// A recorded page: its template and its bytes, held as `P`.
 #[derive(Debug)]
@@ -107,7 +114,12 @@ impl<P> PageCache<P> {
         if page_len > self.max_page {
             return;
         }
-        let weight = ENTRY_OVERHEAD + url.len() + validator.len() + page_len + template.weight();
+        // The page, and room for its assembled bodies (each about a page long).
+        let weight = ENTRY_OVERHEAD
+            + url.len()
+            + validator.len()
+            + page_len * (1 + BODIES_PER_PAGE)
+            + template.weight();
         let known = Known::Spliceable(Rc::new(Recorded { template, page }));
         self.put(url, validator, known, weight);
     }
@@ -151,6 +163,58 @@ impl<P> PageCache<P> {
         }
         true
     }
+}
+
+/// The assembled bodies of one page, by plan: at most [`BODIES_PER_PAGE`], the oldest
+/// replaced first. Keyed by [`plan_key`], the plan's full content, so two plans share a body
+/// only when they produce the same bytes.
+#[derive(Debug)]
+pub struct Bodies<B> {
+    items: Vec<(String, B)>,
+    next: usize,
+}
+
+impl<B> Default for Bodies<B> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<B: Clone> Bodies<B> {
+    /// The body assembled for `key`, if kept.
+    pub fn get(&self, key: &str) -> Option<B> {
+        self.items
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Keeps `body` for `key`, replacing the oldest when full.
+    pub fn put(&mut self, key: String, body: B) {
+        if self.items.len() < BODIES_PER_PAGE {
+            self.items.push((key, body));
+        } else if let Some(slot) = self.items.get_mut(self.next % BODIES_PER_PAGE) {
+            *slot = (key, body);
+        }
+        self.next = (self.next + 1) % BODIES_PER_PAGE;
+    }
+}
+
+/// A key naming exactly what a plan inserts where: slot, op and fragment of every edit.
+pub fn plan_key(plan: &crate::render::Plan) -> String {
+    let mut key = String::new();
+    for edit in plan.edits() {
+        // Length-prefixed, so no content can make two different plans collide.
+        for part in [&*edit.slot, edit.op.keyword(), &*edit.html] {
+            key.push_str(&part.len().to_string());
+            key.push(':');
+            key.push_str(part);
+        }
+    }
+    key
 }
 
 /// The validator a page is cached under, from its response headers, or `None` when the page
@@ -214,13 +278,14 @@ mod tests {
 
     #[test]
     fn stays_within_budget_evicting_least_recently_used() {
-        let mut c = cache(3 * (ENTRY_OVERHEAD + 2000));
+        let per_page = ENTRY_OVERHEAD + 2000 * (1 + BODIES_PER_PAGE);
+        let mut c = cache(3 * per_page);
         for url in ["/1", "/2", "/3"] {
             c.insert_recorded(url, "v", template(1500), vec![]);
         }
         assert!(c.get("/1", "v").is_some()); // /2 is now the least recently used
         c.insert_recorded("/4", "v", template(1500), vec![]);
-        assert!(c.bytes() <= 3 * (ENTRY_OVERHEAD + 2000));
+        assert!(c.bytes() <= 3 * per_page);
         assert!(c.get("/2", "v").is_none());
         for url in ["/1", "/3", "/4"] {
             assert!(c.get(url, "v").is_some(), "{url}");
@@ -241,6 +306,50 @@ mod tests {
         c.insert_refused("/a", "v1");
         assert!(matches!(c.get("/a", "v1"), Some(Known::Refused)));
         assert!(c.get("/a", "v2").is_none());
+    }
+
+    #[test]
+    fn bodies_are_bounded_and_keyed_by_content() {
+        let mut b = Bodies::default();
+        for i in 0..BODIES_PER_PAGE + 2 {
+            b.put(format!("k{i}"), i);
+        }
+        assert_eq!(b.get("k0"), None, "oldest replaced");
+        assert_eq!(b.get("k1"), None);
+        assert_eq!(
+            b.get(&format!("k{}", BODIES_PER_PAGE + 1)),
+            Some(BODIES_PER_PAGE + 1)
+        );
+        assert_eq!(b.items.len(), BODIES_PER_PAGE);
+    }
+
+    #[test]
+    fn plan_key_differs_when_bytes_would() {
+        use crate::render::{Edit, Plan};
+        use crate::snapshot::Op;
+        let plan = |op, html: &str| {
+            Plan::new(vec![Edit {
+                slot: "a".into(),
+                op,
+                html: std::sync::Arc::from(html),
+            }])
+        };
+        assert_eq!(
+            plan_key(&plan(Op::Replace, "x")),
+            plan_key(&plan(Op::Replace, "x"))
+        );
+        assert_ne!(
+            plan_key(&plan(Op::Replace, "x")),
+            plan_key(&plan(Op::Append, "x"))
+        );
+        assert_ne!(
+            plan_key(&plan(Op::Replace, "x")),
+            plan_key(&plan(Op::Replace, "y"))
+        );
+        assert_ne!(
+            plan_key(&plan(Op::Replace, "x")),
+            plan_key(&Plan::default())
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use std::ops::Range;
 use crate::render::Plan;
 use crate::snapshot::Op;
 
-pub use cache::{validator, Known, PageCache, Recorded};
+pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded};
 pub use record::{record, NotSpliceable, Recorder};
 
 /// Where one slot sits in the page, in bytes of the original input.
