@@ -1,5 +1,6 @@
 //! Criterion benches of the native core on real inputs: rewrite throughput over the committed
-//! reference listing pages, and the per-request decision path (cookie verify + decide + render).
+//! reference listing pages, recording a page for splicing and splicing it (parse once, splice
+//! many), and the per-request decision path (cookie verify + decide + render).
 //! Run: `cargo bench --bench core`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -8,6 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use vitrine::cookie::{self, TimePolicy};
 use vitrine::rewrite::{rewrite_chunked, Limits};
 use vitrine::snapshot::compile::{compile, Source};
+use vitrine::splice::record;
 use vitrine::{decide, render, KeyRing};
 
 const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
@@ -33,6 +35,36 @@ fn rewrite(c: &mut Criterion) {
                 let plan = render(&decide(&snap, &identity));
                 // 16 KiB chunks, as a streamed body arrives.
                 rewrite_chunked(plan, html, 16 * 1024, Limits::default()).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn splice(c: &mut Criterion) {
+    let snap = snapshot();
+    let identity = vitrine::Identity::anonymous();
+    let mut group = c.benchmark_group("splice");
+    for page in ["listing-10k", "listing-136k", "listing-1m"] {
+        let html = std::fs::read(format!("fixtures/pages/{page}.html")).unwrap();
+        group.throughput(Throughput::Bytes(html.len() as u64));
+        group.bench_with_input(BenchmarkId::new("record", page), &html, |b, html| {
+            b.iter(|| record(html, Limits::default(), Some("utf-8")).unwrap())
+        });
+        let template = record(&html, Limits::default(), Some("utf-8")).unwrap();
+        // What the Worker does per request: the parts list (the page itself stays on the JS
+        // side and is never copied in WASM).
+        group.bench_with_input(BenchmarkId::new("parts", page), &html, |b, _| {
+            b.iter(|| {
+                let plan = render(&decide(&snap, &identity));
+                template.parts(&plan).len()
+            })
+        });
+        // Assembling the whole body in one buffer (CLI/native hosts).
+        group.bench_with_input(BenchmarkId::new("assemble", page), &html, |b, html| {
+            b.iter(|| {
+                let plan = render(&decide(&snap, &identity));
+                template.splice(html, &plan).unwrap()
             })
         });
     }
@@ -147,5 +179,5 @@ fn identity(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rewrite, decision, identity);
+criterion_group!(benches, rewrite, splice, decision, identity);
 criterion_main!(benches);

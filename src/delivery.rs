@@ -92,6 +92,25 @@ pub fn charset(content_type: &str) -> Option<&str> {
     })
 }
 
+/// The path and query of an absolute URL as the runtime hands it over (`https://h/p?q#f` gives
+/// `/p?q`), without a URL parser: the Worker never needs more, and a full parser (with IDNA
+/// tables) would cost the .wasm about 100 KB.
+pub fn path_and_query(url: &str) -> &str {
+    let no_fragment = url.split('#').next().unwrap_or("");
+    let after_scheme = no_fragment
+        .split_once("://")
+        .map_or(no_fragment, |(_, rest)| rest);
+    match after_scheme.find(['/', '?']) {
+        Some(i) => &after_scheme[i..],
+        None => "",
+    }
+}
+
+/// The query of an absolute URL, without the `?` (empty when there is none).
+pub fn query(url: &str) -> &str {
+    path_and_query(url).split_once('?').map_or("", |(_, q)| q)
+}
+
 /// Why a document was served unchanged. Each maps to a stable code in `x-vitrine` and logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -214,6 +233,25 @@ mod tests {
             assert!(!keeps_response_header(h), "{h}");
         }
         assert!(keeps_response_header("content-type"));
+    }
+
+    macro_rules! urls {
+        ($($name:ident: $url:expr => $pq:expr, $q:expr,)*) => {$(
+            #[test]
+            fn $name() {
+                assert_eq!(path_and_query($url), $pq);
+                assert_eq!(query($url), $q);
+            }
+        )*};
+    }
+
+    urls! {
+        url_root: "https://shop.test/" => "/", "",
+        url_path_query: "http://127.0.0.1:8787/c/dog?sort=price&x=1" => "/c/dog?sort=price&x=1", "sort=price&x=1",
+        url_fragment_dropped: "https://h/p?a=1#frag" => "/p?a=1", "a=1",
+        url_no_path: "https://h" => "", "",
+        url_query_without_path: "https://h?x=1" => "?x=1", "x=1",
+        url_userinfo_host_port: "https://u:p@h:8443/a/b" => "/a/b", "",
     }
 
     #[test]

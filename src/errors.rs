@@ -10,3 +10,4 @@ pub use crate::rewrite::RewriteError;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::snapshot::compile::CompileError;
 pub use crate::snapshot::SnapshotError;
+pub use crate::splice::NotSpliceable;

@@ -47,6 +47,7 @@ pub mod preview;
 pub mod render;
 pub mod rewrite;
 pub mod snapshot;
+pub mod splice;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

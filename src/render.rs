@@ -41,6 +41,11 @@ impl Plan {
         self.edits.iter().find(|e| &*e.slot == slot)
     }
 
+    /// The edits, in order.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
         self.edits.is_empty()

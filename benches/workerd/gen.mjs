@@ -3,11 +3,14 @@
 // snapshot, the key ring and a signed profile cookie.
 //
 // usage: node gen.mjs <page.html> <outdir> <port_passthrough> <port_peer> <port_vitrine> <repo_root>
+//                     [<port_alt> <alt_build_dir>]
+// env:   NO_VALIDATOR=1  the origin sends no ETag (vitrine then always streams; no splicing)
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-const [page, out, pPass, pPeer, pVit, root] = process.argv.slice(2);
+const [page, out, pPass, pPeer, pVit, root, pAlt, altDir] = process.argv.slice(2);
+const noValidator = process.env.NO_VALIDATOR === "1";
 if (!root) {
   console.error("usage: node gen.mjs <page> <outdir> <port_pass> <port_peer> <port_vitrine> <repo_root>");
   process.exit(2);
@@ -15,30 +18,36 @@ if (!root) {
 
 const b64u = (buf) => Buffer.from(buf).toString("base64url"); // unpadded
 
-// --- snapshot ------------------------------------------------------------------------------
-// Field order mirrors serde_json's serialization of vitrine's model:
-// Slot {name, rules}; Rule {campaign, audience, op, html}; Audience {kind, any?}.
-const slotNames = ["hero", "promo-strip", "listing-banner"];
-const slots = slotNames.map((name) => ({
-  name,
-  rules: [
-    {
-      campaign: `bench-${name}-loyal`,
-      audience: { kind: "segments", any: ["loyal"] },
-      op: "replace",
-      html: `<div class="vt-banner vt-banner--loyal" data-slot="${name}">Members save 10%</div>`,
-    },
-    {
-      campaign: `bench-${name}-anon`,
-      audience: { kind: "anonymous" },
-      op: "replace",
-      html: `<div class="vt-banner vt-banner--anonymous" data-slot="${name}">Join and save 10%</div>`,
-    },
-  ],
-}));
-const version = createHash("sha256").update(JSON.stringify(slots)).digest("hex").slice(0, 16);
-const snapshot = JSON.stringify({ schema: 1, version, slots });
-const kv = { "snapshot/current": version, [`snapshot/v/${version}`]: snapshot };
+// --- snapshot (the only place that knows vitrine's snapshot format and KV keys) -------------
+// SNAPSHOT FORMAT: adapt this one function when the snapshot JSON or KV keys change. It returns
+// the version the worker must report in x-vitrine and the KV entries to serve.
+function snapshotKv() {
+  // Field order mirrors serde_json's serialization of vitrine's model:
+  // Slot {name, rules}; Rule {campaign, audience, op, html}; Audience {kind, any?}.
+  const slotNames = ["hero", "promo-strip", "listing-banner"];
+  const slots = slotNames.map((name) => ({
+    name,
+    rules: [
+      {
+        campaign: `bench-${name}-loyal`,
+        audience: { kind: "segments", any: ["loyal"] },
+        op: "replace",
+        html: `<div class="vt-banner vt-banner--loyal" data-slot="${name}">Members save 10%</div>`,
+      },
+      {
+        campaign: `bench-${name}-anon`,
+        audience: { kind: "anonymous" },
+        op: "replace",
+        html: `<div class="vt-banner vt-banner--anonymous" data-slot="${name}">Join and save 10%</div>`,
+      },
+    ],
+  }));
+  const version = createHash("sha256").update(JSON.stringify(slots)).digest("hex").slice(0, 16);
+  const snapshot = JSON.stringify({ schema: 1, version, slots });
+  const kv = { "snapshot/current": version, [`snapshot/v/${version}`]: snapshot };
+  return { version, kv };
+}
+const { version, kv } = snapshotKv();
 
 // --- key ring and cookie -------------------------------------------------------------------
 const secret = randomBytes(32);
@@ -50,27 +59,49 @@ const payload = b64u(
 const sig = b64u(createHmac("sha256", secret).update(`${header}.${payload}`).digest());
 const token = `${header}.${payload}.${sig}`;
 
-// --- page ----------------------------------------------------------------------------------
+// More personas for the load test: a segment no rule targets (nothing to fill) and a
+// tampered token (rejected: served as anonymous).
+const otherPayload = b64u(
+  JSON.stringify({ sub: "bench2", seg: ["gardener"], exp: Math.floor(Date.now() / 1000) + 86400 }),
+);
+const otherSig = b64u(createHmac("sha256", secret).update(`${header}.${otherPayload}`).digest());
+const tampered = `${header}.${otherPayload}.${sig}`;
+
+// --- pages ---------------------------------------------------------------------------------
+// `/` serves <page>; with LOAD_PAGES="a.html,b.html,..." the origin also serves /0, /1, ...
 const pageBytes = readFileSync(page);
-const etag = `"${createHash("sha256").update(pageBytes).digest("hex").slice(0, 32)}"`;
+const etagOf = (bytes) => `"${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}"`;
+const etag = etagOf(pageBytes);
 copyFileSync(page, join(out, "page.html"));
+const extra = (process.env.LOAD_PAGES || "").split(",").filter(Boolean);
+extra.forEach((p, i) => copyFileSync(p, join(out, `page${i}.html`)));
 copyFileSync(join(root, "build/index.js"), join(out, "index.js"));
 copyFileSync(join(root, "build/index_bg.wasm"), join(out, "index_bg.wasm"));
+if (pAlt) {
+  copyFileSync(join(altDir, "index.js"), join(out, "alt_index.js"));
+  copyFileSync(join(altDir, "index_bg.wasm"), join(out, "alt_index_bg.wasm"));
+}
 
 // --- JS workers ----------------------------------------------------------------------------
 writeFileSync(
   join(out, "origin.js"),
   `import page from "page.html";
-const ETAG = ${JSON.stringify(etag)};
+${extra.map((_, i) => `import page${i} from "page${i}.html";`).join("\n")}
+const PAGES = new Map([["/", [page, ${JSON.stringify(etag)}]]${extra
+    .map((p, i) => `, ["/${i}", [page${i}, ${JSON.stringify(etagOf(readFileSync(p)))}]]`)
+    .join("")}]);
+const NO_VALIDATOR = ${noValidator};
 export default {
   async fetch(req) {
-    if (req.headers.get("if-none-match") === ETAG) {
-      return new Response(null, { status: 304, headers: { etag: ETAG } });
+    const hit = PAGES.get(new URL(req.url).pathname);
+    if (!hit) return new Response("not found", { status: 404 });
+    const [body, etag] = hit;
+    if (!NO_VALIDATOR && req.headers.get("if-none-match") === etag) {
+      return new Response(null, { status: 304, headers: { etag } });
     }
-    return new Response(page, {
-      status: 200,
-      headers: { "content-type": "text/html; charset=utf-8", etag: ETAG },
-    });
+    const headers = { "content-type": "text/html; charset=utf-8" };
+    if (!NO_VALIDATOR) headers.etag = etag;
+    return new Response(body, { status: 200, headers });
   },
 };
 `,
@@ -105,7 +136,9 @@ writeFileSync(join(out, "peer.js"), readFileSync(new URL("./peer.js", import.met
 const common = `
 const origin :Workerd.Worker = (
   modules = [ (name = "origin.js", esModule = embed "origin.js"),
-              (name = "page.html", data = embed "page.html") ],
+              (name = "page.html", data = embed "page.html")${extra
+                .map((_, i) => `,\n              (name = "page${i}.html", data = embed "page${i}.html")`)
+                .join("")} ],
   compatibilityDate = "2025-09-01",
 );
 const kv :Workerd.Worker = (
@@ -154,6 +187,18 @@ writeFileSync(
   ),
 );
 
+if (pAlt) {
+  // The same worker from another build directory (A/B of build settings in one run).
+  writeFileSync(
+    join(out, "alt.capnp"),
+    config(
+      "alt",
+      pAlt,
+      `(name = "index.js", esModule = embed "alt_index.js"), (name = "index_bg.wasm", wasm = embed "alt_index_bg.wasm")`,
+    ).replace('"index.js", esModule = embed "alt_index.js"', '"index.js", esModule = embed "alt_index.js"'),
+  );
+}
 writeFileSync(join(out, "cookie.txt"), token);
+writeFileSync(join(out, "cookies.txt"), [token, `${header}.${otherPayload}.${otherSig}`, tampered].join("\n") + "\n");
 writeFileSync(join(out, "version.txt"), version);
 console.error(`gen: page=${resolve(page)} bytes=${pageBytes.length} snapshot=${version}`);

@@ -4,6 +4,8 @@
 #
 # usage: sh benches/workerd/run.sh [page.html]      (default fixtures/pages/listing-136k.html)
 # env:   DURATION=5s THREADS=2 CONNS=16 ROUNDS=2 WARMUP=2s
+#        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
+#        NO_VALIDATOR=1  the origin sends no ETag: vitrine streams every request (no splicing)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 
@@ -13,11 +15,14 @@ PAGE="${1:-$ROOT/fixtures/pages/listing-136k.html}"
 DURATION="${DURATION:-5s}"; THREADS="${THREADS:-2}"; CONNS="${CONNS:-16}"
 ROUNDS="${ROUNDS:-2}"; WARMUP="${WARMUP:-2s}"
 VARIANTS=(passthrough peer vitrine)
+[ -z "${ALT_BUILD:-}" ] || VARIANTS+=(alt)
 
 WORKERD="${WORKERD:-$ROOT/node_modules/@cloudflare/workerd-linux-64/bin/workerd}"
 [ -x "$WORKERD" ] || WORKERD="$(find "$ROOT/node_modules" -path '*bin/workerd' -type f -perm -u+x 2>/dev/null | head -n1)"
 [ -x "$WORKERD" ] || { echo "workerd binary not found under node_modules" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk not found" >&2; exit 1; }
+command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+  && apt-get install -y -qq wrk >/dev/null 2>&1; } || true
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
 [ -f "$PAGE" ] || { echo "page not found: $PAGE" >&2; exit 1; }
 for f in build/index.js build/index_bg.wasm; do
   [ -f "$ROOT/$f" ] || { echo "missing $ROOT/$f (build the worker first)" >&2; exit 1; }
@@ -39,13 +44,17 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Three free loopback ports (bound then released by the kernel; tiny race, fine for a bench).
-read -r p1 p2 p3 < <(node -e '
+read -r p1 p2 p3 p4 < <(node -e '
 const net=require("net");const ps=[];let n=0;
-for(let i=0;i<3;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ps[i]=s;if(++n===3){
+for(let i=0;i<4;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ps[i]=s;if(++n===4){
 console.log(ps.map(x=>x.address().port).join(" "));ps.forEach(x=>x.close());}});}')
-PORT[passthrough]=$p1; PORT[peer]=$p2; PORT[vitrine]=$p3
+PORT[passthrough]=$p1; PORT[peer]=$p2; PORT[vitrine]=$p3; PORT[alt]=$p4
 
-node "$HERE/gen.mjs" "$PAGE" "$WORK" "$p1" "$p2" "$p3" "$ROOT"
+if [ -n "${ALT_BUILD:-}" ]; then
+  node "$HERE/gen.mjs" "$PAGE" "$WORK" "$p1" "$p2" "$p3" "$ROOT" "$p4" "$ALT_BUILD"
+else
+  node "$HERE/gen.mjs" "$PAGE" "$WORK" "$p1" "$p2" "$p3" "$ROOT"
+fi
 COOKIE="vitrine_profile=$(cat "$WORK/cookie.txt")"
 VERSION="$(cat "$WORK/version.txt")"
 
@@ -79,8 +88,17 @@ curl -s --max-time 5 -o "$WORK/peer.out" -H "Cookie: $COOKIE" "http://127.0.0.1:
 nv=$(grep -o 'vt-banner--loyal' "$WORK/vitrine.out" | wc -l); np=$(grep -o 'vt-banner--loyal' "$WORK/peer.out" | wc -l)
 echo "filled slots: vitrine=$nv peer=$np"
 [ "$nv" -ge 1 ] && [ "$nv" = "$np" ] || { echo "slot fill mismatch" >&2; exit 1; }
-if cmp -s "$WORK/vitrine.out" "$WORK/peer.out"; then echo "bodies: vitrine == peer (byte-identical)"
+if cmp -s "$WORK/vitrine.out" "$WORK/peer.out"; then echo "bodies: vitrine (first request, streamed) == peer (byte-identical)"
 else echo "bodies: vitrine != peer (differ; check $WORK with KEEP=1)"; fi
+# The second request for the same page is spliced from the recorded page: same bytes.
+for v in vitrine ${ALT_BUILD:+alt}; do
+  curl -s --max-time 5 -o "$WORK/$v.1.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
+  curl -s --max-time 5 -D "$WORK/$v.2.hdr" -o "$WORK/$v.2.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
+  if cmp -s "$WORK/$v.2.out" "$WORK/peer.out"; then echo "bodies: $v (later request, spliced unless NO_VALIDATOR) == peer (byte-identical)"
+  else echo "bodies: $v later request != peer (differ; check $WORK with KEEP=1)" >&2; exit 1; fi
+  grep -qi '^cache-control: private, no-store' "$WORK/$v.2.hdr" || { echo "$v: missing private, no-store" >&2; exit 1; }
+  ! grep -qi '^etag:' "$WORK/$v.2.hdr" || { echo "$v: etag leaked into a personalized response" >&2; exit 1; }
+done
 
 declare -A RSS0 RSS1 SUM N
 for v in "${VARIANTS[@]}"; do RSS0[$v]=$(rss_kb "${PID[$v]}"); SUM[$v]=0; N[$v]=0; done
@@ -122,4 +140,5 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if(b>0) printf "%.3f", a/b; else print
 echo "vitrine/peer        = $(ratio "${MEAN[vitrine]}" "${MEAN[peer]}")"
 echo "vitrine/passthrough = $(ratio "${MEAN[vitrine]}" "${MEAN[passthrough]}")"
 echo "peer/passthrough    = $(ratio "${MEAN[peer]}" "${MEAN[passthrough]}")"
-echo "RESULT page=$(basename "$PAGE") passthrough=${MEAN[passthrough]} peer=${MEAN[peer]} vitrine=${MEAN[vitrine]} vitrine/peer=$(ratio "${MEAN[vitrine]}" "${MEAN[peer]}") vitrine/passthrough=$(ratio "${MEAN[vitrine]}" "${MEAN[passthrough]}")"
+[ -z "${ALT_BUILD:-}" ] || echo "alt/vitrine         = $(ratio "${MEAN[alt]}" "${MEAN[vitrine]}")   (alt: $ALT_BUILD)"
+echo "RESULT page=$(basename "$PAGE") passthrough=${MEAN[passthrough]} peer=${MEAN[peer]} vitrine=${MEAN[vitrine]} vitrine/peer=$(ratio "${MEAN[vitrine]}" "${MEAN[peer]}") vitrine/passthrough=$(ratio "${MEAN[vitrine]}" "${MEAN[passthrough]}")${ALT_BUILD:+ alt=${MEAN[alt]} alt/vitrine=$(ratio "${MEAN[alt]}" "${MEAN[vitrine]}")}"

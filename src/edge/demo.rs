@@ -30,9 +30,9 @@ pub fn owns(path: &str) -> bool {
 /// Serves the picker or sets a persona.
 pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
     let personas: Vec<Persona> = serde_json::from_str(PERSONAS)?;
-    let url = req.url()?;
+    let url = req.inner().url();
     let query = |name: &str| {
-        url.query_pairs()
+        form_urlencoded::parse(crate::delivery::query(&url).as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     };

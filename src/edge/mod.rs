@@ -9,9 +9,11 @@
 mod config;
 mod demo;
 mod log;
+mod pages;
 mod respond;
 mod source;
 mod store;
+mod transform;
 mod visitor;
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -1,21 +1,30 @@
-//! Building responses: the personalized stream, and the unchanged page on bypass.
+//! Building responses: the personalized page (spliced from a recorded page, or streamed), and
+//! the unchanged page on bypass.
+//!
+//! A personalized request goes: identity → decision → headers → body. The body is spliced when
+//! this isolate has recorded the page at its current validator ([`pages`]); otherwise it is
+//! stream-rewritten, and a page with a validator is buffered on the side and recorded at the
+//! end, so the next request for it is spliced. Both bodies are byte-identical for the same
+//! page and decision.
 
-use futures_util::stream::{self, StreamExt};
-use worker::{ByteStream, Date, Headers, Request, Response, Result};
+use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
 use super::config::Config;
 use super::log;
+use super::pages::{self, PageKey, Recording};
+use super::transform;
 use super::visitor;
 use crate::decide::{Activity, NoActivity};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
-use crate::{decide_in, render, Context, Snapshot};
+use crate::splice::Known;
+use crate::{decide_in, render, Context, Plan, Snapshot};
 
-/// Decides and starts the streaming rewrite; any fault before streaming starts is a bypass.
+/// Decides and builds the personalized response; any fault before the body starts is a bypass.
 pub fn personalize(
     req: &Request,
     cfg: &Config,
-    mut upstream: Response,
+    upstream: Response,
     snapshot: &Snapshot,
 ) -> Result<Response> {
     let path = req.path();
@@ -29,7 +38,7 @@ pub fn personalize(
     let now = Date::now().as_millis() / 1000;
     // Identity stage (src/edge/visitor.rs): profile, consent, activity cookie.
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
-    let url = req.url()?;
+    let url = req.inner().url();
     // The decision borrows the visitor; it ends before the activity cookie is updated.
     let (x_vitrine, plan, shown) = {
         let activity: &dyn Activity = match &visitor.activity {
@@ -37,7 +46,7 @@ pub fn personalize(
             None => &NoActivity,
         };
         let mut ctx =
-            Context::new(&visitor.identity, now as i64).with_url(&path, url.query().unwrap_or(""));
+            Context::new(&visitor.identity, now as i64).with_url(&path, delivery::query(&url));
         ctx.activity = activity;
         let decision = decide_in(snapshot, &ctx);
         let shown: Vec<String> = decision
@@ -53,13 +62,24 @@ pub fn personalize(
     let Some(plan) = plan else {
         return visitor::finish(with_header(upstream, &x_vitrine)?, set_cookie.as_deref());
     };
-    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    let Ok(rewriter) = SlotStream::new(plan, cfg.limits, delivery::charset(&content_type)) else {
-        return bypass(upstream, Bypass::Charset, &path);
+    let key = PageKey::of(url, &upstream)?;
+    let known = key.as_ref().and_then(PageKey::lookup);
+    let body = match known {
+        Some(Known::Spliceable(_)) => "spliced",
+        _ => "streamed",
     };
-    let Ok(body) = upstream.stream() else {
-        return bypass(upstream, Bypass::NoBody, &path);
-    };
+    let headers = personalized_headers(&upstream, &format!("{x_vitrine}; body={body}"))?;
+    visitor::append(&headers, set_cookie.as_deref())?;
+    match known {
+        Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, &headers),
+        Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
+        None => stream_rewrite(cfg, upstream, plan, headers, key, path),
+    }
+}
+
+/// Headers of a personalized response, whichever way its body is built: the base page's
+/// headers minus validators, length and cookies, plus `private, no-store` and `x-vitrine`.
+fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers> {
     let headers = Headers::new();
     for (name, value) in upstream.headers().entries() {
         if delivery::keeps_response_header(&name) {
@@ -67,44 +87,33 @@ pub fn personalize(
         }
     }
     headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
-    headers.set(delivery::X_VITRINE, &x_vitrine)?;
-    visitor::append(&headers, set_cookie.as_deref())?;
-    Ok(Response::from_stream(rewritten(body, rewriter, path))?
-        .with_status(200)
-        .with_headers(headers))
+    headers.set(delivery::X_VITRINE, x_vitrine)?;
+    Ok(headers)
 }
 
-enum Phase {
-    Streaming(ByteStream, Box<SlotStream>, String),
-    Done,
-}
-
-/// Each upstream chunk yields its rewritten bytes at once: first bytes leave before the
-/// upstream body ends, and nothing buffers the page.
-fn rewritten(
-    body: ByteStream,
-    rewriter: SlotStream,
+/// Starts the streaming rewrite; `key` set means: also record the page for splicing.
+fn stream_rewrite(
+    cfg: &Config,
+    upstream: Response,
+    plan: Plan,
+    headers: Headers,
+    key: Option<PageKey>,
     path: String,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    stream::unfold(
-        Phase::Streaming(body, Box::new(rewriter), path),
-        |phase| async move {
-            let Phase::Streaming(mut body, mut rw, path) = phase else {
-                return None;
-            };
-            match body.next().await {
-                Some(Ok(chunk)) => Some((Ok(rw.feed(&chunk)), Phase::Streaming(body, rw, path))),
-                Some(Err(e)) => Some((Err(e), Phase::Done)),
-                None => {
-                    let (rest, early_stop) = rw.finish();
-                    if let Some(e) = early_stop {
-                        log::bypass(e.code(), &path, &e.to_string());
-                    }
-                    Some((Ok(rest), Phase::Done))
-                }
-            }
-        },
-    )
+) -> Result<Response> {
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    let charset = delivery::charset(&content_type);
+    let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
+        return bypass(upstream, Bypass::Charset, &path);
+    };
+    let ResponseBody::Stream(body) = upstream.body() else {
+        return bypass(upstream, Bypass::NoBody, &path);
+    };
+    let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
+    let rewritten = transform::pipe(body, rewriter, recording, path)?;
+    Ok(ResponseBuilder::new()
+        .with_status(200)
+        .with_headers(headers)
+        .stream(rewritten))
 }
 
 /// The unchanged base page, marked and logged.
@@ -121,7 +130,7 @@ fn with_header(upstream: Response, x_vitrine: &str) -> Result<Response> {
     }
     let (_, body) = upstream.into_parts();
     headers.set(delivery::X_VITRINE, x_vitrine)?;
-    Ok(worker::ResponseBuilder::new()
+    Ok(ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)
         .body(body))

@@ -33,23 +33,23 @@ pub fn subrequest(req: &Request, cfg: &Config, document: bool) -> Result<Request
     if !matches!(req.method(), Method::Get | Method::Head) {
         init.with_body(req.inner().body().map(Into::into));
     }
-    Request::new_with_init(&upstream_url(req, cfg)?, &init)
+    Request::new_with_init(&upstream_url(req, cfg), &init)
 }
 
-fn upstream_url(req: &Request, cfg: &Config) -> Result<String> {
-    let url = req.url()?;
-    Ok(match &cfg.source {
-        PageSource::Assets => url.to_string(),
+fn upstream_url(req: &Request, cfg: &Config) -> String {
+    let url = req.inner().url();
+    match &cfg.source {
+        PageSource::Assets => url,
         PageSource::Origin(origin) => {
             let mut out = origin.trim_end_matches('/').to_owned();
-            out.push_str(url.path());
-            if let Some(q) = url.query() {
-                out.push('?');
-                out.push_str(q);
+            let rest = delivery::path_and_query(&url);
+            if !rest.starts_with('/') {
+                out.push('/');
             }
+            out.push_str(rest);
             out
         }
-    })
+    }
 }
 
 /// Fetches from the configured source; the response is returned as the source sent it.
@@ -64,7 +64,7 @@ pub async fn fetch(env: &Env, cfg: &Config, ctx: &Context, sub: Request) -> Resu
 /// Cache API lookup keyed by the origin URL; on a miss, fetch and store when cacheable.
 async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
     let cache = Cache::default();
-    let key = sub.url()?.to_string();
+    let key = sub.inner().url();
     if let Some(hit) = cache.get(key.as_str(), false).await? {
         return Ok(hit);
     }

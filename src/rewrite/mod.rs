@@ -83,7 +83,44 @@ impl From<RewritingError> for RewriteError {
     }
 }
 
-type Sink = Box<dyn FnMut(&[u8])>;
+/// The output sink type of every lol_html pass (one type, so lol_html is monomorphized once).
+pub(crate) type Sink = Box<dyn FnMut(&[u8])>;
+
+/// Selector of the element form of a slot; its name is in [`TAG_NAME_ATTRIBUTE`].
+pub(crate) const TAG_SELECTOR: &str = "vitrine-slot[name]";
+/// Attribute naming a `<vitrine-slot>`.
+pub(crate) const TAG_NAME_ATTRIBUTE: &str = "name";
+/// Selector of the attribute form of a slot; its name is in [`SLOT_ATTRIBUTE`].
+pub(crate) const ATTRIBUTE_SELECTOR: &str = "[data-vitrine-slot]";
+
+/// The parser settings every pass over a page uses (the streaming rewrite and the splice
+/// recorder must parse identically, or their outputs could differ).
+pub(crate) fn parser_settings(
+    encoding: AsciiCompatibleEncoding,
+    limits: Limits,
+) -> Settings<'static, 'static> {
+    Settings::new()
+        .with_encoding(encoding)
+        // Non-strict: never refuse a page over an ambiguity we do not care about.
+        .with_strict(false)
+        .with_memory_settings(
+            MemorySettings::new()
+                .with_max_allowed_memory_usage(limits.max_memory)
+                .with_preallocated_parsing_buffer_size(limits.preallocated)
+                .with_graceful_bail_out_on_memory_limit_exceeded(true),
+        )
+        .with_graceful_bail_out_on_content_handler_error(true)
+}
+
+/// The encoding for a `Content-Type` charset label (`None`: UTF-8, lol_html's default too).
+pub(crate) fn encoding_for(charset: Option<&str>) -> Result<AsciiCompatibleEncoding, RewriteError> {
+    match charset {
+        None => Ok(AsciiCompatibleEncoding::utf_8()),
+        Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
+            .and_then(AsciiCompatibleEncoding::new)
+            .ok_or_else(|| RewriteError::UnsupportedCharset(label.to_owned())),
+    }
+}
 
 /// A slot-filling rewrite over a stream of chunks.
 pub struct SlotStream {
@@ -95,12 +132,7 @@ pub struct SlotStream {
 impl SlotStream {
     /// Starts a rewrite. `charset` is the `Content-Type` charset label, if the response had one.
     pub fn new(plan: Plan, limits: Limits, charset: Option<&str>) -> Result<Self, RewriteError> {
-        let encoding = match charset {
-            None => AsciiCompatibleEncoding::utf_8(),
-            Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
-                .and_then(AsciiCompatibleEncoding::new)
-                .ok_or_else(|| RewriteError::UnsupportedCharset(label.to_owned()))?,
-        };
+        let encoding = encoding_for(charset)?;
         let out = Rc::new(RefCell::new(Vec::new()));
         let sink_out = Rc::clone(&out);
         let sink: Sink =
@@ -108,22 +140,12 @@ impl SlotStream {
         let plan = Rc::new(plan);
         let by_tag = Rc::clone(&plan);
         let by_attr = plan;
-        let settings = Settings::new()
-            .with_encoding(encoding)
-            // Non-strict: never refuse a page over an ambiguity we do not care about.
-            .with_strict(false)
-            .with_memory_settings(
-                MemorySettings::new()
-                    .with_max_allowed_memory_usage(limits.max_memory)
-                    .with_preallocated_parsing_buffer_size(limits.preallocated)
-                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
-            )
-            .with_graceful_bail_out_on_content_handler_error(true)
-            .append_element_content_handler(element!("vitrine-slot[name]", move |el| {
-                apply(&by_tag, el, "name");
+        let settings = parser_settings(encoding, limits)
+            .append_element_content_handler(element!(TAG_SELECTOR, move |el| {
+                apply(&by_tag, el, TAG_NAME_ATTRIBUTE);
                 Ok(())
             }))
-            .append_element_content_handler(element!("[data-vitrine-slot]", move |el| {
+            .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
                 apply(&by_attr, el, SLOT_ATTRIBUTE);
                 Ok(())
             }));

@@ -1,0 +1,183 @@
+//! Parse once, splice many, at the edge: the per-isolate [`PageCache`] of recorded base pages,
+//! whose bytes stay on the JS side as one `Uint8Array` each, and the spliced response built
+//! from views of it plus the decided fragments, so a cache hit never moves the page through
+//! WASM memory and never reads the upstream body. The assembled body (a `Blob`) is kept per
+//! distinct plan and reused: most requests only wrap a kept `Blob` in a new `Response`.
+//!
+//! Only the JS-object storage and the response assembly live here; what may be spliced and how
+//! is decided in [`crate::splice`].
+
+use std::cell::RefCell;
+
+use worker::js_sys::{Array, Uint8Array};
+use worker::wasm_bindgen::JsValue;
+use worker::web_sys;
+use worker::{Headers, Response, ResponseBody, Result};
+
+use super::log;
+use crate::render::Plan;
+use crate::rewrite::Limits;
+use crate::splice::{self, Bodies, Known, NotSpliceable, PageCache, Part, Recorded, Recorder};
+
+/// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
+const BUDGET: usize = 24 << 20;
+/// Largest page recorded; bigger pages are always streamed. It also bounds what a recording
+/// holds while a page streams (the chunks, on the JS side), so memory stays flat in page size.
+const MAX_PAGE: usize = 2 << 20;
+
+/// A recorded page as the Worker holds it: its bytes on the JS side, and the bodies already
+/// assembled from it per plan (a `Blob` is immutable, so one serves any number of responses).
+pub struct JsPage {
+    bytes: Uint8Array,
+    bodies: RefCell<Bodies<web_sys::Blob>>,
+}
+
+thread_local! {
+    static CACHE: RefCell<PageCache<JsPage>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
+}
+
+/// A base page by URL and validator (absent when the page has no usable validator).
+pub struct PageKey {
+    url: String,
+    validator: String,
+}
+
+impl PageKey {
+    /// The key of `upstream` as served for `url`, if the page has a validator.
+    pub fn of(url: String, upstream: &Response) -> Result<Option<Self>> {
+        let h = upstream.headers();
+        let validator = splice::validator(
+            h.get("etag")?.as_deref(),
+            h.get("last-modified")?.as_deref(),
+            h.get("content-length")?.as_deref(),
+            h.get("content-type")?.as_deref(),
+        );
+        Ok(validator.map(|validator| Self { url, validator }))
+    }
+
+    /// What this isolate knows about the page.
+    pub fn lookup(&self) -> Option<Known<JsPage>> {
+        CACHE.with(|c| c.borrow_mut().get(&self.url, &self.validator))
+    }
+
+    /// Remembers that this page cannot be spliced, and why.
+    fn refuse(&self, why: &NotSpliceable) {
+        log::note("vitrine.not_spliceable", why.code());
+        CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, &self.validator));
+    }
+}
+
+/// The personalized response assembled from a recorded page; the upstream body is cancelled
+/// unread.
+pub fn spliced(
+    upstream: &Response,
+    recorded: &Recorded<JsPage>,
+    plan: &Plan,
+    headers: &Headers,
+) -> Result<Response> {
+    if let ResponseBody::Stream(body) = upstream.body() {
+        // The promise settles on its own; nothing waits for the cancellation.
+        let _ = body.cancel();
+    }
+    let key = splice::plan_key(plan);
+    let cached = recorded.page.bodies.borrow().get(&key);
+    let blob = match cached {
+        Some(blob) => blob,
+        None => {
+            let blob = assemble(recorded, plan)?;
+            recorded.page.bodies.borrow_mut().put(key, blob.clone());
+            blob
+        }
+    };
+    let init = web_sys::ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&headers.0);
+    // Measured: handing this raw Response to the runtime directly instead (skipping the
+    // worker crate's re-wrap of its body stream) made no difference in throughput.
+    let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init)?;
+    Ok(Response::from(raw))
+}
+
+/// The body for `plan`: views of the page and the fragments, concatenated by the runtime.
+fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
+    let parts = Array::new();
+    for part in recorded.template.parts(plan) {
+        match part {
+            Part::Literal(a, b) => parts.push(&recorded.page.bytes.subarray(a as u32, b as u32)),
+            Part::Fragment(html) => parts.push(&JsValue::from_str(html)),
+        };
+    }
+    Ok(web_sys::Blob::new_with_buffer_source_sequence(&parts)?)
+}
+
+/// The recording half of a miss: a [`Recorder`] fed the same chunks as the rewriter, and
+/// the chunks themselves kept as JS objects (no copy in WASM memory). At the end the page is
+/// assembled on the JS side and cached with its template. Gives up past [`MAX_PAGE`] bytes,
+/// so memory stays flat in page size.
+pub struct Recording {
+    key: PageKey,
+    recorder: Recorder,
+    chunks: Vec<Uint8Array>,
+    len: usize,
+}
+
+impl Recording {
+    /// Starts recording `key`; `None` when the page cannot be spliced at all (its charset).
+    pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Option<Self> {
+        match Recorder::new(limits, charset) {
+            Ok(recorder) => Some(Self {
+                key,
+                recorder,
+                chunks: Vec::new(),
+                len: 0,
+            }),
+            Err(why) => {
+                key.refuse(&why);
+                None
+            }
+        }
+    }
+
+    /// Adds the next chunk (`bytes` is its copy in WASM memory). Returns `false` when the
+    /// recording is over: drop it.
+    pub fn push(&mut self, chunk: &Uint8Array, bytes: &[u8]) -> bool {
+        self.len += bytes.len();
+        if self.len > MAX_PAGE {
+            self.key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
+            return false;
+        }
+        if let Err(why) = self.recorder.write(bytes) {
+            self.key.refuse(&why);
+            return false;
+        }
+        self.chunks.push(chunk.clone());
+        true
+    }
+
+    /// The page was streamed whole: record and cache it.
+    pub fn finish(self) {
+        match self.recorder.end() {
+            Ok(template) => {
+                let page = Uint8Array::new_with_length(self.len as u32);
+                let mut at = 0;
+                for chunk in &self.chunks {
+                    page.set(chunk, at);
+                    at += chunk.length();
+                }
+                let page = JsPage {
+                    bytes: page,
+                    bodies: RefCell::default(),
+                };
+                CACHE.with(|c| {
+                    c.borrow_mut().insert_recorded(
+                        &self.key.url,
+                        &self.key.validator,
+                        template,
+                        page,
+                    )
+                });
+            }
+            Err(why) => self.key.refuse(&why),
+        }
+    }
+}

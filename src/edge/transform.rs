@@ -1,0 +1,117 @@
+//! The streaming rewrite as a JS `TransformStream` whose `transform` and `flush` callbacks call
+//! straight into the rewriter: the runtime pipes the upstream body through it chunk by chunk,
+//! with one synchronous JS→WASM call per chunk, instead of polling a Rust stream through
+//! promise-based glue per chunk.
+//!
+//! Each chunk's output is enqueued at once, so the first bytes leave before the upstream body
+//! ends, and nothing buffers the page in WASM memory (a [`Recording`] keeps the chunks on the
+//! JS side, up to a bound).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::js_sys::{Function, Object, Reflect, Uint8Array};
+use worker::wasm_bindgen::closure::Closure;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::web_sys::{ReadableStream, TransformStream};
+use worker::Result;
+
+use super::log;
+use super::pages::Recording;
+use crate::rewrite::SlotStream;
+
+struct State {
+    rewriter: SlotStream,
+    recording: Option<Recording>,
+    path: String,
+    input: Vec<u8>,
+}
+
+type Shared = Rc<RefCell<Option<State>>>;
+
+/// `body` piped through the rewriter; returns the rewritten stream.
+pub fn pipe(
+    body: &ReadableStream,
+    rewriter: SlotStream,
+    recording: Option<Recording>,
+    path: String,
+) -> Result<ReadableStream> {
+    let shared: Shared = Rc::new(RefCell::new(Some(State {
+        rewriter,
+        recording,
+        path,
+        input: Vec::new(),
+    })));
+    let on_chunk = Rc::clone(&shared);
+    let transform = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk, controller| {
+        if let Some(state) = on_chunk.borrow_mut().as_mut() {
+            let out = state.feed(&chunk);
+            enqueue(&controller, &out);
+        }
+    });
+    let flush = Closure::<dyn FnMut(JsValue)>::new(move |controller| {
+        let state = shared.borrow_mut().take();
+        if let Some(state) = state {
+            let (rest, recording) = state.finish();
+            enqueue(&controller, &rest);
+            // The whole page is out; recording it now only delays the stream's close.
+            if let Some(rec) = recording {
+                rec.finish();
+            }
+        }
+    });
+    let transformer = Object::new();
+    Reflect::set(
+        &transformer,
+        &"transform".into(),
+        &transform.into_js_value(),
+    )?;
+    Reflect::set(&transformer, &"flush".into(), &flush.into_js_value())?;
+    let stream = TransformStream::new_with_transformer(&transformer)?;
+    let pipe_through: Function = Reflect::get(body, &"pipeThrough".into())?.dyn_into()?;
+    Ok(pipe_through.call1(body, &stream)?.dyn_into()?)
+}
+
+impl State {
+    fn feed(&mut self, chunk: &JsValue) -> Vec<u8> {
+        let bytes = match chunk.dyn_ref::<Uint8Array>() {
+            Some(array) => array.clone(),
+            None => Uint8Array::new(chunk),
+        };
+        self.input.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut self.input);
+        if self
+            .recording
+            .as_mut()
+            .is_some_and(|rec| !rec.push(&bytes, &self.input))
+        {
+            self.recording = None;
+        }
+        self.rewriter.feed(&self.input)
+    }
+
+    /// The last output, and the recording if the page was rewritten to the end.
+    fn finish(self) -> (Vec<u8>, Option<Recording>) {
+        let (rest, early_stop) = self.rewriter.finish();
+        match early_stop {
+            Some(e) => {
+                log::bypass(e.code(), &self.path, &e.to_string());
+                (rest, None)
+            }
+            None => (rest, self.recording),
+        }
+    }
+}
+
+fn enqueue(controller: &JsValue, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let chunk = Uint8Array::from(bytes);
+    if let Ok(f) = Reflect::get(controller, &"enqueue".into()) {
+        if let Ok(f) = f.dyn_into::<Function>() {
+            // Enqueue fails only on a stream the runtime already closed (the client left).
+            let _ = f.call1(controller, &chunk);
+        }
+    }
+}

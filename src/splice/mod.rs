@@ -1,0 +1,143 @@
+//! Parse once, splice many: a base page recorded once as literal pieces around its slots, then
+//! assembled per request from those pieces and the decided fragments, with no HTML parse.
+//!
+//! A cached base page is the same bytes for every visitor until it changes. [`record`] runs the
+//! same lol_html pass as the streaming rewrite ([`crate::rewrite`]) once over the whole page and
+//! keeps where every slot's start tag, content and end tag are, as a [`Template`]. For each
+//! request, [`Template::parts`] turns a [`Plan`] into a list of [`Part`]s, byte ranges of the
+//! page and fragments, whose concatenation is **byte-identical** to what the streaming rewrite
+//! would have produced for the same page and plan (a property test holds it to that).
+//!
+//! The template holds positions, not bytes: the caller keeps the page wherever assembling is
+//! cheapest (the Worker keeps it on the JS side, so a spliced response never moves the page
+//! through WASM memory).
+//!
+//! Recording refuses any page where splicing could differ from streaming, and such pages keep
+//! being streamed: a charset other than UTF-8, a slot without an end tag (void, self-closing
+//! foreign or implicitly closed), slots that nest or overlap (one element matched twice, a slot
+//! inside another), or a rewriter stop (memory limit, ambiguity).
+
+pub mod cache;
+mod record;
+
+use std::ops::Range;
+
+use crate::render::Plan;
+use crate::snapshot::Op;
+
+pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded};
+pub use record::{record, NotSpliceable, Recorder};
+
+/// Where one slot sits in the page, in bytes of the original input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotSpan {
+    /// The slot's name.
+    pub name: Box<str>,
+    /// From the start tag's `<` to just after the end tag's `>`.
+    pub outer: Range<usize>,
+    /// From just after the start tag to the end tag's `<` (the content).
+    pub inner: Range<usize>,
+}
+
+/// The recorded slot positions of one page: disjoint, in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    len: usize,
+    slots: Vec<SlotSpan>,
+}
+
+/// One piece of a spliced response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part<'p> {
+    /// Bytes of the recorded page, never empty.
+    Literal(usize, usize),
+    /// A decided fragment, never empty, inserted as-is (the page is UTF-8).
+    Fragment(&'p str),
+}
+
+impl Template {
+    /// Length of the recorded page in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the recorded page was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The recorded slots, in document order.
+    pub fn slots(&self) -> &[SlotSpan] {
+        &self.slots
+    }
+
+    /// Approximate heap bytes held, for cache accounting.
+    pub fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self
+                .slots
+                .iter()
+                .map(|s| std::mem::size_of::<SlotSpan>() + s.name.len())
+                .sum::<usize>()
+    }
+
+    /// The pieces of the response for `plan`, in order; empty pieces are left out.
+    pub fn parts<'p>(&self, plan: &'p Plan) -> Vec<Part<'p>> {
+        let mut out = Vec::with_capacity(2 * self.slots.len() + 1);
+        let mut cursor = 0;
+        for slot in &self.slots {
+            let Some(edit) = plan.edit(&slot.name) else {
+                continue;
+            };
+            let (cut, resume) = match edit.op {
+                Op::Replace => (slot.inner.start, slot.inner.end),
+                Op::Append => (slot.inner.end, slot.inner.end),
+                Op::Prepend => (slot.inner.start, slot.inner.start),
+                Op::Before => (slot.outer.start, slot.outer.start),
+                Op::After => (slot.outer.end, slot.outer.end),
+                Op::Remove => (slot.outer.start, slot.outer.end),
+            };
+            push_literal(&mut out, cursor, cut);
+            if edit.op != Op::Remove && !edit.html.is_empty() {
+                out.push(Part::Fragment(&edit.html));
+            }
+            cursor = resume;
+        }
+        push_literal(&mut out, cursor, self.len);
+        out
+    }
+
+    /// Assembles the whole response into one buffer (CLI, tests, and hosts without a cheaper
+    /// way to concatenate). `None` if `page` is not the page this template was recorded from
+    /// (by length; the caller keys templates by the page's validator).
+    pub fn splice(&self, page: &[u8], plan: &Plan) -> Option<Vec<u8>> {
+        if page.len() != self.len {
+            return None;
+        }
+        let parts = self.parts(plan);
+        let size = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(a, b) => b - a,
+                Part::Fragment(f) => f.len(),
+            })
+            .sum();
+        let mut out = Vec::with_capacity(size);
+        for part in parts {
+            match part {
+                Part::Literal(a, b) => out.extend_from_slice(page.get(a..b)?),
+                Part::Fragment(f) => out.extend_from_slice(f.as_bytes()),
+            }
+        }
+        Some(out)
+    }
+}
+
+fn push_literal(out: &mut Vec<Part<'_>>, from: usize, to: usize) {
+    if from < to {
+        out.push(Part::Literal(from, to));
+    }
+}
+
+#[cfg(test)]
+mod tests;
