@@ -6,7 +6,8 @@
 //                     [<port_alt> <alt_build_dir>]
 // env:   NO_VALIDATOR=1  the origin sends no ETag (vitrine then always streams; no splicing)
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const [page, out, pPass, pPeer, pVit, root, pAlt, altDir] = process.argv.slice(2);
@@ -22,29 +23,52 @@ const b64u = (buf) => Buffer.from(buf).toString("base64url"); // unpadded
 // SNAPSHOT FORMAT: adapt this one function when the snapshot JSON or KV keys change. It returns
 // the version the worker must report in x-vitrine and the KV entries to serve.
 function snapshotKv() {
-  // Field order mirrors serde_json's serialization of vitrine's model:
-  // Slot {name, rules}; Rule {campaign, audience, op, html}; Audience {kind, any?}.
+  // vitrine's snapshot is compiled by vitrine itself (`vitrine build`) from a campaign file, so
+  // this script never mirrors the snapshot format. The peer gets the same rules in its own
+  // plain JSON under `peer/v/<version>`.
   const slotNames = ["hero", "promo-strip", "listing-banner"];
-  const slots = slotNames.map((name) => ({
-    name,
-    rules: [
-      {
-        campaign: `bench-${name}-loyal`,
-        audience: { kind: "segments", any: ["loyal"] },
-        op: "replace",
-        html: `<div class="vt-banner vt-banner--loyal" data-slot="${name}">Members save 10%</div>`,
-      },
-      {
-        campaign: `bench-${name}-anon`,
-        audience: { kind: "anonymous" },
-        op: "replace",
-        html: `<div class="vt-banner vt-banner--anonymous" data-slot="${name}">Join and save 10%</div>`,
-      },
-    ],
-  }));
-  const version = createHash("sha256").update(JSON.stringify(slots)).digest("hex").slice(0, 16);
-  const snapshot = JSON.stringify({ schema: 1, version, slots });
-  const kv = { "snapshot/current": version, [`snapshot/v/${version}`]: snapshot };
+  const html = (name, kind, text) =>
+    `<div class="vt-banner vt-banner--${kind}" data-slot="${name}">${text}</div>`;
+  const rules = (name) => [
+    { campaign: `bench-${name}-loyal`, audience: { kind: "segments", any: ["loyal"] },
+      op: "replace", html: html(name, "loyal", "Members save 10%") },
+    { campaign: `bench-${name}-anon`, audience: { kind: "anonymous" },
+      op: "replace", html: html(name, "anonymous", "Join and save 10%") },
+  ];
+  const toml = slotNames
+    .flatMap((name) =>
+      rules(name).map((r, i) =>
+        [
+          "[[campaign]]",
+          `id = ${JSON.stringify(r.campaign)}`,
+          `slot = ${JSON.stringify(name)}`,
+          r.audience.kind === "anonymous" ? 'audience = "anonymous"' : 'segments = ["loyal"]',
+          `priority = ${10 - i}`,
+          `html = ${JSON.stringify(r.html)}`,
+          "",
+        ].join("\n"),
+      ),
+    )
+    .join("\n");
+  writeFileSync(join(out, "bench.toml"), toml);
+  const bin = process.env.VITRINE_BIN || join(root, "target/debug/vitrine");
+  if (!existsSync(bin)) {
+    execFileSync("cargo", ["build", "--quiet", "--bin", "vitrine"], { cwd: root, stdio: "inherit" });
+  }
+  const snapPath = join(out, "bench.snapshot.json");
+  const version = execFileSync(bin, ["build", join(out, "bench.toml"), "-o", snapPath], {
+    encoding: "utf8",
+  }).trim().split("\n").pop().trim();
+  const peerDoc = JSON.stringify({
+    schema: 1,
+    version,
+    slots: slotNames.map((name) => ({ name, rules: rules(name) })),
+  });
+  const kv = {
+    "snapshot/current": version,
+    [`snapshot/v/${version}`]: readFileSync(snapPath, "utf8"),
+    [`peer/v/${version}`]: peerDoc,
+  };
   return { version, kv };
 }
 const { version, kv } = snapshotKv();

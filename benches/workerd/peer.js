@@ -66,7 +66,7 @@ async function snapshot(env) {
     const version = await env.SNAPSHOTS.get("snapshot/current");
     if (!version) return snap;
     if (!snap || snap.version !== version) {
-      const doc = await env.SNAPSHOTS.get(`snapshot/v/${version}`, "json");
+      const doc = await env.SNAPSHOTS.get(`peer/v/${version}`, "json");
       if (!doc || doc.schema !== 1) return snap;
       snap = { version: doc.version, slots: new Map(doc.slots.map((s) => [s.name, s.rules])) };
     }
