@@ -28,7 +28,7 @@ function snapshotKv() {
   // plain JSON under `peer/v/<version>`.
   const slotNames = ["hero", "promo-strip", "listing-banner"];
   const html = (name, kind, text) =>
-    `<div class="vt-banner vt-banner--${kind}" data-slot="${name}">${text}</div>`;
+    `<div class="vt-banner vt-banner--${kind}">${text}</div>`;
   const rules = (name) => [
     { campaign: `bench-${name}-loyal`, audience: { kind: "segments", any: ["loyal"] },
       op: "replace", html: html(name, "loyal", "Members save 10%") },
