@@ -24,6 +24,10 @@ impl super::Activity for Record {
     fn impressions(&self, campaign: &str, within_secs: u32, now: i64) -> u32 {
         windowed(&self.impressions, campaign, within_secs, now)
     }
+
+    fn assignment(&self, experiment: &str) -> Option<&str> {
+        Record::assignment(self, experiment)
+    }
 }
 
 fn windowed(tallies: &[Tally], key: &str, within_secs: u32, now: i64) -> u32 {

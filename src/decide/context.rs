@@ -18,6 +18,10 @@ pub trait Activity {
     fn visits(&self) -> u32;
     /// Times `campaign` was shown within the last `within_secs` before `now`.
     fn impressions(&self, campaign: &str, within_secs: u32, now: i64) -> u32;
+    /// The sticky arm (or `holdout`) recorded for `experiment`, if any.
+    fn assignment(&self, _experiment: &str) -> Option<&str> {
+        None
+    }
 }
 
 /// The activity of a visitor with no record.
@@ -67,6 +71,9 @@ pub struct Context<'a> {
     pub request: RequestFacts<'a>,
     /// The visitor's activity.
     pub activity: &'a dyn Activity,
+    /// The id experiments bucket by (profile `sub`, else the consented activity cookie's
+    /// visitor id); `None` puts the visitor in no experiment arm.
+    pub visitor: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
@@ -77,6 +84,7 @@ impl<'a> Context<'a> {
             now: Some(now),
             request: RequestFacts::default(),
             activity: &NoActivity,
+            visitor: None,
         }
     }
 
@@ -87,7 +95,14 @@ impl<'a> Context<'a> {
             now: None,
             request: RequestFacts::default(),
             activity: &NoActivity,
+            visitor: None,
         }
+    }
+
+    /// The same context with `visitor` as the experiment bucketing id.
+    pub fn with_visitor(mut self, visitor: Option<&'a str>) -> Self {
+        self.visitor = visitor.filter(|v| !v.is_empty());
+        self
     }
 
     /// The same context for the URL `path` and `query`.

@@ -13,8 +13,12 @@ pub enum Verdict {
     Chosen,
     /// Its schedule does not include now (or there is no clock).
     OutsideSchedule,
-    /// It is an experiment arm, which this build does not assign.
-    Experiment,
+    /// The visitor is held out (of this experiment, or globally): the slot keeps its default.
+    Holdout,
+    /// It is an experiment arm and the visitor is in another arm.
+    OtherArm,
+    /// It is an experiment arm and the visitor has no id to bucket by.
+    NoVisitorId,
     /// The visitor reached its frequency cap.
     Capped,
     /// Its targeting expression does not hold.
@@ -31,7 +35,9 @@ impl Verdict {
         match self {
             Self::Chosen => "chosen",
             Self::OutsideSchedule => "outside its schedule",
-            Self::Experiment => "experiment arms are not assigned by this build",
+            Self::Holdout => "the visitor is held out",
+            Self::OtherArm => "the visitor is in another experiment arm",
+            Self::NoVisitorId => "no visitor id to assign an experiment arm",
             Self::Capped => "frequency cap reached",
             Self::NoMatch => "targeting does not match",
             Self::ProductUnavailable => "its product is unavailable",
@@ -49,6 +55,7 @@ pub fn explain<'s>(
         .slots()
         .iter()
         .map(|slot| {
+            let held_out = super::experiment::globally_held_out(snapshot, ctx);
             let mut won = false;
             let rows = slot
                 .candidates
@@ -57,9 +64,9 @@ pub fn explain<'s>(
                     let v = if won {
                         Verdict::NotReached
                     } else {
-                        verdict(c, snapshot, ctx)
+                        verdict(c, snapshot, ctx, held_out).0
                     };
-                    won |= v == Verdict::Chosen;
+                    won |= matches!(v, Verdict::Chosen | Verdict::Holdout);
                     (snapshot.text(c.campaign), v)
                 })
                 .collect();

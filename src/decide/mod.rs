@@ -6,19 +6,28 @@
 //! slot with no winner keeps the page's default content. The result borrows from the snapshot,
 //! so nothing is copied until rendering. [`explain`] replays the same walk and says why each
 //! candidate won or lost.
+//!
+//! Experiment arms (see [`experiment`]) are decided last: a candidate that is an arm must
+//! first qualify like any other, and only then does the visitor's placement count. Such a
+//! visitor is *exposed* to the experiment (listed in [`Decision::exposures`]) whatever their
+//! arm; one in another arm falls through to the next candidate, one held out keeps the slot's
+//! default content. A visitor in the global holdout gets no campaign at all.
 
 mod activity;
 mod context;
 mod eval;
+pub mod experiment;
 mod explain;
 
 pub use context::{Activity, Context, NoActivity, RequestFacts};
 pub use eval::glob_match;
+pub use experiment::bucket;
 pub use explain::{explain, Verdict};
 
 use crate::cookie::{Attrs, Identity};
 use crate::snapshot::catalog::Product;
 use crate::snapshot::{Candidate, Message, Snapshot};
+use experiment::Placement;
 
 /// The chosen candidate for one slot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +55,17 @@ pub struct Decision<'s> {
     pub snapshot: &'s Snapshot,
     /// The visitor's attributes, for `{{attr.…}}` placeholders.
     pub attrs: Option<&'s Attrs>,
+    /// Experiments this request exposed the visitor to, each once, in slot order.
+    pub exposures: Vec<Exposure<'s>>,
+}
+
+/// One experiment a visitor was exposed to: they qualified for one of its arms' candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exposure<'s> {
+    /// Experiment key.
+    pub experiment: &'s str,
+    /// Arm name, or [`experiment::HOLDOUT`].
+    pub arm: &'s str,
 }
 
 impl Decision<'_> {
@@ -73,48 +93,95 @@ pub fn decide<'s>(snapshot: &'s Snapshot, identity: &'s Identity) -> Decision<'s
 
 /// Decides every slot of `snapshot` for the request in `ctx`.
 pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> {
-    let fills = snapshot
-        .slots()
-        .iter()
-        .filter_map(|slot| {
-            let candidate = slot
-                .candidates
-                .iter()
-                .find(|c| verdict(c, snapshot, ctx) == Verdict::Chosen)?;
-            let message = candidate
-                .messages
-                .iter()
-                .find(|m| eval::holds(&m.when, snapshot, ctx));
-            Some(Fill {
-                slot: snapshot.text(slot.name),
-                campaign: snapshot.text(candidate.campaign),
-                candidate,
-                message,
-                product: candidate
-                    .product
-                    .and_then(|p| snapshot.product(snapshot.text(p))),
-            })
-        })
-        .collect();
+    let held_out = experiment::globally_held_out(snapshot, ctx);
+    let mut fills = Vec::new();
+    let mut exposures: Vec<Exposure<'s>> = Vec::new();
+    for slot in snapshot.slots() {
+        for candidate in &slot.candidates {
+            let (v, exposure) = verdict(candidate, snapshot, ctx, held_out);
+            if let Some(e) = exposure {
+                if !exposures.iter().any(|x| x.experiment == e.experiment) {
+                    exposures.push(e);
+                }
+            }
+            match v {
+                Verdict::Chosen => {
+                    fills.push(fill(snapshot, slot.name, candidate, ctx));
+                    break;
+                }
+                Verdict::Holdout => break,
+                _ => {}
+            }
+        }
+    }
     Decision {
         version: snapshot.version(),
         fills,
         snapshot,
         attrs: ctx.identity.profile().map(|p| &p.attrs),
+        exposures,
     }
 }
 
-/// Whether one candidate qualifies, and if not, the first reason it does not.
-fn verdict(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
+fn fill<'s>(
+    snapshot: &'s Snapshot,
+    slot: crate::snapshot::Sym,
+    candidate: &'s Candidate,
+    ctx: &Context<'s>,
+) -> Fill<'s> {
+    Fill {
+        slot: snapshot.text(slot),
+        campaign: snapshot.text(candidate.campaign),
+        candidate,
+        message: candidate
+            .messages
+            .iter()
+            .find(|m| eval::holds(&m.when, snapshot, ctx)),
+        product: candidate
+            .product
+            .and_then(|p| snapshot.product(snapshot.text(p))),
+    }
+}
+
+/// Whether one candidate qualifies, and if not, the first reason it does not; with the
+/// experiment exposure it causes, if it is an arm the visitor qualified for.
+fn verdict<'s>(
+    c: &Candidate,
+    snap: &'s Snapshot,
+    ctx: &Context<'_>,
+    held_out: bool,
+) -> (Verdict, Option<Exposure<'s>>) {
+    let v = qualifies(c, snap, ctx);
+    if v != Verdict::Chosen {
+        return (v, None);
+    }
+    let Some(arm) = c.arm else {
+        return (if held_out { Verdict::Holdout } else { v }, None);
+    };
+    let placement = if held_out {
+        Some(Placement::Holdout)
+    } else {
+        experiment::placement(snap, arm.experiment, ctx)
+    };
+    let Some(placement) = placement else {
+        return (Verdict::NoVisitorId, None);
+    };
+    let exposure = experiment::names(snap, arm.experiment, placement)
+        .map(|(experiment, arm)| Exposure { experiment, arm });
+    let v = match placement {
+        Placement::Holdout => Verdict::Holdout,
+        Placement::Arm(i) if i == arm.arm => Verdict::Chosen,
+        Placement::Arm(_) => Verdict::OtherArm,
+    };
+    (v, exposure)
+}
+
+/// Schedule, cap, targeting and product: everything but experiments.
+fn qualifies(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
     if let Some(window) = &c.schedule {
         if !ctx.now.is_some_and(|now| window.contains(now)) {
             return Verdict::OutsideSchedule;
         }
-    }
-    if c.arm.is_some() {
-        // Bucketing needs the experiment engine (issue 5); until then an arm never shows,
-        // so visitors keep the default content rather than an unbalanced test.
-        return Verdict::Experiment;
     }
     if let (Some(cap), Some(now)) = (c.cap, ctx.now) {
         let shown = ctx

@@ -100,6 +100,7 @@ impl Run<'_> {
             }
         };
         let messages = self.messages(file, &c.messages, &id);
+        let arm = self.arm_ref(file, &c, &id);
         let product = self.product_binding(file, &c, &template, &messages, &id);
         let schedule = c
             .schedule
@@ -143,7 +144,7 @@ impl Run<'_> {
                 messages: messages?,
                 schedule: schedule.unwrap_or(None),
                 cap: None,
-                arm: None,
+                arm: arm?,
                 product: product?,
             },
             file,

@@ -22,6 +22,7 @@
 mod campaign;
 mod catalog;
 mod diagnostic;
+mod experiment;
 mod expr;
 mod html;
 mod rows;

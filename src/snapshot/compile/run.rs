@@ -55,6 +55,8 @@ pub(super) struct Run<'l> {
     pub ack: AckSrc,
     /// Product ids of the catalog, once imported (campaigns may bind one).
     pub product_ids: Option<std::collections::HashSet<String>>,
+    /// Experiment key → (index in the snapshot, arm names), for campaigns' `experiment`/`arm`.
+    pub experiment_arms: HashMap<String, (u32, Vec<String>)>,
 }
 
 impl<'l> Run<'l> {
@@ -74,6 +76,7 @@ impl<'l> Run<'l> {
             policy: super::html::Policy::default(),
             ack: AckSrc::default(),
             product_ids: None,
+            experiment_arms: HashMap::new(),
         }
     }
 
@@ -167,7 +170,9 @@ impl<'l> Run<'l> {
         let mut campaigns = Vec::new();
         let mut catalog_src: Option<(usize, Spanned<CatalogSrc>)> = None;
         let mut activity: Option<ActivityPaths> = None;
+        let mut experiments = super::experiment::Collected::default();
         for (file, f) in parsed {
+            experiments.add(&mut self, file, f.experiments, f.global_holdout_bp);
             for (name, expr) in f.segments {
                 if let Some((first, _)) = self.segment_src.get(&name) {
                     let first = self
@@ -234,6 +239,7 @@ impl<'l> Run<'l> {
             },
             None => (None, Vec::new()),
         };
+        let (experiments, global_holdout_bp) = self.experiments(experiments);
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut placed = Vec::new();
         for (order, (file, c)) in campaigns.into_iter().enumerate() {
@@ -250,8 +256,8 @@ impl<'l> Run<'l> {
             strings: std::mem::take(&mut self.string_list),
             slots,
             segments: defs,
-            experiments: Vec::new(),
-            global_holdout_bp: 0,
+            experiments,
+            global_holdout_bp,
             catalog,
             activity: activity.unwrap_or_default(),
         };

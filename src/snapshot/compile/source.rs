@@ -32,6 +32,12 @@ pub struct File {
     /// Sanitizer opt-ins.
     #[serde(default)]
     pub sanitizer: Option<SanitizerSrc>,
+    /// Experiments: key → arms and holdout.
+    #[serde(default)]
+    pub experiments: BTreeMap<String, Spanned<ExperimentSrc>>,
+    /// Share of visitors held out of every campaign, in basis points (at most one file sets it).
+    #[serde(default)]
+    pub global_holdout_bp: Option<Spanned<i64>>,
     /// Acknowledged warnings.
     #[serde(default)]
     pub acknowledge: Option<AckSrc>,
@@ -64,6 +70,29 @@ pub struct CampaignSrc {
     /// A catalog product id the html shows with `{{product.…}}`.
     #[serde(default)]
     pub product: Option<Spanned<String>>,
+    /// The experiment this campaign is an arm of (with `arm`).
+    #[serde(default)]
+    pub experiment: Option<Spanned<String>>,
+    /// The arm of `experiment` this campaign is.
+    #[serde(default)]
+    pub arm: Option<Spanned<String>>,
+}
+
+/// `[experiments.KEY]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSrc {
+    pub arms: Vec<Spanned<ArmSrc>>,
+    #[serde(default)]
+    pub holdout_bp: Option<Spanned<i64>>,
+}
+
+/// `{ name = "urgency", weight = 50 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmSrc {
+    pub name: Spanned<String>,
+    pub weight: Spanned<i64>,
 }
 
 /// One per-segment message.

@@ -60,4 +60,6 @@ schema_matches! {
     schema_catalog: "[catalog]\nbogus = 1\n", "/$defs/catalog",
     schema_sanitizer: "[sanitizer]\nbogus = 1\n", "/properties/sanitizer",
     schema_acknowledge: "[acknowledge]\nbogus = 1\n", "/properties/acknowledge",
+    schema_experiment: "[experiments.x]\nbogus = 1\n", "/$defs/experiment",
+    schema_arm: "[experiments.x]\narms = [{ bogus = 1 }]\n", "/$defs/experiment/properties/arms/items",
 }
