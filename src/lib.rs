@@ -43,11 +43,13 @@ pub mod cookie;
 pub mod decide;
 pub mod delivery;
 pub mod errors;
+pub mod exposure;
 pub mod preview;
 pub mod render;
 pub mod rewrite;
 pub mod snapshot;
 pub mod splice;
+pub mod timing;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -103,7 +103,7 @@ impl Run<'_> {
     ) -> Option<Experiment> {
         let field = format!("experiments.{key}");
         let span = table.span();
-        let mut ok = valid_id(key);
+        let mut ok = valid_id(key) && key.len() <= crate::exposure::MAX_EXPERIMENT_KEY;
         if !ok {
             self.error(
                 file,
@@ -111,7 +111,7 @@ impl Run<'_> {
                 "experiment-key",
                 &field,
                 format!("`{key}` is not a valid experiment key"),
-                "use 1-64 of [A-Za-z0-9_-]",
+                "use 1-62 of [A-Za-z0-9_-] (the activity cookie remembers it with a prefix)",
             );
         }
         let table = table.into_inner();

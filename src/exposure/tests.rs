@@ -1,0 +1,83 @@
+//! Exposure events: sticky arms, daily deduplication, no identifier without consent.
+
+use super::*;
+use crate::cookie::activity::Caps;
+use crate::cookie::visitor::{resolve, Paths, Request, Settings};
+use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
+
+const NOW: u64 = 1_800_000_000;
+const CONSENT: &str = "cookieconsent_status=allow";
+
+/// One page view with `cookie`: the visitor, the next request's `Cookie` header, the events.
+fn visit(cookie: &str, now: u64) -> (Visitor, String, Vec<serde_json::Value>) {
+    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+    let settings = Settings {
+        profile_keys: &profile,
+        activity_keys: Some(&activity),
+        time: TimePolicy::default(),
+        consent: &consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let req = Request {
+        cookie: Some(cookie),
+        gpc: None,
+        path: "/",
+        now,
+    };
+    let mut v = resolve(req, &settings, Paths::default());
+    let events = record(&mut v, &EXPOSED, "v1", now)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let next = match v.set_cookie(&settings) {
+        Some(c) => format!("{CONSENT}; {}", c.split(';').next().unwrap_or("")),
+        None => cookie.to_owned(),
+    };
+    (v, next, events)
+}
+
+const EXPOSED: [Exposure<'static>; 1] = [Exposure {
+    experiment: "hero-copy",
+    arm: "urgency",
+}];
+
+#[test]
+fn first_exposure_is_logged_with_the_visitor_and_made_sticky() {
+    let (v, _, events) = visit(CONSENT, NOW);
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["event"], "vitrine.exposure");
+    assert_eq!(e["schema"], SCHEMA);
+    assert_eq!(e["experiment"], "hero-copy");
+    assert_eq!(e["arm"], "urgency");
+    assert_eq!(e["day"], NOW / 86_400);
+    let id = v.activity.as_ref().unwrap().visitor.unwrap().to_hex();
+    assert_eq!(e["visitor"], id.as_str());
+    assert_eq!(bucketing_id(&v).as_deref(), Some(id.as_str()));
+    assert_eq!(v.activity.unwrap().assignment("hero-copy"), Some("urgency"));
+}
+
+#[test]
+fn the_same_day_is_logged_once_and_the_next_day_again() {
+    let (_, cookie, _) = visit(CONSENT, NOW);
+    let (v, cookie, again) = visit(&cookie, NOW + 60);
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(v.activity.unwrap().assignment("hero-copy"), Some("urgency"));
+    let (v, _, tomorrow) = visit(&cookie, NOW + 86_400);
+    assert_eq!(tomorrow.len(), 1);
+    assert_eq!(v.activity_rejected, None, "the same cookie was read back");
+}
+
+#[test]
+fn without_consent_every_exposure_is_logged_without_an_identifier() {
+    for _ in 0..2 {
+        let (v, _, events) = visit("other=1", NOW);
+        assert_eq!(events.len(), 1);
+        assert!(events[0].get("visitor").is_none(), "{:?}", events[0]);
+        assert!(v.activity.is_none());
+        assert_eq!(bucketing_id(&v), None);
+    }
+}
