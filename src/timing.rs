@@ -43,7 +43,7 @@ impl Timings {
     ///
     /// ```
     /// use vitrine::timing::{Body, Timings};
-    /// let t = Timings { cookie: 0.25, snapshot: Some(3.0), decide: 0.04, body: Body::Streamed };
+    /// let t = Timings { cookie: 0.26, snapshot: Some(3.0), decide: 0.04, body: Body::Streamed };
     /// assert_eq!(
     ///     t.header(),
     ///     r#"cookie;dur=0.3, snapshot;dur=3.0, decide;dur=0.0, rewrite;desc="streamed""#
