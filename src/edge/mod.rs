@@ -44,9 +44,13 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if !document {
         return source::fetch(&env, &cfg, &ctx, sub).await;
     }
-    let (upstream, snapshot) = futures_util::join!(
+    let started = js_sys::Date::now();
+    let (upstream, (snapshot, snapshot_ms)) = futures_util::join!(
         source::fetch(&env, &cfg, &ctx, sub),
-        store::active(&env, &cfg)
+        async {
+            let snapshot = store::active(&env, &cfg).await;
+            (snapshot, js_sys::Date::now() - started)
+        }
     );
     let upstream = upstream?;
     let content_type = upstream.headers().get("content-type")?;
@@ -59,7 +63,13 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return Ok(upstream);
     }
     match snapshot {
-        Ok(snapshot) => respond::personalize(&req, &cfg, upstream, &snapshot),
+        Ok(snapshot) => {
+            let stage = respond::Stage {
+                ctx: &ctx,
+                snapshot_ms,
+            };
+            respond::personalize(&req, &cfg, upstream, &snapshot, stage)
+        }
         Err(reason) => respond::bypass(upstream, reason, &path),
     }
 }

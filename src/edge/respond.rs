@@ -14,11 +14,23 @@ use super::log;
 use super::pages::{self, PageKey, Recording};
 use super::transform;
 use super::visitor;
+use crate::cookie::activity::extract_id;
 use crate::decide::{Activity, NoActivity};
 use crate::delivery::{self, Bypass};
+use crate::exposure;
 use crate::rewrite::SlotStream;
 use crate::splice::Known;
+use crate::timing::{Body, Timings};
 use crate::{decide_in, render, Context, Plan, Snapshot};
+
+/// What the request handler hands on besides the request: the Worker context (for
+/// `wait_until`) and how long the snapshot took.
+pub struct Stage<'a> {
+    /// The Worker's execution context.
+    pub ctx: &'a worker::Context,
+    /// Milliseconds spent waiting for the snapshot.
+    pub snapshot_ms: f64,
+}
 
 /// Decides and builds the personalized response; any fault before the body starts is a bypass.
 pub fn personalize(
@@ -26,6 +38,7 @@ pub fn personalize(
     cfg: &Config,
     upstream: Response,
     snapshot: &Snapshot,
+    stage: Stage<'_>,
 ) -> Result<Response> {
     let path = req.path();
     let ring = match &cfg.keys {
@@ -36,31 +49,59 @@ pub fn personalize(
         }
     };
     let now = Date::now().as_millis() / 1000;
+    let t0 = js_sys::Date::now();
     // Identity stage (src/edge/visitor.rs): profile, consent, activity cookie.
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
+    let t1 = js_sys::Date::now();
     let url = req.inner().url();
+    let bucketing_id = exposure::bucketing_id(&visitor);
+    let product = snapshot
+        .activity()
+        .product_path
+        .as_deref()
+        .and_then(|p| extract_id(p, &path));
     // The decision borrows the visitor; it ends before the activity cookie is updated.
-    let (x_vitrine, plan, shown) = {
+    let (x_vitrine, plan, shown, exposed) = {
         let activity: &dyn Activity = match &visitor.activity {
             Some(a) => a,
             None => &NoActivity,
         };
-        let mut ctx =
-            Context::new(&visitor.identity, now as i64).with_url(&path, delivery::query(&url));
+        let mut ctx = Context::new(&visitor.identity, now as i64)
+            .with_url(&path, delivery::query(&url))
+            .with_visitor(bucketing_id.as_deref());
         ctx.activity = activity;
+        ctx.request.product = product;
         let decision = decide_in(snapshot, &ctx);
         let shown: Vec<String> = decision
             .fills
             .iter()
             .map(|f| f.campaign.to_owned())
             .collect();
+        let exposed: Vec<(String, String)> = decision
+            .exposures
+            .iter()
+            .map(|e| (e.experiment.to_owned(), e.arm.to_owned()))
+            .collect();
         let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
         let plan = (!decision.fills.is_empty()).then(|| render(&decision));
-        (x, plan, shown)
+        (x, plan, shown, exposed)
     };
+    let exposures: Vec<crate::decide::Exposure<'_>> = exposed
+        .iter()
+        .map(|(experiment, arm)| crate::decide::Exposure { experiment, arm })
+        .collect();
+    let events = exposure::record(&mut visitor, &exposures, snapshot.version(), now);
+    log::exposures(stage.ctx, events);
     let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &shown, now);
+    let mut timings = Timings {
+        cookie: t1 - t0,
+        snapshot: Some(stage.snapshot_ms),
+        decide: js_sys::Date::now() - t1,
+        body: Body::Unchanged,
+    };
     let Some(plan) = plan else {
-        return visitor::finish(with_header(upstream, &x_vitrine)?, set_cookie.as_deref());
+        let resp = with_header(upstream, &x_vitrine)?;
+        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
     let key = PageKey::of(url, &upstream)?;
     let known = key.as_ref().and_then(PageKey::lookup);
@@ -71,10 +112,31 @@ pub fn personalize(
     let headers = personalized_headers(&upstream, &format!("{x_vitrine}; body={body}"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
     match known {
-        Some(Known::Spliceable(recorded)) => pages::spliced(&upstream, &recorded, &plan, &headers),
-        Some(Known::Refused) => stream_rewrite(cfg, upstream, plan, headers, None, path),
-        None => stream_rewrite(cfg, upstream, plan, headers, key, path),
+        Some(Known::Spliceable(recorded)) => {
+            let t2 = js_sys::Date::now();
+            let resp = pages::spliced(&upstream, &recorded, &plan, &headers)?;
+            timings.body = Body::Spliced(js_sys::Date::now() - t2);
+            timed(resp, &timings)
+        }
+        Some(Known::Refused) => {
+            timings.body = Body::Streamed;
+            headers.set(SERVER_TIMING, &timings.header())?;
+            stream_rewrite(cfg, upstream, plan, headers, None, path)
+        }
+        None => {
+            timings.body = Body::Streamed;
+            headers.set(SERVER_TIMING, &timings.header())?;
+            stream_rewrite(cfg, upstream, plan, headers, key, path)
+        }
     }
+}
+
+const SERVER_TIMING: &str = "server-timing";
+
+/// Adds `Server-Timing` to a response whose body is already built.
+fn timed(mut resp: Response, timings: &Timings) -> Result<Response> {
+    resp.headers_mut().set(SERVER_TIMING, &timings.header())?;
+    Ok(resp)
 }
 
 /// Headers of a personalized response, whichever way its body is built: the base page's
