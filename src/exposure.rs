@@ -6,15 +6,18 @@
 //!
 //! ```json
 //! {"event":"vitrine.exposure","schema":1,"experiment":"hero-copy","arm":"urgency",
-//!  "snapshot":"v-…","day":20419,"ts":1764264000,"visitor":"u-1001"}
+//!  "snapshot":"v-…","day":20419,"ts":1764264000,"visitor":"5f0c…(32 hex)"}
 //! ```
 //!
 //! `day` is the UTC day number (`ts / 86 400`). With consent, events are deduplicated per
-//! visitor, experiment and UTC day through the activity cookie, and carry `visitor` (the
-//! profile `sub`, else the activity cookie's visitor id). Without consent there is no cookie to
+//! visitor, experiment and UTC day through the activity cookie, and carry `visitor`: a
+//! pseudonym of the profile `sub` (else the activity cookie's visitor id), the first 16 bytes
+//! of `SHA-256("vitrine-exposure-v1" 0x00 id)` in hex, so the raw id never reaches a log while
+//! the shop can still join exposures to its own users. Without consent there is no cookie to
 //! deduplicate with and no identifier: every exposure is logged, and `visitor` is absent.
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::cookie::visitor::Visitor;
 use crate::cookie::Identity;
@@ -41,6 +44,21 @@ pub fn bucketing_id(visitor: &Visitor) -> Option<String> {
     }
 }
 
+/// The `visitor` field of an exposure event for the id `id`.
+///
+/// ```
+/// let p = vitrine::exposure::pseudonym("u-1001");
+/// assert_eq!(p.len(), 32);
+/// assert_ne!(p, vitrine::exposure::pseudonym("u-1002"));
+/// ```
+pub fn pseudonym(id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"vitrine-exposure-v1\0")
+        .chain_update(id.as_bytes())
+        .finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Makes the arms in `exposures` sticky in the visitor's activity cookie (with consent) and
 /// returns the event lines to log: with consent, only the first exposure per experiment and
 /// UTC day; without, every exposure and no identifier.
@@ -50,7 +68,7 @@ pub fn record(
     snapshot: &str,
     now: u64,
 ) -> Vec<String> {
-    let id = visitor.loggable_id();
+    let id = visitor.loggable_id().map(|id| pseudonym(&id));
     let today = now / 86_400;
     let mut lines = Vec::new();
     for e in exposures {

@@ -45,13 +45,11 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return source::fetch(&env, &cfg, &ctx, sub).await;
     }
     let started = js_sys::Date::now();
-    let (upstream, (snapshot, snapshot_ms)) = futures_util::join!(
-        source::fetch(&env, &cfg, &ctx, sub),
-        async {
+    let (upstream, (snapshot, snapshot_ms)) =
+        futures_util::join!(source::fetch(&env, &cfg, &ctx, sub), async {
             let snapshot = store::active(&env, &cfg).await;
             (snapshot, js_sys::Date::now() - started)
-        }
-    );
+        });
     let upstream = upstream?;
     let content_type = upstream.headers().get("content-type")?;
     let content_range = upstream.headers().get("content-range")?;

@@ -55,7 +55,11 @@ fn first_exposure_is_logged_with_the_visitor_and_made_sticky() {
     assert_eq!(e["arm"], "urgency");
     assert_eq!(e["day"], NOW / 86_400);
     let id = v.activity.as_ref().unwrap().visitor.unwrap().to_hex();
-    assert_eq!(e["visitor"], id.as_str());
+    assert_eq!(e["visitor"], pseudonym(&id).as_str());
+    assert!(
+        !events[0].to_string().contains(&id),
+        "the raw id is never logged"
+    );
     assert_eq!(bucketing_id(&v).as_deref(), Some(id.as_str()));
     assert_eq!(v.activity.unwrap().assignment("hero-copy"), Some("urgency"));
 }
