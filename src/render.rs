@@ -105,6 +105,11 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                     write_value(out, &product_text(p, *field), *ctx);
                 }
             }
+            Part::OfferExpires { ctx } => {
+                if let Some(o) = f.offer {
+                    write_value(out, &crate::decide::offer::clock(o.expires), *ctx);
+                }
+            }
             #[allow(unreachable_patterns)]
             _ => {}
         }

@@ -134,3 +134,45 @@ fn experiments_end_to_end() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(exposures(&dev, 0).len(), before);
 }
+
+fn offer(page: &str) -> &str {
+    let start = page
+        .find("<vitrine-slot name=\"pdp-offer\">")
+        .expect("pdp-offer slot");
+    let end = page[start..].find("</vitrine-slot>").unwrap();
+    &page[start..start + end]
+}
+
+#[test]
+fn third_view_of_a_product_triggers_a_stable_time_limited_offer() {
+    let state = state_dir("trigger");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("VITRINE_ACTIVITY_KEYS", ACTIVITY_KEYS),
+            ("CONSENT", "cookie:cookieconsent_status=allow"),
+        ],
+    );
+    let mut cookie = CONSENT.to_owned();
+    let mut pages = Vec::new();
+    for _ in 0..4 {
+        let got = get(&dev, "/p/p0001", Some(&cookie));
+        assert_server_timing(&got);
+        let sc = got.header("set-cookie").expect("activity cookie");
+        cookie = format!("{CONSENT}; {}", sc.split(';').next().unwrap());
+        pages.push(offer(&got.text()).to_owned());
+    }
+    assert!(!pages[0].contains("LOOK10") && !pages[1].contains("LOOK10"));
+    assert!(
+        pages[2].contains("LOOK10") && pages[2].contains(" UTC</strong>"),
+        "{}",
+        pages[2]
+    );
+    assert_eq!(pages[3], pages[2], "the offer and its end time stay put");
+    // Another product has its own count; without consent nothing is counted.
+    assert!(!offer(&get(&dev, "/p/p0002", Some(&cookie)).text()).contains("LOOK10"));
+    for _ in 0..3 {
+        assert!(!offer(&get(&dev, "/p/p0001", None).text()).contains("LOOK10"));
+    }
+}

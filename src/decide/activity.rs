@@ -28,6 +28,11 @@ impl super::Activity for Record {
     fn assignment(&self, experiment: &str) -> Option<&str> {
         Record::assignment(self, experiment)
     }
+
+    fn offer_started(&self, key: &str) -> Option<i64> {
+        let started = self.experiments.iter().find(|a| a.0 == key)?.2;
+        i64::try_from(started).ok()
+    }
 }
 
 fn windowed(tallies: &[Tally], key: &str, within_secs: u32, now: i64) -> u32 {

@@ -22,6 +22,10 @@ pub trait Activity {
     fn assignment(&self, _experiment: &str) -> Option<&str> {
         None
     }
+    /// When the time-limited offer under `key` (see [`super::offer::key`]) started, if it did.
+    fn offer_started(&self, _key: &str) -> Option<i64> {
+        None
+    }
 }
 
 /// The activity of a visitor with no record.

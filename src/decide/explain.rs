@@ -25,6 +25,8 @@ pub enum Verdict {
     NoMatch,
     /// Its product is out of stock or its catalog shard is not loaded.
     ProductUnavailable,
+    /// Its time-limited offer on this product is over.
+    OfferOver,
     /// A higher-priority candidate already won.
     NotReached,
 }
@@ -41,6 +43,7 @@ impl Verdict {
             Self::Capped => "frequency cap reached",
             Self::NoMatch => "targeting does not match",
             Self::ProductUnavailable => "its product is unavailable",
+            Self::OfferOver => "its offer on this product is over",
             Self::NotReached => "a higher-priority candidate won",
         }
     }

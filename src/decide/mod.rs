@@ -18,6 +18,7 @@ mod context;
 mod eval;
 pub mod experiment;
 mod explain;
+pub mod offer;
 
 pub use context::{Activity, Context, NoActivity, RequestFacts};
 pub use eval::glob_match;
@@ -42,6 +43,8 @@ pub struct Fill<'s> {
     pub message: Option<&'s Message>,
     /// The product it shows, if it is bound to one.
     pub product: Option<&'s Product>,
+    /// Its time-limited offer on the current product, if it has one.
+    pub offer: Option<offer::Running>,
 }
 
 /// Every slot's choice for one request.
@@ -140,6 +143,7 @@ fn fill<'s>(
         product: candidate
             .product
             .and_then(|p| snapshot.product(snapshot.text(p))),
+        offer: offer::running(candidate, snapshot, ctx),
     }
 }
 
@@ -191,7 +195,14 @@ fn qualifies(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
             return Verdict::Capped;
         }
     }
-    if !eval::holds(&c.when, snap, ctx) {
+    let running = match c.offer.map(|o| offer::state(c, o, snap, ctx)) {
+        None | Some(offer::State::Fresh) => false,
+        Some(offer::State::Running(_)) => true,
+        Some(offer::State::Over) => return Verdict::OfferOver,
+        Some(offer::State::Impossible) => return Verdict::NoMatch,
+    };
+    // A running offer stays for its duration even if its trigger no longer holds.
+    if !running && !eval::holds(&c.when, snap, ctx) {
         return Verdict::NoMatch;
     }
     if let Some(p) = c.product {

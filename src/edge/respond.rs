@@ -15,7 +15,7 @@ use super::pages::{self, PageKey, Recording};
 use super::transform;
 use super::visitor;
 use crate::cookie::activity::extract_id;
-use crate::decide::{Activity, NoActivity};
+use crate::decide::{offer, Activity, NoActivity};
 use crate::delivery::{self, Bypass};
 use crate::exposure;
 use crate::rewrite::SlotStream;
@@ -61,7 +61,7 @@ pub fn personalize(
         .as_deref()
         .and_then(|p| extract_id(p, &path));
     // The decision borrows the visitor; it ends before the activity cookie is updated.
-    let (x_vitrine, plan, shown, exposed) = {
+    let (x_vitrine, plan, shown, exposed, offers) = {
         let activity: &dyn Activity = match &visitor.activity {
             Some(a) => a,
             None => &NoActivity,
@@ -82,10 +82,22 @@ pub fn personalize(
             .iter()
             .map(|e| (e.experiment.to_owned(), e.arm.to_owned()))
             .collect();
+        // Offers that start now: their start goes into the activity cookie, keeping them stable.
+        let offers: Vec<String> = decision
+            .fills
+            .iter()
+            .filter(|f| f.offer.is_some_and(|o| o.starts_now))
+            .filter_map(|f| product.map(|p| offer::key(f.campaign, p)))
+            .collect();
         let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
         let plan = (!decision.fills.is_empty()).then(|| render(&decision));
-        (x, plan, shown, exposed)
+        (x, plan, shown, exposed, offers)
     };
+    if let (Some(activity), Some(p)) = (&mut visitor.activity, product) {
+        for key in &offers {
+            activity.assign(key, p, now);
+        }
+    }
     let exposures: Vec<crate::decide::Exposure<'_>> = exposed
         .iter()
         .map(|(experiment, arm)| crate::decide::Exposure { experiment, arm })

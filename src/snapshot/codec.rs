@@ -177,7 +177,7 @@ fn template_syms(t: &Template, out: &mut Vec<Sym>) {
     for part in &t.parts {
         match part {
             Part::Lit(s) | Part::Attr { name: s, .. } => out.push(*s),
-            Part::Message | Part::Product { .. } => {}
+            Part::Message | Part::Product { .. } | Part::OfferExpires { .. } => {}
         }
     }
 }

@@ -215,6 +215,7 @@ pub fn template_text(s: &Snapshot, t: &Template) -> String {
             Part::Attr { name, .. } => format!("{{{{attr.{}}}}}", s.text(*name)),
             Part::Message => "{{message}}".into(),
             Part::Product { field, .. } => format!("{{{{product.{field:?}}}}}").to_lowercase(),
+            Part::OfferExpires { .. } => "{{offer.expires}}".into(),
         })
         .collect()
 }

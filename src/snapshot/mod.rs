@@ -30,7 +30,7 @@ use catalog::{decode_shard, shard_of, Product, Shard};
 pub use codec::{decode, encode, SnapshotError, SCHEMA_VERSION};
 pub use layout::{version_key, POINTER_KEY};
 pub use model::{
-    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Ctx, Experiment, Message, Op, Part,
+    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Ctx, Experiment, Message, Offer, Op, Part,
     ProductField, SegmentDef, Slot, Sym, Template, Window,
 };
 

@@ -93,6 +93,18 @@ pub struct Candidate {
     /// product is loaded and in stock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<Sym>,
+    /// A time-limited offer on the current page's product (a real-time trigger), if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<Offer>,
+}
+
+/// A time-limited offer: once a visitor qualifies on a product page, the candidate shows on
+/// that product's page for `secs`, whatever their activity does meanwhile, and then never again
+/// (the start is kept in the activity cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// How long the offer lasts, in seconds.
+    pub secs: u32,
 }
 
 /// A per-segment message of a candidate.
@@ -188,6 +200,11 @@ pub enum Part {
     Product {
         /// Which field.
         field: ProductField,
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
+    },
+    /// When the candidate's offer ends (`{{offer.expires}}`, "14:35 UTC"), escaped for `ctx`.
+    OfferExpires {
         /// Escaping context fixed at publish time.
         ctx: Ctx,
     },

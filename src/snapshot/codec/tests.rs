@@ -32,6 +32,7 @@ fn sample() -> Snapshot {
                 cap: None,
                 arm: None,
                 product: None,
+                offer: None,
             }],
         }],
         ..Body::default()
@@ -218,6 +219,7 @@ fn candidate(n: u32) -> impl Strategy<Value = Candidate> {
                     arm: 1,
                 }),
                 product: capped.then_some(campaign),
+                offer: capped.then_some(crate::snapshot::Offer { secs: 1_800 }),
             },
         )
 }

@@ -101,6 +101,7 @@ impl Run<'_> {
         };
         let messages = self.messages(file, &c.messages, &id);
         let arm = self.arm_ref(file, &c, &id);
+        let offer = self.offer(file, &c, &template, &messages, &id);
         let product = self.product_binding(file, &c, &template, &messages, &id);
         let schedule = c
             .schedule
@@ -146,6 +147,7 @@ impl Run<'_> {
                 cap: None,
                 arm: arm?,
                 product: product?,
+                offer: offer?,
             },
             file,
             id_span: c.id.span(),

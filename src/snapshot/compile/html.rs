@@ -225,6 +225,8 @@ pub enum Piece<'a> {
     Message,
     /// `{{product.FIELD}}`.
     Product(ProductField, Ctx),
+    /// `{{offer.expires}}`.
+    OfferExpires(Ctx),
 }
 
 /// Splits sanitized HTML into literal runs and placeholders.
@@ -296,6 +298,9 @@ fn parse_hole(name: &str, ctx: Ctx) -> Result<Piece<'static>, String> {
     if let Some(attr) = name.strip_prefix("attr.").filter(|a| valid(a)) {
         return Ok(Piece::Attr(attr.to_owned(), ctx));
     }
+    if name == "offer.expires" {
+        return Ok(Piece::OfferExpires(ctx));
+    }
     if let Some(field) = name.strip_prefix("product.") {
         let field = match field {
             "id" => ProductField::Id,
@@ -313,6 +318,6 @@ fn parse_hole(name: &str, ctx: Ctx) -> Result<Piece<'static>, String> {
         return Ok(Piece::Product(field, ctx));
     }
     Err(format!(
-        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}}, {{{{attr.NAME}}}} or {{{{product.FIELD}}}}"
+        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}}, {{{{attr.NAME}}}}, {{{{product.FIELD}}}} or {{{{offer.expires}}}}"
     ))
 }

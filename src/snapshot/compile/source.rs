@@ -76,6 +76,9 @@ pub struct CampaignSrc {
     /// The arm of `experiment` this campaign is.
     #[serde(default)]
     pub arm: Option<Spanned<String>>,
+    /// A time-limited offer on the current product page, lasting this many minutes.
+    #[serde(default)]
+    pub offer_minutes: Option<Spanned<i64>>,
 }
 
 /// `[experiments.KEY]`.

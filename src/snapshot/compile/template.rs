@@ -6,7 +6,7 @@ use toml::Spanned;
 use super::html::{self, Piece};
 use super::run::Run;
 use super::source::CampaignSrc;
-use crate::snapshot::model::{Message, Part, Sym, Template};
+use crate::snapshot::model::{Message, Offer, Part, Sym, Template};
 
 impl Run<'_> {
     /// Sanitizes and splits HTML into a template.
@@ -49,6 +49,7 @@ impl Run<'_> {
                 },
                 Piece::Message => Part::Message,
                 Piece::Product(field, ctx) => Part::Product { field, ctx },
+                Piece::OfferExpires(ctx) => Part::OfferExpires { ctx },
             })
             .collect();
         Some(Template { parts })
@@ -107,5 +108,55 @@ impl Run<'_> {
                 Some(_) => Some(Some(self.sym(p.get_ref()))),
             },
         }
+    }
+
+    /// The campaign's time-limited offer (`offer_minutes`); templates may only use
+    /// `{{offer.expires}}` with one. `Some(None)`: no offer.
+    pub fn offer(
+        &mut self,
+        file: usize,
+        c: &CampaignSrc,
+        template: &Option<Template>,
+        messages: &Option<Vec<Message>>,
+        id: &str,
+    ) -> Option<Option<Offer>> {
+        let uses = |t: &Template| {
+            t.parts
+                .iter()
+                .any(|p| matches!(p, Part::OfferExpires { .. }))
+        };
+        let used = template.as_ref().is_some_and(uses)
+            || messages.iter().flatten().any(|m| uses(&m.template));
+        let field = format!("campaign[{id}].offer_minutes");
+        let Some(minutes) = &c.offer_minutes else {
+            if used {
+                self.error(
+                    file,
+                    c.id.span(),
+                    "offer",
+                    &field,
+                    "the html uses {{offer.expires}} but the campaign has no offer".into(),
+                    "add `offer_minutes = 30` (how long the offer lasts)",
+                );
+                return None;
+            }
+            return Some(None);
+        };
+        // At most a week: an "offer" that outlives the activity cookie's entries is no offer.
+        let secs = u32::try_from(*minutes.get_ref())
+            .ok()
+            .filter(|m| (1..=7 * 24 * 60).contains(m))
+            .map(|m| m * 60);
+        if secs.is_none() {
+            self.error(
+                file,
+                minutes.span(),
+                "offer",
+                &field,
+                format!("offer_minutes {} is out of range", minutes.get_ref()),
+                "use 1 to 10080 minutes (one week)",
+            );
+        }
+        Some(Some(Offer { secs: secs? }))
     }
 }
