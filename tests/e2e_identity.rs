@@ -119,8 +119,12 @@ fn identity_end_to_end() {
     let trimmed = get(&dev, "/p/p0003", Some(&with_activity(&big_value)));
     let after = opened(&activity_value(&trimmed));
     assert_eq!(after.recent_products().next(), Some("p0003"));
+    // The page view also adds small entries (impressions, an experiment's sticky arm and its
+    // exposure day), so the count may grow a little while the oldest large entries go.
+    let oldest_gone = !after.recent_products().any(|p| p.starts_with("old-000"))
+        && after.product_views(&format!("old-000-{}", "x".repeat(40))) == 0;
     assert!(
-        after.entries() < before + 2 && after.entries() > 20,
+        oldest_gone && after.entries() < before + 5 && after.entries() > 20,
         "{before} -> {}",
         after.entries()
     );
