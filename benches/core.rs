@@ -88,6 +88,25 @@ fn decision(c: &mut Criterion) {
             render(&decide(&snap, &id))
         })
     });
+    // The same with a clock, a product page, a realistic activity record and a visitor id:
+    // the demo's A/B test is bucketed (SHA-256) and its real-time offer evaluated.
+    let mut activity = vitrine::cookie::activity::Activity::new(1_799_990_000, None);
+    for i in 0..20 {
+        activity.record_product_view(&format!("p{i:04}"), 1_799_999_000 + i);
+    }
+    activity.record_product_view("p0001", 1_799_999_500);
+    c.bench_function("full_decision_experiments_offer", |b| {
+        b.iter(|| {
+            let id = cookie::identify(Some(&header), &ring, 1_800_000_000, TimePolicy::default());
+            let mut ctx = vitrine::Context::new(&id, 1_800_000_000)
+                .with_url("/p/p0001", "")
+                .with_visitor(Some("u"));
+            ctx.activity = &activity;
+            ctx.request.product = Some("p0001");
+            let d = vitrine::decide_in(&snap, &ctx);
+            (render(&d), d.exposures.len())
+        })
+    });
 }
 
 /// The identity stage per request: a consenting visitor with a profile cookie and a
