@@ -40,6 +40,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             .collect()
     };
     compare(&mut out, "segment", &segs(old), &segs(new));
+    compare(&mut out, "experiment", &experiments(old), &experiments(new));
     let slots = |s: &Snapshot| -> BTreeMap<String, String> {
         s.slots()
             .iter()
@@ -125,6 +126,31 @@ fn compare(
     }
 }
 
+/// Experiments by key, as `holdout 1000 bp; control:1 shipping:1`, plus the global holdout.
+fn experiments(s: &Snapshot) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = s
+        .body()
+        .experiments
+        .iter()
+        .map(|e| {
+            let arms: Vec<String> = e
+                .arms
+                .iter()
+                .map(|a| format!("{}:{}", s.text(a.name), a.weight))
+                .collect();
+            let text = format!("holdout {} bp; {}", e.holdout_bp, arms.join(" "));
+            (s.text(e.key).to_owned(), text)
+        })
+        .collect();
+    if s.body().global_holdout_bp > 0 {
+        out.insert(
+            "(global holdout)".into(),
+            format!("{} bp", s.body().global_holdout_bp),
+        );
+    }
+    out
+}
+
 /// A candidate's comparable fields, in a fixed order.
 fn candidate_fields(s: &Snapshot, c: &Candidate) -> Vec<(&'static str, String)> {
     let messages: Vec<String> = c
@@ -152,7 +178,26 @@ fn candidate_fields(s: &Snapshot, c: &Candidate) -> Vec<(&'static str, String)> 
             "product",
             c.product.map_or(String::new(), |p| s.text(p).to_owned()),
         ),
+        ("arm", arm_text(s, c)),
+        (
+            "offer",
+            c.offer
+                .map_or(String::new(), |o| format!("{} min", o.secs / 60)),
+        ),
     ]
+}
+
+/// `experiment/arm` of a candidate that is an experiment arm.
+fn arm_text(s: &Snapshot, c: &Candidate) -> String {
+    let Some(r) = c.arm else {
+        return String::new();
+    };
+    let e = s.body().experiments.get(r.experiment as usize);
+    let arm = e.and_then(|e| e.arms.get(r.arm as usize));
+    match (e, arm) {
+        (Some(e), Some(a)) => format!("{}/{}", s.text(e.key), s.text(a.name)),
+        _ => String::new(),
+    }
 }
 
 /// The part of two values that differs, with a little context, for one diff line.
@@ -312,5 +357,48 @@ mod tests {
         assert_eq!(a, format!("…{}A{}…", "x".repeat(12), "x".repeat(12)));
         assert_eq!(b, format!("…{}B{}…", "x".repeat(12), "x".repeat(12)));
         assert_eq!(delta("same", "same"), ("same".into(), "same".into()));
+    }
+
+    #[test]
+    fn reweighting_an_experiment_and_changing_an_offer_show_in_the_diff() {
+        use crate::snapshot::compile::{compile, Source};
+        let text = r#"
+[experiments.hero]
+arms = [{ name = "a", weight = 1 }, { name = "b", weight = 1 }]
+
+[[campaign]]
+id = "hero-b"
+slot = "hero"
+audience = "everyone"
+experiment = "hero"
+arm = "b"
+offer_minutes = 30
+when = { viewed = "current", at_least = 3 }
+html = "until {{offer.expires}}"
+"#;
+        let build = |t: &str| {
+            compile(&[Source {
+                name: "t.toml",
+                text: t,
+            }])
+            .unwrap()
+        };
+        let old = build(text);
+        let new = build(
+            &text
+                .replace("weight = 1 }]", "weight = 3 }]")
+                .replace("offer_minutes = 30", "offer_minutes = 45"),
+        );
+        let changes: Vec<String> = diff(&old, &new).iter().map(|c| c.to_string()).collect();
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.contains("experiment hero") && c.contains("b:3")),
+            "{changes:?}"
+        );
+        assert!(
+            changes.iter().any(|c| c.contains("offer 30 min → 45 min")),
+            "{changes:?}"
+        );
     }
 }
