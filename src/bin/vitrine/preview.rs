@@ -101,7 +101,11 @@ pub fn run(
         (None, None) => Identity::anonymous(),
     };
     let (path, query) = split_url(&args.url);
-    let ctx = Context::new(&identity, now).with_url(path, query);
+    // Experiments bucket by the profile's `sub`, as the worker does.
+    let sub = identity.profile().map(|p| p.sub.as_str());
+    let ctx = Context::new(&identity, now)
+        .with_url(path, query)
+        .with_visitor(sub);
     let page = campaigns::read(Path::new(&args.page))?;
     if args.explain {
         print_explain(&snap, &ctx);
@@ -113,6 +117,9 @@ pub fn run(
         decision.version,
         decision.summary()
     );
+    for e in &decision.exposures {
+        eprintln!("experiment {}: arm {}", e.experiment, e.arm);
+    }
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| e.to_string())?;
