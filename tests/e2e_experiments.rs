@@ -127,8 +127,28 @@ fn experiments_end_to_end() {
     assert_eq!(anonymous.len(), 2, "{events:?}");
     assert!(anonymous.iter().all(|e| e["arm"] == expected_arm("t")));
 
+    // The body's stage: streamed the first time a page is seen, then spliced from the record.
+    let timings: Vec<String> = (0..4)
+        .map(|_| {
+            let got = get(&dev, "/c/cat", Some(&profile));
+            let st = got.header("server-timing").unwrap_or_default().to_owned();
+            let xv = got.header("x-vitrine").unwrap_or_default();
+            let body = if xv.ends_with("body=spliced") {
+                "splice;dur="
+            } else {
+                "rewrite;desc=\"streamed\""
+            };
+            assert!(st.contains(body), "{xv} / {st}");
+            st
+        })
+        .collect();
+    assert!(
+        timings.iter().any(|t| t.contains("splice;dur=")),
+        "{timings:?}"
+    );
+
     // No id at all (no consent, no profile): no arm, no exposure, the default strip.
-    let before = exposures(&dev, 0).len();
+    let before = exposures(&dev, before + 6).len();
     let got = get(&dev, "/", None);
     assert!(!strip(&got.text()).contains(SHIPPING));
     std::thread::sleep(Duration::from_millis(300));
