@@ -9,7 +9,8 @@
 //!  "snapshot":"v-…","day":20419,"ts":1764264000,"visitor":"5f0c…(32 hex)"}
 //! ```
 //!
-//! `day` is the UTC day number (`ts / 86 400`). With consent, events are deduplicated per
+//! `global_holdout: true` marks a visitor held out of every campaign by `global_holdout_bp`
+//! (their `arm` is `holdout`). `day` is the UTC day number (`ts / 86 400`). With consent, events are deduplicated per
 //! visitor, experiment and UTC day through the activity cookie, and carry `visitor`: a
 //! pseudonym of the profile `sub` (else the activity cookie's visitor id), the first 16 bytes
 //! of `SHA-256("vitrine-exposure-v1" 0x00 id)` in hex, so the raw id never reaches a log while
@@ -73,7 +74,9 @@ pub fn record(
     let mut lines = Vec::new();
     for e in exposures {
         if let Some(activity) = &mut visitor.activity {
-            activity.assign(e.experiment, e.arm, now);
+            if !e.global {
+                activity.assign(e.experiment, e.arm, now);
+            }
             let key = format!("{LOGGED}{}", e.experiment);
             let logged_today = activity
                 .impressions
@@ -93,8 +96,13 @@ pub fn record(
             "day": today,
             "ts": now,
         });
-        if let (Some(id), Some(map)) = (&id, event.as_object_mut()) {
-            map.insert("visitor".into(), id.clone().into());
+        if let Some(map) = event.as_object_mut() {
+            if let Some(id) = &id {
+                map.insert("visitor".into(), id.clone().into());
+            }
+            if e.global {
+                map.insert("global_holdout".into(), true.into());
+            }
         }
         lines.push(event.to_string());
     }

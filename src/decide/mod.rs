@@ -69,6 +69,9 @@ pub struct Exposure<'s> {
     pub experiment: &'s str,
     /// Arm name, or [`experiment::HOLDOUT`].
     pub arm: &'s str,
+    /// Held out by the global holdout: not written to the cookie as this experiment's arm
+    /// (the global holdout is the hash alone, so lowering it releases the visitor).
+    pub global: bool,
 }
 
 impl Decision<'_> {
@@ -170,8 +173,12 @@ fn verdict<'s>(
     let Some(placement) = placement else {
         return (Verdict::NoVisitorId, None);
     };
-    let exposure = experiment::names(snap, arm.experiment, placement)
-        .map(|(experiment, arm)| Exposure { experiment, arm });
+    let exposure =
+        experiment::names(snap, arm.experiment, placement).map(|(experiment, arm)| Exposure {
+            experiment,
+            arm,
+            global: held_out,
+        });
     let v = match placement {
         Placement::Holdout => Verdict::Holdout,
         Placement::Arm(i) if i == arm.arm => Verdict::Chosen,

@@ -77,10 +77,10 @@ pub fn personalize(
             .iter()
             .map(|f| f.campaign.to_owned())
             .collect();
-        let exposed: Vec<(String, String)> = decision
+        let exposed: Vec<(String, String, bool)> = decision
             .exposures
             .iter()
-            .map(|e| (e.experiment.to_owned(), e.arm.to_owned()))
+            .map(|e| (e.experiment.to_owned(), e.arm.to_owned(), e.global))
             .collect();
         // Offers that start now: their start goes into the activity cookie, keeping them stable.
         let offers: Vec<String> = decision
@@ -100,7 +100,11 @@ pub fn personalize(
     }
     let exposures: Vec<crate::decide::Exposure<'_>> = exposed
         .iter()
-        .map(|(experiment, arm)| crate::decide::Exposure { experiment, arm })
+        .map(|(experiment, arm, global)| crate::decide::Exposure {
+            experiment,
+            arm,
+            global: *global,
+        })
         .collect();
     let events = exposure::record(&mut visitor, &exposures, snapshot.version(), now);
     log::exposures(stage.ctx, events);

@@ -42,6 +42,7 @@ fn visit(cookie: &str, now: u64) -> (Visitor, String, Vec<serde_json::Value>) {
 const EXPOSED: [Exposure<'static>; 1] = [Exposure {
     experiment: "hero-copy",
     arm: "urgency",
+    global: false,
 }];
 
 #[test]
@@ -84,4 +85,36 @@ fn without_consent_every_exposure_is_logged_without_an_identifier() {
         assert!(v.activity.is_none());
         assert_eq!(bucketing_id(&v), None);
     }
+}
+
+#[test]
+fn global_holdout_is_logged_but_not_made_sticky() {
+    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+    let settings = Settings {
+        profile_keys: &profile,
+        activity_keys: Some(&activity),
+        time: TimePolicy::default(),
+        consent: &consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let req = Request {
+        cookie: Some(CONSENT),
+        gpc: None,
+        path: "/",
+        now: NOW,
+    };
+    let mut v = resolve(req, &settings, Paths::default());
+    let held = [Exposure {
+        experiment: "hero-copy",
+        arm: "holdout",
+        global: true,
+    }];
+    let lines = record(&mut v, &held, "v1", NOW);
+    let e: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(e["global_holdout"], true);
+    assert_eq!(e["arm"], "holdout");
+    assert_eq!(v.activity.unwrap().assignment("hero-copy"), None);
 }
