@@ -94,6 +94,16 @@ pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
 }
 
 /// Parses and checks a snapshot read from KV.
+///
+/// ```
+/// use vitrine::snapshot::{compile::{compile, Source}, decode, encode};
+///
+/// let text = "[[campaign]]\nid = \"a\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"<b>hi</b>\"\n";
+/// let snap = compile(&[Source { name: "a.toml", text }]).unwrap();
+/// let bytes = encode(&snap);
+/// assert_eq!(decode(&bytes).unwrap().version(), snap.version());
+/// assert_eq!(decode(b"{\"schema\":1}").unwrap_err().code(), "snapshot_schema");
+/// ```
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let probe: SchemaProbe = serde_json::from_slice(bytes)?;
     if probe.schema != SCHEMA_VERSION {
