@@ -5,6 +5,22 @@
 //! value is refused. Decoding refuses what it does not understand (another schema, a body whose
 //! hash does not match, a reference to a string or experiment that does not exist), so the edge
 //! keeps serving the last good version instead of acting on a half-understood one.
+//!
+//! Writing one by hand (for example a bench generator in JavaScript): intern every string into
+//! `strings` and refer to it by index, serialize the body once, hash those bytes, and splice
+//! them in unchanged:
+//!
+//! ```text
+//! body    = {"strings":["hero","c1","loyal","<b>hi</b>"],
+//!            "slots":[{"name":0,"candidates":[{"campaign":1,"priority":0,
+//!              "when":{"segment":2},"op":"replace","template":[{"lit":3}]}]}]}
+//! version = first 16 hex digits of sha256(body bytes)
+//! value   = {"schema":2,"version":"<version>","body":<body bytes>}
+//! ```
+//!
+//! `when` is an [`Expr`](super::expr::Expr) in serde's external tagging (`"true"`,
+//! `"anonymous"`, `{"segment":i}`, `{"all":[…]}`, `{"not":…}`, …); `template` parts are
+//! `{"lit":i}`, `{"attr":{"name":i,"ctx":"text"}}`, `"message"` or `{"product":{…}}`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
