@@ -51,3 +51,105 @@ fn spliced_responses_equal_streamed_golden_pages() {
         "only {spliced} spliced responses"
     );
 }
+
+/// Regression for the streaming path's promise: first bytes leave before the upstream body
+/// ends. A loopback origin sends the first part of a page, then holds the rest until the
+/// visitor has received body bytes (or 15 s pass, which fails the test).
+#[test]
+fn streamed_page_starts_before_the_upstream_body_ends() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::time::Duration;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let rest_sent = Arc::new(AtomicBool::new(false));
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    let sent = Arc::clone(&rest_sent);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let (sent, release_rx) = (Arc::clone(&sent), Arc::clone(&release_rx));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                if !first.starts_with("GET / ") {
+                    let _ = write!(
+                        stream,
+                        // Assets (the harness polls /style.css until the server is up).
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/css\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    return;
+                }
+                // No validator and no-store: this page is always streamed, never spliced.
+                let head =
+                    "<!doctype html><html><body><vitrine-slot name=\"hero\">default</vitrine-slot>";
+                let part1 = format!("{head}{}", "<p>filler</p>".repeat(2500));
+                let part2 = "<p>end</p></body></html>";
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+                let _ = write!(stream, "{:x}\r\n{part1}\r\n", part1.len());
+                let _ = stream.flush();
+                let _ = release_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(15));
+                sent.store(true, Ordering::SeqCst);
+                let _ = write!(stream, "{:x}\r\n{part2}\r\n0\r\n\r\n", part2.len());
+            });
+        }
+    });
+
+    let state = state_dir("first-byte");
+    publish_demo(&state);
+    let dev = start(state, &[("PAGE_SOURCE", "origin"), ("ORIGIN_URL", &addr)]);
+    let mut client = TcpStream::connect(dev.base.trim_start_matches("http://")).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        client,
+        "GET / HTTP/1.1\r\nhost: 127.0.0.1\r\ncookie: {}\r\nconnection: close\r\n\r\n",
+        mint(&["loyal"])
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let body_start = loop {
+        let n = client.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            if got.len() > i + 4 + 1000 {
+                break i + 4;
+            }
+        }
+    };
+    assert!(
+        !rest_sent.load(Ordering::SeqCst),
+        "body bytes arrived only after the upstream body ended"
+    );
+    let _ = release_tx.send(());
+    client.read_to_end(&mut got).unwrap();
+    let text = String::from_utf8_lossy(&got[body_start..]).into_owned();
+    assert!(text.contains("loyalty discount"), "hero filled");
+    assert!(text.contains("<p>end</p>"), "page complete");
+    let head = String::from_utf8_lossy(&got[..body_start]).to_ascii_lowercase();
+    assert!(
+        head.contains("x-vitrine: v=") && head.contains("body=streamed"),
+        "{head}"
+    );
+}

@@ -3,9 +3,11 @@
 //!
 //! A personalized request goes: identity → decision → headers → body. The body is spliced when
 //! this isolate has recorded the page at its current validator ([`pages`]); otherwise it is
-//! stream-rewritten, and a page with a validator is buffered on the side and recorded at the
-//! end, so the next request for it is spliced. Both bodies are byte-identical for the same
-//! page and decision.
+//! stream-rewritten ([`transform`]), and a page with a validator is recorded in step with the
+//! rewrite (its chunks kept on the JS side), so the next request for it is spliced. Both bodies
+//! are byte-identical for the same page and decision; `x-vitrine` ends with `body=spliced` or
+//! `body=streamed`. The identity step ([`identify`]) and the headers both bodies get
+//! ([`personalized_headers`]) are one function each.
 
 use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
