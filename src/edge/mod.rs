@@ -32,21 +32,22 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let cfg = Config::from_env(&env);
+    let cfg = Config::current(&env);
+    let cfg = &*cfg;
     let path = req.path();
     if cfg.demo && demo::owns(&path) {
-        return demo::handle(&req, &cfg);
+        return demo::handle(&req, cfg);
     }
     cfg.inject_fault(&req);
     let method = req.method().to_string();
     let document = delivery::is_document_request(&method, &path);
-    let sub = source::subrequest(&req, &cfg, document)?;
+    let sub = source::subrequest(&req, cfg, document)?;
     if !document {
-        return source::fetch(&env, &cfg, &ctx, sub).await;
+        return source::fetch(&env, cfg, &ctx, sub).await;
     }
     let (upstream, snapshot) = futures_util::join!(
-        source::fetch(&env, &cfg, &ctx, sub),
-        store::active(&env, &cfg)
+        source::fetch(&env, cfg, &ctx, sub),
+        store::active(&env, cfg)
     );
     let upstream = upstream?;
     let content_type = upstream.headers().get("content-type")?;
@@ -59,7 +60,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return Ok(upstream);
     }
     match snapshot {
-        Ok(snapshot) => respond::personalize(&req, &cfg, upstream, &snapshot),
+        Ok(snapshot) => respond::personalize(&req, cfg, upstream, &snapshot),
         Err(reason) => respond::bypass(upstream, reason, &path),
     }
 }
