@@ -19,7 +19,7 @@ mod visitor;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::delivery;
-use config::Config;
+use config::{Config, PageSource};
 
 #[event(start)]
 fn start() {
@@ -41,7 +41,13 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     cfg.inject_fault(&req);
     let method = req.method().to_string();
     let document = delivery::is_document_request(&method, &path);
-    let sub = source::subrequest(&req, cfg, document)?;
+    // A page this isolate recorded is revalidated, not re-read (Static Assets only: in origin
+    // mode the Cache API already keeps the origin out of the loop).
+    let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
+        .then(|| pages::held(&req.inner().url()))
+        .flatten();
+    let conditional = held.as_deref().and_then(pages::conditional);
+    let sub = source::subrequest(&req, cfg, document, conditional)?;
     if !document {
         return source::fetch(&env, cfg, &ctx, sub).await;
     }
@@ -49,7 +55,10 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         source::fetch(&env, cfg, &ctx, sub),
         store::active(&env, cfg)
     );
-    let upstream = upstream?;
+    let upstream = match (upstream?, &held) {
+        (fresh, Some(page)) if fresh.status_code() == 304 => pages::replay(page)?,
+        (fresh, _) => fresh,
+    };
     let content_type = upstream.headers().get("content-type")?;
     let content_range = upstream.headers().get("content-range")?;
     if !delivery::is_personalizable_response(

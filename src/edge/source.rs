@@ -15,17 +15,26 @@ use crate::delivery;
 /// Headers dropped from document subrequests (revalidation is ours to decide).
 const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
 
-/// Builds the credential-free subrequest for `req`.
+/// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
+/// for a page it has recorded ([`super::pages::conditional`]), never the visitor's.
 ///
 /// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
 /// (image resizing, polish…) serialize through serde and cost ~8 KB of .wasm we never use.
-pub fn subrequest(req: &Request, cfg: &Config, document: bool) -> Result<Request> {
+pub fn subrequest(
+    req: &Request,
+    cfg: &Config,
+    document: bool,
+    conditional: Option<(&str, &str)>,
+) -> Result<Request> {
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        let conditional = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
-        if delivery::forwards_request_header(&name) && !conditional {
+        let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
+        if delivery::forwards_request_header(&name) && !visitors {
             headers.append(&name, &value)?;
         }
+    }
+    if let Some((name, value)) = conditional {
+        headers.set(name, value)?;
     }
     let init = web_sys::RequestInit::new();
     init.set_method(req.method().as_ref());
