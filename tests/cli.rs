@@ -83,6 +83,18 @@ fn publish_refuses_unacknowledged_warnings_before_touching_kv() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("publish refused"));
     assert!(!state.exists(), "nothing may be written");
+    let built = d.join("w.json");
+    let out = run(&["build", &warn, "-o", built.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!built.exists(), "build writes nothing while warnings stand");
+    let out = run(&[
+        "build",
+        &warn,
+        "-o",
+        built.to_str().unwrap(),
+        "--allow-warnings",
+    ]);
+    assert!(out.status.success() && built.exists());
 }
 
 #[test]

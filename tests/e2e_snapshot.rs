@@ -186,4 +186,26 @@ fn bad_versions_bypass_a_fresh_isolate_and_keep_the_last_good_one() {
         );
         assert!(got.text().contains("loyalty discount"));
     }
+
+    // A version whose catalog shards are missing: the featured-product campaign does not
+    // qualify, everything else is still personalized.
+    let built = state.join("featured.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .current_dir(root())
+        .args(["build", "fixtures/campaigns/featured.toml", "-o"])
+        .arg(&built)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let featured = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    kv_put(&state, &format!("snapshot/v/{featured}"), &built);
+    pointer(&featured);
+    let got = get(&dev, "/", None);
+    let xv = x_vitrine(&got);
+    assert!(xv.starts_with(&format!("v={featured};")), "{xv}");
+    assert!(
+        xv.contains("hero=welcome-hero") && !xv.contains("promo-strip"),
+        "{xv}"
+    );
+    assert!(!got.text().contains("Today's pick"));
 }

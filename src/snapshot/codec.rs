@@ -5,6 +5,22 @@
 //! value is refused. Decoding refuses what it does not understand (another schema, a body whose
 //! hash does not match, a reference to a string or experiment that does not exist), so the edge
 //! keeps serving the last good version instead of acting on a half-understood one.
+//!
+//! Writing one by hand (for example a bench generator in JavaScript): intern every string into
+//! `strings` and refer to it by index, serialize the body once, hash those bytes, and splice
+//! them in unchanged:
+//!
+//! ```text
+//! body    = {"strings":["hero","c1","loyal","<b>hi</b>"],
+//!            "slots":[{"name":0,"candidates":[{"campaign":1,"priority":0,
+//!              "when":{"segment":2},"op":"replace","template":[{"lit":3}]}]}]}
+//! version = first 16 hex digits of sha256(body bytes)
+//! value   = {"schema":2,"version":"<version>","body":<body bytes>}
+//! ```
+//!
+//! `when` is an [`Expr`](super::expr::Expr) in serde's external tagging (`"true"`,
+//! `"anonymous"`, `{"segment":i}`, `{"all":[…]}`, `{"not":…}`, …); `template` parts are
+//! `{"lit":i}`, `{"attr":{"name":i,"ctx":"text"}}`, `"message"` or `{"product":{…}}`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -94,6 +110,16 @@ pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
 }
 
 /// Parses and checks a snapshot read from KV.
+///
+/// ```
+/// use vitrine::snapshot::{compile::{compile, Source}, decode, encode};
+///
+/// let text = "[[campaign]]\nid = \"a\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"<b>hi</b>\"\n";
+/// let snap = compile(&[Source { name: "a.toml", text }]).unwrap();
+/// let bytes = encode(&snap);
+/// assert_eq!(decode(&bytes).unwrap().version(), snap.version());
+/// assert_eq!(decode(b"{\"schema\":1}").unwrap_err().code(), "snapshot_schema");
+/// ```
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let probe: SchemaProbe = serde_json::from_slice(bytes)?;
     if probe.schema != SCHEMA_VERSION {

@@ -1,7 +1,7 @@
 //! Compiled targeting expressions: `all` / `any` / `not` over predicates on the visitor's
 //! verified profile, their activity and the request. Named segments are inlined by the
 //! compiler, so an [`Expr`] never refers to another definition and evaluates in one pass
-//! without allocation (see [`crate::decide`]).
+//! without allocation (see [`crate::decide()`]).
 
 use serde::{Deserialize, Serialize};
 

@@ -100,11 +100,22 @@ pub fn check(files: &[PathBuf], args: &CompileArgs) -> Result<ExitCode, String> 
 }
 
 /// `vitrine build`.
-pub fn build(files: &[PathBuf], output: &Path, args: &CompileArgs) -> Result<ExitCode, String> {
+/// With unacknowledged warnings nothing is written (exit 3) unless `allow_warnings`, so a
+/// built snapshot went through the same gate as `publish`.
+pub fn build(
+    files: &[PathBuf],
+    output: &Path,
+    args: &CompileArgs,
+    allow_warnings: bool,
+) -> Result<ExitCode, String> {
     let c = match compile_files(files, args)? {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
+    if c.blocking > 0 && !allow_warnings {
+        eprintln!("nothing was written: fix or acknowledge the warnings, or pass --allow-warnings");
+        return Ok(ExitCode::from(EXIT_WARNINGS));
+    }
     write_built(output, &c.build.snapshot, &c.build.shards)?;
     report(&c.build.snapshot, &c.build.shards);
     println!("{}", c.build.snapshot.version());

@@ -1,7 +1,7 @@
 //! Command parsing and dispatch. Keys come from `VITRINE_COOKIE_KEYS`, never from argv.
 //!
 //! Exit codes: 0 success; 1 the input was refused (campaign errors, rejected cookie); 2 usage
-//! or I/O error; 3 warnings not acknowledged (`check`, `publish`).
+//! or I/O error; 3 warnings not acknowledged (`check`, `build`, `publish`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,10 +34,14 @@ enum Cmd {
         compile: CompileArgs,
     },
     /// Compile campaign files into a snapshot file (catalog shards go to SNAPSHOT.catalog/).
+    /// Refused (exit 3, nothing written) while warnings are unacknowledged.
     Build {
         files: Vec<PathBuf>,
         #[arg(short, long)]
         output: PathBuf,
+        /// Write the snapshot despite unacknowledged warnings (for preview; publish it knowingly).
+        #[arg(long)]
+        allow_warnings: bool,
         #[command(flatten)]
         compile: CompileArgs,
     },
@@ -113,8 +117,9 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Build {
             files,
             output,
+            allow_warnings,
             compile,
-        } => campaigns::build(&files, &output, &compile),
+        } => campaigns::build(&files, &output, &compile, allow_warnings),
         Cmd::Publish {
             inputs,
             target,

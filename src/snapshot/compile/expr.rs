@@ -368,8 +368,15 @@ pub fn valid_id(s: &str) -> bool {
 }
 
 /// `"90s"`, `"30m"`, `"24h"`, `"7d"` → seconds.
+///
+/// ```
+/// # use vitrine::snapshot::compile::parse_duration;
+/// assert_eq!(parse_duration("7d"), Some(604_800));
+/// assert_eq!(parse_duration("7é"), None);
+/// ```
 pub fn parse_duration(s: &str) -> Option<u32> {
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let (at, _) = s.char_indices().last()?;
+    let (n, unit) = s.split_at(at);
     let n: u32 = n.parse().ok()?;
     let mult = match unit {
         "s" => 1,

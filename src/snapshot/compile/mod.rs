@@ -32,6 +32,7 @@ mod template;
 mod warn;
 
 pub use diagnostic::{CompileError, Level};
+pub use expr::parse_duration;
 pub use html::{check_url, sanitize, Policy};
 
 use crate::snapshot::Snapshot;
@@ -99,6 +100,15 @@ pub fn compile(sources: &[Source<'_>]) -> Result<Snapshot, Vec<CompileError>> {
 }
 
 /// Compiles campaign files (and what they include) into a snapshot, or returns every error.
+///
+/// ```
+/// use vitrine::snapshot::compile::{build, NoFiles, Options, Source};
+///
+/// let text = "[[campaign]]\nid = \"a\"\nslot = \"Hero!\"\naudience = \"robots\"\nhtml = \"x\"\n";
+/// let errors = build(&[Source { name: "a.toml", text }], &NoFiles, &Options::default()).unwrap_err();
+/// let at: Vec<String> = errors.iter().map(|e| format!("{}:{}:{} {}", e.file, e.line, e.column, e.code)).collect();
+/// assert_eq!(at, ["a.toml:3:8 slot-name", "a.toml:4:12 audience"]);
+/// ```
 pub fn build(
     sources: &[Source<'_>],
     loader: &dyn Loader,

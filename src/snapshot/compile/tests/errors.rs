@@ -56,6 +56,7 @@ refused! {
     condition_with_two_tests: &c("when = { segment = \"a\", path = \"/\" }\nhtml = \"x\"\n") => "expression", "when", (4, 8),
     attribute_without_test: &c("when = { attr = \"tier\" }\nhtml = \"x\"\n") => "expression", "when", (4, 8),
     unknown_device: &c("when = { device = \"fridge\" }\nhtml = \"x\"\n") => "expression", "when.device", (4, 19),
+    bad_duration_multibyte_unit: &c("when = { viewed = \"p1\", within = \"7é\" }\nhtml = \"x\"\n") => "duration", "when.within", (4, 34),
     bad_duration: &c("when = { viewed = \"p1\", within = \"a week\" }\nhtml = \"x\"\n") => "duration", "when.within", (4, 34),
     param_without_value: &c("when = { param = \"utm_source\" }\nhtml = \"x\"\n") => "expression", "when", (4, 8),
     segment_cycle: "[segments.a]\nsegment = \"b\"\n[segments.b]\nsegment = \"a\"\n" => "segment-cycle", "segments.", (4, 11),
