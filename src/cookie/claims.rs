@@ -88,7 +88,7 @@ struct Raw {
 pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedProfile, Rejection> {
     let text = std::str::from_utf8(payload).map_err(|_| Rejection::ClaimsNotUtf8)?;
     let why = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
     let mut raw = ClaimsSeed(&why)
         .deserialize(&mut de)
         .and_then(|raw| de.end().map(|()| raw))

@@ -54,7 +54,8 @@ pub fn verify(token: &str, ring: &KeyRing) -> Result<Vec<u8>, Rejection> {
     if !header_text.trim_start().starts_with('{') {
         return Err(Rejection::BadHeader);
     }
-    let header: Header = serde_json::from_str(header_text).map_err(|_| Rejection::BadHeader)?;
+    let header: Header =
+        serde_json::from_slice(header_text.as_bytes()).map_err(|_| Rejection::BadHeader)?;
     if header.alg != "HS256" {
         return Err(Rejection::Algorithm);
     }

@@ -29,7 +29,7 @@ pub fn owns(path: &str) -> bool {
 
 /// Serves the picker or sets a persona.
 pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
-    let personas: Vec<Persona> = serde_json::from_str(PERSONAS)?;
+    let personas: Vec<Persona> = serde_json::from_slice(PERSONAS.as_bytes())?;
     let url = req.inner().url();
     let query = |name: &str| {
         form_urlencoded::parse(crate::delivery::query(&url).as_bytes())

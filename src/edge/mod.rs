@@ -19,7 +19,7 @@ mod visitor;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::delivery;
-use config::Config;
+use config::{Config, PageSource};
 
 #[event(start)]
 fn start() {
@@ -32,25 +32,35 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let cfg = Config::from_env(&env);
+    let cfg = Config::current(&env);
+    let cfg = &*cfg;
     let path = req.path();
     if cfg.demo && demo::owns(&path) {
-        return demo::handle(&req, &cfg);
+        return demo::handle(&req, cfg);
     }
     cfg.inject_fault(&req);
     let method = req.method().to_string();
     let document = delivery::is_document_request(&method, &path);
-    let sub = source::subrequest(&req, &cfg, document)?;
+    // A page this isolate recorded is revalidated, not re-read (Static Assets only: in origin
+    // mode the Cache API already keeps the origin out of the loop).
+    let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
+        .then(|| pages::held(&req.inner().url()))
+        .flatten();
+    let conditional = held.as_deref().and_then(pages::conditional);
+    let sub = source::subrequest(&req, cfg, document, conditional)?;
     if !document {
-        return source::fetch(&env, &cfg, &ctx, sub).await;
+        return source::fetch(&env, cfg, &ctx, sub).await;
     }
     let started = js_sys::Date::now();
     let (upstream, (snapshot, snapshot_ms)) =
-        futures_util::join!(source::fetch(&env, &cfg, &ctx, sub), async {
-            let snapshot = store::active(&env, &cfg).await;
+        futures_util::join!(source::fetch(&env, cfg, &ctx, sub), async {
+            let snapshot = store::active(&env, cfg).await;
             (snapshot, js_sys::Date::now() - started)
         });
-    let upstream = upstream?;
+    let upstream = match (upstream?, &held) {
+        (fresh, Some(page)) if fresh.status_code() == 304 => pages::replay(page)?,
+        (fresh, _) => fresh,
+    };
     let content_type = upstream.headers().get("content-type")?;
     let content_range = upstream.headers().get("content-range")?;
     if !delivery::is_personalizable_response(
@@ -66,7 +76,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 ctx: &ctx,
                 snapshot_ms,
             };
-            respond::personalize(&req, &cfg, upstream, &snapshot, stage)
+            respond::personalize(&req, cfg, upstream, &snapshot, stage)
         }
         Err(reason) => respond::bypass(upstream, reason, &path),
     }

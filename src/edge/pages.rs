@@ -4,10 +4,17 @@
 //! WASM memory and never reads the upstream body. The assembled body (a `Blob`) is kept per
 //! distinct plan and reused: most requests only wrap a kept `Blob` in a new `Response`.
 //!
+//! A recorded page is also revalidated instead of re-read: the subrequest for it carries its
+//! validator (`If-None-Match`, else `If-Modified-Since`; Workers Static Assets and origins
+//! answer `304` with no body), and a `304` is [`replay`]ed as the recorded page, so a hit moves
+//! no page bytes from the source at all. Only vitrine's own validator is ever sent: the
+//! visitor's conditional headers are still dropped ([`super::source`]).
+//!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
 //! is decided in [`crate::splice`].
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use worker::js_sys::{Array, Uint8Array};
 use worker::wasm_bindgen::JsValue;
@@ -29,6 +36,10 @@ const MAX_PAGE: usize = 2 << 20;
 /// assembled from it per plan (a `Blob` is immutable, so one serves any number of responses).
 pub struct JsPage {
     bytes: Uint8Array,
+    /// The headers the page was served with (replayed on a `304`).
+    headers: web_sys::Headers,
+    /// The conditional header that revalidates this page, and its value.
+    conditional: Option<(&'static str, String)>,
     bodies: RefCell<Bodies<web_sys::Blob>>,
 }
 
@@ -40,19 +51,33 @@ thread_local! {
 pub struct PageKey {
     url: String,
     validator: String,
+    headers: web_sys::Headers,
+    conditional: Option<(&'static str, String)>,
 }
 
 impl PageKey {
     /// The key of `upstream` as served for `url`, if the page has a validator.
     pub fn of(url: String, upstream: &Response) -> Result<Option<Self>> {
         let h = upstream.headers();
+        let etag = h.get("etag")?;
+        let last_modified = h.get("last-modified")?;
         let validator = splice::validator(
-            h.get("etag")?.as_deref(),
-            h.get("last-modified")?.as_deref(),
+            etag.as_deref(),
+            last_modified.as_deref(),
             h.get("content-length")?.as_deref(),
             h.get("content-type")?.as_deref(),
         );
-        Ok(validator.map(|validator| Self { url, validator }))
+        let conditional = match (etag, last_modified) {
+            (Some(etag), _) => Some(("if-none-match", etag)),
+            (None, Some(date)) => Some(("if-modified-since", date)),
+            (None, None) => None,
+        };
+        Ok(validator.map(|validator| Self {
+            url,
+            validator,
+            headers: h.0.clone(),
+            conditional,
+        }))
     }
 
     /// What this isolate knows about the page.
@@ -65,6 +90,28 @@ impl PageKey {
         log::note("vitrine.not_spliceable", why.code());
         CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, &self.validator));
     }
+}
+
+/// The page recorded for `url`, if any, to revalidate instead of re-reading it.
+pub fn held(url: &str) -> Option<Rc<Recorded<JsPage>>> {
+    CACHE.with(|c| c.borrow().recorded(url))
+}
+
+/// The conditional header (name, value) that revalidates `page` with the page source.
+pub fn conditional(page: &Recorded<JsPage>) -> Option<(&'static str, &str)> {
+    let (name, value) = page.page.conditional.as_ref()?;
+    Some((name, value.as_str()))
+}
+
+/// What a `304` to the conditional subrequest stands for: the recorded page as the source
+/// sent it (status 200, its headers, its bytes), so every later step runs unchanged.
+pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&page.page.headers);
+    let raw =
+        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&page.page.bytes), &init)?;
+    Ok(Response::from(raw))
 }
 
 /// The personalized response assembled from a recorded page; the upstream body is cancelled
@@ -166,6 +213,8 @@ impl Recording {
                 }
                 let page = JsPage {
                     bytes: page,
+                    headers: self.key.headers,
+                    conditional: self.key.conditional,
                     bodies: RefCell::default(),
                 };
                 CACHE.with(|c| {

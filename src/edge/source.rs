@@ -7,9 +7,7 @@
 //! through the Cache API keyed by the origin URL alone, so the origin sees one request per
 //! page per cache lifetime, never per visitor.
 
-use worker::{
-    Cache, Context, Env, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
-};
+use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
 
 use super::config::{Config, PageSource};
 use crate::delivery;
@@ -17,23 +15,38 @@ use crate::delivery;
 /// Headers dropped from document subrequests (revalidation is ours to decide).
 const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
 
-/// Builds the credential-free subrequest for `req`.
-pub fn subrequest(req: &Request, cfg: &Config, document: bool) -> Result<Request> {
+/// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
+/// for a page it has recorded ([`super::pages::conditional`]), never the visitor's.
+///
+/// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
+/// (image resizing, polish…) serialize through serde and cost ~8 KB of .wasm we never use.
+pub fn subrequest(
+    req: &Request,
+    cfg: &Config,
+    document: bool,
+    conditional: Option<(&str, &str)>,
+) -> Result<Request> {
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        let conditional = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
-        if delivery::forwards_request_header(&name) && !conditional {
+        let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
+        if delivery::forwards_request_header(&name) && !visitors {
             headers.append(&name, &value)?;
         }
     }
-    let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual);
-    if !matches!(req.method(), Method::Get | Method::Head) {
-        init.with_body(req.inner().body().map(Into::into));
+    if let Some((name, value)) = conditional {
+        headers.set(name, value)?;
     }
-    Request::new_with_init(&upstream_url(req, cfg), &init)
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method().as_ref());
+    init.set_headers(&headers.0);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        if let Some(body) = req.inner().body() {
+            init.set_body(&body);
+        }
+    }
+    let raw = web_sys::Request::new_with_str_and_init(&upstream_url(req, cfg), &init)?;
+    Ok(Request::from(raw))
 }
 
 fn upstream_url(req: &Request, cfg: &Config) -> String {

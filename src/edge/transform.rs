@@ -5,7 +5,9 @@
 //!
 //! Each chunk's output is enqueued at once, so the first bytes leave before the upstream body
 //! ends, and nothing buffers the page in WASM memory (a [`Recording`] keeps the chunks on the
-//! JS side, up to a bound).
+//! JS side, up to a bound). A chunk is copied into WASM memory at most [`SLICE`] bytes at a
+//! time: a source may hand over a whole page as one chunk, and WASM memory never shrinks, so
+//! without the bound a 10 MB page would grow the instance by twice its size for good.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -29,6 +31,9 @@ struct State {
 
 type Shared = Rc<RefCell<Option<State>>>;
 
+/// Most bytes of a chunk copied into WASM memory and rewritten at once.
+const SLICE: u32 = 64 * 1024;
+
 /// `body` piped through the rewriter; returns the rewritten stream.
 pub fn pipe(
     body: &ReadableStream,
@@ -43,12 +48,23 @@ pub fn pipe(
         input: Vec::new(),
     })));
     let on_chunk = Rc::clone(&shared);
-    let transform = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk, controller| {
-        if let Some(state) = on_chunk.borrow_mut().as_mut() {
-            let out = state.feed(&chunk);
-            enqueue(&controller, &out);
-        }
-    });
+    let transform =
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
+            if let Some(state) = on_chunk.borrow_mut().as_mut() {
+                let bytes = match chunk.dyn_ref::<Uint8Array>() {
+                    Some(array) => array.clone(),
+                    None => Uint8Array::new(&chunk),
+                };
+                let len = bytes.length();
+                let mut at: u32 = 0;
+                while at < len {
+                    let end = len.min(at.saturating_add(SLICE));
+                    let out = state.feed(&bytes.subarray(at, end));
+                    enqueue(&controller, &out);
+                    at = end;
+                }
+            }
+        });
     let flush = Closure::<dyn FnMut(JsValue)>::new(move |controller| {
         let state = shared.borrow_mut().take();
         if let Some(state) = state {
@@ -73,17 +89,14 @@ pub fn pipe(
 }
 
 impl State {
-    fn feed(&mut self, chunk: &JsValue) -> Vec<u8> {
-        let bytes = match chunk.dyn_ref::<Uint8Array>() {
-            Some(array) => array.clone(),
-            None => Uint8Array::new(chunk),
-        };
+    /// Rewrites one slice of a chunk (at most [`SLICE`] bytes).
+    fn feed(&mut self, bytes: &Uint8Array) -> Vec<u8> {
         self.input.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut self.input);
         if self
             .recording
             .as_mut()
-            .is_some_and(|rec| !rec.push(&bytes, &self.input))
+            .is_some_and(|rec| !rec.push(bytes, &self.input))
         {
             self.recording = None;
         }

@@ -136,7 +136,7 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             actual,
         });
     }
-    let body: Body = serde_json::from_str(raw)?;
+    let body: Body = serde_json::from_slice(raw.as_bytes())?;
     check(&body)?;
     Ok(Snapshot::assemble(envelope.version, body, raw.into()))
 }

@@ -107,6 +107,15 @@ impl<P> PageCache<P> {
         Some(entry.known.clone())
     }
 
+    /// The page recorded for `url`, at whatever validator: the Worker revalidates it with the
+    /// page source, and a `304` means the recording is still the page.
+    pub fn recorded(&self, url: &str) -> Option<Rc<Recorded<P>>> {
+        match &self.entries.get(url)?.known {
+            Known::Spliceable(recorded) => Some(Rc::clone(recorded)),
+            Known::Refused => None,
+        }
+    }
+
     /// Stores a recorded page (`page_len` bytes held as `page`), evicting the least recently
     /// used entries to stay within budget. Pages over `max_page` are not stored.
     pub fn insert_recorded(&mut self, url: &str, validator: &str, template: Template, page: P) {
@@ -263,6 +272,16 @@ mod tests {
         assert!(matches!(c.get("/a", "v1"), Some(Known::Spliceable(_))));
         assert!(c.get("/a", "v2").is_none());
         assert!(c.get("/b", "v1").is_none());
+    }
+
+    #[test]
+    fn recorded_is_found_by_url_alone_and_never_for_refusals() {
+        let mut c = cache(10_000);
+        c.insert_recorded("/a", "v1", template(10), vec![b'x'; 10]);
+        c.insert_refused("/r", "v1");
+        assert_eq!(c.recorded("/a").map(|r| r.page.len()), Some(10));
+        assert!(c.recorded("/r").is_none());
+        assert!(c.recorded("/b").is_none());
     }
 
     #[test]

@@ -131,3 +131,62 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
         })
         .fold(0u32, u32::wrapping_add)
 }
+
+/// The full per-request decision, as `src/edge/respond.rs` runs it: the identity stage
+/// (profile verify, consent, activity open + view), then `decide_in` over the demo snapshot
+/// (decoded once, outside the loop, as the Worker does per version), the render plan, the
+/// impressions counted and the activity cookie re-sealed for `Set-Cookie`; `n` times.
+#[no_mangle]
+pub extern "C" fn bench_decision(n: u32) -> u32 {
+    use vitrine::decide::{Activity as Seen, NoActivity};
+    use vitrine::{decide_in, render, Context};
+    let Some(f) = fixture() else { return u32::MAX };
+    let Ok(snap) = vitrine::snapshot::decode(DEMO_SNAPSHOT) else {
+        return u32::MAX;
+    };
+    let settings = Settings {
+        profile_keys: &f.ring,
+        activity_keys: Some(&f.act_ring),
+        time: TimePolicy::default(),
+        consent: &f.consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let paths = Paths {
+        product: Some("/p/{id}"),
+        category: Some("/c/{id}"),
+    };
+    let req = Request {
+        cookie: Some(&f.header),
+        gpc: None,
+        path: "/c/garden",
+        now: NOW,
+    };
+    (0..n)
+        .map(|_| {
+            let mut v = visitor::resolve(req, &settings, paths);
+            let (fragments, shown) = {
+                let seen: &dyn Seen = match &v.activity {
+                    Some(a) => a,
+                    None => &NoActivity,
+                };
+                let mut ctx = Context::new(&v.identity, NOW as i64).with_url(req.path, "");
+                ctx.activity = seen;
+                let decision = decide_in(&snap, &ctx);
+                let shown: Vec<String> = decision
+                    .fills
+                    .iter()
+                    .map(|d| d.campaign.to_owned())
+                    .collect();
+                let plan = render(&decision);
+                (plan.edits().len(), shown)
+            };
+            v.record_impressions(shown.iter().map(String::as_str), NOW);
+            let cookie = v.set_cookie(&settings).map_or(0, |s| s.len());
+            (fragments + cookie) as u32
+        })
+        .fold(0u32, u32::wrapping_add)
+}
+
+/// The demo campaign as `vitrine build` compiles it (the golden snapshot).
+const DEMO_SNAPSHOT: &[u8] = include_bytes!("../../../fixtures/golden/demo.snapshot.json");

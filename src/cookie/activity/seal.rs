@@ -58,7 +58,7 @@ pub fn open(value: &str, ring: &KeyRing) -> Result<Opened, Rejection> {
         .verify_slice(&mac)
         .map_err(|_| Rejection::Signature)?;
     let text = std::str::from_utf8(&payload).map_err(|_| Rejection::ClaimsNotUtf8)?;
-    let activity = serde_json::from_str(text).map_err(|_| Rejection::ClaimsNotJson)?;
+    let activity = serde_json::from_slice(text.as_bytes()).map_err(|_| Rejection::ClaimsNotJson)?;
     Ok(Opened {
         activity,
         rotated: kid != ring.current().kid(),

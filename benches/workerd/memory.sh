@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Memory in page size: does a 10 MB page cost more than a ~100 KB one? One workerd process per
+# variant serves both pages (from the same bench origin, which answers 304 to a matching
+# If-None-Match), and is driven by SEQUENTIAL requests (one at a time, so nothing is in flight
+# concurrently and the figures measure one request's working set, not wrk's concurrency):
+#   N_SMALL requests of the 136 KB listing, then N_BIG requests of a 10 MB listing
+#   (listing-1m.html with its cards repeated to 10 MB; over the 2 MB recording bound, so
+#   vitrine streams it through lol_html every time).
+# It reads VmRSS and VmHWM (peak RSS) of the workerd process after startup, after the small
+# page and after the big page. The big page's extra peak (HWM after big - HWM after small) is
+# the figure: what the larger page costs at most. Loopback only, bounded in count and time.
+#
+# usage: sh benches/workerd/memory.sh     env: N_SMALL=200 N_BIG=20 VARIANTS="vitrine passthrough"
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+N_SMALL="${N_SMALL:-200}"; N_BIG="${N_BIG:-20}"; VARIANTS="${VARIANTS:-vitrine passthrough}"
+WORKERD="$(find "$ROOT/node_modules" -path '*bin/workerd' -type f -perm -u+x 2>/dev/null | head -n1)"
+[ -x "$WORKERD" ] || { echo "workerd binary not found under node_modules" >&2; exit 1; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/vitrine-mem.XXXXXX")"
+PID=
+stop() {
+  if [ -n "$PID" ]; then kill -TERM -- "-$PID" 2>/dev/null || true; sleep 0.3; kill -KILL -- "-$PID" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+  PID=
+}
+cleanup() { stop; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+
+BIG="$WORK/listing-10m.html"
+node -e '
+const fs = require("fs");
+const page = fs.readFileSync(process.argv[1], "utf8");
+const first = page.indexOf("<article class=\"card\"");
+const last = page.lastIndexOf("</article>") + "</article>".length;
+const cards = page.slice(first, last);
+let mid = cards;
+while (page.length + mid.length < 10 * 1024 * 1024) mid += cards;
+fs.writeFileSync(process.argv[2], page.slice(0, first) + mid + page.slice(last));
+' "$ROOT/fixtures/pages/listing-1m.html" "$BIG"
+SMALL="$ROOT/fixtures/pages/listing-136k.html"
+
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+LOAD_PAGES="$SMALL,$BIG" node "$HERE/gen.mjs" "$SMALL" "$WORK" "$port" "$port" "$port" "$ROOT" >/dev/null
+COOKIE="vitrine_profile=$(cat "$WORK/cookie.txt")"
+mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %s ", $1, $2}' "/proc/$PID/status"; }
+hwm() { awk '/^VmHWM/ {print $2}' "/proc/$PID/status"; }
+seq_get() { # path count -> bytes of the last body
+  local n=0 len=0
+  for _ in $(seq 1 "$2"); do
+    len="$(curl -s --max-time 30 -o /dev/null -w '%{size_download}' -H "Cookie: $COOKIE" "http://127.0.0.1:$port$1")"
+    n=$((n + 1))
+  done
+  echo "$len"
+}
+
+echo "pages: /0 $(wc -c <"$SMALL") bytes, /1 $(wc -c <"$BIG") bytes; $N_SMALL then $N_BIG sequential requests; workerd $("$WORKERD" --version 2>/dev/null | awk '{print $2}')"
+for v in $VARIANTS; do
+  (cd "$WORK" && exec setsid "$WORKERD" serve "$v.capnp") >"$WORK/$v.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/0" && break; sleep 0.1; done
+  start="$(hwm)"; echo "$v start: $(mem)"
+  small_len="$(seq_get /0 "$N_SMALL")"; small="$(hwm)"; echo "$v after $N_SMALL x /0 ($small_len B): $(mem)"
+  big_len="$(seq_get /1 "$N_BIG")"; big="$(hwm)"; echo "$v after $N_BIG x /1 ($big_len B): $(mem)"
+  [ "$big_len" -gt 9000000 ] || { echo "$v: big page body too short ($big_len)" >&2; exit 1; }
+  echo "RESULT variant=$v hwm_start_kb=$start hwm_small_kb=$small hwm_big_kb=$big big_minus_small_kb=$((big - small))"
+  stop
+done
