@@ -43,6 +43,7 @@ pub mod cookie;
 pub mod decide;
 pub mod delivery;
 pub mod errors;
+pub mod events;
 pub mod exposure;
 pub mod preview;
 pub mod render;

@@ -1,0 +1,222 @@
+//! The one event schema the edge writes and `vitrine report` reads: exposures (a visitor was
+//! placed in an experiment arm, shown a campaign, or held out of one) and conversions (a
+//! visitor did something the shop counts), one JSON object per line.
+//!
+//! ```json
+//! {"event":"vitrine.exposure","schema":2,"ts":1764264000,"day":20419,"snapshot":"3f…",
+//!  "visitor":"5f0c…","experiment":"hero-copy","campaign":"hero-urgent","arm":"urgency"}
+//! {"event":"vitrine.conversion","schema":2,"ts":1764264100,"day":20419,"snapshot":"3f…",
+//!  "visitor":"5f0c…","name":"purchase","value":49.9,"source":"url",
+//!  "assignments":{"hero-copy":"urgency"},"campaigns":{"hero-urgent":"shown"}}
+//! ```
+//!
+//! - `schema` is [`SCHEMA`]; a reader refuses other versions by name, never guesses.
+//! - `visitor` is the pseudonym from [`crate::exposure::pseudonym`], present only with consent.
+//! - An exposure names an `experiment` (its `arm` is an arm name or `holdout`), or only a
+//!   `campaign` (its `arm` is `shown`, or `holdout` for a visitor in the global holdout who
+//!   would have been shown it), or both (the campaign an experiment arm showed).
+//! - A conversion carries the visitor's sticky assignments and campaign exposures from the
+//!   activity cookie at the time of the conversion, so the report needs no join.
+//!   `global_holdout` marks a visitor in the global holdout.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the event shape; bumped on any incompatible change.
+pub const SCHEMA: u32 = 2;
+
+/// The arm of a campaign exposure that was shown.
+pub const SHOWN: &str = "shown";
+
+/// Fields every event has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Common {
+    /// Always [`SCHEMA`] when written by this version.
+    pub schema: u32,
+    /// Unix seconds.
+    pub ts: u64,
+    /// UTC day number, `ts / 86 400`.
+    pub day: u64,
+    /// Snapshot version the decision used.
+    pub snapshot: String,
+    /// Visitor pseudonym (32 hex digits), only with consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
+    /// The visitor is in the global holdout.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub global_holdout: bool,
+}
+
+/// A visitor was placed in an arm or shown (or held out of) a campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exposure {
+    /// Shared fields.
+    #[serde(flatten)]
+    pub common: Common,
+    /// Experiment key, if the exposure is to an experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    /// Campaign id, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// Arm name, `holdout`, or [`SHOWN`].
+    pub arm: String,
+}
+
+/// Where a conversion was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A request to a URL pattern declared in the campaign file.
+    Url,
+    /// A beacon POSTed to the worker's event route.
+    Beacon,
+}
+
+/// A visitor did something the shop counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// Shared fields.
+    #[serde(flatten)]
+    pub common: Common,
+    /// Conversion name declared in the campaign file.
+    pub name: String,
+    /// Order value or other amount, if the conversion has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// How it was seen.
+    pub source: Source,
+    /// Experiment key → arm (or `holdout`), from the activity cookie.
+    #[serde(default)]
+    pub assignments: BTreeMap<String, String>,
+    /// Campaign id → [`SHOWN`] or `holdout`, from the activity cookie.
+    #[serde(default)]
+    pub campaigns: BTreeMap<String, String>,
+}
+
+/// One event line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+pub enum Event {
+    /// `vitrine.exposure`.
+    #[serde(rename = "vitrine.exposure")]
+    Exposure(Exposure),
+    /// `vitrine.conversion`.
+    #[serde(rename = "vitrine.conversion")]
+    Conversion(Conversion),
+}
+
+/// Why a line is not an event this version reads.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    /// Not JSON, or not an event of a known kind with the right fields.
+    #[error("not a vitrine event: {0}")]
+    Shape(String),
+    /// Written by another version of the schema.
+    #[error("event schema {found} is not the supported schema {SCHEMA}")]
+    Schema {
+        /// The version on the line.
+        found: u32,
+    },
+}
+
+impl Event {
+    /// The shared fields.
+    pub fn common(&self) -> &Common {
+        match self {
+            Event::Exposure(e) => &e.common,
+            Event::Conversion(c) => &c.common,
+        }
+    }
+
+    /// The event as one JSON line (without the newline).
+    pub fn to_line(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string, every float is
+        // finite by construction (non-finite values serialize as null).
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses one line written by [`Event::to_line`].
+    pub fn parse(line: &str) -> Result<Event, EventError> {
+        let event: Event =
+            serde_json::from_str(line).map_err(|e| EventError::Shape(e.to_string()))?;
+        match event.common().schema {
+            SCHEMA => Ok(event),
+            found => Err(EventError::Schema { found }),
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(visitor: Option<&str>) -> Common {
+        Common {
+            schema: SCHEMA,
+            ts: 1_764_264_000,
+            day: 20_419,
+            snapshot: "3f00aa".into(),
+            visitor: visitor.map(str::to_owned),
+            global_holdout: false,
+        }
+    }
+
+    #[test]
+    fn exposure_round_trips_and_omits_absent_fields() {
+        let e = Event::Exposure(Exposure {
+            common: common(None),
+            experiment: Some("hero-copy".into()),
+            campaign: None,
+            arm: "urgency".into(),
+        });
+        let line = e.to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"vitrine.exposure","schema":2,"ts":1764264000,"day":20419,"snapshot":"3f00aa","experiment":"hero-copy","arm":"urgency"}"#
+        );
+        assert_eq!(Event::parse(&line), Ok(e));
+    }
+
+    #[test]
+    fn conversion_round_trips() {
+        let c = Event::Conversion(Conversion {
+            common: Common {
+                global_holdout: true,
+                ..common(Some("5f0c"))
+            },
+            name: "purchase".into(),
+            value: Some(49.9),
+            source: Source::Beacon,
+            assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
+            campaigns: [("hero-urgent".to_owned(), SHOWN.to_owned())].into(),
+        });
+        let line = c.to_line();
+        assert!(line.contains(r#""source":"beacon""#), "{line}");
+        assert!(line.contains(r#""global_holdout":true"#), "{line}");
+        assert_eq!(Event::parse(&line), Ok(c));
+    }
+
+    #[test]
+    fn other_schemas_and_shapes_are_refused_by_name() {
+        let v1 =
+            r#"{"event":"vitrine.exposure","schema":1,"ts":1,"day":0,"snapshot":"s","arm":"a"}"#;
+        assert_eq!(Event::parse(v1), Err(EventError::Schema { found: 1 }));
+        for bad in [
+            "",
+            "{}",
+            r#"{"event":"vitrine.click","schema":2}"#,
+            r#"{"event":"vitrine.conversion","schema":2,"ts":1,"day":0,"snapshot":"s"}"#,
+        ] {
+            assert!(
+                matches!(Event::parse(bad), Err(EventError::Shape(_))),
+                "{bad}"
+            );
+        }
+    }
+}
