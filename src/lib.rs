@@ -47,6 +47,8 @@ pub mod events;
 pub mod exposure;
 pub mod preview;
 pub mod render;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod report;
 pub mod rewrite;
 pub mod snapshot;
 pub mod splice;

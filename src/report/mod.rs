@@ -1,0 +1,3 @@
+//! `vitrine report`: from exposure and conversion events to lift with intervals. (native only)
+
+pub mod stats;
