@@ -1,0 +1,196 @@
+//! The Analytics Engine layout of an event: which blob, double and index hold which field.
+//! The edge writes it, `vitrine report` reads it back (CSV exports and the SQL API).
+//!
+//! | column    | field                                                        |
+//! |-----------|--------------------------------------------------------------|
+//! | `index1`  | visitor pseudonym, empty without consent                      |
+//! | `blob1`   | event kind: `exposure` or `conversion`                        |
+//! | `blob2`   | experiment key (exposures), empty if none                     |
+//! | `blob3`   | campaign id (exposures), empty if none                        |
+//! | `blob4`   | arm (exposures) or conversion name (conversions)              |
+//! | `blob5`   | snapshot version                                              |
+//! | `blob6`   | conversion source: `url` or `beacon` (empty for exposures)    |
+//! | `blob7`   | assignments, `experiment=arm;…` (conversions)                 |
+//! | `blob8`   | campaigns, `campaign=shown;…` or `=holdout` (conversions)     |
+//! | `double1` | ts, Unix seconds                                              |
+//! | `double2` | conversion value (0 when none)                                |
+//! | `double3` | global holdout: 1 or 0                                        |
+//! | `double4` | schema version (optional; when present it must be [`SCHEMA`]) |
+//!
+//! Experiment keys, campaign ids and arm names cannot contain `=` or `;` (the compiler only
+//! accepts identifiers), so the two maps need no escaping.
+
+use std::collections::BTreeMap;
+
+use crate::events::{Common, Conversion, Event, Exposure, Source, SCHEMA};
+
+/// Columns a CSV export must have.
+pub const REQUIRED: [&str; 11] = [
+    "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1", "double2",
+    "double3",
+];
+
+/// Every column the report reads, in the order `--remote` selects them.
+pub const COLUMNS: [&str; 13] = [
+    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1",
+    "double2", "double3", "double4",
+];
+
+/// One row: column name → cell text.
+pub struct Row<'a> {
+    cells: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Row<'a> {
+    /// A row from `(column, value)` pairs.
+    pub fn new(cells: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        Row {
+            cells: cells.collect(),
+        }
+    }
+
+    fn get(&self, column: &str) -> &'a str {
+        self.cells
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or("", |(_, v)| v.trim())
+    }
+}
+
+/// Checks a CSV header; the error names the missing columns.
+pub fn check_columns(columns: &[String]) -> Result<(), String> {
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| !columns.iter().any(|c| c == r))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("missing column(s) {}", missing.join(", ")))
+    }
+}
+
+/// The event a row holds.
+pub fn event(row: &Row<'_>) -> Result<Event, String> {
+    let schema = row.get("double4");
+    if !schema.is_empty() && number(schema, "double4")? != f64::from(SCHEMA) {
+        return Err(format!("schema {schema} is not the supported schema {SCHEMA}"));
+    }
+    let ts = number(row.get("double1"), "double1 (ts)")?;
+    if !(0.0..=9.0e15).contains(&ts) {
+        return Err(format!("double1 (ts) {ts} is not a Unix time"));
+    }
+    let ts = ts as u64;
+    let visitor = Some(row.get("index1"))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let common = Common {
+        schema: SCHEMA,
+        ts,
+        day: ts / 86_400,
+        snapshot: row.get("blob5").to_owned(),
+        visitor,
+        global_holdout: flag(row.get("double3"))?,
+    };
+    let text = |c: &str| Some(row.get(c)).filter(|v| !v.is_empty()).map(str::to_owned);
+    match row.get("blob1").trim_start_matches("vitrine.") {
+        "exposure" => Ok(Event::Exposure(Exposure {
+            common,
+            experiment: text("blob2"),
+            campaign: text("blob3"),
+            arm: text("blob4").ok_or("exposure without an arm (blob4)")?,
+        })),
+        "conversion" => Ok(Event::Conversion(Conversion {
+            common,
+            name: text("blob4").ok_or("conversion without a name (blob4)")?,
+            value: Some(number(row.get("double2"), "double2 (value)")?).filter(|v| *v != 0.0),
+            source: match row.get("blob6") {
+                "url" => Source::Url,
+                "beacon" => Source::Beacon,
+                other => return Err(format!("unknown conversion source {other:?} (blob6)")),
+            },
+            assignments: pairs(row.get("blob7"), "blob7")?,
+            campaigns: pairs(row.get("blob8"), "blob8")?,
+        })),
+        other => Err(format!("unknown event kind {other:?} (blob1)")),
+    }
+}
+
+/// The row an event is written as (what the edge passes to `writeDataPoint`).
+pub fn row(event: &Event) -> Vec<(&'static str, String)> {
+    let c = event.common();
+    let mut cells = vec![("index1", c.visitor.clone().unwrap_or_default())];
+    let (kind, exp, camp, arm, source, assignments, campaigns, value) = match event {
+        Event::Exposure(e) => (
+            "exposure",
+            e.experiment.clone().unwrap_or_default(),
+            e.campaign.clone().unwrap_or_default(),
+            e.arm.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            0.0,
+        ),
+        Event::Conversion(v) => (
+            "conversion",
+            String::new(),
+            String::new(),
+            v.name.clone(),
+            match v.source {
+                Source::Url => "url".to_owned(),
+                Source::Beacon => "beacon".to_owned(),
+            },
+            join(&v.assignments),
+            join(&v.campaigns),
+            v.value.unwrap_or(0.0),
+        ),
+    };
+    cells.extend([
+        ("blob1", kind.to_owned()),
+        ("blob2", exp),
+        ("blob3", camp),
+        ("blob4", arm),
+        ("blob5", c.snapshot.clone()),
+        ("blob6", source),
+        ("blob7", assignments),
+        ("blob8", campaigns),
+        ("double1", c.ts.to_string()),
+        ("double2", value.to_string()),
+        ("double3", u8::from(c.global_holdout).to_string()),
+        ("double4", SCHEMA.to_string()),
+    ]);
+    cells
+}
+
+fn join(map: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join(";")
+}
+
+fn pairs(text: &str, column: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut map = BTreeMap::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .ok_or_else(|| format!("{column}: {part:?} is not key=value"))?;
+        map.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(map)
+}
+
+fn number(text: &str, column: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{column}: {text:?} is not a number"))
+}
+
+fn flag(text: &str) -> Result<bool, String> {
+    match text {
+        "" | "0" | "0.0" => Ok(false),
+        "1" | "1.0" => Ok(true),
+        other => Err(format!("double3 (global holdout): {other:?} is not 0 or 1")),
+    }
+}
