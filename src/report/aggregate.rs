@@ -9,6 +9,10 @@
 //! Conversions that carry a unit but whose visitor has no exposure in the input (exposed
 //! before the window) or carries another arm are counted, never attributed.
 //!
+//! A conversion marked `global_holdout` also counts for every unit where its visitor was
+//! exposed as `holdout` and that its maps do not name (the edge does not write the global
+//! holdout into the cookie as an arm).
+//!
 //! **Events without a visitor** (no consent) cannot be deduplicated or joined, so they are
 //! tallied per arm in aggregate only and never enter a rate, an interval or the SRM check.
 //!
@@ -255,6 +259,25 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
             // A conversion for a unit no exposure named is still counted (as unexposed).
             let w = work.entry((kind, unit.clone())).or_default();
             w.convert(visitor, arm, value);
+        }
+    }
+    // The global holdout is the hash alone and is not written to the cookie as an arm, so a
+    // held-out visitor's conversion may not carry the units it was held out of: it counts for
+    // every unit where this visitor was exposed as `holdout` and that the maps do not name.
+    let Some(v) = visitor.filter(|_| c.common.global_holdout) else {
+        return;
+    };
+    for ((kind, unit), w) in work.iter_mut() {
+        let named = match kind {
+            Kind::Experiment => c.assignments.contains_key(unit),
+            Kind::Campaign => c.campaigns.contains_key(unit),
+        };
+        let held_out = w
+            .exposed
+            .get(v)
+            .is_some_and(|(i, _)| w.arms[*i].arm == HOLDOUT);
+        if !named && held_out {
+            w.convert(Some(v), HOLDOUT, value);
         }
     }
 }

@@ -145,3 +145,22 @@ fn times_are_durations_dates_or_unix_seconds() {
     assert_eq!(parse_time("1700000000", now), Ok(1_700_000_000));
     assert!(parse_time("last week", now).unwrap_err().contains("7d"));
 }
+
+#[test]
+fn global_holdout_conversions_count_for_the_units_they_were_held_out_of() {
+    let mut c = conv(5, Some("g"), "purchase", Some(4.0), &[]);
+    if let Event::Conversion(c) = &mut c {
+        c.common.global_holdout = true;
+        c.campaigns.clear();
+    }
+    let events = [
+        exp(1, Some("g"), "hero", HOLDOUT),
+        camp(1, Some("g"), "promo", HOLDOUT, true),
+        exp(1, Some("h"), "hero", "control"),
+        c,
+    ];
+    let t = aggregate(&events, &Filter::default());
+    assert_eq!(arm(&t, Kind::Experiment, "hero", HOLDOUT).converters, 1);
+    assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).converters, 1);
+    assert_eq!(arm(&t, Kind::Experiment, "hero", "control").converters, 0);
+}

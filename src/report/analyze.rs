@@ -250,6 +250,8 @@ fn analyze_unit(
 ) -> UnitReport {
     let expected = expect.and_then(|e| match kind {
         Kind::Experiment => e.experiments.get(name).cloned(),
+        // Shown through an experiment arm: its split is the experiment's, not shown/holdout.
+        Kind::Campaign if unit.via_experiment => None,
         Kind::Campaign => e.campaign(name),
     });
     let arms = ordered(kind, unit, expected.as_deref());

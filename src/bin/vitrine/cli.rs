@@ -1,7 +1,8 @@
 //! Command parsing and dispatch. Keys come from `VITRINE_COOKIE_KEYS`, never from argv.
 //!
 //! Exit codes: 0 success; 1 the input was refused (campaign errors, rejected cookie); 2 usage
-//! or I/O error; 3 warnings not acknowledged (`check`, `build`, `publish`).
+//! or I/O error; 3 warnings not acknowledged (`check`, `build`, `publish`); 4 sample-ratio
+//! mismatch (`report`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,6 +98,9 @@ enum Cmd {
     },
     /// Render a page as a visitor would see it (stdout).
     Preview(Box<PreviewArgs>),
+    /// Lift per experiment and campaign from exposure and conversion events, with intervals
+    /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
+    Report(Box<crate::report::ReportArgs>),
 }
 
 /// Runs the CLI.
@@ -148,6 +152,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         }
         Cmd::Preview(args) => preview::run(&args, ring),
         Cmd::Cookie { command } => crate::cookie::run(command),
+        Cmd::Report(args) => crate::report::run(&args),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `vitrine` CLI: compile and publish campaigns, mint and inspect cookies, preview pages.
 //! A thin shell over the same core the Worker runs. Exit codes: 0 success, 1 the input was
 //! refused (invalid campaign, rejected cookie), 2 usage or I/O error, 3 warnings not
-//! acknowledged (`check`, `build`, `publish`).
+//! acknowledged (`check`, `build`, `publish`), 4 sample-ratio mismatch (`report`).
 
 #[cfg(not(target_arch = "wasm32"))]
 mod campaigns;
@@ -17,6 +17,8 @@ mod kv;
 mod preview;
 #[cfg(not(target_arch = "wasm32"))]
 mod publish;
+#[cfg(not(target_arch = "wasm32"))]
+mod report;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
