@@ -16,7 +16,7 @@ use crate::render::escape_attr as esc;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1d1d1f;padding:0 1rem}\
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2.2rem}table{border-collapse:collapse;margin:.6rem 0}\
-td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}\
+td,th{padding:.25rem .6rem;white-space:nowrap;font-variant-numeric:tabular-nums;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}\
 .srm-fail{background:#b00020;color:#fff;padding:.8rem 1rem;font-weight:700;border-radius:6px}\
 .srm-pass{color:#0a7d32}.srm-unchecked{color:#8a6d00}.note{color:#555;font-size:.9rem}\
 svg .bar{fill:#4e79a7}svg .bar.holdout{fill:#9c9c9c}svg .ci{stroke:#1d1d1f;stroke-width:2}svg text{font:12px system-ui,sans-serif}";

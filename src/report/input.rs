@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::layout::{self, Row};
-use crate::events::Event;
+use crate::events::{Event, EventError, SCHEMA};
 
 /// How many bad lines are kept with their reason (all are counted).
 pub const BAD_LINES_KEPT: usize = 10;
@@ -84,7 +84,7 @@ pub fn json_lines(text: &str) -> Parsed {
         match Event::parse(json) {
             Ok(e) => out.events.push(e),
             // Only lines that claim to be vitrine events are bad; other JSON logs are skipped.
-            Err(e) if json.contains("\"vitrine.") => out.bad_line(i + 1, e.to_string()),
+            Err(e) if json.contains("\"vitrine.") => out.bad_line(i + 1, reason(json, e)),
             Err(_) => out.skipped += 1,
         }
     }
@@ -158,6 +158,20 @@ pub fn sql_json(body: &str) -> Result<Parsed, InputError> {
         );
     }
     Ok(out)
+}
+
+/// Names another schema version before any missing field: an event from a newer edge fails
+/// on its version, and saying so tells the user to upgrade rather than to fix the line.
+fn reason(json: &str, e: EventError) -> String {
+    let schema = serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v.get("schema").and_then(Value::as_u64));
+    match (schema, &e) {
+        (Some(found), EventError::Shape(_)) if found != u64::from(SCHEMA) => format!(
+            "event schema {found} is not the supported schema {SCHEMA} (a newer edge? upgrade vitrine)"
+        ),
+        _ => e.to_string(),
+    }
 }
 
 fn cell(v: &Value) -> String {
