@@ -42,7 +42,9 @@ fn chromium(profile: &Path, extra: &[&str], url: &str) -> String {
     match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(out) => String::from_utf8_lossy(&out.unwrap().stdout).into_owned(),
         Err(_) => {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
             panic!("chromium did not finish within 60 s");
         }
     }
@@ -68,11 +70,18 @@ fn the_report_chart_renders_one_bar_per_arm_in_a_real_browser() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let url = format!("file://{}", page.display());
     let dom = chromium(&dir.join("chrome-dom"), &["--dump-dom"], &url);
     // hero-copy: control, urgency, holdout; hero-urgent: shown; welcome-strip: shown, holdout.
-    assert!(dom.contains("data-bars=\"6\""), "six rendered bars; got:\n{dom:.1500}");
+    assert!(
+        dom.contains("data-bars=\"6\""),
+        "six rendered bars; got:\n{dom:.1500}"
+    );
     assert_eq!(dom.matches("<svg class=\"chart\"").count(), 3);
     for arm in ["control", "urgency", "holdout", "shown"] {
         assert!(dom.contains(&format!("data-arm=\"{arm}\"")), "{arm}");

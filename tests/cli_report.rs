@@ -88,7 +88,14 @@ fn srm_events() -> String {
 
 #[test]
 fn the_sample_reports_lift_with_a_passing_srm_check_in_the_documented_json_shape() {
-    let o = run(&[SAMPLE, "--campaigns", CAMPAIGNS, "--goal", "purchase", "--json"]);
+    let o = run(&[
+        SAMPLE,
+        "--campaigns",
+        CAMPAIGNS,
+        "--goal",
+        "purchase",
+        "--json",
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let r = json(&o);
     assert_eq!(r["schema"], 1);
@@ -100,25 +107,69 @@ fn the_sample_reports_lift_with_a_passing_srm_check_in_the_documented_json_shape
     let hero = unit(&r, "hero-copy");
     assert_eq!(hero["kind"], "experiment");
     assert_eq!(hero["control"], "control");
-    let arms: Vec<&str> = hero["arms"].as_array().unwrap().iter().map(|a| a["arm"].as_str().unwrap()).collect();
+    let arms: Vec<&str> = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arm"].as_str().unwrap())
+        .collect();
     assert_eq!(arms, ["control", "urgency", "holdout"]);
-    let visitors: u64 = hero["arms"].as_array().unwrap().iter().map(|a| a["visitors"].as_u64().unwrap()).sum();
+    let visitors: u64 = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["visitors"].as_u64().unwrap())
+        .sum();
     assert_eq!(visitors, 2000, "every consenting visitor once");
-    let anonymous: u64 = hero["arms"].as_array().unwrap().iter().map(|a| a["anonymous"]["exposures"].as_u64().unwrap()).sum();
+    let anonymous: u64 = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["anonymous"]["exposures"].as_u64().unwrap())
+        .sum();
     assert_eq!(anonymous, 400);
     assert_eq!(hero["srm"]["status"], "pass");
     assert!(hero["srm"]["p"].as_f64().unwrap() > 0.001);
     let urgency = &hero["arms"][1];
-    for key in ["visitors", "converters", "conversions", "rate", "rate_ci", "revenue", "revenue_per_visitor", "expected_share", "observed_share"] {
+    for key in [
+        "visitors",
+        "converters",
+        "conversions",
+        "rate",
+        "rate_ci",
+        "revenue",
+        "revenue_per_visitor",
+        "expected_share",
+        "observed_share",
+    ] {
         assert!(!urgency[key].is_null(), "arm field {key}: {urgency}");
     }
     assert!((urgency["expected_share"].as_f64().unwrap() - 0.285).abs() < 1e-12);
     let c = &hero["comparisons"][0];
-    assert_eq!((c["arm"].as_str(), c["baseline"].as_str(), c["against"].as_str()), (Some("urgency"), Some("control"), Some("control")));
-    for key in ["abs_lift", "abs_lift_ci", "rel_lift", "rel_lift_ci", "p_value", "rpv_diff", "rpv_diff_ci", "rpv_p_value"] {
+    assert_eq!(
+        (
+            c["arm"].as_str(),
+            c["baseline"].as_str(),
+            c["against"].as_str()
+        ),
+        (Some("urgency"), Some("control"), Some("control"))
+    );
+    for key in [
+        "abs_lift",
+        "abs_lift_ci",
+        "rel_lift",
+        "rel_lift_ci",
+        "p_value",
+        "rpv_diff",
+        "rpv_diff_ci",
+        "rpv_p_value",
+    ] {
         assert!(!c[key].is_null(), "comparison field {key}: {c}");
     }
-    assert!(c["abs_lift"].as_f64().unwrap() > 0.0 && c["p_value"].as_f64().unwrap() < 0.05, "the sample's true lift is found: {c}");
+    assert!(
+        c["abs_lift"].as_f64().unwrap() > 0.0 && c["p_value"].as_f64().unwrap() < 0.05,
+        "the sample's true lift is found: {c}"
+    );
     let ci = &c["abs_lift_ci"];
     assert!(ci["low"].as_f64().unwrap() <= c["abs_lift"].as_f64().unwrap());
     let strip = unit(&r, "welcome-strip");
@@ -138,7 +189,12 @@ fn csv_exports_and_built_snapshots_give_the_same_report() {
         .unwrap();
     assert!(built.status.success(), "{}", text(&built.stderr));
     let from_jsonl = json(&run(&[SAMPLE, "--campaigns", CAMPAIGNS, "--json"]));
-    let from_csv = json(&run(&["fixtures/report/sample.csv", "--snapshot", snap.to_str().unwrap(), "--json"]));
+    let from_csv = json(&run(&[
+        "fixtures/report/sample.csv",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--json",
+    ]));
     assert_eq!(from_jsonl, from_csv);
 }
 
@@ -147,7 +203,13 @@ fn a_sample_ratio_mismatch_is_loud_in_every_output_and_exits_4() {
     let d = dir("srm");
     let events = write(&d, "srm.jsonl", &srm_events());
     let html = d.join("srm.html");
-    let o = run(&[&events, "--campaigns", CAMPAIGNS, "--html", html.to_str().unwrap()]);
+    let o = run(&[
+        &events,
+        "--campaigns",
+        CAMPAIGNS,
+        "--html",
+        html.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 4, "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.starts_with("!!!!"), "banner first:\n{out}");
@@ -167,7 +229,14 @@ fn a_sample_ratio_mismatch_is_loud_in_every_output_and_exits_4() {
     assert_eq!(code(&o), 0);
     assert_eq!(unit(&json(&o), "hero-copy")["srm"]["status"], "unchecked");
     // A looser threshold cannot hide it; a stricter one than the p-value passes it.
-    let o = run(&[&events, "--campaigns", CAMPAIGNS, "--srm-alpha", "1e-300", "--json"]);
+    let o = run(&[
+        &events,
+        "--campaigns",
+        CAMPAIGNS,
+        "--srm-alpha",
+        "1e-300",
+        "--json",
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stdout));
 }
 
@@ -182,12 +251,18 @@ fn bad_lines_are_counted_and_shown_and_fatal_with_strict() {
     let o = run(&[&events, "--json"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    assert!(err.contains("2 bad line(s)") && err.contains("line 6187") && err.contains("line 6189"), "{err}");
+    assert!(
+        err.contains("2 bad line(s)") && err.contains("line 6187") && err.contains("line 6189"),
+        "{err}"
+    );
     let r = json(&o);
     assert_eq!(r["input"]["bad_lines"], 2);
     assert_eq!(r["input"]["skipped_lines"], 1);
     assert_eq!(r["input"]["first_bad_lines"][1]["line"], 6189);
-    assert!(r["input"]["first_bad_lines"][1]["reason"].as_str().unwrap().contains("schema 9"));
+    assert!(r["input"]["first_bad_lines"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("schema 9"));
     let o = run(&[&events, "--strict"]);
     assert_eq!(code(&o), 1);
     assert!(text(&o.stderr).contains("--strict"));
@@ -205,7 +280,13 @@ fn the_html_page_is_self_contained_and_escapes_event_strings() {
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    for external in ["src=\"http", "href=\"http", "<link", "@import", "<script src"] {
+    for external in [
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "<script src",
+    ] {
         assert!(!page.contains(external), "external resource {external}");
     }
     assert_eq!(page.matches("<svg class=\"chart\"").count(), 1);
@@ -215,7 +296,14 @@ fn the_html_page_is_self_contained_and_escapes_event_strings() {
 #[test]
 fn window_goal_and_control_options_shape_the_report() {
     let all = json(&run(&[SAMPLE, "--json"]));
-    let late = json(&run(&[SAMPLE, "--since", "2025-11-30", "--until", "1764720000", "--json"]));
+    let late = json(&run(&[
+        SAMPLE,
+        "--since",
+        "2025-11-30",
+        "--until",
+        "1764720000",
+        "--json",
+    ]));
     assert!(late["input"]["outside_window"].as_u64().unwrap() > 0);
     assert!(late["input"]["events"].as_u64().unwrap() < all["input"]["events"].as_u64().unwrap());
     let chosen = json(&run(&[SAMPLE, "--control", "hero-copy=urgency", "--json"]));
@@ -231,7 +319,11 @@ fn window_goal_and_control_options_shape_the_report() {
 fn remote_refuses_clearly_without_credentials() {
     let o = run(&["--remote"]);
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("CLOUDFLARE_API_TOKEN is not set"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("CLOUDFLARE_API_TOKEN is not set"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_vitrine"))
         .current_dir(root())
         .args(["report", "--remote", "--dataset", "x;drop"])
@@ -240,7 +332,11 @@ fn remote_refuses_clearly_without_credentials() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("CLOUDFLARE_ACCOUNT_ID is not set"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("CLOUDFLARE_ACCOUNT_ID is not set"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = run(&[SAMPLE, "--remote"]);
     assert_eq!(code(&o), 2, "files and --remote conflict");
     let o = run(&[]);

@@ -195,9 +195,8 @@ pub fn aggregate(events: &[Event], filter: &Filter) -> Tally {
     order.sort_by_key(|e| e.common().ts);
     let mut tally = Tally::default();
     let mut work: BTreeMap<(Kind, String), Work> = BTreeMap::new();
-    let in_window = |ts: u64| {
-        filter.since.is_none_or(|s| ts >= s) && filter.until.is_none_or(|u| ts < u)
-    };
+    let in_window =
+        |ts: u64| filter.since.is_none_or(|s| ts >= s) && filter.until.is_none_or(|u| ts < u);
     for e in order.iter().filter(|e| matches!(e, Event::Exposure(_))) {
         if let Event::Exposure(x) = e {
             if count(&mut tally, x.common.ts, in_window(x.common.ts)) {
@@ -295,7 +294,10 @@ pub fn parse_time(text: &str, now: u64) -> Result<u64, String> {
             .and_then(|n| n.parse::<u64>().ok())
             .map(|n| now.saturating_sub(n.saturating_mul(secs)))
     };
-    if let Some(t) = unit('d', 86_400).or_else(|| unit('h', 3_600)).or_else(|| unit('m', 60)) {
+    if let Some(t) = unit('d', 86_400)
+        .or_else(|| unit('h', 3_600))
+        .or_else(|| unit('m', 60))
+    {
         return Ok(t);
     }
     if let Ok(secs) = text.parse::<u64>() {

@@ -36,7 +36,10 @@ fn conv(ts: u64, v: Option<&str>, name: &str, value: Option<f64>, a: &[(&str, &s
         name: name.into(),
         value,
         source: Source::Url,
-        assignments: a.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        assignments: a
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         campaigns: [("promo".to_owned(), SHOWN.to_owned())].into(),
     })
 }
@@ -53,7 +56,13 @@ fn visitors_are_counted_once_in_their_first_arm_and_converters_once() {
         exp(5, Some("b"), "hero", "urgency"),
         exp(20, Some("a"), "hero", "control"),
         exp(30, Some("b"), "hero", "control"),
-        conv(40, Some("a"), "purchase", Some(10.0), &[("hero", "control")]),
+        conv(
+            40,
+            Some("a"),
+            "purchase",
+            Some(10.0),
+            &[("hero", "control")],
+        ),
         conv(41, Some("a"), "purchase", Some(5.0), &[("hero", "control")]),
         conv(42, Some("b"), "purchase", Some(7.0), &[("hero", "control")]),
         conv(43, Some("z"), "purchase", None, &[("hero", "control")]),
@@ -62,12 +71,18 @@ fn visitors_are_counted_once_in_their_first_arm_and_converters_once() {
     let unit = &t.units[&(Kind::Experiment, "hero".to_owned())];
     assert_eq!(unit.arms[0].arm, "urgency", "order of first exposure");
     let control = arm(&t, Kind::Experiment, "hero", "control");
-    assert_eq!((control.visitors, control.converters, control.conversions), (1, 1, 2));
+    assert_eq!(
+        (control.visitors, control.converters, control.conversions),
+        (1, 1, 2)
+    );
     assert_eq!(control.revenue.mean, 15.0);
     let urgency = arm(&t, Kind::Experiment, "hero", "urgency");
     assert_eq!((urgency.visitors, urgency.converters), (1, 0));
     assert_eq!(unit.crossovers, 1);
-    assert_eq!(unit.mismatched_conversions, 1, "b is in urgency, converted as control");
+    assert_eq!(
+        unit.mismatched_conversions, 1,
+        "b is in urgency, converted as control"
+    );
     assert_eq!(unit.unexposed_conversions, 1, "z was never exposed");
     assert_eq!(t.goals["purchase"], 4);
 }
@@ -94,7 +109,13 @@ fn the_goal_and_window_filter_conversions_and_exposures() {
         exp(100, Some("b"), "hero", "control"),
         exp(500, Some("c"), "hero", "control"),
         conv(150, Some("a"), "signup", None, &[("hero", "control")]),
-        conv(160, Some("b"), "purchase", Some(3.0), &[("hero", "control")]),
+        conv(
+            160,
+            Some("b"),
+            "purchase",
+            Some(3.0),
+            &[("hero", "control")],
+        ),
     ];
     let filter = Filter {
         goal: Some("purchase".into()),
@@ -132,7 +153,10 @@ fn campaign_exposures_map_experiment_arms_to_shown_and_global_holdout() {
     assert_eq!(arm(&t, Kind::Campaign, "promo", SHOWN).visitors, 2);
     assert_eq!(arm(&t, Kind::Campaign, "promo", SHOWN).converters, 1);
     assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).visitors, 1);
-    assert_eq!(t.units[&(Kind::Experiment, "hero".to_owned())].arms.len(), 2);
+    assert_eq!(
+        t.units[&(Kind::Experiment, "hero".to_owned())].arms.len(),
+        2
+    );
 }
 
 #[test]

@@ -273,7 +273,14 @@ fn analyze_unit(
         kind,
         name: name.to_owned(),
         comparisons: comparisons(kind, &arms, control.as_deref()),
-        srm: srm(kind, unit, &arms, expected.as_deref(), expect, options.srm_alpha),
+        srm: srm(
+            kind,
+            unit,
+            &arms,
+            expected.as_deref(),
+            expect,
+            options.srm_alpha,
+        ),
         control,
         arms: reports,
         crossovers: unit.crossovers,
@@ -329,7 +336,11 @@ fn arm_report(a: &ArmTally, expected_share: Option<f64>, total: u64) -> ArmRepor
     }
 }
 
-fn control_arm(unit: &str, arms: &[ArmTally], wanted: &[(Option<String>, String)]) -> Option<String> {
+fn control_arm(
+    unit: &str,
+    arms: &[ArmTally],
+    wanted: &[(Option<String>, String)],
+) -> Option<String> {
     let has = |arm: &str| arms.iter().any(|a| a.arm == arm && a.arm != HOLDOUT);
     let specific = wanted
         .iter()
@@ -338,7 +349,11 @@ fn control_arm(unit: &str, arms: &[ArmTally], wanted: &[(Option<String>, String)
     specific
         .or(general)
         .map(|(_, arm)| arm.clone())
-        .or_else(|| arms.iter().find(|a| a.arm != HOLDOUT).map(|a| a.arm.clone()))
+        .or_else(|| {
+            arms.iter()
+                .find(|a| a.arm != HOLDOUT)
+                .map(|a| a.arm.clone())
+        })
 }
 
 fn comparisons(kind: Kind, arms: &[ArmTally], control: Option<&str>) -> Vec<Comparison> {
@@ -375,7 +390,7 @@ fn compare(t: &ArmTally, c: &ArmTally, against: Against) -> Comparison {
             high: r.high - 1.0,
         }),
         p_value: stats::two_proportion_p(xt, nt, xc, nc),
-        rpv_diff: both.then(|| t.revenue.mean - c.revenue.mean),
+        rpv_diff: both.then_some(t.revenue.mean - c.revenue.mean),
         rpv_diff_ci: welch.map(|w| w.ci),
         rpv_p_value: welch.map(|w| w.p),
     }

@@ -50,16 +50,29 @@ fn a_lopsided_split_fails_the_srm_check_and_a_fair_one_passes() {
     let bad = tally(
         Kind::Experiment,
         "hero",
-        vec![arm("control", 5300, 10), arm("urgency", 4700, 10), arm(HOLDOUT, 1100, 1)],
+        vec![
+            arm("control", 5300, 10),
+            arm("urgency", 4700, 10),
+            arm(HOLDOUT, 1100, 1),
+        ],
     );
     let r = run(&bad, Some(&e), &Options::default());
     assert!(r.srm_failed);
     assert_eq!(r.units[0].srm.status, SrmStatus::Fail);
-    assert!(r.units[0].srm.reason.as_deref().unwrap_or("").contains("suspect"));
+    assert!(r.units[0]
+        .srm
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("suspect"));
     let good = tally(
         Kind::Experiment,
         "hero",
-        vec![arm("control", 4500, 10), arm("urgency", 4480, 10), arm(HOLDOUT, 1010, 1)],
+        vec![
+            arm("control", 4500, 10),
+            arm("urgency", 4480, 10),
+            arm(HOLDOUT, 1010, 1),
+        ],
     );
     let r = run(&good, Some(&e), &Options::default());
     assert!(!r.srm_failed);
@@ -79,7 +92,11 @@ fn configured_arms_without_exposures_are_reported_and_compared() {
     let c = &u.comparisons[0];
     assert_eq!((c.arm.as_str(), c.against), ("urgency", Against::Control));
     assert_eq!((c.abs_lift, c.p_value), (None, None));
-    assert_eq!(u.srm.status, SrmStatus::Fail, "50 visitors where 45 % were expected in each arm");
+    assert_eq!(
+        u.srm.status,
+        SrmStatus::Fail,
+        "50 visitors where 45 % were expected in each arm"
+    );
 }
 
 #[test]
@@ -113,7 +130,11 @@ fn control_defaults_to_the_first_arm_and_can_be_chosen() {
 #[test]
 fn arms_the_snapshot_does_not_know_leave_the_check_unchecked_not_passed() {
     let e = expect(&[("control", 0.9), (HOLDOUT, 0.1)]);
-    let t = tally(Kind::Experiment, "hero", vec![arm("control", 90, 1), arm("new", 5, 0)]);
+    let t = tally(
+        Kind::Experiment,
+        "hero",
+        vec![arm("control", 90, 1), arm("new", 5, 0)],
+    );
     let srm = &run(&t, Some(&e), &Options::default()).units[0].srm;
     assert_eq!(srm.status, SrmStatus::Unchecked);
     assert!(srm.reason.as_deref().unwrap_or("").contains("\"new\""));
@@ -122,7 +143,11 @@ fn arms_the_snapshot_does_not_know_leave_the_check_unchecked_not_passed() {
 #[test]
 fn campaigns_compare_shown_with_the_global_holdout() {
     let e = expect(&[]);
-    let t = tally(Kind::Campaign, "promo", vec![arm(HOLDOUT, 100, 2), arm(SHOWN, 900, 40)]);
+    let t = tally(
+        Kind::Campaign,
+        "promo",
+        vec![arm(HOLDOUT, 100, 2), arm(SHOWN, 900, 40)],
+    );
     let u = &run(&t, Some(&e), &Options::default()).units[0];
     assert_eq!(u.arms[0].arm, SHOWN);
     assert_eq!(u.comparisons.len(), 1);

@@ -54,7 +54,11 @@ impl Expectations {
         let mut campaigns: Vec<String> = body
             .slots
             .iter()
-            .flat_map(|s| s.candidates.iter().map(|c| snap.text(c.campaign).to_owned()))
+            .flat_map(|s| {
+                s.candidates
+                    .iter()
+                    .map(|c| snap.text(c.campaign).to_owned())
+            })
             .collect();
         campaigns.sort();
         campaigns.dedup();

@@ -72,11 +72,32 @@ fn unit(out: &mut String, u: &UnitReport) {
         Kind::Experiment => "experiment",
         Kind::Campaign => "campaign",
     };
-    let _ = writeln!(out, "<section class=\"unit\" data-kind=\"{kind}\" data-name=\"{}\">\n<h2>{kind} {}</h2>", esc(&u.name), esc(&u.name));
+    let _ = writeln!(
+        out,
+        "<section class=\"unit\" data-kind=\"{kind}\" data-name=\"{}\">\n<h2>{kind} {}</h2>",
+        esc(&u.name),
+        esc(&u.name)
+    );
     let (class, verdict) = match u.srm.status {
-        SrmStatus::Pass => ("srm-pass", format!("Sample ratio check passed (p = {}).", p(u.srm.p))),
-        SrmStatus::Fail => ("srm-fail", format!("SAMPLE RATIO MISMATCH (p = {}): {}", p(u.srm.p), u.srm.reason.as_deref().unwrap_or(""))),
-        SrmStatus::Unchecked => ("srm-unchecked", format!("Sample ratio not checked: {}", u.srm.reason.as_deref().unwrap_or(""))),
+        SrmStatus::Pass => (
+            "srm-pass",
+            format!("Sample ratio check passed (p = {}).", p(u.srm.p)),
+        ),
+        SrmStatus::Fail => (
+            "srm-fail",
+            format!(
+                "SAMPLE RATIO MISMATCH (p = {}): {}",
+                p(u.srm.p),
+                u.srm.reason.as_deref().unwrap_or("")
+            ),
+        ),
+        SrmStatus::Unchecked => (
+            "srm-unchecked",
+            format!(
+                "Sample ratio not checked: {}",
+                u.srm.reason.as_deref().unwrap_or("")
+            ),
+        ),
     };
     let _ = writeln!(out, "<p class=\"{class}\">{}</p>", esc(&verdict));
     chart(out, u);
@@ -95,7 +116,11 @@ fn chart(out: &mut String, u: &UnitReport) {
         .iter()
         .filter_map(|a| a.rate_ci.map(|c| c.high).or(a.rate))
         .fold(0.0f64, f64::max);
-    let scale_max = if top > 0.0 { (top * 1.15).min(1.0) } else { 0.1 };
+    let scale_max = if top > 0.0 {
+        (top * 1.15).min(1.0)
+    } else {
+        0.1
+    };
     let plot = WIDTH - LABEL - 90.0;
     let x = |v: f64| LABEL + (v / scale_max).clamp(0.0, 1.0) * plot;
     let height = ROW * u.arms.len() as f64 + 24.0;
@@ -108,7 +133,11 @@ fn chart(out: &mut String, u: &UnitReport) {
 }
 
 fn bar(out: &mut String, a: &ArmReport, y: f64, x: &dyn Fn(f64) -> f64, label: f64) {
-    let class = if a.arm == crate::decide::experiment::HOLDOUT { "bar holdout" } else { "bar" };
+    let class = if a.arm == crate::decide::experiment::HOLDOUT {
+        "bar holdout"
+    } else {
+        "bar"
+    };
     let rate = a.rate.unwrap_or(0.0);
     let w = x(rate) - label;
     let name = esc(&a.arm);
@@ -118,14 +147,27 @@ fn bar(out: &mut String, a: &ArmReport, y: f64, x: &dyn Fn(f64) -> f64, label: f
         let (x1, x2, mid) = (x(ci.low), x(ci.high), y + 10.0);
         let _ = write!(out, "<line class=\"ci\" x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{mid:.1}\" y2=\"{mid:.1}\"/><line class=\"ci\" x1=\"{x1:.1}\" x2=\"{x1:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><line class=\"ci\" x1=\"{x2:.1}\" x2=\"{x2:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>", mid - 6.0, mid + 6.0, mid - 6.0, mid + 6.0);
     }
-    let value = if a.visitors == 0 { "no visitors".to_owned() } else { pct(a.rate) };
-    let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\">{value}</text></g>", x(a.rate_ci.map_or(rate, |c| c.high)) + 6.0, y + 15.0);
+    let value = if a.visitors == 0 {
+        "no visitors".to_owned()
+    } else {
+        pct(a.rate)
+    };
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\">{value}</text></g>",
+        x(a.rate_ci.map_or(rate, |c| c.high)) + 6.0,
+        y + 15.0
+    );
 }
 
 fn arms_table(out: &mut String, u: &UnitReport) {
     out.push_str("<table class=\"arms\"><tr><th>arm</th><th>visitors</th><th>converting</th><th>rate</th><th>95% CI</th><th>revenue / visitor</th><th>share</th><th>expected</th><th>without visitor</th></tr>\n");
     for a in &u.arms {
-        let control = if u.control.as_deref() == Some(a.arm.as_str()) { " (control)" } else { "" };
+        let control = if u.control.as_deref() == Some(a.arm.as_str()) {
+            " (control)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "<tr><td>{}{control}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} exp. / {} conv.</td></tr>",
@@ -147,9 +189,13 @@ fn lift_table(out: &mut String, u: &UnitReport) {
             Against::Control => "control",
             Against::Holdout => "holdout",
         };
-        let f = |v: Option<f64>, k: f64, unit: &str| v.map_or("–".into(), |v| format!("{:+.2}{unit}", v * k));
+        let f = |v: Option<f64>, k: f64, unit: &str| {
+            v.map_or("–".into(), |v| format!("{:+.2}{unit}", v * k))
+        };
         let ci = |v: Option<super::stats::Interval>, k: f64, unit: &str| {
-            v.map_or("–".into(), |c| format!("[{:+.2}, {:+.2}]{unit}", c.low * k, c.high * k))
+            v.map_or("–".into(), |c| {
+                format!("[{:+.2}, {:+.2}]{unit}", c.low * k, c.high * k)
+            })
         };
         let _ = writeln!(
             out,

@@ -136,10 +136,8 @@ pub fn sql_json(body: &str) -> Result<Parsed, InputError> {
             out.bad_line(i + 1, "row is not an object".into());
             continue;
         };
-        let cells: Vec<(&str, String)> = object
-            .iter()
-            .map(|(k, v)| (k.as_str(), cell(v)))
-            .collect();
+        let cells: Vec<(&str, String)> =
+            object.iter().map(|(k, v)| (k.as_str(), cell(v))).collect();
         if let Some((_, s)) = cells.iter().find(|(k, _)| *k == "_sample_interval") {
             sampled += usize::from(s.parse::<f64>().is_ok_and(|x| x > 1.0));
         }

@@ -48,7 +48,11 @@ fn json_lines_tolerate_log_prefixes_and_count_what_they_cannot_read() {
     assert_eq!(parsed.events, vec![exposure(Some("ab")), conversion()]);
     assert_eq!(parsed.bad_count, 2);
     assert_eq!(parsed.bad[0].line, 5);
-    assert!(parsed.bad[1].reason.contains("schema 1"), "{:?}", parsed.bad);
+    assert!(
+        parsed.bad[1].reason.contains("schema 1"),
+        "{:?}",
+        parsed.bad
+    );
     assert_eq!(parsed.skipped, 2);
 }
 

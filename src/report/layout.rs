@@ -75,7 +75,9 @@ pub fn check_columns(columns: &[String]) -> Result<(), String> {
 pub fn event(row: &Row<'_>) -> Result<Event, String> {
     let schema = row.get("double4");
     if !schema.is_empty() && number(schema, "double4")? != f64::from(SCHEMA) {
-        return Err(format!("schema {schema} is not the supported schema {SCHEMA}"));
+        return Err(format!(
+            "schema {schema} is not the supported schema {SCHEMA}"
+        ));
     }
     let ts = number(row.get("double1"), "double1 (ts)")?;
     if !(0.0..=9.0e15).contains(&ts) {
@@ -93,7 +95,11 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
         visitor,
         global_holdout: flag(row.get("double3"))?,
     };
-    let text = |c: &str| Some(row.get(c)).filter(|v| !v.is_empty()).map(str::to_owned);
+    let text = |c: &str| {
+        Some(row.get(c))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     match row.get("blob1").trim_start_matches("vitrine.") {
         "exposure" => Ok(Event::Exposure(Exposure {
             common,

@@ -83,7 +83,9 @@ pub fn request(
 /// The query for `dataset` since `since` (Unix seconds, on the event's own `ts`).
 pub fn sql(dataset: &str, since: Option<u64>) -> Result<String, RemoteError> {
     let valid = !dataset.is_empty()
-        && dataset.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && dataset
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         && !dataset.as_bytes()[0].is_ascii_digit();
     if !valid {
         return Err(RemoteError::Dataset(dataset.to_owned()));
@@ -113,7 +115,12 @@ mod tests {
 
     #[test]
     fn the_request_names_the_account_token_and_columns() {
-        let r = request(Some("tok"), Some("0123abcd"), "vitrine_events", Some(1_764_000_000));
+        let r = request(
+            Some("tok"),
+            Some("0123abcd"),
+            "vitrine_events",
+            Some(1_764_000_000),
+        );
         let r = r.unwrap_or_else(|e| Request {
             url: e.to_string(),
             authorization: String::new(),
@@ -132,17 +139,32 @@ mod tests {
 
     #[test]
     fn missing_or_unsafe_settings_are_refused_by_name() {
-        assert_eq!(request(None, Some("ab"), "d", None), Err(RemoteError::MissingToken));
-        assert_eq!(request(Some(" "), Some("ab"), "d", None), Err(RemoteError::MissingToken));
-        assert_eq!(request(Some("t"), None, "d", None), Err(RemoteError::MissingAccount));
+        assert_eq!(
+            request(None, Some("ab"), "d", None),
+            Err(RemoteError::MissingToken)
+        );
+        assert_eq!(
+            request(Some(" "), Some("ab"), "d", None),
+            Err(RemoteError::MissingToken)
+        );
+        assert_eq!(
+            request(Some("t"), None, "d", None),
+            Err(RemoteError::MissingAccount)
+        );
         assert!(matches!(
             request(Some("t"), Some("ab/../x"), "d", None),
             Err(RemoteError::Account(_))
         ));
         for bad in ["", "x; DROP TABLE y", "1abc", "a-b"] {
-            assert_eq!(sql(bad, None), Err(RemoteError::Dataset(bad.into())), "{bad}");
+            assert_eq!(
+                sql(bad, None),
+                Err(RemoteError::Dataset(bad.into())),
+                "{bad}"
+            );
         }
-        assert!(RemoteError::MissingToken.to_string().contains("CLOUDFLARE_API_TOKEN"));
+        assert!(RemoteError::MissingToken
+            .to_string()
+            .contains("CLOUDFLARE_API_TOKEN"));
     }
 
     #[test]

@@ -81,7 +81,10 @@ fn zeros_pushed_at_once_match_zeros_pushed_one_by_one() {
     (0..7).for_each(|_| single.push(0.0));
     assert_eq!(bulk.n, single.n);
     assert!((bulk.mean - single.mean).abs() < 1e-12);
-    let (vb, vs) = (bulk.variance().unwrap_or(-1.0), single.variance().unwrap_or(-2.0));
+    let (vb, vs) = (
+        bulk.variance().unwrap_or(-1.0),
+        single.variance().unwrap_or(-2.0),
+    );
     assert!((vb - vs).abs() < 1e-9, "{vb} {vs}");
 }
 

@@ -44,7 +44,11 @@ fn summary(out: &mut String, r: &Report) {
         let _ = writeln!(out, "  bad line {}: {}", b.line, b.reason);
     }
     if i.bad_lines > i.first_bad_lines.len() {
-        let _ = writeln!(out, "  … and {} more", i.bad_lines - i.first_bad_lines.len());
+        let _ = writeln!(
+            out,
+            "  … and {} more",
+            i.bad_lines - i.first_bad_lines.len()
+        );
     }
     out.push('\n');
 }
@@ -59,7 +63,10 @@ fn unit_table(out: &mut String, u: &UnitReport) {
         SrmStatus::Fail => format!("*** SRM FAILED (p = {}) ***", p(u.srm.p)),
         SrmStatus::Unchecked => format!("SRM unchecked: {}", u.srm.reason.as_deref().unwrap_or("")),
     };
-    let control = u.control.as_deref().map_or(String::new(), |c| format!("  control: {c}"));
+    let control = u
+        .control
+        .as_deref()
+        .map_or(String::new(), |c| format!("  control: {c}"));
     let _ = writeln!(out, "{kind} {}{control}  {srm}", u.name);
     let _ = writeln!(
         out,
@@ -99,7 +106,11 @@ fn comparison(out: &mut String, c: &Comparison) {
         Against::Control => "control",
         Against::Holdout => "holdout",
     };
-    let label = format!("{} vs {} ({against})", clip(&c.arm, 10), clip(&c.baseline, 10));
+    let label = format!(
+        "{} vs {} ({against})",
+        clip(&c.arm, 10),
+        clip(&c.baseline, 10)
+    );
     let _ = writeln!(
         out,
         "  {:<28} {:>9}  {:<19} {:>8}  {:<17} {:>8}  {:>9}  {:<19} {:>8}",
@@ -117,13 +128,20 @@ fn comparison(out: &mut String, c: &Comparison) {
 
 fn notes(out: &mut String, u: &UnitReport) {
     let anon: (u64, u64) = u.arms.iter().fold((0, 0), |acc, a| {
-        (acc.0 + a.anonymous.exposures, acc.1 + a.anonymous.conversions)
+        (
+            acc.0 + a.anonymous.exposures,
+            acc.1 + a.anonymous.conversions,
+        )
     });
     if anon != (0, 0) {
         let _ = writeln!(out, "  without a visitor (aggregate only, not in the lift): {} exposure(s), {} conversion(s)", anon.0, anon.1);
     }
     if u.crossovers > 0 {
-        let _ = writeln!(out, "  {} visitor(s) seen in more than one arm (kept in their first)", u.crossovers);
+        let _ = writeln!(
+            out,
+            "  {} visitor(s) seen in more than one arm (kept in their first)",
+            u.crossovers
+        );
     }
     if u.unexposed_conversions + u.mismatched_conversions > 0 {
         let _ = writeln!(out, "  not attributed: {} conversion(s) from visitors not exposed in the input, {} carrying another arm", u.unexposed_conversions, u.mismatched_conversions);
@@ -175,15 +193,21 @@ pub fn p(x: Option<f64>) -> String {
 
 /// A rate interval as percentages.
 pub fn ci_pct(ci: Option<Interval>) -> String {
-    ci.map_or("–".into(), |c| format!("[{:.2}, {:.2}]%", c.low * 100.0, c.high * 100.0))
+    ci.map_or("–".into(), |c| {
+        format!("[{:.2}, {:.2}]%", c.low * 100.0, c.high * 100.0)
+    })
 }
 
 fn ci_pts(ci: Option<Interval>) -> String {
-    ci.map_or("–".into(), |c| format!("[{:+.2}, {:+.2}]pt", c.low * 100.0, c.high * 100.0))
+    ci.map_or("–".into(), |c| {
+        format!("[{:+.2}, {:+.2}]pt", c.low * 100.0, c.high * 100.0)
+    })
 }
 
 fn ci_signed_pct(ci: Option<Interval>) -> String {
-    ci.map_or("–".into(), |c| format!("[{:+.0}, {:+.0}]%", c.low * 100.0, c.high * 100.0))
+    ci.map_or("–".into(), |c| {
+        format!("[{:+.0}, {:+.0}]%", c.low * 100.0, c.high * 100.0)
+    })
 }
 
 fn ci_money(ci: Option<Interval>) -> String {

@@ -13,7 +13,10 @@ fn close(ours: f64, theirs: f64) -> bool {
 }
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/report/reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/report/reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -86,7 +89,11 @@ fn welch_matches_scipy() {
         check_value(name, "mean b", Some(b.mean), &c["mean_b"]);
         let ours = stats::welch(&a, &b);
         let theirs = &c["welch"];
-        assert_eq!(ours.is_some(), !theirs.is_null(), "{name}: {ours:?} vs {theirs}");
+        assert_eq!(
+            ours.is_some(),
+            !theirs.is_null(),
+            "{name}: {ours:?} vs {theirs}"
+        );
         if let Some(w) = ours {
             check_value(name, "diff", Some(w.diff), &theirs["diff"]);
             check_interval(name, "ci", Some(w.ci), &theirs["ci"]);

@@ -83,7 +83,10 @@ pub struct ReportArgs {
 /// Runs the report.
 pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
     if !(args.srm_alpha > 0.0 && args.srm_alpha < 1.0) {
-        return Err(format!("--srm-alpha {} is not between 0 and 1", args.srm_alpha));
+        return Err(format!(
+            "--srm-alpha {} is not between 0 and 1",
+            args.srm_alpha
+        ));
     }
     let now = campaigns::now();
     let time = |t: &Option<String>| {
@@ -169,7 +172,10 @@ fn expectations(args: &ReportArgs) -> Result<Option<Expectations>, String> {
     };
     match campaigns::compile_files(&files, &compile)? {
         Ok(c) => Ok(Some(Expectations::from_snapshot(&c.build.snapshot))),
-        Err(_) => Err(format!("{}: the campaigns do not compile (see above)", path.display())),
+        Err(_) => Err(format!(
+            "{}: the campaigns do not compile (see above)",
+            path.display()
+        )),
     }
 }
 
