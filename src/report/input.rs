@@ -29,7 +29,8 @@ pub enum InputError {
 /// A line (or row) that could not be read as an event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BadLine {
-    /// 1-based line number (the CSV header is line 1; the SQL response counts rows from 1).
+    /// 1-based line number (the CSV header is line 1; the SQL response counts rows from 1);
+    /// 0 for a problem of the whole SQL answer (sampled rows).
     pub line: usize,
     /// What was wrong.
     pub reason: String,

@@ -1,0 +1,188 @@
+//! The report as data: what every renderer prints and what `--json` serializes. The field
+//! names are the documented JSON shape (README "Reading the report"); renaming one is an
+//! incompatible change and bumps [`super::analyze::REPORT_SCHEMA`].
+
+use serde::Serialize;
+
+use super::aggregate::Kind;
+use super::input::BadLine;
+use super::stats::Interval;
+
+/// What was read, including what could not be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InputSummary {
+    /// Events inside the window.
+    pub events: u64,
+    /// Events outside `--since`/`--until`.
+    pub outside_window: u64,
+    /// Lines that claimed to be events but could not be read.
+    pub bad_lines: usize,
+    /// The first of them.
+    pub first_bad_lines: Vec<BadLine>,
+    /// Lines that were not vitrine events (other log output).
+    pub skipped_lines: usize,
+    /// Conversion names seen, with their event counts.
+    pub goals_seen: std::collections::BTreeMap<String, u64>,
+    /// Earliest event time (Unix seconds).
+    pub first_ts: Option<u64>,
+    /// Latest event time.
+    pub last_ts: Option<u64>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// [`REPORT_SCHEMA`].
+    pub schema: u32,
+    /// Snapshot the expected weights came from.
+    pub snapshot: Option<String>,
+    /// Conversion name analyzed (`null`: all).
+    pub goal: Option<String>,
+    /// Confidence level of the intervals.
+    pub confidence: f64,
+    /// SRM threshold.
+    pub srm_alpha: f64,
+    /// Some unit failed the SRM check.
+    pub srm_failed: bool,
+    /// What was read.
+    pub input: InputSummary,
+    /// Experiments (by key), then campaigns (by id).
+    pub units: Vec<UnitReport>,
+}
+
+/// One experiment or campaign.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitReport {
+    /// `experiment` or `campaign`.
+    pub kind: Kind,
+    /// Experiment key or campaign id.
+    pub name: String,
+    /// The control arm (experiments with at least one arm).
+    pub control: Option<String>,
+    /// Arms, holdout last.
+    pub arms: Vec<ArmReport>,
+    /// Each arm against control and against holdout.
+    pub comparisons: Vec<Comparison>,
+    /// The sample-ratio-mismatch check.
+    pub srm: Srm,
+    /// Visitors seen in more than one arm (kept in their first).
+    pub crossovers: u64,
+    /// Conversions from visitors with no exposure in the input.
+    pub unexposed_conversions: u64,
+    /// Conversions carrying another arm than the visitor's exposure.
+    pub mismatched_conversions: u64,
+}
+
+/// Events without a visitor: counted, never in a rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Anonymous {
+    /// Exposure events.
+    pub exposures: u64,
+    /// Conversion events.
+    pub conversions: u64,
+    /// Their summed value.
+    pub value: f64,
+}
+
+/// One arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmReport {
+    /// Arm name (`holdout`, `shown`).
+    pub arm: String,
+    /// Exposed visitors.
+    pub visitors: u64,
+    /// Converting visitors.
+    pub converters: u64,
+    /// Attributed conversion events.
+    pub conversions: u64,
+    /// `converters / visitors`.
+    pub rate: Option<f64>,
+    /// Wilson interval of the rate.
+    pub rate_ci: Option<Interval>,
+    /// Attributed value.
+    pub revenue: f64,
+    /// `revenue / visitors`.
+    pub revenue_per_visitor: Option<f64>,
+    /// Configured share of exposed visitors (with a snapshot).
+    pub expected_share: Option<f64>,
+    /// Observed share of exposed visitors.
+    pub observed_share: Option<f64>,
+    /// Events without a visitor.
+    pub anonymous: Anonymous,
+}
+
+/// What an arm is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Against {
+    /// The experiment's control arm.
+    Control,
+    /// The holdout (experiment holdout or global holdout).
+    Holdout,
+}
+
+/// `arm` against `baseline`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The arm measured.
+    pub arm: String,
+    /// The arm it is compared with.
+    pub baseline: String,
+    /// Control or holdout.
+    pub against: Against,
+    /// Absolute lift: `rate(arm) − rate(baseline)`.
+    pub abs_lift: Option<f64>,
+    /// Newcombe interval of the absolute lift.
+    pub abs_lift_ci: Option<Interval>,
+    /// Relative lift: `rate(arm) / rate(baseline) − 1`.
+    pub rel_lift: Option<f64>,
+    /// Katz log interval of the relative lift.
+    pub rel_lift_ci: Option<Interval>,
+    /// Two-proportion z-test p-value.
+    pub p_value: Option<f64>,
+    /// Difference in revenue per visitor.
+    pub rpv_diff: Option<f64>,
+    /// Welch interval of that difference.
+    pub rpv_diff_ci: Option<Interval>,
+    /// Welch t-test p-value.
+    pub rpv_p_value: Option<f64>,
+}
+
+/// Outcome of the sample-ratio-mismatch check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SrmStatus {
+    /// The split matches the configuration.
+    Pass,
+    /// It does not: every other number of the unit is suspect.
+    Fail,
+    /// It could not be checked (`reason` says why).
+    Unchecked,
+}
+
+/// The sample-ratio-mismatch check of one unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Srm {
+    /// Pass, fail or unchecked.
+    pub status: SrmStatus,
+    /// Chi-square statistic.
+    pub chi2: Option<f64>,
+    /// Degrees of freedom.
+    pub df: Option<u32>,
+    /// p-value.
+    pub p: Option<f64>,
+    /// Why it was not checked, or what failed.
+    pub reason: Option<String>,
+}
+
+impl Srm {
+    pub(crate) fn unchecked(reason: impl Into<String>) -> Self {
+        Srm {
+            status: SrmStatus::Unchecked,
+            chi2: None,
+            df: None,
+            p: None,
+            reason: Some(reason.into()),
+        }
+    }
+}
