@@ -219,8 +219,12 @@ fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
         } else {
             input::json_lines(&text)
         };
-        if parsed.bad_count > 0 {
-            eprintln!("{}: {} bad line(s)", path.display(), parsed.bad_count);
+        let mut parsed = parsed;
+        if paths.len() > 1 {
+            // Line numbers are per file: name the file in each kept reason.
+            for b in &mut parsed.bad {
+                b.reason = format!("{}: {}", path.display(), b.reason);
+            }
         }
         all.extend(parsed);
     }
