@@ -6,9 +6,12 @@
 #   N_SMALL requests of the 136 KB listing, then N_BIG requests of a 10 MB listing
 #   (listing-1m.html with its cards repeated to 10 MB; over the 2 MB recording bound, so
 #   vitrine streams it through lol_html every time).
-# It reads VmRSS and VmHWM (peak RSS) of the workerd process after startup, after the small
-# page and after the big page. The big page's extra peak (HWM after big - HWM after small) is
-# the figure: what the larger page costs at most. Loopback only, bounded in count and time.
+# After start-up, after the small page and after the big page it reads
+#  - the isolate's own memory through the V8 inspector (workerd --inspector-addr; heap.mjs):
+#    the WASM linear memory size (never shrinks, so after the requests it is the peak) and the
+#    live JS heap after a forced full GC. These separate vitrine from the runtime;
+#  - VmRSS and VmHWM (peak RSS) of the whole workerd process, for context (runtime included).
+# Loopback only, bounded in count and time.
 #
 # usage: sh benches/workerd/memory.sh     env: N_SMALL=200 N_BIG=20 VARIANTS="vitrine passthrough"
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -42,9 +45,14 @@ fs.writeFileSync(process.argv[2], page.slice(0, first) + mid + page.slice(last))
 ' "$ROOT/fixtures/pages/listing-1m.html" "$BIG"
 SMALL="$ROOT/fixtures/pages/listing-136k.html"
 
-port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port="$(free_port)"; iport="$(free_port)"
 LOAD_PAGES="$SMALL,$BIG" node "$HERE/gen.mjs" "$SMALL" "$WORK" "$port" "$port" "$port" "$ROOT" >/dev/null
 COOKIE="vitrine_profile=$(cat "$WORK/cookie.txt")"
+isolate() { # -> "used_bytes=.. total_bytes=.. wasm_bytes=.. wasm_memories=.."
+  node --experimental-websocket --no-warnings "$HERE/heap.mjs" "127.0.0.1:$iport" | sed -n 's/^HEAP //p'
+}
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %s ", $1, $2}' "/proc/$PID/status"; }
 hwm() { awk '/^VmHWM/ {print $2}' "/proc/$PID/status"; }
 seq_get() { # path count -> bytes of the last body
@@ -58,13 +66,19 @@ seq_get() { # path count -> bytes of the last body
 
 echo "pages: /0 $(wc -c <"$SMALL") bytes, /1 $(wc -c <"$BIG") bytes; $N_SMALL then $N_BIG sequential requests; workerd $("$WORKERD" --version 2>/dev/null | awk '{print $2}')"
 for v in $VARIANTS; do
-  (cd "$WORK" && exec setsid "$WORKERD" serve "$v.capnp") >"$WORK/$v.log" 2>&1 &
+  (cd "$WORK" && exec setsid "$WORKERD" serve --inspector-addr="127.0.0.1:$iport" "$v.capnp") >"$WORK/$v.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/0" && break; sleep 0.1; done
-  start="$(hwm)"; echo "$v start: $(mem)"
-  small_len="$(seq_get /0 "$N_SMALL")"; small="$(hwm)"; echo "$v after $N_SMALL x /0 ($small_len B): $(mem)"
-  big_len="$(seq_get /1 "$N_BIG")"; big="$(hwm)"; echo "$v after $N_BIG x /1 ($big_len B): $(mem)"
+  start="$(hwm)"; i0="$(isolate)"; echo "$v start: $(mem)| $i0"
+  small_len="$(seq_get /0 "$N_SMALL")"; small="$(hwm)"; i1="$(isolate)"
+  echo "$v after $N_SMALL x /0 ($small_len B): $(mem)| $i1"
+  big_len="$(seq_get /1 "$N_BIG")"; big="$(hwm)"; i2="$(isolate)"
+  echo "$v after $N_BIG x /1 ($big_len B): $(mem)| $i2"
   [ "$big_len" -gt 9000000 ] || { echo "$v: big page body too short ($big_len)" >&2; exit 1; }
-  echo "RESULT variant=$v hwm_start_kb=$start hwm_small_kb=$small hwm_big_kb=$big big_minus_small_kb=$((big - small))"
+  echo "RESULT variant=$v wasm_start=$(field "$i0" wasm_bytes) wasm_small=$(field "$i1" wasm_bytes)" \
+    "wasm_big=$(field "$i2" wasm_bytes) wasm_big_minus_small=$(( $(field "$i2" wasm_bytes) - $(field "$i1" wasm_bytes) ))" \
+    "heap_start=$(field "$i0" used_bytes) heap_small=$(field "$i1" used_bytes) heap_big=$(field "$i2" used_bytes)" \
+    "heap_big_minus_small=$(( $(field "$i2" used_bytes) - $(field "$i1" used_bytes) ))" \
+    "hwm_start_kb=$start hwm_small_kb=$small hwm_big_kb=$big hwm_big_minus_small_kb=$((big - small))"
   stop
 done
