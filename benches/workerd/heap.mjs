@@ -8,7 +8,11 @@
 // route, no binding. A passthrough JS worker has no WebAssembly.Memory and reports 0.
 //
 // usage: node --experimental-websocket heap.mjs <inspector host:port>
-// prints: HEAP used_bytes=<n> total_bytes=<n> wasm_bytes=<n> wasm_memories=<count>
+// prints: HEAP used_bytes=<n> total_bytes=<n> backing_bytes=<n> embedder_bytes=<n>
+//              wasm_bytes=<n> wasm_memories=<count>
+// used_bytes is V8's heap of JS objects; backing_bytes the ArrayBuffer backing stores and
+// external strings (Uint8Array bytes live there, not in used_bytes); embedder_bytes the
+// runtime's own garbage-collected heap for this isolate.
 // (node >= 22 has WebSocket without the flag)
 const addr = process.argv[2];
 if (!addr) {
@@ -76,6 +80,8 @@ const sizes = await call("Runtime.callFunctionOn", {
 const wasm = sizes.result.value ?? [];
 console.log(
   `HEAP used_bytes=${Math.round(usage.usedSize)} total_bytes=${Math.round(usage.totalSize)} ` +
+    `backing_bytes=${Math.round(usage.backingStorageSize ?? -1)} ` +
+    `embedder_bytes=${Math.round(usage.embedderHeapUsedSize ?? -1)} ` +
     `wasm_bytes=${wasm.reduce((a, b) => a + b, 0)} wasm_memories=${wasm.length}`,
 );
 clearTimeout(deadline);

@@ -63,7 +63,7 @@ COOKIE="vitrine_profile=$(cat "$WORK/cookie.txt")"
 if [ -n "${REWRITE_MEMORY_LIMIT:-}" ]; then # the worker's var of the same name: lol_html's cap
   sed -i "s|(name = \"PAGE_SOURCE\"|(name = \"REWRITE_MEMORY_LIMIT\", text = \"$REWRITE_MEMORY_LIMIT\"),\n    &|" "$WORK/vitrine.capnp"
 fi
-isolate() { # -> "used_bytes=.. total_bytes=.. wasm_bytes=.. wasm_memories=.."
+isolate() { # -> "used_bytes=.. total_bytes=.. backing_bytes=.. embedder_bytes=.. wasm_bytes=.. wasm_memories=.."
   node --experimental-websocket --no-warnings "$HERE/heap.mjs" "127.0.0.1:$iport" | sed -n 's/^HEAP //p'
 }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -97,6 +97,8 @@ for v in $VARIANTS; do
     "heap_start=$(field "$i0" used_bytes) heap_small=$(field "$i1" used_bytes) heap_big=$(field "$i2" used_bytes)" \
     "heap_big_minus_small=$(( $(field "$i2" used_bytes) - $(field "$i1" used_bytes) ))" \
     "wasm_attr=$(field "$i3" wasm_bytes) heap_attr=$(field "$i3" used_bytes)" \
+    "backing_small=$(field "$i1" backing_bytes) backing_big=$(field "$i2" backing_bytes)" \
+    "backing_attr=$(field "$i3" backing_bytes)" \
     "hwm_start_kb=$start hwm_small_kb=$small hwm_big_kb=$big hwm_big_minus_small_kb=$((big - small))"
   stop
 done
