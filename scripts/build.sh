@@ -8,10 +8,14 @@ export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/binaryen/bin/wasm-opt"
 export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128"
 .tools/bin/worker-build --release
-# worker-build keeps the wasm name section (~115 KB: function names for stack traces). Strip it
-# and the producers section for deployment; VITRINE_KEEP_NAMES=1 keeps them for debugging.
-if [ "${VITRINE_KEEP_NAMES:-}" != 1 ]; then
-  "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
-    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-    --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
-fi
+# worker-build's wasm-opt is off (Cargo.toml, package.metadata.wasm-pack): it always passes
+# `--debuginfo`, which keeps the name section and makes the optimized code larger. Optimize here
+# and strip the name and producers sections for deployment; VITRINE_KEEP_NAMES=1 keeps the
+# function names for debugging. `--low-memory-unused`: rustc's wasm32 layout puts the stack
+# below the data, growing down from 1 MiB, so the low 1 KiB is never a valid object address.
+# BENCHMARKS.md ("Artifact size") has each flag's measured gain.
+if [ "${VITRINE_KEEP_NAMES:-}" = 1 ]; then names=--debuginfo; else names="--strip-debug --strip-producers"; fi
+# shellcheck disable=SC2086 # $names is two flags or one
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -O --low-memory-unused --converge $names \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling

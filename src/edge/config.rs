@@ -106,7 +106,8 @@ impl Config {
             refresh_ms: number("SNAPSHOT_REFRESH_SECS", 10) as f64 * 1000.0,
             kv_timeout_ms: number("KV_TIMEOUT_MS", 500),
             limits: Limits {
-                max_memory: number("REWRITE_MEMORY_LIMIT", 512 * 1024) as usize,
+                max_memory: number("REWRITE_MEMORY_LIMIT", Limits::default().max_memory as u64)
+                    as usize,
                 ..Limits::default()
             },
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),

@@ -35,7 +35,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_memory: 512 * 1024,
+            // lol_html buffers only a construct that spans chunks (one tag, its attributes),
+            // so 256 KiB is generous for any real tag. The WASM memory a page can add is about
+            // three times this cap, whatever the page's size: +0.75 MiB for a page with one
+            // 4 MiB attribute at 256 KiB, +1.9 MiB at 512 KiB (BENCHMARKS.md, "Memory in page
+            // size"); a page that hits the cap is passed through unchanged.
+            max_memory: 256 * 1024,
             preallocated: 4096,
         }
     }

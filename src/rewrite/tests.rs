@@ -96,6 +96,34 @@ fn memory_limit_bails_out_without_truncating() {
 }
 
 #[test]
+fn default_limit_bounds_one_huge_tag() {
+    // Regression for the memory bench's 4 MiB attribute (BENCHMARKS.md, "Memory in page
+    // size"): under the default limits a tag far over the cap, fed in the worker's 64 KiB
+    // slices, stops the rewrite and the page passes through whole, while a tag under the
+    // cap is still rewritten around.
+    let page = |attr: usize| {
+        format!(
+            "<div data-blob=\"{}\"></div><vitrine-slot name=\"s\">d</vitrine-slot>",
+            "x".repeat(attr)
+        )
+    };
+    let p = plan(&[("s", Op::Replace, "NEW")]);
+    let huge = page(4 * 1024 * 1024);
+    let (out, err) =
+        rewrite_chunked(p.clone(), huge.as_bytes(), 64 * 1024, Limits::default()).unwrap();
+    assert_eq!(err, Some(RewriteError::MemoryLimit));
+    assert!(out == huge.as_bytes(), "the page passes through unchanged");
+    let big = page(128 * 1024);
+    let (out, err) = rewrite_chunked(p, big.as_bytes(), 64 * 1024, Limits::default()).unwrap();
+    assert_eq!(err, None);
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("NEW") && !out.contains(">d<"),
+        "the slot is filled"
+    );
+}
+
+#[test]
 fn latin1_page_gets_encoded_fragment() {
     let p = plan(&[("s", Op::Replace, "caf\u{e9}")]);
     let mut s = SlotStream::new(p, Limits::default(), Some("iso-8859-1")).unwrap();
