@@ -39,6 +39,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod conversion;
 pub mod cookie;
 pub mod decide;
 pub mod delivery;
