@@ -49,6 +49,7 @@ pub mod exposure;
 pub mod preview;
 pub mod render;
 pub mod rewrite;
+pub mod sink;
 pub mod snapshot;
 pub mod splice;
 pub mod timing;

@@ -207,8 +207,7 @@ pub fn parse<'g>(body: &[u8], goals: &'g [Goal]) -> Result<Beacon<'g>, Refusal> 
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Refusal::Malformed("expected a JSON object".into()));
     }
-    let wire: Wire =
-        serde_json::from_slice(body).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    let wire: Wire = serde_json::from_slice(body).map_err(|e| Refusal::Malformed(e.to_string()))?;
     let goal = goals
         .iter()
         .find(|g| g.beacon && g.name == wire.event)

@@ -15,7 +15,13 @@ fn goals() -> Vec<Goal> {
         value,
     };
     vec![
-        beacon("add_to_cart", Some(Range { min: 0.0, max: 1000.0 })),
+        beacon(
+            "add_to_cart",
+            Some(Range {
+                min: 0.0,
+                max: 1000.0,
+            }),
+        ),
         beacon("newsletter", None),
         Goal {
             name: "purchase".into(),
@@ -73,12 +79,31 @@ head_refused! {
 fn accepts_same_origin_beacons_however_announced() {
     assert_eq!(check_head(head()), Ok(()));
     for h in [
-        Head { origin: None, ..head() },
-        Head { fetch_site: None, ..head() },
-        Head { content_type: None, content_length: None, ..head() },
-        Head { content_type: Some("application/json"), ..head() },
-        Head { origin: Some("HTTPS://SHOP.EXAMPLE"), ..head() },
-        Head { content_length: Some("1024"), ..head() },
+        Head {
+            origin: None,
+            ..head()
+        },
+        Head {
+            fetch_site: None,
+            ..head()
+        },
+        Head {
+            content_type: None,
+            content_length: None,
+            ..head()
+        },
+        Head {
+            content_type: Some("application/json"),
+            ..head()
+        },
+        Head {
+            origin: Some("HTTPS://SHOP.EXAMPLE"),
+            ..head()
+        },
+        Head {
+            content_length: Some("1024"),
+            ..head()
+        },
     ] {
         assert_eq!(check_head(h), Ok(()), "{h:?}");
     }
@@ -131,7 +156,10 @@ fn accepts_declared_events_with_values_in_range() {
         ok(br#"{"event":"add_to_cart","value":null}"#),
         Ok(("add_to_cart".into(), None))
     );
-    assert_eq!(ok(br#"{"event":"newsletter"}"#), Ok(("newsletter".into(), None)));
+    assert_eq!(
+        ok(br#"{"event":"newsletter"}"#),
+        Ok(("newsletter".into(), None))
+    );
 }
 
 #[test]

@@ -41,7 +41,11 @@ pub enum Admission {
 
 /// Counts one conversion against the visitor's per-minute limit.
 pub fn admit(visitor: &mut Visitor, now: u64) -> Admission {
-    match visitor.activity.as_mut().map(|a| a.count_event(now, MAX_EVENTS_PER_MINUTE)) {
+    match visitor
+        .activity
+        .as_mut()
+        .map(|a| a.count_event(now, MAX_EVENTS_PER_MINUTE))
+    {
         Some(true) => Admission::Counted,
         Some(false) => Admission::Limited,
         None => Admission::Untracked,
@@ -121,6 +125,29 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
         return None;
     }
     text.parse().ok()
+}
+
+/// The conversion event a page request is, if any, with a problem code to log: its value was
+/// refused (the conversion counts without one), or the visitor is over the limit (no event).
+pub fn on_page(
+    visitor: &mut Visitor,
+    snapshot: &Snapshot,
+    path: &str,
+    query: &str,
+    now: u64,
+) -> (Option<Event>, Option<&'static str>) {
+    let Some((goal, value)) = at_page(&snapshot.body().conversions, path, query) else {
+        return (None, None);
+    };
+    let (value, problem) = match value {
+        Ok(v) => (v, None),
+        Err(why) => (None, Some(why.code())),
+    };
+    if admit(visitor, now) == Admission::Limited {
+        return (None, Some("rate_limited"));
+    }
+    let event = event(visitor, snapshot, &goal.name, value, Source::Url, now);
+    (Some(event), problem)
 }
 
 /// The conversion event for `visitor` (see the module docs for what it carries).

@@ -72,9 +72,16 @@ fn visitor(cookie: &str, gpc: Option<&str>) -> Visitor {
 fn page_conversions_match_by_glob_and_read_a_strict_value() {
     let s = snapshot("");
     let goals = &s.body().conversions;
-    let at = |path: &str, query: &str| at_page(goals, path, query).map(|(g, v)| (g.name.as_str(), v));
-    assert_eq!(at("/order/confirmed", "total=49.90"), Some(("purchase", Ok(Some(49.9)))));
-    assert_eq!(at("/order/confirmed/123", "x=1&total=7"), Some(("purchase", Ok(Some(7.0)))));
+    let at =
+        |path: &str, query: &str| at_page(goals, path, query).map(|(g, v)| (g.name.as_str(), v));
+    assert_eq!(
+        at("/order/confirmed", "total=49.90"),
+        Some(("purchase", Ok(Some(49.9))))
+    );
+    assert_eq!(
+        at("/order/confirmed/123", "x=1&total=7"),
+        Some(("purchase", Ok(Some(7.0))))
+    );
     assert_eq!(at("/welcome", "total=5"), Some(("signup", Ok(None))));
     assert_eq!(at("/order", "total=5"), None);
     assert_eq!(at("/p/p0001", ""), None);
@@ -92,7 +99,11 @@ fn page_conversions_match_by_glob_and_read_a_strict_value() {
         ("total=-1", ValueError::OutOfRange),
     ];
     for (query, why) in refused {
-        assert_eq!(at("/order/confirmed", query), Some(("purchase", Err(why.clone()))), "{query}");
+        assert_eq!(
+            at("/order/confirmed", query),
+            Some(("purchase", Err(why.clone()))),
+            "{query}"
+        );
         assert!(!why.code().is_empty());
     }
 }

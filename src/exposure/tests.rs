@@ -1,10 +1,10 @@
 //! Exposure events: sticky arms, daily deduplication, no identifier without consent.
 
 use super::*;
-use crate::events::Event;
 use crate::cookie::activity::Caps;
 use crate::cookie::visitor::{resolve, Paths, Request, Settings};
 use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
+use crate::events::Event;
 
 const NOW: u64 = 1_800_000_000;
 const CONSENT: &str = "cookieconsent_status=allow";
@@ -205,7 +205,9 @@ fn held_out_campaigns_are_remembered_and_logged_once_a_day() {
     assert!(again.is_empty(), "{again:?}");
     let value = cookie.rsplit("__Host-vitrine_activity=").next().unwrap();
     let ring = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
-    let opened = crate::cookie::activity::open(value, &ring).unwrap().activity;
+    let opened = crate::cookie::activity::open(value, &ring)
+        .unwrap()
+        .activity;
     assert_eq!(opened.held[0].0, "hero");
 }
 
