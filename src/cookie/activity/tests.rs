@@ -172,6 +172,8 @@ enum Event {
     Category(String),
     Impression(String),
     Assign(String, String),
+    Held(String),
+    Conversion,
     Touch,
 }
 
@@ -181,6 +183,8 @@ fn event() -> impl Strategy<Value = Event> {
         key().prop_map(Event::Category),
         key().prop_map(Event::Impression),
         (key(), key()).prop_map(|(e, v)| Event::Assign(e, v)),
+        key().prop_map(Event::Held),
+        Just(Event::Conversion),
         Just(Event::Touch),
     ]
 }
@@ -199,6 +203,8 @@ proptest! {
                 Event::Category(k) => { a.record_category_view(k, now); }
                 Event::Impression(k) => { a.record_impression(k, now); }
                 Event::Assign(x, v) => { a.assign(x, v, now); }
+                Event::Held(k) => { a.record_held(k, now); }
+                Event::Conversion => { a.count_event(now, 20); }
                 Event::Touch => a.touch(now + VISIT_GAP_SECS),
             }
         }
