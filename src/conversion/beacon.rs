@@ -52,7 +52,7 @@ pub enum Refusal {
     #[error("conversion `{0}` takes no value")]
     UnexpectedValue(String),
     /// The value is outside the declared range.
-    #[error("value {value} is outside {min}..={max} for `{name}`")]
+    #[error("value {} is outside {}..={} for `{name}`", num(*value), num(*min), num(*max))]
     OutOfRange {
         /// Conversion name.
         name: String,
@@ -171,6 +171,12 @@ pub fn origin_of(url: &str) -> Option<&str> {
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| after + i);
     (end > after).then(|| &url[..end])
+}
+
+/// A number as JSON writes it (serde_json's formatter: `core`'s float `Display` would add
+/// ~20 KB to the .wasm for this one message).
+fn num(v: f64) -> String {
+    serde_json::to_string(&v).unwrap_or_default()
 }
 
 /// A header value as quoted back in a refusal: at most 64 bytes, printable ASCII.

@@ -180,3 +180,38 @@ fn origins_are_scheme_host_and_port() {
     assert_eq!(origin_of("nonsense"), None);
     assert_eq!(origin_of("https:///x"), None);
 }
+
+#[test]
+fn every_refusal_has_its_status_and_code() {
+    let range = Refusal::OutOfRange {
+        name: "add_to_cart".into(),
+        value: 1000.5,
+        min: 0.0,
+        max: 1000.0,
+    };
+    let table = [
+        (Refusal::Method, 405, "method"),
+        (Refusal::CrossSite("x".into()), 403, "cross_site"),
+        (Refusal::Origin("x".into()), 403, "origin"),
+        (Refusal::NoOrigin, 403, "no_origin"),
+        (Refusal::ContentType("x".into()), 415, "content_type"),
+        (Refusal::TooLarge, 413, "too_large"),
+        (Refusal::Malformed("x".into()), 400, "malformed"),
+        (Refusal::UnknownEvent("x".into()), 422, "unknown_event"),
+        (
+            Refusal::UnexpectedValue("x".into()),
+            422,
+            "unexpected_value",
+        ),
+        (range.clone(), 422, "out_of_range"),
+        (Refusal::RateLimited, 429, "rate_limited"),
+        (Refusal::Unavailable, 503, "unavailable"),
+    ];
+    for (why, status, code) in table {
+        assert_eq!((why.status(), why.code()), (status, code), "{why}");
+    }
+    assert_eq!(
+        range.body(),
+        "refused: out_of_range: value 1000.5 is outside 0.0..=1000.0 for `add_to_cart`\n"
+    );
+}

@@ -124,7 +124,14 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     if !plain(int) || !plain(frac) || int.len() + frac.len() > 15 {
         return None;
     }
-    text.parse().ok()
+    // serde_json's parser is in the .wasm already (`str::parse::<f64>` would add its own);
+    // JSON refuses leading zeros, so they go first.
+    let sign = if text.starts_with('-') { "-" } else { "" };
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        rest => rest,
+    };
+    serde_json::from_str(&format!("{sign}{int}.{frac}")).ok()
 }
 
 /// The conversion event a page request is, if any, with a problem code to log: its value was

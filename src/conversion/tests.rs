@@ -82,6 +82,14 @@ fn page_conversions_match_by_glob_and_read_a_strict_value() {
         at("/order/confirmed/123", "x=1&total=7"),
         Some(("purchase", Ok(Some(7.0))))
     );
+    assert_eq!(
+        at("/order/confirmed", "total=007.50"),
+        Some(("purchase", Ok(Some(7.5))))
+    );
+    assert_eq!(
+        at("/order/confirmed", "total=0"),
+        Some(("purchase", Ok(Some(0.0))))
+    );
     assert_eq!(at("/welcome", "total=5"), Some(("signup", Ok(None))));
     assert_eq!(at("/order", "total=5"), None);
     assert_eq!(at("/p/p0001", ""), None);
