@@ -131,7 +131,7 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
         "" => "0",
         rest => rest,
     };
-    serde_json::from_str(&format!("{sign}{int}.{frac}")).ok()
+    serde_json::from_slice(format!("{sign}{int}.{frac}").as_bytes()).ok()
 }
 
 /// The conversion event a page request is, if any, with a problem code to log: its value was
@@ -181,24 +181,23 @@ pub fn event(
     for a in activity.experiments.iter().filter(|a| !a.0.contains(':')) {
         conversion.assignments.insert(a.0.clone(), a.1.clone());
     }
-    // Shown and held out of the same campaign: the later one stands.
-    let mut latest = std::collections::BTreeMap::new();
+    // Shown and held out of the same campaign: the later one stands (map inserts only, no
+    // collect: a sorted bulk build would add a sort to the .wasm).
     let shown = activity
         .impressions
         .iter()
-        .filter(|t| !t.key().contains(':'))
-        .map(|t| (t.key(), t.last(), SHOWN));
-    let held = activity.held.iter().map(|v| (v.0.as_str(), v.1, HOLDOUT));
-    for (campaign, at, arm) in shown.chain(held) {
-        let entry = latest.entry(campaign).or_insert((at, arm));
-        if at > entry.0 {
-            *entry = (at, arm);
+        .filter(|t| !t.key().contains(':'));
+    for t in shown.clone() {
+        conversion
+            .campaigns
+            .insert(t.key().to_owned(), SHOWN.to_owned());
+    }
+    for v in &activity.held {
+        let shown_at = shown.clone().find(|t| t.key() == v.0).map(|t| t.last());
+        if shown_at.is_none_or(|at| v.1 > at) {
+            conversion.campaigns.insert(v.0.clone(), HOLDOUT.to_owned());
         }
     }
-    conversion.campaigns = latest
-        .into_iter()
-        .map(|(c, (_, arm))| (c.to_owned(), arm.to_owned()))
-        .collect();
     let share = snapshot.body().global_holdout_bp;
     common.global_holdout =
         share > 0 && bucketing_id(visitor).is_some_and(|id| bucket(GLOBAL_KEY, &id) < share);
