@@ -198,5 +198,112 @@ fn identity(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rewrite, splice, decision, identity);
+/// Measurement on the request path: a beacon checked and parsed, a conversion event built for
+/// a consenting visitor with an activity cookie, a page's exposures recorded (no consent, so
+/// nothing is deduplicated and every exposure becomes an event), each down to its log line.
+fn measurement(c: &mut Criterion) {
+    use vitrine::conversion::{self, beacon};
+    use vitrine::cookie::activity::Caps;
+    use vitrine::cookie::visitor::{self, Paths, Request, Settings};
+    use vitrine::cookie::ConsentSource;
+    use vitrine::events::Source as Via;
+    use vitrine::exposure::{self, Seen};
+
+    let text = std::fs::read_to_string("fixtures/campaigns/measure.toml").unwrap();
+    let loader = Files;
+    let snap = vitrine::snapshot::compile::build(
+        &[Source {
+            name: "fixtures/campaigns/measure.toml",
+            text: &text,
+        }],
+        &loader,
+        &Default::default(),
+    )
+    .unwrap()
+    .snapshot;
+    let goals = &snap.body().conversions;
+    let head = beacon::Head {
+        method: "POST",
+        url: "https://shop.example/__vitrine/event",
+        origin: Some("https://shop.example"),
+        fetch_site: Some("same-origin"),
+        content_type: Some("text/plain;charset=UTF-8"),
+        content_length: Some("37"),
+    };
+    let body = br#"{"event":"add_to_cart","value":12.5}"#;
+    c.bench_function("beacon_check_parse", |b| {
+        b.iter(|| {
+            beacon::check_head(head).unwrap();
+            beacon::parse(body, goals).unwrap().value
+        })
+    });
+    let ring = KeyRing::parse(KEYS).unwrap();
+    let act_ring = KeyRing::parse("a:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+    let settings = Settings {
+        profile_keys: &ring,
+        activity_keys: Some(&act_ring),
+        time: TimePolicy::default(),
+        consent: &consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let now = 1_800_000_000;
+    let req = Request {
+        cookie: Some("cookieconsent_status=allow"),
+        gpc: None,
+        path: "/order/confirmed",
+        now,
+    };
+    let mut v = visitor::resolve(req, &settings, Paths::default());
+    if let Some(a) = &mut v.activity {
+        a.assign("strip-copy", "shipping", now - 60);
+        for campaign in ["welcome-hero", "strip-shipping", "look-again"] {
+            a.record_impression(campaign, now - 60);
+        }
+    }
+    c.bench_function("conversion_event_line", |b| {
+        b.iter(|| {
+            let e = conversion::event(&v, &snap, "purchase", Some(49.9), Via::Url, now);
+            vitrine::sink::log_line(&e)
+        })
+    });
+    let private = visitor::resolve(
+        Request {
+            gpc: Some("1"),
+            ..req
+        },
+        &settings,
+        Paths::default(),
+    );
+    let experiments = [vitrine::decide::Exposure {
+        experiment: "strip-copy",
+        arm: "shipping",
+        global: false,
+    }];
+    let shown = ["welcome-hero", "strip-shipping", "deal-pdp"];
+    c.bench_function("exposure_record_page_4_events", |b| {
+        b.iter(|| {
+            let mut who = private.clone();
+            let seen = Seen {
+                experiments: &experiments,
+                shown: &shown,
+                held: &[],
+            };
+            let events = exposure::record(&mut who, seen, snap.version(), now);
+            events.iter().map(vitrine::sink::log_line).count()
+        })
+    });
+}
+
+/// Reads includes from the file system (measure.toml includes demo.toml).
+struct Files;
+
+impl vitrine::snapshot::compile::Loader for Files {
+    fn load(&self, path: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(path).map_err(|e| e.to_string())
+    }
+}
+
+criterion_group!(benches, rewrite, splice, decision, identity, measurement);
 criterion_main!(benches);

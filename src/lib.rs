@@ -39,6 +39,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod conversion;
 pub mod cookie;
 pub mod decide;
 pub mod delivery;
@@ -50,6 +51,7 @@ pub mod render;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;
 pub mod rewrite;
+pub mod sink;
 pub mod snapshot;
 pub mod splice;
 pub mod timing;

@@ -60,6 +60,9 @@ pub struct Decision<'s> {
     pub attrs: Option<&'s Attrs>,
     /// Experiments this request exposed the visitor to, each once, in slot order.
     pub exposures: Vec<Exposure<'s>>,
+    /// Campaigns (not experiment arms) a visitor in the global holdout would have been shown
+    /// here, in slot order: their `holdout` campaign exposures.
+    pub held: Vec<&'s str>,
 }
 
 /// One experiment a visitor was exposed to: they qualified for one of its arms' candidates.
@@ -102,6 +105,7 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
     let held_out = experiment::globally_held_out(snapshot, ctx);
     let mut fills = Vec::new();
     let mut exposures: Vec<Exposure<'s>> = Vec::new();
+    let mut held = Vec::new();
     for slot in snapshot.slots() {
         for candidate in &slot.candidates {
             let (v, exposure) = verdict(candidate, snapshot, ctx, held_out);
@@ -115,7 +119,12 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
                     fills.push(fill(snapshot, slot.name, candidate, ctx));
                     break;
                 }
-                Verdict::Holdout => break,
+                Verdict::Holdout => {
+                    if held_out && candidate.arm.is_none() {
+                        held.push(snapshot.text(candidate.campaign));
+                    }
+                    break;
+                }
                 _ => {}
             }
         }
@@ -126,6 +135,7 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
         snapshot,
         attrs: ctx.identity.profile().map(|p| &p.attrs),
         exposures,
+        held,
     }
 }
 

@@ -6,6 +6,7 @@
 //! every fault ends in the unchanged base page with `x-vitrine: bypass; reason=…` and one
 //! structured log line.
 
+mod beacon;
 mod config;
 mod demo;
 mod log;
@@ -35,6 +36,10 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let cfg = Config::current(&env);
     let cfg = &*cfg;
     let path = req.path();
+    log::bind(&env);
+    if beacon::owns(&path) {
+        return beacon::handle(req, &env, cfg, &ctx).await;
+    }
     if cfg.demo && demo::owns(&path) {
         return demo::handle(&req, cfg);
     }

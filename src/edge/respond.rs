@@ -19,10 +19,10 @@ use super::visitor;
 use crate::cookie::activity::extract_id;
 use crate::decide::{offer, Activity, NoActivity};
 use crate::delivery::{self, Bypass};
-use crate::exposure;
 use crate::rewrite::SlotStream;
 use crate::splice::Known;
 use crate::timing::{Body, Timings};
+use crate::{conversion, exposure};
 use crate::{decide_in, render, Context, Plan, Snapshot};
 
 /// What the request handler hands on besides the request: the Worker context (for
@@ -63,7 +63,7 @@ pub fn personalize(
         .as_deref()
         .and_then(|p| extract_id(p, &path));
     // The decision borrows the visitor; it ends before the activity cookie is updated.
-    let (x_vitrine, plan, shown, exposed, offers) = {
+    let (x_vitrine, plan, shown, exposed, offers, held) = {
         let activity: &dyn Activity = match &visitor.activity {
             Some(a) => a,
             None => &NoActivity,
@@ -93,7 +93,8 @@ pub fn personalize(
             .collect();
         let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
         let plan = (!decision.fills.is_empty()).then(|| render(&decision));
-        (x, plan, shown, exposed, offers)
+        let held: Vec<String> = decision.held.iter().map(|c| (*c).to_owned()).collect();
+        (x, plan, shown, exposed, offers, held)
     };
     if let (Some(activity), Some(p)) = (&mut visitor.activity, product) {
         for key in &offers {
@@ -108,8 +109,21 @@ pub fn personalize(
             global: *global,
         })
         .collect();
-    let events = exposure::record(&mut visitor, &exposures, snapshot.version(), now);
-    log::exposures(stage.ctx, events);
+    let shown_ids: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let held_ids: Vec<&str> = held.iter().map(String::as_str).collect();
+    let seen = exposure::Seen {
+        experiments: &exposures,
+        shown: &shown_ids,
+        held: &held_ids,
+    };
+    let mut events = exposure::record(&mut visitor, seen, snapshot.version(), now);
+    let query = delivery::query(&url);
+    let (converted, problem) = conversion::on_page(&mut visitor, snapshot, &path, query, now);
+    if let Some(code) = problem {
+        log::note("vitrine.conversion_refused", code);
+    }
+    events.extend(converted);
+    log::events(stage.ctx, events);
     let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &shown, now);
     let mut timings = Timings {
         cookie: t1 - t0,

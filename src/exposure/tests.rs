@@ -4,6 +4,7 @@ use super::*;
 use crate::cookie::activity::Caps;
 use crate::cookie::visitor::{resolve, Paths, Request, Settings};
 use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
+use crate::events::Event;
 
 const NOW: u64 = 1_800_000_000;
 const CONSENT: &str = "cookieconsent_status=allow";
@@ -28,9 +29,13 @@ fn visit(cookie: &str, now: u64) -> (Visitor, String, Vec<serde_json::Value>) {
         now,
     };
     let mut v = resolve(req, &settings, Paths::default());
-    let events = record(&mut v, &EXPOSED, "v1", now)
+    let seen = Seen {
+        experiments: &EXPOSED,
+        ..Seen::default()
+    };
+    let events = record(&mut v, seen, "v1", now)
         .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|e| serde_json::from_str(&e.to_line()).unwrap())
         .collect();
     let next = match v.set_cookie(&settings) {
         Some(c) => format!("{CONSENT}; {}", c.split(';').next().unwrap_or("")),
@@ -112,9 +117,105 @@ fn global_holdout_is_logged_but_not_made_sticky() {
         arm: "holdout",
         global: true,
     }];
-    let lines = record(&mut v, &held, "v1", NOW);
-    let e: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let seen = Seen {
+        experiments: &held,
+        ..Seen::default()
+    };
+    let events = record(&mut v, seen, "v1", NOW);
+    let e: serde_json::Value = serde_json::from_str(&events[0].to_line()).unwrap();
     assert_eq!(e["global_holdout"], true);
     assert_eq!(e["arm"], "holdout");
     assert_eq!(v.activity.unwrap().assignment("hero-copy"), None);
+}
+
+/// One page view with `cookie` that shows `shown` and holds out `held`: the events as parsed
+/// back with the shared schema, and the next request's `Cookie` header.
+fn campaigns(cookie: &str, now: u64, shown: &[&str], held: &[&str]) -> (Vec<Event>, String) {
+    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
+    let settings = Settings {
+        profile_keys: &profile,
+        activity_keys: Some(&activity),
+        time: TimePolicy::default(),
+        consent: &consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let req = Request {
+        cookie: Some(cookie),
+        gpc: None,
+        path: "/",
+        now,
+    };
+    let mut v = resolve(req, &settings, Paths::default());
+    let seen = Seen {
+        shown,
+        held,
+        ..Seen::default()
+    };
+    let events = record(&mut v, seen, "v1", now)
+        .iter()
+        .map(|e| Event::parse(&e.to_line()).unwrap())
+        .collect();
+    v.record_impressions(shown.iter().copied(), now);
+    let next = match v.set_cookie(&settings) {
+        Some(c) => format!("{CONSENT}; {}", c.split(';').next().unwrap_or("")),
+        None => cookie.to_owned(),
+    };
+    (events, next)
+}
+
+fn arms(events: &[Event]) -> Vec<(String, String, bool)> {
+    events
+        .iter()
+        .map(|e| match e {
+            Event::Exposure(x) => (
+                x.campaign.clone().unwrap_or_default(),
+                x.arm.clone(),
+                x.common.global_holdout,
+            ),
+            Event::Conversion(_) => panic!("an exposure was expected"),
+        })
+        .collect()
+}
+
+#[test]
+fn shown_campaigns_are_logged_once_a_day_with_the_shared_schema() {
+    let (events, cookie) = campaigns(CONSENT, NOW, &["hero", "strip", "hero"], &[]);
+    assert_eq!(
+        arms(&events),
+        [
+            ("hero".into(), "shown".into(), false),
+            ("strip".into(), "shown".into(), false)
+        ]
+    );
+    assert!(events.iter().all(|e| e.common().visitor.is_some()));
+    let (again, cookie) = campaigns(&cookie, NOW + 60, &["hero"], &[]);
+    assert!(again.is_empty(), "{again:?}");
+    let (tomorrow, _) = campaigns(&cookie, NOW + 86_400, &["hero"], &[]);
+    assert_eq!(tomorrow.len(), 1);
+}
+
+#[test]
+fn held_out_campaigns_are_remembered_and_logged_once_a_day() {
+    let (events, cookie) = campaigns(CONSENT, NOW, &[], &["hero"]);
+    assert_eq!(arms(&events), [("hero".into(), "holdout".into(), true)]);
+    let (again, cookie) = campaigns(&cookie, NOW + 60, &[], &["hero"]);
+    assert!(again.is_empty(), "{again:?}");
+    let value = cookie.rsplit("__Host-vitrine_activity=").next().unwrap();
+    let ring = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let opened = crate::cookie::activity::open(value, &ring)
+        .unwrap()
+        .activity;
+    assert_eq!(opened.held[0].0, "hero");
+}
+
+#[test]
+fn without_consent_campaign_exposures_carry_no_identifier_and_repeat() {
+    for _ in 0..2 {
+        let (events, _) = campaigns("other=1", NOW, &["hero"], &["strip"]);
+        assert_eq!(events.len(), 2);
+        assert!(events.iter().all(|e| e.common().visitor.is_none()));
+    }
 }

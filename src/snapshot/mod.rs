@@ -20,6 +20,7 @@ pub mod compile;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod diff;
 pub mod expr;
+pub mod goal;
 pub mod layout;
 mod model;
 

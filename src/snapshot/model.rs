@@ -40,6 +40,9 @@ pub struct Body {
     /// Where product and category ids sit in request paths, for the activity cookie.
     #[serde(default, skip_serializing_if = "ActivityPaths::is_empty")]
     pub activity: ActivityPaths,
+    /// Declared conversions (`[[conversion]]`), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<super::goal::Goal>,
 }
 
 fn is_zero(v: &u16) -> bool {

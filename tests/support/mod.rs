@@ -77,11 +77,16 @@ pub fn kv_put(state: &Path, key: &str, file: &Path) {
 
 /// Compiles and publishes the demo campaign into `state` with the CLI.
 pub fn publish_demo(state: &Path) -> String {
+    publish_campaign(state, "fixtures/campaigns/demo.toml")
+}
+
+/// Compiles and publishes one campaign file (relative to the repository) into `state`.
+pub fn publish_campaign(state: &Path, file: &str) -> String {
     let out = state.join("demo.snapshot.json");
     let cli = env!("CARGO_BIN_EXE_vitrine");
     let built = Command::new(cli)
         .current_dir(root())
-        .args(["build", "fixtures/campaigns/demo.toml", "-o"])
+        .args(["build", file, "-o"])
         .arg(&out)
         .output()
         .unwrap();

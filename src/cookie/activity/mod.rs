@@ -3,7 +3,9 @@
 //! The worker mints and updates it on every page view of a visitor who consented to tracking,
 //! with no origin round trip: recent product views, view counts per product and per category
 //! (each with the time of the last view), the visit count, first and last seen, impressions
-//! per campaign (for frequency caps) and sticky experiment assignments.
+//! per campaign (for frequency caps) and sticky experiment assignments; for measurement, the
+//! campaigns a globally held-out visitor would have been shown, and a per-minute count of the
+//! conversion events they sent (the beacon's rate limit).
 //!
 //! It is signed with a key ring of its own (`VITRINE_ACTIVITY_KEYS`), re-signed on every update
 //! with the current key (so a cookie signed with an older key is accepted once and re-issued),
@@ -92,6 +94,11 @@ pub struct View(pub String, pub u64);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment(pub String, pub String, pub u64);
 
+/// Conversion events counted in one UTC minute: `[minute number, events]` (the rate limit of
+/// [`crate::conversion`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate(pub u64, pub u32);
+
 /// A visitor's recent activity. Lists are ordered oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,6 +130,13 @@ pub struct Activity {
     /// Sticky experiment assignments.
     #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
     pub experiments: Vec<Assignment>,
+    /// Campaigns this visitor, in the global holdout, would have been shown: `[campaign, t]`
+    /// (latest time). Conversions report them as `holdout`.
+    #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<View>,
+    /// Conversion events counted in the current minute.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
 }
 
 impl Activity {
@@ -138,6 +152,8 @@ impl Activity {
             categories: Vec::new(),
             impressions: Vec::new(),
             experiments: Vec::new(),
+            held: Vec::new(),
+            rate: None,
         }
     }
 
@@ -221,6 +237,40 @@ impl Activity {
         self.experiments.get(at).map(|a| a.1.as_str())
     }
 
+    /// Remembers that the visitor was held out of `campaign` at `now`; returns the time it was
+    /// last remembered before (`None` the first time, or for an empty or too long id).
+    pub fn record_held(&mut self, campaign: &str, now: u64) -> Option<u64> {
+        if !valid_key(campaign) {
+            return None;
+        }
+        match self.held.iter_mut().find(|v| v.0 == campaign) {
+            Some(v) => {
+                let before = v.1;
+                v.1 = before.max(now);
+                Some(before)
+            }
+            None => {
+                self.held.push(View(campaign.to_owned(), now));
+                None
+            }
+        }
+    }
+
+    /// Counts one event in the minute of `now` unless `limit` events were already counted in
+    /// it; returns whether it was counted.
+    pub fn count_event(&mut self, now: u64, limit: u32) -> bool {
+        let minute = now / 60;
+        let n = match self.rate {
+            Some(Rate(m, n)) if m == minute => n,
+            _ => 0,
+        };
+        if n >= limit {
+            return false;
+        }
+        self.rate = Some(Rate(minute, n.saturating_add(1)));
+        true
+    }
+
     /// Applies the per-list caps, dropping the oldest entries.
     pub fn cap(&mut self, caps: Caps) {
         keep_newest(&mut self.recent, caps.recent, |v| v.1);
@@ -228,6 +278,7 @@ impl Activity {
         keep_newest(&mut self.categories, caps.categories, |t| t.2);
         keep_newest(&mut self.impressions, caps.impressions, |t| t.2);
         keep_newest(&mut self.experiments, caps.experiments, |a| a.2);
+        keep_newest(&mut self.held, caps.impressions, |v| v.1);
     }
 
     /// Drops the single oldest entry (experiment assignments last, as dropping one changes what
@@ -238,6 +289,7 @@ impl Activity {
             oldest_at(&self.products, |v| v.2).map(|(i, t)| (t, 1, i)),
             oldest_at(&self.categories, |v| v.2).map(|(i, t)| (t, 2, i)),
             oldest_at(&self.impressions, |v| v.2).map(|(i, t)| (t, 3, i)),
+            oldest_at(&self.held, |v| v.1).map(|(i, t)| (t, 4, i)),
         ]
         .into_iter()
         .flatten()
@@ -246,7 +298,8 @@ impl Activity {
             Some((_, 0, i)) => drop(self.recent.remove(i)),
             Some((_, 1, i)) => drop(self.products.remove(i)),
             Some((_, 2, i)) => drop(self.categories.remove(i)),
-            Some((_, _, i)) => drop(self.impressions.remove(i)),
+            Some((_, 3, i)) => drop(self.impressions.remove(i)),
+            Some((_, _, i)) => drop(self.held.remove(i)),
             None if !self.experiments.is_empty() => {
                 let i = oldest_at(&self.experiments, |a| a.2).map_or(0, |(i, _)| i);
                 drop(self.experiments.remove(i));
@@ -263,6 +316,7 @@ impl Activity {
             + self.categories.len()
             + self.impressions.len()
             + self.experiments.len()
+            + self.held.len()
     }
 }
 

@@ -172,6 +172,8 @@ enum Event {
     Category(String),
     Impression(String),
     Assign(String, String),
+    Held(String),
+    Conversion,
     Touch,
 }
 
@@ -181,6 +183,8 @@ fn event() -> impl Strategy<Value = Event> {
         key().prop_map(Event::Category),
         key().prop_map(Event::Impression),
         (key(), key()).prop_map(|(e, v)| Event::Assign(e, v)),
+        key().prop_map(Event::Held),
+        Just(Event::Conversion),
         Just(Event::Touch),
     ]
 }
@@ -199,6 +203,8 @@ proptest! {
                 Event::Category(k) => { a.record_category_view(k, now); }
                 Event::Impression(k) => { a.record_impression(k, now); }
                 Event::Assign(x, v) => { a.assign(x, v, now); }
+                Event::Held(k) => { a.record_held(k, now); }
+                Event::Conversion => { a.count_event(now, 20); }
                 Event::Touch => a.touch(now + VISIT_GAP_SECS),
             }
         }
@@ -226,4 +232,35 @@ fn predicted_length_matches_the_signed_value() {
         let value = seal(&mut a, &ring(), Caps::default());
         assert_eq!(value.len(), seal::value_len("a1", json.len()));
     }
+}
+
+#[test]
+fn held_campaigns_remember_the_latest_time_and_round_trip() {
+    let mut a = sample();
+    assert_eq!(a.record_held("summer-hero", NOW), None);
+    assert_eq!(a.record_held("summer-hero", NOW + 5), Some(NOW));
+    assert_eq!(a.record_held(&"x".repeat(MAX_KEY_BYTES + 1), NOW), None);
+    assert_eq!(a.held, [View("summer-hero".into(), NOW + 5)]);
+    let value = seal(&mut a.clone(), &ring(), Caps::default());
+    assert_eq!(open(&value, &ring()).unwrap().activity, a);
+}
+
+#[test]
+fn the_event_rate_counts_per_minute_up_to_the_limit() {
+    let mut a = sample();
+    let minute = NOW / 60 * 60;
+    for _ in 0..3 {
+        assert!(a.count_event(minute + 1, 3));
+    }
+    assert!(!a.count_event(minute + 59, 3), "the fourth in one minute");
+    assert_eq!(a.rate, Some(Rate(minute / 60, 3)));
+    assert!(a.count_event(minute + 60, 3), "a new minute starts at zero");
+    assert_eq!(a.rate, Some(Rate(minute / 60 + 1, 1)));
+}
+
+#[test]
+fn cookies_written_before_held_and_rate_existed_still_open() {
+    let old = br#"{"f":1800000000,"l":1800000000,"n":1,"i":[["loyal-hero",1,1800000000]]}"#;
+    let opened = open(&seal_raw(old, &ring()), &ring()).unwrap().activity;
+    assert!(opened.held.is_empty() && opened.rate.is_none());
 }

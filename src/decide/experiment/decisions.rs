@@ -148,6 +148,20 @@ fn global_holdout_gets_no_campaign_and_is_logged_as_holdout() {
 }
 
 #[test]
+fn global_holdout_records_the_campaigns_it_would_have_shown() {
+    let s = snap(&format!("global_holdout_bp = 10000\n{AB}"));
+    let who = Identity::anonymous();
+    let none = Record::new(0, None);
+    let mut ctx = Context::new(&who, 1_800_000_000).with_visitor(Some("v1"));
+    ctx.activity = &none;
+    // The hero's first qualifying candidate is an arm (the experiment exposure covers it);
+    // the strip is a plain campaign the visitor would have seen.
+    assert_eq!(decide_in(&s, &ctx).held, ["strip"]);
+    let released = snap(AB);
+    assert!(decide_in(&released, &ctx).held.is_empty());
+}
+
+#[test]
 fn experiment_syntax_errors_are_reported() {
     let cases = [
         (

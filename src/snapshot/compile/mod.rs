@@ -21,6 +21,7 @@
 
 mod campaign;
 mod catalog;
+mod conversion;
 mod diagnostic;
 mod experiment;
 mod expr;

@@ -171,7 +171,9 @@ impl<'l> Run<'l> {
         let mut catalog_src: Option<(usize, Spanned<CatalogSrc>)> = None;
         let mut activity: Option<ActivityPaths> = None;
         let mut experiments = super::experiment::Collected::default();
+        let mut conversions = Vec::new();
         for (file, f) in parsed {
+            conversions.extend(f.conversion.into_iter().map(|c| (file, c)));
             experiments.add(&mut self, file, f.experiments, f.global_holdout_bp);
             for (name, expr) in f.segments {
                 if let Some((first, _)) = self.segment_src.get(&name) {
@@ -247,6 +249,7 @@ impl<'l> Run<'l> {
                 placed.push(p);
             }
         }
+        let conversions = self.conversions(conversions);
         let variants = self.warnings_for(&placed);
         if !self.errors.is_empty() {
             return Err(self.errors);
@@ -260,6 +263,7 @@ impl<'l> Run<'l> {
             global_holdout_bp,
             catalog,
             activity: activity.unwrap_or_default(),
+            conversions,
         };
         let snapshot = Snapshot::new(body);
         let size = crate::snapshot::encode(&snapshot).len();

@@ -41,6 +41,9 @@ pub struct File {
     /// Acknowledged warnings.
     #[serde(default)]
     pub acknowledge: Option<AckSrc>,
+    /// Conversions the edge counts.
+    #[serde(default)]
+    pub conversion: Vec<Spanned<ConversionSrc>>,
 }
 
 /// `[[campaign]]`.
@@ -213,4 +216,27 @@ pub struct ActivitySrc {
     pub product_path: Option<Spanned<String>>,
     #[serde(default)]
     pub category_path: Option<Spanned<String>>,
+}
+
+/// `[[conversion]]`: a page request or a beacon that counts as a conversion.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionSrc {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub value_param: Option<Spanned<String>>,
+    #[serde(default)]
+    pub beacon: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub value: Option<Spanned<ValueSrc>>,
+}
+
+/// `value = { min = 0, max = 5000 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueSrc {
+    pub min: f64,
+    pub max: f64,
 }

@@ -8,6 +8,7 @@ use crate::snapshot::expr::Expr;
 use crate::snapshot::{diff, Ctx, Part};
 
 mod catalog;
+mod conversion;
 mod errors;
 mod golden;
 mod robust;

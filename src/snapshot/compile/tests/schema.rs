@@ -62,4 +62,6 @@ schema_matches! {
     schema_acknowledge: "[acknowledge]\nbogus = 1\n", "/properties/acknowledge",
     schema_experiment: "[experiments.x]\nbogus = 1\n", "/$defs/experiment",
     schema_arm: "[experiments.x]\narms = [{ bogus = 1 }]\n", "/$defs/experiment/properties/arms/items",
+    schema_conversion: "[[conversion]]\nbogus = 1\n", "/$defs/conversion",
+    schema_conversion_value: "[[conversion]]\nname = \"a\"\nvalue = { bogus = 1 }\n", "/$defs/conversion/properties/value",
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env sh
+# A scripted traffic run for the measurement demo: builds the worker, then runs the traffic of
+# tests/e2e_events.rs through its own `wrangler dev` (loopback only, on free ports, bounded in
+# visitors and seconds) with fixtures/campaigns/measure.toml, checks every event, and writes
+# them as JSON lines for `vitrine report`. The visitors' behaviour is scripted: shown campaigns,
+# they convert at 30 %; in the 20 % global holdout, at 12 %.
+#
+#   sh scripts/traffic.sh [VISITORS] [OUT]      # defaults: 400, target/events/traffic.jsonl
+set -eu
+cd "$(dirname "$0")/.."
+visitors="${1:-400}"
+out="${2:-$PWD/target/events/traffic.jsonl}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+make --no-print-directory build
+VITRINE_SKIP_BUILD=1 VITRINE_TRAFFIC_VISITORS="$visitors" \
+  VITRINE_TRAFFIC_SECS="${VITRINE_TRAFFIC_SECS:-240}" VITRINE_EVENTS_OUT="$out" \
+  cargo test --quiet --test e2e_events -- --nocapture
+echo "read them with: cargo run -- report $out"

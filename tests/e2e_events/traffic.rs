@@ -1,0 +1,229 @@
+//! The scripted traffic run of `e2e_events` (see its module docs): personas visit, some
+//! convert; the events are checked and written as JSON lines for `vitrine report`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use super::support::*;
+use super::{
+    activity_id, conversions, events_since, fills, held_out, log_len, next_cookie, post, strip_arm,
+    CONSENT,
+};
+use vitrine::cookie::KeyRing;
+use vitrine::events::Event;
+use vitrine::exposure::pseudonym;
+
+/// The scripted conversion rates, in percent: shown campaigns, and in the global holdout.
+const TREATED_RATE: usize = 30;
+const HOLDOUT_RATE: usize = 12;
+
+/// One scripted visitor's outcome.
+struct Outcome {
+    id: Option<String>,
+    held_out: bool,
+    tracked: bool,
+    converted: bool,
+}
+
+const PERSONAS: [&[&str]; 5] = [
+    &[],
+    &["loyal"],
+    &["price_hunter"],
+    &["dog_owner"],
+    &["cat_owner"],
+];
+
+fn profile(i: usize, segments: &[&str]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ring = KeyRing::parse(KEYS).unwrap();
+    let claims = serde_json::json!({"sub": format!("u-{i}"), "seg": segments, "exp": now + 3600});
+    format!(
+        "{}={}",
+        vitrine::cookie::PROFILE_COOKIE,
+        vitrine::cookie::mint(&claims, &ring)
+    )
+}
+
+/// The scripted traffic run; checks its events and writes them for `vitrine report`.
+pub fn run(dev: &Dev) {
+    let visitors: usize = env_number("VITRINE_TRAFFIC_VISITORS", 120).min(5000);
+    let deadline =
+        Instant::now() + Duration::from_secs(env_number("VITRINE_TRAFFIC_SECS", 90) as u64);
+    let start = log_len(dev);
+    let mut outcomes = Vec::new();
+    // Per group (held out, tracked): visitors seen and converted, for the scripted quotas.
+    let mut quota: HashMap<(bool, bool), (usize, usize)> = HashMap::new();
+    let mut sent = 0;
+    for i in 0..visitors {
+        if Instant::now() > deadline {
+            break;
+        }
+        let segments = PERSONAS[i % PERSONAS.len()];
+        let tracked = i % 10 != 9;
+        let mut cookie = CONSENT.to_owned();
+        if !segments.is_empty() {
+            cookie = format!("{cookie}; {}", profile(i, segments));
+        }
+        let gpc: &[(&str, &str)] = if tracked { &[] } else { &[("sec-gpc", "1")] };
+        let visit = |path: &str, cookie: &str| {
+            let mut headers = vec![("cookie", cookie)];
+            headers.extend_from_slice(gpc);
+            get_with(dev, path, &headers)
+        };
+        let home = visit("/", &cookie);
+        assert_eq!(home.status, 200);
+        cookie = next_cookie(&cookie, &home);
+        let id = if segments.is_empty() {
+            activity_id(&cookie)
+        } else {
+            Some(format!("u-{i}"))
+        };
+        let held = id.as_deref().is_some_and(held_out);
+        assert_eq!(
+            fills(&home).is_empty(),
+            held,
+            "visitor {i}: {:?}",
+            home.header("x-vitrine")
+        );
+        for path in [
+            format!("/c/{}", ["dog", "cat", "garden"][i % 3]),
+            format!("/p/p{:04}", 1 + i % 120),
+        ] {
+            let got = visit(&path, &cookie);
+            cookie = next_cookie(&cookie, &got);
+        }
+        let group = quota.entry((held, tracked)).or_default();
+        group.0 += 1;
+        let rate = if held { HOLDOUT_RATE } else { TREATED_RATE };
+        let converted = (group.1 + 1) * 100 <= group.0 * rate;
+        if converted {
+            group.1 += 1;
+            let value = 10.0 + (i % 40) as f64;
+            let mut headers = vec![
+                ("origin", dev.base.as_str()),
+                ("sec-fetch-site", "same-origin"),
+                ("content-type", "text/plain;charset=UTF-8"),
+                ("cookie", cookie.as_str()),
+            ];
+            headers.extend_from_slice(gpc);
+            let body = format!(r#"{{"event":"add_to_cart","value":{value}}}"#);
+            let got = post(dev, body.as_bytes(), &headers);
+            assert_eq!(got.status, 204, "{}", got.text());
+            cookie = next_cookie(&cookie, &got);
+            let total = value * 2.0 + 4.95;
+            let got = visit(&format!("/order/confirmed?total={total:.2}"), &cookie);
+            assert_eq!(got.status, 200);
+            sent += 2;
+        }
+        outcomes.push(Outcome {
+            id,
+            held_out: held,
+            tracked,
+            converted,
+        });
+    }
+    assert!(
+        outcomes.len() >= visitors.min(20),
+        "only {} visitors within the time bound",
+        outcomes.len()
+    );
+    let events = events_since(dev, start, sent);
+    check_traffic(&events, &outcomes, sent);
+    write_events(&events);
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn check_traffic(events: &[Event], outcomes: &[Outcome], sent: usize) {
+    let convs = conversions(events);
+    assert_eq!(convs.len(), sent, "every scripted conversion is one event");
+    let by_pseudonym: BTreeMap<String, &Outcome> = outcomes
+        .iter()
+        .filter(|o| o.tracked)
+        .filter_map(|o| Some((pseudonym(o.id.as_ref()?), o)))
+        .collect();
+    for c in &convs {
+        let Some(v) = &c.common.visitor else {
+            assert!(
+                c.assignments.is_empty() && c.campaigns.is_empty() && !c.common.global_holdout,
+                "{c:?}"
+            );
+            continue;
+        };
+        let o = by_pseudonym
+            .get(v)
+            .unwrap_or_else(|| panic!("unknown visitor {v}"));
+        let id = o.id.as_deref().unwrap();
+        assert!(o.converted);
+        assert_eq!(c.common.global_holdout, o.held_out, "{c:?}");
+        assert!(!c.campaigns.is_empty(), "campaigns are carried: {c:?}");
+        let want = if o.held_out { "holdout" } else { "shown" };
+        assert!(c.campaigns.values().all(|a| a == want), "{c:?}");
+        if let Some(arm) = c.assignments.get("strip-copy") {
+            assert_eq!(arm, strip_arm(id), "{c:?}");
+        }
+    }
+    let untracked = outcomes
+        .iter()
+        .filter(|o| !o.tracked && o.converted)
+        .count();
+    assert_eq!(
+        convs.iter().filter(|c| c.common.visitor.is_none()).count(),
+        untracked * 2
+    );
+    // Exposures: held-out visitors are logged as holdout of campaigns, never as shown.
+    for e in events {
+        if let Event::Exposure(x) = e {
+            let Some(o) = x.common.visitor.as_ref().and_then(|v| by_pseudonym.get(v)) else {
+                continue;
+            };
+            if x.campaign.is_some() {
+                assert_eq!(x.arm == "holdout", o.held_out, "{x:?}");
+                assert_eq!(x.common.global_holdout, o.held_out, "{x:?}");
+            }
+        }
+    }
+    // The scripted behaviour shows: the holdout converts less.
+    let rate = |held: bool| {
+        let group: Vec<_> = outcomes
+            .iter()
+            .filter(|o| o.tracked && o.held_out == held)
+            .collect();
+        group.iter().filter(|o| o.converted).count() as f64 / group.len().max(1) as f64
+    };
+    let (holdout, treated) = (rate(true), rate(false));
+    assert!(
+        outcomes.iter().any(|o| o.held_out),
+        "nobody landed in the 20 % holdout"
+    );
+    assert!(holdout < treated, "holdout {holdout} vs treated {treated}");
+    eprintln!(
+        "traffic: {} visitors, {} events ({} conversions); conversion rate treated {:.1} %, holdout {:.1} %",
+        outcomes.len(),
+        events.len(),
+        convs.len(),
+        treated * 100.0,
+        holdout * 100.0
+    );
+}
+
+/// Writes the run's events as JSON lines for `vitrine report`.
+fn write_events(events: &[Event]) {
+    let out = std::env::var("VITRINE_EVENTS_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target/events/e2e-events.jsonl"));
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let text: String = events.iter().map(|e| e.to_line() + "\n").collect();
+    std::fs::write(&out, text).unwrap();
+    eprintln!("events: {}", out.display());
+}
