@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
-use super::layout::{self, Row};
 use crate::events::{Event, EventError, SCHEMA};
+use crate::sink::layout::{self, Row};
 
 /// How many bad lines are kept with their reason (all are counted).
 pub const BAD_LINES_KEPT: usize = 10;

@@ -1,6 +1,6 @@
 use super::*;
 use crate::events::{Common, Conversion, Exposure, Source, SCHEMA};
-use crate::report::layout;
+use crate::sink::layout;
 
 fn exposure(visitor: Option<&str>) -> Event {
     Event::Exposure(Exposure {

@@ -1,5 +1,6 @@
 //! The Analytics Engine layout of an event: which blob, double and index hold which field.
-//! The edge writes it, `vitrine report` reads it back (CSV exports and the SQL API).
+//! The edge writes it ([`super::data_point`]), `vitrine report` reads it back ([`event`]: CSV
+//! exports and the SQL API).
 //!
 //! | column    | field                                                        |
 //! |-----------|--------------------------------------------------------------|
@@ -123,53 +124,23 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
     }
 }
 
-/// The row an event is written as (what the edge passes to `writeDataPoint`).
+/// The row an event is written as, as text cells in [`COLUMNS`] order (what a CSV export
+/// holds for the data point [`super::data_point`] writes).
 pub fn row(event: &Event) -> Vec<(&'static str, String)> {
-    let c = event.common();
-    let mut cells = vec![("index1", c.visitor.clone().unwrap_or_default())];
-    let (kind, exp, camp, arm, source, assignments, campaigns, value) = match event {
-        Event::Exposure(e) => (
-            "exposure",
-            e.experiment.clone().unwrap_or_default(),
-            e.campaign.clone().unwrap_or_default(),
-            e.arm.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            0.0,
-        ),
-        Event::Conversion(v) => (
-            "conversion",
-            String::new(),
-            String::new(),
-            v.name.clone(),
-            match v.source {
-                Source::Url => "url".to_owned(),
-                Source::Beacon => "beacon".to_owned(),
-            },
-            join(&v.assignments),
-            join(&v.campaigns),
-            v.value.unwrap_or(0.0),
-        ),
-    };
-    cells.extend([
-        ("blob1", kind.to_owned()),
-        ("blob2", exp),
-        ("blob3", camp),
-        ("blob4", arm),
-        ("blob5", c.snapshot.clone()),
-        ("blob6", source),
-        ("blob7", assignments),
-        ("blob8", campaigns),
-        ("double1", c.ts.to_string()),
-        ("double2", value.to_string()),
-        ("double3", u8::from(c.global_holdout).to_string()),
-        ("double4", SCHEMA.to_string()),
-    ]);
+    let p = super::data_point(event);
+    let mut cells = vec![("index1", p.index)];
+    cells.extend(COLUMNS[1..9].iter().copied().zip(p.blobs));
+    cells.extend(
+        COLUMNS[9..]
+            .iter()
+            .copied()
+            .zip(p.doubles.map(|d| d.to_string())),
+    );
     cells
 }
 
-fn join(map: &BTreeMap<String, String>) -> String {
+/// `experiment=arm;…`, the text form of a map in `blob7`/`blob8`.
+pub(crate) fn join(map: &BTreeMap<String, String>) -> String {
     let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.join(";")
 }

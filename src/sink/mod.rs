@@ -1,0 +1,184 @@
+//! Where events go: one Workers Analytics Engine data point per event in production, one
+//! prefixed log line per event elsewhere. Both are pure here; the Worker shell only writes.
+//!
+//! The data point's columns ([`layout`], dataset [`DATASET`], binding [`BINDING`]) are the
+//! ones `vitrine report` reads back from a CSV export or the SQL API, so the writer and the
+//! reader share one definition: `index1` the visitor pseudonym (empty without consent),
+//! `blob1`…`blob8` kind, experiment, campaign, arm or conversion name, snapshot, source,
+//! assignments and campaigns, `double1`…`double4` ts, value, global holdout and schema.
+//!
+//! **Log lines** ([`log_line`]): [`LOG_PREFIX`] then the event's JSON ([`Event::to_line`]),
+//! so `grep -o 'vitrine-event .*' | cut -c15-` turns `wrangler dev`/`wrangler tail` output
+//! into a JSON-lines file that `vitrine report` reads (it also skips the prefix itself).
+
+pub mod layout;
+
+use crate::events::{Event, Source, SCHEMA};
+
+/// Analytics Engine dataset name the README's `wrangler.toml` snippet uses.
+pub const DATASET: &str = "vitrine_events";
+
+/// Binding name the Worker looks for; without it events become log lines.
+pub const BINDING: &str = "EVENTS";
+
+/// What every event log line starts with.
+pub const LOG_PREFIX: &str = "vitrine-event ";
+
+/// Number of blobs of a data point.
+pub const BLOBS: usize = 8;
+/// Number of doubles of a data point.
+pub const DOUBLES: usize = 4;
+
+/// One Analytics Engine data point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataPoint {
+    /// `index1`: the visitor pseudonym, empty without consent.
+    pub index: String,
+    /// `blob1`…`blob8`.
+    pub blobs: [String; BLOBS],
+    /// `double1`…`double4`.
+    pub doubles: [f64; DOUBLES],
+}
+
+/// The event as one log line: [`LOG_PREFIX`] + JSON.
+pub fn log_line(event: &Event) -> String {
+    format!("{LOG_PREFIX}{}", event.to_line())
+}
+
+/// The event as a data point in the [`layout`].
+pub fn data_point(event: &Event) -> DataPoint {
+    let c = event.common();
+    let mut blobs: [String; BLOBS] = Default::default();
+    let mut doubles = [0.0; DOUBLES];
+    blobs[4] = c.snapshot.clone();
+    doubles[0] = c.ts as f64;
+    doubles[2] = if c.global_holdout { 1.0 } else { 0.0 };
+    doubles[3] = f64::from(SCHEMA);
+    match event {
+        Event::Exposure(e) => {
+            blobs[0] = "exposure".into();
+            blobs[1] = e.experiment.clone().unwrap_or_default();
+            blobs[2] = e.campaign.clone().unwrap_or_default();
+            blobs[3] = e.arm.clone();
+        }
+        Event::Conversion(v) => {
+            blobs[0] = "conversion".into();
+            blobs[3] = v.name.clone();
+            blobs[5] = match v.source {
+                Source::Url => "url".into(),
+                Source::Beacon => "beacon".into(),
+            };
+            blobs[6] = layout::join(&v.assignments);
+            blobs[7] = layout::join(&v.campaigns);
+            doubles[1] = v.value.unwrap_or(0.0);
+        }
+    }
+    DataPoint {
+        index: c.visitor.clone().unwrap_or_default(),
+        blobs,
+        doubles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Common, Conversion, Exposure, SHOWN};
+
+    fn common(visitor: Option<&str>, global: bool) -> Common {
+        Common {
+            schema: SCHEMA,
+            ts: 1_764_264_000,
+            day: 20_419,
+            snapshot: "3f00aa".into(),
+            visitor: visitor.map(str::to_owned),
+            global_holdout: global,
+        }
+    }
+
+    fn samples() -> Vec<Event> {
+        vec![
+            Event::Exposure(Exposure {
+                common: common(Some("5f0c"), false),
+                experiment: Some("hero-copy".into()),
+                campaign: None,
+                arm: "urgency".into(),
+            }),
+            Event::Exposure(Exposure {
+                common: common(None, true),
+                experiment: None,
+                campaign: Some("summer".into()),
+                arm: "holdout".into(),
+            }),
+            Event::Conversion(Conversion {
+                common: common(Some("5f0c"), true),
+                name: "purchase".into(),
+                value: Some(49.9),
+                source: Source::Url,
+                assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
+                campaigns: [("summer".to_owned(), SHOWN.to_owned())].into(),
+            }),
+            Event::Conversion(Conversion {
+                common: common(None, false),
+                name: "add_to_cart".into(),
+                value: None,
+                source: Source::Beacon,
+                assignments: Default::default(),
+                campaigns: Default::default(),
+            }),
+        ]
+    }
+
+    /// The event a data point reads back as, through the reader `vitrine report` uses.
+    fn read_back(p: &DataPoint) -> Result<Event, String> {
+        let doubles: Vec<String> = p.doubles.iter().map(f64::to_string).collect();
+        let cells = std::iter::once(p.index.as_str())
+            .chain(p.blobs.iter().map(String::as_str))
+            .chain(doubles.iter().map(String::as_str));
+        layout::event(&layout::Row::new(
+            layout::COLUMNS.iter().copied().zip(cells),
+        ))
+    }
+
+    #[test]
+    fn every_event_round_trips_through_the_documented_layout() {
+        for e in samples() {
+            let p = data_point(&e);
+            assert_eq!(p.index, e.common().visitor.clone().unwrap_or_default());
+            assert_eq!(read_back(&p), Ok(e));
+        }
+    }
+
+    #[test]
+    fn conversion_columns_are_where_the_layout_says() {
+        let p = data_point(&samples()[2]);
+        assert_eq!(p.blobs[0], "conversion");
+        assert_eq!(p.blobs[3], "purchase");
+        assert_eq!(p.blobs[5], "url");
+        assert_eq!(p.blobs[6], "hero-copy=holdout");
+        assert_eq!(p.blobs[7], "summer=shown");
+        assert_eq!(p.doubles, [1_764_264_000.0, 49.9, 1.0, 2.0]);
+        let cells = layout::row(&samples()[2]);
+        let names: Vec<&str> = cells.iter().map(|(c, _)| *c).collect();
+        assert_eq!(names, layout::COLUMNS);
+    }
+
+    #[test]
+    fn log_lines_are_prefixed_event_json() {
+        for e in samples() {
+            let line = log_line(&e);
+            let json = line.strip_prefix(LOG_PREFIX).unwrap();
+            assert_eq!(Event::parse(json), Ok(e));
+        }
+    }
+
+    #[test]
+    fn foreign_rows_are_refused() {
+        let mut p = data_point(&samples()[0]);
+        p.doubles[3] = 1.0;
+        assert!(read_back(&p).unwrap_err().contains("schema 1"));
+        let mut p = data_point(&samples()[0]);
+        p.blobs[0] = "click".into();
+        assert!(read_back(&p).is_err());
+    }
+}
