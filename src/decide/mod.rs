@@ -226,3 +226,6 @@ fn qualifies(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod request_tests;

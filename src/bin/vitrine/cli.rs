@@ -97,6 +97,11 @@ enum Cmd {
     },
     /// Render a page as a visitor would see it (stdout).
     Preview(Box<PreviewArgs>),
+    /// Signed preview tokens for the live page (see src/bin/vitrine/preview_token.rs).
+    PreviewToken {
+        #[command(subcommand)]
+        command: crate::preview_token::PreviewTokenCmd,
+    },
 }
 
 /// Runs the CLI.
@@ -148,6 +153,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         }
         Cmd::Preview(args) => preview::run(&args, ring),
         Cmd::Cookie { command } => crate::cookie::run(command),
+        Cmd::PreviewToken { command } => crate::preview_token::run(command),
     }
 }
 
