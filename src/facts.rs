@@ -72,9 +72,7 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 /// Cloudflare's non-countries (`XX` unknown, `T1` Tor) and anything malformed.
 pub fn country(code: &str) -> Option<&str> {
     let code = code.trim();
-    let ok = code.len() == 2
-        && code.bytes().all(|b| b.is_ascii_uppercase())
-        && code != "XX";
+    let ok = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) && code != "XX";
     ok.then_some(code)
 }
 

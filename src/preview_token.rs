@@ -21,7 +21,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::cookie::{jws, Attrs, AttrValue, Identity, Key, KeyRing, Rejection, VerifiedProfile};
+use crate::cookie::{jws, AttrValue, Attrs, Identity, Key, KeyRing, Rejection, VerifiedProfile};
 
 /// Query parameter that carries a token (removed before the page source is asked).
 pub const PARAM: &str = "vitrine_preview";
@@ -388,8 +388,8 @@ impl Preview {
         }))
     }
 
-    /// A short, header-safe summary of what is forced (`seg=loyal,vip; arms=strip-copy:shipping;
-    /// at=1798106400`); ids only, never attribute values.
+    /// A short summary of what is forced (`seg=loyal,vip arms=strip-copy:shipping
+    /// at=1798106400`); ids and attribute names only, never attribute values.
     pub fn summary(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.anonymous {
@@ -400,7 +400,7 @@ impl Preview {
         }
         if let Some(attrs) = &self.attrs {
             let names: Vec<&str> = attrs.0.keys().map(String::as_str).collect();
-            parts.push(format!("attrs={}", crate::decide::header_safe(&names.join(","))));
+            parts.push(format!("attrs={}", names.join(",")));
         }
         if !self.variants.is_empty() {
             let arms: Vec<String> = self
@@ -413,7 +413,7 @@ impl Preview {
         if let Some(at) = self.at {
             parts.push(format!("at={at}"));
         }
-        parts.join("; ")
+        parts.join(" ")
     }
 }
 

@@ -45,24 +45,80 @@ fn slot<'a>(page: &'a str, name: &str) -> &'a str {
 
 /// What each persona must (and must not) see, by page and slot.
 const PERSONAS: &[(&str, &str, &str, &str, &str)] = &[
-    ("new", "/", "hero", "Welcome! 10% off your first order", "loyalty"),
-    ("loyal", "/", "hero", "your loyalty discount is waiting", "Welcome!"),
-    ("loyal", "/", "promo-strip", "Members: free express shipping", "HUNT5"),
-    ("loyal", "/", "sidebar-note", "Your personal advisor", "Facts"),
+    (
+        "new",
+        "/",
+        "hero",
+        "Welcome! 10% off your first order",
+        "loyalty",
+    ),
+    (
+        "loyal",
+        "/",
+        "hero",
+        "your loyalty discount is waiting",
+        "Welcome!",
+    ),
+    (
+        "loyal",
+        "/",
+        "promo-strip",
+        "Members: free express shipping",
+        "HUNT5",
+    ),
+    (
+        "loyal",
+        "/",
+        "sidebar-note",
+        "Your personal advisor",
+        "Facts",
+    ),
     ("price-hunter", "/", "hero", "Save up to 40%", "loyalty"),
     ("price-hunter", "/", "promo-strip", "HUNT5", "Members"),
-    ("price-hunter", "/p/p0001", "pdp-offer", "Price hunter tip", "LOOK10"),
-    ("dog-owner", "/", "hero", "Treats, toys and beds your dog will love", "cat"),
-    ("dog-owner", "/c/dog", "listing-banner", "Buy 2 bags of dog food", "litter"),
-    ("cat-owner", "/", "hero", "Scratchers, snacks and cosy spots for cats", "dog"),
-    ("cat-owner", "/c/cat", "listing-banner", "Cat litter subscription", "dog food"),
+    (
+        "price-hunter",
+        "/p/p0001",
+        "pdp-offer",
+        "Price hunter tip",
+        "LOOK10",
+    ),
+    (
+        "dog-owner",
+        "/",
+        "hero",
+        "Treats, toys and beds your dog will love",
+        "cat",
+    ),
+    (
+        "dog-owner",
+        "/c/dog",
+        "listing-banner",
+        "Buy 2 bags of dog food",
+        "litter",
+    ),
+    (
+        "cat-owner",
+        "/",
+        "hero",
+        "Scratchers, snacks and cosy spots for cats",
+        "dog",
+    ),
+    (
+        "cat-owner",
+        "/c/cat",
+        "listing-banner",
+        "Cat litter subscription",
+        "dog food",
+    ),
 ];
 
 /// The profile cookie the persona picker sets (none for the new visitor).
 fn pick(dev: &Dev, persona: &str) -> Option<String> {
     let got = get(dev, &format!("/__vitrine/demo?as={persona}"), None);
     assert_eq!(got.status, 302, "picker for {persona}");
-    let sc = got.header("set-cookie").expect("picker sets the profile cookie");
+    let sc = got
+        .header("set-cookie")
+        .expect("picker sets the profile cookie");
     let pair = sc.split(';').next().unwrap();
     (!pair.ends_with('=')).then(|| pair.to_owned())
 }
@@ -76,7 +132,11 @@ fn cli_token(args: &[&str]) -> String {
         .env("VITRINE_COOKIE_KEYS", KEYS)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -101,6 +161,22 @@ fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value> {
     }
 }
 
+/// How many events of a kind are logged once pending ones are in (`wait_until` logs after the
+/// response): the count unchanged for 700 ms, waiting at most 10 s.
+fn settled_events(dev: &Dev, event: &str) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = log_events(dev, event).len();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = log_events(dev, event).len();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
 #[test]
 fn personas_and_preview_tokens() {
     let state = state_dir("decisions");
@@ -121,15 +197,18 @@ fn personas_and_preview_tokens() {
         let page = got.text();
         let content = slot(&page, name);
         assert!(content.contains(want), "{persona} {path} {name}: {content}");
-        assert!(!content.contains(never), "{persona} {path} {name}: {content}");
+        assert!(
+            !content.contains(never),
+            "{persona} {path} {name}: {content}"
+        );
         assert!(got.header("x-vitrine-explain").is_none());
     }
 
     // A normal consenting visit writes the activity cookie and logs its exposure.
     let normal = get(&dev, "/", Some(CONSENT));
     assert!(normal.header("set-cookie").is_some());
-    let exposures = wait_events(&dev, "vitrine.exposure", 1).len();
-    assert!(exposures >= 1);
+    assert!(!wait_events(&dev, "vitrine.exposure", 1).is_empty());
+    let exposures = settled_events(&dev, "vitrine.exposure");
 
     // A token forcing a segment and the shipping arm: an anonymous visitor with no id sees the
     // dog owner's hero and the shipping strip, with the trace; no cookie, no exposure.
@@ -151,10 +230,12 @@ fn personas_and_preview_tokens() {
     assert!(explain.bytes().all(|b| (0x20..0x7f).contains(&b)));
     assert!(!explain.contains(&token));
     assert_eq!(got.header("cache-control"), Some("private, no-store"));
-    assert!(got.header("set-cookie").is_none(), "a preview writes no cookie");
+    assert!(
+        got.header("set-cookie").is_none(),
+        "a preview writes no cookie"
+    );
     assert!(got.header("x-vitrine").unwrap().contains("; preview"));
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(log_events(&dev, "vitrine.exposure").len(), exposures);
+    assert_eq!(settled_events(&dev, "vitrine.exposure"), exposures);
 
     // The control arm, by header this time: the default strip, and the trace says why.
     let control = cli_token(&["--variant", "strip-copy=control"]);
@@ -166,7 +247,10 @@ fn personas_and_preview_tokens() {
     // A date: a forced moment shows in the trace.
     let dated = cli_token(&["--at", "2026-12-24T10:00:00Z"]);
     let got = get(&dev, &format!("/c/dog?vitrine_preview={dated}"), None);
-    assert!(got.header("x-vitrine-explain").unwrap().contains("now=1798106400"));
+    assert!(got
+        .header("x-vitrine-explain")
+        .unwrap()
+        .contains("now=1798106400"));
 
     // Invalid tokens are ignored: the normal page and cookie, no trace, one log line each.
     let ring = KeyRing::parse(PREVIEW_KEYS).unwrap();
@@ -186,12 +270,19 @@ fn personas_and_preview_tokens() {
         let last = if t.ends_with('A') { 'B' } else { 'A' };
         format!("{}{last}", &t[..t.len() - 1])
     };
-    for (bad, reason) in [(expired, "expired"), (foreign, "signature"), (tampered, "signature")] {
+    for (bad, reason) in [
+        (expired, "expired"),
+        (foreign, "signature"),
+        (tampered, "signature"),
+    ] {
         let before = log_events(&dev, "vitrine.preview_refused").len();
         let got = get(&dev, &format!("/?vitrine_preview={bad}"), Some(CONSENT));
         assert_eq!(got.status, 200);
         assert!(got.header("x-vitrine-explain").is_none(), "{reason}");
-        assert!(slot(&got.text(), "hero").contains("Welcome! 10% off"), "{reason}");
+        assert!(
+            slot(&got.text(), "hero").contains("Welcome! 10% off"),
+            "{reason}"
+        );
         assert!(got.header("set-cookie").is_some(), "normal personalization");
         let refused = wait_events(&dev, "vitrine.preview_refused", before + 1);
         assert_eq!(refused.len(), before + 1, "logged once: {refused:?}");
@@ -236,7 +327,11 @@ fn publish(state: &Path, campaigns: &str) {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let ok = Command::new(cli)
         .current_dir(root())
         .args(["publish", "--local", "--persist-to"])
@@ -253,8 +348,12 @@ fn note(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> String {
     let got = get_with(dev, path, headers);
     assert_eq!(got.status, 200);
     let page = got.text();
-    let start = page.find("data-vitrine-slot=\"sidebar-note\"").expect("sidebar");
-    let end = page[start..].find("</aside>").map_or(page.len(), |e| start + e);
+    let start = page
+        .find("data-vitrine-slot=\"sidebar-note\"")
+        .expect("sidebar");
+    let end = page[start..]
+        .find("</aside>")
+        .map_or(page.len(), |e| start + e);
     page[start..end].to_owned()
 }
 
@@ -274,9 +373,16 @@ fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
     let de = ("x-vitrine-demo-country", "DE");
     // Country and device class: both must hold.
     assert!(note(&dev, "/", &[de, ("user-agent", IPHONE)]).contains("a phone in Germany"));
-    assert!(!note(&dev, "/", &[de]).contains("Facts"), "ureq is a desktop");
-    assert!(!note(&dev, "/", &[("x-vitrine-demo-country", "FR"), ("user-agent", IPHONE)])
-        .contains("Facts"));
+    assert!(
+        !note(&dev, "/", &[de]).contains("Facts"),
+        "ureq is a desktop"
+    );
+    assert!(!note(
+        &dev,
+        "/",
+        &[("x-vitrine-demo-country", "FR"), ("user-agent", IPHONE)]
+    )
+    .contains("Facts"));
     // UTM parameters, percent-decoded and case-insensitive; both listed must match.
     let news = "/?utm_source=Newsletter%2DDec&utm_medium=EMAIL";
     assert!(note(&dev, news, &[]).contains("a newsletter reader"));
@@ -290,7 +396,10 @@ fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
     let berlin = ("x-vitrine-demo-timezone", "Europe/Berlin");
     assert!(note(&dev, &path, &[berlin]).contains("good evening"));
     let got = get_with(&dev, &path, &[berlin]);
-    assert!(got.header("x-vitrine-explain").unwrap().contains("local:18:30"));
+    assert!(got
+        .header("x-vitrine-explain")
+        .unwrap()
+        .contains("local:18:30"));
     let new_york = ("x-vitrine-demo-timezone", "America/New_York");
     assert!(!note(&dev, &path, &[new_york]).contains("Facts"));
     // An unknown zone is no local time, never an error.
@@ -302,6 +411,9 @@ fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
     assert!(!seen.is_empty(), "the origin was asked");
     for head in seen.iter() {
         assert!(!head.contains("vitrine_preview"), "token forwarded: {head}");
-        assert!(!head.contains("x-vitrine-preview"), "token header forwarded: {head}");
+        assert!(
+            !head.contains("x-vitrine-preview"),
+            "token header forwarded: {head}"
+        );
     }
 }

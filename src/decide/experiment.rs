@@ -124,7 +124,10 @@ pub fn forced(snap: &Snapshot, index: u32, ctx: &Context<'_>) -> Option<Placemen
     if arm == HOLDOUT {
         return Some(Placement::Holdout);
     }
-    let i = experiment.arms.iter().position(|a| snap.text(a.name) == arm)?;
+    let i = experiment
+        .arms
+        .iter()
+        .position(|a| snap.text(a.name) == arm)?;
     u32::try_from(i).ok().map(Placement::Arm)
 }
 

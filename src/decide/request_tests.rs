@@ -71,12 +71,23 @@ conditions! {
 }
 
 fn refused(when: &str) -> CompileError {
-    snap(when).err().and_then(|e| e.into_iter().next()).expect("refused")
+    snap(when)
+        .err()
+        .and_then(|e| e.into_iter().next())
+        .expect("refused")
 }
 
 #[test]
 fn bad_time_windows_are_located_errors() {
-    for bad in ["18-22", "18:00", "25:00-26:00", "10:00-10:00", "8:00-9:00", "24:00-01:00", "10:60-11:00"] {
+    for bad in [
+        "18-22",
+        "18:00",
+        "25:00-26:00",
+        "10:00-10:00",
+        "8:00-9:00",
+        "24:00-01:00",
+        "10:60-11:00",
+    ] {
         let e = refused(&format!("{{ local_time = \"{bad}\" }}"));
         assert_eq!(e.code, "local-time", "{bad}: {e}");
         assert!(e.field.ends_with("local_time") && e.line == 4, "{e}");
@@ -86,7 +97,10 @@ fn bad_time_windows_are_located_errors() {
 #[test]
 fn bad_utm_tables_are_located_errors() {
     let e = refused(r#"{ utm = { sauce = "x" } }"#);
-    assert!(e.message.contains("sauce") && e.field.ends_with("utm"), "{e}");
+    assert!(
+        e.message.contains("sauce") && e.field.ends_with("utm"),
+        "{e}"
+    );
     let e = refused(r#"{ utm = {} }"#);
     assert!(e.message.contains("no parameter"), "{e}");
 }

@@ -29,9 +29,16 @@ pub const MAX_EXPLAIN_BYTES: usize = 4096;
 const MAX_RULE_BYTES: usize = 96;
 
 /// The `x-vitrine-explain` value for the request in `ctx`, with the experiments it exposed.
-pub fn explain_header(snapshot: &Snapshot, ctx: &Context<'_>, exposures: &[Exposure<'_>]) -> String {
+pub fn explain_header(
+    snapshot: &Snapshot,
+    ctx: &Context<'_>,
+    exposures: &[Exposure<'_>],
+) -> String {
     let mut entries: Vec<String> = vec![
-        format!("v={}", snapshot.version().get(..12).unwrap_or(snapshot.version())),
+        format!(
+            "v={}",
+            snapshot.version().get(..12).unwrap_or(snapshot.version())
+        ),
         format!("now={}", ctx.now.map_or("-".to_owned(), |n| n.to_string())),
         format!("facts={}", facts(ctx)),
     ];

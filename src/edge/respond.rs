@@ -58,8 +58,13 @@ pub fn personalize(
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
     let t1 = js_sys::Date::now();
     // The token parameter is for the edge alone: neither targeting nor the page key see it.
-    let url = crate::preview_token::strip_param(&req.inner().url()).into_owned();
-    let preview = preview::resolve(req, &req.inner().url(), cfg, now);
+    let raw_url = req.inner().url();
+    let preview = preview::resolve(req, &raw_url, cfg, now);
+    let stripped = match crate::preview_token::strip_param(&raw_url) {
+        std::borrow::Cow::Owned(s) => Some(s),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let url = stripped.unwrap_or(raw_url);
     let decide_now = preview.as_ref().and_then(|p| p.at).unwrap_or(now as i64);
     let facts = facts::read(req, cfg, snapshot, decide_now);
     let bucketing_id = exposure::bucketing_id(&visitor);
@@ -92,7 +97,7 @@ pub fn personalize(
             let trace = crate::decide::explain_header(snapshot, &ctx, &decision.exposures);
             match p.summary() {
                 s if s.is_empty() => format!("preview; {trace}"),
-                s => format!("preview={}; {trace}", crate::decide::header_safe(&s)),
+                s => format!("preview: {}; {trace}", crate::decide::header_safe(&s)),
             }
         });
         let shown: Vec<String> = decision

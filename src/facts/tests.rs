@@ -85,7 +85,12 @@ fn clock_values() {
 
 #[test]
 fn time_zone_names() {
-    for ok in ["Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "UTC"] {
+    for ok in [
+        "Europe/Berlin",
+        "America/Argentina/Buenos_Aires",
+        "Etc/GMT+2",
+        "UTC",
+    ] {
         assert!(plausible_time_zone(ok), "{ok}");
     }
     for bad in ["", "Europe/Berlin;x", "a b", &"A".repeat(65)] {
@@ -104,7 +109,9 @@ fn snapshot(when: &str) -> Snapshot {
 
 #[test]
 fn local_time_use_is_found_anywhere_in_an_expression() {
-    assert!(uses_local_time(&snapshot(r#"{ local_time = "18:00-22:00" }"#)));
+    assert!(uses_local_time(&snapshot(
+        r#"{ local_time = "18:00-22:00" }"#
+    )));
     assert!(uses_local_time(&snapshot(
         r#"{ any = [{ path = "/" }, { not = { local_time = "00:00-06:00" } }] }"#
     )));

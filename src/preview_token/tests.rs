@@ -37,7 +37,10 @@ fn minted_token_verifies_with_what_it_forces() {
 #[test]
 fn empty_preview_is_valid() {
     let token = mint(&Preview::default(), ring().current(), NOW, 60).unwrap();
-    assert_eq!(verify(&token, &ring(), NOW).unwrap().preview, Preview::default());
+    assert_eq!(
+        verify(&token, &ring(), NOW).unwrap().preview,
+        Preview::default()
+    );
 }
 
 #[test]
@@ -114,7 +117,10 @@ fn another_rings_token_is_refused() {
 }
 
 fn claims(extra: &str) -> String {
-    format!(r#"{{"use":"vitrine-preview","iat":{NOW},"exp":{}{extra}}}"#, NOW + 600)
+    format!(
+        r#"{{"use":"vitrine-preview","iat":{NOW},"exp":{}{extra}}}"#,
+        NOW + 600
+    )
 }
 
 macro_rules! refused {
@@ -216,7 +222,10 @@ fn identity_follows_what_is_forced() {
     assert_eq!(Preview::default().identity(&own), None);
     let forced = full().identity(&own).unwrap();
     let p = forced.profile().unwrap();
-    assert_eq!((p.sub.as_str(), p.segments.clone()), ("alice", vec!["loyal".to_owned(), "vip".to_owned()]));
+    assert_eq!(
+        (p.sub.as_str(), p.segments.clone()),
+        ("alice", vec!["loyal".to_owned(), "vip".to_owned()])
+    );
     let anon = Preview {
         anonymous: true,
         ..Preview::default()
@@ -231,7 +240,10 @@ fn summary_names_ids_not_values() {
     attrs.insert("tier".to_owned(), AttrValue::Text("gold; secret".into()));
     p.attrs = Some(Attrs(attrs));
     let s = p.summary();
-    assert_eq!(s, "seg=loyal,vip; attrs=tier; arms=strip-copy:shipping; at=1798106400");
+    assert_eq!(
+        s,
+        "seg=loyal,vip attrs=tier arms=strip-copy:shipping at=1798106400"
+    );
 }
 
 macro_rules! finds {

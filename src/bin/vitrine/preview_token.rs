@@ -182,7 +182,9 @@ fn parse_at(text: &str) -> Result<i64, String> {
 
 /// `url` with `vitrine_preview=TOKEN` added to its query (before any fragment).
 fn with_token(url: &str, token: &str) -> String {
-    let (base, fragment) = url.split_once('#').map_or((url, None), |(b, f)| (b, Some(f)));
+    let (base, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(b, f)| (b, Some(f)));
     let sep = if base.contains('?') { '&' } else { '?' };
     let mut out = format!("{base}{sep}{PARAM}={token}");
     if let Some(f) = fragment {
@@ -198,7 +200,10 @@ mod tests {
 
     #[test]
     fn token_goes_into_the_query_before_the_fragment() {
-        assert_eq!(with_token("https://s/p", "t"), "https://s/p?vitrine_preview=t");
+        assert_eq!(
+            with_token("https://s/p", "t"),
+            "https://s/p?vitrine_preview=t"
+        );
         assert_eq!(
             with_token("https://s/p?a=1#top", "t"),
             "https://s/p?a=1&vitrine_preview=t#top"

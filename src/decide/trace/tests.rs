@@ -68,9 +68,18 @@ fn says_which_rule_matched_and_which_failed() {
     ctx.request.local_minutes = Some(17 * 60 + 59);
     let h = explain_header(&snap, &ctx, &[]);
     assert!(h.contains("hero: loyal-hero=no_match(seg:loyal)"), "{h}");
-    assert!(h.contains("evening-mobile=no_match(local_time:18:00-22:00)"), "{h}");
-    assert!(h.contains("newsletter=chosen(utm_source:news*&not seg:cat_owner)"), "{h}");
-    assert!(h.contains("facts=country:- device:mobile local:17:59"), "{h}");
+    assert!(
+        h.contains("evening-mobile=no_match(local_time:18:00-22:00)"),
+        "{h}"
+    );
+    assert!(
+        h.contains("newsletter=chosen(utm_source:news*&not seg:cat_owner)"),
+        "{h}"
+    );
+    assert!(
+        h.contains("facts=country:- device:mobile local:17:59"),
+        "{h}"
+    );
     assert!(!h.contains("alice"), "no visitor id: {h}");
 }
 
