@@ -136,7 +136,7 @@ impl Refusal {
 #[non_exhaustive]
 pub enum MintError {
     /// The lifetime is zero or over [`MAX_TTL_SECS`].
-    #[error("--ttl must be between 1 second and {MAX_TTL_SECS} seconds (24h); got {0} s")]
+    #[error("the lifetime must be between 1 second and {MAX_TTL_SECS} seconds (24 h); got {0} s")]
     Lifetime(u64),
     /// The preview itself would be refused.
     #[error("the preview would be refused: {0}")]
