@@ -30,12 +30,17 @@ pub const UA_SCAN_BYTES: usize = 512;
 /// assert_eq!(device_class(None), None);
 /// ```
 pub fn device_class(user_agent: Option<&str>) -> Option<Device> {
-    let ua = user_agent?.as_bytes();
-    let ua = &ua[..ua.len().min(UA_SCAN_BYTES)];
+    let raw = user_agent?.as_bytes();
+    let mut buf = [0u8; UA_SCAN_BYTES];
+    let len = raw.len().min(UA_SCAN_BYTES);
+    let ua = &mut buf[..len];
+    ua.copy_from_slice(&raw[..len]);
+    ua.make_ascii_lowercase();
+    let ua = &*ua;
     if ua.iter().all(u8::is_ascii_whitespace) {
         return None;
     }
-    let has = |needle: &str| contains_ignore_case(ua, needle.as_bytes());
+    let has = |needle: &str| contains(ua, needle.as_bytes());
     // Windows Phone also claims Android and iPhone; it is a phone.
     if has("windows phone") || has("iemobile") {
         return Some(Device::Mobile);
@@ -62,10 +67,14 @@ pub fn device_class(user_agent: Option<&str>) -> Option<Device> {
     })
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+/// Whether `needle` (lowercase) occurs in `haystack` (lowercased).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
     haystack
         .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+        .any(|w| w[0] == first && w == needle)
 }
 
 /// An ISO 3166-1 alpha-2 country code as Cloudflare reports it, uppercase; `None` for
@@ -102,22 +111,53 @@ pub fn parse_clock(text: &str) -> Option<u16> {
     local_minutes(h, m).filter(|_| h != "24")
 }
 
-/// Whether any rule of the snapshot reads the local time of day (the worker asks the
-/// runtime for it only then).
-pub fn uses_local_time(snapshot: &Snapshot) -> bool {
-    snapshot.slots().iter().any(|slot| {
-        slot.candidates.iter().any(|c| {
-            reads_local_time(&c.when) || c.messages.iter().any(|m| reads_local_time(&m.when))
-        })
-    })
+/// Which request facts the rules of a snapshot read: the worker gathers only those (a
+/// preview gathers all of them, for its trace). Computed once per snapshot version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// A `country` rule.
+    pub country: bool,
+    /// A `device` rule.
+    pub device: bool,
+    /// A `referrer` rule.
+    pub referrer: bool,
+    /// A `local_time` rule.
+    pub local_time: bool,
 }
 
-fn reads_local_time(expr: &Expr) -> bool {
-    match expr {
-        Expr::Request(RequestTest::LocalTime { .. }) => true,
-        Expr::All(list) | Expr::Any(list) => list.iter().any(reads_local_time),
-        Expr::Not(inner) => reads_local_time(inner),
-        _ => false,
+impl Needs {
+    /// Every fact (for previews).
+    pub const ALL: Self = Self {
+        country: true,
+        device: true,
+        referrer: true,
+        local_time: true,
+    };
+
+    /// What the rules of `snapshot` read, messages included.
+    pub fn of(snapshot: &Snapshot) -> Self {
+        let mut needs = Self::default();
+        for slot in snapshot.slots() {
+            for c in &slot.candidates {
+                needs.add(&c.when);
+                for m in &c.messages {
+                    needs.add(&m.when);
+                }
+            }
+        }
+        needs
+    }
+
+    fn add(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Request(RequestTest::Country(_)) => self.country = true,
+            Expr::Request(RequestTest::Device(_)) => self.device = true,
+            Expr::Request(RequestTest::Referrer(_)) => self.referrer = true,
+            Expr::Request(RequestTest::LocalTime { .. }) => self.local_time = true,
+            Expr::All(list) | Expr::Any(list) => list.iter().for_each(|e| self.add(e)),
+            Expr::Not(inner) => self.add(inner),
+            _ => {}
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `vitrine preview-token …` as a marketer runs it: keys from `VITRINE_PREVIEW_KEYS` only (never
-//! shared with the profile ring), a lifetime capped at 24 h, exit codes 0/1/2.
+//! shared with the profile ring), a lifetime capped at 24 h, exit codes 0/1/2; and the request
+//! facts `vitrine preview` takes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -119,4 +120,48 @@ usage_errors! {
     bad_segment: Some(PREVIEW), None, &["mint", "--segment", "no spaces"] => "claim `seg`",
     bad_at: Some(PREVIEW), None, &["mint", "--at", "tomorrow"] => "RFC 3339",
     anonymous_with_segment: Some(PREVIEW), None, &["mint", "--anonymous", "--segment", "x"] => "cannot be used with",
+}
+
+/// `vitrine preview` takes the request facts the worker reads from `request.cf` and headers.
+#[test]
+fn offline_preview_reads_request_facts() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let snap = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("facts-{}.snapshot.json", std::process::id()));
+    let cli = env!("CARGO_BIN_EXE_vitrine");
+    let built = Command::new(cli)
+        .current_dir(root)
+        .args(["build", "fixtures/campaigns/facts.toml", "-o"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let preview = |facts: &[&str]| {
+        let out = Command::new(cli)
+            .current_dir(root)
+            .arg("preview")
+            .arg("--snapshot")
+            .arg(&snap)
+            .args(facts)
+            .arg("fixtures/site/index.html")
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148";
+    let (code, page, _) = preview(&["--country", "DE", "--user-agent", iphone]);
+    assert_eq!(code, Some(0));
+    assert!(page.contains("Facts: a phone in Germany"));
+    let (_, page, _) = preview(&["--local-time", "19:30"]);
+    assert!(page.contains("Facts: good evening"));
+    let (_, page, _) = preview(&[
+        "--local-time",
+        "12:00",
+        "--referrer",
+        "https://www.google.de/",
+    ]);
+    assert!(page.contains("Facts: arrived from a search engine"));
+    let (code, _, err) = preview(&["--local-time", "7pm"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("HH:MM"), "{err}");
 }

@@ -1,9 +1,10 @@
 //! Request facts at the edge: reads `request.cf` (country, time zone) and the `User-Agent` and
 //! `Referer` headers, and hands them to the pure interpreters in [`crate::facts`].
 //!
-//! The local time of day comes from the runtime's `Intl.DateTimeFormat` for the visitor's
-//! time zone (one formatter per zone and isolate, at most [`MAX_ZONES`]), and is computed only
-//! when the active snapshot has a `local_time` rule. Nothing here is stored or logged, so
+//! Only the facts the active snapshot's rules read are gathered ([`Needs`], once per version),
+//! so a site without device rules never scans a `User-Agent`. The local time of day comes from
+//! the runtime's `Intl.DateTimeFormat` for the visitor's time zone (one formatter per zone and
+//! isolate, at most [`MAX_ZONES`]). Nothing here is stored or logged, so
 //! these facts need no consent.
 //!
 //! **Demo mode only** (`DEMO` set; the production environment never sets it), the headers
@@ -17,7 +18,7 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Request;
 
 use super::config::Config;
-use crate::facts;
+use crate::facts::{self, Needs};
 use crate::snapshot::expr::Device;
 use crate::Snapshot;
 
@@ -34,8 +35,8 @@ pub const DEMO_TIMEZONE: &str = "x-vitrine-demo-timezone";
 thread_local! {
     /// (time zone, formatter), most recently added last.
     static ZONES: RefCell<Vec<(String, js_sys::Intl::DateTimeFormat)>> = const { RefCell::new(Vec::new()) };
-    /// (snapshot version, whether it has a local-time rule).
-    static USES_LOCAL_TIME: RefCell<Option<(String, bool)>> = const { RefCell::new(None) };
+    /// (snapshot version, the facts its rules read).
+    static NEEDS: RefCell<Option<(String, Needs)>> = const { RefCell::new(None) };
 }
 
 /// What targeting may know about this request, owned for the decision to borrow.
@@ -47,47 +48,58 @@ pub struct Facts {
     pub local_minutes: Option<u16>,
 }
 
-/// Reads the facts of `req`; `at` (Unix seconds) is the decision's clock, which a preview
-/// token may move.
-pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64) -> Facts {
+/// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
+/// (Unix seconds) is the decision's clock, which a preview token may move.
+pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Facts {
+    let needs = if preview { Needs::ALL } else { needs(snapshot) };
     let headers = req.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let demo = |name: &str| if cfg.demo { header(name) } else { None };
-    let cf = Reflect::get(req.inner(), &JsValue::from_str("cf")).ok();
+    let cf = (needs.country || needs.local_time)
+        .then(|| Reflect::get(req.inner(), &JsValue::from_str("cf")).ok())
+        .flatten()
+        .filter(JsValue::is_object);
     let cf_text = |field: &str| {
         cf.as_ref()
-            .filter(|v| v.is_object())
             .and_then(|cf| Reflect::get(cf, &JsValue::from_str(field)).ok())
             .and_then(|v| v.as_string())
     };
-    let country = demo(DEMO_COUNTRY)
-        .or_else(|| cf_text("country"))
+    let country = needs
+        .country
+        .then(|| demo(DEMO_COUNTRY).or_else(|| cf_text("country")))
+        .flatten()
         .and_then(|c| facts::country(&c).map(str::to_owned));
-    let local_minutes = if uses_local_time(snapshot) {
-        demo(DEMO_TIMEZONE)
-            .or_else(|| cf_text("timezone"))
-            .filter(|tz| facts::plausible_time_zone(tz))
-            .and_then(|tz| local_minutes(&tz, at))
-    } else {
-        None
-    };
+    let local_minutes = needs
+        .local_time
+        .then(|| demo(DEMO_TIMEZONE).or_else(|| cf_text("timezone")))
+        .flatten()
+        .filter(|tz| facts::plausible_time_zone(tz))
+        .and_then(|tz| local_minutes(&tz, at));
     Facts {
         country,
-        device: facts::device_class(header("user-agent").as_deref()),
-        referrer: header("referer").filter(|r| !r.is_empty() && r.len() <= MAX_REFERRER_BYTES),
+        device: needs
+            .device
+            .then(|| facts::device_class(header("user-agent").as_deref()))
+            .flatten(),
+        referrer: needs
+            .referrer
+            .then(|| header("referer"))
+            .flatten()
+            .filter(|r| !r.is_empty() && r.len() <= MAX_REFERRER_BYTES),
         local_minutes,
     }
 }
 
-fn uses_local_time(snapshot: &Snapshot) -> bool {
-    USES_LOCAL_TIME.with(|cell| {
+/// The facts the active snapshot's rules read, worked out once per version and isolate.
+fn needs(snapshot: &Snapshot) -> Needs {
+    NEEDS.with(|cell| {
         let mut cell = cell.borrow_mut();
         match cell.as_ref() {
-            Some((version, uses)) if version == snapshot.version() => *uses,
+            Some((version, needs)) if version == snapshot.version() => *needs,
             _ => {
-                let uses = facts::uses_local_time(snapshot);
-                *cell = Some((snapshot.version().to_owned(), uses));
-                uses
+                let needs = Needs::of(snapshot);
+                *cell = Some((snapshot.version().to_owned(), needs));
+                needs
             }
         }
     })

@@ -66,7 +66,7 @@ pub fn personalize(
     };
     let url = stripped.unwrap_or(raw_url);
     let decide_now = preview.as_ref().and_then(|p| p.at).unwrap_or(now as i64);
-    let facts = facts::read(req, cfg, snapshot, decide_now);
+    let facts = facts::read(req, cfg, snapshot, decide_now, preview.is_some());
     let bucketing_id = exposure::bucketing_id(&visitor);
     let product = snapshot
         .activity()

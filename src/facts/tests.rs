@@ -108,14 +108,23 @@ fn snapshot(when: &str) -> Snapshot {
 }
 
 #[test]
-fn local_time_use_is_found_anywhere_in_an_expression() {
-    assert!(uses_local_time(&snapshot(
-        r#"{ local_time = "18:00-22:00" }"#
-    )));
-    assert!(uses_local_time(&snapshot(
-        r#"{ any = [{ path = "/" }, { not = { local_time = "00:00-06:00" } }] }"#
-    )));
-    assert!(!uses_local_time(&snapshot(r#"{ device = "mobile" }"#)));
+fn needs_are_found_anywhere_in_an_expression() {
+    let needs = |when| Needs::of(&snapshot(when));
+    assert!(needs(r#"{ local_time = "18:00-22:00" }"#).local_time);
+    let deep = needs(
+        r#"{ any = [{ path = "/" }, { not = { all = [{ local_time = "00:00-06:00" }, { device = "mobile" }] } }] }"#,
+    );
+    assert_eq!(
+        deep,
+        Needs {
+            device: true,
+            local_time: true,
+            ..Needs::default()
+        }
+    );
+    assert_eq!(needs(r#"{ path = "/c/*" }"#), Needs::default());
+    let both = needs(r#"{ all = [{ country = ["DE"] }, { referrer = "*" }] }"#);
+    assert!(both.country && both.referrer && !both.device);
 }
 
 proptest! {
