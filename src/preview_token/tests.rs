@@ -2,7 +2,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use proptest::prelude::*;
 
+use std::collections::BTreeSet;
+
 use super::*;
+use crate::cookie::AttrValue;
 
 const NOW: u64 = 1_800_000_000;
 const SECRET: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
