@@ -128,7 +128,7 @@ pub(super) fn parse(payload: &[u8]) -> Result<Claims, Refusal> {
     if !text.trim_start().starts_with('{') {
         return Err(Refusal::NotJson);
     }
-    let raw: RawClaims = serde_json::from_str(text).map_err(|e| {
+    let raw: RawClaims = serde_json::from_slice(text.as_bytes()).map_err(|e| {
         if !matches!(e.classify(), serde_json::error::Category::Data) {
             return Refusal::NotJson;
         }
@@ -157,7 +157,7 @@ fn required(v: Option<&RawValue>) -> Result<&RawValue, Refusal> {
 
 /// One claim's value; nested duplicates (attributes, variants) are `DuplicateClaim`.
 fn member<'a, T: Deserialize<'a>>(raw: &'a RawValue, name: &'static str) -> Result<T, Refusal> {
-    serde_json::from_str(raw.get()).map_err(|e| {
+    serde_json::from_slice(raw.get().as_bytes()).map_err(|e| {
         if e.to_string().starts_with("duplicate") {
             Refusal::DuplicateClaim
         } else {
