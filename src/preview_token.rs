@@ -48,7 +48,7 @@ pub struct Preview {
     pub attrs: Option<Attrs>,
     /// Decide for an anonymous visitor (never together with segments or attributes).
     pub anonymous: bool,
-    /// Experiment key → arm name (or `holdout`), in key order.
+    /// Experiment key → arm name (or `holdout`), in the order written.
     pub variants: Vec<(String, String)>,
     /// Decide as at this moment (Unix seconds) instead of now.
     pub at: Option<i64>,

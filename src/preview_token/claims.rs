@@ -2,7 +2,6 @@
 //! how they are written when minting, and the checks both directions share. Parsing happens
 //! only after the MAC verified.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::de::{self, MapAccess, Visitor};
@@ -14,28 +13,53 @@ use super::{
 };
 use crate::cookie::{AttrValue, Attrs};
 
-/// The claims as they travel, each member kept raw: `deny_unknown_fields` and serde's
-/// duplicate-field check keep the accepted shape exact, and each member is then parsed on its
-/// own so a refusal names it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClaims<'a> {
-    #[serde(rename = "use", borrow)]
-    use_: Option<&'a RawValue>,
-    #[serde(borrow)]
-    iat: Option<&'a RawValue>,
-    #[serde(borrow)]
-    exp: Option<&'a RawValue>,
-    #[serde(borrow)]
-    seg: Option<&'a RawValue>,
-    #[serde(borrow)]
-    attrs: Option<&'a RawValue>,
-    #[serde(borrow)]
-    anonymous: Option<&'a RawValue>,
-    #[serde(borrow)]
-    variants: Option<&'a RawValue>,
-    #[serde(borrow)]
-    at: Option<&'a RawValue>,
+/// The members a preview token's claims may have.
+const NAMES: [&str; 8] = [
+    "use",
+    "iat",
+    "exp",
+    "seg",
+    "attrs",
+    "anonymous",
+    "variants",
+    "at",
+];
+
+/// The claims as they travel, each member kept raw: every name known and present once (a
+/// name written with escapes is not one of them), each member then parsed on its own so a
+/// refusal names it.
+struct RawClaims<'a>(Vec<(&'a str, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawClaims<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawClaims<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of claims")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out: Vec<(&'de str, &'de RawValue)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<&'de str, &'de RawValue>()? {
+                    if !NAMES.contains(&k) {
+                        return Err(de::Error::custom("unknown claim"));
+                    }
+                    if out.iter().any(|(seen, _)| *seen == k) {
+                        return Err(de::Error::custom("duplicate claim"));
+                    }
+                    out.push((k, v));
+                }
+                Ok(RawClaims(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> RawClaims<'a> {
+    fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
 }
 
 /// The claims, typed.
@@ -72,7 +96,6 @@ impl<'de> Deserialize<'de> for Variants {
                     }
                     out.push((k, v));
                 }
-                out.sort();
                 Ok(Variants(out))
             }
         }
@@ -132,22 +155,28 @@ pub(super) fn parse(payload: &[u8]) -> Result<Claims, Refusal> {
         if !matches!(e.classify(), serde_json::error::Category::Data) {
             return Refusal::NotJson;
         }
-        // Serde's own messages are the only way to tell these apart; refusals only.
-        if e.to_string().starts_with("unknown field") {
-            Refusal::UnknownClaim
-        } else {
+        // Our own messages (above); refusals only. An escaped name cannot be borrowed and is
+        // no name we know either.
+        if e.to_string().starts_with("duplicate") {
             Refusal::DuplicateClaim
+        } else {
+            Refusal::UnknownClaim
         }
     })?;
+    let optional = |name: &'static str| raw.get(name);
     Ok(Claims {
-        use_: member(required(raw.use_)?, "use")?,
-        iat: member(required(raw.iat)?, "iat")?,
-        exp: member(required(raw.exp)?, "exp")?,
-        seg: raw.seg.map(|v| member(v, "seg")).transpose()?,
-        attrs: raw.attrs.map(|v| member(v, "attrs")).transpose()?,
-        anonymous: raw.anonymous.map(|v| member(v, "anonymous")).transpose()?,
-        variants: raw.variants.map(|v| member(v, "variants")).transpose()?,
-        at: raw.at.map(|v| member(v, "at")).transpose()?,
+        use_: member(required(raw.get("use"))?, "use")?,
+        iat: member(required(raw.get("iat"))?, "iat")?,
+        exp: member(required(raw.get("exp"))?, "exp")?,
+        seg: optional("seg").map(|v| member(v, "seg")).transpose()?,
+        attrs: optional("attrs").map(|v| member(v, "attrs")).transpose()?,
+        anonymous: optional("anonymous")
+            .map(|v| member(v, "anonymous"))
+            .transpose()?,
+        variants: optional("variants")
+            .map(|v| member(v, "variants"))
+            .transpose()?,
+        at: optional("at").map(|v| member(v, "at")).transpose()?,
     })
 }
 
@@ -174,8 +203,8 @@ pub(super) fn check(c: Claims) -> Result<VerifiedPreview, Refusal> {
         return Err(Refusal::Lifetime);
     }
     if let Some(seg) = &c.seg {
-        let unique: BTreeSet<&String> = seg.iter().collect();
-        if seg.len() > MAX_SEGMENTS || unique.len() != seg.len() || !seg.iter().all(|s| id(s)) {
+        let repeated = seg.iter().enumerate().any(|(i, s)| seg[..i].contains(s));
+        if seg.len() > MAX_SEGMENTS || repeated || !seg.iter().all(|s| id(s)) {
             return Err(Refusal::InvalidClaim("seg"));
         }
     }

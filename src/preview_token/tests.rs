@@ -163,6 +163,7 @@ refused! {
     array: signed(r#"["vitrine-preview",1,2]"#) => Refusal::NotJson,
     trailing: signed(&format!("{} {{}}", claims(""))) => Refusal::NotJson,
     unknown_claim: signed(&claims(r#","sub":"x""#)) => Refusal::UnknownClaim,
+    escaped_name_is_unknown: signed(&claims(r#","\u0061t":1"#)) => Refusal::UnknownClaim,
     duplicate_claim: signed(&claims(r#","at":1,"at":2"#)) => Refusal::DuplicateClaim,
     duplicate_variant: signed(&claims(r#","variants":{"e":"a","e":"b"}"#)) => Refusal::DuplicateClaim,
     duplicate_attr: signed(&claims(r#","attrs":{"tier":"a","tier":"b"}"#)) => Refusal::DuplicateClaim,
