@@ -5,6 +5,7 @@
 
 DEMO_KEYS = demo:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE
 DEMO_ACTIVITY_KEYS = demo-act:ZGVtby1hY3Rpdml0eS1rZXktbG9jYWwtdGVzdHMtb25seSE
+DEMO_PREVIEW_KEYS = demo-preview:ZGVtby1wcmV2aWV3LWtleS1sb2NhbC10ZXN0cy1vbmx5IQ
 
 setup:
 	sh scripts/bootstrap.sh
@@ -14,7 +15,7 @@ build: setup
 
 # Local-only key rings for the demo (never used in production); rewritten when this file changes.
 .dev.vars: Makefile
-	printf 'VITRINE_COOKIE_KEYS=%s\nVITRINE_ACTIVITY_KEYS=%s\n' '$(DEMO_KEYS)' '$(DEMO_ACTIVITY_KEYS)' > .dev.vars
+	printf 'VITRINE_COOKIE_KEYS=%s\nVITRINE_ACTIVITY_KEYS=%s\nVITRINE_PREVIEW_KEYS=%s\n' '$(DEMO_KEYS)' '$(DEMO_ACTIVITY_KEYS)' '$(DEMO_PREVIEW_KEYS)' > .dev.vars
 
 dev: build .dev.vars
 	cargo run --quiet -- publish --local fixtures/campaigns/demo.toml

@@ -20,6 +20,8 @@ pub const STRIPPED_REQUEST_HEADERS: &[&str] = &[
     "x-rewrite-url",
     "x-host",
     "forwarded",
+    // A preview token is for the edge alone (`crate::preview_token`).
+    "x-vitrine-preview",
 ];
 
 /// Response headers dropped from a personalized response.
@@ -215,6 +217,7 @@ mod tests {
             "AUTHORIZATION",
             "X-Forwarded-Host",
             "X-Original-URL",
+            "X-Vitrine-Preview",
         ] {
             assert!(!forwards_request_header(h), "{h}");
         }

@@ -6,6 +6,7 @@
 pub use crate::cookie::activity::PatternError;
 pub use crate::cookie::consent::ConsentConfigError;
 pub use crate::cookie::{KeyRingError, RandomError, Rejection};
+pub use crate::preview_token::{MintError, Refusal as PreviewRefusal};
 pub use crate::rewrite::RewriteError;
 #[cfg(not(target_arch = "wasm32"))]
 pub use crate::snapshot::compile::CompileError;

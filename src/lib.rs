@@ -46,7 +46,9 @@ pub mod delivery;
 pub mod errors;
 pub mod events;
 pub mod exposure;
+pub mod facts;
 pub mod preview;
+pub mod preview_token;
 pub mod render;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;

@@ -122,6 +122,14 @@ impl KeyRing {
     pub fn get(&self, kid: &str) -> Option<&Key> {
         self.keys.iter().find(|k| k.kid == kid)
     }
+
+    /// Whether any key of this ring has the same secret as a key of `other` (rings for
+    /// different purposes, such as profiles and previews, must never share one).
+    pub fn shares_a_secret_with(&self, other: &KeyRing) -> bool {
+        self.keys
+            .iter()
+            .any(|a| other.keys.iter().any(|b| a.secret == b.secret))
+    }
 }
 
 impl Key {
@@ -188,6 +196,16 @@ mod tests {
         padded_secret: format!("k:{S32}=") => KeyRingError::BadSecret { .. },
         std_alphabet: "k:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+/" => KeyRingError::BadSecret { .. },
         short: "k:AAECAwQFBgcICQoLDA0ODw" => KeyRingError::ShortSecret { len: 16, .. },
+    }
+
+    #[test]
+    fn shared_secrets_are_found_whatever_the_kid() {
+        const OTHER: &str = "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4";
+        let a = KeyRing::parse(&format!("a:{S32}")).unwrap();
+        let b = KeyRing::parse(&format!("b:{OTHER},c:{S32}")).unwrap();
+        let c = KeyRing::parse(&format!("a:{OTHER}")).unwrap();
+        assert!(a.shares_a_secret_with(&b));
+        assert!(!a.shares_a_secret_with(&c));
     }
 
     #[test]

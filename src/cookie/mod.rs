@@ -16,7 +16,7 @@ mod claims;
 pub mod consent;
 pub mod header;
 mod id;
-mod jws;
+pub(crate) mod jws;
 mod keyring;
 pub mod visitor;
 

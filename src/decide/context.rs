@@ -60,6 +60,9 @@ pub struct RequestFacts<'a> {
     pub country: Option<&'a str>,
     /// Device class.
     pub device: Option<Device>,
+    /// The visitor's local time of day in minutes after midnight (`0..1440`), from the
+    /// time zone in `request.cf`.
+    pub local_minutes: Option<u16>,
     /// Product id of the current page, if it is a product page.
     pub product: Option<&'a str>,
 }
@@ -78,6 +81,9 @@ pub struct Context<'a> {
     /// The id experiments bucket by (profile `sub`, else the consented activity cookie's
     /// visitor id); `None` puts the visitor in no experiment arm.
     pub visitor: Option<&'a str>,
+    /// Experiment arms forced by a preview token (experiment key, arm name or `holdout`):
+    /// they win over the cookie, the hash and the global holdout, and need no visitor id.
+    pub forced_arms: &'a [(String, String)],
 }
 
 impl<'a> Context<'a> {
@@ -89,6 +95,7 @@ impl<'a> Context<'a> {
             request: RequestFacts::default(),
             activity: &NoActivity,
             visitor: None,
+            forced_arms: &[],
         }
     }
 
@@ -100,6 +107,7 @@ impl<'a> Context<'a> {
             request: RequestFacts::default(),
             activity: &NoActivity,
             visitor: None,
+            forced_arms: &[],
         }
     }
 

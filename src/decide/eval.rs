@@ -104,6 +104,19 @@ fn request(test: &RequestTest, snap: &Snapshot, ctx: &Context<'_>) -> bool {
             .country
             .is_some_and(|c| list.iter().any(|s| snap.text(*s).eq_ignore_ascii_case(c))),
         RequestTest::Device(d) => r.device == Some(*d),
+        RequestTest::LocalTime { from, to } => r.local_minutes.is_some_and(|m| {
+            if from <= to {
+                (*from..*to).contains(&m)
+            } else {
+                m >= *from || m < *to
+            }
+        }),
+        RequestTest::Utm { field, glob } => {
+            let glob = snap.text(*glob);
+            form_urlencoded::parse(r.query.as_bytes())
+                .find(|(k, _)| k == field.param())
+                .is_some_and(|(_, v)| glob_match_by(glob, &v, u8::eq_ignore_ascii_case))
+        }
         #[allow(unreachable_patterns)]
         _ => false,
     }
@@ -111,6 +124,11 @@ fn request(test: &RequestTest, snap: &Snapshot, ctx: &Context<'_>) -> bool {
 
 /// `*` matches any run of bytes (including none); everything else matches itself.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
+    glob_match_by(pattern, text, |a, b| a == b)
+}
+
+/// [`glob_match`] with `same` deciding whether two bytes match (for example ignoring case).
+fn glob_match_by(pattern: &str, text: &str, same: impl Fn(&u8, &u8) -> bool) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
@@ -120,7 +138,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == t[ti] => {
+            Some(c) if same(c, &t[ti]) => {
                 pi += 1;
                 ti += 1;
             }

@@ -91,6 +91,9 @@ pub fn globally_held_out(snap: &Snapshot, ctx: &Context<'_>) -> bool {
 /// cookie while it names an arm that still exists (or the holdout), else the hash. `None`
 /// without a visitor id or for an unknown experiment.
 pub fn placement(snap: &Snapshot, index: u32, ctx: &Context<'_>) -> Option<Placement> {
+    if let Some(p) = forced(snap, index, ctx) {
+        return Some(p);
+    }
     let experiment = snap.body().experiments.get(usize::try_from(index).ok()?)?;
     let key = snap.text(experiment.key);
     let id = ctx.visitor?;
@@ -107,6 +110,25 @@ pub fn placement(snap: &Snapshot, index: u32, ctx: &Context<'_>) -> Option<Place
         }
     }
     place(experiment, bucket(key, id))
+}
+
+/// The placement a preview token forces in experiment `index`, if it names one of its arms
+/// (or `holdout`); a forced arm the experiment does not have is ignored.
+pub fn forced(snap: &Snapshot, index: u32, ctx: &Context<'_>) -> Option<Placement> {
+    if ctx.forced_arms.is_empty() {
+        return None;
+    }
+    let experiment = snap.body().experiments.get(usize::try_from(index).ok()?)?;
+    let key = snap.text(experiment.key);
+    let (_, arm) = ctx.forced_arms.iter().find(|(k, _)| k == key)?;
+    if arm == HOLDOUT {
+        return Some(Placement::Holdout);
+    }
+    let i = experiment
+        .arms
+        .iter()
+        .position(|a| snap.text(a.name) == arm)?;
+    u32::try_from(i).ok().map(Placement::Arm)
 }
 
 /// The experiment key and arm name (or [`HOLDOUT`]) of a placement, for logs and the cookie.

@@ -49,6 +49,24 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// A stable snake_case code, for the `x-vitrine-explain` header.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Chosen => "chosen",
+            Self::OutsideSchedule => "outside_schedule",
+            Self::Holdout => "holdout",
+            Self::OtherArm => "other_arm",
+            Self::NoVisitorId => "no_visitor_id",
+            Self::Capped => "capped",
+            Self::NoMatch => "no_match",
+            Self::ProductUnavailable => "product_unavailable",
+            Self::OfferOver => "offer_over",
+            Self::NotReached => "not_reached",
+        }
+    }
+}
+
 /// Per slot (by name), each candidate's campaign id and verdict, in decision order.
 pub fn explain<'s>(
     snapshot: &'s Snapshot,

@@ -19,11 +19,13 @@ mod eval;
 pub mod experiment;
 mod explain;
 pub mod offer;
+mod trace;
 
 pub use context::{Activity, Context, NoActivity, RequestFacts};
 pub use eval::glob_match;
 pub use experiment::bucket;
 pub use explain::{explain, Verdict};
+pub use trace::{explain_header, header_safe, MAX_EXPLAIN_BYTES};
 
 use crate::cookie::{Attrs, Identity};
 use crate::snapshot::catalog::Product;
@@ -176,7 +178,8 @@ fn verdict<'s>(
         return (if held_out { Verdict::Holdout } else { v }, None);
     };
     let placement = if held_out {
-        Some(Placement::Holdout)
+        // A preview token's forced arm wins over the global holdout.
+        experiment::forced(snap, arm.experiment, ctx).or(Some(Placement::Holdout))
     } else {
         experiment::placement(snap, arm.experiment, ctx)
     };
@@ -233,3 +236,6 @@ fn qualifies(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod request_tests;

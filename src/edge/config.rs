@@ -30,6 +30,9 @@ pub struct Config {
     pub activity_keys: Option<ParsedRing>,
     /// Consent source (`CONSENT`); a refused setting means nobody is tracked.
     pub consent: ParsedConsent,
+    /// Preview token key ring (`VITRINE_PREVIEW_KEYS`); unset turns previews off. Refused when
+    /// it shares a secret with the profile ring.
+    pub preview_keys: Option<ParsedRing>,
     pub activity_max_age_secs: u64,
     pub time: TimePolicy,
     pub refresh_ms: f64,
@@ -85,14 +88,20 @@ impl Config {
             _ => PageSource::Assets,
         };
         let max_age = number("PROFILE_MAX_AGE_SECS", 0);
+        let keys = key_ring(
+            "VITRINE_COOKIE_KEYS",
+            env.secret("VITRINE_COOKIE_KEYS")
+                .ok()
+                .map(|s| s.to_string()),
+        );
+        let preview_keys = env
+            .secret("VITRINE_PREVIEW_KEYS")
+            .ok()
+            .map(|s| preview_ring(key_ring("VITRINE_PREVIEW_KEYS", Some(s.to_string())), &keys));
         Self {
             source,
-            keys: key_ring(
-                "VITRINE_COOKIE_KEYS",
-                env.secret("VITRINE_COOKIE_KEYS")
-                    .ok()
-                    .map(|s| s.to_string()),
-            ),
+            keys,
+            preview_keys,
             activity_keys: env
                 .secret("VITRINE_ACTIVITY_KEYS")
                 .ok()
@@ -151,6 +160,17 @@ fn key_ring(name: &'static str, text: Option<String>) -> ParsedRing {
         rings.push((name, text, parsed.clone()));
         parsed
     })
+}
+
+/// The preview ring, refused when it shares a secret with the profile ring: whoever mints
+/// profiles must not be able to mint previews.
+fn preview_ring(preview: ParsedRing, profile: &ParsedRing) -> ParsedRing {
+    match (preview, profile) {
+        (Ok(p), Ok(k)) if p.shares_a_secret_with(k) => {
+            Err("VITRINE_PREVIEW_KEYS shares a secret with VITRINE_COOKIE_KEYS".into())
+        }
+        (preview, _) => preview,
+    }
 }
 
 fn consent(text: String) -> ParsedConsent {

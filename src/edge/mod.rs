@@ -9,8 +9,10 @@
 mod beacon;
 mod config;
 mod demo;
+mod facts;
 mod log;
 mod pages;
+mod preview;
 mod respond;
 mod source;
 mod store;
@@ -49,7 +51,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // A page this isolate recorded is revalidated, not re-read (Static Assets only: in origin
     // mode the Cache API already keeps the origin out of the loop).
     let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
-        .then(|| pages::held(&req.inner().url()))
+        .then(|| pages::held(&crate::preview_token::strip_param(&req.inner().url())))
         .flatten();
     let conditional = held.as_deref().and_then(pages::conditional);
     let sub = source::subrequest(&req, cfg, document, conditional)?;

@@ -12,8 +12,10 @@
 use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
 use super::config::Config;
+use super::facts;
 use super::log;
 use super::pages::{self, PageKey, Recording};
+use super::preview;
 use super::transform;
 use super::visitor;
 use crate::cookie::activity::extract_id;
@@ -55,7 +57,16 @@ pub fn personalize(
     // Identity stage (src/edge/visitor.rs): profile, consent, activity cookie.
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
     let t1 = js_sys::Date::now();
-    let url = req.inner().url();
+    // The token parameter is for the edge alone: neither targeting nor the page key see it.
+    let raw_url = req.inner().url();
+    let preview = preview::resolve(req, &raw_url, cfg, now);
+    let stripped = match crate::preview_token::strip_param(&raw_url) {
+        std::borrow::Cow::Owned(s) => Some(s),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let url = stripped.unwrap_or(raw_url);
+    let decide_now = preview.as_ref().and_then(|p| p.at).unwrap_or(now as i64);
+    let facts = facts::read(req, cfg, snapshot, decide_now, preview.is_some());
     let bucketing_id = exposure::bucketing_id(&visitor);
     let product = snapshot
         .activity()
@@ -63,17 +74,32 @@ pub fn personalize(
         .as_deref()
         .and_then(|p| extract_id(p, &path));
     // The decision borrows the visitor; it ends before the activity cookie is updated.
-    let (x_vitrine, plan, shown, exposed, offers, held) = {
+    let (x_vitrine, plan, shown, exposed, offers, held, explain) = {
         let activity: &dyn Activity = match &visitor.activity {
             Some(a) => a,
             None => &NoActivity,
         };
-        let mut ctx = Context::new(&visitor.identity, now as i64)
+        let forced = preview.as_ref().and_then(|p| p.identity(&visitor.identity));
+        let mut ctx = Context::new(forced.as_ref().unwrap_or(&visitor.identity), decide_now)
             .with_url(&path, delivery::query(&url))
             .with_visitor(bucketing_id.as_deref());
         ctx.activity = activity;
         ctx.request.product = product;
+        ctx.request.country = facts.country.as_deref();
+        ctx.request.device = facts.device;
+        ctx.request.referrer = facts.referrer.as_deref();
+        ctx.request.local_minutes = facts.local_minutes;
+        if let Some(p) = &preview {
+            ctx.forced_arms = &p.variants;
+        }
         let decision = decide_in(snapshot, &ctx);
+        let explain = preview.as_ref().map(|p| {
+            let trace = crate::decide::explain_header(snapshot, &ctx, &decision.exposures);
+            match p.summary() {
+                s if s.is_empty() => format!("preview; {trace}"),
+                s => format!("preview: {}; {trace}", crate::decide::header_safe(&s)),
+            }
+        });
         let shown: Vec<String> = decision
             .fills
             .iter()
@@ -94,8 +120,12 @@ pub fn personalize(
         let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
         let plan = (!decision.fills.is_empty()).then(|| render(&decision));
         let held: Vec<String> = decision.held.iter().map(|c| (*c).to_owned()).collect();
-        (x, plan, shown, exposed, offers, held)
+        (x, plan, shown, exposed, offers, held, explain)
     };
+    if let Some(explain) = explain {
+        // A preview leaves no trace: no cookie, no impressions, offers or exposures.
+        return previewed(cfg, upstream, plan, &x_vitrine, &explain, path);
+    }
     if let (Some(activity), Some(p)) = (&mut visitor.activity, product) {
         for key in &offers {
             activity.assign(key, p, now);
@@ -159,6 +189,31 @@ pub fn personalize(
             timings.body = Body::Streamed;
             headers.set(SERVER_TIMING, &timings.header())?;
             stream_rewrite(cfg, upstream, plan, headers, key, path)
+        }
+    }
+}
+
+/// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
+/// `private, no-store`, streamed (never recorded or spliced, so previews change no state).
+fn previewed(
+    cfg: &Config,
+    upstream: Response,
+    plan: Option<Plan>,
+    x_vitrine: &str,
+    explain: &str,
+    path: String,
+) -> Result<Response> {
+    let headers = personalized_headers(&upstream, &format!("{x_vitrine}; preview"))?;
+    headers.set(preview::EXPLAIN_HEADER, explain)?;
+    match plan {
+        Some(plan) => stream_rewrite(cfg, upstream, plan, headers, None, path),
+        None => {
+            let status = upstream.status_code();
+            let (_, body) = upstream.into_parts();
+            Ok(ResponseBuilder::new()
+                .with_status(status)
+                .with_headers(headers)
+                .body(body))
         }
     }
 }

@@ -50,7 +50,8 @@ pub fn subrequest(
 }
 
 fn upstream_url(req: &Request, cfg: &Config) -> String {
-    let url = req.inner().url();
+    // A preview token is for the edge alone.
+    let url = crate::preview_token::strip_param(&req.inner().url()).into_owned();
     match &cfg.source {
         PageSource::Assets => url,
         PageSource::Origin(origin) => {

@@ -309,6 +309,16 @@ pub fn expr_text(s: &Snapshot, e: &Expr) -> String {
                     .join(",")
             ),
             RequestTest::Device(d) => format!("device {}", d.keyword()),
+            RequestTest::LocalTime { from, to } => format!(
+                "local time {:02}:{:02}-{:02}:{:02}",
+                from / 60,
+                from % 60,
+                to / 60,
+                to % 60
+            ),
+            RequestTest::Utm { field, glob } => {
+                format!("{} ~ {}", field.param(), s.text(*glob))
+            }
         },
         Expr::All(list) => join(list, " and "),
         Expr::Any(list) => join(list, " or "),

@@ -119,6 +119,70 @@ pub enum RequestTest {
     Country(Vec<Sym>),
     /// The device class from the user agent.
     Device(Device),
+    /// The visitor's local time of day is in `[from, to)`, minutes after midnight; a window
+    /// with `from > to` wraps past midnight (`22:00-06:00`).
+    LocalTime {
+        /// Start, inclusive (`0..1440`).
+        from: u16,
+        /// End, exclusive (`1..=1440`).
+        to: u16,
+    },
+    /// A UTM parameter of the URL (percent-decoded) matches a glob, ignoring ASCII case.
+    Utm {
+        /// Which parameter.
+        field: UtmField,
+        /// The glob (`*` matches any run), stored lowercase.
+        glob: Sym,
+    },
+}
+
+/// The UTM parameters a condition can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UtmField {
+    /// `utm_source`.
+    Source,
+    /// `utm_medium`.
+    Medium,
+    /// `utm_campaign`.
+    Campaign,
+    /// `utm_term`.
+    Term,
+    /// `utm_content`.
+    Content,
+}
+
+impl UtmField {
+    /// Every field, in authoring order.
+    pub const ALL: [Self; 5] = [
+        Self::Source,
+        Self::Medium,
+        Self::Campaign,
+        Self::Term,
+        Self::Content,
+    ];
+
+    /// The authoring keyword (`source`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Medium => "medium",
+            Self::Campaign => "campaign",
+            Self::Term => "term",
+            Self::Content => "content",
+        }
+    }
+
+    /// The query parameter (`utm_source`).
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Source => "utm_source",
+            Self::Medium => "utm_medium",
+            Self::Campaign => "utm_campaign",
+            Self::Term => "utm_term",
+            Self::Content => "utm_content",
+        }
+    }
 }
 
 /// Device classes derived from the user agent.
@@ -160,10 +224,12 @@ impl Expr {
                 ActivityTest::Visits(_) | ActivityTest::Returning(_) => {}
             },
             Self::Request(r) => match r {
-                RequestTest::Path(s) | RequestTest::Referrer(s) => out.push(*s),
+                RequestTest::Path(s)
+                | RequestTest::Referrer(s)
+                | RequestTest::Utm { glob: s, .. } => out.push(*s),
                 RequestTest::Param { name, value } => out.extend([*name, *value]),
                 RequestTest::Country(list) => out.extend(list),
-                RequestTest::Device(_) => {}
+                RequestTest::Device(_) | RequestTest::LocalTime { .. } => {}
             },
             Self::All(list) | Self::Any(list) => list.iter().for_each(|e| e.syms(out)),
             Self::Not(e) => e.syms(out),

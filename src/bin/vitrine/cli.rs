@@ -101,6 +101,11 @@ enum Cmd {
     /// Lift per experiment and campaign from exposure and conversion events, with intervals
     /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
     Report(Box<crate::report::ReportArgs>),
+    /// Signed preview tokens for the live page (see src/bin/vitrine/preview_token.rs).
+    PreviewToken {
+        #[command(subcommand)]
+        command: crate::preview_token::PreviewTokenCmd,
+    },
 }
 
 /// Runs the CLI.
@@ -153,6 +158,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Preview(args) => preview::run(&args, ring),
         Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Report(args) => crate::report::run(&args),
+        Cmd::PreviewToken { command } => crate::preview_token::run(command),
     }
 }
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 use vitrine::cookie::{self, Attrs, TimePolicy, VerifiedProfile};
 use vitrine::decide::{explain, Context};
+use vitrine::facts;
 use vitrine::snapshot::diff::expr_text;
 use vitrine::{preview::preview, Identity};
 
@@ -37,8 +38,28 @@ pub struct PreviewArgs {
     /// Explain each slot's decision on stderr.
     #[arg(long)]
     explain: bool,
+    /// Request facts, as the worker reads them from `request.cf` and headers.
+    #[command(flatten)]
+    facts: FactArgs,
     /// The page.
     page: PathBuf,
+}
+
+/// Request facts for `vitrine preview` (the worker reads them from `request.cf` and headers).
+#[derive(clap::Args)]
+struct FactArgs {
+    /// The visitor's country, ISO 3166-1 alpha-2 (`DE`).
+    #[arg(long)]
+    country: Option<String>,
+    /// The `User-Agent` the device class comes from.
+    #[arg(long)]
+    user_agent: Option<String>,
+    /// The `Referer`.
+    #[arg(long)]
+    referrer: Option<String>,
+    /// The visitor's local time of day, `HH:MM`.
+    #[arg(long)]
+    local_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,9 +124,22 @@ pub fn run(
     let (path, query) = split_url(&args.url);
     // Experiments bucket by the profile's `sub`, as the worker does.
     let sub = identity.profile().map(|p| p.sub.as_str());
-    let ctx = Context::new(&identity, now)
+    let mut ctx = Context::new(&identity, now)
         .with_url(path, query)
         .with_visitor(sub);
+    let f = &args.facts;
+    ctx.request.country = f.country.as_deref().and_then(facts::country);
+    ctx.request.device = facts::device_class(f.user_agent.as_deref());
+    ctx.request.referrer = f.referrer.as_deref();
+    ctx.request.local_minutes = match &f.local_time {
+        Some(t) => {
+            Some(facts::parse_clock(t).ok_or_else(|| format!("--local-time {t}: write HH:MM"))?)
+        }
+        None => None,
+    };
+    if f.country.is_some() && ctx.request.country.is_none() {
+        return Err("--country: write an ISO 3166-1 alpha-2 code in capitals, e.g. DE".into());
+    }
     let page = campaigns::read(Path::new(&args.page))?;
     if args.explain {
         print_explain(&snap, &ctx);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::*;
-use crate::snapshot::expr::{ActivityTest, Expr, RequestTest, Test, Value};
+use crate::snapshot::expr::{ActivityTest, Expr, RequestTest, Test, UtmField, Value};
 use crate::snapshot::model::{Arm, ArmRef, Cap, Experiment, Message, Op, Slot, Window};
 
 fn sample() -> Snapshot {
@@ -167,6 +167,12 @@ fn leaf(n: u32) -> impl Strategy<Value = Expr> {
             })
         ),
         sym(n).prop_map(|g| Expr::Request(RequestTest::Path(g))),
+        (any::<u16>(), any::<u16>())
+            .prop_map(|(from, to)| Expr::Request(RequestTest::LocalTime { from, to })),
+        (0..5usize, sym(n)).prop_map(|(f, glob)| Expr::Request(RequestTest::Utm {
+            field: UtmField::ALL[f],
+            glob
+        })),
     ]
 }
 

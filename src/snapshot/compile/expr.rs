@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::run::{Hit, Run};
 use super::source::{ExprSrc, Scalar};
-use crate::snapshot::expr::{ActivityTest, Device, Expr, RequestTest, Test, Value};
+use crate::snapshot::expr::{ActivityTest, Device, Expr, RequestTest, Test, UtmField, Value};
 
 /// Name tokens that mark sensitive data (precise location, age, gender, ethnicity, health…).
 const SENSITIVE: &[&str] = &[
@@ -66,6 +66,8 @@ const HEADS: &[&str] = &[
     "category_views",
     "visits",
     "returning",
+    "local_time",
+    "utm",
 ];
 
 impl Run<'_> {
@@ -147,7 +149,7 @@ impl Run<'_> {
         let head = match present.as_slice() {
             [one] => *one,
             [] => {
-                self.error(file, span, "expression", field, "the condition has no test".into(), "use one of: segment, all, any, not, anonymous, attr, path, param, referrer, country, device, viewed, category_views, visits, returning");
+                self.error(file, span, "expression", field, "the condition has no test".into(), "use one of: segment, all, any, not, anonymous, attr, path, param, referrer, country, device, viewed, category_views, visits, returning, local_time, utm");
                 return None;
             }
             many => {
@@ -270,6 +272,8 @@ impl Run<'_> {
             })),
             "visits" => Some(Expr::Activity(ActivityTest::Visits(e.visits?))),
             "returning" => Some(Expr::Activity(ActivityTest::Returning(e.returning?))),
+            "local_time" => self.local_time(file, e.local_time.as_ref()?, field),
+            "utm" => self.utm(file, e.utm.as_ref()?, field),
             _ => None,
         }
     }
@@ -329,6 +333,61 @@ impl Run<'_> {
         })
     }
 
+    fn local_time(&mut self, file: usize, w: &Spanned<String>, field: &str) -> Option<Expr> {
+        let window = parse_time_window(w.get_ref());
+        if window.is_none() {
+            self.error(
+                file,
+                w.span(),
+                "local-time",
+                &format!("{field}.local_time"),
+                format!("`{}` is not a time window", w.get_ref()),
+                "write \"HH:MM-HH:MM\" in 24-hour time, for example \"18:00-22:00\" or \"22:00-06:00\" (past midnight)",
+            );
+        }
+        let (from, to) = window?;
+        Some(Expr::Request(RequestTest::LocalTime { from, to }))
+    }
+
+    fn utm(
+        &mut self,
+        file: usize,
+        table: &Spanned<std::collections::BTreeMap<String, String>>,
+        field: &str,
+    ) -> Option<Expr> {
+        let mut tests = Vec::new();
+        for (key, glob) in table.get_ref() {
+            let Some(f) = UtmField::ALL.into_iter().find(|f| f.keyword() == key) else {
+                self.error(
+                    file,
+                    table.span(),
+                    "expression",
+                    &format!("{field}.utm"),
+                    format!("unknown UTM parameter `{key}`"),
+                    "use source, medium, campaign, term or content",
+                );
+                return None;
+            };
+            let glob = self.sym(&glob.to_ascii_lowercase());
+            tests.push(Expr::Request(RequestTest::Utm { field: f, glob }));
+        }
+        match tests.len() {
+            0 => {
+                self.error(
+                    file,
+                    table.span(),
+                    "expression",
+                    &format!("{field}.utm"),
+                    "`utm` has no parameter".into(),
+                    "write for example utm = { source = \"newsletter\" }",
+                );
+                None
+            }
+            1 => tests.pop(),
+            _ => Some(Expr::All(tests)),
+        }
+    }
+
     fn value(&mut self, v: &Scalar) -> Value {
         match v {
             Scalar::Bool(b) => Value::Bool(*b),
@@ -356,6 +415,8 @@ fn head_present(e: &ExprSrc, head: &str) -> bool {
         "category_views" => e.category_views.is_some(),
         "visits" => e.visits.is_some(),
         "returning" => e.returning.is_some(),
+        "local_time" => e.local_time.is_some(),
+        "utm" => e.utm.is_some(),
         _ => false,
     }
 }
@@ -365,6 +426,32 @@ pub fn valid_id(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `"18:00-22:00"` → minutes after midnight `(1080, 1320)`; the end may be `24:00`, and a
+/// window may wrap past midnight (`"22:00-06:00"`), but never be empty.
+///
+/// ```
+/// # use vitrine::snapshot::compile::parse_time_window;
+/// assert_eq!(parse_time_window("18:00-22:30"), Some((1080, 1350)));
+/// assert_eq!(parse_time_window("22:00-06:00"), Some((1320, 360)));
+/// assert_eq!(parse_time_window("10:00-10:00"), None);
+/// ```
+pub fn parse_time_window(s: &str) -> Option<(u16, u16)> {
+    let (a, b) = s.split_once('-')?;
+    let (from, to) = (clock(a.trim())?, clock(b.trim())?);
+    (from < 1440 && from != to).then_some((from, to))
+}
+
+/// `"HH:MM"` → minutes after midnight, `24:00` included.
+fn clock(s: &str) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    let total = h * 60 + m;
+    (m < 60 && total <= 1440).then_some(total)
 }
 
 /// `"90s"`, `"30m"`, `"24h"`, `"7d"` → seconds.

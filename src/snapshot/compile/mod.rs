@@ -34,7 +34,7 @@ mod template;
 mod warn;
 
 pub use diagnostic::{CompileError, Level};
-pub use expr::parse_duration;
+pub use expr::{parse_duration, parse_time_window};
 pub use html::{check_url, sanitize, Policy};
 
 use crate::snapshot::Snapshot;

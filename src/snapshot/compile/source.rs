@@ -134,7 +134,7 @@ pub enum Scalar {
 
 /// One expression node; exactly one head key (`segment`, `all`, `any`, `not`, `attr`,
 /// `anonymous`, `path`, `param`, `referrer`, `country`, `device`, `viewed`, `category_views`,
-/// `visits`, `returning`) with its modifiers.
+/// `visits`, `returning`, `local_time`, `utm`) with its modifiers.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ExprSrc {
@@ -165,6 +165,10 @@ pub struct ExprSrc {
     pub within: Option<Spanned<String>>,
     pub visits: Option<u16>,
     pub returning: Option<bool>,
+    /// `"18:00-22:00"`: the visitor's local time of day.
+    pub local_time: Option<Spanned<String>>,
+    /// `{ source = "newsletter", campaign = "xmas-*" }`: UTM parameters of the URL.
+    pub utm: Option<Spanned<BTreeMap<String, String>>>,
 }
 
 /// `[catalog]`.
