@@ -110,6 +110,22 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                     write_value(out, &crate::decide::offer::clock(o.expires), *ctx);
                 }
             }
+            Part::Items => {
+                let Some(r) = &f.candidate.recommend else {
+                    continue;
+                };
+                for p in decision.items(f) {
+                    // The item template has no {{items}} (the compiler refuses it); an empty
+                    // range makes sure a hand-written snapshot cannot recurse either.
+                    let item = Fill {
+                        product: Some(p),
+                        message: None,
+                        items: crate::decide::Items::default(),
+                        ..*f
+                    };
+                    write_template(out, &r.item, decision, &item);
+                }
+            }
             #[allow(unreachable_patterns)]
             _ => {}
         }

@@ -22,6 +22,7 @@ pub mod diff;
 pub mod expr;
 pub mod layout;
 mod model;
+pub mod recs;
 
 use std::sync::{Arc, OnceLock};
 
@@ -121,6 +122,11 @@ impl Snapshot {
             let _ = cell.set(decode_shard(bytes, n, catalog)?);
         }
         Ok(())
+    }
+
+    /// Whether shard `n` is loaded (true for a shard that does not exist: nothing to load).
+    pub fn shard_loaded(&self, n: usize) -> bool {
+        self.shards.get(n).is_none_or(|cell| cell.get().is_some())
     }
 
     /// A product, if its shard is loaded.

@@ -25,6 +25,7 @@ mod diagnostic;
 mod experiment;
 mod expr;
 mod html;
+mod recommend;
 mod rows;
 mod run;
 mod schedule;
