@@ -194,7 +194,12 @@ fn recommend_text(s: &Snapshot, c: &Candidate) -> String {
     let Some(r) = &c.recommend else {
         return String::new();
     };
-    let tables = s.body().catalog.as_ref().map(|c| &c.tables[..]).unwrap_or(&[]);
+    let tables = s
+        .body()
+        .catalog
+        .as_ref()
+        .map(|c| &c.tables[..])
+        .unwrap_or(&[]);
     let strategies: Vec<String> = r
         .strategies
         .iter()

@@ -59,7 +59,9 @@ impl Run<'_> {
         id_span: std::ops::Range<usize>,
     ) -> Option<Option<Recommend>> {
         let field = format!("campaign[{id}].recommend");
-        let has_items = html.as_ref().is_some_and(|t| t.parts.contains(&Part::Items));
+        let has_items = html
+            .as_ref()
+            .is_some_and(|t| t.parts.contains(&Part::Items));
         let Some(src) = src else {
             if has_items {
                 self.error(
@@ -165,12 +167,10 @@ impl Run<'_> {
         field: &str,
     ) -> Option<Template> {
         let t = self.template(file, html, field)?;
-        let bad = t.parts.iter().any(|p| {
-            matches!(
-                p,
-                Part::Message | Part::Items | Part::OfferExpires { .. }
-            )
-        });
+        let bad = t
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Message | Part::Items | Part::OfferExpires { .. }));
         if bad {
             self.error(
                 file,
@@ -228,7 +228,10 @@ impl Run<'_> {
                     t.span(),
                     "strategy",
                     field,
-                    format!("`{}` is not a recommendation table of the catalog", t.get_ref()),
+                    format!(
+                        "`{}` is not a recommendation table of the catalog",
+                        t.get_ref()
+                    ),
                     &format!("tables from [catalog] recommendations: {known}"),
                 );
                 return None;
