@@ -10,6 +10,7 @@ use crate::snapshot::{diff, Ctx, Part};
 mod catalog;
 mod errors;
 mod golden;
+mod recommend;
 mod robust;
 mod sanitize;
 mod schema;

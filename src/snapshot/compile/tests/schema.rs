@@ -62,4 +62,6 @@ schema_matches! {
     schema_acknowledge: "[acknowledge]\nbogus = 1\n", "/properties/acknowledge",
     schema_experiment: "[experiments.x]\nbogus = 1\n", "/$defs/experiment",
     schema_arm: "[experiments.x]\narms = [{ bogus = 1 }]\n", "/$defs/experiment/properties/arms/items",
+    schema_recommend: "[[campaign]]\nid = \"a\"\nslot = \"s\"\nrecommend = { bogus = 1 }\n", "/$defs/recommend",
+    schema_strategy: "[[campaign]]\nid = \"a\"\nslot = \"s\"\nrecommend = { items = 1, item_html = \"x\", strategies = [{ bogus = 1 }] }\n", "/$defs/strategy",
 }
