@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod log;
 mod pages;
+mod recs;
 mod respond;
 mod source;
 mod store;
@@ -75,8 +76,9 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let stage = respond::Stage {
                 ctx: &ctx,
                 snapshot_ms,
+                env: &env,
             };
-            respond::personalize(&req, cfg, upstream, &snapshot, stage)
+            respond::personalize(&req, cfg, upstream, &snapshot, stage).await
         }
         Err(reason) => respond::bypass(upstream, reason, &path),
     }

@@ -32,10 +32,12 @@ pub struct Stage<'a> {
     pub ctx: &'a worker::Context,
     /// Milliseconds spent waiting for the snapshot.
     pub snapshot_ms: f64,
+    /// The Worker's bindings (KV, for the catalog shards recommendations need).
+    pub env: &'a worker::Env,
 }
 
 /// Decides and builds the personalized response; any fault before the body starts is a bypass.
-pub fn personalize(
+pub async fn personalize(
     req: &Request,
     cfg: &Config,
     upstream: Response,
@@ -62,6 +64,13 @@ pub fn personalize(
         .product_path
         .as_deref()
         .and_then(|p| extract_id(p, &path));
+    let facts = super::recs::Facts {
+        path: &path,
+        query: delivery::query(&url),
+        product,
+        now: now as i64,
+    };
+    super::recs::prefetch(stage.env, cfg, snapshot, &visitor, facts).await;
     // The decision borrows the visitor; it ends before the activity cookie is updated.
     let (x_vitrine, plan, shown, exposed, offers) = {
         let activity: &dyn Activity = match &visitor.activity {
