@@ -44,7 +44,11 @@ impl<'x> Source<'x> {
 
 /// Whether the visitor's profile says they bought `id`.
 pub fn purchased(ctx: &Context<'_>, id: &str) -> bool {
-    match bought(ctx) {
+    is_in(bought(ctx), id)
+}
+
+fn is_in(bought: Option<&AttrValue>, id: &str) -> bool {
+    match bought {
         Some(AttrValue::List(items)) => items.iter().any(|i| i == id),
         Some(AttrValue::Text(t)) => t == id,
         _ => false,
@@ -125,6 +129,7 @@ pub fn pick<'s>(
 ) -> Result<usize, Verdict> {
     let start = shown.len();
     let want = usize::from(r.items);
+    let bought = bought(ctx);
     'strategies: for s in &r.strategies {
         let src = source(s, snap, ctx);
         for i in 0.. {
@@ -134,7 +139,7 @@ pub fn pick<'s>(
             let Some(id) = src.get(i, snap, ctx) else {
                 break;
             };
-            if let Some(p) = eligible(id, snap, ctx, shown) {
+            if let Some(p) = eligible(id, snap, ctx, bought, shown) {
                 shown.push(p);
             }
         }
@@ -151,9 +156,10 @@ fn eligible<'s>(
     id: &str,
     snap: &'s Snapshot,
     ctx: &Context<'_>,
+    bought: Option<&AttrValue>,
     shown: &[&'s Product],
 ) -> Option<&'s Product> {
-    if ctx.request.product == Some(id) || purchased(ctx, id) {
+    if ctx.request.product == Some(id) || is_in(bought, id) {
         return None;
     }
     let p = snap.product(id).filter(|p| p.in_stock)?;
