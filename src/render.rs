@@ -7,6 +7,7 @@
 //! can outlive the snapshot borrow and travel with a streaming response.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::cookie::AttrValue;
@@ -101,11 +102,14 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                     write_template(out, &m.template, decision, &inner);
                 }
             }
-            Part::Product { field, ctx } => {
-                if let Some(p) = f.product {
-                    write_value(out, &product_text(p, *field), *ctx);
+            Part::Product { field, ctx } => match (f.product, field) {
+                // Digits and a dot need no escaping in any context: written in place.
+                (Some(p), ProductField::Price) => {
+                    let _ = write!(out, "{}.{:02}", p.price_cents / 100, p.price_cents % 100);
                 }
-            }
+                (Some(p), _) => write_value(out, &product_text(p, *field), *ctx),
+                (None, _) => {}
+            },
             Part::OfferExpires { ctx } => {
                 if let Some(o) = f.offer {
                     write_value(out, &crate::decide::offer::clock(o.expires), *ctx);

@@ -171,6 +171,9 @@ fn eligible<'s>(
 /// the shards of the anchor product's related ids (its table lives in its own shard). Each
 /// strategy asks for at most twice its candidate's item count.
 pub fn missing_shards(snap: &Snapshot, ctx: &Context<'_>) -> Vec<usize> {
+    if snap.all_shards_loaded() {
+        return Vec::new();
+    }
     let count = snap.body().catalog.as_ref().map_or(0, |c| c.shards.len());
     let mut out = Vec::new();
     let mut need = |id: &str| {

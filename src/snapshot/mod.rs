@@ -129,6 +129,11 @@ impl Snapshot {
         self.shards.get(n).is_none_or(|cell| cell.get().is_some())
     }
 
+    /// Whether every catalog shard is loaded (true without a catalog): nothing left to read.
+    pub fn all_shards_loaded(&self) -> bool {
+        self.shards.iter().all(|cell| cell.get().is_some())
+    }
+
     /// A product, if its shard is loaded.
     pub fn product(&self, id: &str) -> Option<&Product> {
         let n = shard_of(id, self.shards.len());
