@@ -379,3 +379,39 @@ proptest! {
         prop_assert_eq!(render(&d), render(&decide_in(&s, &ctx)));
     }
 }
+
+#[test]
+fn changing_items_or_strategies_shows_in_the_diff() {
+    let old = snap(&campaign("recs", 4, 1, "{ list = \"trending\" }"));
+    let new = snap(&campaign(
+        "recs",
+        6,
+        2,
+        "{ related = \"also_viewed\" }, { list = \"trending\" }",
+    ));
+    let changes: Vec<String> = crate::snapshot::diff::diff(&old, &new)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("4 items (min 1) from trending")
+                && c.contains("6 items (min 2) from also_viewed, trending")),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn the_activity_cookie_lists_recent_products_newest_first() {
+    let mut record = crate::cookie::activity::Activity::new(1_000, None);
+    for (id, t) in [("p01", 1_000), ("p02", 1_100), ("p01", 1_200)] {
+        record.record_product_view(id, t);
+    }
+    let seen: &dyn Activity = &record;
+    assert_eq!(
+        (seen.recent(0), seen.recent(1), seen.recent(2)),
+        (Some("p01"), Some("p02"), None)
+    );
+    assert_eq!(seen.recent(usize::MAX), None);
+}
