@@ -12,6 +12,11 @@
 //! visitor is *exposed* to the experiment (listed in [`Decision::exposures`]) whatever their
 //! arm; one in another arm falls through to the next candidate, one held out keeps the slot's
 //! default content. A visitor in the global holdout gets no campaign at all.
+//!
+//! A candidate with recommendations (see [`recommend`]) also needs enough products: its items
+//! are picked once it otherwise qualifies, skipping products an earlier slot already shows,
+//! and with fewer than its `min` the slot falls through to its next candidate. The chosen
+//! products are kept once, in [`Decision::products`].
 
 mod activity;
 mod context;
