@@ -64,13 +64,6 @@ pub async fn personalize(
         .product_path
         .as_deref()
         .and_then(|p| extract_id(p, &path));
-    let facts = super::recs::Facts {
-        path: &path,
-        query: delivery::query(&url),
-        product,
-        now: now as i64,
-    };
-    super::recs::prefetch(stage.env, cfg, snapshot, &visitor, facts).await;
     // The decision borrows the visitor; it ends before the activity cookie is updated.
     let (x_vitrine, plan, shown, exposed, offers) = {
         let activity: &dyn Activity = match &visitor.activity {
@@ -82,6 +75,8 @@ pub async fn personalize(
             .with_visitor(bucketing_id.as_deref());
         ctx.activity = activity;
         ctx.request.product = product;
+        // Catalog shards the recommendations need, read before deciding (src/edge/recs.rs).
+        super::recs::prefetch(stage.env, cfg, snapshot, &ctx).await;
         let decision = decide_in(snapshot, &ctx);
         let shown: Vec<String> = decision
             .fills
