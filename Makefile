@@ -18,7 +18,7 @@ build: setup
 	printf 'VITRINE_COOKIE_KEYS=%s\nVITRINE_ACTIVITY_KEYS=%s\nVITRINE_PREVIEW_KEYS=%s\n' '$(DEMO_KEYS)' '$(DEMO_ACTIVITY_KEYS)' '$(DEMO_PREVIEW_KEYS)' > .dev.vars
 
 dev: build .dev.vars
-	cargo run --quiet -- publish --local fixtures/campaigns/demo.toml
+	cargo run --quiet -- publish --local fixtures/campaigns/shop.toml
 	VITRINE_SKIP_BUILD=1 npx --no-install wrangler dev --ip 127.0.0.1 --port $${PORT:-8787}
 
 test: build

@@ -305,5 +305,71 @@ impl vitrine::snapshot::compile::Loader for Files {
     }
 }
 
-criterion_group!(benches, rewrite, splice, decision, identity, measurement);
+/// The realistic snapshot: the demo shop as `vitrine build` compiles `fixtures/campaigns/shop.toml`
+/// (15 campaigns in 7 slots, an A/B test with holdout, a real-time offer, two recommendation
+/// slots, 120 products in 8 shards with also_viewed/also_bought tables and 11 lists), decoded
+/// and with every shard attached, as the Worker holds it after the first requests.
+fn shop() -> vitrine::Snapshot {
+    let snap =
+        vitrine::snapshot::decode(&std::fs::read("fixtures/golden/shop.snapshot.json").unwrap())
+            .unwrap();
+    for n in 0..8 {
+        let bytes = std::fs::read(format!("fixtures/golden/shop.shards/{n}.json")).unwrap();
+        snap.attach_shard(n, &bytes).unwrap();
+    }
+    snap
+}
+
+/// Full decision with recommendations: profile cookie verify (with `fav_category` and 5
+/// purchased ids), then `decide_in` with a clock, a 21-view activity record and a visitor id
+/// (experiment bucketing, the real-time offer, segment rules) and the recommendations
+/// (the per-request check for shards to load, then related + recently viewed + picks +
+/// trending on a product page; recently viewed + picks +
+/// top sellers + trending on the home page, 4 and 6 items, dedupe and exclusions), and the
+/// render plan with every item rendered through its template.
+fn recommendations(c: &mut Criterion) {
+    let snap = shop();
+    let ring = KeyRing::parse(KEYS).unwrap();
+    let token = cookie::mint(
+        &serde_json::json!({"sub":"u","seg":["loyal","dog_owner"],"attrs":{"fav_category":"garden","purchased":["p0043","p0044","p0045","p0010","p0011"]},"exp": 4_000_000_000u64}),
+        &ring,
+    );
+    let header = format!("a=1; {}={token}; b=2", cookie::PROFILE_COOKIE);
+    let mut activity = vitrine::cookie::activity::Activity::new(1_799_990_000, None);
+    for i in 0..20u64 {
+        activity.record_product_view(&format!("p{:04}", 40 + i), 1_799_999_000 + i);
+    }
+    activity.record_product_view("p0042", 1_799_999_500);
+    for (name, path, product) in [
+        ("full_decision_recs_product", "/p/p0042", Some("p0042")),
+        ("full_decision_recs_home", "/", None),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let id =
+                    cookie::identify(Some(&header), &ring, 1_800_000_000, TimePolicy::default());
+                let mut ctx = vitrine::Context::new(&id, 1_800_000_000)
+                    .with_url(path, "")
+                    .with_visitor(Some("u"));
+                ctx.activity = &activity;
+                ctx.request.product = product;
+                // The Worker asks which shards the recommendations need on every request.
+                assert!(vitrine::decide::recommend::missing_shards(&snap, &ctx).is_empty());
+                let d = vitrine::decide_in(&snap, &ctx);
+                assert!(d.products.len() >= 4);
+                (render(&d), d.exposures.len())
+            })
+        });
+    }
+}
+
+criterion_group!(
+    benches,
+    rewrite,
+    splice,
+    decision,
+    identity,
+    recommendations,
+    measurement
+);
 criterion_main!(benches);

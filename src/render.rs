@@ -6,6 +6,8 @@
 //! quoted attribute). The plan owns its data (`Arc` fragments, no copies of the HTML) so it
 //! can outlive the snapshot borrow and travel with a streaming response.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::cookie::AttrValue;
@@ -100,14 +102,33 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                     write_template(out, &m.template, decision, &inner);
                 }
             }
-            Part::Product { field, ctx } => {
-                if let Some(p) = f.product {
-                    write_value(out, &product_text(p, *field), *ctx);
+            Part::Product { field, ctx } => match (f.product, field) {
+                // Digits and a dot need no escaping in any context: written in place.
+                (Some(p), ProductField::Price) => {
+                    let _ = write!(out, "{}.{:02}", p.price_cents / 100, p.price_cents % 100);
                 }
-            }
+                (Some(p), _) => write_value(out, &product_text(p, *field), *ctx),
+                (None, _) => {}
+            },
             Part::OfferExpires { ctx } => {
                 if let Some(o) = f.offer {
                     write_value(out, &crate::decide::offer::clock(o.expires), *ctx);
+                }
+            }
+            Part::Items => {
+                let Some(r) = &f.candidate.recommend else {
+                    continue;
+                };
+                for p in decision.items(f) {
+                    // The item template has no {{items}} (the compiler refuses it); an empty
+                    // range makes sure a hand-written snapshot cannot recurse either.
+                    let item = Fill {
+                        product: Some(p),
+                        message: None,
+                        items: crate::decide::Items::default(),
+                        ..*f
+                    };
+                    write_template(out, &r.item, decision, &item);
                 }
             }
             #[allow(unreachable_patterns)]
@@ -116,14 +137,18 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
     }
 }
 
-fn product_text(p: &Product, field: ProductField) -> String {
+fn product_text(p: &Product, field: ProductField) -> Cow<'_, str> {
     match field {
-        ProductField::Id => p.id.to_string(),
-        ProductField::Name => p.name.to_string(),
-        ProductField::Price => format!("{}.{:02}", p.price_cents / 100, p.price_cents % 100),
-        ProductField::Url => p.url.to_string(),
-        ProductField::Image => p.image.to_string(),
-        ProductField::Category => p.category.to_string(),
+        ProductField::Id => Cow::Borrowed(&p.id),
+        ProductField::Name => Cow::Borrowed(&p.name),
+        ProductField::Price => Cow::Owned(format!(
+            "{}.{:02}",
+            p.price_cents / 100,
+            p.price_cents % 100
+        )),
+        ProductField::Url => Cow::Borrowed(&p.url),
+        ProductField::Image => Cow::Borrowed(&p.image),
+        ProductField::Category => Cow::Borrowed(&p.category),
     }
 }
 
@@ -138,11 +163,11 @@ fn attr_text(value: &AttrValue) -> String {
 
 fn write_value(out: &mut String, value: &str, ctx: Ctx) {
     match ctx {
-        Ctx::Text => out.push_str(&escape_text(value)),
-        Ctx::Attr => out.push_str(&escape_attr(value)),
+        Ctx::Text => push_escaped(out, value, false),
+        Ctx::Attr => push_escaped(out, value, true),
         // A whole safe URL (a product link) goes in as is; anything else is one URL component,
         // percent-encoded so it cannot change the scheme, host or path the author wrote.
-        Ctx::Url if is_safe_url(value) => out.push_str(&escape_attr(value)),
+        Ctx::Url if is_safe_url(value) => push_escaped(out, value, true),
         Ctx::Url => {
             for b in value.bytes() {
                 if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -180,17 +205,28 @@ pub fn escape_attr(s: &str) -> String {
 
 fn escape(s: &str, attr: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\'' if attr => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(&mut out, s, attr);
     out
+}
+
+/// Appends `s` escaped (for an attribute value if `attr`), copying unescaped runs whole.
+fn push_escaped(out: &mut String, s: &str, attr: bool) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attr => "&quot;",
+            b'\'' if attr => "&#39;",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both slices end on char boundaries.
+        out.push_str(s.get(start..i).unwrap_or_default());
+        out.push_str(entity);
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -89,3 +89,64 @@ fn personas_see_their_banners_in_a_real_browser() {
         );
     }
 }
+
+/// The shop with recommendations (`fixtures/campaigns/shop.toml`, as `make dev` publishes it):
+/// each persona's home page shows its own "Picked for you" row in a real browser.
+#[test]
+fn personas_see_their_recommendations_in_a_real_browser() {
+    let state = state_dir("browser-recs");
+    let ok = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+        .current_dir(root())
+        .args([
+            "publish",
+            "fixtures/campaigns/shop.toml",
+            "--local",
+            "--persist-to",
+        ])
+        .arg(&state)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "publish shop.toml");
+    let dev = start(state.clone(), &[]);
+    let shots = root().join("target/browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    // The first hand-picked product of each segment (fixtures/catalog/lists.json), and the
+    // other persona's, which must not show.
+    for (persona, expected, other) in [
+        (
+            "loyal",
+            "Ergonomic Hand Trowel",
+            "Crunchy Chicken Cat Treats 150g",
+        ),
+        (
+            "price-hunter",
+            "Crunchy Chicken Cat Treats 150g",
+            "Ergonomic Hand Trowel",
+        ),
+    ] {
+        let url = format!("{}/__vitrine/demo?as={persona}", dev.base);
+        let profile = state.join(format!("chrome-recs-{persona}"));
+        let dom = chromium(&profile, &["--dump-dom"], &url);
+        let row = dom
+            .split("Picked for you")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{persona}: no recommendations row in:\n{dom:.2000}"));
+        assert!(row.contains(expected), "{persona} should see {expected:?}");
+        assert!(!row.contains(other), "{persona} must not see {other:?}");
+        let shot = shots.join(format!("recs-{persona}.png"));
+        let _ = std::fs::remove_file(&shot);
+        chromium(
+            &state.join(format!("chrome-recs-{persona}-shot")),
+            &[&format!("--screenshot={}", shot.display())],
+            &url,
+        );
+        assert!(
+            std::fs::metadata(&shot)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "screenshot written"
+        );
+    }
+}

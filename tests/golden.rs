@@ -78,3 +78,60 @@ fn demo_pages_match_golden_files() {
         }
     }
 }
+
+/// Reads `include`d files and the catalog exports from the repository.
+struct Files;
+
+impl vitrine::snapshot::compile::Loader for Files {
+    fn load(&self, path: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(root().join(path)).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+/// The shop (demo campaigns + catalog + recommendations) per persona on the home page and a
+/// product page, with every catalog shard loaded as the worker would for these requests.
+#[test]
+fn shop_recommendations_match_golden_files() {
+    use vitrine::snapshot::compile::{build, Options};
+    let name = "fixtures/campaigns/shop.toml";
+    let text = std::fs::read_to_string(root().join(name)).unwrap();
+    let built = build(&[Source { name, text: &text }], &Files, &Options::default()).unwrap();
+    for (n, bytes) in built.shards.iter().enumerate() {
+        built.snapshot.attach_shard(n, bytes).unwrap();
+    }
+    let snap = &built.snapshot;
+    let personas: [(&str, &[&str]); 4] = [
+        ("anonymous", &[]),
+        ("loyal", &["loyal"]),
+        ("price-hunter", &["price_hunter"]),
+        ("dog-owner", &["dog_owner"]),
+    ];
+    let pages = [
+        ("home", "index.html", "/", None),
+        ("product", "p/p0001.html", "/p/p0001", Some("p0001")),
+    ];
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (who, segments) in personas {
+        for (page_name, page, path, product) in pages {
+            let input = std::fs::read(root().join("fixtures/site").join(page)).unwrap();
+            let identity = persona(segments);
+            let mut ctx = vitrine::Context::new(&identity, 1_800_000_000).with_url(path, "");
+            ctx.request.product = product;
+            let golden = root().join(format!("fixtures/golden/shop-{who}-{page_name}.html"));
+            for chunk in chunk_sizes() {
+                let plan = render(&vitrine::decide_in(snap, &ctx));
+                let (out, err) = rewrite_chunked(plan, &input, chunk, Limits::default()).unwrap();
+                assert!(err.is_none(), "{who}/{page_name}: {err:?}");
+                if update {
+                    std::fs::write(&golden, &out).unwrap();
+                }
+                let want = std::fs::read(&golden)
+                    .unwrap_or_else(|_| panic!("missing {golden:?}; run with UPDATE_GOLDEN=1"));
+                assert!(
+                    out == want,
+                    "{who}/{page_name} differs from {golden:?} at CHUNK_SIZE={chunk}"
+                );
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ for (const imp of WebAssembly.Module.imports(module)) {
 }
 const { exports } = await WebAssembly.instantiate(module, imports);
 const n = Number(process.env.N ?? 20000);
-for (const name of ["bench_verify", "bench_activity", "bench_activity_4k", "bench_identity", "bench_decision"]) {
+for (const name of ["bench_verify", "bench_activity", "bench_activity_4k", "bench_identity", "bench_decision", "bench_decision_recs"]) {
   exports[name](Math.max(1, n / 10)); // warm-up (tier-up)
   const runs = [];
   for (let r = 0; r < 5; r++) {

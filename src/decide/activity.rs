@@ -29,6 +29,11 @@ impl super::Activity for Record {
         Record::assignment(self, experiment)
     }
 
+    fn recent(&self, i: usize) -> Option<&str> {
+        let at = self.recent.len().checked_sub(i.checked_add(1)?)?;
+        self.recent.get(at).map(|v| v.0.as_str())
+    }
+
     fn offer_started(&self, key: &str) -> Option<i64> {
         let started = self.experiments.iter().find(|a| a.0 == key)?.2;
         i64::try_from(started).ok()

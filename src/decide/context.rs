@@ -26,6 +26,10 @@ pub trait Activity {
     fn offer_started(&self, _key: &str) -> Option<i64> {
         None
     }
+    /// The `i`-th most recently viewed product id (0: the latest), one entry per product.
+    fn recent(&self, _i: usize) -> Option<&str> {
+        None
+    }
 }
 
 /// The activity of a visitor with no record.

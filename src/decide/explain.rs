@@ -2,7 +2,7 @@
 //! [`Verdict`] per candidate. Used by `vitrine preview --explain`; never on the hot path.
 
 use super::context::Context;
-use super::verdict;
+use super::{recommend, verdict};
 use crate::snapshot::Snapshot;
 
 /// What happened to one candidate.
@@ -29,6 +29,10 @@ pub enum Verdict {
     OfferOver,
     /// A higher-priority candidate already won.
     NotReached,
+    /// Its product (bound, or of its offer) is one the visitor bought.
+    Purchased,
+    /// Its recommendations found fewer products than its `min`.
+    TooFewItems,
 }
 
 impl Verdict {
@@ -45,6 +49,8 @@ impl Verdict {
             Self::ProductUnavailable => "its product is unavailable",
             Self::OfferOver => "its offer on this product is over",
             Self::NotReached => "a higher-priority candidate won",
+            Self::Purchased => "the visitor bought its product",
+            Self::TooFewItems => "too few products to recommend",
         }
     }
 }
@@ -63,6 +69,8 @@ impl Verdict {
             Self::ProductUnavailable => "product_unavailable",
             Self::OfferOver => "offer_over",
             Self::NotReached => "not_reached",
+            Self::Purchased => "purchased",
+            Self::TooFewItems => "too_few_items",
         }
     }
 }
@@ -72,6 +80,8 @@ pub fn explain<'s>(
     snapshot: &'s Snapshot,
     ctx: &Context<'s>,
 ) -> Vec<(&'s str, Vec<(&'s str, Verdict)>)> {
+    // Products recommended by earlier slots, which later ones do not repeat (as in decide_in).
+    let mut shown = Vec::new();
     snapshot
         .slots()
         .iter()
@@ -82,11 +92,16 @@ pub fn explain<'s>(
                 .candidates
                 .iter()
                 .map(|c| {
-                    let v = if won {
+                    let mut v = if won {
                         Verdict::NotReached
                     } else {
                         verdict(c, snapshot, ctx, held_out).0
                     };
+                    if let (Verdict::Chosen, Some(r)) = (v, &c.recommend) {
+                        if let Err(short) = recommend::pick(r, snapshot, ctx, &mut shown) {
+                            v = short;
+                        }
+                    }
                     won |= matches!(v, Verdict::Chosen | Verdict::Holdout);
                     (snapshot.text(c.campaign), v)
                 })

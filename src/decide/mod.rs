@@ -12,6 +12,11 @@
 //! visitor is *exposed* to the experiment (listed in [`Decision::exposures`]) whatever their
 //! arm; one in another arm falls through to the next candidate, one held out keeps the slot's
 //! default content. A visitor in the global holdout gets no campaign at all.
+//!
+//! A candidate with recommendations (see [`recommend`]) also needs enough products: its items
+//! are picked once it otherwise qualifies, skipping products an earlier slot already shows,
+//! and with fewer than its `min` the slot falls through to its next candidate. The chosen
+//! products are kept once, in [`Decision::products`].
 
 mod activity;
 mod context;
@@ -19,6 +24,7 @@ mod eval;
 pub mod experiment;
 mod explain;
 pub mod offer;
+pub mod recommend;
 mod trace;
 
 pub use context::{Activity, Context, NoActivity, RequestFacts};
@@ -47,6 +53,17 @@ pub struct Fill<'s> {
     pub product: Option<&'s Product>,
     /// Its time-limited offer on the current product, if it has one.
     pub offer: Option<offer::Running>,
+    /// Its recommended products: a range of [`Decision::products`] (see [`Decision::items`]).
+    pub items: Items,
+}
+
+/// Where a fill's recommended products sit in [`Decision::products`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Items {
+    /// First index.
+    pub start: u16,
+    /// Count.
+    pub len: u16,
 }
 
 /// Every slot's choice for one request.
@@ -65,6 +82,8 @@ pub struct Decision<'s> {
     /// Campaigns (not experiment arms) a visitor in the global holdout would have been shown
     /// here, in slot order: their `holdout` campaign exposures.
     pub held: Vec<&'s str>,
+    /// Every recommended product on the page, slot after slot (no product twice).
+    pub products: Vec<&'s Product>,
 }
 
 /// One experiment a visitor was exposed to: they qualified for one of its arms' candidates.
@@ -79,7 +98,15 @@ pub struct Exposure<'s> {
     pub global: bool,
 }
 
-impl Decision<'_> {
+impl<'s> Decision<'s> {
+    /// The products `fill` recommends, in order (empty for other fills).
+    pub fn items(&self, fill: &Fill<'s>) -> &[&'s Product] {
+        let start = usize::from(fill.items.start);
+        self.products
+            .get(start..start + usize::from(fill.items.len))
+            .unwrap_or(&[])
+    }
+
     /// A short `slot=campaign,…` summary for the `x-vitrine` header (no visitor data).
     pub fn summary(&self) -> String {
         let mut out = String::new();
@@ -108,9 +135,16 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
     let mut fills = Vec::new();
     let mut exposures: Vec<Exposure<'s>> = Vec::new();
     let mut held = Vec::new();
+    let mut products = Vec::new();
     for slot in snapshot.slots() {
         for candidate in &slot.candidates {
-            let (v, exposure) = verdict(candidate, snapshot, ctx, held_out);
+            let (mut v, exposure) = verdict(candidate, snapshot, ctx, held_out);
+            let start = products.len();
+            if let (Verdict::Chosen, Some(r)) = (v, &candidate.recommend) {
+                if let Err(short) = recommend::pick(r, snapshot, ctx, &mut products) {
+                    v = short;
+                }
+            }
             if let Some(e) = exposure {
                 if !exposures.iter().any(|x| x.experiment == e.experiment) {
                     exposures.push(e);
@@ -118,7 +152,13 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
             }
             match v {
                 Verdict::Chosen => {
-                    fills.push(fill(snapshot, slot.name, candidate, ctx));
+                    let mut f = fill(snapshot, slot.name, candidate, ctx);
+                    // At most MAX_ITEMS per slot and u16::MAX slots' worth: the casts hold.
+                    f.items = Items {
+                        start: u16::try_from(start).unwrap_or(u16::MAX),
+                        len: u16::try_from(products.len() - start).unwrap_or(0),
+                    };
+                    fills.push(f);
                     break;
                 }
                 Verdict::Holdout => {
@@ -138,6 +178,7 @@ pub fn decide_in<'s>(snapshot: &'s Snapshot, ctx: &Context<'s>) -> Decision<'s> 
         attrs: ctx.identity.profile().map(|p| &p.attrs),
         exposures,
         held,
+        products,
     }
 }
 
@@ -159,6 +200,7 @@ fn fill<'s>(
             .product
             .and_then(|p| snapshot.product(snapshot.text(p))),
         offer: offer::running(candidate, snapshot, ctx),
+        items: Items::default(),
     }
 }
 
@@ -229,6 +271,15 @@ fn qualifies(c: &Candidate, snap: &Snapshot, ctx: &Context<'_>) -> Verdict {
         // Unloaded (its shard failed to load) or sold out: never show a broken offer.
         if !snap.product(snap.text(p)).is_some_and(|p| p.in_stock) {
             return Verdict::ProductUnavailable;
+        }
+        if recommend::purchased(ctx, snap.text(p)) {
+            return Verdict::Purchased;
+        }
+    }
+    // No discount on a product the visitor already bought.
+    if let (Some(_), Some(p)) = (c.offer, ctx.request.product) {
+        if recommend::purchased(ctx, p) {
+            return Verdict::Purchased;
         }
     }
     Verdict::Chosen

@@ -13,6 +13,7 @@ mod facts;
 mod log;
 mod pages;
 mod preview;
+mod recs;
 mod respond;
 mod source;
 mod store;
@@ -82,8 +83,9 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let stage = respond::Stage {
                 ctx: &ctx,
                 snapshot_ms,
+                env: &env,
             };
-            respond::personalize(&req, cfg, upstream, &snapshot, stage)
+            respond::personalize(&req, cfg, upstream, &snapshot, stage).await
         }
         Err(reason) => respond::bypass(upstream, reason, &path),
     }

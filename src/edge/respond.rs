@@ -34,10 +34,12 @@ pub struct Stage<'a> {
     pub ctx: &'a worker::Context,
     /// Milliseconds spent waiting for the snapshot.
     pub snapshot_ms: f64,
+    /// The Worker's bindings (KV, for the catalog shards recommendations need).
+    pub env: &'a worker::Env,
 }
 
 /// Decides and builds the personalized response; any fault before the body starts is a bypass.
-pub fn personalize(
+pub async fn personalize(
     req: &Request,
     cfg: &Config,
     upstream: Response,
@@ -92,6 +94,8 @@ pub fn personalize(
         if let Some(p) = &preview {
             ctx.forced_arms = &p.variants;
         }
+        // Catalog shards the recommendations need, read before deciding (src/edge/recs.rs).
+        super::recs::prefetch(stage.env, cfg, snapshot, &ctx).await;
         let decision = decide_in(snapshot, &ctx);
         let explain = preview.as_ref().map(|p| {
             let trace = crate::decide::explain_header(snapshot, &ctx, &decision.exposures);

@@ -68,14 +68,19 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
 /// Reads the catalog shards the snapshot's campaigns need and does not hold yet. A shard that
 /// fails stays missing: its campaigns do not qualify, and the next refresh retries.
 async fn load_shards(env: &Env, cfg: &Config, snap: &Snapshot) {
-    let missing = snap.missing_shards();
+    load_listed(env, cfg, snap, &snap.missing_shards()).await;
+}
+
+/// Reads and attaches the shards `missing` (for example those a request's recommendations
+/// need, see `super::recs`). A shard that fails stays missing and is logged.
+pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[usize]) {
     if missing.is_empty() {
         return;
     }
     let Ok(kv) = env.kv("SNAPSHOTS") else {
         return;
     };
-    for n in missing {
+    for &n in missing {
         let key = catalog::shard_key(snap.version(), n);
         let outcome = match timed(cfg, kv.get(&key).bytes()).await {
             Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),

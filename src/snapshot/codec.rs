@@ -149,6 +149,12 @@ fn check(body: &Body) -> Result<(), SnapshotError> {
         syms.push(slot.name);
         for c in &slot.candidates {
             candidate_syms(c, &mut syms);
+            if let Some(r) = &c.recommend {
+                let tables = body.catalog.as_ref().map_or(0, |c| c.tables.len());
+                if !r.is_consistent(tables) {
+                    return Err(SnapshotError::Invalid("recommendations"));
+                }
+            }
             if let Some(arm) = c.arm {
                 let ok = body
                     .experiments
@@ -197,13 +203,17 @@ fn candidate_syms(c: &Candidate, out: &mut Vec<Sym>) {
         m.when.syms(out);
         template_syms(&m.template, out);
     }
+    if let Some(r) = &c.recommend {
+        template_syms(&r.item, out);
+        r.strategies.iter().for_each(|s| s.syms(out));
+    }
 }
 
 fn template_syms(t: &Template, out: &mut Vec<Sym>) {
     for part in &t.parts {
         match part {
             Part::Lit(s) | Part::Attr { name: s, .. } => out.push(*s),
-            Part::Message | Part::Product { .. } | Part::OfferExpires { .. } => {}
+            Part::Message | Part::Product { .. } | Part::OfferExpires { .. } | Part::Items => {}
         }
     }
 }

@@ -184,7 +184,46 @@ fn candidate_fields(s: &Snapshot, c: &Candidate) -> Vec<(&'static str, String)> 
             c.offer
                 .map_or(String::new(), |o| format!("{} min", o.secs / 60)),
         ),
+        ("recommend", recommend_text(s, c)),
     ]
+}
+
+/// `4 items (min 2) from also_viewed, recently viewed, … : "<li>…</li>"`.
+fn recommend_text(s: &Snapshot, c: &Candidate) -> String {
+    use crate::snapshot::recs::Strategy;
+    let Some(r) = &c.recommend else {
+        return String::new();
+    };
+    let tables = s
+        .body()
+        .catalog
+        .as_ref()
+        .map(|c| &c.tables[..])
+        .unwrap_or(&[]);
+    let strategies: Vec<String> = r
+        .strategies
+        .iter()
+        .map(|st| match *st {
+            Strategy::RecentlyViewed => "recently viewed".to_owned(),
+            Strategy::Related { table } => tables
+                .get(table as usize)
+                .map_or("?".to_owned(), |t| s.text(*t).to_owned()),
+            Strategy::List { name } => s.text(name).to_owned(),
+            Strategy::ListByAttr { name, attr } => {
+                format!("{} by {}", s.text(name), s.text(attr))
+            }
+            Strategy::ListBySegment { name } => format!("{} by segment", s.text(name)),
+            #[allow(unreachable_patterns)]
+            _ => "?".to_owned(),
+        })
+        .collect();
+    format!(
+        "{} items (min {}) from {}: {:?}",
+        r.items,
+        r.min,
+        strategies.join(", "),
+        template_text(s, &r.item)
+    )
 }
 
 /// `experiment/arm` of a candidate that is an experiment arm.
@@ -261,6 +300,7 @@ pub fn template_text(s: &Snapshot, t: &Template) -> String {
             Part::Message => "{{message}}".into(),
             Part::Product { field, .. } => format!("{{{{product.{field:?}}}}}").to_lowercase(),
             Part::OfferExpires { .. } => "{{offer.expires}}".into(),
+            Part::Items => "{{items}}".into(),
         })
         .collect()
 }

@@ -23,6 +23,7 @@ pub mod expr;
 pub mod goal;
 pub mod layout;
 mod model;
+pub mod recs;
 
 use std::sync::{Arc, OnceLock};
 
@@ -122,6 +123,16 @@ impl Snapshot {
             let _ = cell.set(decode_shard(bytes, n, catalog)?);
         }
         Ok(())
+    }
+
+    /// Whether shard `n` is loaded (true for a shard that does not exist: nothing to load).
+    pub fn shard_loaded(&self, n: usize) -> bool {
+        self.shards.get(n).is_none_or(|cell| cell.get().is_some())
+    }
+
+    /// Whether every catalog shard is loaded (true without a catalog): nothing left to read.
+    pub fn all_shards_loaded(&self) -> bool {
+        self.shards.iter().all(|cell| cell.get().is_some())
     }
 
     /// A product, if its shard is loaded.

@@ -99,6 +99,9 @@ pub struct Candidate {
     /// A time-limited offer on the current page's product (a real-time trigger), if it is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer: Option<Offer>,
+    /// Product recommendations filling `{{items}}`, if it is a recommendation slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommend: Option<super::recs::Recommend>,
 }
 
 /// A time-limited offer: once a visitor qualifies on a product page, the candidate shows on
@@ -211,6 +214,8 @@ pub enum Part {
         /// Escaping context fixed at publish time.
         ctx: Ctx,
     },
+    /// The recommended products (`{{items}}`), each rendered with the item template.
+    Items,
 }
 
 /// Where a placeholder sits in the markup, which decides how its value is escaped.

@@ -188,5 +188,107 @@ pub extern "C" fn bench_decision(n: u32) -> u32 {
         .fold(0u32, u32::wrapping_add)
 }
 
+/// The full decision with recommendations on the realistic snapshot (the demo shop: 15
+/// campaigns, an A/B test, a real-time offer, two recommendation slots, 120 products in 8
+/// shards, all attached as after the Worker's first requests), as `src/edge/respond.rs` runs
+/// it for a consenting loyal visitor on a product page: identity stage (profile with
+/// `fav_category` and 5 purchased ids, consent, 1.4 KB activity cookie open + view), the
+/// check for catalog shards still to load (`missing_shards`), then
+/// `decide_in` with clock and visitor id (experiment bucketing, offer, 4 recommended items
+/// from also_viewed / recently viewed / picks / trending, dedupe and exclusions), the render
+/// plan with every item rendered, impressions counted and the activity cookie re-sealed;
+/// `n` times.
+#[no_mangle]
+pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
+    use vitrine::decide::{Activity as Seen, NoActivity};
+    use vitrine::{decide_in, render, Context};
+    let Some(f) = fixture() else { return u32::MAX };
+    let Ok(snap) = vitrine::snapshot::decode(SHOP_SNAPSHOT) else {
+        return u32::MAX;
+    };
+    for (i, bytes) in SHOP_SHARDS.iter().enumerate() {
+        if snap.attach_shard(i, bytes).is_err() {
+            return u32::MAX;
+        }
+    }
+    let token = cookie::mint(
+        &serde_json::json!({"sub":"c-123","seg":["loyal","dog_owner"],"attrs":{"fav_category":"garden","purchased":["p0043","p0044","p0045","p0010","p0011"]},"iat": NOW - 60,"exp": NOW + 3600}),
+        &f.ring,
+    );
+    let mut act = Activity::new(NOW - 3600, None);
+    for i in 0..20u64 {
+        act.record_product_view(&format!("p{:04}", 40 + i), NOW - 600 + i);
+        act.record_category_view(["dog", "cat", "garden"][i as usize % 3], NOW - 600 + i);
+        act.record_impression("loyal-hero", NOW - 600 + i);
+    }
+    let act_value = activity::seal(&mut act, &f.act_ring, Caps::default());
+    let header = format!(
+        "cookieconsent_status=allow; {}={token}; {}={act_value}",
+        cookie::PROFILE_COOKIE,
+        activity::ACTIVITY_COOKIE
+    );
+    let settings = Settings {
+        profile_keys: &f.ring,
+        activity_keys: Some(&f.act_ring),
+        time: TimePolicy::default(),
+        consent: &f.consent,
+        activity_max_age_secs: 30 * 86_400,
+        caps: Caps::default(),
+    };
+    let paths = Paths {
+        product: Some("/p/{id}"),
+        category: Some("/c/{id}"),
+    };
+    let req = Request {
+        cookie: Some(&header),
+        gpc: None,
+        path: "/p/p0042",
+        now: NOW,
+    };
+    (0..n)
+        .map(|_| {
+            let mut v = visitor::resolve(req, &settings, paths);
+            let (size, shown) = {
+                let seen: &dyn Seen = match &v.activity {
+                    Some(a) => a,
+                    None => &NoActivity,
+                };
+                let mut ctx = Context::new(&v.identity, NOW as i64)
+                    .with_url(req.path, "")
+                    .with_visitor(Some("c-123"));
+                ctx.activity = seen;
+                ctx.request.product = Some("p0042");
+                // The Worker asks which shards the recommendations need on every request.
+                let missing = vitrine::decide::recommend::missing_shards(&snap, &ctx).len();
+                let decision = decide_in(&snap, &ctx);
+                let shown: Vec<String> = decision
+                    .fills
+                    .iter()
+                    .map(|d| d.campaign.to_owned())
+                    .collect();
+                let plan = render(&decision);
+                let size: usize = plan.edits().iter().map(|e| e.html.len()).sum();
+                (size * usize::from(decision.products.len() >= 4 && missing == 0), shown)
+            };
+            v.record_impressions(shown.iter().map(String::as_str), NOW);
+            let cookie = v.set_cookie(&settings).map_or(0, |s| s.len());
+            (size + cookie) as u32
+        })
+        .fold(0u32, u32::wrapping_add)
+}
+
+/// The demo shop as `vitrine build` compiles it, and its catalog shards (golden files).
+const SHOP_SNAPSHOT: &[u8] = include_bytes!("../../../fixtures/golden/shop.snapshot.json");
+const SHOP_SHARDS: [&[u8]; 8] = [
+    include_bytes!("../../../fixtures/golden/shop.shards/0.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/1.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/2.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/3.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/4.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/5.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/6.json"),
+    include_bytes!("../../../fixtures/golden/shop.shards/7.json"),
+];
+
 /// The demo campaign as `vitrine build` compiles it (the golden snapshot).
 const DEMO_SNAPSHOT: &[u8] = include_bytes!("../../../fixtures/golden/demo.snapshot.json");

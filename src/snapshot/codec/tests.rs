@@ -33,6 +33,7 @@ fn sample() -> Snapshot {
                 arm: None,
                 product: None,
                 offer: None,
+                recommend: None,
             }],
         }],
         ..Body::default()
@@ -226,6 +227,7 @@ fn candidate(n: u32) -> impl Strategy<Value = Candidate> {
                 }),
                 product: capped.then_some(campaign),
                 offer: capped.then_some(crate::snapshot::Offer { secs: 1_800 }),
+                recommend: None,
             },
         )
 }

@@ -103,6 +103,7 @@ impl Run<'_> {
         let arm = self.arm_ref(file, &c, &id);
         let offer = self.offer(file, &c, &template, &messages, &id);
         let product = self.product_binding(file, &c, &template, &messages, &id);
+        let recommend = self.recommend(file, c.recommend.as_ref(), &template, &id, c.id.span());
         let schedule = c
             .schedule
             .as_ref()
@@ -148,6 +149,7 @@ impl Run<'_> {
                 arm: arm?,
                 product: product?,
                 offer: offer?,
+                recommend: recommend?,
             },
             file,
             id_span: c.id.span(),

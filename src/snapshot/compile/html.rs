@@ -227,6 +227,8 @@ pub enum Piece<'a> {
     Product(ProductField, Ctx),
     /// `{{offer.expires}}`.
     OfferExpires(Ctx),
+    /// `{{items}}`: the recommended products, rendered.
+    Items,
 }
 
 /// Splits sanitized HTML into literal runs and placeholders.
@@ -295,6 +297,12 @@ fn parse_hole(name: &str, ctx: Ctx) -> Result<Piece<'static>, String> {
             _ => Err("`{{message}}` is HTML and may only stand in element text".into()),
         };
     }
+    if name == "items" {
+        return match ctx {
+            Ctx::Text => Ok(Piece::Items),
+            _ => Err("`{{items}}` is HTML and may only stand in element text".into()),
+        };
+    }
     if let Some(attr) = name.strip_prefix("attr.").filter(|a| valid(a)) {
         return Ok(Piece::Attr(attr.to_owned(), ctx));
     }
@@ -318,6 +326,6 @@ fn parse_hole(name: &str, ctx: Ctx) -> Result<Piece<'static>, String> {
         return Ok(Piece::Product(field, ctx));
     }
     Err(format!(
-        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}}, {{{{attr.NAME}}}}, {{{{product.FIELD}}}} or {{{{offer.expires}}}}"
+        "unknown placeholder `{{{{{name}}}}}`: use {{{{message}}}}, {{{{items}}}}, {{{{attr.NAME}}}}, {{{{product.FIELD}}}} or {{{{offer.expires}}}}"
     ))
 }

@@ -26,6 +26,7 @@ mod diagnostic;
 mod experiment;
 mod expr;
 mod html;
+mod recommend;
 mod rows;
 mod run;
 mod schedule;

@@ -57,6 +57,8 @@ pub(super) struct Run<'l> {
     pub product_ids: Option<std::collections::HashSet<String>>,
     /// Experiment key → (index in the snapshot, arm names), for campaigns' `experiment`/`arm`.
     pub experiment_arms: HashMap<String, (u32, Vec<String>)>,
+    /// Tables and lists of the catalog, once imported (recommendation strategies name them).
+    pub catalog_names: Option<super::recommend::CatalogNames>,
 }
 
 impl<'l> Run<'l> {
@@ -77,6 +79,7 @@ impl<'l> Run<'l> {
             ack: AckSrc::default(),
             product_ids: None,
             experiment_arms: HashMap::new(),
+            catalog_names: None,
         }
     }
 
@@ -241,6 +244,9 @@ impl<'l> Run<'l> {
             },
             None => (None, Vec::new()),
         };
+        self.catalog_names = catalog
+            .as_ref()
+            .map(|c| super::recommend::CatalogNames::of(&self, c));
         let (experiments, global_holdout_bp) = self.experiments(experiments);
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut placed = Vec::new();

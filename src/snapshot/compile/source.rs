@@ -82,6 +82,37 @@ pub struct CampaignSrc {
     /// A time-limited offer on the current product page, lasting this many minutes.
     #[serde(default)]
     pub offer_minutes: Option<Spanned<i64>>,
+    /// Product recommendations filling `{{items}}` in `html`.
+    #[serde(default)]
+    pub recommend: Option<Spanned<RecommendSrc>>,
+}
+
+/// `recommend = { items = 4, strategies = [...], item_html = "..." }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecommendSrc {
+    pub items: Spanned<i64>,
+    #[serde(default)]
+    pub min: Option<Spanned<i64>>,
+    pub strategies: Spanned<Vec<Spanned<StrategySrc>>>,
+    pub item_html: Spanned<String>,
+}
+
+/// One strategy: exactly one of `recently_viewed`, `related`, `list` (with `by_attr` or
+/// `by_segment` for a keyed list).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategySrc {
+    #[serde(default)]
+    pub recently_viewed: Option<bool>,
+    #[serde(default)]
+    pub related: Option<Spanned<String>>,
+    #[serde(default)]
+    pub list: Option<Spanned<String>>,
+    #[serde(default)]
+    pub by_attr: Option<Spanned<String>>,
+    #[serde(default)]
+    pub by_segment: Option<bool>,
 }
 
 /// `[experiments.KEY]`.

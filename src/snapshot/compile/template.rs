@@ -50,6 +50,7 @@ impl Run<'_> {
                 Piece::Message => Part::Message,
                 Piece::Product(field, ctx) => Part::Product { field, ctx },
                 Piece::OfferExpires(ctx) => Part::OfferExpires { ctx },
+                Piece::Items => Part::Items,
             })
             .collect();
         Some(Template { parts })

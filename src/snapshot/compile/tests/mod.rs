@@ -11,6 +11,7 @@ mod catalog;
 mod conversion;
 mod errors;
 mod golden;
+mod recommend;
 mod robust;
 mod sanitize;
 mod schema;

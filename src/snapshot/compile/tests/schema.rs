@@ -64,4 +64,6 @@ schema_matches! {
     schema_arm: "[experiments.x]\narms = [{ bogus = 1 }]\n", "/$defs/experiment/properties/arms/items",
     schema_conversion: "[[conversion]]\nbogus = 1\n", "/$defs/conversion",
     schema_conversion_value: "[[conversion]]\nname = \"a\"\nvalue = { bogus = 1 }\n", "/$defs/conversion/properties/value",
+    schema_recommend: "[[campaign]]\nid = \"a\"\nslot = \"s\"\nrecommend = { bogus = 1 }\n", "/$defs/recommend",
+    schema_strategy: "[[campaign]]\nid = \"a\"\nslot = \"s\"\nrecommend = { items = 1, item_html = \"x\", strategies = [{ bogus = 1 }] }\n", "/$defs/strategy",
 }
