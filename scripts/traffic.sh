@@ -2,7 +2,7 @@
 # A scripted traffic run for the measurement demo: builds the worker, then runs the traffic of
 # tests/e2e_events.rs through its own `wrangler dev` (loopback only, on free ports, bounded in
 # visitors and seconds) with fixtures/campaigns/measure.toml, checks every event, and writes
-# them as JSON lines for `vitrine report`. The visitors' behaviour is scripted: shown campaigns,
+# them as JSON lines, then prints `vitrine report` on them. The visitors' behaviour is scripted: shown campaigns,
 # they convert at 30 %; in the 20 % global holdout, at 12 %.
 #
 #   sh scripts/traffic.sh [VISITORS] [OUT]      # defaults: 400, target/events/traffic.jsonl
@@ -15,4 +15,5 @@ make --no-print-directory build
 VITRINE_SKIP_BUILD=1 VITRINE_TRAFFIC_VISITORS="$visitors" \
   VITRINE_TRAFFIC_SECS="${VITRINE_TRAFFIC_SECS:-240}" VITRINE_EVENTS_OUT="$out" \
   cargo test --quiet --test e2e_events -- --nocapture
-echo "read them with: cargo run -- report $out"
+echo "the report (cargo run -- report $out --campaigns fixtures/campaigns/measure.toml --goal purchase):"
+cargo run --quiet -- report "$out" --campaigns fixtures/campaigns/measure.toml --goal purchase
