@@ -236,6 +236,40 @@ fn preview_profile_url_and_explain() {
 }
 
 #[test]
+fn preview_recommends_what_the_product_page_anchors() {
+    let d = dir("recs");
+    let snap = d.join("s.json");
+    let built = run(&[
+        "build",
+        "fixtures/campaigns/shop.toml",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let out = run(&[
+        "preview",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--url",
+        "/p/p0001",
+        "fixtures/site/p/p0001.html",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    let recs = page
+        .split_once("You may also like")
+        .map(|(_, rest)| rest.split("</section>").next().unwrap_or(""))
+        .unwrap_or_else(|| panic!("no recommendations: {page}"));
+    // p0001's also_viewed table, in order (fixtures/catalog/recommendations.csv).
+    let links: Vec<&str> = recs
+        .split("href=\"/p/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert_eq!(links, ["p0003", "p0004", "p0005", "p0006"]);
+}
+
+#[test]
 fn publish_dry_run_lists_every_key_and_writes_nothing() {
     let d = dir("dry-run");
     let state = d.join("state");

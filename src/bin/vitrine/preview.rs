@@ -78,9 +78,9 @@ pub fn run(
     ring: impl Fn() -> Result<cookie::KeyRing, String>,
 ) -> Result<ExitCode, String> {
     let (snap, shards) = campaigns::read_built(&args.snapshot)?;
-    // As the worker does: only the shards holding products that campaigns show.
-    for n in snap.missing_shards() {
-        let bytes = shards.get(n).ok_or("a catalog shard is missing")?;
+    // Every shard: the worker reads the ones campaigns and recommendations need before it
+    // decides, so with all of them attached the preview decides as the worker does.
+    for (n, bytes) in shards.iter().enumerate() {
         snap.attach_shard(n, bytes).map_err(|e| e.to_string())?;
     }
     let now = match &args.at {
@@ -127,6 +127,12 @@ pub fn run(
     let mut ctx = Context::new(&identity, now)
         .with_url(path, query)
         .with_visitor(sub);
+    // A product page's product, as the worker finds it: it anchors `related` recommendations.
+    ctx.request.product = snap
+        .activity()
+        .product_path
+        .as_deref()
+        .and_then(|p| vitrine::cookie::activity::extract_id(p, path));
     let f = &args.facts;
     ctx.request.country = f.country.as_deref().and_then(facts::country);
     ctx.request.device = facts::device_class(f.user_agent.as_deref());
