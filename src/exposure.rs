@@ -16,7 +16,9 @@
 //! activity cookie's visitor id), the first 16 bytes of `SHA-256("vitrine-exposure-v1" 0x00
 //! id)` in hex, so the raw id never reaches a log while the shop can still join exposures to
 //! its own users. Without consent there is no cookie to deduplicate with and no identifier:
-//! every exposure is logged, and `visitor` is absent.
+//! every experiment exposure is logged, without `visitor`; campaign exposures are not logged
+//! at all (they would be one event per slot per page view, and `vitrine report` counts
+//! campaigns by visitor, so an anonymous one could only ever be a raw tally).
 
 use sha2::{Digest, Sha256};
 
@@ -87,7 +89,7 @@ pub fn common(visitor: &Visitor, snapshot: &str, now: u64) -> Common {
 
 /// Makes the arms in `seen` sticky in the visitor's activity cookie (with consent) and returns
 /// the events to log: with consent, only the first exposure per experiment or campaign and UTC
-/// day; without, every exposure and no identifier.
+/// day; without, every experiment exposure with no identifier, and no campaign exposure.
 ///
 /// Call it before the page's impressions are counted: a campaign whose impression tally was
 /// last bumped today was already logged today.
@@ -117,8 +119,14 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
         }
         emit(Some(e.experiment), None, e.arm, e.global);
     }
-    for (i, &campaign) in seen.shown.iter().enumerate() {
-        let again = seen.shown[..i].contains(&campaign);
+    // Campaign exposures need the activity cookie (consent): see the module docs.
+    let (shown, held) = if visitor.activity.is_some() {
+        (seen.shown, seen.held)
+    } else {
+        (&[][..], &[][..])
+    };
+    for (i, &campaign) in shown.iter().enumerate() {
+        let again = shown[..i].contains(&campaign);
         let logged = visitor.activity.as_ref().is_some_and(|a| {
             a.impressions
                 .iter()
@@ -128,8 +136,8 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             emit(None, Some(campaign), SHOWN, false);
         }
     }
-    for (i, &campaign) in seen.held.iter().enumerate() {
-        let again = seen.held[..i].contains(&campaign);
+    for (i, &campaign) in held.iter().enumerate() {
+        let again = held[..i].contains(&campaign);
         let before = visitor
             .activity
             .as_mut()
