@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 
 use support::*;
 
@@ -132,36 +129,9 @@ fn corrupt_snapshot_bypasses_with_unchanged_page() {
     assert_eq!(got.body, site_file("c/cat.html"));
 }
 
-/// A one-thread origin on loopback that records request headers and serves one page.
-fn origin() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        let page = site_file("index.html");
-        for stream in listener.incoming().take(200) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            log.lock().unwrap().push(head.to_ascii_lowercase());
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", page.len());
-            let _ = stream.write_all(&page);
-        }
-    });
-    (addr, seen)
-}
-
 #[test]
 fn origin_never_sees_visitor_cookies() {
-    let (addr, seen) = origin();
+    let (addr, seen) = recording_origin();
     let state = state_dir("origin");
     publish_demo(&state);
     let dev = start(state, &[("PAGE_SOURCE", "origin"), ("ORIGIN_URL", &addr)]);

@@ -13,11 +13,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -290,33 +287,6 @@ fn personas_and_preview_tokens() {
     }
 }
 
-/// A one-thread origin on loopback that records request heads and serves the home page.
-fn origin() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        let page = site_file("index.html");
-        for stream in listener.incoming().take(200) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            log.lock().unwrap().push(head.to_ascii_lowercase());
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", page.len());
-            let _ = stream.write_all(&page);
-        }
-    });
-    (addr, seen)
-}
-
 /// Builds and publishes `campaigns` into `state` with the CLI.
 fn publish(state: &Path, campaigns: &str) {
     let out = state.join("facts.snapshot.json");
@@ -359,7 +329,7 @@ fn note(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> String {
 
 #[test]
 fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
-    let (addr, seen) = origin();
+    let (addr, seen) = recording_origin();
     let state = state_dir("facts");
     publish(&state, "fixtures/campaigns/facts.toml");
     let dev = start(
