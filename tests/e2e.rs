@@ -5,7 +5,6 @@
 
 mod support;
 
-
 use support::*;
 
 fn hero(page: &str) -> &str {
