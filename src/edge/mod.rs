@@ -51,11 +51,15 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let document = delivery::is_document_request(&method, &path);
     // A page this isolate recorded is revalidated, not re-read (Static Assets only: in origin
     // mode the Cache API already keeps the origin out of the loop).
+    // Read once: the raw URL (a preview token may be in it) and the URL without the token,
+    // which is all the page source, the page key and targeting ever see.
+    let raw_url = req.inner().url();
+    let url = crate::preview_token::strip_param(&raw_url);
     let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
-        .then(|| pages::held(&crate::preview_token::strip_param(&req.inner().url())))
+        .then(|| pages::held(&url))
         .flatten();
     let conditional = held.as_deref().and_then(pages::conditional);
-    let sub = source::subrequest(&req, cfg, document, conditional)?;
+    let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
     if !document {
         return source::fetch(&env, cfg, &ctx, sub).await;
     }
@@ -84,6 +88,8 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 ctx: &ctx,
                 snapshot_ms,
                 env: &env,
+                raw_url: &raw_url,
+                url: &url,
             };
             respond::personalize(&req, cfg, upstream, &snapshot, stage).await
         }

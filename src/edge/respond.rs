@@ -36,6 +36,10 @@ pub struct Stage<'a> {
     pub snapshot_ms: f64,
     /// The Worker's bindings (KV, for the catalog shards recommendations need).
     pub env: &'a worker::Env,
+    /// The request URL as it came (a preview token may be in its query).
+    pub raw_url: &'a str,
+    /// The request URL without the preview token: what targeting and the page key see.
+    pub url: &'a str,
 }
 
 /// Decides and builds the personalized response; any fault before the body starts is a bypass.
@@ -60,13 +64,8 @@ pub async fn personalize(
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
     let t1 = js_sys::Date::now();
     // The token parameter is for the edge alone: neither targeting nor the page key see it.
-    let raw_url = req.inner().url();
-    let preview = preview::resolve(req, &raw_url, cfg, now);
-    let stripped = match crate::preview_token::strip_param(&raw_url) {
-        std::borrow::Cow::Owned(s) => Some(s),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
-    let url = stripped.unwrap_or(raw_url);
+    let preview = preview::resolve(req, stage.raw_url, cfg, now);
+    let url = stage.url;
     let decide_now = preview.as_ref().and_then(|p| p.at).unwrap_or(now as i64);
     let facts = facts::read(req, cfg, snapshot, decide_now, preview.is_some());
     let bucketing_id = exposure::bucketing_id(&visitor);
@@ -83,7 +82,7 @@ pub async fn personalize(
         };
         let forced = preview.as_ref().and_then(|p| p.identity(&visitor.identity));
         let mut ctx = Context::new(forced.as_ref().unwrap_or(&visitor.identity), decide_now)
-            .with_url(&path, delivery::query(&url))
+            .with_url(&path, delivery::query(url))
             .with_visitor(bucketing_id.as_deref());
         ctx.activity = activity;
         ctx.request.product = product;
@@ -151,7 +150,7 @@ pub async fn personalize(
         held: &held_ids,
     };
     let mut events = exposure::record(&mut visitor, seen, snapshot.version(), now);
-    let query = delivery::query(&url);
+    let query = delivery::query(url);
     let (converted, problem) = conversion::on_page(&mut visitor, snapshot, &path, query, now);
     if let Some(code) = problem {
         log::note("vitrine.conversion_refused", code);
@@ -169,7 +168,7 @@ pub async fn personalize(
         let resp = with_header(upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
-    let key = PageKey::of(url, &upstream)?;
+    let key = PageKey::of(url.to_owned(), &upstream)?;
     let known = key.as_ref().and_then(PageKey::lookup);
     let body = match known {
         Some(Known::Spliceable(_)) => "spliced",

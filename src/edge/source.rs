@@ -22,6 +22,7 @@ const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
 /// (image resizing, polish…) serialize through serde and cost ~8 KB of .wasm we never use.
 pub fn subrequest(
     req: &Request,
+    url: &str,
     cfg: &Config,
     document: bool,
     conditional: Option<(&str, &str)>,
@@ -45,18 +46,17 @@ pub fn subrequest(
             init.set_body(&body);
         }
     }
-    let raw = web_sys::Request::new_with_str_and_init(&upstream_url(req, cfg), &init)?;
+    let raw = web_sys::Request::new_with_str_and_init(&upstream_url(url, cfg), &init)?;
     Ok(Request::from(raw))
 }
 
-fn upstream_url(req: &Request, cfg: &Config) -> String {
-    // A preview token is for the edge alone.
-    let url = crate::preview_token::strip_param(&req.inner().url()).into_owned();
+/// `url` is the request URL without the preview token (which is for the edge alone).
+fn upstream_url(url: &str, cfg: &Config) -> String {
     match &cfg.source {
-        PageSource::Assets => url,
+        PageSource::Assets => url.to_owned(),
         PageSource::Origin(origin) => {
             let mut out = origin.trim_end_matches('/').to_owned();
-            let rest = delivery::path_and_query(&url);
+            let rest = delivery::path_and_query(url);
             if !rest.starts_with('/') {
                 out.push('/');
             }
