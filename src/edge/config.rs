@@ -41,6 +41,9 @@ pub struct Config {
     pub demo: bool,
     pub fault_injection: bool,
     pub origin_cache_ttl: u32,
+    /// How long a page this isolate recorded from Static Assets is served without asking the
+    /// source again (`PAGE_REVALIDATE_SECS`, 0 = revalidate on every request).
+    pub page_revalidate_ms: f64,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -122,6 +125,7 @@ impl Config {
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
             origin_cache_ttl: number("ORIGIN_CACHE_TTL_SECS", 300) as u32,
+            page_revalidate_ms: number("PAGE_REVALIDATE_SECS", 10) as f64 * 1000.0,
         }
     }
 

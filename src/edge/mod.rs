@@ -49,29 +49,44 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     cfg.inject_fault(&req);
     let method = req.method().to_string();
     let document = delivery::is_document_request(&method, &path);
-    // A page this isolate recorded is revalidated, not re-read (Static Assets only: in origin
-    // mode the Cache API already keeps the origin out of the loop).
     // Read once: the raw URL (a preview token may be in it) and the URL without the token,
     // which is all the page source, the page key and targeting ever see.
     let raw_url = req.inner().url();
     let url = crate::preview_token::strip_param(&raw_url);
+    // A page this isolate recorded is revalidated, not re-read, and not even revalidated
+    // while it is fresh (Static Assets only: in origin mode the Cache API already keeps the
+    // origin out of the loop).
     let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
         .then(|| pages::held(&url))
         .flatten();
-    let conditional = held.as_deref().and_then(pages::conditional);
-    let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
-    if !document {
-        return source::fetch(&env, cfg, &ctx, sub).await;
-    }
     let started = js_sys::Date::now();
-    let (upstream, (snapshot, snapshot_ms)) =
-        futures_util::join!(source::fetch(&env, cfg, &ctx, sub), async {
-            let snapshot = store::active(&env, cfg).await;
-            (snapshot, js_sys::Date::now() - started)
-        });
-    let upstream = match (upstream?, &held) {
-        (fresh, Some(page)) if fresh.status_code() == 304 => pages::replay(page)?,
-        (fresh, _) => fresh,
+    let snapshot = async {
+        let snapshot = store::active(&env, cfg).await;
+        (snapshot, js_sys::Date::now() - started)
+    };
+    let fresh = held
+        .as_deref()
+        .filter(|page| pages::fresh(page, cfg.page_revalidate_ms, started));
+    let (upstream, (snapshot, snapshot_ms)) = match fresh {
+        // Confirmed by the source moments ago: no subrequest at all.
+        Some(page) => (pages::replay(page)?, snapshot.await),
+        None => {
+            let conditional = held.as_deref().and_then(pages::conditional);
+            let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
+            if !document {
+                return source::fetch(&env, cfg, &ctx, sub).await;
+            }
+            let (upstream, snapshot) =
+                futures_util::join!(source::fetch(&env, cfg, &ctx, sub), snapshot);
+            let upstream = match (upstream?, &held) {
+                (fresh, Some(page)) if fresh.status_code() == 304 => {
+                    pages::confirmed(page, js_sys::Date::now());
+                    pages::replay(page)?
+                }
+                (fresh, _) => fresh,
+            };
+            (upstream, snapshot)
+        }
     };
     let content_type = upstream.headers().get("content-type")?;
     let content_range = upstream.headers().get("content-range")?;

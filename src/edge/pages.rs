@@ -10,10 +10,17 @@
 //! no page bytes from the source at all. Only vitrine's own validator is ever sent: the
 //! visitor's conditional headers are still dropped ([`super::source`]).
 //!
+//! A page the source confirmed (recorded, or answered `304`) less than `PAGE_REVALIDATE_SECS`
+//! ago is not revalidated at all: it is [`fresh`], and the request makes no subrequest. Static
+//! Assets are part of a Worker version (its code, assets and bindings), and an isolate runs one
+//! version, so a recorded asset cannot change under it; the window only bounds how long a
+//! development server that swaps files in place serves the old page. Measured: the
+//! subrequest and its `304` were about half of a spliced request's cost (BENCHMARKS.md).
+//!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
 //! is decided in [`crate::splice`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use worker::js_sys::{Array, Uint8Array};
@@ -41,6 +48,8 @@ pub struct JsPage {
     /// The conditional header that revalidates this page, and its value.
     conditional: Option<(&'static str, String)>,
     bodies: RefCell<Bodies<web_sys::Blob>>,
+    /// When the source last confirmed these bytes (`Date.now()`, ms): recorded or `304`.
+    confirmed: Cell<f64>,
 }
 
 thread_local! {
@@ -101,6 +110,18 @@ pub fn held(url: &str) -> Option<Rc<Recorded<JsPage>>> {
 pub fn conditional(page: &Recorded<JsPage>) -> Option<(&'static str, &str)> {
     let (name, value) = page.page.conditional.as_ref()?;
     Some((name, value.as_str()))
+}
+
+/// Whether `page` was confirmed by the source less than `window_ms` before `now` (ms), so it
+/// is served without a subrequest.
+pub fn fresh(page: &Recorded<JsPage>, window_ms: f64, now: f64) -> bool {
+    let age = now - page.page.confirmed.get();
+    (0.0..window_ms).contains(&age)
+}
+
+/// The source answered `304` for `page` at `now`: its freshness window starts again.
+pub fn confirmed(page: &Recorded<JsPage>, now: f64) {
+    page.page.confirmed.set(now);
 }
 
 /// What a `304` to the conditional subrequest stands for: the recorded page as the source
@@ -216,6 +237,7 @@ impl Recording {
                     headers: self.key.headers,
                     conditional: self.key.conditional,
                     bodies: RefCell::default(),
+                    confirmed: Cell::new(js_sys::Date::now()),
                 };
                 CACHE.with(|c| {
                     c.borrow_mut().insert_recorded(
