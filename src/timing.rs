@@ -1,8 +1,12 @@
 //! The `Server-Timing` header of a personalized response: how long each stage took.
 //!
 //! ```text
-//! Server-Timing: cookie;dur=0.2, snapshot;dur=1.0, decide;dur=0.1, splice;dur=0.3
+//! Server-Timing: cookie;dur=0.2, snapshot;dur=1.0, page;desc="held", decide;dur=0.1, splice;dur=0.3
 //! ```
+//!
+//! `page` says where the base page came from: `held` (this isolate's recording, confirmed
+//! recently: no subrequest), `revalidated` (the recording, after the source answered `304`) or
+//! `fetched` (the source sent the page).
 //!
 //! `cookie` is the identity stage (profile verify, consent, activity cookie), `snapshot` the
 //! wait for the active snapshot (KV read or the isolate's copy; it overlaps the page fetch),
@@ -25,6 +29,28 @@ pub enum Body {
     Streamed,
 }
 
+/// Where the base page came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The isolate's recording, confirmed by the source recently: no subrequest was made.
+    Held,
+    /// The isolate's recording, after the source answered `304 Not Modified`.
+    Revalidated,
+    /// The page as the source sent it.
+    Fetched,
+}
+
+impl Page {
+    /// The metric's `desc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Held => "held",
+            Self::Revalidated => "revalidated",
+            Self::Fetched => "fetched",
+        }
+    }
+}
+
 /// Stage durations in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timings {
@@ -32,6 +58,8 @@ pub struct Timings {
     pub cookie: f64,
     /// Waiting for the snapshot, if measured.
     pub snapshot: Option<f64>,
+    /// Where the base page came from, if known.
+    pub page: Option<Page>,
     /// Decision and rendering.
     pub decide: f64,
     /// The body.
@@ -42,11 +70,17 @@ impl Timings {
     /// The `Server-Timing` header value.
     ///
     /// ```
-    /// use vitrine::timing::{Body, Timings};
-    /// let t = Timings { cookie: 0.26, snapshot: Some(3.0), decide: 0.04, body: Body::Streamed };
+    /// use vitrine::timing::{Body, Page, Timings};
+    /// let t = Timings {
+    ///     cookie: 0.26,
+    ///     snapshot: Some(3.0),
+    ///     page: Some(Page::Fetched),
+    ///     decide: 0.04,
+    ///     body: Body::Streamed,
+    /// };
     /// assert_eq!(
     ///     t.header(),
-    ///     r#"cookie;dur=0.3, snapshot;dur=3.0, decide;dur=0.0, rewrite;desc="streamed""#
+    ///     r#"cookie;dur=0.3, snapshot;dur=3.0, page;desc="fetched", decide;dur=0.0, rewrite;desc="streamed""#
     /// );
     /// ```
     pub fn header(&self) -> String {
@@ -54,6 +88,9 @@ impl Timings {
         metric(&mut out, "cookie", self.cookie);
         if let Some(ms) = self.snapshot {
             metric(&mut out, "snapshot", ms);
+        }
+        if let Some(page) = self.page {
+            let _ = write!(out, ", page;desc=\"{}\"", page.name());
         }
         metric(&mut out, "decide", self.decide);
         match self.body {
@@ -83,10 +120,19 @@ mod tests {
         let mut t = Timings {
             cookie: 1.0,
             snapshot: None,
+            page: None,
             decide: 2.04,
             body: Body::Spliced(0.55),
         };
         assert_eq!(t.header(), "cookie;dur=1.0, decide;dur=2.0, splice;dur=0.6");
+        t.page = Some(Page::Held);
+        assert_eq!(
+            t.header(),
+            "cookie;dur=1.0, page;desc=\"held\", decide;dur=2.0, splice;dur=0.6"
+        );
+        t.page = Some(Page::Revalidated);
+        assert!(t.header().contains("page;desc=\"revalidated\""));
+        t.page = None;
         t.body = Body::Unchanged;
         t.cookie = f64::NAN;
         t.decide = -3.0;

@@ -13,7 +13,7 @@ use support::*;
 fn spliced_responses_equal_streamed_golden_pages() {
     let state = state_dir("splice");
     publish_demo(&state);
-    let dev = start(state, &[]);
+    let dev = start(state, &[("PAGE_REVALIDATE_SECS", "4")]);
     let personas: [(&str, &[&str]); 4] = [
         ("anonymous", &[]),
         ("loyal", &["loyal"]),
@@ -37,10 +37,18 @@ fn spliced_responses_equal_streamed_golden_pages() {
                 );
                 assert_eq!(got.header("cache-control"), Some("private, no-store"));
                 assert!(got.header("etag").is_none() && got.header("last-modified").is_none());
+                let timing = got.header("server-timing").unwrap_or("").to_owned();
                 if xv.ends_with("; body=spliced") {
                     spliced += 1;
+                    // A spliced page is the isolate's recording: held, or revalidated by a 304.
+                    assert!(
+                        timing.contains("page;desc=\"held\"")
+                            || timing.contains("page;desc=\"revalidated\""),
+                        "{timing}"
+                    );
                 } else {
                     assert!(xv.ends_with("; body=streamed"), "{xv}");
+                    assert!(timing.contains("page;desc=\"fetched\""), "{timing}");
                 }
             }
         }
@@ -50,6 +58,27 @@ fn spliced_responses_equal_streamed_golden_pages() {
         spliced >= personas.len() * pages.len(),
         "only {spliced} spliced responses"
     );
+    // Past PAGE_REVALIDATE_SECS the recording is revalidated (the source answers 304), and a
+    // request right after that is served from the recording with no subrequest at all.
+    std::thread::sleep(std::time::Duration::from_millis(4_500));
+    let cookie = mint(&["loyal"]);
+    let want = std::fs::read(root().join("fixtures/golden/loyal-home.html")).unwrap();
+    for expected in ["revalidated", "held"] {
+        let got = get(&dev, "/", Some(&cookie));
+        assert!(
+            got.body == want,
+            "{expected}: body differs from the golden page"
+        );
+        let timing = got.header("server-timing").unwrap_or("");
+        assert!(
+            timing.contains(&format!("page;desc=\"{expected}\"")),
+            "{expected}: {timing}"
+        );
+        assert!(got
+            .header("x-vitrine")
+            .unwrap_or("")
+            .ends_with("; body=spliced"));
+    }
 }
 
 /// Regression for the streaming path's promise: first bytes leave before the upstream body

@@ -23,6 +23,7 @@ mod visitor;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::delivery;
+use crate::timing::Page;
 use config::{Config, PageSource};
 
 #[event(start)]
@@ -67,9 +68,9 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let fresh = held
         .as_deref()
         .filter(|page| pages::fresh(page, cfg.page_revalidate_ms, started));
-    let (upstream, (snapshot, snapshot_ms)) = match fresh {
+    let (upstream, from, (snapshot, snapshot_ms)) = match fresh {
         // Confirmed by the source moments ago: no subrequest at all.
-        Some(page) => (pages::replay(page)?, snapshot.await),
+        Some(page) => (pages::replay(page)?, Page::Held, snapshot.await),
         None => {
             let conditional = held.as_deref().and_then(pages::conditional);
             let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
@@ -78,14 +79,14 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
             }
             let (upstream, snapshot) =
                 futures_util::join!(source::fetch(&env, cfg, &ctx, sub), snapshot);
-            let upstream = match (upstream?, &held) {
+            let (upstream, from) = match (upstream?, &held) {
                 (fresh, Some(page)) if fresh.status_code() == 304 => {
                     pages::confirmed(page, js_sys::Date::now());
-                    pages::replay(page)?
+                    (pages::replay(page)?, Page::Revalidated)
                 }
-                (fresh, _) => fresh,
+                (fresh, _) => (fresh, Page::Fetched),
             };
-            (upstream, snapshot)
+            (upstream, from, snapshot)
         }
     };
     let content_type = upstream.headers().get("content-type")?;
@@ -102,6 +103,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let stage = respond::Stage {
                 ctx: &ctx,
                 snapshot_ms,
+                page: from,
                 env: &env,
                 raw_url: &raw_url,
                 url: &url,

@@ -23,7 +23,7 @@ use crate::decide::{offer, Activity, NoActivity};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
 use crate::splice::Known;
-use crate::timing::{Body, Timings};
+use crate::timing::{Body, Page, Timings};
 use crate::{conversion, exposure};
 use crate::{decide_in, render, Context, Plan, Snapshot};
 
@@ -34,6 +34,8 @@ pub struct Stage<'a> {
     pub ctx: &'a worker::Context,
     /// Milliseconds spent waiting for the snapshot.
     pub snapshot_ms: f64,
+    /// Where the base page came from.
+    pub page: Page,
     /// The Worker's bindings (KV, for the catalog shards recommendations need).
     pub env: &'a worker::Env,
     /// The request URL as it came (a preview token may be in its query).
@@ -161,6 +163,7 @@ pub async fn personalize(
     let mut timings = Timings {
         cookie: t1 - t0,
         snapshot: Some(stage.snapshot_ms),
+        page: Some(stage.page),
         decide: js_sys::Date::now() - t1,
         body: Body::Unchanged,
     };
