@@ -182,3 +182,94 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
         "{head}"
     );
 }
+
+/// Origin mode: a recorded page the origin lets shared caches keep is held (no Cache API read,
+/// no origin request) within `PAGE_REVALIDATE_SECS`; a `no-store` page is never held, so the
+/// origin is asked every time, and the page is still spliced at its validator.
+#[test]
+fn origin_pages_are_held_only_when_shareable() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let page = site_file("index.html");
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let target = first.split(' ').nth(1).unwrap_or("").to_owned();
+            log.lock().unwrap().push(target.clone());
+            let (ctype, cache, body) = match target.as_str() {
+                "/" => ("text/html; charset=utf-8", "public, max-age=60", &page[..]),
+                "/?fresh" => ("text/html; charset=utf-8", "no-store", &page[..]),
+                // Assets (the harness polls /style.css until the server is up).
+                _ => ("text/css", "no-store", &b""[..]),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncache-control: {cache}\r\netag: \"v1\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+
+    let state = state_dir("origin-held");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("PAGE_REVALIDATE_SECS", "30"),
+        ],
+    );
+    let cookie = mint(&["loyal"]);
+    let asked = |path: &str| seen.lock().unwrap().iter().filter(|t| *t == path).count();
+    for (path, pages) in [
+        ("/", ["fetched", "held", "held"]),
+        ("/?fresh", ["fetched", "fetched", "fetched"]),
+    ] {
+        let mut bodies = Vec::new();
+        for (i, want) in pages.into_iter().enumerate() {
+            let got = get(&dev, path, Some(&cookie));
+            assert_eq!(got.status, 200, "{path} #{i}");
+            let timing = got.header("server-timing").unwrap_or("");
+            assert!(
+                timing.contains(&format!("page;desc=\"{want}\"")),
+                "{path} #{i}: want {want}: {timing}"
+            );
+            let xv = got.header("x-vitrine").unwrap_or("");
+            let body = if i == 0 { "streamed" } else { "spliced" };
+            assert!(xv.ends_with(&format!("; body={body}")), "{path} #{i}: {xv}");
+            assert_eq!(got.header("cache-control"), Some("private, no-store"));
+            bodies.push(got.body);
+        }
+        assert!(
+            bodies.iter().all(|b| *b == bodies[0]),
+            "{path}: bodies differ"
+        );
+        assert!(
+            String::from_utf8_lossy(&bodies[0]).contains("loyalty discount"),
+            "{path}: personalized"
+        );
+    }
+    assert_eq!(asked("/"), 1, "a held page is not asked for again");
+    assert_eq!(
+        asked("/?fresh"),
+        3,
+        "a no-store page is asked for every time"
+    );
+}

@@ -54,10 +54,10 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // which is all the page source, the page key and targeting ever see.
     let raw_url = req.inner().url();
     let url = crate::preview_token::strip_param(&raw_url);
-    // A page this isolate recorded is revalidated, not re-read, and not even revalidated
-    // while it is fresh (Static Assets only: in origin mode the Cache API already keeps the
-    // origin out of the loop).
-    let held = (document && method == "GET" && matches!(cfg.source, PageSource::Assets))
+    // A page this isolate recorded is not asked for while it is fresh, and then revalidated
+    // rather than re-read (the conditional for Static Assets only: in origin mode a
+    // conditional would bypass the Cache API, which already keeps the origin out of the loop).
+    let held = (document && method == "GET")
         .then(|| pages::held(&url))
         .flatten();
     let started = js_sys::Date::now();
@@ -72,7 +72,10 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         // Confirmed by the source moments ago: no subrequest at all.
         Some(page) => (pages::replay(page)?, Page::Held, snapshot.await),
         None => {
-            let conditional = held.as_deref().and_then(pages::conditional);
+            let conditional = held
+                .as_deref()
+                .filter(|_| matches!(cfg.source, PageSource::Assets))
+                .and_then(pages::conditional);
             let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
             if !document {
                 return source::fetch(&env, cfg, &ctx, sub).await;

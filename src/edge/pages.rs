@@ -10,12 +10,15 @@
 //! no page bytes from the source at all. Only vitrine's own validator is ever sent: the
 //! visitor's conditional headers are still dropped ([`super::source`]).
 //!
-//! A page the source confirmed (recorded, or answered `304`) less than `PAGE_REVALIDATE_SECS`
-//! ago is not revalidated at all: it is [`fresh`], and the request makes no subrequest. Static
-//! Assets are part of a Worker version (its code, assets and bindings), and an isolate runs one
-//! version, so a recorded asset cannot change under it; the window only bounds how long a
-//! development server that swaps files in place serves the old page. Measured: the
-//! subrequest and its `304` were about half of a spliced request's cost (BENCHMARKS.md).
+//! A page the source confirmed (recorded, answered `304`, or served again at the same
+//! validator) less than `PAGE_REVALIDATE_SECS` ago is not asked for at all: it is [`fresh`],
+//! and the request makes no subrequest. Static Assets are part of a Worker version (its code,
+//! assets and bindings), and an isolate runs one version, so a recorded asset cannot change
+//! under it; the window only bounds how long a development server that swaps files in place
+//! serves the old page. An origin page is held only if it may be shared-cached at all
+//! ([`super::source::cacheable`]: `200`, no `Set-Cookie`, not `private`/`no-store`), and then
+//! adds at most the window to the Cache API's lifetime. Measured: the subrequest and its `304`
+//! were about half of a spliced request's cost (BENCHMARKS.md).
 //!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
 //! is decided in [`crate::splice`].
@@ -48,8 +51,11 @@ pub struct JsPage {
     /// The conditional header that revalidates this page, and its value.
     conditional: Option<(&'static str, String)>,
     bodies: RefCell<Bodies<web_sys::Blob>>,
-    /// When the source last confirmed these bytes (`Date.now()`, ms): recorded or `304`.
+    /// When the source last confirmed these bytes (`Date.now()`, ms): recorded, `304`, or
+    /// served again at the same validator. Never set for a page that may not be held.
     confirmed: Cell<f64>,
+    /// Whether the page may be served without asking the source (see the module docs).
+    holdable: bool,
 }
 
 thread_local! {
@@ -62,11 +68,13 @@ pub struct PageKey {
     validator: String,
     headers: web_sys::Headers,
     conditional: Option<(&'static str, String)>,
+    holdable: bool,
 }
 
 impl PageKey {
-    /// The key of `upstream` as served for `url`, if the page has a validator.
-    pub fn of(url: String, upstream: &Response) -> Result<Option<Self>> {
+    /// The key of `upstream` as served for `url`, if the page has a validator; `holdable`:
+    /// whether the recorded page may be served without asking the source, within the window.
+    pub fn of(url: String, upstream: &Response, holdable: bool) -> Result<Option<Self>> {
         let h = upstream.headers();
         let etag = h.get("etag")?;
         let last_modified = h.get("last-modified")?;
@@ -86,6 +94,7 @@ impl PageKey {
             validator,
             headers: h.0.clone(),
             conditional,
+            holdable,
         }))
     }
 
@@ -119,9 +128,12 @@ pub fn fresh(page: &Recorded<JsPage>, window_ms: f64, now: f64) -> bool {
     (0.0..window_ms).contains(&age)
 }
 
-/// The source answered `304` for `page` at `now`: its freshness window starts again.
+/// The source confirmed `page` at `now` (a `304`, or the same validator again): its
+/// freshness window starts again, if it may be held at all.
 pub fn confirmed(page: &Recorded<JsPage>, now: f64) {
-    page.page.confirmed.set(now);
+    if page.page.holdable {
+        page.page.confirmed.set(now);
+    }
 }
 
 /// What a `304` to the conditional subrequest stands for: the recorded page as the source
@@ -237,7 +249,12 @@ impl Recording {
                     headers: self.key.headers,
                     conditional: self.key.conditional,
                     bodies: RefCell::default(),
-                    confirmed: Cell::new(js_sys::Date::now()),
+                    confirmed: Cell::new(if self.key.holdable {
+                        js_sys::Date::now()
+                    } else {
+                        f64::NEG_INFINITY
+                    }),
+                    holdable: self.key.holdable,
                 };
                 CACHE.with(|c| {
                     c.borrow_mut().insert_recorded(

@@ -11,7 +11,7 @@
 
 use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
-use super::config::Config;
+use super::config::{Config, PageSource};
 use super::facts;
 use super::log;
 use super::pages::{self, PageKey, Recording};
@@ -171,8 +171,16 @@ pub async fn personalize(
         let resp = with_header(upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
-    let key = PageKey::of(url.to_owned(), &upstream)?;
+    let holdable = match cfg.source {
+        PageSource::Assets => true,
+        PageSource::Origin(_) => super::source::cacheable(&upstream)?,
+    };
+    let key = PageKey::of(url.to_owned(), &upstream, holdable)?;
     let known = key.as_ref().and_then(PageKey::lookup);
+    if let (Some(Known::Spliceable(recorded)), Page::Fetched) = (&known, stage.page) {
+        // The source just sent this page at the recorded validator.
+        pages::confirmed(recorded, js_sys::Date::now());
+    }
     let body = match known {
         Some(Known::Spliceable(_)) => "spliced",
         _ => "streamed",

@@ -103,7 +103,7 @@ async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
 }
 
 /// Only shared, complete, cookie-free pages may enter the shared cache.
-fn cacheable(resp: &Response) -> Result<bool> {
+pub fn cacheable(resp: &Response) -> Result<bool> {
     let h = resp.headers();
     let cc = h
         .get("cache-control")?
