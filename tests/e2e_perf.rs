@@ -183,11 +183,11 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
     );
 }
 
-/// Origin mode: a recorded page the origin lets shared caches keep is held (no Cache API read,
-/// no origin request) within `PAGE_REVALIDATE_SECS`; a `no-store` page is never held, so the
-/// origin is asked every time, and the page is still spliced at its validator.
-#[test]
-fn origin_pages_are_held_only_when_shareable() {
+/// A loopback origin (at most 200 connections) that logs each request target and answers
+/// with `serve(target)`: extra header lines (each ending in CRLF) and the body.
+fn origin(
+    serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex};
@@ -197,7 +197,6 @@ fn origin_pages_are_held_only_when_shareable() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
-        let page = site_file("index.html");
         for stream in listener.incoming().take(200) {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -211,21 +210,65 @@ fn origin_pages_are_held_only_when_shareable() {
             }
             let target = first.split(' ').nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(target.clone());
-            let (ctype, cache, body) = match target.as_str() {
-                "/" => ("text/html; charset=utf-8", "public, max-age=60", &page[..]),
-                "/?fresh" => ("text/html; charset=utf-8", "no-store", &page[..]),
+            let (headers, body) = if target.starts_with("/?") || target == "/" {
+                serve(&target)
+            } else {
                 // Assets (the harness polls /style.css until the server is up).
-                _ => ("text/css", "no-store", &b""[..]),
+                ("content-type: text/css\r\n".to_owned(), Vec::new())
             };
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncache-control: {cache}\r\netag: \"v1\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
                 body.len()
             );
-            let _ = stream.write_all(body);
+            let _ = stream.write_all(&body);
         }
     });
+    (addr, seen)
+}
 
+const HTML: &str = "content-type: text/html; charset=utf-8\r\n";
+
+/// Requests `path` once per entry of `want` (Server-Timing `page` source, body mode) and checks
+/// each response is personalized, `private, no-store`, and as expected; returns the bodies.
+fn expect(dev: &Dev, path: &str, want: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    let cookie = mint(&["loyal"]);
+    let mut bodies = Vec::new();
+    for (i, (page, body)) in want.iter().enumerate() {
+        let got = get(dev, path, Some(&cookie));
+        assert_eq!(got.status, 200, "{path} #{i}");
+        let timing = got.header("server-timing").unwrap_or("");
+        assert!(
+            timing.contains(&format!("page;desc=\"{page}\"")),
+            "{path} #{i}: want {page}: {timing}"
+        );
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(xv.ends_with(&format!("; body={body}")), "{path} #{i}: {xv}");
+        assert_eq!(got.header("cache-control"), Some("private, no-store"));
+        assert!(
+            got.text().contains("loyalty discount"),
+            "{path} #{i}: personalized"
+        );
+        bodies.push(got.body);
+    }
+    bodies
+}
+
+/// Origin mode: a recorded page the origin lets shared caches keep is held (no Cache API read,
+/// no origin request) within `PAGE_REVALIDATE_SECS`, also when it has no validator of its own
+/// (it is keyed by its content); a `no-store` page is never held, so the origin is asked every
+/// time, and it is still spliced at its validator.
+#[test]
+fn origin_pages_are_held_only_when_shareable() {
+    let page = site_file("index.html");
+    let (addr, seen) = origin(move |target| {
+        let headers = match target {
+            "/" => format!("{HTML}cache-control: public, max-age=60\r\netag: \"v1\"\r\n"),
+            "/?plain" => format!("{HTML}cache-control: public, max-age=60\r\n"),
+            _ => format!("{HTML}cache-control: no-store\r\netag: \"v1\"\r\n"),
+        };
+        (headers, page.clone())
+    });
     let state = state_dir("origin-held");
     publish_demo(&state);
     let dev = start(
@@ -236,40 +279,104 @@ fn origin_pages_are_held_only_when_shareable() {
             ("PAGE_REVALIDATE_SECS", "30"),
         ],
     );
-    let cookie = mint(&["loyal"]);
-    let asked = |path: &str| seen.lock().unwrap().iter().filter(|t| *t == path).count();
-    for (path, pages) in [
-        ("/", ["fetched", "held", "held"]),
-        ("/?fresh", ["fetched", "fetched", "fetched"]),
-    ] {
-        let mut bodies = Vec::new();
-        for (i, want) in pages.into_iter().enumerate() {
-            let got = get(&dev, path, Some(&cookie));
-            assert_eq!(got.status, 200, "{path} #{i}");
-            let timing = got.header("server-timing").unwrap_or("");
-            assert!(
-                timing.contains(&format!("page;desc=\"{want}\"")),
-                "{path} #{i}: want {want}: {timing}"
-            );
-            let xv = got.header("x-vitrine").unwrap_or("");
-            let body = if i == 0 { "streamed" } else { "spliced" };
-            assert!(xv.ends_with(&format!("; body={body}")), "{path} #{i}: {xv}");
-            assert_eq!(got.header("cache-control"), Some("private, no-store"));
-            bodies.push(got.body);
-        }
+    let held = [
+        ("fetched", "streamed"),
+        ("held", "spliced"),
+        ("held", "spliced"),
+    ];
+    for path in ["/", "/?plain"] {
+        let bodies = expect(&dev, path, &held);
         assert!(
             bodies.iter().all(|b| *b == bodies[0]),
             "{path}: bodies differ"
         );
-        assert!(
-            String::from_utf8_lossy(&bodies[0]).contains("loyalty discount"),
-            "{path}: personalized"
-        );
     }
+    let fetched = [
+        ("fetched", "streamed"),
+        ("fetched", "spliced"),
+        ("fetched", "spliced"),
+    ];
+    let bodies = expect(&dev, "/?fresh", &fetched);
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "no-store: bodies differ"
+    );
+    let asked = |path: &str| seen.lock().unwrap().iter().filter(|t| *t == path).count();
     assert_eq!(asked("/"), 1, "a held page is not asked for again");
+    assert_eq!(asked("/?plain"), 1, "a held page is not asked for again");
     assert_eq!(
         asked("/?fresh"),
         3,
         "a no-store page is asked for every time"
     );
+}
+
+/// Origin mode, a shareable page without a validator, revalidated on every request
+/// (`PAGE_REVALIDATE_SECS=0`, and `max-age=0` so the Cache API keeps nothing): each copy is
+/// compared with the recording by its content. The same bytes are spliced; a change (here of
+/// the same length, so only the hash tells) is streamed, recorded again, then spliced.
+#[test]
+fn origin_pages_without_validators_are_keyed_by_content() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let v1 = site_file("index.html");
+    let v2 = String::from_utf8(v1.clone())
+        .unwrap()
+        .replacen("<!doctype html>", "<!DOCTYPE html>", 1)
+        .into_bytes();
+    assert_eq!(v1.len(), v2.len());
+    let changed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&changed);
+    let (addr, seen) = origin(move |_| {
+        let body = if flag.load(Ordering::SeqCst) {
+            &v2
+        } else {
+            &v1
+        };
+        (
+            format!("{HTML}cache-control: public, max-age=0\r\n"),
+            body.clone(),
+        )
+    });
+    let state = state_dir("origin-content");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("PAGE_REVALIDATE_SECS", "0"),
+        ],
+    );
+    let before = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(before.iter().all(|b| *b == before[0]), "bodies differ");
+    assert!(String::from_utf8_lossy(&before[0]).starts_with("<!doctype html>"));
+    changed.store(true, Ordering::SeqCst);
+    let after = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(after.iter().all(|b| *b == after[0]), "bodies differ");
+    assert!(String::from_utf8_lossy(&after[0]).starts_with("<!DOCTYPE html>"));
+    let want =
+        String::from_utf8_lossy(&before[0]).replacen("<!doctype html>", "<!DOCTYPE html>", 1);
+    assert!(
+        after[0] == want.as_bytes(),
+        "the change, personalized the same way"
+    );
+    assert_eq!(seen.lock().unwrap().iter().filter(|t| *t == "/").count(), 6);
 }

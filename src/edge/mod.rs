@@ -107,6 +107,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 ctx: &ctx,
                 snapshot_ms,
                 page: from,
+                recorded: held.filter(|_| from != Page::Fetched),
                 env: &env,
                 raw_url: &raw_url,
                 url: &url,

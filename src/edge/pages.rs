@@ -20,14 +20,24 @@
 //! adds at most the window to the Cache API's lifetime. Measured: the subrequest and its `304`
 //! were about half of a spliced request's cost (BENCHMARKS.md).
 //!
+//! An origin page without a validator of its own (no `ETag`, no `Last-Modified`) that shared
+//! caches may keep is keyed by its **content**: the recording hashes the bytes it already
+//! copies into WASM memory (SHA-256), and when the window has passed, the copy the Cache API
+//! or the origin sends is hashed the same way ([`same_content`]; its length is compared
+//! first, so a changed page is usually told apart without reading it). The same bytes are
+//! spliced; different bytes are streamed and recorded again. Workers Static Assets always
+//! send an `ETag`.
+//!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
 //! is decided in [`crate::splice`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use worker::js_sys::{Array, Uint8Array};
-use worker::wasm_bindgen::JsValue;
+use sha2::{Digest, Sha256};
+use worker::js_sys::{Array, ArrayBuffer, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
 use worker::{Headers, Response, ResponseBody, Result};
 
@@ -56,25 +66,44 @@ pub struct JsPage {
     confirmed: Cell<f64>,
     /// Whether the page may be served without asking the source (see the module docs).
     holdable: bool,
+    /// The SHA-256 of `bytes` (hex) for a page keyed by its content.
+    content_hash: Option<String>,
 }
 
 thread_local! {
     static CACHE: RefCell<PageCache<JsPage>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
 }
 
+/// What tells two copies of a page at one URL apart.
+enum Validator {
+    /// From its headers ([`splice::validator`]: `ETag`/`Last-Modified`, length and type).
+    Header(String),
+    /// The SHA-256 of its bytes, known once they have been read.
+    Content,
+}
+
+/// The validator string a content-keyed page is refused under (its hash may be unknown then).
+const CONTENT_REFUSED: &str = "sha256:?";
+
 /// A base page by URL and validator (absent when the page has no usable validator).
 pub struct PageKey {
     url: String,
-    validator: String,
+    validator: Validator,
     headers: web_sys::Headers,
     conditional: Option<(&'static str, String)>,
     holdable: bool,
 }
 
 impl PageKey {
-    /// The key of `upstream` as served for `url`, if the page has a validator; `holdable`:
-    /// whether the recorded page may be served without asking the source, within the window.
-    pub fn of(url: String, upstream: &Response, holdable: bool) -> Result<Option<Self>> {
+    /// The key of `upstream` as served for `url`, if the page has a validator, or may be keyed
+    /// by its content (`by_content`); `holdable`: whether the recorded page may be served
+    /// without asking the source, within the window.
+    pub fn of(
+        url: String,
+        upstream: &Response,
+        holdable: bool,
+        by_content: bool,
+    ) -> Result<Option<Self>> {
         let h = upstream.headers();
         let etag = h.get("etag")?;
         let last_modified = h.get("last-modified")?;
@@ -89,7 +118,12 @@ impl PageKey {
             (None, Some(date)) => Some(("if-modified-since", date)),
             (None, None) => None,
         };
-        Ok(validator.map(|validator| Self {
+        let validator = match validator {
+            Some(v) => Validator::Header(v),
+            None if by_content => Validator::Content,
+            None => return Ok(None),
+        };
+        Ok(Some(Self {
             url,
             validator,
             headers: h.0.clone(),
@@ -98,15 +132,29 @@ impl PageKey {
         }))
     }
 
-    /// What this isolate knows about the page.
+    /// What this isolate knows about the page: at its validator, or for a page keyed by its
+    /// content, whatever was last seen at its URL (compare with [`same_content`] before
+    /// splicing it).
     pub fn lookup(&self) -> Option<Known<JsPage>> {
-        CACHE.with(|c| c.borrow_mut().get(&self.url, &self.validator))
+        CACHE.with(|c| match &self.validator {
+            Validator::Header(v) => c.borrow_mut().get(&self.url, v),
+            Validator::Content => c.borrow_mut().latest(&self.url).map(|(_, known)| known),
+        })
+    }
+
+    /// Whether the page is keyed by its content.
+    pub fn by_content(&self) -> bool {
+        matches!(self.validator, Validator::Content)
     }
 
     /// Remembers that this page cannot be spliced, and why.
     fn refuse(&self, why: &NotSpliceable) {
         log::note("vitrine.not_spliceable", why.code());
-        CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, &self.validator));
+        let validator = match &self.validator {
+            Validator::Header(v) => v.as_str(),
+            Validator::Content => CONTENT_REFUSED,
+        };
+        CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, validator));
     }
 }
 
@@ -134,6 +182,74 @@ pub fn confirmed(page: &Recorded<JsPage>, now: f64) {
     if page.page.holdable {
         page.page.confirmed.set(now);
     }
+}
+
+/// How a fresh copy of a content-keyed page compares with its recording.
+pub enum Content {
+    /// The same bytes: splice the recording.
+    Same,
+    /// Different bytes: stream this copy and record it again.
+    Changed,
+    /// Unknown (no `Content-Length`, so reading it would be unbounded): stream it, and keep
+    /// the recording.
+    Unknown,
+}
+
+/// Compares `upstream` with `recorded`, reading its body only when the lengths agree (at most
+/// the recording's length, so at most [`MAX_PAGE`]). The body is read on the JS side and
+/// hashed in WASM a slice at a time, so WASM memory does not grow with the page; the response
+/// handed back carries the same status, headers and bytes.
+pub async fn same_content(
+    upstream: Response,
+    recorded: &Recorded<JsPage>,
+) -> Result<(Response, Content)> {
+    let Some(want) = recorded.page.content_hash.as_deref() else {
+        return Ok((upstream, Content::Changed));
+    };
+    let length = upstream
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        None => return Ok((upstream, Content::Unknown)),
+        Some(n) if n != recorded.template.len() => return Ok((upstream, Content::Changed)),
+        Some(_) => {}
+    }
+    let raw = web_sys::Response::from(upstream);
+    let buffer: ArrayBuffer = JsFuture::from(raw.array_buffer()?).await?.dyn_into()?;
+    let bytes = Uint8Array::new(&buffer);
+    let mut hasher = Sha256::new();
+    let mut slice = Vec::new();
+    let mut at = 0;
+    while at < bytes.length() {
+        let end = bytes.length().min(at.saturating_add(HASH_SLICE));
+        slice.resize((end - at) as usize, 0);
+        bytes.subarray(at, end).copy_to(&mut slice);
+        hasher.update(&slice);
+        at = end;
+    }
+    let same = hex(&hasher.finalize()) == want;
+    let init = web_sys::ResponseInit::new();
+    init.set_status(raw.status());
+    init.set_headers(&raw.headers());
+    let copy = web_sys::Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init)?;
+    let verdict = if same {
+        Content::Same
+    } else {
+        Content::Changed
+    };
+    Ok((Response::from(copy), verdict))
+}
+
+/// Bytes of a body copied into WASM memory at once to be hashed.
+const HASH_SLICE: u32 = 64 * 1024;
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// What a `304` to the conditional subrequest stands for: the recorded page as the source
@@ -196,6 +312,8 @@ fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
 /// so memory stays flat in page size.
 pub struct Recording {
     key: PageKey,
+    /// Hashes the page as it passes, for a page keyed by its content.
+    hasher: Option<Sha256>,
     recorder: Recorder,
     chunks: Vec<Uint8Array>,
     len: usize,
@@ -206,6 +324,7 @@ impl Recording {
     pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Option<Self> {
         match Recorder::new(limits, charset) {
             Ok(recorder) => Some(Self {
+                hasher: key.by_content().then(Sha256::new),
                 key,
                 recorder,
                 chunks: Vec::new(),
@@ -230,6 +349,9 @@ impl Recording {
             self.key.refuse(&why);
             return false;
         }
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(bytes);
+        }
         self.chunks.push(chunk.clone());
         true
     }
@@ -238,6 +360,13 @@ impl Recording {
     pub fn finish(self) {
         match self.recorder.end() {
             Ok(template) => {
+                let content_hash = self.hasher.map(|h| hex(&h.finalize()));
+                let validator = match (&self.key.validator, &content_hash) {
+                    (Validator::Header(v), _) => v.clone(),
+                    (Validator::Content, Some(hash)) => format!("sha256:{hash}"),
+                    // Not reached: a content-keyed recording always has its hasher.
+                    (Validator::Content, None) => return,
+                };
                 let page = Uint8Array::new_with_length(self.len as u32);
                 let mut at = 0;
                 for chunk in &self.chunks {
@@ -255,14 +384,11 @@ impl Recording {
                         f64::NEG_INFINITY
                     }),
                     holdable: self.key.holdable,
+                    content_hash,
                 };
                 CACHE.with(|c| {
-                    c.borrow_mut().insert_recorded(
-                        &self.key.url,
-                        &self.key.validator,
-                        template,
-                        page,
-                    )
+                    c.borrow_mut()
+                        .insert_recorded(&self.key.url, &validator, template, page)
                 });
             }
             Err(why) => self.key.refuse(&why),

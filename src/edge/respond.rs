@@ -9,12 +9,14 @@
 //! `body=streamed`. The identity step ([`identify`]) and the headers both bodies get
 //! ([`personalized_headers`]) are one function each.
 
+use std::rc::Rc;
+
 use worker::{Date, Headers, Request, Response, ResponseBody, ResponseBuilder, Result};
 
 use super::config::{Config, PageSource};
 use super::facts;
 use super::log;
-use super::pages::{self, PageKey, Recording};
+use super::pages::{self, Content, JsPage, PageKey, Recording};
 use super::preview;
 use super::transform;
 use super::visitor;
@@ -22,7 +24,7 @@ use crate::cookie::activity::extract_id;
 use crate::decide::{offer, Activity, NoActivity};
 use crate::delivery::{self, Bypass};
 use crate::rewrite::SlotStream;
-use crate::splice::Known;
+use crate::splice::{Known, Recorded};
 use crate::timing::{Body, Page, Timings};
 use crate::{conversion, exposure};
 use crate::{decide_in, render, Context, Plan, Snapshot};
@@ -36,6 +38,8 @@ pub struct Stage<'a> {
     pub snapshot_ms: f64,
     /// Where the base page came from.
     pub page: Page,
+    /// The recording `upstream` was replayed from (a held or revalidated page).
+    pub recorded: Option<Rc<Recorded<JsPage>>>,
     /// The Worker's bindings (KV, for the catalog shards recommendations need).
     pub env: &'a worker::Env,
     /// The request URL as it came (a preview token may be in its query).
@@ -171,16 +175,10 @@ pub async fn personalize(
         let resp = with_header(upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
-    let holdable = match cfg.source {
-        PageSource::Assets => true,
-        PageSource::Origin(_) => super::source::cacheable(&upstream)?,
+    let (key, known, upstream) = match stage.recorded {
+        Some(recorded) => (None, Some(Known::Spliceable(recorded)), upstream),
+        None => recognize(cfg, url, upstream).await?,
     };
-    let key = PageKey::of(url.to_owned(), &upstream, holdable)?;
-    let known = key.as_ref().and_then(PageKey::lookup);
-    if let (Some(Known::Spliceable(recorded)), Page::Fetched) = (&known, stage.page) {
-        // The source just sent this page at the recorded validator.
-        pages::confirmed(recorded, js_sys::Date::now());
-    }
     let body = match known {
         Some(Known::Spliceable(_)) => "spliced",
         _ => "streamed",
@@ -205,6 +203,46 @@ pub async fn personalize(
             stream_rewrite(cfg, upstream, plan, headers, key, path)
         }
     }
+}
+
+/// What this isolate knows about a page the source just sent: its key (to record it), what is
+/// known at that key, and the response to go on with (the same, or a copy of it when its body
+/// had to be read to compare it with a recording). A recording the source confirmed starts its
+/// freshness window again.
+async fn recognize(
+    cfg: &Config,
+    url: &str,
+    mut upstream: Response,
+) -> Result<(Option<PageKey>, Option<Known<JsPage>>, Response)> {
+    // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
+    // an origin page only if shared caches may keep it, and only then keyed by its content
+    // when it has no validator of its own.
+    let shareable = match cfg.source {
+        PageSource::Assets => (true, false),
+        PageSource::Origin(_) => {
+            let shareable = super::source::cacheable(&upstream)?;
+            (shareable, shareable)
+        }
+    };
+    let key = PageKey::of(url.to_owned(), &upstream, shareable.0, shareable.1)?;
+    let mut known = key.as_ref().and_then(PageKey::lookup);
+    if let (Some(key), Some(Known::Spliceable(recorded))) = (&key, &known) {
+        if key.by_content() {
+            let recorded = Rc::clone(recorded);
+            let (copy, verdict) = pages::same_content(upstream, &recorded).await?;
+            upstream = copy;
+            known = match verdict {
+                Content::Same => known,
+                Content::Changed => None,
+                Content::Unknown => Some(Known::Refused),
+            };
+        }
+    }
+    if let Some(Known::Spliceable(recorded)) = &known {
+        // The source just sent this page at the recorded validator.
+        pages::confirmed(recorded, js_sys::Date::now());
+    }
+    Ok((key, known, upstream))
 }
 
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always

@@ -107,6 +107,16 @@ impl<P> PageCache<P> {
         Some(entry.known.clone())
     }
 
+    /// What is known about `url` at whatever validator it was last seen with; marks it
+    /// recently used. For pages keyed by their content, whose validator (a hash of the body)
+    /// is only known once the body has been read.
+    pub fn latest(&mut self, url: &str) -> Option<(String, Known<P>)> {
+        self.tick += 1;
+        let entry = self.entries.get_mut(url)?;
+        entry.used = self.tick;
+        Some((entry.validator.clone(), entry.known.clone()))
+    }
+
     /// The page recorded for `url`, at whatever validator: the Worker revalidates it with the
     /// page source, and a `304` means the recording is still the page.
     pub fn recorded(&self, url: &str) -> Option<Rc<Recorded<P>>> {
@@ -282,6 +292,20 @@ mod tests {
         assert_eq!(c.recorded("/a").map(|r| r.page.len()), Some(10));
         assert!(c.recorded("/r").is_none());
         assert!(c.recorded("/b").is_none());
+    }
+
+    #[test]
+    fn latest_is_whatever_was_last_seen_for_the_url() {
+        let mut c = cache(10_000);
+        assert!(c.latest("/a").is_none());
+        c.insert_recorded("/a", "sha256:1", template(10), vec![b'x'; 10]);
+        let (validator, known) = c.latest("/a").unwrap();
+        assert_eq!(validator, "sha256:1");
+        assert!(matches!(known, Known::Spliceable(r) if r.page.len() == 10));
+        c.insert_refused("/a", "sha256:2");
+        let (validator, known) = c.latest("/a").unwrap();
+        assert_eq!(validator, "sha256:2");
+        assert!(matches!(known, Known::Refused));
     }
 
     #[test]
