@@ -1,5 +1,5 @@
 //! Parse once, splice many, at the edge: the per-isolate [`PageCache`] of recorded base pages,
-//! whose bytes stay on the JS side as one `Uint8Array` each, and the spliced response built
+//! whose bytes stay on the JS side as one `Blob` each, and the spliced response built
 //! from views of it plus the decided fragments, so a cache hit never moves the page through
 //! WASM memory and never reads the upstream body. The assembled body (a `Blob`) is kept per
 //! distinct plan and reused: most requests only wrap a kept `Blob` in a new `Response`.
@@ -55,7 +55,11 @@ const MAX_PAGE: usize = 2 << 20;
 /// A recorded page as the Worker holds it: its bytes on the JS side, and the bodies already
 /// assembled from it per plan (a `Blob` is immutable, so one serves any number of responses).
 pub struct JsPage {
-    bytes: Uint8Array,
+    /// The page. A `Blob`, not a `Uint8Array`: a response over a `Blob` (the replay) shares
+    /// its bytes, where a `Uint8Array` body is copied per response (measured: `Response`
+    /// construction was the largest share of a held request's time), and `Blob.slice` gives
+    /// the literal pieces without a copy.
+    bytes: web_sys::Blob,
     /// The headers the page was served with (replayed on a `304`).
     headers: web_sys::Headers,
     /// The conditional header that revalidates this page, and its value.
@@ -258,20 +262,20 @@ pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
     init.set_headers(&page.page.headers);
-    let raw =
-        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&page.page.bytes), &init)?;
+    let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&page.page.bytes), &init)?;
     Ok(Response::from(raw))
 }
 
-/// The personalized response assembled from a recorded page; the upstream body is cancelled
-/// unread.
+/// The personalized response assembled from a recorded page; the body of an `upstream` the
+/// source sent is cancelled unread (a replayed one is the recording itself: nothing to cancel).
 pub fn spliced(
     upstream: &Response,
+    replayed: bool,
     recorded: &Recorded<JsPage>,
     plan: &Plan,
     headers: &Headers,
 ) -> Result<Response> {
-    if let ResponseBody::Stream(body) = upstream.body() {
+    if let (false, ResponseBody::Stream(body)) = (replayed, upstream.body()) {
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
@@ -299,7 +303,13 @@ fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
     let parts = Array::new();
     for part in recorded.template.parts(plan) {
         match part {
-            Part::Literal(a, b) => parts.push(&recorded.page.bytes.subarray(a as u32, b as u32)),
+            Part::Literal(a, b) => {
+                let piece = recorded
+                    .page
+                    .bytes
+                    .slice_with_f64_and_f64(a as f64, b as f64)?;
+                parts.push(&piece)
+            }
             Part::Fragment(html) => parts.push(&JsValue::from_str(html)),
         };
     }
@@ -367,12 +377,14 @@ impl Recording {
                     // Not reached: a content-keyed recording always has its hasher.
                     (Validator::Content, None) => return,
                 };
-                let page = Uint8Array::new_with_length(self.len as u32);
-                let mut at = 0;
+                let chunks = Array::new();
                 for chunk in &self.chunks {
-                    page.set(chunk, at);
-                    at += chunk.length();
+                    chunks.push(chunk);
                 }
+                let Ok(page) = web_sys::Blob::new_with_u8_array_sequence(&chunks) else {
+                    log::note("vitrine.not_spliceable", "blob");
+                    return;
+                };
                 let page = JsPage {
                     bytes: page,
                     headers: self.key.headers,

@@ -175,6 +175,7 @@ pub async fn personalize(
         let resp = with_header(upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
+    let replayed = stage.recorded.is_some();
     let (key, known, upstream) = match stage.recorded {
         Some(recorded) => (None, Some(Known::Spliceable(recorded)), upstream),
         None => recognize(cfg, url, upstream).await?,
@@ -188,7 +189,7 @@ pub async fn personalize(
     match known {
         Some(Known::Spliceable(recorded)) => {
             let t2 = js_sys::Date::now();
-            let resp = pages::spliced(&upstream, &recorded, &plan, &headers)?;
+            let resp = pages::spliced(&upstream, replayed, &recorded, &plan, &headers)?;
             timings.body = Body::Spliced(js_sys::Date::now() - t2);
             timed(resp, &timings)
         }
