@@ -297,8 +297,13 @@ fn bound_product_renders_once_its_shard_is_attached() {
     // Not loaded yet: the candidate does not qualify, the next one does.
     assert_eq!(decide(&snap, &id).summary(), "hero=fallback");
     assert_eq!(snap.missing_shards(), vec![0]);
+    assert_eq!(snap.shard_bytes(), 0);
     snap.attach_shard(0, &shards[0]).unwrap();
     assert!(snap.missing_shards().is_empty());
+    // Counted once, in encoded bytes, however often it is attached.
+    assert_eq!(snap.shard_bytes(), shards[0].len());
+    snap.attach_shard(0, &shards[0]).unwrap();
+    assert_eq!(snap.shard_bytes(), shards[0].len());
     let d = decide(&snap, &id);
     assert_eq!(d.summary(), "hero=featured");
     let html = render(&d).edit("hero").unwrap().html.clone();

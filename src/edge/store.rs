@@ -5,6 +5,9 @@
 //! Catalog shards are separate KV values. Only the shards holding products that campaigns
 //! show are read, on the first request that finds them missing (retried at most once per
 //! refresh interval if KV fails), and kept with their version; no request reads the catalog.
+//! A version keeps at most [`SHARD_BUDGET`] encoded bytes of shards (plus the one read when it
+//! is reached): past it, products of shards not loaded are skipped, like sold-out ones, and the
+//! isolate's memory stays bounded however large the catalog and however varied the traffic.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,6 +22,10 @@ use super::log;
 use crate::delivery::Bypass;
 use crate::snapshot::{self, catalog, Snapshot};
 
+/// Encoded catalog-shard bytes one snapshot version loads at most, per isolate (a Worker
+/// isolate has 128 MB in all; recorded pages take up to 24 MB of it).
+pub const SHARD_BUDGET: usize = 32 << 20;
+
 struct State {
     active: Option<Rc<Snapshot>>,
     checked_ms: f64,
@@ -26,6 +33,8 @@ struct State {
 
 thread_local! {
     static STATE: RefCell<State> = const { RefCell::new(State { active: None, checked_ms: f64::NEG_INFINITY }) };
+    /// The version whose spent shard budget was last reported.
+    static BUDGET_NOTED: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// The snapshot to decide with, or why there is none.
@@ -81,6 +90,13 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[us
         return;
     };
     for &n in missing {
+        if snap.shard_bytes() >= SHARD_BUDGET {
+            // Logged once per version per isolate.
+            if note_budget(snap.version()) {
+                log::note("vitrine.shard_budget", snap.version());
+            }
+            return;
+        }
         let key = catalog::shard_key(snap.version(), n);
         let outcome = match timed(cfg, kv.get(&key).bytes()).await {
             Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
@@ -91,6 +107,18 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[us
             log::note("vitrine.shard_failed", code);
         }
     }
+}
+
+/// Whether the spent shard budget of `version` is news (then it is remembered).
+fn note_budget(version: &str) -> bool {
+    BUDGET_NOTED.with(|v| {
+        let mut v = v.borrow_mut();
+        let news = *v != version;
+        if news {
+            version.clone_into(&mut v);
+        }
+        news
+    })
 }
 
 fn store(snap: Option<Rc<Snapshot>>, now: f64) {

@@ -45,6 +45,8 @@ pub struct Snapshot {
     encoded_body: Arc<str>,
     /// Catalog shards, each loaded at most once, on demand ([`Snapshot::attach_shard`]).
     shards: Vec<OnceLock<Shard>>,
+    /// The encoded size of each attached shard ([`Snapshot::shard_bytes`]).
+    shard_sizes: Vec<OnceLock<usize>>,
 }
 
 impl Snapshot {
@@ -60,6 +62,7 @@ impl Snapshot {
             body,
             encoded_body,
             shards: (0..count).map(|_| OnceLock::new()).collect(),
+            shard_sizes: (0..count).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -121,8 +124,17 @@ impl Snapshot {
         };
         if cell.get().is_none() {
             let _ = cell.set(decode_shard(bytes, n, catalog)?);
+            if let Some(size) = self.shard_sizes.get(n) {
+                let _ = size.set(bytes.len());
+            }
         }
         Ok(())
+    }
+
+    /// Encoded bytes of the catalog shards attached so far: what the Worker bounds, since a
+    /// snapshot keeps its shards for as long as it is active.
+    pub fn shard_bytes(&self) -> usize {
+        self.shard_sizes.iter().filter_map(OnceLock::get).sum()
     }
 
     /// Whether shard `n` is loaded (true for a shard that does not exist: nothing to load).
