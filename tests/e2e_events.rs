@@ -340,6 +340,21 @@ fn beacons(dev: &Dev) {
     let page_id = activity_id(&page_cookie).unwrap();
     let bad = get(dev, "/order/confirmed?total=1e9", Some(&page_cookie));
     assert_eq!(bad.status, 200);
+    // An order page naming its order (`dedupe_param`), then reloaded: one purchase.
+    let bad_cookie = next_cookie(&page_cookie, &bad);
+    let order = get(
+        dev,
+        "/order/confirmed?total=20&order=T-1",
+        Some(&bad_cookie),
+    );
+    assert_eq!(order.status, 200);
+    let order_cookie = next_cookie(&bad_cookie, &order);
+    let reload = get(
+        dev,
+        "/order/confirmed?total=20&order=T-1",
+        Some(&order_cookie),
+    );
+    assert_eq!(reload.status, 200);
 
     // With Sec-GPC: 1 the beacon is accepted, counted in aggregate only, and sets nothing.
     let gpc = post(
@@ -357,9 +372,9 @@ fn beacons(dev: &Dev) {
     let deleted = gpc.header("set-cookie").unwrap_or_default();
     assert!(deleted.contains("Max-Age=0"), "{deleted}");
 
-    let events = events_since(dev, start, accepted + 3);
+    let events = events_since(dev, start, accepted + 4);
     let convs = conversions(&events);
-    assert_eq!(convs.len(), accepted + 3, "{convs:#?}");
+    assert_eq!(convs.len(), accepted + 4, "{convs:#?}");
     let me = pseudonym(&id);
     let mine: Vec<_> = convs
         .iter()
@@ -387,7 +402,11 @@ fn beacons(dev: &Dev) {
         }
     }
     let purchases: Vec<_> = convs.iter().filter(|c| c.name == "purchase").collect();
-    assert_eq!(purchases.len(), 2);
+    assert_eq!(
+        purchases.len(),
+        3,
+        "the reload of order T-1 is not a purchase"
+    );
     assert!(purchases
         .iter()
         .all(|c| c.common.visitor == Some(pseudonym(&page_id)) && c.source == Source::Url));
@@ -396,6 +415,7 @@ fn beacons(dev: &Dev) {
         purchases[1].value, None,
         "an out-of-range value is dropped, the purchase kept"
     );
+    assert_eq!(purchases[2].value, Some(20.0));
     let private: Vec<_> = convs
         .iter()
         .filter(|c| c.common.visitor.is_none())
@@ -412,6 +432,7 @@ fn beacons(dev: &Dev) {
         "too_large",
         "unknown_event",
         "rate_limited",
+        "duplicate",
     ] {
         assert!(
             log.contains(&format!("\"detail\":\"{code}\"")),

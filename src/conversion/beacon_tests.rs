@@ -11,6 +11,7 @@ fn goals() -> Vec<Goal> {
         name: name.into(),
         path: None,
         value_param: None,
+        dedupe_param: None,
         beacon: true,
         value,
     };
@@ -27,6 +28,7 @@ fn goals() -> Vec<Goal> {
             name: "purchase".into(),
             path: Some("/order/confirmed*".into()),
             value_param: Some("total".into()),
+            dedupe_param: None,
             beacon: false,
             value: Some(Range { min: 0.0, max: 1e4 }),
         },

@@ -135,7 +135,10 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
 }
 
 /// The conversion event a page request is, if any, with a problem code to log: its value was
-/// refused (the conversion counts without one), or the visitor is over the limit (no event).
+/// refused (the conversion counts without one), the visitor is over the limit (no event), or
+/// the page names what was already counted for this visitor (`duplicate`, no event: a
+/// reloaded order confirmation). Counting once needs the activity cookie, so without consent
+/// every request counts (in aggregate only).
 pub fn on_page(
     visitor: &mut Visitor,
     snapshot: &Snapshot,
@@ -150,11 +153,48 @@ pub fn on_page(
         Ok(v) => (v, None),
         Err(why) => (None, Some(why.code())),
     };
+    // What the page names as converted (an order id), when the goal says it counts once.
+    let once = goal
+        .dedupe_param
+        .as_deref()
+        .and_then(|param| single_param(query, param))
+        .map(|id| once_key(&goal.name, &id));
+    if let (Some(key), Some(activity)) = (&once, &visitor.activity) {
+        if activity.converted(key) {
+            return (None, Some("duplicate"));
+        }
+    }
     if admit(visitor, now) == Admission::Limited {
         return (None, Some("rate_limited"));
     }
+    if let (Some(key), Some(activity)) = (&once, visitor.activity.as_mut()) {
+        activity.record_conversion(key, now);
+    }
     let event = event(visitor, snapshot, &goal.name, value, Source::Url, now);
     (Some(event), problem)
+}
+
+/// The value of `param` in `query` when it appears exactly once and is not empty.
+fn single_param(query: &str, param: &str) -> Option<String> {
+    let mut found = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == param);
+    let (_, value) = found.next()?;
+    (found.next().is_none() && !value.is_empty()).then(|| value.into_owned())
+}
+
+/// The key a counted-once conversion is remembered by in the activity cookie: the first 16
+/// hex digits of SHA-256 over the goal and the id, so the cookie never holds order ids.
+pub fn once_key(goal: &str, id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let digest = Sha256::new()
+        .chain_update(goal.as_bytes())
+        .chain_update([0])
+        .chain_update(id.as_bytes())
+        .finalize();
+    digest.iter().take(8).fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// The conversion event for `visitor` (see the module docs for what it carries).

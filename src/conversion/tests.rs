@@ -16,6 +16,7 @@ name = "purchase"
 path = "/order/confirmed*"
 value_param = "total"
 value = { min = 0, max = 10000 }
+dedupe_param = "order"
 
 [[conversion]]
 name = "signup"
@@ -192,4 +193,71 @@ fn without_consent_a_conversion_is_aggregate_only() {
         let line = Event::Conversion(c).to_line();
         assert!(!line.contains("visitor"), "{line}");
     }
+}
+
+#[test]
+fn a_page_naming_an_order_already_counted_counts_once() {
+    let s = snapshot("");
+    let page =
+        |v: &mut Visitor, query: &str, at: u64| on_page(v, &s, "/order/confirmed", query, at);
+    let mut v = visitor(CONSENT, None);
+    let (first, problem) = page(&mut v, "total=10&order=A-1001", NOW);
+    assert!(first.is_some());
+    assert_eq!(problem, None);
+    // A reload, even a minute later and with another total: no event.
+    assert_eq!(
+        page(&mut v, "total=10&order=A-1001", NOW + 60),
+        (None, Some("duplicate"))
+    );
+    assert_eq!(
+        page(&mut v, "order=A-1001&total=12", NOW + 61).1,
+        Some("duplicate")
+    );
+    // Another order counts; pages naming no order (or two) cannot be told apart and count.
+    assert!(page(&mut v, "total=10&order=A-1002", NOW + 62).0.is_some());
+    for query in [
+        "total=10",
+        "total=10&order=",
+        "total=10&order=A-1&order=A-2",
+    ] {
+        assert!(page(&mut v, query, NOW + 63).0.is_some(), "{query}");
+        assert!(page(&mut v, query, NOW + 64).0.is_some(), "{query}");
+    }
+    // The cookie remembers keys, never order ids, and survives being sealed and opened.
+    let activity = v.activity.clone().unwrap();
+    assert_eq!(activity.converted.len(), 2);
+    assert!(activity
+        .converted
+        .iter()
+        .all(|k| !k.0.contains("1001") && k.0.len() == 16));
+    let ring = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let mut sealed = activity.clone();
+    let value = crate::cookie::activity::seal(&mut sealed, &ring, Caps::default());
+    let opened = crate::cookie::activity::open(&value, &ring)
+        .unwrap()
+        .activity;
+    assert!(opened.converted(&once_key("purchase", "A-1001")));
+    assert!(!opened.converted(&once_key("purchase", "A-1003")));
+    assert!(!opened.converted(&once_key("signup", "A-1001")));
+    // Without consent there is no cookie to remember it: every request counts.
+    let mut anonymous = visitor("", None);
+    assert!(anonymous.activity.is_none());
+    assert!(page(&mut anonymous, "total=10&order=A-1001", NOW)
+        .0
+        .is_some());
+    assert!(page(&mut anonymous, "total=10&order=A-1001", NOW + 1)
+        .0
+        .is_some());
+}
+
+#[test]
+fn counted_once_keys_are_capped_oldest_first() {
+    let mut a = crate::cookie::activity::Activity::new(NOW, None);
+    for i in 0..40u64 {
+        a.record_conversion(&once_key("purchase", &i.to_string()), NOW + i);
+    }
+    a.cap(Caps::default());
+    assert_eq!(a.converted.len(), Caps::default().conversions);
+    assert!(a.converted(&once_key("purchase", "39")));
+    assert!(!a.converted(&once_key("purchase", "0")));
 }

@@ -18,6 +18,10 @@ pub struct Goal {
     /// With `path`: the query parameter holding the value (e.g. `total`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_param: Option<String>,
+    /// With `path`: the query parameter naming what was converted (e.g. `order`): a page
+    /// naming the same one again (a reload, the back button) counts once per visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe_param: Option<String>,
     /// Sent as a beacon to `/__vitrine/event` under this name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub beacon: bool,

@@ -53,6 +53,8 @@ pub struct Caps {
     pub impressions: usize,
     /// Sticky experiment assignments.
     pub experiments: usize,
+    /// Page conversions remembered as counted (see [`Activity::converted`]).
+    pub conversions: usize,
 }
 
 impl Default for Caps {
@@ -63,6 +65,7 @@ impl Default for Caps {
             categories: 30,
             impressions: 100,
             experiments: 30,
+            conversions: 16,
         }
     }
 }
@@ -137,6 +140,10 @@ pub struct Activity {
     /// Conversion events counted in the current minute.
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<Rate>,
+    /// Page conversions already counted that must count once (an order confirmation page
+    /// reloaded): `[key, Unix seconds]`, the key from [`crate::conversion::once_key`].
+    #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
+    pub converted: Vec<View>,
 }
 
 impl Activity {
@@ -154,6 +161,23 @@ impl Activity {
             experiments: Vec::new(),
             held: Vec::new(),
             rate: None,
+            converted: Vec::new(),
+        }
+    }
+
+    /// Whether the conversion `key` was counted already.
+    pub fn converted(&self, key: &str) -> bool {
+        self.converted.iter().any(|v| v.0 == key)
+    }
+
+    /// Remembers that the conversion `key` was counted at `now`.
+    pub fn record_conversion(&mut self, key: &str, now: u64) {
+        if !valid_key(key) {
+            return;
+        }
+        match self.converted.iter_mut().find(|v| v.0 == key) {
+            Some(v) => v.1 = v.1.max(now),
+            None => self.converted.push(View(key.to_owned(), now)),
         }
     }
 
@@ -279,6 +303,7 @@ impl Activity {
         keep_newest(&mut self.impressions, caps.impressions, |t| t.2);
         keep_newest(&mut self.experiments, caps.experiments, |a| a.2);
         keep_newest(&mut self.held, caps.impressions, |v| v.1);
+        keep_newest(&mut self.converted, caps.conversions, |v| v.1);
     }
 
     /// Drops the single oldest entry (experiment assignments last, as dropping one changes what
@@ -290,6 +315,7 @@ impl Activity {
             oldest_at(&self.categories, |v| v.2).map(|(i, t)| (t, 2, i)),
             oldest_at(&self.impressions, |v| v.2).map(|(i, t)| (t, 3, i)),
             oldest_at(&self.held, |v| v.1).map(|(i, t)| (t, 4, i)),
+            oldest_at(&self.converted, |v| v.1).map(|(i, t)| (t, 5, i)),
         ]
         .into_iter()
         .flatten()
@@ -299,7 +325,8 @@ impl Activity {
             Some((_, 1, i)) => drop(self.products.remove(i)),
             Some((_, 2, i)) => drop(self.categories.remove(i)),
             Some((_, 3, i)) => drop(self.impressions.remove(i)),
-            Some((_, _, i)) => drop(self.held.remove(i)),
+            Some((_, 4, i)) => drop(self.held.remove(i)),
+            Some((_, _, i)) => drop(self.converted.remove(i)),
             None if !self.experiments.is_empty() => {
                 let i = oldest_at(&self.experiments, |a| a.2).map_or(0, |(i, _)| i);
                 drop(self.experiments.remove(i));
@@ -317,6 +344,7 @@ impl Activity {
             + self.impressions.len()
             + self.experiments.len()
             + self.held.len()
+            + self.converted.len()
     }
 }
 

@@ -6,6 +6,7 @@
 //! path = "/order/confirmed*"               # a request for a matching page is the conversion
 //! value_param = "total"                    # its value: ?total=49.90 (optional)
 //! value = { min = 0, max = 10000 }         # values outside are not trusted
+//! dedupe_param = "order"                   # ?order=A-1001 counts once per visitor (optional)
 //!
 //! [[conversion]]
 //! name = "add_to_cart"
@@ -105,6 +106,9 @@ impl Run<'_> {
             );
             ok = false;
         }
+        if let Some(param) = &c.dedupe_param {
+            ok &= self.dedupe_param(file, param, &field, c.path.is_some());
+        }
         let value = match c.value {
             Some(v) => Some(self.value_range(file, v, &field)?),
             None => None,
@@ -113,6 +117,7 @@ impl Run<'_> {
             name,
             path: c.path.map(Spanned::into_inner),
             value_param: c.value_param.map(Spanned::into_inner),
+            dedupe_param: c.dedupe_param.map(Spanned::into_inner),
             beacon,
             value,
         })
@@ -170,6 +175,38 @@ impl Run<'_> {
             param.span(),
             "conversion-value",
             &format!("{field}.value_param"),
+            message,
+            hint,
+        );
+        false
+    }
+
+    fn dedupe_param(
+        &mut self,
+        file: usize,
+        param: &Spanned<String>,
+        field: &str,
+        page: bool,
+    ) -> bool {
+        let name = param.get_ref();
+        let (message, hint) = if !page {
+            (
+                "`dedupe_param` belongs to a page conversion".to_owned(),
+                "a beacon is sent once by the page; remove `dedupe_param`",
+            )
+        } else if !valid_param(name) {
+            (
+                format!("`{name}` is not a query parameter name"),
+                "use 1-64 of A-Z, a-z, 0-9, `_`, `.` and `-`",
+            )
+        } else {
+            return true;
+        };
+        self.error(
+            file,
+            param.span(),
+            "conversion-dedupe",
+            &format!("{field}.dedupe_param"),
             message,
             hint,
         );

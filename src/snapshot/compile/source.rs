@@ -263,6 +263,8 @@ pub struct ConversionSrc {
     #[serde(default)]
     pub value_param: Option<Spanned<String>>,
     #[serde(default)]
+    pub dedupe_param: Option<Spanned<String>>,
+    #[serde(default)]
     pub beacon: Option<Spanned<bool>>,
     #[serde(default)]
     pub value: Option<Spanned<ValueSrc>>,

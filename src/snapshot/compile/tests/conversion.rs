@@ -9,6 +9,7 @@ name = "purchase"
 path = "/order/confirmed*"
 value_param = "total"
 value = { min = 0, max = 10000 }
+dedupe_param = "order"
 
 [[conversion]]
 name = "add_to_cart"
@@ -30,6 +31,7 @@ fn conversions_compile_in_order() {
                 name: "purchase".into(),
                 path: Some("/order/confirmed*".into()),
                 value_param: Some("total".into()),
+                dedupe_param: Some("order".into()),
                 beacon: false,
                 value: Some(Range {
                     min: 0.0,
@@ -40,6 +42,7 @@ fn conversions_compile_in_order() {
                 name: "add_to_cart".into(),
                 path: None,
                 value_param: None,
+                dedupe_param: None,
                 beacon: true,
                 value: Some(Range {
                     min: 0.5,
@@ -50,6 +53,7 @@ fn conversions_compile_in_order() {
                 name: "newsletter".into(),
                 path: None,
                 value_param: None,
+                dedupe_param: None,
                 beacon: true,
                 value: None,
             },
@@ -92,6 +96,8 @@ conversion_refused! {
     conversion_param_on_beacon: "[[conversion]]\nname = \"a\"\nbeacon = true\nvalue_param = \"t\"\nvalue = { min = 0, max = 1 }\n" => "conversion-value", "conversion.a.value_param", (4, 15),
     conversion_param_without_range: "[[conversion]]\nname = \"a\"\npath = \"/x\"\nvalue_param = \"t\"\n" => "conversion-value", "conversion.a.value_param", (4, 15),
     conversion_bad_param: "[[conversion]]\nname = \"a\"\npath = \"/x\"\nvalue_param = \"to tal\"\nvalue = { min = 0, max = 1 }\n" => "conversion-value", "conversion.a.value_param", (4, 15),
+    conversion_dedupe_on_beacon: "[[conversion]]\nname = \"a\"\nbeacon = true\ndedupe_param = \"order\"\n" => "conversion-dedupe", "conversion.a.dedupe_param", (4, 16),
+    conversion_bad_dedupe: "[[conversion]]\nname = \"a\"\npath = \"/x\"\ndedupe_param = \"or der\"\n" => "conversion-dedupe", "conversion.a.dedupe_param", (4, 16),
     conversion_range_without_param: "[[conversion]]\nname = \"a\"\npath = \"/x\"\nvalue = { min = 0, max = 1 }\n" => "conversion-value", "conversion.a", (4, 9),
     conversion_inverted_range: "[[conversion]]\nname = \"a\"\nbeacon = true\nvalue = { min = 5, max = 1 }\n" => "conversion-value", "conversion.a.value", (4, 9),
     conversion_infinite_range: "[[conversion]]\nname = \"a\"\nbeacon = true\nvalue = { min = 0, max = inf }\n" => "conversion-value", "conversion.a.value", (4, 9),
