@@ -8,14 +8,32 @@ use vitrine::conversion::beacon::{check_head, parse, Head, MAX_BODY_BYTES};
 use vitrine::snapshot::goal::{Goal, Range};
 
 fn goals() -> Vec<Goal> {
-    let range = Some(Range { min: 0.0, max: 1000.0 });
+    let range = Some(Range {
+        min: 0.0,
+        max: 1000.0,
+    });
     vec![
-        Goal { name: "add_to_cart".into(), path: None, value_param: None, beacon: true, value: range },
-        Goal { name: "newsletter".into(), path: None, value_param: None, beacon: true, value: None },
+        Goal {
+            name: "add_to_cart".into(),
+            path: None,
+            value_param: None,
+            dedupe_param: None,
+            beacon: true,
+            value: range,
+        },
+        Goal {
+            name: "newsletter".into(),
+            path: None,
+            value_param: None,
+            dedupe_param: None,
+            beacon: true,
+            value: None,
+        },
         Goal {
             name: "purchase".into(),
             path: Some("/order/confirmed*".into()),
             value_param: Some("total".into()),
+            dedupe_param: None,
             beacon: false,
             value: range,
         },

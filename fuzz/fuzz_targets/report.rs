@@ -18,7 +18,12 @@ fuzz_target!(|data: &[u8]| {
         parsed.extend(p);
     }
     let tally = report::aggregate(&parsed.events, &report::Filter::default());
-    let rep = report::analyze(&tally, InputSummary::default(), None, &report::Options::default());
+    let rep = report::analyze(
+        &tally,
+        InputSummary::default(),
+        None,
+        &report::Options::default(),
+    );
     let _ = report::text::render(&rep);
     let _ = report::html::render(&rep);
 });

@@ -5,7 +5,8 @@ use vitrine::rewrite::{rewrite_chunked, Limits};
 
 fuzz_target!(|data: &[u8]| {
     let chunk = data.first().map_or(1, |b| *b as usize + 1);
-    if let Ok((out, _)) = rewrite_chunked(vitrine::Plan::default(), data, chunk, Limits::default()) {
+    if let Ok((out, _)) = rewrite_chunked(vitrine::Plan::default(), data, chunk, Limits::default())
+    {
         assert_eq!(out, data);
     }
 });

@@ -8,7 +8,14 @@ use vitrine::rewrite::{rewrite_chunked, Limits};
 use vitrine::snapshot::Op;
 use vitrine::splice::record;
 
-const OPS: [Op; 6] = [Op::Replace, Op::Append, Op::Prepend, Op::Before, Op::After, Op::Remove];
+const OPS: [Op; 6] = [
+    Op::Replace,
+    Op::Append,
+    Op::Prepend,
+    Op::Before,
+    Op::After,
+    Op::Remove,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, page)) = data.split_first() else {
