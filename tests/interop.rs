@@ -1,7 +1,9 @@
 //! Interoperability: profile tokens minted by PyJWT (Python) and by jose and jsonwebtoken
 //! (Node) verify in vitrine (`vitrine cookie inspect`), and tokens minted by vitrine
-//! (`vitrine cookie mint`) verify in all three. The libraries are installed from PyPI and npm
-//! into `target/interop/` by `tests/interop/setup.sh` (idempotent).
+//! (`vitrine cookie mint`) verify in all three; the README's PHP and Java minting snippets, run
+//! exactly as the README shows them, produce tokens vitrine accepts. The libraries are
+//! installed from PyPI and npm into `target/interop/`, PHP and a JDK from Debian, by
+//! `tests/interop/setup.sh` (idempotent).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -166,4 +168,58 @@ fn foreign_library_tokens_with_other_algorithms_are_refused() {
     let out = vitrine(&["cookie", "inspect", &token]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("(algorithm)"));
+}
+
+/// The fenced block of `lang` that follows the README line starting with `label`.
+fn readme_block(label: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let at = readme
+        .find(&format!("\n{label}"))
+        .unwrap_or_else(|| panic!("README has no {label}"));
+    let fence = format!("```{lang}\n");
+    let start = at + readme[at..].find(&fence).unwrap() + fence.len();
+    let len = readme[start..].find("```").unwrap();
+    readme[start..start + len].to_owned()
+}
+
+/// vitrine accepts a token minted by a README snippet (their claims: `c-123`, `loyal`, gold).
+fn vitrine_accepts_snippet(token: &str) {
+    let out = run(&mut vitrine(&["cookie", "inspect", token]));
+    let seen: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(seen["sub"], "c-123");
+    assert_eq!(seen["seg"], serde_json::json!(["loyal"]));
+    assert_eq!(seen["attrs"]["tier"], "gold");
+}
+
+#[test]
+fn readme_php_snippet_mints_a_token_vitrine_accepts() {
+    setup();
+    let code = format!(
+        "$secretB64url = '{SECRET}'; $kid = '{KID}';\n{}\necho $token;",
+        readme_block("**PHP**", "php")
+    );
+    let token = stdout(&run(Command::new("php").args(["-r", &code])));
+    vitrine_accepts_snippet(&token);
+}
+
+#[test]
+fn readme_java_snippet_mints_a_token_vitrine_accepts() {
+    setup();
+    let block = readme_block("**Java**", "java");
+    let (imports, body): (Vec<&str>, Vec<&str>) =
+        block.lines().partition(|l| l.starts_with("import "));
+    let source = format!(
+        "{}\npublic class Mint {{\n  public static void main(String[] args) throws Exception {{\n\
+         String secretB64url = \"{SECRET}\";\nString kid = \"{KID}\";\n{}\n\
+         System.out.println(token);\n  }}\n}}\n",
+        imports.join("\n"),
+        body.join("\n")
+    );
+    let dir = root().join(format!("target/interop/java-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("Mint.java");
+    std::fs::write(&file, source).unwrap();
+    let token = stdout(&run(Command::new("java").arg(&file)));
+    let _ = std::fs::remove_dir_all(&dir);
+    vitrine_accepts_snippet(&token);
 }
