@@ -380,3 +380,42 @@ fn origin_pages_without_validators_are_keyed_by_content() {
     );
     assert_eq!(seen.lock().unwrap().iter().filter(|t| *t == "/").count(), 6);
 }
+
+/// A content-keyed origin page sent gzip-encoded: its `Content-Length` is the encoded size,
+/// not the recording's, so the copy is read and compared by its decoded bytes, and an
+/// unchanged page is spliced rather than streamed and recorded again on every revalidation.
+#[test]
+fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(&site_file("index.html")).unwrap();
+    let body = gz.finish().unwrap();
+    let (addr, seen) = origin(move |_| {
+        let headers =
+            format!("{HTML}cache-control: public, max-age=0\r\ncontent-encoding: gzip\r\n");
+        (headers, body.clone())
+    });
+    let state = state_dir("origin-gzip");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("PAGE_REVALIDATE_SECS", "0"),
+        ],
+    );
+    let bodies = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "bodies differ");
+    assert_eq!(seen.lock().unwrap().iter().filter(|t| *t == "/").count(), 3);
+}

@@ -200,7 +200,8 @@ pub enum Content {
 }
 
 /// Compares `upstream` with `recorded`, reading its body only when the lengths agree (at most
-/// the recording's length, so at most [`MAX_PAGE`]). The body is read on the JS side and
+/// the recording's length, so at most [`MAX_PAGE`]; for an encoded body, whose decoded length
+/// is unknown, when the encoded one is at most [`MAX_PAGE`]). The body is read on the JS side and
 /// hashed in WASM a slice at a time, so WASM memory does not grow with the page; the response
 /// handed back carries the same status, headers and bytes.
 pub async fn same_content(
@@ -214,9 +215,18 @@ pub async fn same_content(
         .headers()
         .get("content-length")?
         .and_then(|v| v.trim().parse::<usize>().ok());
+    // A `Content-Encoding` body reaches the Worker decoded, while `Content-Length` stays the
+    // encoded size: then only the decoded bytes can be compared.
+    let encoded = upstream
+        .headers()
+        .get("content-encoding")?
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
     match length {
         None => return Ok((upstream, Content::Unknown)),
-        Some(n) if n != recorded.template.len() => return Ok((upstream, Content::Changed)),
+        Some(n) if encoded && n > MAX_PAGE => return Ok((upstream, Content::Unknown)),
+        Some(n) if !encoded && n != recorded.template.len() => {
+            return Ok((upstream, Content::Changed))
+        }
         Some(_) => {}
     }
     let raw = web_sys::Response::from(upstream);
@@ -232,7 +242,8 @@ pub async fn same_content(
         hasher.update(&slice);
         at = end;
     }
-    let same = hex(&hasher.finalize()) == want;
+    let same =
+        bytes.length() as usize == recorded.template.len() && hex(&hasher.finalize()) == want;
     let init = web_sys::ResponseInit::new();
     init.set_status(raw.status());
     init.set_headers(&raw.headers());
