@@ -72,7 +72,7 @@ pub fn pseudonym(id: &str) -> String {
         .chain_update(b"vitrine-exposure-v1\0")
         .chain_update(id.as_bytes())
         .finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&digest[..16])
 }
 
 /// The shared fields of an event at `now` for `visitor` (the pseudonym only with consent).

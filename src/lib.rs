@@ -47,6 +47,7 @@ pub mod errors;
 pub mod events;
 pub mod exposure;
 pub mod facts;
+mod hex;
 pub mod preview;
 pub mod preview_token;
 pub mod render;

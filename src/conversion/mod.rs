@@ -185,16 +185,12 @@ fn single_param(query: &str, param: &str) -> Option<String> {
 /// hex digits of SHA-256 over the goal and the id, so the cookie never holds order ids.
 pub fn once_key(goal: &str, id: &str) -> String {
     use sha2::{Digest, Sha256};
-    use std::fmt::Write;
     let digest = Sha256::new()
         .chain_update(goal.as_bytes())
         .chain_update([0])
         .chain_update(id.as_bytes())
         .finalize();
-    digest.iter().take(8).fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    crate::hex::encode(&digest[..8])
 }
 
 /// The conversion event for `visitor` (see the module docs for what it carries).

@@ -41,8 +41,8 @@ pub struct Config {
     pub demo: bool,
     pub fault_injection: bool,
     pub origin_cache_ttl: u32,
-    /// How long a page this isolate recorded from Static Assets is served without asking the
-    /// source again (`PAGE_REVALIDATE_SECS`, 0 = revalidate on every request).
+    /// How long a page this isolate recorded is served without asking the source again
+    /// (`PAGE_REVALIDATE_SECS`, 0 = on every request; origin pages only when shareable).
     pub page_revalidate_ms: f64,
 }
 

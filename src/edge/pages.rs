@@ -232,18 +232,19 @@ pub async fn same_content(
     let raw = web_sys::Response::from(upstream);
     let buffer: ArrayBuffer = JsFuture::from(raw.array_buffer()?).await?.dyn_into()?;
     let bytes = Uint8Array::new(&buffer);
+    // A decoded body of another length is another page: no need to hash it.
+    let same_length = bytes.length() as usize == recorded.template.len();
     let mut hasher = Sha256::new();
     let mut slice = Vec::new();
     let mut at = 0;
-    while at < bytes.length() {
+    while same_length && at < bytes.length() {
         let end = bytes.length().min(at.saturating_add(HASH_SLICE));
         slice.resize((end - at) as usize, 0);
         bytes.subarray(at, end).copy_to(&mut slice);
         hasher.update(&slice);
         at = end;
     }
-    let same =
-        bytes.length() as usize == recorded.template.len() && hex(&hasher.finalize()) == want;
+    let same = same_length && crate::hex::encode(&hasher.finalize()) == want;
     let init = web_sys::ResponseInit::new();
     init.set_status(raw.status());
     init.set_headers(&raw.headers());
@@ -258,14 +259,6 @@ pub async fn same_content(
 
 /// Bytes of a body copied into WASM memory at once to be hashed.
 const HASH_SLICE: u32 = 64 * 1024;
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
 
 /// What a `304` to the conditional subrequest stands for: the recorded page as the source
 /// sent it (status 200, its headers, its bytes), so every later step runs unchanged.
@@ -381,7 +374,7 @@ impl Recording {
     pub fn finish(self) {
         match self.recorder.end() {
             Ok(template) => {
-                let content_hash = self.hasher.map(|h| hex(&h.finalize()));
+                let content_hash = self.hasher.map(|h| crate::hex::encode(&h.finalize()));
                 let validator = match (&self.key.validator, &content_hash) {
                     (Validator::Header(v), _) => v.clone(),
                     (Validator::Content, Some(hash)) => format!("sha256:{hash}"),

@@ -163,10 +163,7 @@ pub fn decode_shard(bytes: &[u8], n: usize, catalog: &Catalog) -> Result<Shard, 
 
 /// First 16 hex digits of SHA-256.
 pub(super) fn hex16(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::encode(&Sha256::digest(bytes)[..8])
 }
 
 #[cfg(test)]
