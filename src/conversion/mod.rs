@@ -103,11 +103,7 @@ pub fn at_page<'g>(
 
 /// The value of `param` in `query`, parsed strictly and checked against `range`.
 fn read_value(query: &str, param: &str, range: Range) -> Result<f64, ValueError> {
-    let mut found = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == param);
-    let (_, text) = found.next().ok_or(ValueError::Missing)?;
-    if found.next().is_some() {
-        return Err(ValueError::Repeated);
-    }
+    let text = only_param(query, param)?;
     let value = parse_decimal(&text).ok_or(ValueError::NotANumber)?;
     if range.contains(value) {
         Ok(value)
@@ -157,7 +153,8 @@ pub fn on_page(
     let once = goal
         .dedupe_param
         .as_deref()
-        .and_then(|param| single_param(query, param))
+        .and_then(|param| only_param(query, param).ok())
+        .filter(|id| !id.is_empty())
         .map(|id| once_key(&goal.name, &id));
     if let (Some(key), Some(activity)) = (&once, &visitor.activity) {
         if activity.converted(key) {
@@ -174,11 +171,14 @@ pub fn on_page(
     (Some(event), problem)
 }
 
-/// The value of `param` in `query` when it appears exactly once and is not empty.
-fn single_param(query: &str, param: &str) -> Option<String> {
+/// The value of `param` in `query`, which must appear exactly once.
+fn only_param(query: &str, param: &str) -> Result<String, ValueError> {
     let mut found = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == param);
-    let (_, value) = found.next()?;
-    (found.next().is_none() && !value.is_empty()).then(|| value.into_owned())
+    let (_, value) = found.next().ok_or(ValueError::Missing)?;
+    if found.next().is_some() {
+        return Err(ValueError::Repeated);
+    }
+    Ok(value.into_owned())
 }
 
 /// The key a counted-once conversion is remembered by in the activity cookie: the first 16

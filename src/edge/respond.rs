@@ -218,14 +218,14 @@ async fn recognize(
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
     // an origin page only if shared caches may keep it, and only then keyed by its content
     // when it has no validator of its own.
-    let shareable = match cfg.source {
+    let (holdable, by_content) = match cfg.source {
         PageSource::Assets => (true, false),
         PageSource::Origin(_) => {
             let shareable = super::source::cacheable(&upstream)?;
             (shareable, shareable)
         }
     };
-    let key = PageKey::of(url.to_owned(), &upstream, shareable.0, shareable.1)?;
+    let key = PageKey::of(url.to_owned(), &upstream, holdable, by_content)?;
     let mut known = key.as_ref().and_then(PageKey::lookup);
     if let (Some(key), Some(Known::Spliceable(recorded))) = (&key, &known) {
         if key.by_content() {
