@@ -235,15 +235,18 @@ pub fn get_with(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> Got {
     send(req)
 }
 
-/// A one-thread origin on loopback (at most 200 connections) that records each request's head,
-/// lowercased, and serves the demo home page.
-pub fn recording_origin() -> (String, Arc<Mutex<Vec<String>>>) {
+/// Request heads an [`origin`] received, lowercased, in order.
+pub type Heads = Arc<Mutex<Vec<String>>>;
+
+/// A one-thread origin on loopback (at most 200 connections) that records each request's
+/// head, lowercased, and answers `200` with `serve(target)`: extra header lines (each ending
+/// in CRLF) and the body.
+pub fn origin(serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static) -> (String, Heads) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen = Heads::default();
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
-        let page = site_file("index.html");
         for stream in listener.incoming().take(200) {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -255,10 +258,31 @@ pub fn recording_origin() -> (String, Arc<Mutex<Vec<String>>>) {
                 }
                 head.push_str(&line);
             }
+            let (headers, body) = serve(target(&head));
             log.lock().unwrap().push(head.to_ascii_lowercase());
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", page.len());
-            let _ = stream.write_all(&page);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
         }
     });
     (addr, seen)
+}
+
+/// The request target of a request head (`/p?q` of `GET /p?q HTTP/1.1`).
+pub fn target(head: &str) -> &str {
+    head.split(' ').nth(1).unwrap_or("")
+}
+
+/// An [`origin`] that serves the demo home page for every request.
+pub fn recording_origin() -> (String, Heads) {
+    let page = site_file("index.html");
+    origin(move |_| {
+        (
+            "content-type: text/html; charset=utf-8\r\n".to_owned(),
+            page.clone(),
+        )
+    })
 }
