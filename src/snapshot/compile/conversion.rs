@@ -151,34 +151,27 @@ impl Run<'_> {
         page: bool,
         ranged: bool,
     ) -> bool {
-        let name = param.get_ref();
-        let (message, hint) = if !page {
-            (
-                "`value_param` belongs to a page conversion".to_owned(),
+        let problem = if !page {
+            Some((
+                "`value_param` belongs to a page conversion",
                 "a beacon sends its value in its body; remove `value_param`",
-            )
+            ))
         } else if !ranged {
-            (
-                "`value_param` needs a `value` range".to_owned(),
+            Some((
+                "`value_param` needs a `value` range",
                 "say which values to trust, e.g. value = { min = 0, max = 10000 }",
-            )
-        } else if !valid_param(name) {
-            (
-                format!("`{name}` is not a query parameter name"),
-                "use 1-64 of A-Z, a-z, 0-9, `_`, `.` and `-`",
-            )
+            ))
         } else {
-            return true;
+            None
         };
-        self.error(
+        self.query_param(
             file,
-            param.span(),
+            param,
+            field,
+            "value_param",
             "conversion-value",
-            &format!("{field}.value_param"),
-            message,
-            hint,
-        );
-        false
+            problem,
+        )
     }
 
     fn dedupe_param(
@@ -188,25 +181,45 @@ impl Run<'_> {
         field: &str,
         page: bool,
     ) -> bool {
+        let problem = (!page).then_some((
+            "`dedupe_param` belongs to a page conversion",
+            "a beacon is sent once by the page; remove `dedupe_param`",
+        ));
+        self.query_param(
+            file,
+            param,
+            field,
+            "dedupe_param",
+            "conversion-dedupe",
+            problem,
+        )
+    }
+
+    /// Reports `problem` (message, hint) about the query parameter named by `field.key`, or
+    /// else a name that is not a query parameter name; true when there is nothing to report.
+    fn query_param(
+        &mut self,
+        file: usize,
+        param: &Spanned<String>,
+        field: &str,
+        key: &str,
+        code: &'static str,
+        problem: Option<(&str, &'static str)>,
+    ) -> bool {
         let name = param.get_ref();
-        let (message, hint) = if !page {
-            (
-                "`dedupe_param` belongs to a page conversion".to_owned(),
-                "a beacon is sent once by the page; remove `dedupe_param`",
-            )
-        } else if !valid_param(name) {
-            (
+        let (message, hint) = match problem {
+            Some((message, hint)) => (message.to_owned(), hint),
+            None if !valid_param(name) => (
                 format!("`{name}` is not a query parameter name"),
                 "use 1-64 of A-Z, a-z, 0-9, `_`, `.` and `-`",
-            )
-        } else {
-            return true;
+            ),
+            None => return true,
         };
         self.error(
             file,
             param.span(),
-            "conversion-dedupe",
-            &format!("{field}.dedupe_param"),
+            code,
+            &format!("{field}.{key}"),
             message,
             hint,
         );
