@@ -183,6 +183,21 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
     );
 }
 
+/// `wrangler dev` over the loopback origin at `addr`, with the demo published and a window of
+/// `revalidate_secs`.
+fn origin_dev(name: &str, addr: &str, revalidate_secs: &str) -> Dev {
+    let state = state_dir(name);
+    publish_demo(&state);
+    start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", addr),
+            ("PAGE_REVALIDATE_SECS", revalidate_secs),
+        ],
+    )
+}
+
 const HTML: &str = "content-type: text/html; charset=utf-8\r\n";
 
 /// Requests `path` once per entry of `want` (Server-Timing `page` source, body mode) and checks
@@ -225,16 +240,7 @@ fn origin_pages_are_held_only_when_shareable() {
         };
         (headers, page.clone())
     });
-    let state = state_dir("origin-held");
-    publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("PAGE_REVALIDATE_SECS", "30"),
-        ],
-    );
+    let dev = origin_dev("origin-held", &addr, "30");
     let held = [
         ("fetched", "streamed"),
         ("held", "spliced"),
@@ -298,16 +304,7 @@ fn origin_pages_without_validators_are_keyed_by_content() {
             body.clone(),
         )
     });
-    let state = state_dir("origin-content");
-    publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("PAGE_REVALIDATE_SECS", "0"),
-        ],
-    );
+    let dev = origin_dev("origin-content", &addr, "0");
     let before = expect(
         &dev,
         "/",
@@ -363,16 +360,7 @@ fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {
             format!("{HTML}cache-control: public, max-age=0\r\ncontent-encoding: gzip\r\n");
         (headers, body.clone())
     });
-    let state = state_dir("origin-gzip");
-    publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("PAGE_REVALIDATE_SECS", "0"),
-        ],
-    );
+    let dev = origin_dev("origin-gzip", &addr, "0");
     let bodies = expect(
         &dev,
         "/",
