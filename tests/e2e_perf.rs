@@ -380,3 +380,72 @@ fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {
         3
     );
 }
+
+/// Charsets, in the real .wasm (built without encoding_rs' legacy CJK tables): a windows-1252
+/// page gets exactly the personalization of the same page in UTF-8, encoded in windows-1252
+/// (the banner's "—" is byte 0x97); a Shift_JIS page is refused before lol_html sees it and
+/// comes back byte for byte as the origin sent it.
+#[test]
+fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
+    use encoding_rs::{SHIFT_JIS, WINDOWS_1252};
+
+    let utf8 = String::from_utf8(site_file("index.html")).unwrap();
+    let (latin, _, lossy) = WINDOWS_1252.encode(&utf8);
+    assert!(!lossy, "the demo page is all windows-1252");
+    let latin = latin.into_owned();
+    let japanese = "<!doctype html><meta charset=\"Shift_JIS\"><title>ホームと庭</title>\
+        <vitrine-slot name=\"hero\">ようこそ</vitrine-slot>";
+    let (sjis, _, lossy) = SHIFT_JIS.encode(&japanese);
+    assert!(!lossy);
+    let sjis = sjis.into_owned();
+    let sent = sjis.clone();
+    let (addr, _) = origin(move |target| match target {
+        "/latin" => (
+            "content-type: text/html; charset=windows-1252\r\n".into(),
+            latin.clone(),
+        ),
+        "/sjis" => (
+            "content-type: text/html; charset=Shift_JIS\r\n".into(),
+            sjis.clone(),
+        ),
+        _ => (HTML.into(), utf8.clone().into_bytes()),
+    });
+    let dev = origin_dev("charsets", &addr, "30");
+    let cookie = mint(&["loyal"]);
+
+    let reference = get(&dev, "/", Some(&cookie));
+    assert!(reference.text().contains("loyalty discount"));
+    let text = reference.text();
+    let (want, _, lossy) = WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    for i in 0..2 {
+        let got = get(&dev, "/latin", Some(&cookie));
+        assert_eq!(got.status, 200);
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(
+            xv.starts_with("v=") && xv.ends_with("body=streamed"),
+            "#{i}: {xv}"
+        );
+        assert_eq!(got.header("cache-control"), Some("private, no-store"));
+        assert!(
+            got.body == want.as_ref(),
+            "#{i}: the windows-1252 page differs from the UTF-8 one, encoded"
+        );
+        assert!(
+            got.body.windows(3).any(|w| w == b" \x97 "),
+            "the banner's dash is 0x97"
+        );
+    }
+
+    let got = get(&dev, "/sjis", Some(&cookie));
+    assert_eq!(got.status, 200);
+    let xv = got.header("x-vitrine").unwrap_or("");
+    assert!(
+        xv.contains("bypass") && xv.contains("reason=unsupported_charset"),
+        "{xv}"
+    );
+    assert!(
+        got.body == sent,
+        "the Shift_JIS page is passed through byte for byte"
+    );
+}

@@ -50,8 +50,9 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RewriteError {
-    /// The page's charset is not ASCII-compatible (or unknown), so it is not rewritten at all.
-    #[error("charset {0:?} is not a known ASCII-compatible encoding")]
+    /// The page's charset is not one vitrine rewrites ([`encoding_for`]), so the page is
+    /// served unchanged.
+    #[error("charset {0:?} is not rewritten (only UTF-8 and single-byte encodings are)")]
     UnsupportedCharset(String),
     /// lol_html exceeded [`Limits::max_memory`].
     #[error("rewriter memory limit exceeded")]
@@ -118,13 +119,21 @@ pub(crate) fn parser_settings(
 }
 
 /// The encoding for a `Content-Type` charset label (`None`: UTF-8, lol_html's default too).
+///
+/// Only UTF-8 and the single-byte encodings (windows-125x, ISO-8859-x, KOI8, …) are rewritten.
+/// UTF-16 is not ASCII-compatible, so lol_html cannot parse it. The legacy CJK encodings
+/// (Shift_JIS, EUC-JP, ISO-2022-JP, EUC-KR, GBK, gb18030, Big5) are refused on purpose: the
+/// .wasm is built without their tables (Cargo.toml, `no-legacy-cjk`), which saves a third
+/// of its gzipped size, and such a page is served unchanged. The check runs on every target,
+/// so the CLI's preview and the native tests refuse exactly what the Worker refuses.
 pub(crate) fn encoding_for(charset: Option<&str>) -> Result<AsciiCompatibleEncoding, RewriteError> {
-    match charset {
-        None => Ok(AsciiCompatibleEncoding::utf_8()),
-        Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes())
-            .and_then(AsciiCompatibleEncoding::new)
-            .ok_or_else(|| RewriteError::UnsupportedCharset(label.to_owned())),
-    }
+    let Some(label) = charset else {
+        return Ok(AsciiCompatibleEncoding::utf_8());
+    };
+    encoding_rs::Encoding::for_label(label.trim().as_bytes())
+        .filter(|e| *e == encoding_rs::UTF_8 || e.is_single_byte())
+        .and_then(AsciiCompatibleEncoding::new)
+        .ok_or_else(|| RewriteError::UnsupportedCharset(label.to_owned()))
 }
 
 /// A slot-filling rewrite over a stream of chunks.

@@ -132,13 +132,53 @@ fn latin1_page_gets_encoded_fragment() {
     assert_eq!(out, b"<vitrine-slot name=s>caf\xe9</vitrine-slot>");
 }
 
-#[test]
-fn utf16_page_is_refused() {
-    let err = SlotStream::new(Plan::default(), Limits::default(), Some("utf-16le")).err();
-    assert_eq!(
-        err,
-        Some(RewriteError::UnsupportedCharset("utf-16le".into()))
-    );
+/// One `#[test]` per `Content-Type` charset label: is a page in it rewritten, or refused
+/// (served unchanged)? The legacy CJK rows pin `encoding_for`'s refusal, which the .wasm's
+/// encoding_rs build without those tables relies on (Cargo.toml, `no-legacy-cjk`).
+macro_rules! charsets {
+    ($($name:ident: $label:expr => $rewritten:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            let p = plan(&[("s", Op::Replace, "new")]);
+            match SlotStream::new(p, Limits::default(), Some($label)) {
+                Ok(mut s) => {
+                    assert!($rewritten, "{} must be refused", $label);
+                    let mut out = s.feed(b"<vitrine-slot name=s>old</vitrine-slot>");
+                    out.extend(s.finish().0);
+                    assert_eq!(out, b"<vitrine-slot name=s>new</vitrine-slot>");
+                }
+                Err(e) => {
+                    assert!(!$rewritten, "{} must be rewritten, got {e}", $label);
+                    assert_eq!(e, RewriteError::UnsupportedCharset($label.into()));
+                }
+            }
+        }
+    )*};
+}
+
+charsets! {
+    charset_utf8: "UTF-8" => true,
+    charset_utf8_alias: " unicode-1-1-utf-8 " => true,
+    charset_latin1: "iso-8859-1" => true,
+    charset_windows_1252: "windows-1252" => true,
+    charset_latin2: "ISO-8859-2" => true,
+    charset_cyrillic: "windows-1251" => true,
+    charset_koi8: "koi8-r" => true,
+    charset_greek: "iso-8859-7" => true,
+    charset_x_user_defined: "x-user-defined" => true,
+    charset_utf16_is_refused: "utf-16le" => false,
+    charset_utf16be_is_refused: "utf-16be" => false,
+    charset_shift_jis_is_refused: "Shift_JIS" => false,
+    charset_sjis_alias_is_refused: "sjis" => false,
+    charset_euc_jp_is_refused: "euc-jp" => false,
+    charset_iso_2022_jp_is_refused: "iso-2022-jp" => false,
+    charset_euc_kr_is_refused: "euc-kr" => false,
+    charset_gbk_is_refused: "gbk" => false,
+    charset_gb2312_is_refused: "gb2312" => false,
+    charset_gb18030_is_refused: "gb18030" => false,
+    charset_big5_is_refused: "big5" => false,
+    charset_replacement_is_refused: "iso-2022-kr" => false,
+    charset_unknown_is_refused: "klingon" => false,
 }
 
 mod chunking {
