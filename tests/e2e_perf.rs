@@ -395,7 +395,7 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
     let latin = latin.into_owned();
     let japanese = "<!doctype html><meta charset=\"Shift_JIS\"><title>ホームと庭</title>\
         <vitrine-slot name=\"hero\">ようこそ</vitrine-slot>";
-    let (sjis, _, lossy) = SHIFT_JIS.encode(&japanese);
+    let (sjis, _, lossy) = SHIFT_JIS.encode(japanese);
     assert!(!lossy);
     let sjis = sjis.into_owned();
     let sent = sjis.clone();
