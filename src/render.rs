@@ -52,6 +52,43 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.edits.is_empty()
     }
+
+    /// This plan for a page whose `Content-Type` names no charset. Such a page may be in any
+    /// ASCII-compatible encoding (its `<meta>`, its BOM or the browser's default decides, and
+    /// the edge reads none of them), so every fragment is written in ASCII ([`ascii_only`]).
+    pub fn ascii(self) -> Self {
+        let edits = self
+            .edits
+            .into_iter()
+            .map(|mut edit| {
+                if let Cow::Owned(html) = ascii_only(&edit.html) {
+                    edit.html = Arc::from(html);
+                }
+                edit
+            })
+            .collect();
+        Self { edits }
+    }
+}
+
+/// `html` in ASCII: every other character as a numeric character reference (`—` → `&#x2014;`),
+/// which reads back as the same character in every ASCII-compatible encoding. Sound for every
+/// fragment a plan holds: its non-ASCII characters can only sit in text or in quoted attribute
+/// values (markup was sanitized at publish time, with ASCII tag and attribute names and no
+/// `<script>`, `<style>` or comments; values are escaped here), where references are decoded.
+pub fn ascii_only(html: &str) -> Cow<'_, str> {
+    if html.is_ascii() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    for c in html.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "&#x{:X};", u32::from(c));
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Builds the plan for a decision. A template without placeholders is shared, not copied.
@@ -232,6 +269,58 @@ fn push_escaped(out: &mut String, s: &str, attr: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_only_references_every_other_character() {
+        let html = "<p title=\"Café\">Welcome back — 15 % off, 日本 🎁</p>";
+        assert_eq!(
+            ascii_only(html),
+            "<p title=\"Caf&#xE9;\">Welcome back &#x2014; 15 % off, &#x65E5;&#x672C; &#x1F381;</p>"
+        );
+        assert!(matches!(ascii_only("<b>plain</b>"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn ascii_plan_keeps_ascii_fragments_shared() {
+        let shared: Arc<str> = Arc::from("<b>x</b>");
+        let edit = |slot: &str, html: Arc<str>| Edit {
+            slot: slot.into(),
+            op: Op::Replace,
+            html,
+        };
+        let plan = Plan::new(vec![
+            edit("a", Arc::clone(&shared)),
+            edit("b", Arc::from("€5")),
+        ])
+        .ascii();
+        assert!(Arc::ptr_eq(&plan.edit("a").unwrap().html, &shared));
+        assert_eq!(&*plan.edit("b").unwrap().html, "&#x20AC;5");
+    }
+
+    /// Numeric character references back to characters, as an HTML parser reads them.
+    fn unreference(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("&#x") {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find(';').unwrap() + at;
+            let code = u32::from_str_radix(&rest[at + 3..end], 16).unwrap();
+            out.push(char::from_u32(code).unwrap());
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    proptest::proptest! {
+        /// Any fragment comes out ASCII and reads back as itself.
+        #[test]
+        fn ascii_only_is_ascii_and_lossless(s in "[^&]{0,40}") {
+            let out = ascii_only(&s);
+            proptest::prop_assert!(out.is_ascii());
+            proptest::prop_assert_eq!(unreference(&out), s);
+        }
+    }
 
     #[test]
     fn text_escaping() {

@@ -384,7 +384,8 @@ fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {
 /// Charsets, in the real .wasm (built without encoding_rs' legacy CJK tables): a windows-1252
 /// page gets exactly the personalization of the same page in UTF-8, encoded in windows-1252
 /// (the banner's "—" is byte 0x97); a Shift_JIS page is refused before lol_html sees it and
-/// comes back byte for byte as the origin sent it.
+/// comes back byte for byte as the origin sent it; a page whose Content-Type names no charset
+/// (here windows-1252 by its `<meta>`) gets its fragments in ASCII, streamed and then spliced.
 #[test]
 fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
     use encoding_rs::{SHIFT_JIS, WINDOWS_1252};
@@ -399,7 +400,18 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
     assert!(!lossy);
     let sjis = sjis.into_owned();
     let sent = sjis.clone();
+    let meta = utf8.replacen(
+        "<meta charset=\"utf-8\">",
+        "<meta charset=\"windows-1252\">",
+        1,
+    );
+    let unlabelled = WINDOWS_1252.encode(&meta).0.into_owned();
     let (addr, _) = origin(move |target| match target {
+        "/unlabelled" => (
+            "content-type: text/html\r\ncache-control: public, max-age=60\r\netag: \"u1\"\r\n"
+                .into(),
+            unlabelled.clone(),
+        ),
         "/latin" => (
             "content-type: text/html; charset=windows-1252\r\n".into(),
             latin.clone(),
@@ -436,6 +448,26 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
             "the banner's dash is 0x97"
         );
     }
+
+    let ascii = "Welcome back &#x2014; your loyalty discount";
+    let mut bodies = Vec::new();
+    for body in ["streamed", "spliced"] {
+        let got = get(&dev, "/unlabelled", Some(&cookie));
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(
+            xv.starts_with("v=") && xv.ends_with(&format!("body={body}")),
+            "{xv}"
+        );
+        let (text, _) = WINDOWS_1252.decode_without_bom_handling(&got.body);
+        assert!(text.contains(ascii), "{body}: the fragment is ASCII");
+        assert_eq!(
+            unreference(&text).replacen("windows-1252", "utf-8", 1),
+            unreference(&reference.text()),
+            "{body}: the same page and personalization as in UTF-8, read as a browser does"
+        );
+        bodies.push(got.body);
+    }
+    assert!(bodies[0] == bodies[1], "spliced differs from streamed");
 
     let got = get(&dev, "/sjis", Some(&cookie));
     assert_eq!(got.status, 200);

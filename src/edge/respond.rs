@@ -80,6 +80,10 @@ pub async fn personalize(
         .product_path
         .as_deref()
         .and_then(|p| extract_id(p, &path));
+    // A page whose Content-Type names no charset may be in any ASCII-compatible encoding:
+    // its fragments go in as ASCII (render::Plan::ascii), whichever way its body is built.
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    let labelled = delivery::charset(&content_type).is_some();
     // The decision borrows the visitor; it ends before the activity cookie is updated.
     let (x_vitrine, plan, shown, exposed, offers, held, explain) = {
         let activity: &dyn Activity = match &visitor.activity {
@@ -127,7 +131,10 @@ pub async fn personalize(
             .filter_map(|f| product.map(|p| offer::key(f.campaign, p)))
             .collect();
         let x = delivery::x_vitrine_personalized(decision.version, &decision.summary());
-        let plan = (!decision.fills.is_empty()).then(|| render(&decision));
+        let plan = (!decision.fills.is_empty()).then(|| match render(&decision) {
+            plan if labelled => plan,
+            plan => plan.ascii(),
+        });
         let held: Vec<String> = decision.held.iter().map(|c| (*c).to_owned()).collect();
         (x, plan, shown, exposed, offers, held, explain)
     };

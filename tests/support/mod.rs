@@ -286,3 +286,25 @@ pub fn recording_origin() -> (String, Heads) {
         )
     })
 }
+
+/// Hexadecimal numeric character references (`&#x2014;`) back to characters, as an HTML
+/// parser reads them in text and attribute values.
+pub fn unreference(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find("&#x") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 3..];
+        let end = after.find(';').unwrap_or(after.len());
+        match u32::from_str_radix(&after[..end], 16)
+            .ok()
+            .and_then(char::from_u32)
+        {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[at..at + 3 + end]),
+        }
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
