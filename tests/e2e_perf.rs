@@ -481,3 +481,39 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
         "the Shift_JIS page is passed through byte for byte"
     );
 }
+
+/// `ATTRIBUTE_SLOTS=off`, production's setting: the tag-form slots are filled and the
+/// attribute-form one keeps its default content, streamed and spliced alike, and the page
+/// that still marks a slot with `data-vitrine-slot` is logged, once.
+#[test]
+fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
+    let state = state_dir("attribute-off");
+    publish_demo(&state);
+    let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
+    let cookie = mint(&["loyal"]);
+    for body in ["streamed", "spliced", "spliced"] {
+        let got = get(&dev, "/", Some(&cookie));
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(xv.ends_with(&format!("body={body}")), "{xv}");
+        let text = got.text();
+        assert!(
+            text.contains("loyalty discount"),
+            "{body}: the tag-form hero is filled"
+        );
+        assert!(
+            text.contains(">Need help? Call us.<") && !text.contains("chat now"),
+            "{body}: the attribute-form slot keeps its default"
+        );
+    }
+    let logged = || {
+        std::fs::read_to_string(dev.state.join("dev.log"))
+            .unwrap_or_default()
+            .matches("vitrine.attribute_slots_off")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while logged() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(logged(), 1, "logged once");
+}

@@ -170,13 +170,24 @@ const kv :Workerd.Worker = (
   compatibilityDate = "2025-09-01",
 );
 `;
-const vars = `
-    (name = "VITRINE_COOKIE_KEYS", text = ${JSON.stringify(keyRing)}),
-    (name = "PAGE_SOURCE", text = "assets"),
-    (name = "SNAPSHOT_REFRESH_SECS", text = "10"),
-    (name = "KV_TIMEOUT_MS", text = "500"),`;
+// ATTRIBUTE_SLOTS (default "off", as in wrangler.toml's production env: the bench pages use
+// the tag form only). ALT_VARS="NAME=value …": the alt variant's vars differ (A/B of a setting
+// with one build, e.g. ALT_BUILD=build ALT_VARS=ATTRIBUTE_SLOTS=on).
+const vars = {
+  VITRINE_COOKIE_KEYS: keyRing,
+  PAGE_SOURCE: "assets",
+  SNAPSHOT_REFRESH_SECS: "10",
+  KV_TIMEOUT_MS: "500",
+  ATTRIBUTE_SLOTS: process.env.ATTRIBUTE_SLOTS ?? "off",
+};
+const altVars = Object.fromEntries(
+  (process.env.ALT_VARS ?? "").split(/\s+/).filter(Boolean).map((kv) => [kv.split("=")[0], kv.slice(kv.indexOf("=") + 1)]),
+);
 
-function config(variant, port, modules) {
+function config(variant, port, modules, over = {}) {
+  const own = Object.entries({ ...vars, ...over })
+    .map(([name, value]) => `\n    (name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)}),`)
+    .join("");
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
@@ -192,7 +203,7 @@ const main :Workerd.Worker = (
   compatibilityDate = "2025-09-01",
   bindings = [
     (name = "ASSETS", service = "origin"),
-    (name = "SNAPSHOTS", kvNamespace = "kv"),${vars}
+    (name = "SNAPSHOTS", kvNamespace = "kv"),${own}
   ],
 );
 `;
@@ -219,6 +230,7 @@ if (pAlt) {
       "alt",
       pAlt,
       `(name = "index.js", esModule = embed "alt_index.js"), (name = "index_bg.wasm", wasm = embed "alt_index_bg.wasm")`,
+      altVars,
     ).replace('"index.js", esModule = embed "alt_index.js"', '"index.js", esModule = embed "alt_index.js"'),
   );
 }

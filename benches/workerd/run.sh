@@ -6,6 +6,8 @@
 # env:   DURATION=5s THREADS=2 CONNS=16 ROUNDS=2 WARMUP=2s
 #        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
 #        NO_VALIDATOR=1  the origin sends no ETag: vitrine streams every request (no splicing)
+#        ATTRIBUTE_SLOTS=on  match the attribute form too (default off, as in production)
+#        ALT_VARS="NAME=value …"  the alt variant's vars differ (ALT_BUILD=build: A/B of a setting)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 

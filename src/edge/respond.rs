@@ -318,7 +318,7 @@ fn stream_rewrite(
         return bypass(upstream, Bypass::NoBody, &path);
     };
     let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
-    let rewritten = transform::pipe(body, rewriter, recording, path)?;
+    let rewritten = transform::pipe(body, rewriter, recording, path, cfg.limits.attribute_slots)?;
     Ok(ResponseBuilder::new()
         .with_status(200)
         .with_headers(headers)

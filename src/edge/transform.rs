@@ -20,13 +20,20 @@ use worker::Result;
 
 use super::log;
 use super::pages::Recording;
-use crate::rewrite::SlotStream;
+use crate::rewrite::{MarkerScan, SlotStream};
 
 struct State {
     rewriter: SlotStream,
     recording: Option<Recording>,
     path: String,
     input: Vec<u8>,
+    /// Set when the attribute form is off: looks for pages that still use it.
+    markers: Option<MarkerScan>,
+}
+
+thread_local! {
+    /// Whether this isolate already logged a page with attribute-form markers it ignores.
+    static MARKERS_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 type Shared = Rc<RefCell<Option<State>>>;
@@ -34,18 +41,24 @@ type Shared = Rc<RefCell<Option<State>>>;
 /// Most bytes of a chunk copied into WASM memory and rewritten at once.
 const SLICE: u32 = 64 * 1024;
 
-/// `body` piped through the rewriter; returns the rewritten stream.
+/// `body` piped through the rewriter; returns the rewritten stream. `attribute_slots` is
+/// `Limits::attribute_slots`: when it is off, the page is scanned for the attribute form's
+/// marker, and the first such page of the isolate is logged.
 pub fn pipe(
     body: &ReadableStream,
     rewriter: SlotStream,
     recording: Option<Recording>,
     path: String,
+    attribute_slots: bool,
 ) -> Result<ReadableStream> {
+    let markers =
+        (!attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)).then(MarkerScan::default);
     let shared: Shared = Rc::new(RefCell::new(Some(State {
         rewriter,
         recording,
         path,
         input: Vec::new(),
+        markers,
     })));
     let on_chunk = Rc::clone(&shared);
     let transform =
@@ -93,6 +106,19 @@ impl State {
     fn feed(&mut self, bytes: &Uint8Array) -> Vec<u8> {
         self.input.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut self.input);
+        if self.markers.as_mut().is_some_and(|m| m.feed(&self.input)) {
+            self.markers = None;
+            if !MARKERS_LOGGED.with(|logged| logged.replace(true)) {
+                log::note(
+                    "vitrine.attribute_slots_off",
+                    &format!(
+                        "{} marks slots with data-vitrine-slot, which ATTRIBUTE_SLOTS=off ignores \
+                         (logged once per isolate)",
+                        self.path
+                    ),
+                );
+            }
+        }
         if self
             .recording
             .as_mut()

@@ -23,13 +23,21 @@ use crate::snapshot::Op;
 /// Attribute form of a slot marker.
 pub const SLOT_ATTRIBUTE: &str = "data-vitrine-slot";
 
-/// Resource limits for one rewrite.
+/// How one pass over a page parses: resource limits, and which slot forms it matches. The
+/// streaming rewrite and the splice recorder take the same value, so they find the same slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// lol_html's cap on its internal buffers, in bytes.
     pub max_memory: usize,
     /// Parser buffer preallocated per rewriter, in bytes.
     pub preallocated: usize,
+    /// Whether elements with [`SLOT_ATTRIBUTE`] are slots too (the attribute form), besides
+    /// `<vitrine-slot>`. A selector on an attribute alone can match any element, so lol_html
+    /// must then read the attributes of every start tag; with the tag form only it decides
+    /// from the tag name and skips them, and the rewrite runs about twice as fast
+    /// (BENCHMARKS.md, "Slot forms"). On by default; the Worker's `ATTRIBUTE_SLOTS=off`
+    /// turns it off.
+    pub attribute_slots: bool,
 }
 
 impl Default for Limits {
@@ -42,6 +50,7 @@ impl Default for Limits {
             // size"); a page that hits the cap is passed through unchanged.
             max_memory: 256 * 1024,
             preallocated: 4096,
+            attribute_slots: true,
         }
     }
 }
@@ -153,16 +162,19 @@ impl SlotStream {
             Box::new(move |bytes: &[u8]| sink_out.borrow_mut().extend_from_slice(bytes));
         let plan = Rc::new(plan);
         let by_tag = Rc::clone(&plan);
-        let by_attr = plan;
-        let settings = parser_settings(encoding, limits)
-            .append_element_content_handler(element!(TAG_SELECTOR, move |el| {
+        let mut settings = parser_settings(encoding, limits).append_element_content_handler(
+            element!(TAG_SELECTOR, move |el| {
                 apply(&by_tag, el, TAG_NAME_ATTRIBUTE);
                 Ok(())
-            }))
-            .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
-                apply(&by_attr, el, SLOT_ATTRIBUTE);
-                Ok(())
-            }));
+            }),
+        );
+        if limits.attribute_slots {
+            settings =
+                settings.append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
+                    apply(&plan, el, SLOT_ATTRIBUTE);
+                    Ok(())
+                }));
+        }
         Ok(Self {
             rewriter: Some(HtmlRewriter::new(settings, sink)),
             out,
@@ -247,6 +259,10 @@ pub fn rewrite_chunked(
 pub fn fragment(html: &str) -> Arc<str> {
     Arc::from(html)
 }
+
+mod markers;
+
+pub use markers::MarkerScan;
 
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,27 @@ fn attribute_form_is_filled() {
 }
 
 #[test]
+fn attribute_form_off_fills_only_the_tag_form() {
+    let page =
+        r#"<aside data-vitrine-slot="s">keep</aside><vitrine-slot name="s">old</vitrine-slot>"#;
+    let off = Limits {
+        attribute_slots: false,
+        ..Limits::default()
+    };
+    let p = plan(&[("s", Op::Replace, "new")]);
+    let out = rewrite_all(p.clone(), page.as_bytes(), off).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"<aside data-vitrine-slot="s">keep</aside><vitrine-slot name="s">new</vitrine-slot>"#
+    );
+    assert_eq!(
+        run(p, page),
+        r#"<aside data-vitrine-slot="s">new</aside><vitrine-slot name="s">new</vitrine-slot>"#,
+        "on by default"
+    );
+}
+
+#[test]
 fn unplanned_slots_keep_default() {
     let page = r#"<vitrine-slot name="other">keep</vitrine-slot>"#;
     assert_eq!(run(plan(&[("s", Op::Replace, "x")]), page), page);
@@ -79,6 +100,7 @@ fn memory_limit_bails_out_without_truncating() {
     let limits = Limits {
         max_memory: 2048,
         preallocated: 1024,
+        ..Limits::default()
     };
     let (out, err) = rewrite_chunked(
         plan(&[("s", Op::Replace, "NEW")]),

@@ -112,13 +112,17 @@ impl Recorder {
         }
         let log: Log = Rc::default();
         let (by_tag, by_attr) = (Rc::clone(&log), Rc::clone(&log));
-        let settings = rewrite::parser_settings(AsciiCompatibleEncoding::utf_8(), limits)
+        // The same slot forms as the streaming rewrite (`Limits::attribute_slots`).
+        let mut settings = rewrite::parser_settings(AsciiCompatibleEncoding::utf_8(), limits)
             .append_element_content_handler(element!(TAG_SELECTOR, move |el| {
                 note(&by_tag, el, TAG_NAME_ATTRIBUTE)
-            }))
-            .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
-                note(&by_attr, el, SLOT_ATTRIBUTE)
             }));
+        if limits.attribute_slots {
+            settings = settings
+                .append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
+                    note(&by_attr, el, SLOT_ATTRIBUTE)
+                }));
+        }
         let sink: Sink = Box::new(|_: &[u8]| {});
         Ok(Self {
             rewriter: HtmlRewriter::new(settings, sink),

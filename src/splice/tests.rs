@@ -20,7 +20,11 @@ fn plan(edits: &[(&str, Op, &str)]) -> Plan {
 }
 
 fn streamed(p: &Plan, page: &[u8]) -> Vec<u8> {
-    let (out, err) = rewrite_chunked(p.clone(), page, 4096, Limits::default()).unwrap();
+    streamed_with(p, page, Limits::default())
+}
+
+fn streamed_with(p: &Plan, page: &[u8], limits: Limits) -> Vec<u8> {
+    let (out, err) = rewrite_chunked(p.clone(), page, 4096, limits).unwrap();
     assert!(err.is_none(), "{err:?}");
     out
 }
@@ -133,6 +137,7 @@ fn memory_limit_stop_is_not_spliced() {
     let limits = Limits {
         max_memory: 2048,
         preallocated: 1024,
+        ..Limits::default()
     };
     assert_eq!(
         record(page.as_bytes(), limits, None),
@@ -159,9 +164,13 @@ fn fixture_pages_splice_like_they_stream() {
     pages.truncate(40);
     assert!(pages.len() >= 5, "fixtures missing: {pages:?}");
     let mut slotted = 0;
-    for path in pages {
-        let page = std::fs::read(&path).unwrap();
-        let t = record(&page, Limits::default(), Some("utf-8")).unwrap();
+    for (path, attribute_slots) in pages.iter().flat_map(|p| [(p, true), (p, false)]) {
+        let limits = Limits {
+            attribute_slots,
+            ..Limits::default()
+        };
+        let page = std::fs::read(path).unwrap();
+        let t = record(&page, limits, Some("utf-8")).unwrap();
         slotted += usize::from(!t.slots().is_empty());
         let names: Vec<&str> = t.slots().iter().map(|s| &*s.name).collect();
         for (i, op) in OPS.iter().enumerate() {
@@ -172,8 +181,8 @@ fn fixture_pages_splice_like_they_stream() {
                 .collect();
             let p = plan(&edits);
             assert!(
-                t.splice(&page, &p).unwrap() == streamed(&p, &page),
-                "{path:?} {op:?}"
+                t.splice(&page, &p).unwrap() == streamed_with(&p, &page, limits),
+                "{path:?} {op:?} attribute_slots={attribute_slots}"
             );
         }
     }
@@ -205,19 +214,21 @@ fn chunk() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// Whenever a generated page is recorded, splicing equals streaming for any plan.
+    /// Whenever a generated page is recorded, splicing equals streaming for any plan, with
+    /// or without the attribute form.
     #[test]
     fn generated_pages_splice_like_they_stream(
         parts in prop::collection::vec(chunk(), 0..14),
         a in op(), b in op(),
         fa in "[a-z<>/é]{0,8}", fb in "[a-z<>/]{0,8}",
         chunk_size in 1usize..200,
+        attribute_slots in any::<bool>(),
     ) {
         let page = parts.concat();
         let p = plan(&[("a", a, &fa), ("b", b, &fb)]);
-        if let Ok(t) = record(page.as_bytes(), Limits::default(), None) {
-            let (want, err) =
-                rewrite_chunked(p.clone(), page.as_bytes(), chunk_size, Limits::default()).unwrap();
+        let limits = Limits { attribute_slots, ..Limits::default() };
+        if let Ok(t) = record(page.as_bytes(), limits, None) {
+            let (want, err) = rewrite_chunked(p.clone(), page.as_bytes(), chunk_size, limits).unwrap();
             prop_assert!(err.is_none());
             prop_assert_eq!(t.splice(page.as_bytes(), &p).unwrap(), want);
         }

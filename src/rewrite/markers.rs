@@ -1,0 +1,90 @@
+//! Finds the attribute form's marker in a page that is rewritten without it.
+//!
+//! With `Limits::attribute_slots` off, `data-vitrine-slot` elements are not slots, and a page
+//! that still uses them keeps their default content. That is the site owner's choice, but a
+//! silent one: [`MarkerScan`] looks for the attribute's name in the raw bytes as they stream
+//! (memchr's SIMD substring search, a small fraction of the parse), so the Worker can say so
+//! in its log. A hit in text or a comment is a false alarm, never a missed slot.
+
+use memchr::memmem;
+
+use super::SLOT_ATTRIBUTE;
+
+/// Looks for [`SLOT_ATTRIBUTE`] across the chunks of one page, also where a chunk boundary
+/// splits it.
+#[derive(Debug, Default)]
+pub struct MarkerScan {
+    /// The last bytes seen, one fewer than the marker (a split marker ends in the next chunk).
+    tail: Vec<u8>,
+    found: bool,
+}
+
+impl MarkerScan {
+    /// Scans the next chunk; `true` only the first time the marker is seen.
+    pub fn feed(&mut self, chunk: &[u8]) -> bool {
+        if self.found {
+            return false;
+        }
+        let marker = SLOT_ATTRIBUTE.as_bytes();
+        let keep = marker.len() - 1;
+        let mut seam = std::mem::take(&mut self.tail);
+        seam.extend_from_slice(&chunk[..chunk.len().min(keep)]);
+        self.found = memmem::find(&seam, marker).is_some() || memmem::find(chunk, marker).is_some();
+        if chunk.len() >= keep {
+            seam.clear();
+            seam.extend_from_slice(&chunk[chunk.len() - keep..]);
+        } else {
+            let drop = seam.len().saturating_sub(keep);
+            seam.drain(..drop);
+        }
+        self.tail = seam;
+        self.found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn finds_the_marker_once() {
+        let mut scan = MarkerScan::default();
+        assert!(!scan.feed(b"<div class=x>"));
+        assert!(scan.feed(b"<aside data-vitrine-slot=\"note\">"));
+        assert!(
+            !scan.feed(b"<aside data-vitrine-slot=\"again\">"),
+            "reported once"
+        );
+    }
+
+    #[test]
+    fn tag_form_alone_is_not_the_marker() {
+        let mut scan = MarkerScan::default();
+        assert!(!scan.feed(b"<vitrine-slot name=\"hero\">d</vitrine-slot> data-vitrine-slo"));
+        assert!(!scan.feed(b"x"));
+    }
+
+    proptest! {
+        /// However the page is cut (one-byte chunks included), the marker is found exactly
+        /// when the page contains it.
+        #[test]
+        fn chunking_does_not_hide_the_marker(
+            before in "[a-z <>=\"-]{0,40}",
+            with in any::<bool>(),
+            cuts in proptest::collection::vec(0usize..80, 0..8),
+        ) {
+            let page = format!("{before}{}{before}", if with { SLOT_ATTRIBUTE } else { "" });
+            let bytes = page.as_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.push(0);
+            cuts.push(bytes.len());
+            cuts.sort_unstable();
+            let mut scan = MarkerScan::default();
+            let hits = cuts.windows(2).filter(|w| scan.feed(&bytes[w[0]..w[1]])).count();
+            let expected = usize::from(memmem::find(bytes, SLOT_ATTRIBUTE.as_bytes()).is_some());
+            prop_assert_eq!(hits, expected);
+        }
+    }
+}
