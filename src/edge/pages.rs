@@ -351,9 +351,9 @@ impl Recording {
         }
     }
 
-    /// Adds the next chunk (`bytes` is its copy in WASM memory). Returns `false` when the
-    /// recording is over: drop it.
-    pub fn push(&mut self, chunk: &Uint8Array, bytes: &[u8]) -> bool {
+    /// Adds the next bytes of the page. They are copied to the JS side (the reader reuses its
+    /// buffer), once per page per isolate. Returns `false` when the recording is over: drop it.
+    pub fn push(&mut self, bytes: &[u8]) -> bool {
         self.len += bytes.len();
         if self.len > MAX_PAGE {
             self.key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
@@ -366,7 +366,7 @@ impl Recording {
         if let Some(hasher) = &mut self.hasher {
             hasher.update(bytes);
         }
-        self.chunks.push(chunk.clone());
+        self.chunks.push(Uint8Array::from(bytes));
         true
     }
 

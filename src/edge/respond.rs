@@ -140,7 +140,7 @@ pub async fn personalize(
     };
     if let Some(explain) = explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
-        return previewed(cfg, upstream, plan, &x_vitrine, &explain, path);
+        return previewed(cfg, stage.ctx, upstream, plan, &x_vitrine, &explain, path);
     }
     if let (Some(activity), Some(p)) = (&mut visitor.activity, product) {
         for key in &offers {
@@ -203,12 +203,12 @@ pub async fn personalize(
         Some(Known::Refused) => {
             timings.body = Body::Streamed;
             headers.set(SERVER_TIMING, &timings.header())?;
-            stream_rewrite(cfg, upstream, plan, headers, None, path)
+            stream_rewrite(cfg, stage.ctx, upstream, plan, headers, None, path)
         }
         None => {
             timings.body = Body::Streamed;
             headers.set(SERVER_TIMING, &timings.header())?;
-            stream_rewrite(cfg, upstream, plan, headers, key, path)
+            stream_rewrite(cfg, stage.ctx, upstream, plan, headers, key, path)
         }
     }
 }
@@ -257,6 +257,7 @@ async fn recognize(
 /// `private, no-store`, streamed (never recorded or spliced, so previews change no state).
 fn previewed(
     cfg: &Config,
+    ctx: &worker::Context,
     upstream: Response,
     plan: Option<Plan>,
     x_vitrine: &str,
@@ -266,7 +267,7 @@ fn previewed(
     let headers = personalized_headers(&upstream, &format!("{x_vitrine}; preview"))?;
     headers.set(preview::EXPLAIN_HEADER, explain)?;
     match plan {
-        Some(plan) => stream_rewrite(cfg, upstream, plan, headers, None, path),
+        Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, None, path),
         None => {
             let status = upstream.status_code();
             let (_, body) = upstream.into_parts();
@@ -303,6 +304,7 @@ fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers>
 /// Starts the streaming rewrite; `key` set means: also record the page for splicing.
 fn stream_rewrite(
     cfg: &Config,
+    ctx: &worker::Context,
     upstream: Response,
     plan: Plan,
     headers: Headers,
@@ -318,7 +320,8 @@ fn stream_rewrite(
         return bypass(upstream, Bypass::NoBody, &path);
     };
     let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
-    let rewritten = transform::pipe(body, rewriter, recording, path, cfg.limits.attribute_slots)?;
+    let attribute_slots = cfg.limits.attribute_slots;
+    let rewritten = transform::pipe(ctx, body, rewriter, recording, path, attribute_slots)?;
     Ok(ResponseBuilder::new()
         .with_status(200)
         .with_headers(headers)

@@ -1,22 +1,28 @@
-//! The streaming rewrite as a JS `TransformStream` whose `transform` and `flush` callbacks call
-//! straight into the rewriter: the runtime pipes the upstream body through it chunk by chunk,
-//! with one synchronous JS→WASM call per chunk, instead of polling a Rust stream through
-//! promise-based glue per chunk.
+//! The streaming rewrite: a pump that reads the upstream body, rewrites it and writes the
+//! output into an `IdentityTransformStream`, whose readable side is the response body.
 //!
-//! Each chunk's output is enqueued at once, so the first bytes leave before the upstream body
-//! ends, and nothing buffers the page in WASM memory (a [`Recording`] keeps the chunks on the
-//! JS side, up to a bound). A chunk is copied into WASM memory at most [`SLICE`] bytes at a
-//! time: a source may hand over a whole page as one chunk, and WASM memory never shrinks, so
-//! without the bound a 10 MB page would grow the instance by twice its size for good.
+//! Both ends stay native to the runtime. The upstream body is read with a BYOB reader into one
+//! 64 KiB buffer: a read returns whatever has arrived, up to the buffer, so a page that is
+//! there at once comes in a few large reads (a Static Assets or Cache API body otherwise comes
+//! in 4 KiB chunks), and a slow source still gets each piece out as soon as it lands. The
+//! output goes out through a native stream, not a JS `TransformStream`, whose per-chunk JS
+//! callbacks and promises cost more than the rewrite itself (BENCHMARKS.md, "Streaming
+//! glue"). A source that has no BYOB reader is read chunk by chunk instead.
+//!
+//! Each write waits until the client has taken the previous output, so nothing buffers the
+//! page: memory stays flat in page size. A chunk is copied into WASM memory at most [`SLICE`]
+//! bytes at a time, because WASM memory never shrinks. When the client goes away the upstream
+//! body is cancelled; when the upstream fails, the response is aborted, as the runtime would.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use worker::js_sys::{Function, Object, Reflect, Uint8Array};
-use worker::wasm_bindgen::closure::Closure;
+use worker::js_sys::{Function, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys::{ReadableStream, TransformStream};
-use worker::Result;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{
+    ReadableStream, ReadableStreamByobReader, ReadableStreamDefaultReader,
+    ReadableStreamGetReaderOptions, ReadableStreamReaderMode, WritableStream,
+    WritableStreamDefaultWriter,
+};
+use worker::{Context, Result};
 
 use super::log;
 use super::pages::Recording;
@@ -36,69 +42,159 @@ thread_local! {
     static MARKERS_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-type Shared = Rc<RefCell<Option<State>>>;
-
-/// Most bytes of a chunk copied into WASM memory and rewritten at once.
+/// Most bytes read at once, and copied into WASM memory and rewritten at once.
 const SLICE: u32 = 64 * 1024;
 
-/// `body` piped through the rewriter; returns the rewritten stream. `attribute_slots` is
-/// `Limits::attribute_slots`: when it is off, the page is scanned for the attribute form's
-/// marker, and the first such page of the isolate is logged.
+/// `body` rewritten; returns the response body. The pump runs under `ctx.wait_until`.
+/// `attribute_slots` is `Limits::attribute_slots`: when it is off, the page is scanned for the
+/// attribute form's marker, and the first such page of the isolate is logged.
 pub fn pipe(
+    ctx: &Context,
     body: &ReadableStream,
     rewriter: SlotStream,
     recording: Option<Recording>,
     path: String,
     attribute_slots: bool,
 ) -> Result<ReadableStream> {
+    let (readable, writable) = identity_stream()?;
+    let writer = writable.get_writer()?;
+    let source = Source::open(body)?;
     let markers =
         (!attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)).then(MarkerScan::default);
-    let shared: Shared = Rc::new(RefCell::new(Some(State {
+    let state = State {
         rewriter,
         recording,
         path,
         input: Vec::new(),
         markers,
-    })));
-    let on_chunk = Rc::clone(&shared);
-    let transform =
-        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, controller: JsValue| {
-            if let Some(state) = on_chunk.borrow_mut().as_mut() {
-                let bytes = match chunk.dyn_ref::<Uint8Array>() {
-                    Some(array) => array.clone(),
-                    None => Uint8Array::new(&chunk),
-                };
-                let len = bytes.length();
-                let mut at: u32 = 0;
-                while at < len {
-                    let end = len.min(at.saturating_add(SLICE));
-                    let out = state.feed(&bytes.subarray(at, end));
-                    enqueue(&controller, &out);
-                    at = end;
-                }
+    };
+    ctx.wait_until(pump(source, writer, state));
+    Ok(readable)
+}
+
+/// A new `IdentityTransformStream` (a workerd byte stream), as its two sides.
+fn identity_stream() -> Result<(ReadableStream, WritableStream)> {
+    let class: Function =
+        Reflect::get(&worker::js_sys::global(), &"IdentityTransformStream".into())?.dyn_into()?;
+    let stream = Reflect::construct(&class, &worker::js_sys::Array::new())?;
+    let readable = Reflect::get(&stream, &"readable".into())?.dyn_into()?;
+    let writable = Reflect::get(&stream, &"writable".into())?.dyn_into()?;
+    Ok((readable, writable))
+}
+
+/// Moves the page through the rewriter; every way out leaves both streams settled.
+async fn pump(mut source: Source, writer: WritableStreamDefaultWriter, mut state: State) {
+    loop {
+        let chunk = match source.next().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                // The upstream failed mid-page: the client must not take a cut page for whole.
+                let _ = JsFuture::from(writer.abort_with_reason(&e)).await;
+                return;
             }
-        });
-    let flush = Closure::<dyn FnMut(JsValue)>::new(move |controller| {
-        let state = shared.borrow_mut().take();
-        if let Some(state) = state {
-            let (rest, recording) = state.finish();
-            enqueue(&controller, &rest);
-            // The whole page is out; recording it now only delays the stream's close.
-            if let Some(rec) = recording {
-                rec.finish();
+        };
+        let len = chunk.length();
+        let mut at = 0;
+        while at < len {
+            let end = len.min(at.saturating_add(SLICE));
+            let out = state.feed(&chunk.subarray(at, end));
+            at = end;
+            if !write(&writer, &out).await {
+                // The client went away: stop reading the page.
+                source.cancel();
+                return;
             }
         }
-    });
-    let transformer = Object::new();
-    Reflect::set(
-        &transformer,
-        &"transform".into(),
-        &transform.into_js_value(),
-    )?;
-    Reflect::set(&transformer, &"flush".into(), &flush.into_js_value())?;
-    let stream = TransformStream::new_with_transformer(&transformer)?;
-    let pipe_through: Function = Reflect::get(body, &"pipeThrough".into())?.dyn_into()?;
-    Ok(pipe_through.call1(body, &stream)?.dyn_into()?)
+        source.recycle(chunk);
+    }
+    let (rest, recording) = state.finish();
+    if write(&writer, &rest).await {
+        let _ = JsFuture::from(writer.close()).await;
+    }
+    // The whole page is out; recording it now only delays nothing.
+    if let Some(rec) = recording {
+        rec.finish();
+    }
+}
+
+/// Writes `bytes` (nothing when empty); `false` when the response stream refused them.
+async fn write(writer: &WritableStreamDefaultWriter, bytes: &[u8]) -> bool {
+    if bytes.is_empty() {
+        return true;
+    }
+    JsFuture::from(writer.write_with_chunk(&Uint8Array::from(bytes)))
+        .await
+        .is_ok()
+}
+
+/// The upstream body's reader: BYOB into one reused buffer when the stream supports it.
+enum Source {
+    Byob {
+        reader: ReadableStreamByobReader,
+        /// The buffer for the next read (the previous read's, handed back by [`Source::recycle`]).
+        spare: Option<Uint8Array>,
+    },
+    Chunks(ReadableStreamDefaultReader),
+}
+
+impl Source {
+    fn open(body: &ReadableStream) -> Result<Self> {
+        let options = ReadableStreamGetReaderOptions::new();
+        options.set_mode(ReadableStreamReaderMode::Byob);
+        // Called through `Function::call1`, which catches: `getReader` throws a `TypeError`
+        // for a stream that is not a byte stream (web-sys' binding would not catch it).
+        let get_reader: Function = Reflect::get(body, &"getReader".into())?.dyn_into()?;
+        match get_reader.call1(body, &options) {
+            Ok(reader) => Ok(Self::Byob {
+                reader: reader.unchecked_into(),
+                spare: None,
+            }),
+            // A stream without BYOB support (built in JS, not bytes): read its chunks.
+            Err(_) => Ok(Self::Chunks(get_reader.call0(body)?.unchecked_into())),
+        }
+    }
+
+    /// The next bytes, `None` at the end.
+    async fn next(&mut self) -> std::result::Result<Option<Uint8Array>, JsValue> {
+        let read = match self {
+            Self::Byob { reader, spare } => {
+                let buffer = spare
+                    .take()
+                    .unwrap_or_else(|| Uint8Array::new_with_length(SLICE));
+                reader.read_with_array_buffer_view(&buffer)
+            }
+            Self::Chunks(reader) => reader.read(),
+        };
+        let result = JsFuture::from(read).await?;
+        let value = Reflect::get(&result, &"value".into())?;
+        if Reflect::get(&result, &"done".into())?.is_truthy() {
+            return Ok(None);
+        }
+        Ok(Some(match value.dyn_into::<Uint8Array>() {
+            Ok(bytes) => bytes,
+            Err(other) => Uint8Array::new(&other),
+        }))
+    }
+
+    /// Hands a read's buffer back for the next read (its bytes are in WASM memory by now).
+    fn recycle(&mut self, chunk: Uint8Array) {
+        if let Self::Byob { spare, .. } = self {
+            *spare = Some(Uint8Array::new_with_byte_offset_and_length(
+                &chunk.buffer(),
+                0,
+                SLICE,
+            ));
+        }
+    }
+
+    /// Cancels the upstream body (the client left).
+    fn cancel(&self) {
+        let _ = match self {
+            Self::Byob { reader, .. } => reader.cancel(),
+            Self::Chunks(reader) => reader.cancel(),
+        };
+    }
 }
 
 impl State {
@@ -122,7 +218,7 @@ impl State {
         if self
             .recording
             .as_mut()
-            .is_some_and(|rec| !rec.push(bytes, &self.input))
+            .is_some_and(|rec| !rec.push(&self.input))
         {
             self.recording = None;
         }
@@ -138,19 +234,6 @@ impl State {
                 (rest, None)
             }
             None => (rest, self.recording),
-        }
-    }
-}
-
-fn enqueue(controller: &JsValue, bytes: &[u8]) {
-    if bytes.is_empty() {
-        return;
-    }
-    let chunk = Uint8Array::from(bytes);
-    if let Ok(f) = Reflect::get(controller, &"enqueue".into()) {
-        if let Ok(f) = f.dyn_into::<Function>() {
-            // Enqueue fails only on a stream the runtime already closed (the client left).
-            let _ = f.call1(controller, &chunk);
         }
     }
 }
