@@ -112,7 +112,7 @@ async fn pump(mut source: Source, writer: WritableStreamDefaultWriter, mut state
     if write(&writer, &rest).await {
         let _ = JsFuture::from(writer.close()).await;
     }
-    // The whole page is out; recording it now only delays nothing.
+    // The whole page is out and the stream is closed: recording it now delays no byte.
     if let Some(rec) = recording {
         rec.finish();
     }
@@ -180,11 +180,14 @@ impl Source {
     /// Hands a read's buffer back for the next read (its bytes are in WASM memory by now).
     fn recycle(&mut self, chunk: Uint8Array) {
         if let Self::Byob { spare, .. } = self {
-            *spare = Some(Uint8Array::new_with_byte_offset_and_length(
-                &chunk.buffer(),
-                0,
-                SLICE,
-            ));
+            let buffer = chunk.buffer();
+            // A BYOB read hands back the buffer it was given (64 KiB); anything else is not
+            // reused, since a view past its end would throw.
+            if buffer.byte_length() >= SLICE {
+                *spare = Some(Uint8Array::new_with_byte_offset_and_length(
+                    &buffer, 0, SLICE,
+                ));
+            }
         }
     }
 
