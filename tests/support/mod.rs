@@ -276,6 +276,15 @@ pub fn target(head: &str) -> &str {
     head.split(' ').nth(1).unwrap_or("")
 }
 
+/// How many requests an [`origin`] got for `path` (its request target, query included).
+pub fn asked(seen: &Heads, path: &str) -> usize {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|h| target(h) == path)
+        .count()
+}
+
 /// An [`origin`] that serves the demo home page for every request.
 pub fn recording_origin() -> (String, Heads) {
     let page = site_file("index.html");
