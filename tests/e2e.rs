@@ -133,7 +133,14 @@ fn origin_never_sees_visitor_cookies() {
     let (addr, seen) = recording_origin();
     let state = state_dir("origin");
     publish_demo(&state);
-    let dev = start(state, &[("PAGE_SOURCE", "origin"), ("ORIGIN_URL", &addr)]);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("DOCUMENT_PATHS", "/*"),
+        ],
+    );
     let got = send(
         agent()
             .get(&format!("{}/", dev.base))
@@ -155,5 +162,199 @@ fn origin_never_sees_visitor_cookies() {
             !head.contains("evil.example"),
             "x-forwarded-host forwarded: {head}"
         );
+    }
+}
+
+/// Issue 14, section 1, reproduced over `wrangler dev` with an origin that echoes what it
+/// receives: a response the origin did not mark shareable is never stored or replayed for
+/// another visitor; a `Vary` other than `Accept-Encoding` is never shared; no lifetime is
+/// invented, and none is stretched by the hold window; only the site's documents take the
+/// page path; CDN-targeted directives never survive on a personalized response.
+#[test]
+fn origin_responses_are_shared_only_as_the_origin_allows() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let serial = AtomicUsize::new(0);
+    let (addr, seen) = origin_seeing(move |head| {
+        let n = serial.fetch_add(1, Ordering::SeqCst);
+        let echo = |name| head_value(head, name).unwrap_or("-").to_owned();
+        const HTML: &str = "content-type: text/html; charset=utf-8\r\n";
+        let page = |body: &str| {
+            format!(
+                "<!doctype html><p>{body}</p><vitrine-slot name=\"hero\">default</vitrine-slot>"
+            )
+            .into_bytes()
+        };
+        match target(head) {
+            "/api/me" => (
+                "content-type: application/json\r\n".to_owned(),
+                format!("{{\"you_are\":\"{}\",\"n\":{n}}}", echo("x-auth-token")).into_bytes(),
+            ),
+            "/lang" => (
+                format!("{HTML}cache-control: public, max-age=60\r\nvary: Accept-Language\r\n"),
+                page(&format!("lang={} n={n}", echo("accept-language"))),
+            ),
+            "/no-cache-control" => (HTML.to_owned(), page(&format!("n={n}"))),
+            "/short" => (
+                format!("{HTML}cache-control: public, max-age=2\r\netag: \"s1\"\r\n"),
+                page("short-lived"),
+            ),
+            _ => (
+                format!(
+                    "{HTML}cache-control: public, max-age=60\r\netag: \"c1\"\r\n\
+                     cdn-cache-control: max-age=600\r\n\
+                     cloudflare-cdn-cache-control: max-age=600\r\n\
+                     surrogate-control: max-age=600\r\n"
+                ),
+                page("cdn"),
+            ),
+        }
+    });
+    let state = state_dir("origin-sharing");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("DOCUMENT_PATHS", "/lang, /no-cache-control, /short, /cdn"),
+            ("FORWARD_HEADERS", "accept, accept-language"),
+            ("PAGE_REVALIDATE_SECS", "30"),
+        ],
+    );
+    let loyal = mint(&["loyal"]);
+
+    // An API path is not a document, and a header off the allowlist never reaches the origin:
+    // user B never gets user A's answer.
+    let a = get_with(&dev, "/api/me", &[("x-auth-token", "userA-secret-token")]);
+    let b = get_with(&dev, "/api/me", &[("x-auth-token", "userB-token")]);
+    assert_eq!((a.status, b.status), (200, 200));
+    assert!(
+        !b.text().contains("userA"),
+        "B got A's response: {}",
+        b.text()
+    );
+    assert!(
+        a.text().contains("\"n\":") && b.text() != a.text(),
+        "{}",
+        b.text()
+    );
+    assert_eq!(
+        asked(&seen, "/api/me"),
+        2,
+        "each visitor's request reaches the origin"
+    );
+    assert!(b.header("x-vitrine").is_none(), "not a document: untouched");
+
+    // Vary: Accept-Language is never shared (vitrine keys pages by URL alone).
+    let zz = get_with(
+        &dev,
+        "/lang",
+        &[("accept-language", "zz"), ("cookie", &loyal)],
+    );
+    let en = get_with(
+        &dev,
+        "/lang",
+        &[("accept-language", "en"), ("cookie", &loyal)],
+    );
+    assert!(zz.text().contains("lang=zz"), "{}", zz.text());
+    assert!(en.text().contains("lang=en"), "en got: {}", en.text());
+    assert_eq!(asked(&seen, "/lang"), 2);
+
+    // No Cache-Control: never stored, never held, never recorded (so never spliced).
+    for i in 0..3 {
+        let got = get(&dev, "/no-cache-control", Some(&loyal));
+        assert!(
+            got.text().contains("loyalty discount"),
+            "#{i}: personalized"
+        );
+        let timing = got.header("server-timing").unwrap_or("");
+        assert!(timing.contains("page;desc=\"fetched\""), "#{i}: {timing}");
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(xv.ends_with("body=streamed"), "#{i}: {xv}");
+    }
+    assert_eq!(asked(&seen, "/no-cache-control"), 3);
+
+    // max-age=2 under a 30 s hold window: held at most 2 s, then asked for again.
+    let first = get(&dev, "/short", Some(&loyal));
+    let second = get(&dev, "/short", Some(&loyal));
+    assert!(first.text().contains("loyalty discount"));
+    let timing = second.header("server-timing").unwrap_or("");
+    assert!(
+        timing.contains("page;desc=\"held\""),
+        "within max-age: {timing}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3_000));
+    let third = get(&dev, "/short", Some(&loyal));
+    let timing = third.header("server-timing").unwrap_or("");
+    assert!(
+        !timing.contains("page;desc=\"held\""),
+        "past max-age: {timing}"
+    );
+    assert_eq!(
+        asked(&seen, "/short"),
+        2,
+        "asked again once its lifetime is over"
+    );
+
+    // CDN-targeted directives and validators never survive on a personalized response.
+    let got = get(&dev, "/cdn", Some(&loyal));
+    assert!(got.text().contains("loyalty discount"));
+    assert_eq!(got.header("cache-control"), Some("private, no-store"));
+    for name in [
+        "cdn-cache-control",
+        "cloudflare-cdn-cache-control",
+        "surrogate-control",
+        "etag",
+    ] {
+        assert_eq!(got.header(name), None, "{name} kept on a personalized page");
+    }
+
+    let heads = seen.lock().unwrap();
+    for head in heads.iter() {
+        assert!(!head.contains("x-auth-token"), "forwarded: {head}");
+        assert!(!head.contains("\ncookie:"), "forwarded: {head}");
+    }
+}
+
+/// With the default allowlist, none of the headers a visitor or a proxy may add reaches the
+/// origin: credentials, API keys, access tokens, language, method overrides, addresses.
+#[test]
+fn origin_gets_only_allowlisted_request_headers() {
+    let (addr, seen) = recording_origin();
+    let state = state_dir("origin-allowlist");
+    publish_demo(&state);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("DOCUMENT_PATHS", "/*"),
+        ],
+    );
+    let sent = [
+        ("x-auth-token", "tok-secret"),
+        ("x-api-key", "key-secret"),
+        ("cf-access-jwt-assertion", "jwt-secret"),
+        ("accept-language", "zz-secret"),
+        ("x-forwarded-prefix", "/prefix-secret"),
+        ("x-http-method-override", "DELETE"),
+        ("x-forwarded-for", "203.0.113.7"),
+        ("referer", "https://shop.test/?vitrine_preview=secret"),
+    ];
+    for path in ["/", "/style.css", "/api/me"] {
+        let got = get_with(&dev, path, &sent);
+        assert!(got.status < 500, "{path}: {}", got.status);
+    }
+    let heads = seen.lock().unwrap();
+    assert!(heads.len() >= 3, "the origin was asked: {}", heads.len());
+    for head in heads.iter() {
+        // Values, not names: the runtime may add headers of its own (its own addresses).
+        for (name, value) in sent {
+            assert!(
+                !head.contains(&value.to_ascii_lowercase()),
+                "{name} forwarded: {head}"
+            );
+        }
     }
 }

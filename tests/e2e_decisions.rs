@@ -337,6 +337,7 @@ fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
         &[
             ("PAGE_SOURCE", "origin"),
             ("ORIGIN_URL", &addr),
+            ("DOCUMENT_PATHS", "/*"),
             ("VITRINE_PREVIEW_KEYS", PREVIEW_KEYS),
         ],
     );

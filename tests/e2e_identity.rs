@@ -169,3 +169,37 @@ fn identity_end_to_end() {
     let logs = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
     assert!(!logs.contains(&id.to_hex()), "visitor id in logs");
 }
+
+/// A page with nothing to fill for this visitor still sets the activity cookie: that response
+/// is the visitor's alone, so it keeps no validator and no cache directive of the base page
+/// (regression: `ETag` and `Last-Modified` of the shared page were kept).
+#[test]
+fn cookie_setting_responses_keep_no_validators() {
+    let state = state_dir("identity-nofill");
+    let campaign = state.join("loyal-only.toml");
+    std::fs::write(
+        &campaign,
+        "[activity]\nproduct_path = \"/p/{id}\"\n\n[[campaign]]\nid = \"loyal-only\"\n\
+         slot = \"hero\"\nsegments = [\"loyal\"]\nhtml = \"<b>Members</b>\"\n",
+    )
+    .unwrap();
+    publish_campaign(&state, campaign.to_str().unwrap());
+    let dev = start(
+        state,
+        &[
+            ("VITRINE_ACTIVITY_KEYS", ACTIVITY_KEYS),
+            ("CONSENT", "cookie:cookieconsent_status=allow"),
+        ],
+    );
+    let base = get(&dev, "/p/p0001", None);
+    assert!(
+        base.header("etag").is_some(),
+        "the base page has a validator"
+    );
+    let got = get(&dev, "/p/p0001", Some(CONSENT));
+    assert_eq!(got.body, site_file("p/p0001.html"), "nothing to fill");
+    assert!(!activity_value(&got).is_empty());
+    for name in ["etag", "last-modified", "expires", "age"] {
+        assert_eq!(got.header(name), None, "{name} kept beside Set-Cookie");
+    }
+}

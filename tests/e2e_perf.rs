@@ -140,7 +140,14 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
 
     let state = state_dir("first-byte");
     publish_demo(&state);
-    let dev = start(state, &[("PAGE_SOURCE", "origin"), ("ORIGIN_URL", &addr)]);
+    let dev = start(
+        state,
+        &[
+            ("PAGE_SOURCE", "origin"),
+            ("ORIGIN_URL", &addr),
+            ("DOCUMENT_PATHS", "/*"),
+        ],
+    );
     let mut client = TcpStream::connect(dev.base.trim_start_matches("http://")).unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -193,6 +200,7 @@ fn origin_dev(name: &str, addr: &str, revalidate_secs: &str) -> Dev {
         &[
             ("PAGE_SOURCE", "origin"),
             ("ORIGIN_URL", addr),
+            ("DOCUMENT_PATHS", "/*"),
             ("PAGE_REVALIDATE_SECS", revalidate_secs),
         ],
     )
@@ -227,8 +235,8 @@ fn expect(dev: &Dev, path: &str, want: &[(&str, &str)]) -> Vec<Vec<u8>> {
 
 /// Origin mode: a recorded page the origin lets shared caches keep is held (no Cache API read,
 /// no origin request) within `PAGE_REVALIDATE_SECS`, also when it has no validator of its own
-/// (it is keyed by its content); a `no-store` page is never held, so the origin is asked every
-/// time, and it is still spliced at its validator.
+/// (it is keyed by its content); a `no-store` page is never held, nor recorded (so never
+/// spliced from another visitor's copy): the origin is asked every time and it is streamed.
 #[test]
 fn origin_pages_are_held_only_when_shareable() {
     let page = site_file("index.html");
@@ -255,8 +263,8 @@ fn origin_pages_are_held_only_when_shareable() {
     }
     let fetched = [
         ("fetched", "streamed"),
-        ("fetched", "spliced"),
-        ("fetched", "spliced"),
+        ("fetched", "streamed"),
+        ("fetched", "streamed"),
     ];
     let bodies = expect(&dev, "/?fresh", &fetched);
     assert!(

@@ -12,6 +12,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request};
 
 use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
+use crate::delivery::{Documents, Forwarded};
 use crate::rewrite::Limits;
 
 /// Where base pages come from.
@@ -40,7 +41,11 @@ pub struct Config {
     pub limits: Limits,
     pub demo: bool,
     pub fault_injection: bool,
-    pub origin_cache_ttl: u32,
+    /// Request headers forwarded to the page source (`FORWARD_HEADERS`; a refused setting
+    /// falls back to the default list).
+    pub forwarded: Forwarded,
+    /// Which requests are documents (`DOCUMENT_PATHS`; a refused setting means none).
+    pub documents: Documents,
     /// How long a page this isolate recorded is served without asking the source again
     /// (`PAGE_REVALIDATE_SECS`, 0 = on every request; origin pages only when shareable).
     pub page_revalidate_ms: f64,
@@ -90,6 +95,18 @@ impl Config {
             Some("origin") => PageSource::Origin(text("ORIGIN_URL").unwrap_or_default()),
             _ => PageSource::Assets,
         };
+        let documents = documents(text("DOCUMENT_PATHS"), &source);
+        let forwarded = match text("FORWARD_HEADERS").map(|t| Forwarded::parse(&t)) {
+            None => Forwarded::default(),
+            Some(Ok(forwarded)) => forwarded,
+            Some(Err(e)) => {
+                super::log::note(
+                    "vitrine.config",
+                    &format!("{e}; forwarding the default list"),
+                );
+                Forwarded::default()
+            }
+        };
         let max_age = number("PROFILE_MAX_AGE_SECS", 0);
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
@@ -132,7 +149,8 @@ impl Config {
             },
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
-            origin_cache_ttl: number("ORIGIN_CACHE_TTL_SECS", 300) as u32,
+            forwarded,
+            documents,
             page_revalidate_ms: number("PAGE_REVALIDATE_SECS", 10) as f64 * 1000.0,
         }
     }
@@ -152,6 +170,26 @@ impl Config {
                 == Some("panic")
         {
             panic!("injected fault");
+        }
+    }
+}
+
+/// The site's documents; logged once per isolate when the setting is refused or, in origin
+/// mode, missing (then nothing is personalized).
+fn documents(text: Option<String>, source: &PageSource) -> Documents {
+    match (text.map(|t| Documents::parse(&t)), source) {
+        (Some(Ok(documents)), _) => documents,
+        (Some(Err(e)), _) => {
+            super::log::note("vitrine.config", &format!("{e}; no page is personalized"));
+            Documents::Nothing
+        }
+        (None, PageSource::Assets) => Documents::ByFileName,
+        (None, PageSource::Origin(_)) => {
+            super::log::note(
+                "vitrine.config",
+                "DOCUMENT_PATHS is not set: in origin mode no page is personalized until it lists the paths that are pages",
+            );
+            Documents::Nothing
         }
     }
 }

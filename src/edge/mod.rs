@@ -49,7 +49,7 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     cfg.inject_fault(&req);
     let method = req.method().to_string();
-    let document = delivery::is_document_request(&method, &path);
+    let document = cfg.documents.contains(&method, &path);
     // Read once: the raw URL (a preview token may be in it) and the URL without the token,
     // which is all the page source, the page key and targeting ever see.
     let raw_url = req.inner().url();
@@ -78,13 +78,15 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 .and_then(pages::conditional);
             let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
             if !document {
-                return source::fetch(&env, cfg, &ctx, sub).await;
+                return source::fetch(&env, cfg, &ctx, sub, false).await;
             }
+            let asked_conditionally = conditional.is_some();
             let (upstream, snapshot) =
-                futures_util::join!(source::fetch(&env, cfg, &ctx, sub), snapshot);
+                futures_util::join!(source::fetch(&env, cfg, &ctx, sub, true), snapshot);
             let (upstream, from) = match (upstream?, &held) {
-                (fresh, Some(page)) if fresh.status_code() == 304 => {
-                    pages::confirmed(page, js_sys::Date::now());
+                // Only an answer to vitrine's own conditional stands for the recorded page.
+                (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
+                    pages::confirmed(page, js_sys::Date::now(), None);
                     (pages::replay(page)?, Page::Revalidated)
                 }
                 (fresh, _) => (fresh, Page::Fetched),

@@ -15,10 +15,11 @@
 //! and the request makes no subrequest. Static Assets are part of a Worker version (its code,
 //! assets and bindings), and an isolate runs one version, so a recorded asset cannot change
 //! under it; the window only bounds how long a development server that swaps files in place
-//! serves the old page. An origin page is held only if it may be shared-cached at all
-//! ([`super::source::cacheable`]: `200`, no `Set-Cookie`, not `private`/`no-store`), and then
-//! adds at most the window to the Cache API's lifetime. Measured: the subrequest and its `304`
-//! were about half of a spliced request's cost (BENCHMARKS.md).
+//! serves the old page. An origin page is recorded only if the origin marked it shareable
+//! ([`crate::delivery::sharing`]), and held for the window or what is left of the lifetime the
+//! origin gave it, whichever ends first: vitrine never keeps a page longer than the origin
+//! allows. Measured: the subrequest and its `304` were about half of a spliced request's cost
+//! (BENCHMARKS.md).
 //!
 //! An origin page without a validator of its own (no `ETag`, no `Last-Modified`) that shared
 //! caches may keep is keyed by its **content**: the recording hashes the bytes it already
@@ -66,10 +67,11 @@ pub struct JsPage {
     conditional: Option<(&'static str, String)>,
     bodies: RefCell<Bodies<web_sys::Blob>>,
     /// When the source last confirmed these bytes (`Date.now()`, ms): recorded, `304`, or
-    /// served again at the same validator. Never set for a page that may not be held.
+    /// served again at the same validator.
     confirmed: Cell<f64>,
-    /// Whether the page may be served without asking the source (see the module docs).
-    holdable: bool,
+    /// How long after `confirmed` the page may be served without asking the source (ms;
+    /// unbounded for Static Assets, what was left of the origin's lifetime for an origin page).
+    hold_ms: Cell<f64>,
     /// The SHA-256 of `bytes` (hex) for a page keyed by its content.
     content_hash: Option<String>,
 }
@@ -95,17 +97,17 @@ pub struct PageKey {
     validator: Validator,
     headers: web_sys::Headers,
     conditional: Option<(&'static str, String)>,
-    holdable: bool,
+    hold_ms: f64,
 }
 
 impl PageKey {
     /// The key of `upstream` as served for `url`, if the page has a validator, or may be keyed
-    /// by its content (`by_content`); `holdable`: whether the recorded page may be served
-    /// without asking the source, within the window.
+    /// by its content (`by_content`); `hold_ms`: how long the recorded page may be served
+    /// without asking the source (the window bounds it too).
     pub fn of(
         url: String,
         upstream: &Response,
-        holdable: bool,
+        hold_ms: f64,
         by_content: bool,
     ) -> Result<Option<Self>> {
         let h = upstream.headers();
@@ -132,7 +134,7 @@ impl PageKey {
             validator,
             headers: h.0.clone(),
             conditional,
-            holdable,
+            hold_ms,
         }))
     }
 
@@ -173,18 +175,19 @@ pub fn conditional(page: &Recorded<JsPage>) -> Option<(&'static str, &str)> {
     Some((name, value.as_str()))
 }
 
-/// Whether `page` was confirmed by the source less than `window_ms` before `now` (ms), so it
-/// is served without a subrequest.
+/// Whether `page` was confirmed by the source less than `window_ms` before `now` (ms), and
+/// less than its own hold time, so it is served without a subrequest.
 pub fn fresh(page: &Recorded<JsPage>, window_ms: f64, now: f64) -> bool {
     let age = now - page.page.confirmed.get();
-    (0.0..window_ms).contains(&age)
+    (0.0..window_ms.min(page.page.hold_ms.get())).contains(&age)
 }
 
 /// The source confirmed `page` at `now` (a `304`, or the same validator again): its
-/// freshness window starts again, if it may be held at all.
-pub fn confirmed(page: &Recorded<JsPage>, now: f64) {
-    if page.page.holdable {
-        page.page.confirmed.set(now);
+/// freshness window starts again, for at most `hold_ms` (`None`: as long as before).
+pub fn confirmed(page: &Recorded<JsPage>, now: f64, hold_ms: Option<f64>) {
+    page.page.confirmed.set(now);
+    if let Some(hold_ms) = hold_ms {
+        page.page.hold_ms.set(hold_ms);
     }
 }
 
@@ -394,12 +397,8 @@ impl Recording {
                     headers: self.key.headers,
                     conditional: self.key.conditional,
                     bodies: RefCell::default(),
-                    confirmed: Cell::new(if self.key.holdable {
-                        js_sys::Date::now()
-                    } else {
-                        f64::NEG_INFINITY
-                    }),
-                    holdable: self.key.holdable,
+                    confirmed: Cell::new(js_sys::Date::now()),
+                    hold_ms: Cell::new(self.key.hold_ms),
                     content_hash,
                 };
                 CACHE.with(|c| {

@@ -18,6 +18,7 @@ use super::facts;
 use super::log;
 use super::pages::{self, Content, JsPage, PageKey, Recording};
 use super::preview;
+use super::source;
 use super::transform;
 use super::visitor;
 use crate::cookie::activity::extract_id;
@@ -223,16 +224,17 @@ async fn recognize(
     mut upstream: Response,
 ) -> Result<(Option<PageKey>, Option<Known<JsPage>>, Response)> {
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
-    // an origin page only if shared caches may keep it, and only then keyed by its content
-    // when it has no validator of its own.
-    let (holdable, by_content) = match cfg.source {
-        PageSource::Assets => (true, false),
-        PageSource::Origin(_) => {
-            let shareable = super::source::cacheable(&upstream)?;
-            (shareable, shareable)
-        }
+    // an origin page is recorded only if the origin marked it shareable, held no longer than
+    // the lifetime it has left, and keyed by its content when it has no validator of its own.
+    // Any other origin page is never recorded, so never replayed to another visitor.
+    let (hold_ms, by_content) = match cfg.source {
+        PageSource::Assets => (f64::INFINITY, false),
+        PageSource::Origin(_) => match source::freshness(&upstream, source::now_secs())? {
+            Ok(fresh_secs) => (fresh_secs as f64 * 1000.0, true),
+            Err(_) => return Ok((None, None, upstream)),
+        },
     };
-    let key = PageKey::of(url.to_owned(), &upstream, holdable, by_content)?;
+    let key = PageKey::of(url.to_owned(), &upstream, hold_ms, by_content)?;
     let mut known = key.as_ref().and_then(PageKey::lookup);
     if let (Some(key), Some(Known::Spliceable(recorded))) = (&key, &known) {
         if key.by_content() {
@@ -248,7 +250,7 @@ async fn recognize(
     }
     if let Some(Known::Spliceable(recorded)) = &known {
         // The source just sent this page at the recorded validator.
-        pages::confirmed(recorded, js_sys::Date::now());
+        pages::confirmed(recorded, js_sys::Date::now(), Some(hold_ms));
     }
     Ok((key, known, upstream))
 }

@@ -1,16 +1,18 @@
 //! Fetching base pages from the page source, without any visitor credentials.
 //!
-//! The subrequest is rebuilt from scratch: same method, URL and body, and only the headers
-//! [`delivery::forwards_request_header`] allows. For documents the visitor's conditional
+//! The subrequest is rebuilt from scratch: same method, URL and body, and only the headers on
+//! the allowlist ([`crate::delivery::Forwarded`]). For documents the visitor's conditional
 //! headers are dropped too, so a browser holding the base page's `ETag` can never turn a
-//! personalized page into a `304` of the unpersonalized one. In origin mode, document `GET`s go
+//! personalized page into a `304` of the unpersonalized one. In origin mode, documents go
 //! through the Cache API keyed by the origin URL alone, so the origin sees one request per
-//! page per cache lifetime, never per visitor.
+//! page per cache lifetime, never per visitor; a response enters it only when the origin
+//! marked it shareable, for the lifetime the origin gave ([`crate::delivery::sharing`]), and
+//! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
 use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
 
 use super::config::{Config, PageSource};
-use crate::delivery;
+use crate::delivery::{self, sharing, NotShared};
 
 /// Headers dropped from document subrequests (revalidation is ours to decide).
 const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
@@ -30,7 +32,7 @@ pub fn subrequest(
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
-        if delivery::forwards_request_header(&name) && !visitors {
+        if cfg.forwarded.allows(&name) && !visitors {
             headers.append(&name, &value)?;
         }
     }
@@ -67,29 +69,45 @@ fn upstream_url(url: &str, cfg: &Config) -> String {
 }
 
 /// Fetches from the configured source; the response is returned as the source sent it.
-pub async fn fetch(env: &Env, cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
+/// Only `document`s go through the Cache API.
+pub async fn fetch(
+    env: &Env,
+    cfg: &Config,
+    ctx: &Context,
+    sub: Request,
+    document: bool,
+) -> Result<Response> {
     match &cfg.source {
         PageSource::Assets => env.assets("ASSETS")?.fetch_request(sub).await,
-        PageSource::Origin(_) if sub.method() == Method::Get => cached(cfg, ctx, sub).await,
+        PageSource::Origin(_) if document && sub.method() == Method::Get => cached(ctx, sub).await,
         PageSource::Origin(_) => worker::Fetch::Request(sub).send().await,
     }
 }
 
-/// Cache API lookup keyed by the origin URL; on a miss, fetch and store when cacheable.
-async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
+/// Cache API lookup keyed by the origin URL; on a miss, fetch, and store a copy when the
+/// origin marked the page shareable with a lifetime left. A stored copy without a `Date` gets
+/// one (RFC 9110, 6.6.1), so its age, and what is left of its lifetime, stays known.
+async fn cached(ctx: &Context, sub: Request) -> Result<Response> {
     let cache = Cache::default();
     let key = sub.inner().url();
+    let now = now_secs();
     if let Some(hit) = cache.get(key.as_str(), false).await? {
-        return Ok(hit);
+        // The runtime's cache honours the lifetime itself; this also refuses an entry that is
+        // not (or no longer) shareable, whoever stored it.
+        if matches!(freshness(&hit, now)?, Ok(1..)) {
+            return Ok(hit);
+        }
     }
     let mut fresh = worker::Fetch::Request(sub).send().await?;
-    if cacheable(&fresh)? {
+    if matches!(freshness(&fresh, now)?, Ok(1..)) {
         let mut copy = fresh.cloned()?;
         let headers = copy.headers_mut();
-        if headers.get("cache-control")?.is_none() {
+        if headers.get("date")?.is_none() {
             headers.set(
-                "cache-control",
-                &format!("public, max-age={}", cfg.origin_cache_ttl),
+                "date",
+                &httpdate::fmt_http_date(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(now),
+                ),
             )?;
         }
         // The visitor's copy streams now; the cache fills in the background.
@@ -102,15 +120,26 @@ async fn cached(cfg: &Config, ctx: &Context, sub: Request) -> Result<Response> {
     Ok(fresh)
 }
 
-/// Only shared, complete, cookie-free pages may enter the shared cache.
-pub fn cacheable(resp: &Response) -> Result<bool> {
+/// The current time in Unix seconds (the runtime's clock; `SystemTime::now` is not available
+/// in WASM).
+pub fn now_secs() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// How long `resp` may still be shared between visitors ([`sharing::shared_freshness`]).
+pub fn freshness(resp: &Response, now: u64) -> Result<std::result::Result<u64, NotShared>> {
     let h = resp.headers();
-    let cc = h
-        .get("cache-control")?
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    Ok(resp.status_code() == 200
-        && h.get("set-cookie")?.is_none()
-        && !cc.contains("private")
-        && !cc.contains("no-store"))
+    let cache_control = h.get("cache-control")?;
+    let vary = h.get("vary")?;
+    let age = h.get("age")?;
+    let date = h.get("date")?;
+    let head = sharing::Head {
+        status: resp.status_code(),
+        cache_control: cache_control.as_deref(),
+        vary: vary.as_deref(),
+        set_cookie: h.has("set-cookie")?,
+        age: age.as_deref(),
+        date: date.as_deref(),
+    };
+    Ok(sharing::shared_freshness(&head, now))
 }

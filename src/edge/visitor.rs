@@ -95,10 +95,19 @@ pub fn append(headers: &Headers, set_cookie: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Adds `set_cookie` to a finished response, making it `private, no-store`.
+/// Adds `set_cookie` to a finished response, making it `private, no-store` without the page's
+/// validators or any cache directive ([`delivery::keeps_on_cookie_response`]): a response that
+/// sets the activity cookie is the visitor's alone.
 pub fn finish(mut resp: Response, set_cookie: Option<&str>) -> Result<Response> {
     if let Some(value) = set_cookie {
         let headers = resp.headers_mut();
+        let dropped: Vec<String> = headers
+            .keys()
+            .filter(|name| !delivery::keeps_on_cookie_response(name))
+            .collect();
+        for name in dropped {
+            headers.delete(&name)?;
+        }
         headers.append("set-cookie", value)?;
         headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
     }

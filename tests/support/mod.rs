@@ -242,6 +242,14 @@ pub type Heads = Arc<Mutex<Vec<String>>>;
 /// head, lowercased, and answers `200` with `serve(target)`: extra header lines (each ending
 /// in CRLF) and the body.
 pub fn origin(serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static) -> (String, Heads) {
+    origin_seeing(move |head| serve(target(head)))
+}
+
+/// An [`origin`] whose `serve` sees the whole request head as received (request line and
+/// header lines, case kept), to echo what the origin was sent.
+pub fn origin_seeing(
+    serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static,
+) -> (String, Heads) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let seen = Heads::default();
@@ -258,7 +266,7 @@ pub fn origin(serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static) -> (St
                 }
                 head.push_str(&line);
             }
-            let (headers, body) = serve(target(&head));
+            let (headers, body) = serve(&head);
             log.lock().unwrap().push(head.to_ascii_lowercase());
             let _ = write!(
                 stream,
@@ -274,6 +282,14 @@ pub fn origin(serve: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static) -> (St
 /// The request target of a request head (`/p?q` of `GET /p?q HTTP/1.1`).
 pub fn target(head: &str) -> &str {
     head.split(' ').nth(1).unwrap_or("")
+}
+
+/// The value of request header `name` in a request `head` (names compared ignoring case).
+pub fn head_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
 
 /// How many requests an [`origin`] got for `path` (its request target, query included).

@@ -1,40 +1,46 @@
 //! The delivery policy: which requests are personalized, what the base-page subrequest may
-//! carry, and which headers a personalized response gets.
+//! carry, what may be shared between visitors, and which headers a response gets.
 //!
 //! This is the cache-safety contract, kept pure so it is tested natively:
-//! - only `GET` requests for documents that come back `200 text/html` are personalized;
-//!   everything else passes through untouched;
-//! - the subrequest for the base page never carries the visitor's `Cookie` or
-//!   `Authorization` (the origin never sees visitors), nor headers that could make a shared
-//!   cache key depend on the request (`X-Forwarded-Host`, `X-Original-URL`, …);
-//! - a personalized response is `private, no-store` and drops the base page's validators and
-//!   length, so no cache anywhere stores or revalidates a personalized body.
+//! - only documents by the site's definition ([`documents`]) take the page path, and only
+//!   those that come back `200 text/html` are personalized; everything else passes through
+//!   untouched;
+//! - the subrequest carries only the request headers on an allowlist ([`forwarding`]): never
+//!   the visitor's `Cookie` or `Authorization` (the origin never sees visitors), nor headers
+//!   that could make a shared cache key depend on the request (`X-Forwarded-Host`, …);
+//! - a source's response is shared between visitors only when the origin explicitly allowed
+//!   it, for no longer than it said ([`sharing`]);
+//! - a personalized response, or any response that sets a cookie, is `private, no-store` and
+//!   drops the base page's validators and every cache directive, CDN-targeted ones included,
+//!   so no cache anywhere stores or revalidates it.
 
-/// Request headers never forwarded to the page source.
-pub const STRIPPED_REQUEST_HEADERS: &[&str] = &[
-    "cookie",
-    "authorization",
-    "proxy-authorization",
-    "x-forwarded-host",
-    "x-original-url",
-    "x-rewrite-url",
-    "x-host",
-    "forwarded",
-    // A preview token is for the edge alone (`crate::preview_token`).
-    "x-vitrine-preview",
-];
+pub mod documents;
+pub mod forwarding;
+pub mod sharing;
 
-/// Response headers dropped from a personalized response.
-pub const DROPPED_RESPONSE_HEADERS: &[&str] = &[
+pub use documents::{Documents, DocumentsError};
+pub use forwarding::{ForwardError, Forwarded};
+pub use sharing::{shared_freshness, NotShared};
+
+/// Validators and cache directives: dropped from every response that carries per-visitor
+/// content or sets a cookie, so no cache (browser, proxy or CDN) keeps or revalidates it.
+pub const PER_VISITOR_DROPPED: &[&str] = &[
     "etag",
     "last-modified",
-    "content-length",
     "cache-control",
     "expires",
     "age",
-    // A shared base page must not hand one visitor's cookie to everyone.
-    "set-cookie",
+    // Directives for CDNs only (RFC 9213 and its ancestors): a CDN in front of the Worker
+    // would otherwise keep the response under the origin's terms.
+    "cdn-cache-control",
+    "cloudflare-cdn-cache-control",
+    "surrogate-control",
 ];
+
+/// Response headers dropped from a personalized response: [`PER_VISITOR_DROPPED`], and the
+/// length (the body changes) and the base page's cookies (a shared page must not hand one
+/// visitor's cookie to everyone).
+pub const DROPPED_RESPONSE_HEADERS: &[&str] = &["content-length", "set-cookie"];
 
 /// `Cache-Control` of every personalized response.
 pub const PERSONALIZED_CACHE_CONTROL: &str = "private, no-store";
@@ -42,22 +48,24 @@ pub const PERSONALIZED_CACHE_CONTROL: &str = "private, no-store";
 /// Name of the response header that reports what vitrine did.
 pub const X_VITRINE: &str = "x-vitrine";
 
-/// Whether a header may be forwarded to the page source.
-pub fn forwards_request_header(name: &str) -> bool {
-    !STRIPPED_REQUEST_HEADERS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name))
-}
-
 /// Whether a response header survives into a personalized response.
 pub fn keeps_response_header(name: &str) -> bool {
-    !DROPPED_RESPONSE_HEADERS
+    keeps_on_cookie_response(name)
+        && !DROPPED_RESPONSE_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Whether a header of an unchanged page survives when the response sets a cookie.
+pub fn keeps_on_cookie_response(name: &str) -> bool {
+    !PER_VISITOR_DROPPED
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// Whether a request could be personalized: a `GET` for a path that names a document
-/// (no file extension, or `.html`/`.htm`). `/x.css` is never a document, whatever it returns.
+/// The file-name rule for documents ([`Documents::ByFileName`]): a `GET` for a path that names
+/// a document (no file extension, or `.html`/`.htm`). `/x.css` is never a document, whatever
+/// it returns.
 pub fn is_document_request(method: &str, path: &str) -> bool {
     if method != "GET" {
         return false;
@@ -210,21 +218,6 @@ mod tests {
     }
 
     #[test]
-    fn visitor_credentials_never_forwarded() {
-        for h in [
-            "Cookie",
-            "cookie",
-            "AUTHORIZATION",
-            "X-Forwarded-Host",
-            "X-Original-URL",
-            "X-Vitrine-Preview",
-        ] {
-            assert!(!forwards_request_header(h), "{h}");
-        }
-        assert!(forwards_request_header("accept"));
-    }
-
-    #[test]
     fn validators_dropped_from_personalized() {
         for h in [
             "ETag",
@@ -232,10 +225,34 @@ mod tests {
             "Content-Length",
             "Cache-Control",
             "Set-Cookie",
+            "Expires",
+            "CDN-Cache-Control",
+            "Cloudflare-CDN-Cache-Control",
+            "Surrogate-Control",
         ] {
             assert!(!keeps_response_header(h), "{h}");
         }
         assert!(keeps_response_header("content-type"));
+        assert!(keeps_response_header("content-security-policy"));
+    }
+
+    #[test]
+    fn cookie_responses_drop_validators_and_cache_directives_only() {
+        for h in [
+            "ETag",
+            "Last-Modified",
+            "Cache-Control",
+            "Expires",
+            "Age",
+            "CDN-Cache-Control",
+            "Cloudflare-CDN-Cache-Control",
+            "Surrogate-Control",
+        ] {
+            assert!(!keeps_on_cookie_response(h), "{h}");
+        }
+        // The body is the page's own, so its length stays; so do the origin's own cookies.
+        assert!(keeps_on_cookie_response("content-length"));
+        assert!(keeps_on_cookie_response("set-cookie"));
     }
 
     macro_rules! urls {
