@@ -223,28 +223,31 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
         ],
     );
     let loyal = mint(&["loyal"]);
+    // Every promise is checked and every broken one reported, so one run shows them all.
+    let mut broken: Vec<String> = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            broken.push(what);
+        }
+    };
 
     // An API path is not a document, and a header off the allowlist never reaches the origin:
     // user B never gets user A's answer.
     let a = get_with(&dev, "/api/me", &[("x-auth-token", "userA-secret-token")]);
     let b = get_with(&dev, "/api/me", &[("x-auth-token", "userB-token")]);
     assert_eq!((a.status, b.status), (200, 200));
-    assert!(
-        !b.text().contains("userA"),
-        "B got A's response: {}",
-        b.text()
+    check(
+        !b.text().contains("userA") && b.text() != a.text(),
+        format!("/api/me: B got A's response: {}", b.text()),
     );
-    assert!(
-        a.text().contains("\"n\":") && b.text() != a.text(),
-        "{}",
-        b.text()
+    check(
+        asked(&seen, "/api/me") == 2,
+        "/api/me: each visitor's request reaches the origin".into(),
     );
-    assert_eq!(
-        asked(&seen, "/api/me"),
-        2,
-        "each visitor's request reaches the origin"
+    check(
+        b.header("x-vitrine").is_none(),
+        "/api/me: not a document, so untouched".into(),
     );
-    assert!(b.header("x-vitrine").is_none(), "not a document: untouched");
 
     // Vary: Accept-Language is never shared (vitrine keys pages by URL alone).
     let zz = get_with(
@@ -257,64 +260,81 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
         "/lang",
         &[("accept-language", "en"), ("cookie", &loyal)],
     );
-    assert!(zz.text().contains("lang=zz"), "{}", zz.text());
-    assert!(en.text().contains("lang=en"), "en got: {}", en.text());
-    assert_eq!(asked(&seen, "/lang"), 2);
+    check(
+        zz.text().contains("lang=zz"),
+        format!("/lang zz: {}", zz.text()),
+    );
+    check(
+        en.text().contains("lang=en"),
+        format!("/lang: en got {}", en.text()),
+    );
+    check(
+        asked(&seen, "/lang") == 2,
+        "/lang: asked for each language".into(),
+    );
 
     // No Cache-Control: never stored, never held, never recorded (so never spliced).
     for i in 0..3 {
         let got = get(&dev, "/no-cache-control", Some(&loyal));
-        assert!(
-            got.text().contains("loyalty discount"),
-            "#{i}: personalized"
-        );
         let timing = got.header("server-timing").unwrap_or("");
-        assert!(timing.contains("page;desc=\"fetched\""), "#{i}: {timing}");
         let xv = got.header("x-vitrine").unwrap_or("");
-        assert!(xv.ends_with("body=streamed"), "#{i}: {xv}");
+        check(
+            got.text().contains("loyalty discount")
+                && timing.contains("page;desc=\"fetched\"")
+                && xv.ends_with("body=streamed"),
+            format!("/no-cache-control #{i}: fetched and streamed, got {timing} / {xv}"),
+        );
     }
-    assert_eq!(asked(&seen, "/no-cache-control"), 3);
+    check(
+        asked(&seen, "/no-cache-control") == 3,
+        format!(
+            "/no-cache-control: asked {} times of 3",
+            asked(&seen, "/no-cache-control")
+        ),
+    );
 
     // max-age=2 under a 30 s hold window: held at most 2 s, then asked for again.
     let first = get(&dev, "/short", Some(&loyal));
     let second = get(&dev, "/short", Some(&loyal));
-    assert!(first.text().contains("loyalty discount"));
     let timing = second.header("server-timing").unwrap_or("");
-    assert!(
-        timing.contains("page;desc=\"held\""),
-        "within max-age: {timing}"
+    check(
+        first.text().contains("loyalty discount") && timing.contains("page;desc=\"held\""),
+        format!("/short: held within max-age, got {timing}"),
     );
     std::thread::sleep(std::time::Duration::from_millis(3_000));
     let third = get(&dev, "/short", Some(&loyal));
     let timing = third.header("server-timing").unwrap_or("");
-    assert!(
-        !timing.contains("page;desc=\"held\""),
-        "past max-age: {timing}"
-    );
-    assert_eq!(
-        asked(&seen, "/short"),
-        2,
-        "asked again once its lifetime is over"
+    check(
+        !timing.contains("page;desc=\"held\"") && asked(&seen, "/short") == 2,
+        format!("/short: asked again past max-age, got {timing}"),
     );
 
     // CDN-targeted directives and validators never survive on a personalized response.
     let got = get(&dev, "/cdn", Some(&loyal));
-    assert!(got.text().contains("loyalty discount"));
-    assert_eq!(got.header("cache-control"), Some("private, no-store"));
+    check(
+        got.text().contains("loyalty discount")
+            && got.header("cache-control") == Some("private, no-store"),
+        "/cdn: personalized, private".into(),
+    );
     for name in [
         "cdn-cache-control",
         "cloudflare-cdn-cache-control",
         "surrogate-control",
         "etag",
     ] {
-        assert_eq!(got.header(name), None, "{name} kept on a personalized page");
+        check(
+            got.header(name).is_none(),
+            format!("/cdn: {name} kept on a personalized page"),
+        );
     }
 
-    let heads = seen.lock().unwrap();
-    for head in heads.iter() {
-        assert!(!head.contains("x-auth-token"), "forwarded: {head}");
-        assert!(!head.contains("\ncookie:"), "forwarded: {head}");
+    for head in seen.lock().unwrap().iter() {
+        check(
+            !head.contains("x-auth-token") && !head.contains("\ncookie:"),
+            format!("forwarded: {head}"),
+        );
     }
+    assert!(broken.is_empty(), "broken:\n{}", broken.join("\n"));
 }
 
 /// With the default allowlist, none of the headers a visitor or a proxy may add reaches the

@@ -44,10 +44,10 @@ pub enum DocumentsError {
     #[error("DOCUMENT_PATHS lists no path (write e.g. \"/, /c/*, /p/*\")")]
     Empty,
     /// An entry does not start with `/`.
-    #[error("DOCUMENT_PATHS: {0:?} must start with / (or !/ to exclude)")]
+    #[error("DOCUMENT_PATHS: `{0}` must start with / (or !/ to exclude)")]
     NotAPath(String),
     /// A `*` that is not the entry's last character.
-    #[error("DOCUMENT_PATHS: {0:?} may only end with * (a prefix), not contain it")]
+    #[error("DOCUMENT_PATHS: `{0}` may only end with * (a prefix), not contain it")]
     Wildcard(String),
 }
 

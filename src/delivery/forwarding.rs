@@ -53,7 +53,7 @@ pub struct Forwarded {
 #[non_exhaustive]
 pub enum ForwardError {
     /// An entry is not a header name.
-    #[error("FORWARD_HEADERS: {0:?} is not a header name")]
+    #[error("FORWARD_HEADERS: `{0}` is not a header name")]
     NotAName(String),
     /// An entry names a header that is never forwarded.
     #[error("FORWARD_HEADERS: {0} is never forwarded to the page source (remove it)")]

@@ -9,6 +9,7 @@
 //! marked it shareable, for the lifetime the origin gave ([`crate::delivery::sharing`]), and
 //! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
+use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
 
 use super::config::{Config, PageSource};
@@ -103,12 +104,9 @@ async fn cached(ctx: &Context, sub: Request) -> Result<Response> {
         let mut copy = fresh.cloned()?;
         let headers = copy.headers_mut();
         if headers.get("date")?.is_none() {
-            headers.set(
-                "date",
-                &httpdate::fmt_http_date(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(now),
-                ),
-            )?;
+            // `toUTCString` writes the IMF-fixdate form HTTP dates use.
+            let date = js_sys::Date::new(&JsValue::from_f64(now as f64 * 1000.0));
+            headers.set("date", &String::from(date.to_utc_string()))?;
         }
         // The visitor's copy streams now; the cache fills in the background.
         ctx.wait_until(async move {
@@ -132,14 +130,19 @@ pub fn freshness(resp: &Response, now: u64) -> Result<std::result::Result<u64, N
     let cache_control = h.get("cache-control")?;
     let vary = h.get("vary")?;
     let age = h.get("age")?;
-    let date = h.get("date")?;
+    // The runtime's `Date.parse` reads the HTTP date forms (NaN for anything else).
+    let date = h
+        .get("date")?
+        .map(|d| js_sys::Date::parse(&d))
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| (ms / 1000.0) as u64);
     let head = sharing::Head {
         status: resp.status_code(),
         cache_control: cache_control.as_deref(),
         vary: vary.as_deref(),
         set_cookie: h.has("set-cookie")?,
         age: age.as_deref(),
-        date: date.as_deref(),
+        date,
     };
     Ok(sharing::shared_freshness(&head, now))
 }
