@@ -133,14 +133,7 @@ fn origin_never_sees_visitor_cookies() {
     let (addr, seen) = recording_origin();
     let state = state_dir("origin");
     publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("DOCUMENT_PATHS", "/*"),
-        ],
-    );
+    let dev = start_origin(state, &addr, &[]);
     let got = send(
         agent()
             .get(&format!("{}/", dev.base))
@@ -212,11 +205,10 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
     });
     let state = state_dir("origin-sharing");
     publish_demo(&state);
-    let dev = start(
+    let dev = start_origin(
         state,
+        &addr,
         &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
             ("DOCUMENT_PATHS", "/lang, /no-cache-control, /short, /cdn"),
             ("FORWARD_HEADERS", "accept, accept-language"),
             ("PAGE_REVALIDATE_SECS", "30"),
@@ -344,14 +336,7 @@ fn origin_gets_only_allowlisted_request_headers() {
     let (addr, seen) = recording_origin();
     let state = state_dir("origin-allowlist");
     publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("DOCUMENT_PATHS", "/*"),
-        ],
-    );
+    let dev = start_origin(state, &addr, &[]);
     let sent = [
         ("x-auth-token", "tok-secret"),
         ("x-api-key", "key-secret"),

@@ -332,15 +332,7 @@ fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
     let (addr, seen) = recording_origin();
     let state = state_dir("facts");
     publish(&state, "fixtures/campaigns/facts.toml");
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("DOCUMENT_PATHS", "/*"),
-            ("VITRINE_PREVIEW_KEYS", PREVIEW_KEYS),
-        ],
-    );
+    let dev = start_origin(state, &addr, &[("VITRINE_PREVIEW_KEYS", PREVIEW_KEYS)]);
     let de = ("x-vitrine-demo-country", "DE");
     // The negative checks name the campaign they rule out: these requests run at the real
     // clock, and wrangler dev's placeholder `request.cf.timezone` makes some hours "evening"

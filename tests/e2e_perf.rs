@@ -140,14 +140,7 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
 
     let state = state_dir("first-byte");
     publish_demo(&state);
-    let dev = start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", &addr),
-            ("DOCUMENT_PATHS", "/*"),
-        ],
-    );
+    let dev = start_origin(state, &addr, &[]);
     let mut client = TcpStream::connect(dev.base.trim_start_matches("http://")).unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -195,15 +188,7 @@ fn streamed_page_starts_before_the_upstream_body_ends() {
 fn origin_dev(name: &str, addr: &str, revalidate_secs: &str) -> Dev {
     let state = state_dir(name);
     publish_demo(&state);
-    start(
-        state,
-        &[
-            ("PAGE_SOURCE", "origin"),
-            ("ORIGIN_URL", addr),
-            ("DOCUMENT_PATHS", "/*"),
-            ("PAGE_REVALIDATE_SECS", revalidate_secs),
-        ],
-    )
+    start_origin(state, addr, &[("PAGE_REVALIDATE_SECS", revalidate_secs)])
 }
 
 const HTML: &str = "content-type: text/html; charset=utf-8\r\n";

@@ -152,6 +152,17 @@ pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
     panic!("wrangler dev did not start within 90 s:\n{log}");
 }
 
+/// [`start`] in origin mode over the origin at `addr`, every path a document unless `vars`
+/// set `DOCUMENT_PATHS`; `vars` add to (or replace) those settings.
+pub fn start_origin(state: PathBuf, addr: &str, vars: &[(&str, &str)]) -> Dev {
+    let mut all = vec![("PAGE_SOURCE", "origin"), ("ORIGIN_URL", addr)];
+    if !vars.iter().any(|(k, _)| *k == "DOCUMENT_PATHS") {
+        all.push(("DOCUMENT_PATHS", "/*"));
+    }
+    all.extend_from_slice(vars);
+    start(state, &all)
+}
+
 pub struct Got {
     pub status: u16,
     pub headers: Vec<(String, String)>,
