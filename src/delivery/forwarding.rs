@@ -88,10 +88,10 @@ impl Forwarded {
         Ok(Self { names })
     }
 
-    /// Whether the header `name` goes to the page source.
+    /// Whether the header `name` goes to the page source. The list holds no
+    /// [`NEVER_FORWARDED`] name: [`Forwarded::parse`] refuses them, and the default has none.
     pub fn allows(&self, name: &str) -> bool {
         self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
-            && !NEVER_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 }
 
@@ -125,6 +125,14 @@ mod tests {
             "X-Vitrine-Preview",
         ] {
             assert!(!f.allows(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_default_names_nothing_that_is_never_forwarded() {
+        for name in NEVER_FORWARDED {
+            assert!(!DEFAULT_FORWARDED.contains(name), "{name}");
+            assert!(!Forwarded::default().allows(name), "{name}");
         }
     }
 
