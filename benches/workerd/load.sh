@@ -34,6 +34,9 @@ LOAD_PAGES="$PAGES" node "$HERE/gen.mjs" "$ROOT/fixtures/pages/listing-10k.html"
 PID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/0" && break; sleep 0.1; done
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status" 2>/dev/null || echo "?"; }
+# CPU time (utime + stime, in clock ticks) of the workerd process: setsid makes $PID the
+# process itself, and fields 14-15 of /proc/PID/stat follow the ")" that ends its name.
+cpu_ticks() { sed 's/.*) //' "/proc/$PID/stat" | awk '{print $12 + $13}'; }
 
 # Expected (x-vitrine, body length) per page x persona; each fetched twice (streamed, then
 # spliced) and the two bodies must be identical.
@@ -76,12 +79,14 @@ run_half() {
   wait "$wpid" || true
 }
 r0="$(rss)"
+c0="$(cpu_ticks)"
 start=$(date +%s.%N)
 run_half "$WORK/wrk1.txt"
 r1="$(rss)"
 run_half "$WORK/wrk2.txt"
 end=$(date +%s.%N)
 r2="$(rss)"
+c1="$(cpu_ticks)"
 grep -h 'LOAD\|Requests/sec\|Latency ' "$WORK/wrk1.txt" "$WORK/wrk2.txt"
 n=0; bad=0
 for f in "$WORK/wrk1.txt" "$WORK/wrk2.txt"; do
@@ -91,5 +96,7 @@ for f in "$WORK/wrk1.txt" "$WORK/wrk2.txt"; do
   done
 done
 secs="$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}')"
-echo "RESULT load variant=$VARIANT responses=$n failures=$bad seconds=$secs rss_kb_before=$r0 rss_kb_half=$r1 rss_kb_after=$r2"
+cpu_us="$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.0f", n ? t / hz * 1e6 / n : 0}')"
+rps="$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.0f", (s > 0) ? n / s : 0}')"
+echo "RESULT load variant=$VARIANT responses=$n failures=$bad seconds=$secs req_per_s=$rps cpu_us_per_req=$cpu_us rss_kb_before=$r0 rss_kb_half=$r1 rss_kb_after=$r2"
 [ "$bad" = 0 ] && [ "$n" -ge "$TOTAL" ] || { echo "load test FAILED" >&2; exit 1; }
