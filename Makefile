@@ -18,14 +18,18 @@ build: setup
 	printf 'VITRINE_COOKIE_KEYS=%s\nVITRINE_ACTIVITY_KEYS=%s\nVITRINE_PREVIEW_KEYS=%s\n' '$(DEMO_KEYS)' '$(DEMO_ACTIVITY_KEYS)' '$(DEMO_PREVIEW_KEYS)' > .dev.vars
 
 dev: build .dev.vars
-	cargo run --quiet -- publish --local fixtures/campaigns/shop.toml
+	cargo run --quiet -p vitrine-cli -- publish --local fixtures/campaigns/shop.toml
 	VITRINE_SKIP_BUILD=1 npx --no-install wrangler dev --ip 127.0.0.1 --port $${PORT:-8787}
 
+# Everything Cargo alone can run (unit, golden, property, CLI, doc tests), then the external
+# group: the Worker under `wrangler dev`, headless Chromium, other languages' JWT libraries.
 test: build
 	sh scripts/browser-deps.sh
-	cargo test --all-targets
-	cargo test --doc
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
+	cargo build -p vitrine-cli
+	cargo test -p vitrine --features external --test e2e --test browser --test interop
 
 bench: build
-	cargo bench --bench core
+	cargo bench -p vitrine --bench core
 	sh benches/workerd/run.sh

@@ -6,15 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vitrine::cookie::{self, TimePolicy};
-use vitrine::rewrite::{rewrite_chunked, Limits};
-use vitrine::snapshot::compile::{compile, Source};
-use vitrine::splice::record;
-use vitrine::{decide, render, KeyRing};
+use vitrine_compile::{compile, Source};
+use vitrine_core::cookie::{self, TimePolicy};
+use vitrine_core::rewrite::{rewrite_chunked, Limits};
+use vitrine_core::splice::record;
+use vitrine_core::{decide, render, KeyRing};
 
 const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
 
-fn snapshot() -> vitrine::Snapshot {
+fn snapshot() -> vitrine_core::Snapshot {
     let text = std::fs::read_to_string("fixtures/campaigns/demo.toml").unwrap();
     compile(&[Source {
         name: "demo.toml",
@@ -25,7 +25,7 @@ fn snapshot() -> vitrine::Snapshot {
 
 fn rewrite(c: &mut Criterion) {
     let snap = snapshot();
-    let identity = vitrine::Identity::anonymous();
+    let identity = vitrine_core::Identity::anonymous();
     let mut group = c.benchmark_group("rewrite");
     for page in ["listing-10k", "listing-136k", "listing-1m"] {
         let html = std::fs::read(format!("fixtures/pages/{page}.html")).unwrap();
@@ -43,7 +43,7 @@ fn rewrite(c: &mut Criterion) {
 
 fn splice(c: &mut Criterion) {
     let snap = snapshot();
-    let identity = vitrine::Identity::anonymous();
+    let identity = vitrine_core::Identity::anonymous();
     let mut group = c.benchmark_group("splice");
     for page in ["listing-10k", "listing-136k", "listing-1m"] {
         let html = std::fs::read(format!("fixtures/pages/{page}.html")).unwrap();
@@ -90,7 +90,7 @@ fn decision(c: &mut Criterion) {
     });
     // The same with a clock, a product page, a realistic activity record and a visitor id:
     // the demo's A/B test is bucketed (SHA-256) and its real-time offer evaluated.
-    let mut activity = vitrine::cookie::activity::Activity::new(1_799_990_000, None);
+    let mut activity = vitrine_core::cookie::activity::Activity::new(1_799_990_000, None);
     for i in 0..20 {
         activity.record_product_view(&format!("p{i:04}"), 1_799_999_000 + i);
     }
@@ -98,12 +98,12 @@ fn decision(c: &mut Criterion) {
     c.bench_function("full_decision_experiments_offer", |b| {
         b.iter(|| {
             let id = cookie::identify(Some(&header), &ring, 1_800_000_000, TimePolicy::default());
-            let mut ctx = vitrine::Context::new(&id, 1_800_000_000)
+            let mut ctx = vitrine_core::Context::new(&id, 1_800_000_000)
                 .with_url("/p/p0001", "")
                 .with_visitor(Some("u"));
             ctx.activity = &activity;
             ctx.request.product = Some("p0001");
-            let d = vitrine::decide_in(&snap, &ctx);
+            let d = vitrine_core::decide_in(&snap, &ctx);
             (render(&d), d.exposures.len())
         })
     });
@@ -112,9 +112,9 @@ fn decision(c: &mut Criterion) {
 /// The identity stage per request: a consenting visitor with a profile cookie and a
 /// realistic activity cookie (open, update, re-seal), and the activity cookie alone.
 fn identity(c: &mut Criterion) {
-    use vitrine::cookie::activity::{self, Activity, Caps};
-    use vitrine::cookie::visitor::{self, Paths, Request, Settings};
-    use vitrine::cookie::ConsentSource;
+    use vitrine_core::cookie::activity::{self, Activity, Caps};
+    use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
+    use vitrine_core::cookie::ConsentSource;
 
     let ring = KeyRing::parse(KEYS).unwrap();
     let act_ring = KeyRing::parse("a:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
@@ -202,16 +202,16 @@ fn identity(c: &mut Criterion) {
 /// a consenting visitor with an activity cookie, a page's exposures recorded (no consent, so
 /// nothing is deduplicated and every exposure becomes an event), each down to its log line.
 fn measurement(c: &mut Criterion) {
-    use vitrine::conversion::{self, beacon};
-    use vitrine::cookie::activity::Caps;
-    use vitrine::cookie::visitor::{self, Paths, Request, Settings};
-    use vitrine::cookie::ConsentSource;
-    use vitrine::events::Source as Via;
-    use vitrine::exposure::{self, Seen};
+    use vitrine_core::conversion::{self, beacon};
+    use vitrine_core::cookie::activity::Caps;
+    use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
+    use vitrine_core::cookie::ConsentSource;
+    use vitrine_core::events::Source as Via;
+    use vitrine_core::exposure::{self, Seen};
 
     let text = std::fs::read_to_string("fixtures/campaigns/measure.toml").unwrap();
     let loader = Files;
-    let snap = vitrine::snapshot::compile::build(
+    let snap = vitrine_compile::build(
         &[Source {
             name: "fixtures/campaigns/measure.toml",
             text: &text,
@@ -265,7 +265,7 @@ fn measurement(c: &mut Criterion) {
     c.bench_function("conversion_event_line", |b| {
         b.iter(|| {
             let e = conversion::event(&v, &snap, "purchase", Some(49.9), Via::Url, now);
-            vitrine::sink::log_line(&e)
+            vitrine_core::sink::log_line(&e)
         })
     });
     let private = visitor::resolve(
@@ -276,7 +276,7 @@ fn measurement(c: &mut Criterion) {
         &settings,
         Paths::default(),
     );
-    let experiments = [vitrine::decide::Exposure {
+    let experiments = [vitrine_core::decide::Exposure {
         experiment: "strip-copy",
         arm: "shipping",
         global: false,
@@ -291,7 +291,7 @@ fn measurement(c: &mut Criterion) {
                 held: &[],
             };
             let events = exposure::record(&mut who, seen, snap.version(), now);
-            events.iter().map(vitrine::sink::log_line).count()
+            events.iter().map(vitrine_core::sink::log_line).count()
         })
     });
 }
@@ -299,7 +299,7 @@ fn measurement(c: &mut Criterion) {
 /// Reads includes from the file system (measure.toml includes demo.toml).
 struct Files;
 
-impl vitrine::snapshot::compile::Loader for Files {
+impl vitrine_compile::Loader for Files {
     fn load(&self, path: &str) -> Result<Vec<u8>, String> {
         std::fs::read(path).map_err(|e| e.to_string())
     }
@@ -309,10 +309,11 @@ impl vitrine::snapshot::compile::Loader for Files {
 /// (15 campaigns in 7 slots, an A/B test with holdout, a real-time offer, two recommendation
 /// slots, 120 products in 8 shards with also_viewed/also_bought tables and 11 lists), decoded
 /// and with every shard attached, as the Worker holds it after the first requests.
-fn shop() -> vitrine::Snapshot {
-    let snap =
-        vitrine::snapshot::decode(&std::fs::read("fixtures/golden/shop.snapshot.json").unwrap())
-            .unwrap();
+fn shop() -> vitrine_core::Snapshot {
+    let snap = vitrine_core::snapshot::decode(
+        &std::fs::read("fixtures/golden/shop.snapshot.json").unwrap(),
+    )
+    .unwrap();
     for n in 0..8 {
         let bytes = std::fs::read(format!("fixtures/golden/shop.shards/{n}.json")).unwrap();
         snap.attach_shard(n, &bytes).unwrap();
@@ -335,7 +336,7 @@ fn recommendations(c: &mut Criterion) {
         &ring,
     );
     let header = format!("a=1; {}={token}; b=2", cookie::PROFILE_COOKIE);
-    let mut activity = vitrine::cookie::activity::Activity::new(1_799_990_000, None);
+    let mut activity = vitrine_core::cookie::activity::Activity::new(1_799_990_000, None);
     for i in 0..20u64 {
         activity.record_product_view(&format!("p{:04}", 40 + i), 1_799_999_000 + i);
     }
@@ -348,14 +349,14 @@ fn recommendations(c: &mut Criterion) {
             b.iter(|| {
                 let id =
                     cookie::identify(Some(&header), &ring, 1_800_000_000, TimePolicy::default());
-                let mut ctx = vitrine::Context::new(&id, 1_800_000_000)
+                let mut ctx = vitrine_core::Context::new(&id, 1_800_000_000)
                     .with_url(path, "")
                     .with_visitor(Some("u"));
                 ctx.activity = &activity;
                 ctx.request.product = product;
                 // The Worker asks which shards the recommendations need on every request.
-                assert!(vitrine::decide::recommend::missing_shards(&snap, &ctx).is_empty());
-                let d = vitrine::decide_in(&snap, &ctx);
+                assert!(vitrine_core::decide::recommend::missing_shards(&snap, &ctx).is_empty());
+                let d = vitrine_core::decide_in(&snap, &ctx);
                 assert!(d.products.len() >= 4);
                 (render(&d), d.exposures.len())
             })

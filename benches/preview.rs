@@ -6,17 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use vitrine::decide::{decide_in, explain_header, Context};
-use vitrine::facts::{device_class, Needs};
-use vitrine::preview_token::{self, Preview};
-use vitrine::snapshot::compile::{compile, Source};
-use vitrine::KeyRing;
+use vitrine_compile::{compile, Source};
+use vitrine_core::decide::{decide_in, explain_header, Context};
+use vitrine_core::facts::{device_class, Needs};
+use vitrine_core::preview_token::{self, Preview};
+use vitrine_core::KeyRing;
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 const WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
 const NOW: u64 = 1_800_000_000;
 
-fn snapshot() -> vitrine::Snapshot {
+fn snapshot() -> vitrine_core::Snapshot {
     let text = std::fs::read_to_string("fixtures/campaigns/demo.toml").unwrap();
     compile(&[Source {
         name: "demo.toml",
@@ -49,7 +49,7 @@ fn preview(c: &mut Criterion) {
         b.iter(|| preview_token::verify(std::hint::black_box(&token), &ring, NOW).unwrap())
     });
     let snap = snapshot();
-    let own = vitrine::Identity::anonymous();
+    let own = vitrine_core::Identity::anonymous();
     let identity = forcing.identity(&own).unwrap();
     let mut ctx = Context::new(&identity, 1_798_106_400).with_url("/", "");
     ctx.forced_arms = &forcing.variants;

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vitrine::snapshot::catalog::{decode_shard, shard_of};
-use vitrine::snapshot::compile::{build, Loader, Options, Source};
-use vitrine::snapshot::{decode, encode};
-use vitrine::{decide, render, Identity};
+use vitrine_compile::{build, Loader, Options, Source};
+use vitrine_core::snapshot::catalog::{decode_shard, shard_of};
+use vitrine_core::snapshot::{decode, encode};
+use vitrine_core::{decide, render, Identity};
 
 struct Fs;
 

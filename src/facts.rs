@@ -1,166 +1,164 @@
-//! Request facts from what the runtime and the browser send: the device class from the
-//! `User-Agent`, the country and time zone from `request.cf`, the local time of day. The
-//! worker shell (`src/edge/facts.rs`) reads the raw values; everything that interprets them is
-//! here, pure and table-tested.
+//! Request facts at the edge: reads `request.cf` (country, time zone) and the `User-Agent` and
+//! `Referer` headers, and hands them to the pure interpreters in [`vitrine_core::facts`].
 //!
-//! These facts describe the request, not the person, and are never stored: they are usable
-//! without tracking consent. Parsing is bounded (the first [`UA_SCAN_BYTES`] of a user agent)
-//! and never fails: an unknown value is `None`, and conditions on it do not hold.
+//! Only the facts the active snapshot's rules read are gathered ([`Needs`], once per version),
+//! so a site without device rules never scans a `User-Agent`. The local time of day comes from
+//! the runtime's `Intl.DateTimeFormat` for the visitor's time zone (one formatter per zone and
+//! isolate, at most [`MAX_ZONES`]). Nothing here is stored or logged, so
+//! these facts need no consent.
+//!
+//! **Demo mode only** (`DEMO` set; the production environment never sets it), the headers
+//! `x-vitrine-demo-country` and `x-vitrine-demo-timezone` stand in for `request.cf`, which
+//! `wrangler dev` fills with placeholders or not at all. Outside demo mode they are ignored.
 
-use crate::snapshot::expr::{Device, Expr, RequestTest};
-use crate::snapshot::Snapshot;
+use std::cell::RefCell;
 
-/// How much of a `User-Agent` is looked at.
-pub const UA_SCAN_BYTES: usize = 512;
+use worker::js_sys::{self, Array, Function, Object, Reflect};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::Request;
 
-/// The device class of a `User-Agent`; `None` without one.
-///
-/// Phones: `Mobi` (every "Mobile"/"Mobile Safari" browser), iPhone, iPod, Windows Phone,
-/// BlackBerry, Opera Mini. Tablets: iPad, Android without `Mobi` (Google's own convention for
-/// tablets), Kindle/Silk, PlayBook and anything saying `Tablet` (but not Windows' "Tablet PC").
-/// Everything else, bots included, is a desktop. iPadOS 13+ Safari asks for desktop pages and
-/// sends a macOS user agent, so it is a desktop here too.
-///
-/// ```
-/// use vitrine::facts::device_class;
-/// use vitrine::snapshot::expr::Device;
-/// let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
-///               (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
-/// assert_eq!(device_class(Some(iphone)), Some(Device::Mobile));
-/// assert_eq!(device_class(None), None);
-/// ```
-pub fn device_class(user_agent: Option<&str>) -> Option<Device> {
-    let raw = user_agent?.as_bytes();
-    let mut buf = [0u8; UA_SCAN_BYTES];
-    let len = raw.len().min(UA_SCAN_BYTES);
-    let ua = &mut buf[..len];
-    ua.copy_from_slice(&raw[..len]);
-    ua.make_ascii_lowercase();
-    let ua = &*ua;
-    if ua.iter().all(u8::is_ascii_whitespace) {
-        return None;
+use crate::config::Config;
+use vitrine_core::facts::{self, Needs};
+use vitrine_core::snapshot::expr::Device;
+use vitrine_core::Snapshot;
+
+/// Time zones whose formatter an isolate keeps.
+const MAX_ZONES: usize = 32;
+/// Longest `Referer` used for targeting.
+const MAX_REFERRER_BYTES: usize = 2048;
+
+/// Demo-mode stand-in for `request.cf.country`.
+pub const DEMO_COUNTRY: &str = "x-vitrine-demo-country";
+/// Demo-mode stand-in for `request.cf.timezone`.
+pub const DEMO_TIMEZONE: &str = "x-vitrine-demo-timezone";
+
+thread_local! {
+    /// (time zone, formatter), most recently added last.
+    static ZONES: RefCell<Vec<(String, js_sys::Intl::DateTimeFormat)>> = const { RefCell::new(Vec::new()) };
+    /// (snapshot version, the facts its rules read).
+    static NEEDS: RefCell<Option<(String, Needs)>> = const { RefCell::new(None) };
+}
+
+/// What targeting may know about this request, owned for the decision to borrow.
+#[derive(Default)]
+pub struct Facts {
+    pub country: Option<String>,
+    pub device: Option<Device>,
+    pub referrer: Option<String>,
+    pub local_minutes: Option<u16>,
+}
+
+/// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
+/// (Unix seconds) is the decision's clock, which a preview token may move.
+pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Facts {
+    let needs = if preview { Needs::ALL } else { needs(snapshot) };
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let demo = |name: &str| if cfg.demo { header(name) } else { None };
+    let cf = (needs.country || needs.local_time)
+        .then(|| Reflect::get(req.inner(), &JsValue::from_str("cf")).ok())
+        .flatten()
+        .filter(JsValue::is_object);
+    let cf_text = |field: &str| {
+        cf.as_ref()
+            .and_then(|cf| Reflect::get(cf, &JsValue::from_str(field)).ok())
+            .and_then(|v| v.as_string())
+    };
+    let country = needs
+        .country
+        .then(|| demo(DEMO_COUNTRY).or_else(|| cf_text("country")))
+        .flatten()
+        .and_then(|c| facts::country(&c).map(str::to_owned));
+    let local_minutes = needs
+        .local_time
+        .then(|| demo(DEMO_TIMEZONE).or_else(|| cf_text("timezone")))
+        .flatten()
+        .filter(|tz| facts::plausible_time_zone(tz))
+        .and_then(|tz| local_minutes(&tz, at));
+    Facts {
+        country,
+        device: needs
+            .device
+            .then(|| facts::device_class(header("user-agent").as_deref()))
+            .flatten(),
+        referrer: needs
+            .referrer
+            .then(|| header("referer"))
+            .flatten()
+            .filter(|r| !r.is_empty() && r.len() <= MAX_REFERRER_BYTES),
+        local_minutes,
     }
-    let has = |needle: &str| contains(ua, needle.as_bytes());
-    // Windows Phone also claims Android and iPhone; it is a phone.
-    if has("windows phone") || has("iemobile") {
-        return Some(Device::Mobile);
-    }
-    let tablet = has("ipad")
-        || has("kindle")
-        || has("silk/")
-        || has("playbook")
-        || (has("tablet") && !has("tablet pc"))
-        || (has("android") && !has("mobi"));
-    if tablet {
-        return Some(Device::Tablet);
-    }
-    let phone = has("mobi")
-        || has("iphone")
-        || has("ipod")
-        || has("blackberry")
-        || has("bb10")
-        || has("opera mini");
-    Some(if phone {
-        Device::Mobile
-    } else {
-        Device::Desktop
+}
+
+/// The facts the active snapshot's rules read, worked out once per version and isolate.
+fn needs(snapshot: &Snapshot) -> Needs {
+    NEEDS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        match cell.as_ref() {
+            Some((version, needs)) if version == snapshot.version() => *needs,
+            _ => {
+                let needs = Needs::of(snapshot);
+                *cell = Some((snapshot.version().to_owned(), needs));
+                needs
+            }
+        }
     })
 }
 
-/// Whether `needle` (lowercase) occurs in `haystack` (lowercased).
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let Some(&first) = needle.first() else {
-        return true;
-    };
-    haystack
-        .windows(needle.len())
-        .any(|w| w[0] == first && w == needle)
-}
-
-/// An ISO 3166-1 alpha-2 country code as Cloudflare reports it, uppercase; `None` for
-/// Cloudflare's non-countries (`XX` unknown, `T1` Tor) and anything malformed.
-pub fn country(code: &str) -> Option<&str> {
-    let code = code.trim();
-    let ok = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) && code != "XX";
-    ok.then_some(code)
-}
-
-/// Whether an IANA time zone name is plausible enough to hand to `Intl.DateTimeFormat`
-/// (`Europe/Berlin`, `America/Argentina/Buenos_Aires`, `Etc/GMT+2`, `UTC`).
-pub fn plausible_time_zone(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'))
-}
-
-/// Minutes after midnight from an hour and a minute as `Intl.DateTimeFormat` prints them
-/// (`"09"`, `"5"`; some engines print midnight as `"24"`).
-pub fn local_minutes(hour: &str, minute: &str) -> Option<u16> {
-    let h: u16 = hour.trim().parse().ok()?;
-    let m: u16 = minute.trim().parse().ok()?;
-    (h <= 24 && m < 60).then_some((h % 24) * 60 + m)
-}
-
-/// `"HH:MM"` (24-hour) → minutes after midnight, for the demo-mode override header.
-pub fn parse_clock(text: &str) -> Option<u16> {
-    let (h, m) = text.trim().split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    local_minutes(h, m).filter(|_| h != "24")
-}
-
-/// Which request facts the rules of a snapshot read: the worker gathers only those (a
-/// preview gathers all of them, for its trace). Computed once per snapshot version.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Needs {
-    /// A `country` rule.
-    pub country: bool,
-    /// A `device` rule.
-    pub device: bool,
-    /// A `referrer` rule.
-    pub referrer: bool,
-    /// A `local_time` rule.
-    pub local_time: bool,
-}
-
-impl Needs {
-    /// Every fact (for previews).
-    pub const ALL: Self = Self {
-        country: true,
-        device: true,
-        referrer: true,
-        local_time: true,
-    };
-
-    /// What the rules of `snapshot` read, messages included.
-    pub fn of(snapshot: &Snapshot) -> Self {
-        let mut needs = Self::default();
-        for slot in snapshot.slots() {
-            for c in &slot.candidates {
-                needs.add(&c.when);
-                for m in &c.messages {
-                    needs.add(&m.when);
-                }
-            }
-        }
-        needs
-    }
-
-    fn add(&mut self, expr: &Expr) {
-        match expr {
-            Expr::Request(RequestTest::Country(_)) => self.country = true,
-            Expr::Request(RequestTest::Device(_)) => self.device = true,
-            Expr::Request(RequestTest::Referrer(_)) => self.referrer = true,
-            Expr::Request(RequestTest::LocalTime { .. }) => self.local_time = true,
-            Expr::All(list) | Expr::Any(list) => list.iter().for_each(|e| self.add(e)),
-            Expr::Not(inner) => self.add(inner),
+/// The local time of day in `tz` at `at`, from the runtime's time zone data.
+fn local_minutes(tz: &str, at: i64) -> Option<u16> {
+    let formatter = formatter(tz)?;
+    let date = js_sys::Date::new(&JsValue::from_f64(at as f64 * 1000.0));
+    let parts = formatter.format_to_parts(&date);
+    let (mut hour, mut minute) = (None, None);
+    for part in parts.iter() {
+        let field = |name: &str| {
+            Reflect::get(&part, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        match field("type").as_deref() {
+            Some("hour") => hour = field("value"),
+            Some("minute") => minute = field("value"),
             _ => {}
         }
     }
+    facts::local_minutes(&hour?, &minute?)
 }
 
-#[cfg(test)]
-#[path = "facts/tests.rs"]
-mod tests;
+/// This isolate's formatter for `tz`, built on first use. Built through `Reflect::construct`
+/// so an unknown zone (a `RangeError`) is `None`, never a trap.
+fn formatter(tz: &str) -> Option<js_sys::Intl::DateTimeFormat> {
+    if let Some(f) = ZONES.with(|z| {
+        z.borrow()
+            .iter()
+            .find(|(name, _)| name == tz)
+            .map(|(_, f)| f.clone())
+    }) {
+        return Some(f);
+    }
+    let intl = Reflect::get(&js_sys::global(), &JsValue::from_str("Intl")).ok()?;
+    let ctor: Function = Reflect::get(&intl, &JsValue::from_str("DateTimeFormat"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let options = Object::new();
+    for (k, v) in [
+        ("timeZone", tz),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("hourCycle", "h23"),
+    ] {
+        Reflect::set(&options, &JsValue::from_str(k), &JsValue::from_str(v)).ok()?;
+    }
+    let args = Array::of2(&JsValue::from_str("en-GB"), &options);
+    let f: js_sys::Intl::DateTimeFormat = Reflect::construct(&ctor, &args).ok()?.unchecked_into();
+    ZONES.with(|z| {
+        let mut z = z.borrow_mut();
+        if z.len() >= MAX_ZONES {
+            z.remove(0);
+        }
+        z.push((tz.to_owned(), f.clone()));
+    });
+    Some(f)
+}

@@ -1,113 +1,44 @@
-//! What one visitor would see, in one call: decide, render and rewrite a whole page with the
-//! same core the worker streams through. Used by `vitrine preview` and by tests.
+//! Preview requests at the edge: finds and verifies a preview token
+//! ([`vitrine_core::preview_token`]) and says what a preview response must not do.
 //!
-//! When no slot is filled the page is returned as the very same bytes, whatever its markup or
-//! encoding: nothing parses it. When slots are filled, lol_html leaves every byte outside the
-//! filled slots as it was.
+//! A valid token (query `vitrine_preview` or header `x-vitrine-preview`) makes the request a
+//! preview: the decision uses what the token forces, the response carries
+//! `x-vitrine-explain` and is `private, no-store`, and it leaves no trace in measurement: no
+//! activity cookie is written (no impressions, offers or assignments recorded) and no exposure
+//! event is logged. A refused token (or one sent while `VITRINE_PREVIEW_KEYS` is unset or
+//! unusable) is ignored: the visitor gets the normal page, and one log line gives the reason.
+//! The token never reaches the page source ([`vitrine_core::preview_token::strip_param`]).
 
-use crate::decide::{decide_in, Context, Decision};
-use crate::render::render;
-use crate::rewrite::{Limits, RewriteError, SlotStream};
-use crate::snapshot::Snapshot;
+use worker::Request;
 
-/// The page as the visitor in `ctx` would get it, and the decision behind it.
-pub fn preview<'s>(
-    snapshot: &'s Snapshot,
-    ctx: &Context<'s>,
-    page: &[u8],
-    charset: Option<&str>,
-) -> Result<(Vec<u8>, Decision<'s>), RewriteError> {
-    let decision = decide_in(snapshot, ctx);
-    let plan = render(&decision);
-    if plan.is_empty() {
-        return Ok((page.to_vec(), decision));
-    }
-    let mut stream = SlotStream::new(plan, Limits::default(), charset)?;
-    let mut out = stream.feed(page);
-    let (rest, _complete_even_if_stopped_early) = stream.finish();
-    out.extend_from_slice(&rest);
-    Ok((out, decision))
-}
+use crate::config::Config;
+use crate::log;
+use vitrine_core::delivery;
+use vitrine_core::preview_token::{self, Preview};
 
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
+/// The response header carrying the decision trace.
+pub const EXPLAIN_HEADER: &str = "x-vitrine-explain";
 
-    use super::*;
-    use crate::cookie::Identity;
-    use crate::snapshot::compile::{compile, Source};
-
-    fn everyone() -> Snapshot {
-        let text = "[[campaign]]\nid = \"all\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"<b>filled</b>\"\n";
-        compile(&[Source {
-            name: "t.toml",
-            text,
-        }])
-        .unwrap()
-    }
-
-    fn nobody() -> Snapshot {
-        let text =
-            "[[campaign]]\nid = \"l\"\nslot = \"hero\"\nsegments = [\"loyal\"]\nhtml = \"x\"\n";
-        compile(&[Source {
-            name: "t.toml",
-            text,
-        }])
-        .unwrap()
-    }
-
-    #[test]
-    fn fills_slots() {
-        let snap = everyone();
-        let id = Identity::anonymous();
-        let page = b"<p><vitrine-slot name=\"hero\">d</vitrine-slot></p>";
-        let (out, d) = preview(&snap, &Context::new(&id, 0), page, None).unwrap();
-        assert_eq!(
-            out,
-            b"<p><vitrine-slot name=\"hero\"><b>filled</b></vitrine-slot></p>"
-        );
-        assert_eq!(d.summary(), "hero=all");
-    }
-
-    fn page() -> impl Strategy<Value = Vec<u8>> {
-        let piece = prop_oneof![
-            Just(b"<p class=x>".to_vec()),
-            Just(b"</p>".to_vec()),
-            Just(b"<!-- c -->".to_vec()),
-            Just(b"<script>if (a < b) {}</script>".to_vec()),
-            Just(b"<meta charset=\"windows-1252\">".to_vec()),
-            Just(b"\xe9\xff\xfe\x00".to_vec()),
-            Just("héllo ✓".as_bytes().to_vec()),
-            Just(b"<textarea><b></textarea>".to_vec()),
-            Just(b"<div data-other=\"vitrine-slot\">".to_vec()),
-            Just(b"&amp;&#x1F600;&bogus;".to_vec()),
-            prop::collection::vec(any::<u8>(), 0..16),
-        ];
-        prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
-
-        /// A page without slots comes out byte-identical even when a campaign targets everyone.
-        #[test]
-        fn page_without_slots_is_byte_identical(page in page()) {
-            prop_assume!(!page.windows(12).any(|w| w.eq_ignore_ascii_case(b"vitrine-slot")));
-            let snap = everyone();
-            let id = Identity::anonymous();
-            let (out, _) = preview(&snap, &Context::new(&id, 0), &page, None).unwrap();
-            prop_assert_eq!(out, page);
+/// The verified preview of this request, if it carries a valid token.
+pub fn resolve(req: &Request, url: &str, cfg: &Config, now: u64) -> Option<Preview> {
+    let header = req.headers().get(preview_token::HEADER).ok().flatten();
+    let token = preview_token::find(delivery::query(url), header.as_deref())?;
+    let ring = match &cfg.preview_keys {
+        Some(Ok(ring)) => ring,
+        Some(Err(why)) => {
+            log::note("vitrine.preview_refused", &format!("config: {why}"));
+            return None;
         }
-
-        /// A visitor nothing targets gets the page byte-identical, slots or not.
-        #[test]
-        fn untargeted_visitor_gets_identical_bytes(page in page()) {
-            let page = [page.as_slice(), b"<vitrine-slot name=\"hero\">d</vitrine-slot>"].concat();
-            let snap = nobody();
-            let id = Identity::anonymous();
-            let (out, d) = preview(&snap, &Context::new(&id, 0), &page, Some("windows-1252")).unwrap();
-            prop_assert!(d.fills.is_empty());
-            prop_assert_eq!(out, page);
+        None => {
+            log::note("vitrine.preview_refused", "no_keys");
+            return None;
+        }
+    };
+    match preview_token::verify(token, ring, now) {
+        Ok(verified) => Some(verified.preview),
+        Err(why) => {
+            log::note("vitrine.preview_refused", why.code());
+            None
         }
     }
 }

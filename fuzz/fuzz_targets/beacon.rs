@@ -3,9 +3,9 @@
 //! a page conversion (the value parameter) and as request headers of the route.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::conversion::at_page;
-use vitrine::conversion::beacon::{check_head, parse, Head, MAX_BODY_BYTES};
-use vitrine::snapshot::goal::{Goal, Range};
+use vitrine_core::conversion::at_page;
+use vitrine_core::conversion::beacon::{check_head, parse, Head, MAX_BODY_BYTES};
+use vitrine_core::snapshot::goal::{Goal, Range};
 
 fn goals() -> Vec<Goal> {
     let range = Some(Range {

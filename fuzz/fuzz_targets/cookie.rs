@@ -4,9 +4,9 @@
 //! as a claims payload and as an activity payload: the parsers behind the MACs are fuzzed too.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::cookie::activity::{self, Caps};
-use vitrine::cookie::visitor::{self, Paths, Request, Settings};
-use vitrine::cookie::{identify, mint_raw, verify, ConsentSource, KeyRing, TimePolicy};
+use vitrine_core::cookie::activity::{self, Caps};
+use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
+use vitrine_core::cookie::{identify, mint_raw, verify, ConsentSource, KeyRing, TimePolicy};
 
 const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
 const NOW: u64 = 1_800_000_000;

@@ -3,8 +3,8 @@
 //! key reach the claims parser: the first byte picks raw claims or a signed payload.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::preview_token::{find, strip_param, verify};
-use vitrine::KeyRing;
+use vitrine_core::preview_token::{find, strip_param, verify};
+use vitrine_core::KeyRing;
 
 const RING: &str = "fz:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const NOW: u64 = 1_800_000_000;
@@ -19,10 +19,10 @@ fuzz_target!(|data: &[u8]| {
     match data.split_first() {
         // Behind a valid MAC: the claims parser sees the bytes as they are.
         Some((0, payload)) => {
-            let token = vitrine::cookie::mint_raw(payload, ring.current());
+            let token = vitrine_core::cookie::mint_raw(payload, ring.current());
             if let Ok(v) = verify(&token, &ring, NOW) {
                 let _ = v.preview.summary();
-                let _ = v.preview.identity(&vitrine::Identity::anonymous());
+                let _ = v.preview.identity(&vitrine_core::Identity::anonymous());
             }
         }
         _ => {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vitrine::report::{self, analyze::InputSummary, input};
+use vitrine_report::{self as report, analyze::InputSummary, input};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

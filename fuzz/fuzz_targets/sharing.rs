@@ -4,8 +4,8 @@
 //! panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::delivery::sharing::{shared_freshness, Head};
-use vitrine::delivery::{Documents, Forwarded};
+use vitrine_core::delivery::sharing::{shared_freshness, Head};
+use vitrine_core::delivery::{Documents, Forwarded};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

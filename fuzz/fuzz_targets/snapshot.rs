@@ -3,17 +3,17 @@
 //! decided and rendered without panicking.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine::decide::{explain, Context};
+use vitrine_core::decide::{explain, Context};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(snap) = vitrine::snapshot::decode(data) {
-        let anonymous = vitrine::Identity::anonymous();
+    if let Ok(snap) = vitrine_core::snapshot::decode(data) {
+        let anonymous = vitrine_core::Identity::anonymous();
         let ctx = Context::new(&anonymous, 1_800_000_000).with_url("/c/dog", "utm_source=x");
-        let _ = vitrine::render(&vitrine::decide_in(&snap, &ctx));
+        let _ = vitrine_core::render(&vitrine_core::decide_in(&snap, &ctx));
         let _ = explain(&snap, &ctx);
         if let Some(catalog) = &snap.body().catalog {
             for n in 0..catalog.shards.len().min(4) {
-                let _ = vitrine::snapshot::catalog::decode_shard(data, n, catalog);
+                let _ = vitrine_core::snapshot::catalog::decode_shard(data, n, catalog);
             }
         }
     }

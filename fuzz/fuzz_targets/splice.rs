@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use vitrine::render::{Edit, Plan};
-use vitrine::rewrite::{rewrite_chunked, Limits};
-use vitrine::snapshot::Op;
-use vitrine::splice::record;
+use vitrine_core::render::{Edit, Plan};
+use vitrine_core::rewrite::{rewrite_chunked, Limits};
+use vitrine_core::snapshot::Op;
+use vitrine_core::splice::record;
 
 const OPS: [Op; 6] = [
     Op::Replace,

@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
 # Installs the JWT libraries of other languages for tests/interop.rs, idempotently, from the
 # package registries into target/interop/: PyJWT (PyPI) in a venv, jose and jsonwebtoken (npm),
-# and php-cli and a JDK (Debian) for the README's PHP and Java snippets.
+# and php-cli and a JDK (Debian) for the PHP and Java snippets.
 set -eu
 cd "$(dirname "$0")/../.."
 DIR=target/interop
@@ -15,7 +15,7 @@ if [ ! -f "$DIR/node/node_modules/jose/package.json" ] || [ ! -f "$DIR/node/node
   [ -f "$DIR/node/package.json" ] || echo '{"private":true}' > "$DIR/node/package.json"
   npm install --silent --no-audit --no-fund --prefix "$DIR/node" jose@5.10.0 jsonwebtoken@9.0.2
 fi
-# PHP and a JDK run the README's PHP and Java minting snippets (Debian packages).
+# PHP and a JDK run the PHP and Java minting snippets (Debian packages).
 missing=
 command -v php >/dev/null 2>&1 || missing="$missing php-cli"
 command -v java >/dev/null 2>&1 || missing="$missing default-jdk-headless"

@@ -17,6 +17,32 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The `vitrine` CLI that `make test` builds before these tests (`cargo build -p vitrine-cli`):
+/// `$VITRINE_CLI` if set, else `vitrine` in Cargo's target directory. The root package cannot
+/// name another package's binary, and a nested `cargo build` would wait on the lock that
+/// `cargo test` holds, so the binary is built first and found here.
+pub fn cli() -> &'static Path {
+    static CLI: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CLI.get_or_init(find_cli)
+}
+
+fn find_cli() -> PathBuf {
+    if let Some(path) = std::env::var_os("VITRINE_CLI") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root().join(t) })
+        .unwrap_or_else(|| root().join("target"));
+    let path = target.join("debug").join("vitrine");
+    assert!(
+        path.is_file(),
+        "{} is missing: build the CLI first (`cargo build -p vitrine-cli`; `make test` does)",
+        path.display()
+    );
+    path
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -85,7 +111,7 @@ pub fn publish_demo(state: &Path) -> String {
 /// Compiles and publishes one campaign file (relative to the repository) into `state`.
 pub fn publish_campaign(state: &Path, file: &str) -> String {
     let out = state.join("demo.snapshot.json");
-    let cli = env!("CARGO_BIN_EXE_vitrine");
+    let cli = cli();
     let built = Command::new(cli)
         .current_dir(root())
         .args(["build", file, "-o"])
@@ -222,12 +248,12 @@ pub fn mint(segments: &[&str]) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let ring = vitrine::KeyRing::parse(KEYS).unwrap();
-    let token = vitrine::cookie::mint(
+    let ring = vitrine_core::KeyRing::parse(KEYS).unwrap();
+    let token = vitrine_core::cookie::mint(
         &serde_json::json!({"sub": "t", "seg": segments, "exp": now + 600}),
         &ring,
     );
-    format!("{}={token}", vitrine::cookie::PROFILE_COOKIE)
+    format!("{}={token}", vitrine_core::cookie::PROFILE_COOKIE)
 }
 
 pub fn site_file(path: &str) -> Vec<u8> {

@@ -3,9 +3,9 @@
 //! Worker runtime: `sh benches/wasm-identity/run.sh`. Each function runs `n` iterations and
 //! returns a count that depends on every iteration, so nothing is optimized away.
 
-use vitrine::cookie::activity::{self, Activity, Caps};
-use vitrine::cookie::visitor::{self, Paths, Request, Settings};
-use vitrine::cookie::{self, ConsentSource, KeyRing, TimePolicy};
+use vitrine_core::cookie::activity::{self, Activity, Caps};
+use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
+use vitrine_core::cookie::{self, ConsentSource, KeyRing, TimePolicy};
 
 const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
 const ACT_KEYS: &str = "a:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
@@ -138,10 +138,10 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
 /// impressions counted and the activity cookie re-sealed for `Set-Cookie`; `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision(n: u32) -> u32 {
-    use vitrine::decide::{Activity as Seen, NoActivity};
-    use vitrine::{decide_in, render, Context};
+    use vitrine_core::decide::{Activity as Seen, NoActivity};
+    use vitrine_core::{decide_in, render, Context};
     let Some(f) = fixture() else { return u32::MAX };
-    let Ok(snap) = vitrine::snapshot::decode(DEMO_SNAPSHOT) else {
+    let Ok(snap) = vitrine_core::snapshot::decode(DEMO_SNAPSHOT) else {
         return u32::MAX;
     };
     let settings = Settings {
@@ -200,10 +200,10 @@ pub extern "C" fn bench_decision(n: u32) -> u32 {
 /// `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
-    use vitrine::decide::{Activity as Seen, NoActivity};
-    use vitrine::{decide_in, render, Context};
+    use vitrine_core::decide::{Activity as Seen, NoActivity};
+    use vitrine_core::{decide_in, render, Context};
     let Some(f) = fixture() else { return u32::MAX };
-    let Ok(snap) = vitrine::snapshot::decode(SHOP_SNAPSHOT) else {
+    let Ok(snap) = vitrine_core::snapshot::decode(SHOP_SNAPSHOT) else {
         return u32::MAX;
     };
     for (i, bytes) in SHOP_SHARDS.iter().enumerate() {
@@ -259,7 +259,7 @@ pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
                 ctx.activity = seen;
                 ctx.request.product = Some("p0042");
                 // The Worker asks which shards the recommendations need on every request.
-                let missing = vitrine::decide::recommend::missing_shards(&snap, &ctx).len();
+                let missing = vitrine_core::decide::recommend::missing_shards(&snap, &ctx).len();
                 let decision = decide_in(&snap, &ctx);
                 let shown: Vec<String> = decision
                     .fills

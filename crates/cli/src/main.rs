@@ -1,0 +1,18 @@
+//! The `vitrine` CLI: compile and publish campaigns, mint and inspect cookies, preview pages.
+//! A thin shell over the same core the Worker runs. Exit codes: 0 success, 1 the input was
+//! refused (invalid campaign, rejected cookie), 2 usage or I/O error, 3 warnings not
+//! acknowledged (`check`, `build`, `publish`), 4 sample-ratio mismatch (`report`).
+
+mod campaigns;
+mod cli;
+mod cookie;
+mod diagnostics;
+mod kv;
+mod preview;
+mod preview_token;
+mod publish;
+mod report;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

@@ -1,0 +1,257 @@
+//! `vitrine report`: reads events (files, stdin or the Analytics Engine SQL API), prints the
+//! lift per experiment and campaign, and fails loudly on a sample-ratio mismatch. All the
+//! counting and statistics live in `vitrine_report`; this shell reads files, sends the HTTP
+//! request and picks the exit code.
+//!
+//! Exit codes: 0 report printed; 1 bad input lines with `--strict`; 2 usage, I/O or API error;
+//! 4 sample-ratio mismatch in some experiment or campaign (unless `--allow-srm`).
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use vitrine_report::analyze::InputSummary;
+use vitrine_report::{self as report, input, remote, Expectations, Parsed};
+
+use crate::campaigns::{self, CompileArgs};
+
+/// Exit code: sample-ratio mismatch.
+pub const EXIT_SRM: u8 = 4;
+
+/// How an input file is read.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// `.csv` files as CSV, everything else as JSON lines.
+    Auto,
+    /// JSON lines, optionally after a log prefix.
+    Jsonl,
+    /// CSV in the Analytics Engine layout.
+    Csv,
+}
+
+/// Arguments of `vitrine report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Event files (JSON lines or CSV); `-` reads stdin.
+    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
+    inputs: Vec<PathBuf>,
+    /// How to read the inputs.
+    #[arg(long, value_enum, default_value = "auto")]
+    format: Format,
+    /// Query the Analytics Engine SQL API (CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID).
+    #[arg(long)]
+    remote: bool,
+    /// The Analytics Engine dataset (with --remote).
+    #[arg(long, default_value = remote::DEFAULT_DATASET)]
+    dataset: String,
+    /// Only events since: a duration (7d, 24h), a date (2026-11-01) or Unix seconds.
+    #[arg(long)]
+    since: Option<String>,
+    /// Only events before this time (same forms as --since).
+    #[arg(long)]
+    until: Option<String>,
+    /// The built snapshot the events ran with: configured weights for the SRM check.
+    #[arg(long, conflicts_with = "campaigns")]
+    snapshot: Option<PathBuf>,
+    /// Campaign files or a directory of them, compiled for the configured weights.
+    #[arg(long)]
+    campaigns: Option<PathBuf>,
+    /// Only conversions with this name (default: every conversion).
+    #[arg(long)]
+    goal: Option<String>,
+    /// The control arm, `ARM` for every experiment that has it or `EXPERIMENT=ARM`.
+    #[arg(long)]
+    control: Vec<String>,
+    /// The SRM check fails below this p-value.
+    #[arg(long, default_value_t = report::analyze::SRM_ALPHA)]
+    srm_alpha: f64,
+    /// Exit 0 despite a sample-ratio mismatch (it is still reported).
+    #[arg(long)]
+    allow_srm: bool,
+    /// Bad input lines are fatal (exit 1).
+    #[arg(long)]
+    strict: bool,
+    /// Print the report as JSON (README "Reading the report" documents the shape).
+    #[arg(long)]
+    json: bool,
+    /// Also write a self-contained HTML page with a chart.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+/// Runs the report.
+pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
+    if !(args.srm_alpha > 0.0 && args.srm_alpha < 1.0) {
+        return Err(format!(
+            "--srm-alpha {} is not between 0 and 1",
+            args.srm_alpha
+        ));
+    }
+    let now = campaigns::now();
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| report::aggregate::parse_time(t, now))
+            .transpose()
+    };
+    let filter = report::Filter {
+        goal: args.goal.clone(),
+        since: time(&args.since)?,
+        until: time(&args.until)?,
+    };
+    let expect = expectations(args)?;
+    let parsed = if args.remote {
+        fetch(&args.dataset, filter.since)?
+    } else {
+        read_inputs(&args.inputs, args.format)?
+    };
+    if parsed.bad_count > 0 {
+        eprintln!("{} bad line(s) (not counted):", parsed.bad_count);
+        for b in &parsed.bad {
+            eprintln!("  line {}: {}", b.line, b.reason);
+        }
+        if args.strict {
+            eprintln!("refused: --strict and the input has bad lines");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let tally = report::aggregate(&parsed.events, &filter);
+    let summary = InputSummary {
+        events: tally.events,
+        outside_window: tally.outside_window,
+        bad_lines: parsed.bad_count,
+        first_bad_lines: parsed.bad.clone(),
+        skipped_lines: parsed.skipped,
+        goals_seen: tally.goals.clone(),
+        first_ts: tally.span.map(|s| s.0),
+        last_ts: tally.span.map(|s| s.1),
+    };
+    let options = report::Options {
+        control: args.control.iter().map(|c| control(c)).collect(),
+        srm_alpha: args.srm_alpha,
+        goal: args.goal.clone(),
+    };
+    let rep = report::analyze(&tally, summary, expect.as_ref(), &options);
+    if args.json {
+        let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+        println!("{json}");
+    } else {
+        print!("{}", report::text::render(&rep));
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, report::html::render(&rep))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if rep.srm_failed && !args.allow_srm {
+        eprintln!("sample ratio mismatch: exit {EXIT_SRM} (pass --allow-srm to exit 0 anyway)");
+        return Ok(ExitCode::from(EXIT_SRM));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn control(text: &str) -> (Option<String>, String) {
+    match text.split_once('=') {
+        Some((unit, arm)) => (Some(unit.to_owned()), arm.to_owned()),
+        None => (None, text.to_owned()),
+    }
+}
+
+fn expectations(args: &ReportArgs) -> Result<Option<Expectations>, String> {
+    if let Some(path) = &args.snapshot {
+        let (snap, _) = campaigns::read_built(path)?;
+        return Ok(Some(Expectations::from_snapshot(&snap)));
+    }
+    let Some(path) = &args.campaigns else {
+        return Ok(None);
+    };
+    let files = campaign_files(path)?;
+    let compile = CompileArgs {
+        pages: Vec::new(),
+        max_variants: 500,
+    };
+    match campaigns::compile_files(&files, &compile)? {
+        Ok(c) => Ok(Some(Expectations::from_snapshot(&c.build.snapshot))),
+        Err(_) => Err(format!(
+            "{}: the campaigns do not compile (see above)",
+            path.display()
+        )),
+    }
+}
+
+fn campaign_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no .toml campaign files", path.display()));
+    }
+    Ok(files)
+}
+
+fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
+    let mut all = Parsed::default();
+    for path in paths {
+        let text = if path.as_os_str() == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("stdin: {e}"))?;
+            s
+        } else {
+            let bytes = campaigns::read(path)?;
+            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?
+        };
+        let csv = match format {
+            Format::Csv => true,
+            Format::Jsonl => false,
+            Format::Auto => path.extension().is_some_and(|x| x == "csv"),
+        };
+        let parsed = if csv {
+            input::csv(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        } else {
+            input::json_lines(&text)
+        };
+        let mut parsed = parsed;
+        if paths.len() > 1 {
+            // Line numbers are per file: name the file in each kept reason.
+            for b in &mut parsed.bad {
+                b.reason = format!("{}: {}", path.display(), b.reason);
+            }
+        }
+        all.extend(parsed);
+    }
+    Ok(all)
+}
+
+fn fetch(dataset: &str, since: Option<u64>) -> Result<Parsed, String> {
+    let token = std::env::var("CLOUDFLARE_API_TOKEN").ok();
+    let account = std::env::var("CLOUDFLARE_ACCOUNT_ID").ok();
+    let req = remote::request(token.as_deref(), account.as_deref(), dataset, since)
+        .map_err(|e| e.to_string())?;
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(120))
+        .build();
+    let answer = agent
+        .post(&req.url)
+        .set("Authorization", &req.authorization)
+        .set("Content-Type", "text/plain")
+        .send_string(&req.sql);
+    let response = match answer {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(ureq::Error::Transport(t)) => return Err(format!("{}: {t}", req.url)),
+    };
+    let status = response.status();
+    let body = response
+        .into_string()
+        .map_err(|e| format!("{}: reading the answer: {e}", req.url))?;
+    remote::read(status, &body).map_err(|e| e.to_string())
+}

@@ -1,0 +1,340 @@
+//! `vitrine report` as a user runs it on the committed sample (fixtures/report/, made by
+//! `python3 fixtures/report/gen_sample.py`): exit codes, the `--json` shape, the HTML page,
+//! bad lines, the sample-ratio-mismatch check and `--remote`'s refusals without credentials.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const SAMPLE: &str = "fixtures/report/sample.jsonl";
+const CAMPAIGNS: &str = "fixtures/report/campaigns.toml";
+
+use crate::root;
+
+fn dir(name: &str) -> PathBuf {
+    let d = root()
+        .join("target")
+        .join("cli-tests")
+        .join(format!("report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(crate::cli())
+        .current_dir(root())
+        .arg("report")
+        .args(args)
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)))
+}
+
+fn unit<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name)
+        .unwrap_or_else(|| panic!("no unit {name} in {report}"))
+}
+
+fn write(d: &Path, name: &str, s: &str) -> String {
+    let p = d.join(name);
+    std::fs::write(&p, s).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+/// The sample with a logging bug: every other urgency visitor's exposures are lost.
+fn srm_events() -> String {
+    let sample = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    let mut seen = std::collections::HashMap::new();
+    let mut out = String::new();
+    for line in sample.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        if e["experiment"] == "hero-copy" && e["arm"] == "urgency" {
+            if let Some(v) = e["visitor"].as_str() {
+                let n = seen.len();
+                if *seen.entry(v.to_owned()).or_insert(n) % 2 == 0 {
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_sample_reports_lift_with_a_passing_srm_check_in_the_documented_json_shape() {
+    let o = run(&[
+        SAMPLE,
+        "--campaigns",
+        CAMPAIGNS,
+        "--goal",
+        "purchase",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let r = json(&o);
+    assert_eq!(r["schema"], 1);
+    assert_eq!(r["goal"], "purchase");
+    assert_eq!(r["srm_failed"], false);
+    assert_eq!(r["input"]["events"], 6186);
+    assert_eq!(r["input"]["bad_lines"], 0);
+    assert!(r["input"]["goals_seen"]["signup"].as_u64().unwrap() > 0);
+    let hero = unit(&r, "hero-copy");
+    assert_eq!(hero["kind"], "experiment");
+    assert_eq!(hero["control"], "control");
+    let arms: Vec<&str> = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arm"].as_str().unwrap())
+        .collect();
+    assert_eq!(arms, ["control", "urgency", "holdout"]);
+    let visitors: u64 = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["visitors"].as_u64().unwrap())
+        .sum();
+    assert_eq!(visitors, 2000, "every consenting visitor once");
+    let anonymous: u64 = hero["arms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["anonymous"]["exposures"].as_u64().unwrap())
+        .sum();
+    assert_eq!(anonymous, 400);
+    assert_eq!(hero["srm"]["status"], "pass");
+    assert!(hero["srm"]["p"].as_f64().unwrap() > 0.001);
+    let urgency = &hero["arms"][1];
+    for key in [
+        "visitors",
+        "converters",
+        "conversions",
+        "rate",
+        "rate_ci",
+        "revenue",
+        "revenue_per_visitor",
+        "expected_share",
+        "observed_share",
+    ] {
+        assert!(!urgency[key].is_null(), "arm field {key}: {urgency}");
+    }
+    assert!((urgency["expected_share"].as_f64().unwrap() - 0.285).abs() < 1e-12);
+    let c = &hero["comparisons"][0];
+    assert_eq!(
+        (
+            c["arm"].as_str(),
+            c["baseline"].as_str(),
+            c["against"].as_str()
+        ),
+        (Some("urgency"), Some("control"), Some("control"))
+    );
+    for key in [
+        "abs_lift",
+        "abs_lift_ci",
+        "rel_lift",
+        "rel_lift_ci",
+        "p_value",
+        "rpv_diff",
+        "rpv_diff_ci",
+        "rpv_p_value",
+    ] {
+        assert!(!c[key].is_null(), "comparison field {key}: {c}");
+    }
+    assert!(
+        c["abs_lift"].as_f64().unwrap() > 0.0 && c["p_value"].as_f64().unwrap() < 0.05,
+        "the sample's true lift is found: {c}"
+    );
+    let ci = &c["abs_lift_ci"];
+    assert!(ci["low"].as_f64().unwrap() <= c["abs_lift"].as_f64().unwrap());
+    let strip = unit(&r, "welcome-strip");
+    assert_eq!(strip["srm"]["status"], "pass");
+    assert_eq!(strip["comparisons"][0]["against"], "holdout");
+    assert_eq!(unit(&r, "hero-urgent")["srm"]["status"], "unchecked");
+}
+
+#[test]
+fn csv_exports_and_built_snapshots_give_the_same_report() {
+    let d = dir("csv");
+    let snap = d.join("snap.json");
+    let built = Command::new(crate::cli())
+        .current_dir(root())
+        .args(["build", CAMPAIGNS, "-o", snap.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let from_jsonl = json(&run(&[SAMPLE, "--campaigns", CAMPAIGNS, "--json"]));
+    let from_csv = json(&run(&[
+        "fixtures/report/sample.csv",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(from_jsonl, from_csv);
+}
+
+#[test]
+fn a_sample_ratio_mismatch_is_loud_in_every_output_and_exits_4() {
+    let d = dir("srm");
+    let events = write(&d, "srm.jsonl", &srm_events());
+    let html = d.join("srm.html");
+    let o = run(&[
+        &events,
+        "--campaigns",
+        CAMPAIGNS,
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 4, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("!!!!"), "banner first:\n{out}");
+    assert!(out.contains("SAMPLE RATIO MISMATCH in hero-copy"), "{out}");
+    assert!(out.contains("*** SRM FAILED"), "{out}");
+    assert!(text(&o.stderr).contains("--allow-srm"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"srm-alert\""), "{page:.500}");
+    let o = run(&[&events, "--campaigns", CAMPAIGNS, "--json", "--allow-srm"]);
+    assert_eq!(code(&o), 0);
+    let r = json(&o);
+    assert_eq!(r["srm_failed"], true);
+    assert_eq!(unit(&r, "hero-copy")["srm"]["status"], "fail");
+    assert!(unit(&r, "hero-copy")["srm"]["p"].as_f64().unwrap() < 0.001);
+    // Without configured weights there is nothing to check against: reported, not failed.
+    let o = run(&[&events, "--json"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(unit(&json(&o), "hero-copy")["srm"]["status"], "unchecked");
+    // A looser threshold cannot hide it; a stricter one than the p-value passes it.
+    let o = run(&[
+        &events,
+        "--campaigns",
+        CAMPAIGNS,
+        "--srm-alpha",
+        "1e-300",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+}
+
+#[test]
+fn bad_lines_are_counted_and_shown_and_fatal_with_strict() {
+    let d = dir("bad");
+    let mut events = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    events.push_str("{\"event\":\"vitrine.exposure\",\"schema\":2,\"ts\":\"soon\"}\n");
+    events.push_str("[wrangler:inf] GET /p/p0001 200 OK (12ms)\n");
+    events.push_str("  (log) {\"event\":\"vitrine.conversion\",\"schema\":9}\n");
+    let events = write(&d, "bad.jsonl", &events);
+    let o = run(&[&events, "--json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("2 bad line(s)") && err.contains("line 6187") && err.contains("line 6189"),
+        "{err}"
+    );
+    let r = json(&o);
+    assert_eq!(r["input"]["bad_lines"], 2);
+    assert_eq!(r["input"]["skipped_lines"], 1);
+    assert_eq!(r["input"]["first_bad_lines"][1]["line"], 6189);
+    assert!(r["input"]["first_bad_lines"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("schema 9"));
+    let o = run(&[&events, "--strict"]);
+    assert_eq!(code(&o), 1);
+    assert!(text(&o.stderr).contains("--strict"));
+}
+
+#[test]
+fn the_html_page_is_self_contained_and_escapes_event_strings() {
+    let d = dir("html");
+    let hostile = r#"{"event":"vitrine.exposure","schema":2,"ts":1764201600,"day":20419,"snapshot":"s","visitor":"v1","experiment":"<script>alert(1)</script>","arm":"a\"><img src=x onerror=alert(2)>"}"#;
+    let events = write(&d, "hostile.jsonl", &format!("{hostile}\n"));
+    let html = d.join("out.html");
+    let o = run(&[&events, "--html", html.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    for external in [
+        "src=\"http",
+        "href=\"http",
+        "<link",
+        "@import",
+        "<script src",
+    ] {
+        assert!(!page.contains(external), "external resource {external}");
+    }
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 1);
+    assert_eq!(page.matches("<rect class=\"bar").count(), 1);
+}
+
+#[test]
+fn window_goal_and_control_options_shape_the_report() {
+    let all = json(&run(&[SAMPLE, "--json"]));
+    let late = json(&run(&[
+        SAMPLE,
+        "--since",
+        "2025-11-30",
+        "--until",
+        "1764720000",
+        "--json",
+    ]));
+    assert!(late["input"]["outside_window"].as_u64().unwrap() > 0);
+    assert!(late["input"]["events"].as_u64().unwrap() < all["input"]["events"].as_u64().unwrap());
+    let chosen = json(&run(&[SAMPLE, "--control", "hero-copy=urgency", "--json"]));
+    let hero = unit(&chosen, "hero-copy");
+    assert_eq!(hero["control"], "urgency");
+    assert_eq!(hero["comparisons"][0]["baseline"], "urgency");
+    let o = run(&[SAMPLE, "--since", "last tuesday"]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("7d"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn remote_refuses_clearly_without_credentials() {
+    let o = run(&["--remote"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("CLOUDFLARE_API_TOKEN is not set"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = Command::new(crate::cli())
+        .current_dir(root())
+        .args(["report", "--remote", "--dataset", "x;drop"])
+        .env("CLOUDFLARE_API_TOKEN", "t")
+        .env_remove("CLOUDFLARE_ACCOUNT_ID")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("CLOUDFLARE_ACCOUNT_ID is not set"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&[SAMPLE, "--remote"]);
+    assert_eq!(code(&o), 2, "files and --remote conflict");
+    let o = run(&[]);
+    assert_eq!(code(&o), 2, "no input");
+}

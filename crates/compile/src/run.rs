@@ -1,0 +1,415 @@
+//! One compile run: loads files and their includes, collects every definition, compiles
+//! campaigns into candidates, assembles slots and interns strings. Errors accumulate; nothing
+//! stops at the first one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use toml::Spanned;
+
+use super::diagnostic::{located, CompileError, Level};
+use super::source::{AckSrc, ActivitySrc, CatalogSrc, ExprSrc, File};
+use super::{Build, Loader, Options, Source};
+use vitrine_core::snapshot::catalog::KV_VALUE_LIMIT;
+use vitrine_core::snapshot::expr::Expr;
+use vitrine_core::snapshot::Snapshot;
+use vitrine_core::snapshot::{ActivityPaths, Body, Candidate, SegmentDef, Slot, Sym};
+
+/// A reference to a sensitive attribute or segment, found while compiling an expression.
+#[derive(Clone)]
+pub(super) struct Hit {
+    pub file: usize,
+    pub span: Range<usize>,
+    pub name: String,
+}
+
+/// A file to load: its name, its text if given, and the include that named it.
+type Pending = (String, Option<String>, Option<(usize, Range<usize>)>);
+
+/// A compiled campaign waiting to be placed in its slot.
+pub(super) struct Placed {
+    pub slot: String,
+    pub priority: i64,
+    pub order: usize,
+    pub candidate: Candidate,
+    pub file: usize,
+    pub id_span: Range<usize>,
+    pub hits: Vec<Hit>,
+}
+
+pub(super) struct Run<'l> {
+    pub loader: &'l dyn Loader,
+    pub opts: &'l Options,
+    pub files: Vec<(String, String)>,
+    pub errors: Vec<CompileError>,
+    pub warnings: Vec<CompileError>,
+    strings: HashMap<Arc<str>, u32>,
+    string_list: Vec<Arc<str>>,
+    pub segment_src: BTreeMap<String, (usize, Spanned<ExprSrc>)>,
+    pub segment_done: HashMap<String, Option<(Expr, Vec<Hit>)>>,
+    pub visiting: Vec<String>,
+    pub hits: Vec<Hit>,
+    pub policy: super::html::Policy,
+    pub ack: AckSrc,
+    /// Product ids of the catalog, once imported (campaigns may bind one).
+    pub product_ids: Option<std::collections::HashSet<String>>,
+    /// Experiment key → (index in the snapshot, arm names), for campaigns' `experiment`/`arm`.
+    pub experiment_arms: HashMap<String, (u32, Vec<String>)>,
+    /// Tables and lists of the catalog, once imported (recommendation strategies name them).
+    pub catalog_names: Option<super::recommend::CatalogNames>,
+}
+
+impl<'l> Run<'l> {
+    pub fn new(loader: &'l dyn Loader, opts: &'l Options) -> Self {
+        Self {
+            loader,
+            opts,
+            files: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            strings: HashMap::new(),
+            string_list: Vec::new(),
+            segment_src: BTreeMap::new(),
+            segment_done: HashMap::new(),
+            visiting: Vec::new(),
+            hits: Vec::new(),
+            policy: super::html::Policy::default(),
+            ack: AckSrc::default(),
+            product_ids: None,
+            experiment_arms: HashMap::new(),
+            catalog_names: None,
+        }
+    }
+
+    /// Records an error at `span` of file `file`.
+    pub fn error(
+        &mut self,
+        file: usize,
+        span: Range<usize>,
+        code: &'static str,
+        field: &str,
+        message: String,
+        hint: &str,
+    ) {
+        let e = self.at(Level::Error, file, span, code, field, message, hint);
+        self.errors.push(e);
+    }
+
+    /// Records a warning at `span` of file `file`.
+    pub fn warn(
+        &mut self,
+        file: usize,
+        span: Range<usize>,
+        code: &'static str,
+        field: &str,
+        message: String,
+        hint: &str,
+    ) {
+        let w = self.at(Level::Warning, file, span, code, field, message, hint);
+        self.warnings.push(w);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn at(
+        &self,
+        level: Level,
+        file: usize,
+        span: Range<usize>,
+        code: &'static str,
+        field: &str,
+        message: String,
+        hint: &str,
+    ) -> CompileError {
+        let (name, text) = self
+            .files
+            .get(file)
+            .map_or(("?", ""), |(n, t)| (n.as_str(), t.as_str()));
+        located(level, code, (name, text), span, field, message, hint)
+    }
+
+    /// Interns `s`.
+    pub fn sym(&mut self, s: &str) -> Sym {
+        if let Some(&i) = self.strings.get(s) {
+            return Sym(i);
+        }
+        let i = self.string_list.len() as u32;
+        let shared: Arc<str> = Arc::from(s);
+        self.string_list.push(Arc::clone(&shared));
+        self.strings.insert(shared, i);
+        Sym(i)
+    }
+
+    /// The interned string `sym`.
+    pub fn text(&self, sym: Sym) -> &str {
+        self.string_list.get(sym.0 as usize).map_or("", |s| s)
+    }
+
+    /// A path named in file `file`, resolved relative to that file.
+    pub fn resolve(&self, file: usize, path: &str) -> String {
+        let base = self
+            .files
+            .get(file)
+            .and_then(|(n, _)| Path::new(n).parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let mut out = PathBuf::new();
+        for c in base.join(path).components() {
+            match c {
+                Component::ParentDir
+                    if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+                {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out.to_string_lossy().into_owned()
+    }
+
+    pub fn build(mut self, sources: &[Source<'_>]) -> Result<Build, Vec<CompileError>> {
+        let parsed = self.load_all(sources);
+        let mut campaigns = Vec::new();
+        let mut catalog_src: Option<(usize, Spanned<CatalogSrc>)> = None;
+        let mut activity: Option<ActivityPaths> = None;
+        let mut experiments = super::experiment::Collected::default();
+        let mut conversions = Vec::new();
+        for (file, f) in parsed {
+            conversions.extend(f.conversion.into_iter().map(|c| (file, c)));
+            experiments.add(&mut self, file, f.experiments, f.global_holdout_bp);
+            for (name, expr) in f.segments {
+                if let Some((first, _)) = self.segment_src.get(&name) {
+                    let first = self
+                        .files
+                        .get(*first)
+                        .map(|f| f.0.clone())
+                        .unwrap_or_default();
+                    self.error(
+                        file,
+                        expr.span(),
+                        "duplicate-segment",
+                        &format!("segments.{name}"),
+                        format!("segment `{name}` is already defined in {first}"),
+                        "give every named segment a unique name",
+                    );
+                } else {
+                    self.segment_src.insert(name, (file, expr));
+                }
+            }
+            campaigns.extend(f.campaign.into_iter().map(|c| (file, c)));
+            if let Some(c) = f.catalog {
+                if catalog_src.is_some() {
+                    self.error(
+                        file,
+                        c.span(),
+                        "duplicate-catalog",
+                        "catalog",
+                        "a second [catalog] table".into(),
+                        "keep one [catalog] across all files",
+                    );
+                } else {
+                    catalog_src = Some((file, c));
+                }
+            }
+            if let Some(a) = f.activity {
+                self.activity_paths(file, a, &mut activity);
+            }
+            if let Some(s) = f.sanitizer {
+                self.policy.allow_style |= s.allow_style;
+                self.policy.allow_iframe |= s.allow_iframe;
+            }
+            if let Some(a) = f.acknowledge {
+                self.ack.sensitive.extend(a.sensitive);
+                self.ack.past_schedule.extend(a.past_schedule);
+                self.ack.unused_slots.extend(a.unused_slots);
+                self.ack.max_variants = self.ack.max_variants.max(a.max_variants);
+            }
+        }
+        let names: Vec<String> = self.segment_src.keys().cloned().collect();
+        let defs: Vec<SegmentDef> = names
+            .iter()
+            .filter_map(|n| {
+                let expr = self.named_segment(n)?.0;
+                Some(SegmentDef {
+                    name: self.sym(n),
+                    expr,
+                })
+            })
+            .collect();
+        let (catalog, shards) = match catalog_src {
+            Some((file, src)) => match self.catalog(file, src) {
+                Some((c, s)) => (Some(c), s),
+                None => (None, Vec::new()),
+            },
+            None => (None, Vec::new()),
+        };
+        self.catalog_names = catalog
+            .as_ref()
+            .map(|c| super::recommend::CatalogNames::of(&self, c));
+        let (experiments, global_holdout_bp) = self.experiments(experiments);
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut placed = Vec::new();
+        for (order, (file, c)) in campaigns.into_iter().enumerate() {
+            if let Some(p) = self.campaign(file, order, c, &mut ids) {
+                placed.push(p);
+            }
+        }
+        let conversions = self.conversions(conversions);
+        let variants = self.warnings_for(&placed);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        let slots = assemble(placed, &mut self);
+        let body = Body {
+            strings: std::mem::take(&mut self.string_list),
+            slots,
+            segments: defs,
+            experiments,
+            global_holdout_bp,
+            catalog,
+            activity: activity.unwrap_or_default(),
+            conversions,
+        };
+        let snapshot = Snapshot::new(body);
+        let size = vitrine_core::snapshot::encode(&snapshot).len();
+        if size >= KV_VALUE_LIMIT {
+            self.error(
+                0,
+                0..0,
+                "too-large",
+                "snapshot",
+                format!("the snapshot is {size} bytes, over KV's 25 MiB limit for one value"),
+                "move product data into [catalog] (sharded) or split long HTML",
+            );
+            return Err(self.errors);
+        }
+        Ok(Build {
+            snapshot,
+            shards,
+            warnings: self.warnings,
+            variants,
+        })
+    }
+
+    /// Checks an `[activity]` table (patterns as in `vitrine_core::cookie::activity::validate_pattern`).
+    fn activity_paths(
+        &mut self,
+        file: usize,
+        table: Spanned<ActivitySrc>,
+        seen: &mut Option<ActivityPaths>,
+    ) {
+        if seen.is_some() {
+            self.error(
+                file,
+                table.span(),
+                "duplicate-activity",
+                "activity",
+                "a second [activity] table".into(),
+                "keep one [activity] table across all campaign files",
+            );
+            return;
+        }
+        let table = table.into_inner();
+        let mut check = |p: Option<Spanned<String>>, field: &str| {
+            let p = p?;
+            match vitrine_core::cookie::activity::validate_pattern(p.get_ref()) {
+                Ok(()) => Some(p.into_inner()),
+                Err(e) => {
+                    self.error(
+                        file,
+                        p.span(),
+                        "activity-pattern",
+                        field,
+                        e.to_string(),
+                        "write a path with one {id}, e.g. \"/p/{id}\"",
+                    );
+                    None
+                }
+            }
+        };
+        *seen = Some(ActivityPaths {
+            product_path: check(table.product_path, "activity.product_path"),
+            category_path: check(table.category_path, "activity.category_path"),
+        });
+    }
+
+    /// Parses the given files and everything they include (each file once).
+    fn load_all(&mut self, sources: &[Source<'_>]) -> Vec<(usize, File)> {
+        let mut queue: Vec<Pending> = sources
+            .iter()
+            .map(|s| (s.name.to_owned(), Some(s.text.to_owned()), None))
+            .collect();
+        queue.reverse();
+        let mut parsed = Vec::new();
+        while let Some((name, text, from)) = queue.pop() {
+            if self.files.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let text = match text {
+                Some(t) => t,
+                None => match self.read_text(&name) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        if let Some((file, span)) = from {
+                            self.error(
+                                file,
+                                span,
+                                "include",
+                                "include",
+                                why,
+                                "check the path; includes are relative to the including file",
+                            );
+                        }
+                        continue;
+                    }
+                },
+            };
+            let index = self.files.len();
+            self.files.push((name, text));
+            let parsed_file: Result<File, toml::de::Error> = toml::from_str(&self.files[index].1);
+            match parsed_file {
+                Ok(f) => {
+                    for inc in f.include.iter().rev() {
+                        let path = self.resolve(index, inc.get_ref());
+                        queue.push((path, None, Some((index, inc.span()))));
+                    }
+                    parsed.push((index, f));
+                }
+                Err(e) => {
+                    let span = e.span().unwrap_or(0..0);
+                    let message = e.message().to_owned();
+                    let hint = if message.contains("unknown field") {
+                        "remove or rename the key; see schema/campaign.schema.json for the allowed keys"
+                    } else {
+                        "fix the TOML at this spot"
+                    };
+                    self.error(index, span, "syntax", "syntax", message, hint);
+                }
+            }
+        }
+        parsed
+    }
+
+    /// Reads a UTF-8 file through the loader.
+    pub fn read_text(&self, path: &str) -> Result<String, String> {
+        let bytes = self.loader.load(path)?;
+        String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8"))
+    }
+}
+
+/// Groups candidates by slot: highest priority first, ties in authoring order; slots by name.
+fn assemble(mut placed: Vec<Placed>, run: &mut Run<'_>) -> Vec<Slot> {
+    placed.sort_by_key(|p| (std::cmp::Reverse(p.priority), p.order));
+    let mut by_slot: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    for p in placed {
+        by_slot.entry(p.slot).or_default().push(p.candidate);
+    }
+    by_slot
+        .into_iter()
+        .map(|(name, candidates)| Slot {
+            name: run.sym(&name),
+            candidates,
+        })
+        .collect()
+}

@@ -1,0 +1,311 @@
+//! The compiled snapshot as the edge sees it: interned strings, slots, and per slot the
+//! candidates in decision order, each with a compiled targeting expression and a template
+//! pre-split around its placeholders.
+//!
+//! Everything here is already compiled: named segments are inlined into expressions,
+//! candidates are sorted by priority, HTML was sanitized at publish time and every
+//! placeholder's escaping context was fixed then. The edge never parses authoring syntax and
+//! never sanitizes per request. Strings are stored once in [`Body::strings`] and referenced by
+//! [`Sym`]; [`super::decode`] checks every reference, so lookups past decoding cannot miss.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::Catalog;
+use super::expr::Expr;
+
+/// An index into [`Body::strings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sym(pub u32);
+
+/// Everything a version holds besides its id (the part the content hash covers).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    /// Interned strings: names, ids and HTML literals, each stored once.
+    pub strings: Vec<std::sync::Arc<str>>,
+    /// Slots sorted by name.
+    pub slots: Vec<Slot>,
+    /// Named segments as authored (already inlined into candidates; kept for explain/diff).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentDef>,
+    /// Experiments candidates can belong to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<Experiment>,
+    /// Share of all visitors held out of every campaign, in basis points (0–10 000).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub global_holdout_bp: u16,
+    /// Product catalog manifest (the products themselves live in shards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Catalog>,
+    /// Where product and category ids sit in request paths, for the activity cookie.
+    #[serde(default, skip_serializing_if = "ActivityPaths::is_empty")]
+    pub activity: ActivityPaths,
+    /// Declared conversions (`[[conversion]]`), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<super::goal::Goal>,
+}
+
+fn is_zero(v: &u16) -> bool {
+    *v == 0
+}
+
+/// A named segment: `name` is true for a visitor when `expr` is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentDef {
+    /// Segment name.
+    pub name: Sym,
+    /// Its definition.
+    pub expr: Expr,
+}
+
+/// A named slot and its candidates, in decision order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The slot name used in pages (`<vitrine-slot name="…">`).
+    pub name: Sym,
+    /// Highest priority first; ties keep authoring order.
+    pub candidates: Vec<Candidate>,
+}
+
+/// One campaign's bid for a slot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Campaign id (shown in `x-vitrine` and explain output).
+    pub campaign: Sym,
+    /// Priority as authored (candidates are already sorted by it).
+    pub priority: i32,
+    /// Who qualifies: audience, conditions and exclusions folded into one expression.
+    pub when: Expr,
+    /// What the fill does to the slot element.
+    pub op: Op,
+    /// Sanitized HTML, pre-split around placeholders (empty for [`Op::Remove`]).
+    pub template: Template,
+    /// Per-segment messaging: the first message whose `when` holds fills `{{message}}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<Message>,
+    /// When the candidate may show, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Window>,
+    /// Frequency cap, counted in the activity cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Cap>,
+    /// Experiment arm this candidate is, if it is part of an experiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arm: Option<ArmRef>,
+    /// A catalog product this candidate shows (`{{product.…}}`); it only qualifies while the
+    /// product is loaded and in stock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<Sym>,
+    /// A time-limited offer on the current page's product (a real-time trigger), if it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<Offer>,
+    /// Product recommendations filling `{{items}}`, if it is a recommendation slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommend: Option<super::recs::Recommend>,
+}
+
+/// A time-limited offer: once a visitor qualifies on a product page, the candidate shows on
+/// that product's page for `secs`, whatever their activity does meanwhile, and then never again
+/// (the start is kept in the activity cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// How long the offer lasts, in seconds.
+    pub secs: u32,
+}
+
+/// A per-segment message of a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who gets this message.
+    pub when: Expr,
+    /// Its sanitized HTML.
+    pub template: Template,
+}
+
+/// A half-open time window `[start, end)` in Unix seconds (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// First second it applies, if bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<i64>,
+    /// First second it no longer applies, if bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<i64>,
+}
+
+impl Window {
+    /// Whether `now` (Unix seconds) is inside the window.
+    pub fn contains(&self, now: i64) -> bool {
+        self.start.is_none_or(|s| now >= s) && self.end.is_none_or(|e| now < e)
+    }
+}
+
+/// At most `max` impressions per visitor within `per_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cap {
+    /// Impressions allowed.
+    pub max: u16,
+    /// Rolling period in seconds.
+    pub per_secs: u32,
+}
+
+/// Membership of a candidate in an experiment arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmRef {
+    /// Index into [`Body::experiments`].
+    pub experiment: u32,
+    /// Index into that experiment's arms.
+    pub arm: u32,
+}
+
+/// An A/B test: visitors are bucketed by a hash of (visitor id, key) into weighted arms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Stable key (changing it reshuffles everyone).
+    pub key: Sym,
+    /// Arms with their weights.
+    pub arms: Vec<Arm>,
+    /// Share held out of this experiment (default content, logged as "holdout"), in basis points.
+    pub holdout_bp: u16,
+}
+
+/// One arm of an [`Experiment`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arm {
+    /// Arm name.
+    pub name: Sym,
+    /// Relative weight.
+    pub weight: u32,
+}
+
+/// Sanitized HTML split around its placeholders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Template {
+    /// Literal and placeholder parts in order.
+    pub parts: Vec<Part>,
+}
+
+/// One piece of a [`Template`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+// Exhaustive on purpose: the compiler builds and `vitrine_compile::diff` prints every variant,
+// so a new one must be handled there too.
+pub enum Part {
+    /// Sanitized HTML, inserted as is.
+    Lit(Sym),
+    /// A profile attribute (`{{attr.NAME}}`), escaped for `ctx`; empty when absent.
+    Attr {
+        /// Attribute name.
+        name: Sym,
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
+    },
+    /// The chosen per-segment message (`{{message}}`), already sanitized HTML.
+    Message,
+    /// A field of the product the slot shows (`{{product.FIELD}}`), escaped for `ctx`.
+    Product {
+        /// Which field.
+        field: ProductField,
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
+    },
+    /// When the candidate's offer ends (`{{offer.expires}}`, "14:35 UTC"), escaped for `ctx`.
+    OfferExpires {
+        /// Escaping context fixed at publish time.
+        ctx: Ctx,
+    },
+    /// The recommended products (`{{items}}`), each rendered with the item template.
+    Items,
+}
+
+/// Where a placeholder sits in the markup, which decides how its value is escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ctx {
+    /// Element text.
+    Text,
+    /// A quoted attribute value.
+    Attr,
+    /// A URL attribute (`href`, `src`): only `https:` or same-site paths are inserted.
+    Url,
+}
+
+/// Product fields a template can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductField {
+    /// Product id.
+    Id,
+    /// Display name.
+    Name,
+    /// Price, formatted from cents.
+    Price,
+    /// Product page URL.
+    Url,
+    /// Image URL.
+    Image,
+    /// Category id.
+    Category,
+}
+
+/// What a fill does to its slot element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Replace the element's content (the default).
+    Replace,
+    /// Insert after the element's existing content.
+    Append,
+    /// Insert before the element's existing content.
+    Prepend,
+    /// Insert before the element.
+    Before,
+    /// Insert after the element.
+    After,
+    /// Remove the element and its content.
+    Remove,
+}
+
+impl Op {
+    /// Every operation, in documentation order.
+    pub const ALL: [Op; 6] = [
+        Self::Replace,
+        Self::Append,
+        Self::Prepend,
+        Self::Before,
+        Self::After,
+        Self::Remove,
+    ];
+
+    /// The authoring keyword for this operation.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Replace => "replace",
+            Self::Append => "append",
+            Self::Prepend => "prepend",
+            Self::Before => "before",
+            Self::After => "after",
+            Self::Remove => "remove",
+        }
+    }
+}
+
+/// Where the edge finds product and category ids in request paths, for the activity cookie
+/// (`[activity]` in campaign files). Each pattern holds one `{id}`, e.g. `/p/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPaths {
+    /// Product page pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_path: Option<String>,
+    /// Category page pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_path: Option<String>,
+}
+
+impl ActivityPaths {
+    /// Whether no pattern is set.
+    pub fn is_empty(&self) -> bool {
+        self.product_path.is_none() && self.category_path.is_none()
+    }
+}

@@ -1,0 +1,190 @@
+use super::*;
+use vitrine_core::events::{Common, Source, SCHEMA};
+
+fn common(ts: u64, visitor: Option<&str>, global: bool) -> Common {
+    Common {
+        schema: SCHEMA,
+        ts,
+        day: ts / 86_400,
+        snapshot: "v1".into(),
+        visitor: visitor.map(str::to_owned),
+        global_holdout: global,
+    }
+}
+
+fn exp(ts: u64, v: Option<&str>, experiment: &str, arm: &str) -> Event {
+    Event::Exposure(Exposure {
+        common: common(ts, v, false),
+        experiment: Some(experiment.into()),
+        campaign: None,
+        arm: arm.into(),
+    })
+}
+
+fn camp(ts: u64, v: Option<&str>, campaign: &str, arm: &str, global: bool) -> Event {
+    Event::Exposure(Exposure {
+        common: common(ts, v, global),
+        experiment: None,
+        campaign: Some(campaign.into()),
+        arm: arm.into(),
+    })
+}
+
+fn conv(ts: u64, v: Option<&str>, name: &str, value: Option<f64>, a: &[(&str, &str)]) -> Event {
+    Event::Conversion(Conversion {
+        common: common(ts, v, false),
+        name: name.into(),
+        value,
+        source: Source::Url,
+        assignments: a
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        campaigns: [("promo".to_owned(), SHOWN.to_owned())].into(),
+    })
+}
+
+fn arm<'a>(t: &'a Tally, kind: Kind, unit: &str, arm: &str) -> &'a ArmTally {
+    let u = &t.units[&(kind, unit.to_owned())];
+    u.arms.iter().find(|a| a.arm == arm).unwrap_or(&u.arms[0])
+}
+
+#[test]
+fn visitors_are_counted_once_in_their_first_arm_and_converters_once() {
+    let events = [
+        exp(10, Some("a"), "hero", "control"),
+        exp(5, Some("b"), "hero", "urgency"),
+        exp(20, Some("a"), "hero", "control"),
+        exp(30, Some("b"), "hero", "control"),
+        conv(
+            40,
+            Some("a"),
+            "purchase",
+            Some(10.0),
+            &[("hero", "control")],
+        ),
+        conv(41, Some("a"), "purchase", Some(5.0), &[("hero", "control")]),
+        conv(42, Some("b"), "purchase", Some(7.0), &[("hero", "control")]),
+        conv(43, Some("z"), "purchase", None, &[("hero", "control")]),
+    ];
+    let t = aggregate(&events, &Filter::default());
+    let unit = &t.units[&(Kind::Experiment, "hero".to_owned())];
+    assert_eq!(unit.arms[0].arm, "urgency", "order of first exposure");
+    let control = arm(&t, Kind::Experiment, "hero", "control");
+    assert_eq!(
+        (control.visitors, control.converters, control.conversions),
+        (1, 1, 2)
+    );
+    assert_eq!(control.revenue.mean, 15.0);
+    let urgency = arm(&t, Kind::Experiment, "hero", "urgency");
+    assert_eq!((urgency.visitors, urgency.converters), (1, 0));
+    assert_eq!(unit.crossovers, 1);
+    assert_eq!(
+        unit.mismatched_conversions, 1,
+        "b is in urgency, converted as control"
+    );
+    assert_eq!(unit.unexposed_conversions, 1, "z was never exposed");
+    assert_eq!(t.goals["purchase"], 4);
+}
+
+#[test]
+fn anonymous_events_are_tallied_apart_and_never_as_visitors() {
+    let events = [
+        exp(1, None, "hero", "control"),
+        exp(2, None, "hero", "control"),
+        conv(3, None, "purchase", Some(9.5), &[("hero", "control")]),
+    ];
+    let t = aggregate(&events, &Filter::default());
+    let control = arm(&t, Kind::Experiment, "hero", "control");
+    assert_eq!((control.visitors, control.converters), (0, 0));
+    assert_eq!(control.anonymous_exposures, 2);
+    assert_eq!(control.anonymous_conversions, 1);
+    assert_eq!(control.anonymous_value, 9.5);
+}
+
+#[test]
+fn the_goal_and_window_filter_conversions_and_exposures() {
+    let events = [
+        exp(100, Some("a"), "hero", "control"),
+        exp(100, Some("b"), "hero", "control"),
+        exp(500, Some("c"), "hero", "control"),
+        conv(150, Some("a"), "signup", None, &[("hero", "control")]),
+        conv(
+            160,
+            Some("b"),
+            "purchase",
+            Some(3.0),
+            &[("hero", "control")],
+        ),
+    ];
+    let filter = Filter {
+        goal: Some("purchase".into()),
+        since: Some(100),
+        until: Some(500),
+    };
+    let t = aggregate(&events, &filter);
+    let control = arm(&t, Kind::Experiment, "hero", "control");
+    assert_eq!((control.visitors, control.converters), (2, 1));
+    assert_eq!(t.outside_window, 1);
+    assert_eq!(t.span, Some((100, 160)));
+    assert_eq!(t.goals.len(), 2);
+}
+
+#[test]
+fn campaign_exposures_map_experiment_arms_to_shown_and_global_holdout() {
+    let mk = |v: &str, arm: &str, global: bool| {
+        Event::Exposure(Exposure {
+            common: common(1, Some(v), global),
+            experiment: Some("hero".into()),
+            campaign: Some("promo".into()),
+            arm: arm.into(),
+        })
+    };
+    let events = [
+        mk("a", "urgency", false),
+        mk("b", "holdout", true),
+        mk("c", "holdout", false),
+        camp(2, Some("d"), "promo", SHOWN, false),
+        conv(3, Some("a"), "purchase", Some(1.0), &[]),
+    ];
+    let t = aggregate(&events, &Filter::default());
+    let unit = &t.units[&(Kind::Campaign, "promo".to_owned())];
+    assert!(unit.via_experiment);
+    assert_eq!(arm(&t, Kind::Campaign, "promo", SHOWN).visitors, 2);
+    assert_eq!(arm(&t, Kind::Campaign, "promo", SHOWN).converters, 1);
+    assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).visitors, 1);
+    assert_eq!(
+        t.units[&(Kind::Experiment, "hero".to_owned())].arms.len(),
+        2
+    );
+}
+
+#[test]
+fn times_are_durations_dates_or_unix_seconds() {
+    let now = 1_764_264_000;
+    assert_eq!(parse_time("7d", now), Ok(now - 7 * 86_400));
+    assert_eq!(parse_time("24h", now), Ok(now - 86_400));
+    assert_eq!(parse_time("30m", now), Ok(now - 1_800));
+    assert_eq!(parse_time("2026-11-01", now), Ok(1_793_491_200));
+    assert_eq!(parse_time("1700000000", now), Ok(1_700_000_000));
+    assert!(parse_time("last week", now).unwrap_err().contains("7d"));
+}
+
+#[test]
+fn global_holdout_conversions_count_for_the_units_they_were_held_out_of() {
+    let mut c = conv(5, Some("g"), "purchase", Some(4.0), &[]);
+    if let Event::Conversion(c) = &mut c {
+        c.common.global_holdout = true;
+        c.campaigns.clear();
+    }
+    let events = [
+        exp(1, Some("g"), "hero", HOLDOUT),
+        camp(1, Some("g"), "promo", HOLDOUT, true),
+        exp(1, Some("h"), "hero", "control"),
+        c,
+    ];
+    let t = aggregate(&events, &Filter::default());
+    assert_eq!(arm(&t, Kind::Experiment, "hero", HOLDOUT).converters, 1);
+    assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).converters, 1);
+    assert_eq!(arm(&t, Kind::Experiment, "hero", "control").converters, 0);
+}

@@ -1,0 +1,186 @@
+//! Reading events: JSON lines as the edge logs them (optionally after a log prefix), CSV as
+//! the Analytics Engine SQL API exports it, and the SQL API's JSON response (`--remote`).
+//!
+//! Nothing is dropped silently. A line that looks like a vitrine event but does not parse is a
+//! *bad line* (counted, the first few kept with their line numbers); a line that is not a
+//! vitrine event at all (another log line) is *skipped* and counted. The CSV and SQL layouts
+//! map Analytics Engine columns back to [`Event`]s through [`layout`].
+
+use serde_json::Value;
+
+use vitrine_core::events::{Event, EventError, SCHEMA};
+use vitrine_core::sink::layout::{self, Row};
+
+/// How many bad lines are kept with their reason (all are counted).
+pub const BAD_LINES_KEPT: usize = 10;
+
+/// Why an input cannot be read at all (a bad line is not an error: see [`Parsed::bad`]).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The CSV has no header or lacks a required column.
+    #[error("CSV header: {0} (expected the Analytics Engine columns, see README \"Analytics Engine layout\")")]
+    CsvHeader(String),
+    /// The SQL API answered something that is not its JSON result shape.
+    #[error("Analytics Engine response: {0}")]
+    Response(String),
+}
+
+/// A line (or row) that could not be read as an event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadLine {
+    /// 1-based line number (the CSV header is line 1; the SQL response counts rows from 1);
+    /// 0 for a problem of the whole SQL answer (sampled rows).
+    pub line: usize,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// Events read from one or more inputs, with what could not be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// The events, in input order.
+    pub events: Vec<Event>,
+    /// The first [`BAD_LINES_KEPT`] bad lines.
+    pub bad: Vec<BadLine>,
+    /// Every bad line.
+    pub bad_count: usize,
+    /// Lines that were not vitrine events (other log output, blank lines are not counted).
+    pub skipped: usize,
+}
+
+impl Parsed {
+    fn bad_line(&mut self, line: usize, reason: String) {
+        self.bad_count += 1;
+        if self.bad.len() < BAD_LINES_KEPT {
+            self.bad.push(BadLine { line, reason });
+        }
+    }
+
+    /// Appends another input's events and problems (line numbers stay per input).
+    pub fn extend(&mut self, other: Parsed) {
+        self.events.extend(other.events);
+        for b in other.bad {
+            if self.bad.len() < BAD_LINES_KEPT {
+                self.bad.push(b);
+            }
+        }
+        self.bad_count += other.bad_count;
+        self.skipped += other.skipped;
+    }
+}
+
+/// Reads JSON lines. Anything before the first `{` on a line is a log prefix and ignored.
+pub fn json_lines(text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some(start) = line.find('{') else {
+            out.skipped += 1;
+            continue;
+        };
+        let json = line[start..].trim_end();
+        match Event::parse(json) {
+            Ok(e) => out.events.push(e),
+            // Only lines that claim to be vitrine events are bad; other JSON logs are skipped.
+            Err(e) if json.contains("\"vitrine.") => out.bad_line(i + 1, reason(json, e)),
+            Err(_) => out.skipped += 1,
+        }
+    }
+    out
+}
+
+/// Reads a CSV export with a header row naming the Analytics Engine columns.
+pub fn csv(text: &str) -> Result<Parsed, InputError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| InputError::CsvHeader(e.to_string()))?
+        .clone();
+    let columns: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
+    layout::check_columns(&columns).map_err(InputError::CsvHeader)?;
+    let mut out = Parsed::default();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                out.bad_line(line, e.to_string());
+                continue;
+            }
+        };
+        let row = Row::new(columns.iter().map(String::as_str).zip(record.iter()));
+        match layout::event(&row) {
+            Ok(e) => out.events.push(e),
+            Err(reason) => out.bad_line(line, reason),
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the SQL API's `FORMAT JSON` answer: `{"meta":[…],"data":[{column: value,…}],…}`.
+pub fn sql_json(body: &str) -> Result<Parsed, InputError> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| InputError::Response(format!("not JSON: {e}")))?;
+    let rows = value
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| InputError::Response(format!("no `data` array in {:.200}", body)))?;
+    let mut out = Parsed::default();
+    let mut sampled = 0usize;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(object) = row.as_object() else {
+            out.bad_line(i + 1, "row is not an object".into());
+            continue;
+        };
+        let cells: Vec<(&str, String)> =
+            object.iter().map(|(k, v)| (k.as_str(), cell(v))).collect();
+        if let Some((_, s)) = cells.iter().find(|(k, _)| *k == "_sample_interval") {
+            sampled += usize::from(s.parse::<f64>().is_ok_and(|x| x > 1.0));
+        }
+        let row = Row::new(cells.iter().map(|(k, v)| (*k, v.as_str())));
+        match layout::event(&row) {
+            Ok(e) => out.events.push(e),
+            Err(reason) => out.bad_line(i + 1, reason),
+        }
+    }
+    if sampled > 0 {
+        // A sampled row stands for several events whose visitors are unknown: counting it as
+        // one visitor would bias every rate, so it is refused rather than guessed.
+        out.bad_line(
+            0,
+            format!("{sampled} row(s) were sampled by Analytics Engine (_sample_interval > 1); visitor counts from them are incomplete: narrow --since"),
+        );
+    }
+    Ok(out)
+}
+
+/// Names another schema version before any missing field: an event from a newer edge fails
+/// on its version, and saying so tells the user to upgrade rather than to fix the line.
+fn reason(json: &str, e: EventError) -> String {
+    let schema = serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v.get("schema").and_then(Value::as_u64));
+    match (schema, &e) {
+        (Some(found), EventError::Shape(_)) if found != u64::from(SCHEMA) => format!(
+            "event schema {found} is not the supported schema {SCHEMA} (a newer edge? upgrade vitrine)"
+        ),
+        _ => e.to_string(),
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "input_tests.rs"]
+mod tests;

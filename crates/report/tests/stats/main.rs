@@ -1,0 +1,128 @@
+//! `vitrine report`'s statistics against reference values computed independently with
+//! scipy/statsmodels (`crates/report/tests/stats/reference.py` → `fixtures/report/reference.json`; the
+//! script's docstring says how to regenerate). Run with `cargo test -p vitrine-report --test stats`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use vitrine_report::stats::{self, Interval, Sample};
+
+/// Relative tolerance, with an absolute floor for values at or near zero.
+fn close(ours: f64, theirs: f64) -> bool {
+    (ours - theirs).abs() <= 1e-9 * theirs.abs().max(ours.abs()) + 1e-12
+}
+
+fn fixture() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/report/reference.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check_interval(case: &str, what: &str, ours: Option<Interval>, theirs: &Value) {
+    match (ours, theirs.as_array()) {
+        (None, None) => {}
+        (Some(ci), Some(t)) => {
+            let (lo, hi) = (t[0].as_f64().unwrap(), t[1].as_f64().unwrap());
+            assert!(
+                close(ci.low, lo) && close(ci.high, hi),
+                "{case} {what}: ours {ci:?}, reference [{lo}, {hi}]"
+            );
+        }
+        (ours, _) => panic!("{case} {what}: ours {ours:?}, reference {theirs}"),
+    }
+}
+
+fn check_value(case: &str, what: &str, ours: Option<f64>, theirs: &Value) {
+    match (ours, theirs.as_f64()) {
+        (None, None) => {}
+        (Some(a), Some(b)) => assert!(close(a, b), "{case} {what}: ours {a}, reference {b}"),
+        _ => panic!("{case} {what}: ours {ours:?}, reference {theirs}"),
+    }
+}
+
+fn u(v: &Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap()
+}
+
+#[test]
+fn critical_value_matches() {
+    let f = fixture();
+    check_value("z", "critical", Some(stats::z_critical()), &f["z_critical"]);
+}
+
+#[test]
+fn proportions_match_statsmodels() {
+    let f = fixture();
+    let cases = f["proportions"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let (x1, n1, x2, n2) = (u(c, "x1"), u(c, "n1"), u(c, "x2"), u(c, "n2"));
+        check_interval(name, "wilson1", stats::wilson(x1, n1), &c["wilson1"]);
+        check_interval(name, "wilson2", stats::wilson(x2, n2), &c["wilson2"]);
+        let diff = stats::newcombe_diff(x1, n1, x2, n2);
+        check_interval(name, "newcombe", diff, &c["newcombe_diff"]);
+        let ratio = stats::katz_ratio(x1, n1, x2, n2);
+        check_interval(name, "katz", ratio, &c["katz_ratio"]);
+        let p = stats::two_proportion_p(x1, n1, x2, n2);
+        check_value(name, "z-test p", p, &c["z_test_p"]);
+    }
+}
+
+fn sample(values: &Value) -> Sample {
+    let mut s = Sample::default();
+    for v in values.as_array().unwrap() {
+        s.push(v.as_f64().unwrap());
+    }
+    s
+}
+
+#[test]
+fn welch_matches_scipy() {
+    let f = fixture();
+    for c in f["welch"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let (a, b) = (sample(&c["a"]), sample(&c["b"]));
+        check_value(name, "mean a", Some(a.mean), &c["mean_a"]);
+        check_value(name, "mean b", Some(b.mean), &c["mean_b"]);
+        let ours = stats::welch(&a, &b);
+        let theirs = &c["welch"];
+        assert_eq!(
+            ours.is_some(),
+            !theirs.is_null(),
+            "{name}: {ours:?} vs {theirs}"
+        );
+        if let Some(w) = ours {
+            check_value(name, "diff", Some(w.diff), &theirs["diff"]);
+            check_interval(name, "ci", Some(w.ci), &theirs["ci"]);
+            check_value(name, "p", Some(w.p), &theirs["p"]);
+            check_value(name, "df", Some(w.df), &theirs["df"]);
+        }
+    }
+}
+
+#[test]
+fn chi_square_matches_scipy() {
+    let f = fixture();
+    for c in f["chi_square"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let observed: Vec<u64> = c["observed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        let shares: Vec<f64> = c["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let g = stats::chi_square_gof(&observed, &shares).unwrap();
+        check_value(name, "chi2", Some(g.chi2), &c["chi2"]);
+        check_value(name, "p", Some(g.p), &c["p"]);
+        assert_eq!(u64::from(g.df), u(c, "df"), "{name}");
+    }
+}

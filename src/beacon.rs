@@ -1,0 +1,113 @@
+//! `POST /__vitrine/event`: the shell around [`vitrine_core::conversion::beacon`]. Reads the body
+//! bounded (never more than the cap, whatever `Content-Length` says), resolves the visitor as
+//! a page view would, counts the event against their per-minute limit in the activity cookie,
+//! and answers `204` before the event is written (`ctx.wait_until`).
+//!
+//! A refused beacon gets its status and `refused: <code>: <reason>` as text, one log line with
+//! the code, and writes nothing: no event, no cookie.
+
+use futures_util::StreamExt;
+use worker::{Date, Env, Request, Response, Result};
+
+use crate::config::Config;
+use crate::{log, store, visitor};
+use vitrine_core::conversion::beacon::{self, Head, Refusal, MAX_BODY_BYTES};
+use vitrine_core::conversion::{self, Admission};
+use vitrine_core::events::Source;
+
+/// Whether the beacon route owns this path.
+pub fn owns(path: &str) -> bool {
+    path == beacon::ROUTE
+}
+
+/// Handles one beacon.
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    cfg: &Config,
+    ctx: &worker::Context,
+) -> Result<Response> {
+    match accept(&mut req, env, cfg, ctx).await {
+        Ok(set_cookie) => {
+            let mut resp = Response::empty()?.with_status(204);
+            resp.headers_mut().set("cache-control", "no-store")?;
+            visitor::finish(resp, set_cookie.as_deref())
+        }
+        Err(why) => refuse(&why),
+    }
+}
+
+/// Checks, records and returns the activity cookie to set, or why the beacon was refused.
+async fn accept(
+    req: &mut Request,
+    env: &Env,
+    cfg: &Config,
+    ctx: &worker::Context,
+) -> std::result::Result<Option<String>, Refusal> {
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let (origin, fetch_site) = (header("origin"), header("sec-fetch-site"));
+    let (content_type, content_length) = (header("content-type"), header("content-length"));
+    let method = req.method().to_string();
+    let url = req.inner().url();
+    beacon::check_head(Head {
+        method: &method,
+        url: &url,
+        origin: origin.as_deref(),
+        fetch_site: fetch_site.as_deref(),
+        content_type: content_type.as_deref(),
+        content_length: content_length.as_deref(),
+    })?;
+    let body = read_bounded(req).await?;
+    let snapshot = store::active(env, cfg)
+        .await
+        .map_err(|_| Refusal::Unavailable)?;
+    let checked = beacon::parse(&body, &snapshot.body().conversions)?;
+    let ring = cfg.keys.as_ref().map_err(|_| Refusal::Unavailable)?;
+    let now = Date::now().as_millis() / 1000;
+    let mut who =
+        visitor::resolve(req, cfg, ring, &snapshot, now).map_err(|_| Refusal::Unavailable)?;
+    if conversion::admit(&mut who, now) == Admission::Limited {
+        return Err(Refusal::RateLimited);
+    }
+    let event = conversion::event(
+        &who,
+        &snapshot,
+        &checked.goal.name,
+        checked.value,
+        Source::Beacon,
+        now,
+    );
+    log::events(ctx, vec![event]);
+    Ok(visitor::set_cookie(&mut who, cfg, ring, &[], now))
+}
+
+/// The body, refused as soon as it grows past the cap.
+async fn read_bounded(req: &mut Request) -> std::result::Result<Vec<u8>, Refusal> {
+    let unreadable = |_| Refusal::Malformed("the body could not be read".into());
+    // No body at all reads as an empty one, which the parser refuses.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(Refusal::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn refuse(why: &Refusal) -> Result<Response> {
+    log::note("vitrine.beacon_refused", why.code());
+    let mut resp = Response::ok(why.body())?.with_status(why.status());
+    let headers = resp.headers_mut();
+    headers.set("content-type", "text/plain; charset=utf-8")?;
+    headers.set("cache-control", "no-store")?;
+    if matches!(why, Refusal::Method) {
+        headers.set("allow", "POST")?;
+    }
+    Ok(resp)
+}

@@ -1,0 +1,83 @@
+//! One structured JSON log line per notable event, and the event sink. Never logs cookies or
+//! tokens; the only identifier ever written is the consented pseudonym in exposure and
+//! conversion events ([`vitrine_core::events`]).
+//!
+//! Events go to the Workers Analytics Engine dataset bound as [`sink::BINDING`] when the
+//! binding exists (production), else to `console.log` as [`sink::log_line`]s (`wrangler dev`,
+//! `wrangler tail`, Logpush). Either way they are written from `ctx.wait_until`, after the
+//! response is under way, so they never delay it.
+
+use std::cell::RefCell;
+
+use serde_json::json;
+use worker::js_sys::Object;
+use worker::wasm_bindgen::JsValue;
+use worker::{AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset, Env};
+
+use vitrine_core::events::Event;
+use vitrine_core::sink;
+
+thread_local! {
+    /// The `env` object last seen and its Analytics Engine binding, if it has one.
+    static DATASET: RefCell<Option<(JsValue, Option<AnalyticsEngineDataset>)>> =
+        const { RefCell::new(None) };
+}
+
+/// Logs why a document was served unchanged.
+pub fn bypass(reason: &str, path: &str, detail: &str) {
+    worker::console_log!(
+        "{}",
+        json!({ "level": "warn", "event": "vitrine.bypass", "reason": reason, "path": path, "detail": detail })
+    );
+}
+
+/// Logs an event that did not change the response.
+pub fn note(event: &str, detail: &str) {
+    worker::console_log!(
+        "{}",
+        json!({ "level": "info", "event": event, "detail": detail })
+    );
+}
+
+/// Looks up the Analytics Engine binding of `env` (once per `env` object, as the config is).
+pub fn bind(env: &Env) {
+    let js: &JsValue = env.as_ref();
+    let known = DATASET.with(|d| {
+        d.borrow()
+            .as_ref()
+            .is_some_and(|(seen, _)| Object::is(seen, js))
+    });
+    if !known {
+        let dataset = env.analytics_engine(sink::BINDING).ok();
+        DATASET.with(|d| *d.borrow_mut() = Some((js.clone(), dataset)));
+    }
+}
+
+/// Writes exposure and conversion events after the response is under way.
+pub fn events(ctx: &worker::Context, events: Vec<Event>) {
+    if events.is_empty() {
+        return;
+    }
+    let dataset = DATASET.with(|d| d.borrow().as_ref().and_then(|(_, ds)| ds.clone()));
+    ctx.wait_until(async move {
+        for event in &events {
+            match &dataset {
+                Some(ds) => write(ds, event),
+                None => worker::console_log!("{}", sink::log_line(event)),
+            }
+        }
+    });
+}
+
+/// One data point; a failed write is logged (without the event's identifier) and dropped.
+fn write(dataset: &AnalyticsEngineDataset, event: &Event) {
+    let p = sink::data_point(event);
+    let written = AnalyticsEngineDataPointBuilder::new()
+        .indexes([p.index.as_str()])
+        .blobs(p.blobs)
+        .doubles(p.doubles)
+        .write_to(dataset);
+    if let Err(e) = written {
+        note("vitrine.sink_failed", &e.to_string());
+    }
+}

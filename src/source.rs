@@ -1,0 +1,148 @@
+//! Fetching base pages from the page source, without any visitor credentials.
+//!
+//! The subrequest is rebuilt from scratch: same method, URL and body, and only the headers on
+//! the allowlist ([`vitrine_core::delivery::Forwarded`]). For documents the visitor's conditional
+//! headers are dropped too, so a browser holding the base page's `ETag` can never turn a
+//! personalized page into a `304` of the unpersonalized one. In origin mode, documents go
+//! through the Cache API keyed by the origin URL alone, so the origin sees one request per
+//! page per cache lifetime, never per visitor; a response enters it only when the origin
+//! marked it shareable, for the lifetime the origin gave ([`vitrine_core::delivery::sharing`]), and
+//! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
+
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
+
+use crate::config::{Config, PageSource};
+use vitrine_core::delivery::{self, sharing, NotShared};
+
+/// Headers dropped from document subrequests (revalidation is ours to decide).
+const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
+
+/// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
+/// for a page it has recorded ([`crate::pages::conditional`]), never the visitor's.
+///
+/// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
+/// (image resizing, polish…) serialize through serde and cost ~8 KB of .wasm we never use.
+pub fn subrequest(
+    req: &Request,
+    url: &str,
+    cfg: &Config,
+    document: bool,
+    conditional: Option<(&str, &str)>,
+) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
+        if cfg.forwarded.allows(&name) && !visitors {
+            headers.append(&name, &value)?;
+        }
+    }
+    if let Some((name, value)) = conditional {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method().as_ref());
+    init.set_headers(&headers.0);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        if let Some(body) = req.inner().body() {
+            init.set_body(&body);
+        }
+    }
+    let raw = web_sys::Request::new_with_str_and_init(&upstream_url(url, cfg), &init)?;
+    Ok(Request::from(raw))
+}
+
+/// `url` is the request URL without the preview token (which is for the edge alone).
+fn upstream_url(url: &str, cfg: &Config) -> String {
+    match &cfg.source {
+        PageSource::Assets => url.to_owned(),
+        PageSource::Origin(origin) => {
+            let mut out = origin.trim_end_matches('/').to_owned();
+            let rest = delivery::path_and_query(url);
+            if !rest.starts_with('/') {
+                out.push('/');
+            }
+            out.push_str(rest);
+            out
+        }
+    }
+}
+
+/// Fetches from the configured source; the response is returned as the source sent it.
+/// Only `document`s go through the Cache API.
+pub async fn fetch(
+    env: &Env,
+    cfg: &Config,
+    ctx: &Context,
+    sub: Request,
+    document: bool,
+) -> Result<Response> {
+    match &cfg.source {
+        PageSource::Assets => env.assets("ASSETS")?.fetch_request(sub).await,
+        PageSource::Origin(_) if document && sub.method() == Method::Get => cached(ctx, sub).await,
+        PageSource::Origin(_) => worker::Fetch::Request(sub).send().await,
+    }
+}
+
+/// Cache API lookup keyed by the origin URL; on a miss, fetch, and store a copy when the
+/// origin marked the page shareable with a lifetime left. A stored copy without a `Date` gets
+/// one (RFC 9110, 6.6.1), so its age, and what is left of its lifetime, stays known.
+async fn cached(ctx: &Context, sub: Request) -> Result<Response> {
+    let cache = Cache::default();
+    let key = sub.inner().url();
+    let now = now_secs();
+    if let Some(hit) = cache.get(key.as_str(), false).await? {
+        // The runtime's cache honours the lifetime itself; this also refuses an entry that is
+        // not (or no longer) shareable, whoever stored it.
+        if matches!(freshness(&hit, now)?, Ok(1..)) {
+            return Ok(hit);
+        }
+    }
+    let mut fresh = worker::Fetch::Request(sub).send().await?;
+    if matches!(freshness(&fresh, now)?, Ok(1..)) {
+        let mut copy = fresh.cloned()?;
+        let headers = copy.headers_mut();
+        if headers.get("date")?.is_none() {
+            // `toUTCString` writes the IMF-fixdate form HTTP dates use.
+            let date = js_sys::Date::new(&JsValue::from_f64(now as f64 * 1000.0));
+            headers.set("date", &String::from(date.to_utc_string()))?;
+        }
+        // The visitor's copy streams now; the cache fills in the background.
+        ctx.wait_until(async move {
+            if let Err(e) = cache.put(key.as_str(), copy).await {
+                crate::log::note("vitrine.cache_put_failed", &e.to_string());
+            }
+        });
+    }
+    Ok(fresh)
+}
+
+/// The current time in Unix seconds (the runtime's clock; `SystemTime::now` is not available
+/// in WASM).
+pub fn now_secs() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// How long `resp` may still be shared between visitors ([`sharing::shared_freshness`]).
+pub fn freshness(resp: &Response, now: u64) -> Result<std::result::Result<u64, NotShared>> {
+    let h = resp.headers();
+    let cache_control = h.get("cache-control")?;
+    let vary = h.get("vary")?;
+    let age = h.get("age")?;
+    // The runtime's `Date.parse` reads the HTTP date forms (NaN for anything else).
+    let date = h
+        .get("date")?
+        .map(|d| js_sys::Date::parse(&d))
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .map(|ms| (ms / 1000.0) as u64);
+    let head = sharing::Head {
+        status: resp.status_code(),
+        cache_control: cache_control.as_deref(),
+        vary: vary.as_deref(),
+        set_cookie: h.has("set-cookie")?,
+        age: age.as_deref(),
+        date,
+    };
+    Ok(sharing::shared_freshness(&head, now))
+}

@@ -1,0 +1,169 @@
+//! The active snapshot, per isolate: the pointer is re-read at most every
+//! `SNAPSHOT_REFRESH_SECS`, a new version is decoded once, and on any KV fault the last good
+//! version stays in use. Only an isolate that never loaded a snapshot bypasses.
+//!
+//! Catalog shards are separate KV values. Only the shards holding products that campaigns
+//! show are read, on the first request that finds them missing (retried at most once per
+//! refresh interval if KV fails), and kept with their version; no request reads the catalog.
+//! A version keeps at most [`SHARD_BUDGET`] encoded bytes of shards (plus the one read when it
+//! is reached): past it, products of shards not loaded are skipped, like sold-out ones, and the
+//! isolate's memory stays bounded however large the catalog and however varied the traffic.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::pin_mut;
+use worker::{Date, Delay, Env};
+
+use crate::config::Config;
+use crate::log;
+use vitrine_core::delivery::Bypass;
+use vitrine_core::snapshot::{self, catalog, Snapshot};
+
+/// Encoded catalog-shard bytes one snapshot version loads at most, per isolate (a Worker
+/// isolate has 128 MB in all; recorded pages take up to 24 MB of it).
+pub const SHARD_BUDGET: usize = 32 << 20;
+
+struct State {
+    active: Option<Rc<Snapshot>>,
+    checked_ms: f64,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = const { RefCell::new(State { active: None, checked_ms: f64::NEG_INFINITY }) };
+    /// The version whose spent shard budget was last reported.
+    static BUDGET_NOTED: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// The snapshot to decide with, or why there is none.
+pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
+    let now = Date::now().as_millis() as f64;
+    let (current, fresh) = STATE.with(|s| {
+        let s = s.borrow();
+        (s.active.clone(), now - s.checked_ms < cfg.refresh_ms)
+    });
+    if let (Some(snap), true) = (&current, fresh) {
+        return Ok(Rc::clone(snap));
+    }
+    let result = match load(env, cfg, current.as_deref()).await {
+        Ok(Some(snap)) => {
+            // Once per version per isolate: the only place a snapshot is decoded.
+            log::note("vitrine.snapshot_loaded", snap.version());
+            let snap = Rc::new(snap);
+            store(Some(Rc::clone(&snap)), now);
+            Ok(snap)
+        }
+        // The pointer still names the version we hold.
+        Ok(None) => current
+            .inspect(|_| store(None, now))
+            .ok_or(Bypass::NoSnapshot),
+        Err(reason) => match current {
+            Some(snap) => {
+                log::note("vitrine.snapshot_kept", reason.code());
+                store(None, now);
+                Ok(snap)
+            }
+            None => Err(reason),
+        },
+    };
+    if let Ok(snap) = &result {
+        load_shards(env, cfg, snap).await;
+    }
+    result
+}
+
+/// Reads the catalog shards the snapshot's campaigns need and does not hold yet. A shard that
+/// fails stays missing: its campaigns do not qualify, and the next refresh retries.
+async fn load_shards(env: &Env, cfg: &Config, snap: &Snapshot) {
+    load_listed(env, cfg, snap, &snap.missing_shards()).await;
+}
+
+/// Reads and attaches the shards `missing` (for example those a request's recommendations
+/// need, see `crate::recs`). A shard that fails stays missing and is logged.
+pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[usize]) {
+    if missing.is_empty() {
+        return;
+    }
+    let Ok(kv) = env.kv("SNAPSHOTS") else {
+        return;
+    };
+    for &n in missing {
+        if snap.shard_bytes() >= SHARD_BUDGET {
+            // Logged once per version per isolate.
+            if note_budget(snap.version()) {
+                log::note("vitrine.shard_budget", snap.version());
+            }
+            return;
+        }
+        let key = catalog::shard_key(snap.version(), n);
+        let outcome = match timed(cfg, kv.get(&key).bytes()).await {
+            Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
+            Ok(None) => Err(Bypass::MissingVersion.code()),
+            Err(reason) => Err(reason.code()),
+        };
+        if let Err(code) = outcome {
+            log::note("vitrine.shard_failed", code);
+        }
+    }
+}
+
+/// Whether the spent shard budget of `version` is news (then it is remembered).
+fn note_budget(version: &str) -> bool {
+    BUDGET_NOTED.with(|v| {
+        let mut v = v.borrow_mut();
+        let news = *v != version;
+        if news {
+            version.clone_into(&mut v);
+        }
+        news
+    })
+}
+
+fn store(snap: Option<Rc<Snapshot>>, now: f64) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if snap.is_some() {
+            s.active = snap;
+        }
+        s.checked_ms = now;
+    });
+}
+
+/// Reads the pointer and, if it names a version other than `held`, loads and decodes it.
+async fn load(
+    env: &Env,
+    cfg: &Config,
+    held: Option<&Snapshot>,
+) -> Result<Option<Snapshot>, Bypass> {
+    let kv = env.kv("SNAPSHOTS").map_err(|_| Bypass::Config)?;
+    let pointer = timed(cfg, kv.get(snapshot::POINTER_KEY).text()).await?;
+    let version = pointer
+        .map(|p| p.trim().to_owned())
+        .ok_or(Bypass::NoSnapshot)?;
+    if held.is_some_and(|h| h.version() == version) {
+        return Ok(None);
+    }
+    let bytes = timed(cfg, kv.get(&snapshot::version_key(&version)).bytes())
+        .await?
+        .ok_or(Bypass::MissingVersion)?;
+    let snap = snapshot::decode(&bytes).map_err(|e| Bypass::Snapshot(e.code()))?;
+    if snap.version() != version {
+        return Err(Bypass::Snapshot("snapshot_version_mismatch"));
+    }
+    Ok(Some(snap))
+}
+
+async fn timed<T, E>(
+    cfg: &Config,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Bypass> {
+    let delay = Delay::from(Duration::from_millis(cfg.kv_timeout_ms));
+    pin_mut!(fut);
+    match select(fut, delay).await {
+        Either::Left((Ok(v), _)) => Ok(v),
+        Either::Left((Err(_), _)) => Err(Bypass::KvError),
+        Either::Right(_) => Err(Bypass::KvTimeout),
+    }
+}

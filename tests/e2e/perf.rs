@@ -1,0 +1,496 @@
+//! End to end over `wrangler dev`: parse once, splice many. The first request for a page is
+//! stream-rewritten (and recorded), later ones are spliced from the recorded page; both must
+//! be byte-identical to the golden files the native streaming rewrite produces, for every
+//! persona and page, with the same cache-safety headers.
+
+use crate::support;
+
+use support::*;
+
+#[test]
+fn spliced_responses_equal_streamed_golden_pages() {
+    let state = state_dir("splice");
+    publish_demo(&state);
+    let dev = start(state, &[("PAGE_REVALIDATE_SECS", "4")]);
+    let personas: [(&str, &[&str]); 4] = [
+        ("anonymous", &[]),
+        ("loyal", &["loyal"]),
+        ("price-hunter", &["price_hunter"]),
+        ("dog-owner", &["dog_owner"]),
+    ];
+    let pages = [("home", "/"), ("dog", "/c/dog"), ("product", "/p/p0001")];
+    let mut spliced = 0;
+    for round in 0..2 {
+        for (who, segments) in personas {
+            let cookie = (!segments.is_empty()).then(|| mint(segments));
+            for (name, path) in pages {
+                let got = get(&dev, path, cookie.as_deref());
+                assert_eq!(got.status, 200, "{who} {path}");
+                let xv = got.header("x-vitrine").unwrap_or("").to_owned();
+                let golden = root().join(format!("fixtures/golden/{who}-{name}.html"));
+                let want = std::fs::read(&golden).unwrap();
+                assert!(
+                    got.body == want,
+                    "{who} {path} round {round} ({xv}) differs from {golden:?}"
+                );
+                assert_eq!(got.header("cache-control"), Some("private, no-store"));
+                assert!(got.header("etag").is_none() && got.header("last-modified").is_none());
+                let timing = got.header("server-timing").unwrap_or("").to_owned();
+                if xv.ends_with("; body=spliced") {
+                    spliced += 1;
+                    // A spliced page is the isolate's recording: held, or revalidated by a 304.
+                    assert!(
+                        timing.contains("page;desc=\"held\"")
+                            || timing.contains("page;desc=\"revalidated\""),
+                        "{timing}"
+                    );
+                } else {
+                    assert!(xv.ends_with("; body=streamed"), "{xv}");
+                    assert!(timing.contains("page;desc=\"fetched\""), "{timing}");
+                }
+            }
+        }
+    }
+    // Every page was recorded on its first request; the whole second round is spliced.
+    assert!(
+        spliced >= personas.len() * pages.len(),
+        "only {spliced} spliced responses"
+    );
+    // Past PAGE_REVALIDATE_SECS the recording is revalidated (the source answers 304), and a
+    // request right after that is served from the recording with no subrequest at all.
+    std::thread::sleep(std::time::Duration::from_millis(4_500));
+    let cookie = mint(&["loyal"]);
+    let want = std::fs::read(root().join("fixtures/golden/loyal-home.html")).unwrap();
+    for expected in ["revalidated", "held"] {
+        let got = get(&dev, "/", Some(&cookie));
+        assert!(
+            got.body == want,
+            "{expected}: body differs from the golden page"
+        );
+        let timing = got.header("server-timing").unwrap_or("");
+        assert!(
+            timing.contains(&format!("page;desc=\"{expected}\"")),
+            "{expected}: {timing}"
+        );
+        assert!(got
+            .header("x-vitrine")
+            .unwrap_or("")
+            .ends_with("; body=spliced"));
+    }
+}
+
+/// Regression for the streaming path's promise: first bytes leave before the upstream body
+/// ends. A loopback origin sends the first part of a page, then holds the rest until the
+/// visitor has received body bytes (or 15 s pass, which fails the test).
+#[test]
+fn streamed_page_starts_before_the_upstream_body_ends() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::time::Duration;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let rest_sent = Arc::new(AtomicBool::new(false));
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    let sent = Arc::clone(&rest_sent);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let (sent, release_rx) = (Arc::clone(&sent), Arc::clone(&release_rx));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                if !first.starts_with("GET / ") {
+                    let _ = write!(
+                        stream,
+                        // Assets (the harness polls /style.css until the server is up).
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/css\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    return;
+                }
+                // No validator and no-store: this page is always streamed, never spliced.
+                let head =
+                    "<!doctype html><html><body><vitrine-slot name=\"hero\">default</vitrine-slot>";
+                let part1 = format!("{head}{}", "<p>filler</p>".repeat(2500));
+                let part2 = "<p>end</p></body></html>";
+                let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncache-control: no-store\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+                let _ = write!(stream, "{:x}\r\n{part1}\r\n", part1.len());
+                let _ = stream.flush();
+                let _ = release_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(15));
+                sent.store(true, Ordering::SeqCst);
+                let _ = write!(stream, "{:x}\r\n{part2}\r\n0\r\n\r\n", part2.len());
+            });
+        }
+    });
+
+    let state = state_dir("first-byte");
+    publish_demo(&state);
+    let dev = start_origin(state, &addr, &[]);
+    let mut client = TcpStream::connect(dev.base.trim_start_matches("http://")).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        client,
+        "GET / HTTP/1.1\r\nhost: 127.0.0.1\r\ncookie: {}\r\nconnection: close\r\n\r\n",
+        mint(&["loyal"])
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let body_start = loop {
+        let n = client.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            if got.len() > i + 4 + 1000 {
+                break i + 4;
+            }
+        }
+    };
+    assert!(
+        !rest_sent.load(Ordering::SeqCst),
+        "body bytes arrived only after the upstream body ended"
+    );
+    let _ = release_tx.send(());
+    client.read_to_end(&mut got).unwrap();
+    let text = String::from_utf8_lossy(&got[body_start..]).into_owned();
+    assert!(text.contains("loyalty discount"), "hero filled");
+    assert!(text.contains("<p>end</p>"), "page complete");
+    let head = String::from_utf8_lossy(&got[..body_start]).to_ascii_lowercase();
+    assert!(
+        head.contains("x-vitrine: v=") && head.contains("body=streamed"),
+        "{head}"
+    );
+}
+
+/// `wrangler dev` over the loopback origin at `addr`, with the demo published and a window of
+/// `revalidate_secs`.
+fn origin_dev(name: &str, addr: &str, revalidate_secs: &str) -> Dev {
+    let state = state_dir(name);
+    publish_demo(&state);
+    start_origin(state, addr, &[("PAGE_REVALIDATE_SECS", revalidate_secs)])
+}
+
+const HTML: &str = "content-type: text/html; charset=utf-8\r\n";
+
+/// Requests `path` once per entry of `want` (Server-Timing `page` source, body mode) and checks
+/// each response is personalized, `private, no-store`, and as expected; returns the bodies.
+fn expect(dev: &Dev, path: &str, want: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    let cookie = mint(&["loyal"]);
+    let mut bodies = Vec::new();
+    for (i, (page, body)) in want.iter().enumerate() {
+        let got = get(dev, path, Some(&cookie));
+        assert_eq!(got.status, 200, "{path} #{i}");
+        let timing = got.header("server-timing").unwrap_or("");
+        assert!(
+            timing.contains(&format!("page;desc=\"{page}\"")),
+            "{path} #{i}: want {page}: {timing}"
+        );
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(xv.ends_with(&format!("; body={body}")), "{path} #{i}: {xv}");
+        assert_eq!(got.header("cache-control"), Some("private, no-store"));
+        assert!(
+            got.text().contains("loyalty discount"),
+            "{path} #{i}: personalized"
+        );
+        bodies.push(got.body);
+    }
+    bodies
+}
+
+/// Origin mode: a recorded page the origin lets shared caches keep is held (no Cache API read,
+/// no origin request) within `PAGE_REVALIDATE_SECS`, also when it has no validator of its own
+/// (it is keyed by its content); a `no-store` page is never held, nor recorded (so never
+/// spliced from another visitor's copy): the origin is asked every time and it is streamed.
+#[test]
+fn origin_pages_are_held_only_when_shareable() {
+    let page = site_file("index.html");
+    let (addr, seen) = origin(move |target| {
+        let headers = match target {
+            "/" => format!("{HTML}cache-control: public, max-age=60\r\netag: \"v1\"\r\n"),
+            "/?plain" => format!("{HTML}cache-control: public, max-age=60\r\n"),
+            _ => format!("{HTML}cache-control: no-store\r\netag: \"v1\"\r\n"),
+        };
+        (headers, page.clone())
+    });
+    let dev = origin_dev("origin-held", &addr, "30");
+    let held = [
+        ("fetched", "streamed"),
+        ("held", "spliced"),
+        ("held", "spliced"),
+    ];
+    for path in ["/", "/?plain"] {
+        let bodies = expect(&dev, path, &held);
+        assert!(
+            bodies.iter().all(|b| *b == bodies[0]),
+            "{path}: bodies differ"
+        );
+    }
+    let fetched = [
+        ("fetched", "streamed"),
+        ("fetched", "streamed"),
+        ("fetched", "streamed"),
+    ];
+    let bodies = expect(&dev, "/?fresh", &fetched);
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "no-store: bodies differ"
+    );
+    assert_eq!(asked(&seen, "/"), 1, "a held page is not asked for again");
+    assert_eq!(
+        asked(&seen, "/?plain"),
+        1,
+        "a held page is not asked for again"
+    );
+    assert_eq!(
+        asked(&seen, "/?fresh"),
+        3,
+        "a no-store page is asked for every time"
+    );
+}
+
+/// Origin mode, a shareable page without a validator, revalidated on every request
+/// (`PAGE_REVALIDATE_SECS=0`, and `max-age=0` so the Cache API keeps nothing): each copy is
+/// compared with the recording by its content. The same bytes are spliced; a change (here of
+/// the same length, so only the hash tells) is streamed, recorded again, then spliced.
+#[test]
+fn origin_pages_without_validators_are_keyed_by_content() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let v1 = site_file("index.html");
+    let v2 = String::from_utf8(v1.clone())
+        .unwrap()
+        .replacen("<!doctype html>", "<!DOCTYPE html>", 1)
+        .into_bytes();
+    assert_eq!(v1.len(), v2.len());
+    let changed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&changed);
+    let (addr, seen) = origin(move |_| {
+        let body = if flag.load(Ordering::SeqCst) {
+            &v2
+        } else {
+            &v1
+        };
+        (
+            format!("{HTML}cache-control: public, max-age=0\r\n"),
+            body.clone(),
+        )
+    });
+    let dev = origin_dev("origin-content", &addr, "0");
+    let before = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(before.iter().all(|b| *b == before[0]), "bodies differ");
+    assert!(String::from_utf8_lossy(&before[0]).starts_with("<!doctype html>"));
+    changed.store(true, Ordering::SeqCst);
+    let after = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(after.iter().all(|b| *b == after[0]), "bodies differ");
+    assert!(String::from_utf8_lossy(&after[0]).starts_with("<!DOCTYPE html>"));
+    let want =
+        String::from_utf8_lossy(&before[0]).replacen("<!doctype html>", "<!DOCTYPE html>", 1);
+    assert!(
+        after[0] == want.as_bytes(),
+        "the change, personalized the same way"
+    );
+    assert_eq!(asked(&seen, "/"), 6);
+}
+
+/// A content-keyed origin page sent gzip-encoded: its `Content-Length` is the encoded size,
+/// not the recording's, so the copy is read and compared by its decoded bytes, and an
+/// unchanged page is spliced rather than streamed and recorded again on every revalidation.
+#[test]
+fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(&site_file("index.html")).unwrap();
+    let body = gz.finish().unwrap();
+    let (addr, seen) = origin(move |_| {
+        let headers =
+            format!("{HTML}cache-control: public, max-age=0\r\ncontent-encoding: gzip\r\n");
+        (headers, body.clone())
+    });
+    let dev = origin_dev("origin-gzip", &addr, "0");
+    let bodies = expect(
+        &dev,
+        "/",
+        &[
+            ("fetched", "streamed"),
+            ("fetched", "spliced"),
+            ("fetched", "spliced"),
+        ],
+    );
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "bodies differ");
+    assert_eq!(asked(&seen, "/"), 3);
+}
+
+/// Charsets, in the real .wasm (built without encoding_rs' legacy CJK tables): a windows-1252
+/// page gets exactly the personalization of the same page in UTF-8, encoded in windows-1252
+/// (the banner's "—" is byte 0x97); a Shift_JIS page is refused before lol_html sees it and
+/// comes back byte for byte as the origin sent it; a page whose Content-Type names no charset
+/// (here windows-1252 by its `<meta>`) gets its fragments in ASCII, streamed and then spliced.
+#[test]
+fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
+    use encoding_rs::{SHIFT_JIS, WINDOWS_1252};
+
+    let utf8 = String::from_utf8(site_file("index.html")).unwrap();
+    let (latin, _, lossy) = WINDOWS_1252.encode(&utf8);
+    assert!(!lossy, "the demo page is all windows-1252");
+    let latin = latin.into_owned();
+    let japanese = "<!doctype html><meta charset=\"Shift_JIS\"><title>ホームと庭</title>\
+        <vitrine-slot name=\"hero\">ようこそ</vitrine-slot>";
+    let (sjis, _, lossy) = SHIFT_JIS.encode(japanese);
+    assert!(!lossy);
+    let sjis = sjis.into_owned();
+    let sent = sjis.clone();
+    let meta = utf8.replacen(
+        "<meta charset=\"utf-8\">",
+        "<meta charset=\"windows-1252\">",
+        1,
+    );
+    let unlabelled = WINDOWS_1252.encode(&meta).0.into_owned();
+    let (addr, _) = origin(move |target| match target {
+        "/unlabelled" => (
+            "content-type: text/html\r\ncache-control: public, max-age=60\r\netag: \"u1\"\r\n"
+                .into(),
+            unlabelled.clone(),
+        ),
+        "/latin" => (
+            "content-type: text/html; charset=windows-1252\r\n".into(),
+            latin.clone(),
+        ),
+        "/sjis" => (
+            "content-type: text/html; charset=Shift_JIS\r\n".into(),
+            sjis.clone(),
+        ),
+        _ => (HTML.into(), utf8.clone().into_bytes()),
+    });
+    let dev = origin_dev("charsets", &addr, "30");
+    let cookie = mint(&["loyal"]);
+
+    let reference = get(&dev, "/", Some(&cookie));
+    assert!(reference.text().contains("loyalty discount"));
+    let text = reference.text();
+    let (want, _, lossy) = WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    for i in 0..2 {
+        let got = get(&dev, "/latin", Some(&cookie));
+        assert_eq!(got.status, 200);
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(
+            xv.starts_with("v=") && xv.ends_with("body=streamed"),
+            "#{i}: {xv}"
+        );
+        assert_eq!(got.header("cache-control"), Some("private, no-store"));
+        assert!(
+            got.body == want.as_ref(),
+            "#{i}: the windows-1252 page differs from the UTF-8 one, encoded"
+        );
+        assert!(
+            got.body.windows(3).any(|w| w == b" \x97 "),
+            "the banner's dash is 0x97"
+        );
+    }
+
+    let ascii = "Welcome back &#x2014; your loyalty discount";
+    let mut bodies = Vec::new();
+    for body in ["streamed", "spliced"] {
+        let got = get(&dev, "/unlabelled", Some(&cookie));
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(
+            xv.starts_with("v=") && xv.ends_with(&format!("body={body}")),
+            "{xv}"
+        );
+        let (text, _) = WINDOWS_1252.decode_without_bom_handling(&got.body);
+        assert!(text.contains(ascii), "{body}: the fragment is ASCII");
+        assert_eq!(
+            unreference(&text).replacen("windows-1252", "utf-8", 1),
+            unreference(&reference.text()),
+            "{body}: the same page and personalization as in UTF-8, read as a browser does"
+        );
+        bodies.push(got.body);
+    }
+    assert!(bodies[0] == bodies[1], "spliced differs from streamed");
+
+    let got = get(&dev, "/sjis", Some(&cookie));
+    assert_eq!(got.status, 200);
+    let xv = got.header("x-vitrine").unwrap_or("");
+    assert!(
+        xv.contains("bypass") && xv.contains("reason=unsupported_charset"),
+        "{xv}"
+    );
+    assert!(
+        got.body == sent,
+        "the Shift_JIS page is passed through byte for byte"
+    );
+}
+
+/// `ATTRIBUTE_SLOTS=off`, production's setting: the tag-form slots are filled and the
+/// attribute-form one keeps its default content, streamed and spliced alike, and the page
+/// that still marks a slot with `data-vitrine-slot` is logged, once.
+#[test]
+fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
+    let state = state_dir("attribute-off");
+    publish_demo(&state);
+    let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
+    let cookie = mint(&["loyal"]);
+    for body in ["streamed", "spliced", "spliced"] {
+        let got = get(&dev, "/", Some(&cookie));
+        let xv = got.header("x-vitrine").unwrap_or("");
+        assert!(xv.ends_with(&format!("body={body}")), "{xv}");
+        let text = got.text();
+        assert!(
+            text.contains("loyalty discount"),
+            "{body}: the tag-form hero is filled"
+        );
+        assert!(
+            text.contains(">Need help? Call us.<") && !text.contains("chat now"),
+            "{body}: the attribute-form slot keeps its default"
+        );
+    }
+    let logged = || {
+        std::fs::read_to_string(dev.state.join("dev.log"))
+            .unwrap_or_default()
+            .matches("vitrine.attribute_slots_off")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while logged() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(logged(), 1, "logged once");
+}
