@@ -46,6 +46,7 @@ mod catalog;
 mod conversion;
 mod diagnostic;
 pub mod diff;
+mod driver;
 mod experiment;
 mod expr;
 mod html;

@@ -15,37 +15,10 @@
 
 use toml::Spanned;
 
-use super::run::Run;
+use super::run::{CatalogNames, Run};
 use super::source::{RecommendSrc, StrategySrc};
-use vitrine_core::snapshot::catalog::Catalog;
 use vitrine_core::snapshot::recs::{Recommend, Strategy, MAX_ITEMS};
 use vitrine_core::snapshot::{Part, Template};
-
-/// Names the strategies may refer to, from the compiled `[catalog]`.
-#[derive(Default)]
-pub struct CatalogNames {
-    /// Per-product tables, in catalog order (a strategy stores the index).
-    pub tables: Vec<String>,
-    /// Lists: name and whether it is keyed.
-    pub lists: Vec<(String, bool)>,
-}
-
-impl CatalogNames {
-    pub fn of(run: &Run<'_>, catalog: &Catalog) -> Self {
-        Self {
-            tables: catalog
-                .tables
-                .iter()
-                .map(|t| run.text(*t).to_owned())
-                .collect(),
-            lists: catalog
-                .lists
-                .iter()
-                .map(|l| (run.text(l.name).to_owned(), l.key.is_some()))
-                .collect(),
-        }
-    }
-}
 
 impl Run<'_> {
     /// The campaign's recommendations, if it has any; `Some(None)`: none. `html` is the

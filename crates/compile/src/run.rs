@@ -10,12 +10,11 @@ use std::sync::Arc;
 use toml::Spanned;
 
 use super::diagnostic::{located, CompileError, Level};
-use super::source::{AckSrc, ActivitySrc, CatalogSrc, ExprSrc, File};
-use super::{Build, Loader, Options, Source};
-use vitrine_core::snapshot::catalog::KV_VALUE_LIMIT;
+use super::source::{AckSrc, ActivitySrc, ExprSrc, File};
+use super::{Loader, Options, Source};
+use vitrine_core::snapshot::catalog::Catalog;
 use vitrine_core::snapshot::expr::Expr;
-use vitrine_core::snapshot::Snapshot;
-use vitrine_core::snapshot::{ActivityPaths, Body, Candidate, SegmentDef, Slot, Sym};
+use vitrine_core::snapshot::{ActivityPaths, Candidate, Slot, Sym};
 
 /// A reference to a sensitive attribute or segment, found while compiling an expression.
 #[derive(Clone)]
@@ -23,6 +22,32 @@ pub(super) struct Hit {
     pub file: usize,
     pub span: Range<usize>,
     pub name: String,
+}
+
+/// Names the strategies may refer to, from the compiled `[catalog]`.
+#[derive(Default)]
+pub(super) struct CatalogNames {
+    /// Per-product tables, in catalog order (a strategy stores the index).
+    pub tables: Vec<String>,
+    /// Lists: name and whether it is keyed.
+    pub lists: Vec<(String, bool)>,
+}
+
+impl CatalogNames {
+    pub fn of(run: &Run<'_>, catalog: &Catalog) -> Self {
+        Self {
+            tables: catalog
+                .tables
+                .iter()
+                .map(|t| run.text(*t).to_owned())
+                .collect(),
+            lists: catalog
+                .lists
+                .iter()
+                .map(|l| (run.text(l.name).to_owned(), l.key.is_some()))
+                .collect(),
+        }
+    }
 }
 
 /// A file to load: its name, its text if given, and the include that named it.
@@ -46,7 +71,7 @@ pub(super) struct Run<'l> {
     pub errors: Vec<CompileError>,
     pub warnings: Vec<CompileError>,
     strings: HashMap<Arc<str>, u32>,
-    string_list: Vec<Arc<str>>,
+    pub(super) string_list: Vec<Arc<str>>,
     pub segment_src: BTreeMap<String, (usize, Spanned<ExprSrc>)>,
     pub segment_done: HashMap<String, Option<(Expr, Vec<Hit>)>>,
     pub visiting: Vec<String>,
@@ -58,7 +83,7 @@ pub(super) struct Run<'l> {
     /// Experiment key → (index in the snapshot, arm names), for campaigns' `experiment`/`arm`.
     pub experiment_arms: HashMap<String, (u32, Vec<String>)>,
     /// Tables and lists of the catalog, once imported (recommendation strategies name them).
-    pub catalog_names: Option<super::recommend::CatalogNames>,
+    pub catalog_names: Option<CatalogNames>,
 }
 
 impl<'l> Run<'l> {
@@ -168,132 +193,8 @@ impl<'l> Run<'l> {
         out.to_string_lossy().into_owned()
     }
 
-    pub fn build(mut self, sources: &[Source<'_>]) -> Result<Build, Vec<CompileError>> {
-        let parsed = self.load_all(sources);
-        let mut campaigns = Vec::new();
-        let mut catalog_src: Option<(usize, Spanned<CatalogSrc>)> = None;
-        let mut activity: Option<ActivityPaths> = None;
-        let mut experiments = super::experiment::Collected::default();
-        let mut conversions = Vec::new();
-        for (file, f) in parsed {
-            conversions.extend(f.conversion.into_iter().map(|c| (file, c)));
-            experiments.add(&mut self, file, f.experiments, f.global_holdout_bp);
-            for (name, expr) in f.segments {
-                if let Some((first, _)) = self.segment_src.get(&name) {
-                    let first = self
-                        .files
-                        .get(*first)
-                        .map(|f| f.0.clone())
-                        .unwrap_or_default();
-                    self.error(
-                        file,
-                        expr.span(),
-                        "duplicate-segment",
-                        &format!("segments.{name}"),
-                        format!("segment `{name}` is already defined in {first}"),
-                        "give every named segment a unique name",
-                    );
-                } else {
-                    self.segment_src.insert(name, (file, expr));
-                }
-            }
-            campaigns.extend(f.campaign.into_iter().map(|c| (file, c)));
-            if let Some(c) = f.catalog {
-                if catalog_src.is_some() {
-                    self.error(
-                        file,
-                        c.span(),
-                        "duplicate-catalog",
-                        "catalog",
-                        "a second [catalog] table".into(),
-                        "keep one [catalog] across all files",
-                    );
-                } else {
-                    catalog_src = Some((file, c));
-                }
-            }
-            if let Some(a) = f.activity {
-                self.activity_paths(file, a, &mut activity);
-            }
-            if let Some(s) = f.sanitizer {
-                self.policy.allow_style |= s.allow_style;
-                self.policy.allow_iframe |= s.allow_iframe;
-            }
-            if let Some(a) = f.acknowledge {
-                self.ack.sensitive.extend(a.sensitive);
-                self.ack.past_schedule.extend(a.past_schedule);
-                self.ack.unused_slots.extend(a.unused_slots);
-                self.ack.max_variants = self.ack.max_variants.max(a.max_variants);
-            }
-        }
-        let names: Vec<String> = self.segment_src.keys().cloned().collect();
-        let defs: Vec<SegmentDef> = names
-            .iter()
-            .filter_map(|n| {
-                let expr = self.named_segment(n)?.0;
-                Some(SegmentDef {
-                    name: self.sym(n),
-                    expr,
-                })
-            })
-            .collect();
-        let (catalog, shards) = match catalog_src {
-            Some((file, src)) => match self.catalog(file, src) {
-                Some((c, s)) => (Some(c), s),
-                None => (None, Vec::new()),
-            },
-            None => (None, Vec::new()),
-        };
-        self.catalog_names = catalog
-            .as_ref()
-            .map(|c| super::recommend::CatalogNames::of(&self, c));
-        let (experiments, global_holdout_bp) = self.experiments(experiments);
-        let mut ids: HashMap<String, usize> = HashMap::new();
-        let mut placed = Vec::new();
-        for (order, (file, c)) in campaigns.into_iter().enumerate() {
-            if let Some(p) = self.campaign(file, order, c, &mut ids) {
-                placed.push(p);
-            }
-        }
-        let conversions = self.conversions(conversions);
-        let variants = self.warnings_for(&placed);
-        if !self.errors.is_empty() {
-            return Err(self.errors);
-        }
-        let slots = assemble(placed, &mut self);
-        let body = Body {
-            strings: std::mem::take(&mut self.string_list),
-            slots,
-            segments: defs,
-            experiments,
-            global_holdout_bp,
-            catalog,
-            activity: activity.unwrap_or_default(),
-            conversions,
-        };
-        let snapshot = Snapshot::new(body);
-        let size = vitrine_core::snapshot::encode(&snapshot).len();
-        if size >= KV_VALUE_LIMIT {
-            self.error(
-                0,
-                0..0,
-                "too-large",
-                "snapshot",
-                format!("the snapshot is {size} bytes, over KV's 25 MiB limit for one value"),
-                "move product data into [catalog] (sharded) or split long HTML",
-            );
-            return Err(self.errors);
-        }
-        Ok(Build {
-            snapshot,
-            shards,
-            warnings: self.warnings,
-            variants,
-        })
-    }
-
     /// Checks an `[activity]` table (patterns as in `vitrine_core::cookie::activity::validate_pattern`).
-    fn activity_paths(
+    pub(super) fn activity_paths(
         &mut self,
         file: usize,
         table: Spanned<ActivitySrc>,
@@ -335,7 +236,7 @@ impl<'l> Run<'l> {
     }
 
     /// Parses the given files and everything they include (each file once).
-    fn load_all(&mut self, sources: &[Source<'_>]) -> Vec<(usize, File)> {
+    pub(super) fn load_all(&mut self, sources: &[Source<'_>]) -> Vec<(usize, File)> {
         let mut queue: Vec<Pending> = sources
             .iter()
             .map(|s| (s.name.to_owned(), Some(s.text.to_owned()), None))
@@ -399,7 +300,7 @@ impl<'l> Run<'l> {
 }
 
 /// Groups candidates by slot: highest priority first, ties in authoring order; slots by name.
-fn assemble(mut placed: Vec<Placed>, run: &mut Run<'_>) -> Vec<Slot> {
+pub(super) fn assemble(mut placed: Vec<Placed>, run: &mut Run<'_>) -> Vec<Slot> {
     placed.sort_by_key(|p| (std::cmp::Reverse(p.priority), p.order));
     let mut by_slot: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for p in placed {

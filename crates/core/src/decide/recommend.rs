@@ -13,7 +13,7 @@
 //! ([`missing_shards`]); a product whose shard is not loaded is skipped like a sold-out one.
 
 use super::context::Context;
-use super::explain::Verdict;
+use super::Verdict;
 use crate::cookie::AttrValue;
 use crate::snapshot::catalog::{shard_of, Product};
 use crate::snapshot::recs::{Recommend, Strategy};

@@ -17,8 +17,9 @@
 
 use super::context::Context;
 use super::eval::holds;
-use super::explain::{explain, Verdict};
+use super::explain::explain;
 use super::Exposure;
+use super::Verdict;
 use crate::snapshot::expr::{ActivityTest, Expr, RequestTest};
 use crate::snapshot::Snapshot;
 

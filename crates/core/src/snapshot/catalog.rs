@@ -9,11 +9,9 @@
 //! [`shard_key`].
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::codec::SnapshotError;
-use super::model::Sym;
-use super::SCHEMA_VERSION;
+use super::format::{hex16, SnapshotError, SCHEMA_VERSION};
+use super::sym::Sym;
 
 /// KV's limit for one value; every value a publish writes stays below it.
 pub const KV_VALUE_LIMIT: usize = 25 * 1024 * 1024;
@@ -159,11 +157,6 @@ pub fn decode_shard(bytes: &[u8], n: usize, catalog: &Catalog) -> Result<Shard, 
     Ok(Shard {
         products: shard.products,
     })
-}
-
-/// First 16 hex digits of SHA-256.
-pub(super) fn hex16(bytes: &[u8]) -> String {
-    crate::hex::encode(&Sha256::digest(bytes)[..8])
 }
 
 #[cfg(test)]

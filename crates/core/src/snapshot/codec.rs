@@ -25,49 +25,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::catalog::hex16;
-use super::model::{Body, Candidate, Part, Sym, Template};
+use super::format::{hex16, SnapshotError, SCHEMA_VERSION};
+use super::model::{Body, Candidate};
+use super::sym::Sym;
+use super::template::{Part, Template};
 use super::Snapshot;
-
-/// The schema this build reads and writes. Bumped on every incompatible format change.
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// Why a stored snapshot could not be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SnapshotError {
-    /// The bytes are not a snapshot envelope.
-    #[error("snapshot is not valid JSON for schema {SCHEMA_VERSION}: {0}")]
-    Corrupt(#[from] serde_json::Error),
-    /// Written by a different schema version.
-    #[error("snapshot schema {found} is not supported (this build reads {SCHEMA_VERSION})")]
-    UnknownSchema {
-        /// The schema the envelope declares.
-        found: u32,
-    },
-    /// The content does not hash to the version id it claims.
-    #[error("snapshot claims version {claimed} but its content hashes to {actual}")]
-    VersionMismatch {
-        /// The version id in the envelope.
-        claimed: String,
-        /// The hash of the content.
-        actual: String,
-    },
-    /// Well-formed JSON whose references or ranges are inconsistent.
-    #[error("snapshot is inconsistent: bad {0}")]
-    Invalid(&'static str),
-}
-
-impl SnapshotError {
-    /// Stable snake_case code for logs.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Corrupt(_) | Self::Invalid(_) => "snapshot_corrupt",
-            Self::UnknownSchema { .. } => "snapshot_schema",
-            Self::VersionMismatch { .. } => "snapshot_version_mismatch",
-        }
-    }
-}
 
 #[derive(Deserialize)]
 struct SchemaProbe {

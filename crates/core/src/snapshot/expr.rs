@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::Sym;
+use super::sym::Sym;
 
 /// A boolean expression over one request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,21 +16,27 @@
 pub mod catalog;
 mod codec;
 pub mod expr;
+mod format;
 pub mod goal;
 pub mod layout;
 mod model;
 pub mod recs;
+mod sym;
+mod template;
 
 use std::sync::{Arc, OnceLock};
 
 use catalog::{decode_shard, shard_of, Product, Shard};
 
-pub use codec::{decode, encode, SnapshotError, SCHEMA_VERSION};
+pub use codec::{decode, encode};
+pub use format::{SnapshotError, SCHEMA_VERSION};
 pub use layout::{version_key, POINTER_KEY};
 pub use model::{
-    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Ctx, Experiment, Message, Offer, Op, Part,
-    ProductField, SegmentDef, Slot, Sym, Template, Window,
+    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Experiment, Message, Offer, Op, SegmentDef,
+    Slot, Window,
 };
+pub use sym::Sym;
+pub use template::{Ctx, Part, ProductField, Template};
 
 /// A decoded snapshot: a version id and the body it hashes.
 #[derive(Debug, Clone, PartialEq)]

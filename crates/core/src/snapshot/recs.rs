@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Sym, Template};
+use super::sym::Sym;
+use super::template::Template;
 
 /// Most items one recommendation slot may show.
 pub const MAX_ITEMS: u8 = 24;
