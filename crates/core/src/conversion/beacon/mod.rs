@@ -235,5 +235,4 @@ pub fn parse<'g>(body: &[u8], goals: &'g [Goal]) -> Result<Beacon<'g>, Refusal> 
 }
 
 #[cfg(test)]
-#[path = "beacon_tests.rs"]
 mod tests;

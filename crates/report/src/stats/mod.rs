@@ -227,5 +227,4 @@ pub fn chi_square_gof(observed: &[u64], shares: &[f64]) -> Option<GoodnessOfFit>
 }
 
 #[cfg(test)]
-#[path = "stats_tests.rs"]
 mod tests;

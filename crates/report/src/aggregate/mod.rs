@@ -282,7 +282,6 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
 }
 
 #[cfg(test)]
-#[path = "aggregate_tests.rs"]
 mod tests;
 
 /// Reads a `--since`/`--until` value: a duration back from `now` (`7d`, `24h`, `30m`), a UTC

@@ -269,5 +269,4 @@ fn srm(
 }
 
 #[cfg(test)]
-#[path = "analyze_tests.rs"]
 mod tests;

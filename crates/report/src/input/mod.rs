@@ -182,5 +182,4 @@ fn cell(v: &Value) -> String {
 }
 
 #[cfg(test)]
-#[path = "input_tests.rs"]
 mod tests;

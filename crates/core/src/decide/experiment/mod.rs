@@ -142,5 +142,4 @@ pub fn names(snap: &Snapshot, index: u32, placement: Placement) -> Option<(&str,
 }
 
 #[cfg(test)]
-#[path = "experiment/tests.rs"]
 mod tests;
