@@ -6,7 +6,14 @@ if [ "${VITRINE_SKIP_BUILD:-}" = 1 ] && [ -f build/index.js ]; then exit 0; fi
 export WASM_BINDGEN_BIN="$PWD/.tools/bin/wasm-bindgen"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/binaryen/bin/wasm-opt"
-export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128"
+# Panic locations are the only file paths in the .wasm: name them relative to the crate's own
+# source (`lol_html-3.0.3/src/…`, `crates/core/src/…`) instead of this machine's Cargo home, so the
+# artifact does not carry a build path and the strings are shorter.
+remap=""
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  [ -d "$d" ] && remap="$remap --remap-path-prefix=$d="
+done
+export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128 --remap-path-prefix=$PWD/= $remap"
 .tools/bin/worker-build --release
 # worker-build's wasm-opt is off (Cargo.toml, package.metadata.wasm-pack): it always passes
 # `--debuginfo`, which keeps the name section and makes the optimized code larger. Optimize here

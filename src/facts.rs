@@ -18,8 +18,7 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Request;
 
 use crate::config::Config;
-use vitrine_core::facts::{self, Needs};
-use vitrine_core::snapshot::expr::Device;
+use vitrine_core::facts::{self, Needs, Observed};
 use vitrine_core::Snapshot;
 
 /// Time zones whose formatter an isolate keeps.
@@ -39,18 +38,9 @@ thread_local! {
     static NEEDS: RefCell<Option<(String, Needs)>> = const { RefCell::new(None) };
 }
 
-/// What targeting may know about this request, owned for the decision to borrow.
-#[derive(Default)]
-pub struct Facts {
-    pub country: Option<String>,
-    pub device: Option<Device>,
-    pub referrer: Option<String>,
-    pub local_minutes: Option<u16>,
-}
-
 /// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
 /// (Unix seconds) is the decision's clock, which a preview token may move.
-pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Facts {
+pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Observed {
     let needs = if preview { Needs::ALL } else { needs(snapshot) };
     let headers = req.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
@@ -75,7 +65,7 @@ pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: 
         .flatten()
         .filter(|tz| facts::plausible_time_zone(tz))
         .and_then(|tz| local_minutes(&tz, at));
-    Facts {
+    Observed {
         country,
         device: needs
             .device

@@ -14,23 +14,27 @@
 
 mod beacon;
 mod config;
+mod deliver;
 mod demo;
 mod facts;
 mod log;
+mod obtain;
 mod pages;
 mod preview;
 mod recs;
-mod respond;
 mod source;
 mod store;
 mod transform;
+mod view;
 mod visitor;
+
+use std::rc::Rc;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
-use config::{Config, PageSource};
-use vitrine_core::delivery;
-use vitrine_core::timing::Page;
+use config::Config;
+use obtain::Obtained;
+use vitrine_core::delivery::Bypass;
 
 #[event(start)]
 fn start() {
@@ -54,74 +58,30 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return demo::handle(&req, cfg);
     }
     cfg.inject_fault(&req);
-    let method = req.method().to_string();
-    let document = cfg.documents.contains(&method, &path);
-    // Read once: the raw URL (a preview token may be in it) and the URL without the token,
-    // which is all the page source, the page key and targeting ever see.
-    let raw_url = req.inner().url();
-    let url = vitrine_core::preview_token::strip_param(&raw_url);
-    // A page this isolate recorded is not asked for while it is fresh, and then revalidated
-    // rather than re-read (the conditional for Static Assets only: in origin mode a
-    // conditional would bypass the Cache API, which already keeps the origin out of the loop).
-    let held = (document && method == "GET")
-        .then(|| pages::held(&url))
-        .flatten();
-    let started = js_sys::Date::now();
-    let snapshot = async {
-        let snapshot = store::active(&env, cfg).await;
-        (snapshot, js_sys::Date::now() - started)
+    // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
+    let base = match obtain::base_page(&req, &env, cfg, &ctx).await? {
+        Obtained::Page(base) => base,
+        Obtained::Final(response) => return Ok(response),
     };
-    let fresh = held
-        .as_deref()
-        .filter(|page| pages::fresh(page, cfg.page_revalidate_ms, started));
-    let (upstream, from, (snapshot, snapshot_ms)) = match fresh {
-        // Confirmed by the source moments ago: no subrequest at all.
-        Some(page) => (pages::replay(page)?, Page::Held, snapshot.await),
-        None => {
-            let conditional = held
-                .as_deref()
-                .filter(|_| matches!(cfg.source, PageSource::Assets))
-                .and_then(pages::conditional);
-            let sub = source::subrequest(&req, &url, cfg, document, conditional)?;
-            if !document {
-                return source::fetch(&env, cfg, &ctx, sub, false).await;
-            }
-            let asked_conditionally = conditional.is_some();
-            let (upstream, snapshot) =
-                futures_util::join!(source::fetch(&env, cfg, &ctx, sub, true), snapshot);
-            let (upstream, from) = match (upstream?, &held) {
-                // Only an answer to vitrine's own conditional stands for the recorded page.
-                (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
-                    pages::confirmed(page, js_sys::Date::now(), None);
-                    (pages::replay(page)?, Page::Revalidated)
-                }
-                (fresh, _) => (fresh, Page::Fetched),
-            };
-            (upstream, from, snapshot)
+    let snapshot = match &base.snapshot {
+        Ok(snapshot) => Rc::clone(snapshot),
+        Err(reason) => return deliver::bypass(base.upstream, *reason, &path),
+    };
+    let ring = match &cfg.keys {
+        Ok(ring) => ring,
+        Err(why) => {
+            log::bypass(Bypass::Config.code(), &path, why);
+            return deliver::bypass(base.upstream, Bypass::Config, &path);
         }
     };
-    let content_type = upstream.headers().get("content-type")?;
-    let content_range = upstream.headers().get("content-range")?;
-    if !delivery::is_personalizable_response(
-        upstream.status_code(),
-        content_type.as_deref(),
-        content_range.as_deref(),
-    ) {
-        return Ok(upstream);
-    }
-    match snapshot {
-        Ok(snapshot) => {
-            let stage = respond::Stage {
-                ctx: &ctx,
-                snapshot_ms,
-                page: from,
-                recorded: held.filter(|_| from != Page::Fetched),
-                env: &env,
-                raw_url: &raw_url,
-                url: &url,
-            };
-            respond::personalize(&req, cfg, upstream, &snapshot, stage).await
-        }
-        Err(reason) => respond::bypass(upstream, reason, &path),
-    }
+    // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).
+    let content_type = base
+        .upstream
+        .headers()
+        .get("content-type")?
+        .unwrap_or_default();
+    let urls = (base.raw_url.as_str(), base.url.as_str());
+    let viewed = view::page_view(&req, &env, cfg, ring, &snapshot, urls, &content_type).await?;
+    // 3. Deliver the body: unchanged, spliced from a recording, or streamed through the rewriter.
+    deliver::page(&ctx, cfg, ring, path, base, viewed).await
 }

@@ -35,7 +35,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
 use worker::js_sys::{Array, ArrayBuffer, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -46,7 +45,7 @@ use crate::log;
 use vitrine_core::render::Plan;
 use vitrine_core::rewrite::Limits;
 use vitrine_core::splice::{
-    self, Bodies, Known, NotSpliceable, PageCache, Part, Recorded, Recorder,
+    self, Bodies, ContentHash, Known, NotSpliceable, PageCache, Part, Recorded, Recorder,
 };
 
 /// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
@@ -239,7 +238,7 @@ pub async fn same_content(
     let bytes = Uint8Array::new(&buffer);
     // A decoded body of another length is another page: no need to hash it.
     let same_length = bytes.length() as usize == recorded.template.len();
-    let mut hasher = Sha256::new();
+    let mut hasher = ContentHash::new();
     let mut slice = Vec::new();
     let mut at = 0;
     while same_length && at < bytes.length() {
@@ -249,7 +248,7 @@ pub async fn same_content(
         hasher.update(&slice);
         at = end;
     }
-    let same = same_length && vitrine_core::hex::encode(&hasher.finalize()) == want;
+    let same = same_length && hasher.hex() == want;
     let init = web_sys::ResponseInit::new();
     init.set_status(raw.status());
     init.set_headers(&raw.headers());
@@ -332,7 +331,7 @@ fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
 pub struct Recording {
     key: PageKey,
     /// Hashes the page as it passes, for a page keyed by its content.
-    hasher: Option<Sha256>,
+    hasher: Option<ContentHash>,
     recorder: Recorder,
     chunks: Vec<Uint8Array>,
     len: usize,
@@ -343,7 +342,7 @@ impl Recording {
     pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Option<Self> {
         match Recorder::new(limits, charset) {
             Ok(recorder) => Some(Self {
-                hasher: key.by_content().then(Sha256::new),
+                hasher: key.by_content().then(ContentHash::new),
                 key,
                 recorder,
                 chunks: Vec::new(),
@@ -379,9 +378,7 @@ impl Recording {
     pub fn finish(self) {
         match self.recorder.end() {
             Ok(template) => {
-                let content_hash = self
-                    .hasher
-                    .map(|h| vitrine_core::hex::encode(&h.finalize()));
+                let content_hash = self.hasher.map(ContentHash::hex);
                 let validator = match (&self.key.validator, &content_hash) {
                     (Validator::Header(v), _) => v.clone(),
                     (Validator::Content, Some(hash)) => format!("sha256:{hash}"),

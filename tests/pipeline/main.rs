@@ -15,3 +15,4 @@ mod preview;
 mod recommend;
 mod requests;
 mod trace;
+mod view;

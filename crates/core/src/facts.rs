@@ -1,6 +1,6 @@
 //! Request facts from what the runtime and the browser send: the device class from the
 //! `User-Agent`, the country and time zone from `request.cf`, the local time of day. The
-//! worker shell (`src/edge/facts.rs`) reads the raw values; everything that interprets them is
+//! Worker (`src/facts.rs`) reads the raw values; everything that interprets them is
 //! here, pure and table-tested.
 //!
 //! These facts describe the request, not the person, and are never stored: they are usable
@@ -9,6 +9,20 @@
 
 use crate::snapshot::expr::{Device, Expr, RequestTest};
 use crate::snapshot::Snapshot;
+
+/// What the edge observed about one request, owned for the page view to borrow
+/// ([`crate::view::PageRequest`]). Each is `None` when unknown or when no rule asks for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// ISO country code.
+    pub country: Option<String>,
+    /// Device class.
+    pub device: Option<Device>,
+    /// The `Referer` header.
+    pub referrer: Option<String>,
+    /// Local time of day in minutes after midnight.
+    pub local_minutes: Option<u16>,
+}
 
 /// How much of a `User-Agent` is looked at.
 pub const UA_SCAN_BYTES: usize = 512;

@@ -8,7 +8,7 @@ use std::fmt::Write;
 /// ```ignore
 /// assert_eq!(encode(&[0x0a, 0xff]), "0aff");
 /// ```
-pub fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(out, "{b:02x}");

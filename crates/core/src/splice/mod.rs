@@ -18,6 +18,7 @@
 //! inside another), or a rewriter stop (memory limit, ambiguity).
 
 pub mod cache;
+mod content;
 mod record;
 
 use std::ops::Range;
@@ -26,6 +27,7 @@ use crate::render::Plan;
 use crate::snapshot::Op;
 
 pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded};
+pub use content::ContentHash;
 pub use record::{record, NotSpliceable, Recorder};
 
 /// Where one slot sits in the page, in bytes of the original input.

@@ -1,0 +1,67 @@
+//! Step 2 at the edge: the page view. Adapts the request to the core's pure
+//! [`vitrine_core::view`]: resolves the visitor ([`crate::visitor`]: profile, consent,
+//! activity), verifies a preview token ([`crate::preview`]), reads the request facts the
+//! snapshot's rules use ([`crate::facts`]) and loads the catalog shards the recommendations
+//! need ([`crate::recs`]); everything it decides comes from the core.
+
+use worker::{Env, Request, Result};
+
+use crate::config::Config;
+use crate::{facts, preview, recs, visitor};
+use vitrine_core::cookie::visitor::Visitor;
+use vitrine_core::cookie::KeyRing;
+use vitrine_core::delivery;
+use vitrine_core::{PageRequest, PageView, Snapshot};
+
+/// The visitor after the view (its activity updated), the view, and how long each part took.
+pub struct Viewed {
+    /// The visitor, whose activity cookie is written on delivery.
+    pub visitor: Visitor,
+    /// What the core decided.
+    pub view: PageView,
+    /// Unix seconds the request was handled at.
+    pub now: u64,
+    /// Milliseconds spent on identity (cookies verified, consent, activity read).
+    pub identity_ms: f64,
+    /// Milliseconds spent on facts, shards and the decision.
+    pub decide_ms: f64,
+}
+
+/// The page view of `req` for the page at `url` (the URL without the preview token).
+pub async fn page_view(
+    req: &Request,
+    env: &Env,
+    cfg: &Config,
+    ring: &KeyRing,
+    snapshot: &Snapshot,
+    urls: (&str, &str),
+    content_type: &str,
+) -> Result<Viewed> {
+    let (raw_url, url) = urls;
+    let path = req.path();
+    let now = worker::Date::now().as_millis() / 1000;
+    let t0 = js_sys::Date::now();
+    let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
+    let t1 = js_sys::Date::now();
+    // The token parameter is for the edge alone: neither targeting nor the page key see it.
+    let preview = preview::resolve(req, raw_url, cfg, now);
+    let at = PageRequest::clock(preview.as_ref(), now);
+    let observed = facts::read(req, cfg, snapshot, at, preview.is_some());
+    let request = PageRequest {
+        path: &path,
+        query: delivery::query(url),
+        observed: &observed,
+        preview: preview.as_ref(),
+        now,
+        labelled: delivery::charset(content_type).is_some(),
+    };
+    recs::prefetch(env, cfg, snapshot, &visitor, &request).await;
+    let view = vitrine_core::view(snapshot, &mut visitor, &request);
+    Ok(Viewed {
+        visitor,
+        view,
+        now,
+        identity_ms: t1 - t0,
+        decide_ms: js_sys::Date::now() - t1,
+    })
+}
