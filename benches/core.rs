@@ -206,7 +206,7 @@ fn measurement(c: &mut Criterion) {
     use vitrine_core::cookie::activity::Caps;
     use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
     use vitrine_core::cookie::ConsentSource;
-    use vitrine_core::events::Source as Via;
+    use vitrine_core::events::Via;
     use vitrine_core::exposure::{self, Seen};
 
     let text = std::fs::read_to_string("fixtures/campaigns/measure.toml").unwrap();

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::{log, store, visitor};
 use vitrine_core::conversion::beacon::{self, Head, Refusal, MAX_BODY_BYTES};
 use vitrine_core::conversion::{self, Admission};
-use vitrine_core::events::Source;
+use vitrine_core::events::Via;
 
 /// Whether the beacon route owns this path.
 pub fn owns(path: &str) -> bool {
@@ -75,7 +75,7 @@ async fn accept(
         &snapshot,
         &checked.goal.name,
         checked.value,
-        Source::Beacon,
+        Via::Beacon,
         now,
     );
     log::events(ctx, vec![event]);

@@ -11,6 +11,7 @@ use worker::js_sys::Object;
 use worker::wasm_bindgen::JsValue;
 use worker::{Env, Request};
 
+use crate::PerIsolate;
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
 use vitrine_core::delivery::{Documents, Forwarded};
 use vitrine_core::rewrite::Limits;
@@ -57,14 +58,26 @@ type ParsedRing = Result<Rc<KeyRing>, String>;
 /// A consent source as parsed from `CONSENT`, or why it was refused.
 type ParsedConsent = Result<Rc<ConsentSource>, String>;
 
-thread_local! {
+/// What configuration keeps per isolate (its part of [`crate::Isolate`]).
+#[derive(Default)]
+pub struct Kept {
     /// (secret name, text, parsed ring): parsed once per isolate, re-parsed if a secret changes.
-    static RINGS: RefCell<Vec<(&'static str, String, ParsedRing)>> = const { RefCell::new(Vec::new()) };
+    rings: Rings,
     /// (CONSENT text, parsed source), parsed once per isolate.
-    static CONSENT: RefCell<Option<(String, ParsedConsent)>> = const { RefCell::new(None) };
+    consent: RefCell<Option<(String, ParsedConsent)>>,
     /// The `env` object the current config was read from, and that config.
-    static CURRENT: RefCell<Option<(JsValue, Rc<Config>)>> = const { RefCell::new(None) };
+    current: Current,
 }
+
+/// (secret name, text, parsed ring) for every key ring read.
+type Rings = RefCell<Vec<(&'static str, String, ParsedRing)>>;
+/// The `env` object a config was read from, and that config.
+type Current = RefCell<Option<(JsValue, Rc<Config>)>>;
+
+const RINGS: PerIsolate<Rings> = PerIsolate(|i| &i.config.rings);
+const CONSENT: PerIsolate<RefCell<Option<(String, ParsedConsent)>>> =
+    PerIsolate(|i| &i.config.consent);
+const CURRENT: PerIsolate<Current> = PerIsolate(|i| &i.config.current);
 
 impl Config {
     /// The config for `env`: read once, then reused while the runtime passes the same `env`.

@@ -20,7 +20,7 @@ use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::rewrite::SlotStream;
 use vitrine_core::splice::Known;
-use vitrine_core::timing::{Body, Timings};
+use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
 /// Delivers the page `viewed` decided: a preview, the unchanged page with the headers and
@@ -62,7 +62,7 @@ pub async fn page(
         snapshot: Some(base.snapshot_ms),
         page: Some(base.from),
         decide: decide_ms,
-        body: Body::Unchanged,
+        body: BodyBuilt::Unchanged,
     };
     let x_vitrine = view.x_vitrine;
     let Some(plan) = view.plan else {
@@ -84,16 +84,16 @@ pub async fn page(
         Some(Known::Spliceable(recorded)) => {
             let t2 = js_sys::Date::now();
             let resp = pages::spliced(&upstream, replayed, &recorded, &plan, &headers)?;
-            timings.body = Body::Spliced(js_sys::Date::now() - t2);
+            timings.body = BodyBuilt::Spliced(js_sys::Date::now() - t2);
             timed(resp, &timings)
         }
         Some(Known::Refused) => {
-            timings.body = Body::Streamed;
+            timings.body = BodyBuilt::Streamed;
             headers.set(SERVER_TIMING, &timings.header())?;
             stream_rewrite(cfg, ctx, upstream, plan, headers, None, path)
         }
         None => {
-            timings.body = Body::Streamed;
+            timings.body = BodyBuilt::Streamed;
             headers.set(SERVER_TIMING, &timings.header())?;
             stream_rewrite(cfg, ctx, upstream, plan, headers, key, path)
         }

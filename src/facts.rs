@@ -18,6 +18,7 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Request;
 
 use crate::config::Config;
+use crate::PerIsolate;
 use vitrine_core::facts::{self, Needs, Observed};
 use vitrine_core::Snapshot;
 
@@ -31,12 +32,18 @@ pub const DEMO_COUNTRY: &str = "x-vitrine-demo-country";
 /// Demo-mode stand-in for `request.cf.timezone`.
 pub const DEMO_TIMEZONE: &str = "x-vitrine-demo-timezone";
 
-thread_local! {
+/// What request facts keep per isolate (their part of [`crate::Isolate`]).
+#[derive(Default)]
+pub struct Kept {
     /// (time zone, formatter), most recently added last.
-    static ZONES: RefCell<Vec<(String, js_sys::Intl::DateTimeFormat)>> = const { RefCell::new(Vec::new()) };
+    zones: RefCell<Vec<(String, js_sys::Intl::DateTimeFormat)>>,
     /// (snapshot version, the facts its rules read).
-    static NEEDS: RefCell<Option<(String, Needs)>> = const { RefCell::new(None) };
+    needs: RefCell<Option<(String, Needs)>>,
 }
+
+const ZONES: PerIsolate<RefCell<Vec<(String, js_sys::Intl::DateTimeFormat)>>> =
+    PerIsolate(|i| &i.facts.zones);
+const NEEDS: PerIsolate<RefCell<Option<(String, Needs)>>> = PerIsolate(|i| &i.facts.needs);
 
 /// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
 /// (Unix seconds) is the decision's clock, which a preview token may move.

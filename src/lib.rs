@@ -21,7 +21,7 @@ mod log;
 mod obtain;
 mod pages;
 mod preview;
-mod recs;
+mod shards;
 mod source;
 mod store;
 mod transform;
@@ -35,6 +35,34 @@ use worker::{event, Context, Env, Request, Response, Result};
 use config::Config;
 use obtain::Obtained;
 use vitrine_core::delivery::Bypass;
+
+/// Everything vitrine keeps between the requests of one isolate, in one value: each module's
+/// part is its `Kept` (parsed configuration and key rings, the active snapshot, recorded pages,
+/// time-zone formatters, the log binding, one-time notes). An isolate serves one request at a
+/// time, so a thread-local holds it; nothing in it is a visitor's (see each `Kept`).
+#[derive(Default)]
+pub(crate) struct Isolate {
+    config: config::Kept,
+    facts: facts::Kept,
+    log: log::Kept,
+    pages: pages::Kept,
+    store: store::Kept,
+    transform: transform::Kept,
+}
+
+thread_local! {
+    static ISOLATE: Isolate = Isolate::default();
+}
+
+/// One part of the [`Isolate`], used like a thread-local: `PART.with(|value| …)`.
+pub(crate) struct PerIsolate<T: 'static>(fn(&Isolate) -> &T);
+
+impl<T: 'static> PerIsolate<T> {
+    /// Runs `f` with this part of the isolate's state.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        ISOLATE.with(|isolate| f((self.0)(isolate)))
+    }
+}
 
 #[event(start)]
 fn start() {

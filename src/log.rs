@@ -14,14 +14,21 @@ use worker::js_sys::Object;
 use worker::wasm_bindgen::JsValue;
 use worker::{AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset, Env};
 
+use crate::PerIsolate;
 use vitrine_core::events::Event;
 use vitrine_core::sink;
 
-thread_local! {
+/// What logging keeps per isolate (its part of [`crate::Isolate`]).
+#[derive(Default)]
+pub struct Kept {
     /// The `env` object last seen and its Analytics Engine binding, if it has one.
-    static DATASET: RefCell<Option<(JsValue, Option<AnalyticsEngineDataset>)>> =
-        const { RefCell::new(None) };
+    dataset: Dataset,
 }
+
+/// The `env` object last seen and its Analytics Engine binding, if it has one.
+type Dataset = RefCell<Option<(JsValue, Option<AnalyticsEngineDataset>)>>;
+
+const DATASET: PerIsolate<Dataset> = PerIsolate(|i| &i.log.dataset);
 
 /// Logs why a document was served unchanged.
 pub fn bypass(reason: &str, path: &str, detail: &str) {

@@ -42,10 +42,11 @@ use worker::web_sys;
 use worker::{Headers, Response, ResponseBody, Result};
 
 use crate::log;
+use crate::PerIsolate;
 use vitrine_core::render::Plan;
 use vitrine_core::rewrite::Limits;
 use vitrine_core::splice::{
-    self, Bodies, ContentHash, Known, NotSpliceable, PageCache, Part, Recorded, Recorder,
+    self, Bodies, ContentHash, Known, NotSpliceable, PageCache, Piece, Recorded, Recorder,
 };
 
 /// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
@@ -77,9 +78,20 @@ pub struct JsPage {
     content_hash: Option<String>,
 }
 
-thread_local! {
-    static CACHE: RefCell<PageCache<JsPage>> = RefCell::new(PageCache::new(BUDGET, MAX_PAGE));
+/// What page recording keeps per isolate (its part of [`crate::Isolate`]): the recorded pages.
+pub struct Kept {
+    cache: RefCell<PageCache<JsPage>>,
 }
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            cache: RefCell::new(PageCache::new(BUDGET, MAX_PAGE)),
+        }
+    }
+}
+
+const CACHE: PerIsolate<RefCell<PageCache<JsPage>>> = PerIsolate(|i| &i.pages.cache);
 
 /// What tells two copies of a page at one URL apart.
 enum Validator {
@@ -311,14 +323,14 @@ fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
     let parts = Array::new();
     for part in recorded.template.parts(plan) {
         match part {
-            Part::Literal(a, b) => {
+            Piece::Literal(a, b) => {
                 let piece = recorded
                     .page
                     .bytes
                     .slice_with_f64_and_f64(a as f64, b as f64)?;
                 parts.push(&piece)
             }
-            Part::Fragment(html) => parts.push(&JsValue::from_str(html)),
+            Piece::Fragment(html) => parts.push(&JsValue::from_str(html)),
         };
     }
     Ok(web_sys::Blob::new_with_buffer_source_sequence(&parts)?)

@@ -19,6 +19,7 @@ use worker::{Date, Delay, Env};
 
 use crate::config::Config;
 use crate::log;
+use crate::PerIsolate;
 use vitrine_core::delivery::Bypass;
 use vitrine_core::snapshot::{self, catalog, Snapshot};
 
@@ -31,11 +32,28 @@ struct State {
     checked_ms: f64,
 }
 
-thread_local! {
-    static STATE: RefCell<State> = const { RefCell::new(State { active: None, checked_ms: f64::NEG_INFINITY }) };
+/// What the snapshot store keeps per isolate (its part of [`crate::Isolate`]).
+pub struct Kept {
+    /// The active snapshot and when the pointer was last checked.
+    state: RefCell<State>,
     /// The version whose spent shard budget was last reported.
-    static BUDGET_NOTED: RefCell<String> = const { RefCell::new(String::new()) };
+    budget_noted: RefCell<String>,
 }
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            state: RefCell::new(State {
+                active: None,
+                checked_ms: f64::NEG_INFINITY,
+            }),
+            budget_noted: RefCell::default(),
+        }
+    }
+}
+
+const STATE: PerIsolate<RefCell<State>> = PerIsolate(|i| &i.store.state);
+const BUDGET_NOTED: PerIsolate<RefCell<String>> = PerIsolate(|i| &i.store.budget_noted);
 
 /// The snapshot to decide with, or why there is none.
 pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
@@ -81,7 +99,7 @@ async fn load_shards(env: &Env, cfg: &Config, snap: &Snapshot) {
 }
 
 /// Reads and attaches the shards `missing` (for example those a request's recommendations
-/// need, see `crate::recs`). A shard that fails stays missing and is logged.
+/// need, see `crate::shards`). A shard that fails stays missing and is logged.
 pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[usize]) {
     if missing.is_empty() {
         return;

@@ -26,6 +26,7 @@ use worker::{Context, Result};
 
 use crate::log;
 use crate::pages::Recording;
+use crate::PerIsolate;
 use vitrine_core::rewrite::{MarkerScan, SlotStream};
 
 struct State {
@@ -37,10 +38,15 @@ struct State {
     markers: Option<MarkerScan>,
 }
 
-thread_local! {
+/// What the streaming rewrite keeps per isolate (its part of [`crate::Isolate`]).
+#[derive(Default)]
+pub struct Kept {
     /// Whether this isolate already logged a page with attribute-form markers it ignores.
-    static MARKERS_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    markers_logged: std::cell::Cell<bool>,
 }
+
+const MARKERS_LOGGED: PerIsolate<std::cell::Cell<bool>> =
+    PerIsolate(|i| &i.transform.markers_logged);
 
 /// Most bytes read at once, and copied into WASM memory and rewritten at once.
 const SLICE: u32 = 64 * 1024;
@@ -58,7 +64,7 @@ pub fn pipe(
 ) -> Result<ReadableStream> {
     let (readable, writable) = identity_stream()?;
     let writer = writable.get_writer()?;
-    let source = Source::open(body)?;
+    let source = BodyReader::open(body)?;
     let markers =
         (!attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)).then(MarkerScan::default);
     let state = State {
@@ -83,7 +89,7 @@ fn identity_stream() -> Result<(ReadableStream, WritableStream)> {
 }
 
 /// Moves the page through the rewriter; every way out leaves both streams settled.
-async fn pump(mut source: Source, writer: WritableStreamDefaultWriter, mut state: State) {
+async fn pump(mut source: BodyReader, writer: WritableStreamDefaultWriter, mut state: State) {
     loop {
         let chunk = match source.next().await {
             Ok(Some(chunk)) => chunk,
@@ -129,16 +135,16 @@ async fn write(writer: &WritableStreamDefaultWriter, bytes: &[u8]) -> bool {
 }
 
 /// The upstream body's reader: BYOB into one reused buffer when the stream supports it.
-enum Source {
+enum BodyReader {
     Byob {
         reader: ReadableStreamByobReader,
-        /// The buffer for the next read (the previous read's, handed back by [`Source::recycle`]).
+        /// The buffer for the next read (the previous read's, handed back by [`BodyReader::recycle`]).
         spare: Option<Uint8Array>,
     },
     Chunks(ReadableStreamDefaultReader),
 }
 
-impl Source {
+impl BodyReader {
     fn open(body: &ReadableStream) -> Result<Self> {
         let options = ReadableStreamGetReaderOptions::new();
         options.set_mode(ReadableStreamReaderMode::Byob);

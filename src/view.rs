@@ -2,12 +2,12 @@
 //! [`vitrine_core::view`]: resolves the visitor ([`crate::visitor`]: profile, consent,
 //! activity), verifies a preview token ([`crate::preview`]), reads the request facts the
 //! snapshot's rules use ([`crate::facts`]) and loads the catalog shards the recommendations
-//! need ([`crate::recs`]); everything it decides comes from the core.
+//! need ([`crate::shards`]); everything it decides comes from the core.
 
 use worker::{Env, Request, Result};
 
 use crate::config::Config;
-use crate::{facts, preview, recs, visitor};
+use crate::{facts, preview, shards, visitor};
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery;
@@ -55,7 +55,7 @@ pub async fn page_view(
         now,
         labelled: delivery::charset(content_type).is_some(),
     };
-    recs::prefetch(env, cfg, snapshot, &visitor, &request).await;
+    shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
     let view = vitrine_core::view(snapshot, &mut visitor, &request);
     Ok(Viewed {
         visitor,

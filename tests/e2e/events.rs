@@ -25,7 +25,7 @@ use support::*;
 use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::decide::bucket;
-use vitrine_core::events::{Conversion, Event, Source};
+use vitrine_core::events::{Conversion, Event, Via};
 use vitrine_core::exposure::pseudonym;
 use vitrine_core::sink::LOG_PREFIX;
 
@@ -380,7 +380,7 @@ fn beacons(dev: &Dev) {
     assert_eq!(mine.len(), accepted, "one event per 204, none for refusals");
     assert_eq!(
         (mine[0].name.as_str(), mine[0].value, mine[0].source),
-        ("add_to_cart", Some(12.5), Source::Beacon)
+        ("add_to_cart", Some(12.5), Via::Beacon)
     );
     for c in &mine {
         assert_eq!(c.common.global_holdout, held_out(&id));
@@ -406,7 +406,7 @@ fn beacons(dev: &Dev) {
     );
     assert!(purchases
         .iter()
-        .all(|c| c.common.visitor == Some(pseudonym(&page_id)) && c.source == Source::Url));
+        .all(|c| c.common.visitor == Some(pseudonym(&page_id)) && c.source == Via::Url));
     assert_eq!(purchases[0].value, Some(49.9));
     assert_eq!(
         purchases[1].value, None,

@@ -7,7 +7,7 @@ use vitrine_core::cookie::activity::Caps;
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::cookie::visitor::{resolve, Paths, Request, Settings};
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
-use vitrine_core::events::{Conversion, Event, Source};
+use vitrine_core::events::{Conversion, Event, Via};
 use vitrine_core::Snapshot;
 
 const NOW: u64 = 1_800_000_000;
@@ -152,10 +152,10 @@ fn a_conversion_carries_assignments_and_campaigns_from_the_cookie() {
     a.record_held("strip", NOW - 80);
     a.record_impression("summer", NOW - 70);
     a.record_held("summer", NOW - 200);
-    let c = conversion(event(&v, &s, "purchase", Some(49.9), Source::Url, NOW));
+    let c = conversion(event(&v, &s, "purchase", Some(49.9), Via::Url, NOW));
     assert_eq!(c.name, "purchase");
     assert_eq!(c.value, Some(49.9));
-    assert_eq!(c.source, Source::Url);
+    assert_eq!(c.source, Via::Url);
     assert_eq!(
         c.assignments,
         [("hero-copy".to_owned(), "urgency".to_owned())].into()
@@ -183,7 +183,7 @@ fn a_conversion_carries_assignments_and_campaigns_from_the_cookie() {
 fn a_globally_held_out_visitor_is_marked() {
     let s = snapshot("global_holdout_bp = 10000");
     let v = visitor(CONSENT, None);
-    let c = conversion(event(&v, &s, "add_to_cart", None, Source::Beacon, NOW));
+    let c = conversion(event(&v, &s, "add_to_cart", None, Via::Beacon, NOW));
     assert!(c.common.global_holdout);
 }
 
@@ -191,7 +191,7 @@ fn a_globally_held_out_visitor_is_marked() {
 fn without_consent_a_conversion_is_aggregate_only() {
     let s = snapshot("global_holdout_bp = 10000");
     for v in [visitor(CONSENT, Some("1")), visitor("other=1", None)] {
-        let c = conversion(event(&v, &s, "add_to_cart", Some(3.0), Source::Beacon, NOW));
+        let c = conversion(event(&v, &s, "add_to_cart", Some(3.0), Via::Beacon, NOW));
         assert_eq!(c.common.visitor, None);
         assert!(c.assignments.is_empty() && c.campaigns.is_empty());
         assert!(!c.common.global_holdout);

@@ -148,7 +148,7 @@ fn request_conditions() {
 
 struct Views(u32);
 
-impl Activity for Views {
+impl ActivityCounts for Views {
     fn product_views(&self, product: &str, _: u32, _: i64) -> u32 {
         if product == "p1" {
             self.0

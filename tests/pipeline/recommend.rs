@@ -10,7 +10,7 @@ use vitrine_compile::{build, Loader, Options, Source};
 use vitrine_core::cookie::{AttrValue, Attrs, Identity, VerifiedProfile};
 use vitrine_core::decide::recommend::*;
 use vitrine_core::decide::Verdict;
-use vitrine_core::decide::{decide_in, Activity, Context};
+use vitrine_core::decide::{decide_in, ActivityCounts, Context};
 use vitrine_core::render::render;
 use vitrine_core::snapshot::catalog::shard_of;
 use vitrine_core::Snapshot;
@@ -88,7 +88,7 @@ fn snap(campaigns: &str) -> Snapshot {
 /// Recent views, newest first.
 struct Viewed(Vec<&'static str>);
 
-impl Activity for Viewed {
+impl ActivityCounts for Viewed {
     fn product_views(&self, _: &str, _: u32, _: i64) -> u32 {
         0
     }
@@ -414,7 +414,7 @@ fn the_activity_cookie_lists_recent_products_newest_first() {
     for (id, t) in [("p01", 1_000), ("p02", 1_100), ("p01", 1_200)] {
         record.record_product_view(id, t);
     }
-    let seen: &dyn Activity = &record;
+    let seen: &dyn ActivityCounts = &record;
     assert_eq!(
         (seen.recent(0), seen.recent(1), seen.recent(2)),
         (Some("p01"), Some("p02"), None)

@@ -84,7 +84,11 @@ fn visitor(consent: bool) -> Visitor {
     resolve(req, &settings, Paths::default())
 }
 
-fn request<'a>(path: &'a str, observed: &'a Observed, preview: Option<&'a Preview>) -> PageRequest<'a> {
+fn request<'a>(
+    path: &'a str,
+    observed: &'a Observed,
+    preview: Option<&'a Preview>,
+) -> PageRequest<'a> {
     PageRequest {
         path,
         query: "",
@@ -106,7 +110,11 @@ fn fills_the_slots_and_records_the_exposure_with_consent() {
     assert!(page.plan.is_some());
     assert_eq!(page.shown.len(), 1, "{:?}", page.shown);
     assert!(page.shown[0].starts_with("hero-"));
-    assert!(page.x_vitrine.contains(&format!("hero={}", page.shown[0])), "{}", page.x_vitrine);
+    assert!(
+        page.x_vitrine.contains(&format!("hero={}", page.shown[0])),
+        "{}",
+        page.x_vitrine
+    );
     let exposures: Vec<_> = page
         .events
         .iter()
@@ -116,7 +124,9 @@ fn fills_the_slots_and_records_the_exposure_with_consent() {
         })
         .collect();
     assert!(
-        exposures.iter().any(|x| x.experiment.as_deref() == Some("hero-copy")),
+        exposures
+            .iter()
+            .any(|x| x.experiment.as_deref() == Some("hero-copy")),
         "{exposures:?}"
     );
     // The arm is now in the visitor's activity: the same arm on the next view.
@@ -133,7 +143,11 @@ fn request_facts_reach_targeting() {
         ..Observed::default()
     };
     let here = view(&snap, &mut v, &request("/", &de, None));
-    assert!(here.shown.iter().any(|c| c == "de-only"), "{:?}", here.shown);
+    assert!(
+        here.shown.iter().any(|c| c == "de-only"),
+        "{:?}",
+        here.shown
+    );
     let elsewhere = view(&snap, &mut v, &request("/", &Observed::default(), None));
     assert!(!elsewhere.shown.iter().any(|c| c == "de-only"));
 }
@@ -148,13 +162,27 @@ fn a_preview_forces_arms_explains_and_records_nothing() {
         variants: vec![("hero-copy".into(), "control".into())],
         ..Preview::default()
     };
-    let page = view(&snap, &mut v, &request("/welcome", &observed, Some(&preview)));
+    let page = view(
+        &snap,
+        &mut v,
+        &request("/welcome", &observed, Some(&preview)),
+    );
     let explain = page.explain.expect("a preview explains itself");
     assert!(explain.starts_with("preview: "), "{explain}");
-    assert!(page.x_vitrine.contains("hero=hero-control"), "{}", page.x_vitrine);
-    assert!(page.events.is_empty(), "a preview logs no exposure or conversion");
+    assert!(
+        page.x_vitrine.contains("hero=hero-control"),
+        "{}",
+        page.x_vitrine
+    );
+    assert!(
+        page.events.is_empty(),
+        "a preview logs no exposure or conversion"
+    );
     assert!(page.shown.is_empty(), "a preview counts no impression");
-    assert_eq!(v.activity, before, "a preview leaves the activity as it was");
+    assert_eq!(
+        v.activity, before,
+        "a preview leaves the activity as it was"
+    );
 }
 
 #[test]
@@ -164,7 +192,9 @@ fn a_conversion_page_yields_its_event() {
     let observed = Observed::default();
     let page = view(&snap, &mut v, &request("/welcome", &observed, None));
     assert!(
-        page.events.iter().any(|e| matches!(e, Event::Conversion(c) if c.name == "signup")),
+        page.events
+            .iter()
+            .any(|e| matches!(e, Event::Conversion(c) if c.name == "signup")),
         "{:?}",
         page.events
     );

@@ -138,7 +138,7 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
 /// impressions counted and the activity cookie re-sealed for `Set-Cookie`; `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision(n: u32) -> u32 {
-    use vitrine_core::decide::{Activity as Seen, NoActivity};
+    use vitrine_core::decide::{ActivityCounts as Seen, NoActivity};
     use vitrine_core::{decide_in, render, Context};
     let Some(f) = fixture() else { return u32::MAX };
     let Ok(snap) = vitrine_core::snapshot::decode(DEMO_SNAPSHOT) else {
@@ -200,7 +200,7 @@ pub extern "C" fn bench_decision(n: u32) -> u32 {
 /// `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
-    use vitrine_core::decide::{Activity as Seen, NoActivity};
+    use vitrine_core::decide::{ActivityCounts as Seen, NoActivity};
     use vitrine_core::{decide_in, render, Context};
     let Some(f) = fixture() else { return u32::MAX };
     let Ok(snap) = vitrine_core::snapshot::decode(SHOP_SNAPSHOT) else {

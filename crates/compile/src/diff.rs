@@ -190,7 +190,7 @@ fn candidate_fields(s: &Snapshot, c: &Candidate) -> Vec<(&'static str, String)> 
 
 /// `4 items (min 2) from also_viewed, recently viewed, … : "<li>…</li>"`.
 fn recommend_text(s: &Snapshot, c: &Candidate) -> String {
-    use vitrine_core::snapshot::recs::Strategy;
+    use vitrine_core::snapshot::recommend::Strategy;
     let Some(r) = &c.recommend else {
         return String::new();
     };

@@ -17,7 +17,7 @@ use toml::Spanned;
 
 use super::run::{CatalogNames, Run};
 use super::source::{RecommendSrc, StrategySrc};
-use vitrine_core::snapshot::recs::{Recommend, Strategy, MAX_ITEMS};
+use vitrine_core::snapshot::recommend::{Recommend, Strategy, MAX_ITEMS};
 use vitrine_core::snapshot::{Part, Template};
 
 impl Run<'_> {

@@ -50,7 +50,7 @@ pub struct Common {
 
 /// A visitor was placed in an arm or shown (or held out of) a campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Exposure {
+pub struct ExposureEvent {
     /// Shared fields.
     #[serde(flatten)]
     pub common: Common,
@@ -67,7 +67,7 @@ pub struct Exposure {
 /// Where a conversion was seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Source {
+pub enum Via {
     /// A request to a URL pattern declared in the campaign file.
     Url,
     /// A beacon POSTed to the worker's event route.
@@ -86,7 +86,7 @@ pub struct Conversion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// How it was seen.
-    pub source: Source,
+    pub source: Via,
     /// Experiment key → arm (or `holdout`), from the activity cookie.
     #[serde(default)]
     pub assignments: BTreeMap<String, String>,
@@ -101,7 +101,7 @@ pub struct Conversion {
 pub enum Event {
     /// `vitrine.exposure`.
     #[serde(rename = "vitrine.exposure")]
-    Exposure(Exposure),
+    Exposure(ExposureEvent),
     /// `vitrine.conversion`.
     #[serde(rename = "vitrine.conversion")]
     Conversion(Conversion),
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn exposure_round_trips_and_omits_absent_fields() {
-        let e = Event::Exposure(Exposure {
+        let e = Event::Exposure(ExposureEvent {
             common: common(None),
             experiment: Some("hero-copy".into()),
             campaign: None,
@@ -192,7 +192,7 @@ mod tests {
             },
             name: "purchase".into(),
             value: Some(49.9),
-            source: Source::Beacon,
+            source: Via::Beacon,
             assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
             campaigns: [("hero-urgent".to_owned(), SHOWN.to_owned())].into(),
         });

@@ -20,7 +20,7 @@ use std::fmt::Write;
 
 /// How the body of the response is built.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Body {
+pub enum BodyBuilt {
     /// No slot was filled: the base page as is.
     Unchanged,
     /// Spliced from a recorded page, taking this many milliseconds.
@@ -63,20 +63,20 @@ pub struct Timings {
     /// Decision and rendering.
     pub decide: f64,
     /// The body.
-    pub body: Body,
+    pub body: BodyBuilt,
 }
 
 impl Timings {
     /// The `Server-Timing` header value.
     ///
     /// ```
-    /// use vitrine_core::timing::{Body, Page, Timings};
+    /// use vitrine_core::timing::{BodyBuilt, Page, Timings};
     /// let t = Timings {
     ///     cookie: 0.26,
     ///     snapshot: Some(3.0),
     ///     page: Some(Page::Fetched),
     ///     decide: 0.04,
-    ///     body: Body::Streamed,
+    ///     body: BodyBuilt::Streamed,
     /// };
     /// assert_eq!(
     ///     t.header(),
@@ -94,9 +94,9 @@ impl Timings {
         }
         metric(&mut out, "decide", self.decide);
         match self.body {
-            Body::Unchanged => {}
-            Body::Spliced(ms) => metric(&mut out, "splice", ms),
-            Body::Streamed => out.push_str(", rewrite;desc=\"streamed\""),
+            BodyBuilt::Unchanged => {}
+            BodyBuilt::Spliced(ms) => metric(&mut out, "splice", ms),
+            BodyBuilt::Streamed => out.push_str(", rewrite;desc=\"streamed\""),
         }
         out
     }
@@ -122,7 +122,7 @@ mod tests {
             snapshot: None,
             page: None,
             decide: 2.04,
-            body: Body::Spliced(0.55),
+            body: BodyBuilt::Spliced(0.55),
         };
         assert_eq!(t.header(), "cookie;dur=1.0, decide;dur=2.0, splice;dur=0.6");
         t.page = Some(Page::Held);
@@ -133,7 +133,7 @@ mod tests {
         t.page = Some(Page::Revalidated);
         assert!(t.header().contains("page;desc=\"revalidated\""));
         t.page = None;
-        t.body = Body::Unchanged;
+        t.body = BodyBuilt::Unchanged;
         t.cookie = f64::NAN;
         t.decide = -3.0;
         assert_eq!(t.header(), "cookie;dur=0.0, decide;dur=0.0");

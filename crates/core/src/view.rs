@@ -14,7 +14,7 @@
 
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
-use crate::decide::{explain_header, header_safe, offer, recommend, Activity, NoActivity};
+use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::events::Event;
 use crate::facts::Observed;
@@ -75,7 +75,7 @@ pub struct PageView {
 pub fn missing_shards(snapshot: &Snapshot, visitor: &Visitor, req: &PageRequest<'_>) -> Vec<usize> {
     let bucketing_id = exposure::bucketing_id(visitor);
     let forced = req.preview.and_then(|p| p.identity(&visitor.identity));
-    let activity: &dyn Activity = match &visitor.activity {
+    let activity: &dyn ActivityCounts = match &visitor.activity {
         Some(a) => a,
         None => &NoActivity,
     };
@@ -98,7 +98,7 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
     // it is copied out.
     let decided = {
         let forced = req.preview.and_then(|p| p.identity(&visitor.identity));
-        let activity: &dyn Activity = match &visitor.activity {
+        let activity: &dyn ActivityCounts = match &visitor.activity {
             Some(a) => a,
             None => &NoActivity,
         };
@@ -217,7 +217,7 @@ fn context<'a>(
     visitor: &'a Visitor,
     req: &PageRequest<'a>,
     forced: Option<&'a crate::cookie::Identity>,
-    activity: &'a dyn Activity,
+    activity: &'a dyn ActivityCounts,
     bucketing_id: Option<&'a str>,
 ) -> Context<'a> {
     let mut ctx = Context::new(forced.unwrap_or(&visitor.identity), req.decided_at())

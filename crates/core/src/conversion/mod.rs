@@ -20,7 +20,7 @@ pub mod beacon;
 
 use crate::cookie::visitor::Visitor;
 use crate::decide::experiment::{bucket, GLOBAL_KEY, HOLDOUT};
-use crate::events::{Conversion, Event, Source, SHOWN};
+use crate::events::{Conversion, Event, Via, SHOWN};
 use crate::exposure::{bucketing_id, common};
 use crate::snapshot::goal::{Goal, Range};
 use crate::Snapshot;
@@ -167,7 +167,7 @@ pub fn on_page(
     if let (Some(key), Some(activity)) = (&once, visitor.activity.as_mut()) {
         activity.record_conversion(key, now);
     }
-    let event = event(visitor, snapshot, &goal.name, value, Source::Url, now);
+    let event = event(visitor, snapshot, &goal.name, value, Via::Url, now);
     (Some(event), problem)
 }
 
@@ -199,7 +199,7 @@ pub fn event(
     snapshot: &Snapshot,
     name: &str,
     value: Option<f64>,
-    source: Source,
+    source: Via,
     now: u64,
 ) -> Event {
     let mut common = common(visitor, snapshot.version(), now);

@@ -1,5 +1,5 @@
 //! The activity cookie as a decision input: [`crate::cookie::activity::Activity`] answers the
-//! counts that [`super::Activity`] asks for.
+//! counts that [`super::ActivityCounts`] asks for.
 //!
 //! The cookie keeps, per product, category and campaign, a count and the time of the latest
 //! event (not every event, so it stays under 4096 bytes). A windowed count is therefore the
@@ -8,7 +8,7 @@
 
 use crate::cookie::activity::{Activity as Record, Tally};
 
-impl super::Activity for Record {
+impl super::ActivityCounts for Record {
     fn product_views(&self, product: &str, within_secs: u32, now: i64) -> u32 {
         windowed(&self.products, product, within_secs, now)
     }
@@ -54,11 +54,11 @@ fn windowed(tallies: &[Tally], key: &str, within_secs: u32, now: i64) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Activity;
+    use super::super::ActivityCounts;
     use super::*;
 
     /// The record as the decision sees it (its inherent methods have other signatures).
-    fn seen(a: &Record) -> &dyn Activity {
+    fn seen(a: &Record) -> &dyn ActivityCounts {
         a
     }
 

@@ -9,7 +9,7 @@ use crate::snapshot::expr::Device;
 ///
 /// A visitor without a record has seen nothing: every count is zero, which is what
 /// [`NoActivity`] reports.
-pub trait Activity {
+pub trait ActivityCounts {
     /// Views of `product` within the last `within_secs` before `now`.
     fn product_views(&self, product: &str, within_secs: u32, now: i64) -> u32;
     /// Views of products of `category`.
@@ -36,7 +36,7 @@ pub trait Activity {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoActivity;
 
-impl Activity for NoActivity {
+impl ActivityCounts for NoActivity {
     fn product_views(&self, _: &str, _: u32, _: i64) -> u32 {
         0
     }
@@ -81,7 +81,7 @@ pub struct Context<'a> {
     /// The request.
     pub request: RequestFacts<'a>,
     /// The visitor's activity.
-    pub activity: &'a dyn Activity,
+    pub activity: &'a dyn ActivityCounts,
     /// The id experiments bucket by (profile `sub`, else the consented activity cookie's
     /// visitor id); `None` puts the visitor in no experiment arm.
     pub visitor: Option<&'a str>,

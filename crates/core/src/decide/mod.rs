@@ -27,7 +27,7 @@ pub mod offer;
 pub mod recommend;
 mod trace;
 
-pub use context::{Activity, Context, NoActivity, RequestFacts};
+pub use context::{ActivityCounts, Context, NoActivity, RequestFacts};
 pub use eval::glob_match;
 pub use experiment::bucket;
 pub use explain::explain;

@@ -16,7 +16,7 @@ use super::context::Context;
 use super::Verdict;
 use crate::cookie::AttrValue;
 use crate::snapshot::catalog::{shard_of, Product};
-use crate::snapshot::recs::{Recommend, Strategy};
+use crate::snapshot::recommend::{Recommend, Strategy};
 use crate::snapshot::{Candidate, Snapshot, Sym};
 
 /// The profile attribute listing the product ids a visitor bought (a list of strings, or one
@@ -24,14 +24,14 @@ use crate::snapshot::{Candidate, Snapshot, Sym};
 pub const PURCHASED_ATTR: &str = "purchased";
 
 /// Ids a strategy offers, best first (borrowed from the activity or the snapshot).
-enum Source<'x> {
+enum Candidates<'x> {
     Recent,
     Ids(&'x [Box<str>]),
     Syms(&'x [Sym]),
     Empty,
 }
 
-impl<'x> Source<'x> {
+impl<'x> Candidates<'x> {
     fn get<'s: 'x>(&self, i: usize, snap: &'s Snapshot, ctx: &Context<'x>) -> Option<&'x str> {
         match self {
             Self::Recent => ctx.activity.recent(i),
@@ -64,18 +64,18 @@ fn anchor<'x>(ctx: &Context<'x>) -> Option<&'x str> {
     ctx.request.product.or_else(|| ctx.activity.recent(0))
 }
 
-fn source<'x, 's: 'x>(s: &Strategy, snap: &'s Snapshot, ctx: &Context<'x>) -> Source<'x> {
+fn source<'x, 's: 'x>(s: &Strategy, snap: &'s Snapshot, ctx: &Context<'x>) -> Candidates<'x> {
     let Some(catalog) = &snap.body().catalog else {
-        return Source::Empty;
+        return Candidates::Empty;
     };
     let lists = catalog.lists.iter();
     let found = match *s {
-        Strategy::RecentlyViewed => return Source::Recent,
+        Strategy::RecentlyViewed => return Candidates::Recent,
         Strategy::Related { table } => {
             let recs = anchor(ctx)
                 .and_then(|id| snap.product(id))
                 .and_then(|p| p.recs.get(table as usize));
-            return recs.map_or(Source::Empty, |r| Source::Ids(r));
+            return recs.map_or(Candidates::Empty, |r| Candidates::Ids(r));
         }
         Strategy::List { name } => lists
             .filter(|l| l.name == name && l.key.is_none())
@@ -103,7 +103,7 @@ fn source<'x, 's: 'x>(s: &Strategy, snap: &'s Snapshot, ctx: &Context<'x>) -> So
             .find(|l| l.key.is_some_and(|k| in_segment(snap, ctx, k)))
             .map(|l| &l.products[..]),
     };
-    found.map_or(Source::Empty, Source::Syms)
+    found.map_or(Candidates::Empty, Candidates::Syms)
 }
 
 /// The visitor holds segment `key`: their cookie lists it, or the named segment holds.

@@ -27,7 +27,7 @@ use crate::cookie::visitor::Visitor;
 use crate::cookie::Identity;
 use crate::decide::experiment::HOLDOUT;
 use crate::decide::Exposure;
-use crate::events::{Common, Event, Exposure as ExposureEvent, SHOWN};
+use crate::events::{Common, Event, ExposureEvent, SHOWN};
 
 pub use crate::events::SCHEMA;
 

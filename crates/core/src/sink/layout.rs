@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::events::{Common, Conversion, Event, Exposure, Source, SCHEMA};
+use crate::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [
@@ -102,7 +102,7 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             .map(str::to_owned)
     };
     match row.get("blob1").trim_start_matches("vitrine.") {
-        "exposure" => Ok(Event::Exposure(Exposure {
+        "exposure" => Ok(Event::Exposure(ExposureEvent {
             common,
             experiment: text("blob2"),
             campaign: text("blob3"),
@@ -113,8 +113,8 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             name: text("blob4").ok_or("conversion without a name (blob4)")?,
             value: Some(number(row.get("double2"), "double2 (value)")?).filter(|v| *v != 0.0),
             source: match row.get("blob6") {
-                "url" => Source::Url,
-                "beacon" => Source::Beacon,
+                "url" => Via::Url,
+                "beacon" => Via::Beacon,
                 other => return Err(format!("unknown conversion source {other:?} (blob6)")),
             },
             assignments: pairs(row.get("blob7"), "blob7")?,

@@ -13,7 +13,7 @@
 
 pub mod layout;
 
-use crate::events::{Event, Source, SCHEMA};
+use crate::events::{Event, Via, SCHEMA};
 
 /// Analytics Engine dataset name the README's `wrangler.toml` snippet uses.
 pub const DATASET: &str = "vitrine_events";
@@ -65,8 +65,8 @@ pub fn data_point(event: &Event) -> DataPoint {
             blobs[0] = "conversion".into();
             blobs[3] = v.name.clone();
             blobs[5] = match v.source {
-                Source::Url => "url".into(),
-                Source::Beacon => "beacon".into(),
+                Via::Url => "url".into(),
+                Via::Beacon => "beacon".into(),
             };
             blobs[6] = layout::join(&v.assignments);
             blobs[7] = layout::join(&v.campaigns);
@@ -83,7 +83,7 @@ pub fn data_point(event: &Event) -> DataPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Common, Conversion, Exposure, SHOWN};
+    use crate::events::{Common, Conversion, ExposureEvent, SHOWN};
 
     fn common(visitor: Option<&str>, global: bool) -> Common {
         Common {
@@ -98,13 +98,13 @@ mod tests {
 
     fn samples() -> Vec<Event> {
         vec![
-            Event::Exposure(Exposure {
+            Event::Exposure(ExposureEvent {
                 common: common(Some("5f0c"), false),
                 experiment: Some("hero-copy".into()),
                 campaign: None,
                 arm: "urgency".into(),
             }),
-            Event::Exposure(Exposure {
+            Event::Exposure(ExposureEvent {
                 common: common(None, true),
                 experiment: None,
                 campaign: Some("summer".into()),
@@ -114,7 +114,7 @@ mod tests {
                 common: common(Some("5f0c"), true),
                 name: "purchase".into(),
                 value: Some(49.9),
-                source: Source::Url,
+                source: Via::Url,
                 assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
                 campaigns: [("summer".to_owned(), SHOWN.to_owned())].into(),
             }),
@@ -122,7 +122,7 @@ mod tests {
                 common: common(None, false),
                 name: "add_to_cart".into(),
                 value: None,
-                source: Source::Beacon,
+                source: Via::Beacon,
                 assignments: Default::default(),
                 campaigns: Default::default(),
             }),

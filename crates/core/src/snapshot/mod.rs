@@ -20,7 +20,7 @@ mod format;
 pub mod goal;
 pub mod layout;
 mod model;
-pub mod recs;
+pub mod recommend;
 mod sym;
 mod template;
 

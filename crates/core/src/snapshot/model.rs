@@ -98,7 +98,7 @@ pub struct Candidate {
     pub offer: Option<Offer>,
     /// Product recommendations filling `{{items}}`, if it is a recommendation slot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommend: Option<super::recs::Recommend>,
+    pub recommend: Option<super::recommend::Recommend>,
 }
 
 /// A time-limited offer: once a visitor qualifies on a product page, the candidate shows on

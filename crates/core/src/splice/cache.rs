@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::Template;
+use super::SlotMap;
 
 /// Weight charged for a refusal or an entry's key and bookkeeping, in bytes.
 const ENTRY_OVERHEAD: usize = 128;
@@ -25,7 +25,7 @@ pub const BODIES_PER_PAGE: usize = 4;
 #[derive(Debug)]
 pub struct Recorded<P> {
     /// Where the slots are.
-    pub template: Template,
+    pub template: SlotMap,
     /// The page bytes the template was recorded from.
     pub page: P,
 }
@@ -128,7 +128,7 @@ impl<P> PageCache<P> {
 
     /// Stores a recorded page (`page_len` bytes held as `page`), evicting the least recently
     /// used entries to stay within budget. Pages over `max_page` are not stored.
-    pub fn insert_recorded(&mut self, url: &str, validator: &str, template: Template, page: P) {
+    pub fn insert_recorded(&mut self, url: &str, validator: &str, template: SlotMap, page: P) {
         let page_len = template.len();
         if page_len > self.max_page {
             return;
@@ -267,7 +267,7 @@ mod tests {
     use crate::rewrite::Limits;
     use crate::splice::record;
 
-    fn template(len: usize) -> Template {
+    fn template(len: usize) -> SlotMap {
         record(&vec![b'x'; len], Limits::default(), None).unwrap()
     }
 

@@ -3,8 +3,8 @@
 //!
 //! A cached base page is the same bytes for every visitor until it changes. [`record`] runs the
 //! same lol_html pass as the streaming rewrite ([`crate::rewrite`]) once over the whole page and
-//! keeps where every slot's start tag, content and end tag are, as a [`Template`]. For each
-//! request, [`Template::parts`] turns a [`Plan`] into a list of [`Part`]s, byte ranges of the
+//! keeps where every slot's start tag, content and end tag are, as a [`SlotMap`]. For each
+//! request, [`SlotMap::parts`] turns a [`Plan`] into a list of [`Piece`]s, byte ranges of the
 //! page and fragments, whose concatenation is **byte-identical** to what the streaming rewrite
 //! would have produced for the same page and plan (a property test holds it to that).
 //!
@@ -43,21 +43,21 @@ pub struct SlotSpan {
 
 /// The recorded slot positions of one page: disjoint, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
+pub struct SlotMap {
     len: usize,
     slots: Vec<SlotSpan>,
 }
 
 /// One piece of a spliced response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part<'p> {
+pub enum Piece<'p> {
     /// Bytes of the recorded page, never empty.
     Literal(usize, usize),
     /// A decided fragment, never empty, inserted as-is (the page is UTF-8).
     Fragment(&'p str),
 }
 
-impl Template {
+impl SlotMap {
     /// Length of the recorded page in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -84,7 +84,7 @@ impl Template {
     }
 
     /// The pieces of the response for `plan`, in order; empty pieces are left out.
-    pub fn parts<'p>(&self, plan: &'p Plan) -> Vec<Part<'p>> {
+    pub fn parts<'p>(&self, plan: &'p Plan) -> Vec<Piece<'p>> {
         let mut out = Vec::with_capacity(2 * self.slots.len() + 1);
         let mut cursor = 0;
         for slot in &self.slots {
@@ -101,7 +101,7 @@ impl Template {
             };
             push_literal(&mut out, cursor, cut);
             if edit.op != Op::Remove && !edit.html.is_empty() {
-                out.push(Part::Fragment(&edit.html));
+                out.push(Piece::Fragment(&edit.html));
             }
             cursor = resume;
         }
@@ -120,24 +120,24 @@ impl Template {
         let size = parts
             .iter()
             .map(|p| match p {
-                Part::Literal(a, b) => b - a,
-                Part::Fragment(f) => f.len(),
+                Piece::Literal(a, b) => b - a,
+                Piece::Fragment(f) => f.len(),
             })
             .sum();
         let mut out = Vec::with_capacity(size);
         for part in parts {
             match part {
-                Part::Literal(a, b) => out.extend_from_slice(page.get(a..b)?),
-                Part::Fragment(f) => out.extend_from_slice(f.as_bytes()),
+                Piece::Literal(a, b) => out.extend_from_slice(page.get(a..b)?),
+                Piece::Fragment(f) => out.extend_from_slice(f.as_bytes()),
             }
         }
         Some(out)
     }
 }
 
-fn push_literal(out: &mut Vec<Part<'_>>, from: usize, to: usize) {
+fn push_literal(out: &mut Vec<Piece<'_>>, from: usize, to: usize) {
     if from < to {
-        out.push(Part::Literal(from, to));
+        out.push(Piece::Literal(from, to));
     }
 }
 

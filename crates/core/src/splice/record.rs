@@ -8,7 +8,7 @@ use std::rc::Rc;
 use lol_html::html_content::Element;
 use lol_html::{element, end_tag, AsciiCompatibleEncoding, HtmlRewriter};
 
-use super::{SlotSpan, Template};
+use super::{SlotMap, SlotSpan};
 use crate::rewrite::{
     self, Limits, RewriteError, Sink, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE,
     TAG_SELECTOR,
@@ -87,7 +87,7 @@ pub fn record(
     page: &[u8],
     limits: Limits,
     charset: Option<&str>,
-) -> Result<Template, NotSpliceable> {
+) -> Result<SlotMap, NotSpliceable> {
     let mut recorder = Recorder::new(limits, charset)?;
     recorder.write(page)?;
     recorder.end()
@@ -143,10 +143,10 @@ impl Recorder {
     }
 
     /// Ends the page: its template, or why it cannot be spliced.
-    pub fn end(self) -> Result<Template, NotSpliceable> {
+    pub fn end(self) -> Result<SlotMap, NotSpliceable> {
         self.rewriter.end().map_err(RewriteError::from)?;
         let seen = self.log.take();
-        spans(seen).map(|slots| Template {
+        spans(seen).map(|slots| SlotMap {
             len: self.len,
             slots,
         })

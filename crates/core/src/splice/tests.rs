@@ -84,7 +84,7 @@ fn empty_plan_gives_the_page_in_one_piece() {
     let t = record(page, Limits::default(), None).unwrap();
     assert_eq!(
         t.parts(&Plan::default()),
-        vec![Part::Literal(0, page.len())]
+        vec![Piece::Literal(0, page.len())]
     );
 }
 

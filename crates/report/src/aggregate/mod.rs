@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::stats::Sample;
 use vitrine_core::decide::experiment::HOLDOUT;
-use vitrine_core::events::{Conversion, Event, Exposure, SHOWN};
+use vitrine_core::events::{Conversion, Event, ExposureEvent, SHOWN};
 
 /// Which events count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub struct ArmTally {
     pub conversions: u64,
     /// Revenue per exposed visitor (0 for visitors without attributed value).
     pub revenue: Sample,
-    /// Exposure events without a visitor.
+    /// ExposureEvent events without a visitor.
     pub anonymous_exposures: u64,
     /// Conversion events without a visitor carrying this arm.
     pub anonymous_conversions: u64,
@@ -229,7 +229,7 @@ fn count(tally: &mut Tally, ts: u64, inside: bool) -> bool {
     inside
 }
 
-fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &Exposure) {
+fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     let visitor = x.common.visitor.as_deref();
     if let Some(exp) = &x.experiment {
         let w = work.entry((Kind::Experiment, exp.clone())).or_default();

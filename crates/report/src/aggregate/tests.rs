@@ -1,5 +1,5 @@
 use super::*;
-use vitrine_core::events::{Common, Source, SCHEMA};
+use vitrine_core::events::{Common, Via, SCHEMA};
 
 fn common(ts: u64, visitor: Option<&str>, global: bool) -> Common {
     Common {
@@ -13,7 +13,7 @@ fn common(ts: u64, visitor: Option<&str>, global: bool) -> Common {
 }
 
 fn exp(ts: u64, v: Option<&str>, experiment: &str, arm: &str) -> Event {
-    Event::Exposure(Exposure {
+    Event::Exposure(ExposureEvent {
         common: common(ts, v, false),
         experiment: Some(experiment.into()),
         campaign: None,
@@ -22,7 +22,7 @@ fn exp(ts: u64, v: Option<&str>, experiment: &str, arm: &str) -> Event {
 }
 
 fn camp(ts: u64, v: Option<&str>, campaign: &str, arm: &str, global: bool) -> Event {
-    Event::Exposure(Exposure {
+    Event::Exposure(ExposureEvent {
         common: common(ts, v, global),
         experiment: None,
         campaign: Some(campaign.into()),
@@ -35,7 +35,7 @@ fn conv(ts: u64, v: Option<&str>, name: &str, value: Option<f64>, a: &[(&str, &s
         common: common(ts, v, false),
         name: name.into(),
         value,
-        source: Source::Url,
+        source: Via::Url,
         assignments: a
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -133,7 +133,7 @@ fn the_goal_and_window_filter_conversions_and_exposures() {
 #[test]
 fn campaign_exposures_map_experiment_arms_to_shown_and_global_holdout() {
     let mk = |v: &str, arm: &str, global: bool| {
-        Event::Exposure(Exposure {
+        Event::Exposure(ExposureEvent {
             common: common(1, Some(v), global),
             experiment: Some("hero".into()),
             campaign: Some("promo".into()),

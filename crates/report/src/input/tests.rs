@@ -1,9 +1,9 @@
 use super::*;
-use vitrine_core::events::{Common, Conversion, Exposure, Source, SCHEMA};
+use vitrine_core::events::{Common, Conversion, ExposureEvent, Via, SCHEMA};
 use vitrine_core::sink::layout;
 
 fn exposure(visitor: Option<&str>) -> Event {
-    Event::Exposure(Exposure {
+    Event::Exposure(ExposureEvent {
         common: Common {
             schema: SCHEMA,
             ts: 1_764_264_000,
@@ -30,7 +30,7 @@ fn conversion() -> Event {
         },
         name: "purchase".into(),
         value: Some(49.9),
-        source: Source::Beacon,
+        source: Via::Beacon,
         assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
         campaigns: [("hero-urgent".to_owned(), "holdout".to_owned())].into(),
     })
