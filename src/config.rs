@@ -151,7 +151,7 @@ impl Config {
                 max_memory: number("REWRITE_MEMORY_LIMIT", Limits::default().max_memory as u64)
                     as usize,
                 // `off` when no page marks slots with `data-vitrine-slot`: about twice as fast
-                // a streaming rewrite (README, "Marking slots in pages").
+                // a streaming rewrite (docs/site-owners.md#marking-slots-in-pages).
                 attribute_slots: !text("ATTRIBUTE_SLOTS").is_some_and(|v| {
                     matches!(
                         v.trim().to_ascii_lowercase().as_str(),

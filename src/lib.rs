@@ -1,11 +1,25 @@
 //! The vitrine Worker: the thin wasm32 shell that adapts a Cloudflare request, Workers KV, the
 //! page source (Static Assets or an origin) and response streams to the pure core
-//! (`vitrine-core`). Every policy decision lives in the core's `delivery` module and below.
+//! (`vitrine-core`). Every policy decision lives in the core.
 //!
 //! It must never forward the visitor's `Cookie` or `Authorization` to the page source, never
 //! let a personalized body be cached, and never answer with an error that vitrine caused:
 //! every fault ends in the unchanged base page with `x-vitrine: bypass; reason=…` and one
 //! structured log line.
+//!
+//! A page request goes one way, in three steps, and `handle` (what `fetch` calls) reads like that sentence:
+//!
+//! ```text
+//! obtain  ── the base page: held, revalidated or fetched (pages, source), and the snapshot (store)
+//!   ↓
+//! view    ── the page view: visitor, preview, facts, catalog shards → vitrine_core::view (pure)
+//!   ↓
+//! deliver ── the body: unchanged, spliced from a recording (pages) or streamed (transform)
+//! ```
+//!
+//! Beside that path: `beacon` (the conversion route), `demo` (the demo persona picker),
+//! `config` (settings, read once per isolate), `log` (structured logs and Analytics Engine),
+//! and [`Isolate`], the one value that holds what an isolate keeps between requests.
 //!
 //! The whole package is wasm32 only; natively it is empty and holds the workspace's
 //! cross-crate tests (`tests/`) and benches (`benches/`).

@@ -53,7 +53,7 @@ function snapshotKv() {
   writeFileSync(join(out, "bench.toml"), toml);
   const bin = process.env.VITRINE_BIN || join(root, "target/debug/vitrine");
   if (!existsSync(bin)) {
-    execFileSync("cargo", ["build", "--quiet", "--bin", "vitrine"], { cwd: root, stdio: "inherit" });
+    execFileSync("cargo", ["build", "--quiet", "-p", "vitrine-cli", "--bin", "vitrine"], { cwd: root, stdio: "inherit" });
   }
   const snapPath = join(out, "bench.snapshot.json");
   const version = execFileSync(bin, ["build", join(out, "bench.toml"), "-o", snapPath], {

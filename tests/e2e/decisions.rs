@@ -4,7 +4,7 @@
 //! token is ignored; request facts (country, device, referrer, UTM, local time of day) reach
 //! targeting, and neither the token parameter nor its header reaches the page source.
 //!
-//! The real-time trigger (third view of a product) is covered by `tests/e2e_experiments.rs`.
+//! The real-time trigger (third view of a product) is covered by `tests/e2e/experiments.rs`.
 //! `wrangler dev` has no real `request.cf`: in demo mode (`DEMO`, set at the top level of
 //! wrangler.toml, never in production) the worker reads `x-vitrine-demo-country` and
 //! `x-vitrine-demo-timezone` in its place. Needs the built worker (`make test` builds it first).

@@ -13,7 +13,8 @@
 //! The run's events are written as JSON lines to `target/events/e2e-events.jsonl` (or
 //! `VITRINE_EVENTS_OUT`) for `vitrine report`. `VITRINE_TRAFFIC_VISITORS` (default 120, at
 //! most 5000) and `VITRINE_TRAFFIC_SECS` (default 90) bound the run; `scripts/traffic.sh`
-//! runs it for the README's demo. Needs the built worker (`make test` builds it first).
+//! runs it for the measurement demo (docs/marketers.md#the-whole-loop-locally). Needs the
+//! built worker (`make test` builds it first).
 
 use crate::support;
 mod traffic;

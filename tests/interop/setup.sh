@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Installs the JWT libraries of other languages for tests/interop.rs, idempotently, from the
+# Installs the JWT libraries of other languages for tests/interop/main.rs, idempotently, from the
 # package registries into target/interop/: PyJWT (PyPI) in a venv, jose and jsonwebtoken (npm),
 # and php-cli and a JDK (Debian) for the PHP and Java snippets.
 set -eu

@@ -132,10 +132,11 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
         .fold(0u32, u32::wrapping_add)
 }
 
-/// The full per-request decision, as `src/edge/respond.rs` runs it: the identity stage
-/// (profile verify, consent, activity open + view), then `decide_in` over the demo snapshot
-/// (decoded once, outside the loop, as the Worker does per version), the render plan, the
-/// impressions counted and the activity cookie re-sealed for `Set-Cookie`; `n` times.
+/// The full per-request decision, as the page view (`src/view.rs`, `crates/core/src/view.rs`)
+/// runs it: the identity stage (profile verify, consent, activity open + view), then
+/// `decide_in` over the demo snapshot (decoded once, outside the loop, as the Worker does per
+/// version), the render plan, the impressions counted and the activity cookie re-sealed for
+/// `Set-Cookie`; `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision(n: u32) -> u32 {
     use vitrine_core::decide::{ActivityCounts as Seen, NoActivity};
@@ -190,14 +191,14 @@ pub extern "C" fn bench_decision(n: u32) -> u32 {
 
 /// The full decision with recommendations on the realistic snapshot (the demo shop: 15
 /// campaigns, an A/B test, a real-time offer, two recommendation slots, 120 products in 8
-/// shards, all attached as after the Worker's first requests), as `src/edge/respond.rs` runs
-/// it for a consenting loyal visitor on a product page: identity stage (profile with
-/// `fav_category` and 5 purchased ids, consent, 1.4 KB activity cookie open + view), the
-/// check for catalog shards still to load (`missing_shards`), then
-/// `decide_in` with clock and visitor id (experiment bucketing, offer, 4 recommended items
-/// from also_viewed / recently viewed / picks / trending, dedupe and exclusions), the render
-/// plan with every item rendered, impressions counted and the activity cookie re-sealed;
-/// `n` times.
+/// shards, all attached as after the Worker's first requests), as the page view
+/// (`src/view.rs`, `crates/core/src/view.rs`) runs it for a consenting loyal visitor on a
+/// product page: identity stage (profile with `fav_category` and 5 purchased ids, consent,
+/// 1.4 KB activity cookie open + view), the check for catalog shards still to load
+/// (`missing_shards`), then `decide_in` with clock and visitor id (experiment bucketing,
+/// offer, 4 recommended items from also_viewed / recently viewed / picks / trending, dedupe
+/// and exclusions), the render plan with every item rendered, impressions counted and the
+/// activity cookie re-sealed; `n` times.
 #[no_mangle]
 pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
     use vitrine_core::decide::{ActivityCounts as Seen, NoActivity};

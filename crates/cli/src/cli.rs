@@ -91,7 +91,7 @@ enum Cmd {
         #[command(flatten)]
         compile: CompileArgs,
     },
-    /// Profile and activity cookies (see src/bin/vitrine/cookie.rs).
+    /// Profile and activity cookies (see crates/cli/src/cookie.rs).
     Cookie {
         #[command(subcommand)]
         command: crate::cookie::CookieCmd,
@@ -101,7 +101,7 @@ enum Cmd {
     /// Lift per experiment and campaign from exposure and conversion events, with intervals
     /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
     Report(Box<crate::report::ReportArgs>),
-    /// Signed preview tokens for the live page (see src/bin/vitrine/preview_token.rs).
+    /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
         command: crate::preview_token::PreviewTokenCmd,

@@ -72,7 +72,7 @@ pub struct ReportArgs {
     /// Bad input lines are fatal (exit 1).
     #[arg(long)]
     strict: bool,
-    /// Print the report as JSON (README "Reading the report" documents the shape).
+    /// Print the report as JSON (docs/marketers.md#the-json-shape documents the shape).
     #[arg(long)]
     json: bool,
     /// Also write a self-contained HTML page with a chart.

@@ -19,6 +19,20 @@
 //! html = "<div class='vt-banner'>Welcome back, {{attr.first_name}}</div>"
 //! ```
 //!
+//! The modules, top to bottom: each uses only modules below it (`rows` uses `diagnostic`), and
+//! `tests/layering.rs` fails on any import cycle.
+//!
+//! ```text
+//! driver     the order of a run: load, collect across files, compile campaigns, seal
+//! campaign · conversion · experiment · recommend · catalog · schedule · template · warn
+//!            one job each, as methods of the run (catalog reads `rows`: CSV/JSON exports)
+//! expr       targeting expressions
+//! run        the run's state: files, interned strings, diagnostics collected so far
+//! html · rows · source · diagnostic   the sanitizer (ammonia); catalog rows; the TOML shapes
+//!            as authored; errors with file:line:col
+//! diff       two snapshots → what changed (for `vitrine publish`)
+//! ```
+//!
 //! From a campaign file to a filled page, through the core:
 //!
 //! ```

@@ -90,8 +90,7 @@ pub fn data_error(name: &str, line: usize, column: usize, message: String) -> Co
         span: 0..0,
         field: "row".into(),
         message,
-        hint: "fix the export; see the [catalog] section of the README for the expected columns"
-            .into(),
+        hint: "fix the export; see docs/marketers.md#catalog for the expected columns".into(),
     }
 }
 

@@ -6,11 +6,22 @@
 //! Workers KV, **decides** what every slot shows and **stream-rewrites** the page to fill the
 //! slots. Whatever fails, the visitor gets the unchanged page (fail open).
 //!
-//! A request flows one way through the pure core, and nothing downstream reaches back upstream:
+//! A request flows one way through the pure core, and nothing downstream reaches back upstream.
+//! Every module is in this map, and each depends only on modules below it (and `conversion` on
+//! `exposure`, `sink` on `events`); `tests/layering.rs` fails on any import cycle:
 //!
 //! ```text
-//! request → cookie (identity) → snapshot → decide → render → rewrite → response
-//!              ▲ delivery: which requests are personalized, which headers go where
+//!   view                      the page view: identity + snapshot + request → plan, events, cookie
+//!   preview                   one whole page at once (CLI previews)
+//!   ├─ conversion · exposure  measurement: which events a page view emits
+//!   │    └─ events · sink     the event records and their Analytics Engine layout
+//!   ├─ splice                 record a page once, splice every later request
+//!   │    └─ rewrite           stream-rewrite slots (lol_html)
+//!   │         └─ render       decision → HTML fragments, escaped per context
+//!   │              └─ decide  which candidate fills each slot (experiment, offer, recommend)
+//!   ├─ facts · preview_token  request facts (device, country, time); signed previews
+//!   └─ cookie · snapshot      identity (signed cookie, consent, activity); the compiled snapshot
+//!   delivery · timing · errors   request/response policy, Server-Timing, the error types
 //! ```
 //!
 //! This crate is that core. Two thin shells use it: the Worker (the root package's `src/`,

@@ -4,9 +4,9 @@
 //! For an experiment with arm weights `wᵢ` (total `W`), its own holdout `h` and the global
 //! holdout `g` (both as shares of 1): arm `i` expects `(1 − g)(1 − h)·wᵢ/W` of the exposed
 //! visitors and `holdout` expects `g + (1 − g)·h`, because a visitor in the global holdout is
-//! logged in every experiment they qualify for as `holdout` (src/decide/mod.rs). A campaign
-//! expects `1 − g` shown and `g` held out. Both assume qualification does not depend on the
-//! bucket, which holds: targeting never reads the bucket.
+//! logged in every experiment they qualify for as `holdout` (`crates/core/src/decide/mod.rs`).
+//! A campaign expects `1 − g` shown and `g` held out. Both assume qualification does not depend
+//! on the bucket, which holds: targeting never reads the bucket.
 
 use std::collections::BTreeMap;
 

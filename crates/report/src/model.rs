@@ -1,5 +1,5 @@
 //! The report as data: what every renderer prints and what `--json` serializes. The field
-//! names are the documented JSON shape (README "Reading the report"); renaming one is an
+//! names are the documented JSON shape (docs/marketers.md#the-json-shape); renaming one is an
 //! incompatible change and bumps [`super::analyze::REPORT_SCHEMA`].
 
 use serde::Serialize;

@@ -19,7 +19,7 @@ pub fn render(report: &Report) -> String {
         .collect();
     if !failed.is_empty() {
         let bar = "!".repeat(78);
-        let _ = writeln!(out, "{bar}\n!! SAMPLE RATIO MISMATCH in {}: the split of visitors is not the configured one.\n!! Do not act on these numbers; find the cause first (README \"Reading the report\").\n{bar}\n", failed.join(", "));
+        let _ = writeln!(out, "{bar}\n!! SAMPLE RATIO MISMATCH in {}: the split of visitors is not the configured one.\n!! Do not act on these numbers; find the cause first (docs/marketers.md#reading-the-report).\n{bar}\n", failed.join(", "));
     }
     summary(&mut out, report);
     for unit in &report.units {

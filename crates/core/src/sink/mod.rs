@@ -15,7 +15,7 @@ pub mod layout;
 
 use crate::events::{Event, Via, SCHEMA};
 
-/// Analytics Engine dataset name the README's `wrangler.toml` snippet uses.
+/// Analytics Engine dataset name `wrangler.toml` and docs/site-owners.md#deploying use.
 pub const DATASET: &str = "vitrine_events";
 
 /// Binding name the Worker looks for; without it events become log lines.

@@ -1,6 +1,6 @@
 //! Tallies → the report: rates with intervals, lift against control and holdout, and the
 //! sample-ratio-mismatch check. The [`Report`] is what every output renders, and its JSON
-//! form (`--json`) is a stable, documented shape (README "Reading the report").
+//! form (`--json`) is a stable, documented shape (docs/marketers.md#the-json-shape).
 
 use super::aggregate::{ArmTally, Kind, Tally, UnitTally};
 use super::expect::Expectations;

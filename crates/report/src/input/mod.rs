@@ -19,7 +19,7 @@ pub const BAD_LINES_KEPT: usize = 10;
 #[non_exhaustive]
 pub enum InputError {
     /// The CSV has no header or lacks a required column.
-    #[error("CSV header: {0} (expected the Analytics Engine columns, see README \"Analytics Engine layout\")")]
+    #[error("CSV header: {0} (expected the Analytics Engine columns, see docs/reference.md#analytics-engine-layout)")]
     CsvHeader(String),
     /// The SQL API answered something that is not its JSON result shape.
     #[error("Analytics Engine response: {0}")]

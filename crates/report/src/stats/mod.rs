@@ -1,5 +1,5 @@
 //! The statistics behind `vitrine report`, each a named textbook method so anyone can check it
-//! (`tests/stats/reference.py` recomputes every one with scipy/statsmodels):
+//! (`crates/report/tests/stats/reference.py` recomputes every one with scipy/statsmodels):
 //!
 //! - conversion rate of one arm: **Wilson score interval**;
 //! - difference of two rates (absolute lift): **Newcombe's hybrid score interval** (method 10,

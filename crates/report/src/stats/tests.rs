@@ -1,5 +1,5 @@
 //! Invariants of the statistics (the values themselves are checked against scipy/statsmodels
-//! in `tests/stats/main.rs`).
+//! in `crates/report/tests/stats/main.rs`).
 
 use proptest::prelude::*;
 

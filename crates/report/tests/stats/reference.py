@@ -7,7 +7,8 @@ Regenerate (from the repository root):
     python3 -m venv target/statsvenv && target/statsvenv/bin/pip install scipy statsmodels
     target/statsvenv/bin/python crates/report/tests/stats/reference.py > fixtures/report/reference.json
 
-`tests/stats/main.rs` (`cargo test --test stats`) compares src/report/stats.rs against every value here.
+`crates/report/tests/stats/main.rs` (`cargo test -p vitrine-report --test stats`) compares
+crates/report/src/stats/mod.rs against every value here.
 Undefined results (an empty arm, no conversions for a ratio, zero variance) are `null`.
 """
 
