@@ -202,12 +202,12 @@ fn identity(c: &mut Criterion) {
 /// a consenting visitor with an activity cookie, a page's exposures recorded (no consent, so
 /// nothing is deduplicated and every exposure becomes an event), each down to its log line.
 fn measurement(c: &mut Criterion) {
-    use vitrine_core::conversion::{self, beacon};
     use vitrine_core::cookie::activity::Caps;
     use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
     use vitrine_core::cookie::ConsentSource;
-    use vitrine_core::events::Via;
-    use vitrine_core::exposure::{self, Seen};
+    use vitrine_core::measure::conversion::{self, beacon};
+    use vitrine_core::measure::events::Via;
+    use vitrine_core::measure::exposure::{self, Seen};
 
     let text = std::fs::read_to_string("fixtures/campaigns/measure.toml").unwrap();
     let loader = Files;
@@ -265,7 +265,7 @@ fn measurement(c: &mut Criterion) {
     c.bench_function("conversion_event_line", |b| {
         b.iter(|| {
             let e = conversion::event(&v, &snap, "purchase", Some(49.9), Via::Url, now);
-            vitrine_core::sink::log_line(&e)
+            vitrine_core::measure::sink::log_line(&e)
         })
     });
     let private = visitor::resolve(
@@ -291,7 +291,10 @@ fn measurement(c: &mut Criterion) {
                 held: &[],
             };
             let events = exposure::record(&mut who, seen, snap.version(), now);
-            events.iter().map(vitrine_core::sink::log_line).count()
+            events
+                .iter()
+                .map(vitrine_core::measure::sink::log_line)
+                .count()
         })
     });
 }

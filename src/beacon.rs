@@ -1,4 +1,4 @@
-//! `POST /__vitrine/event`: the shell around [`vitrine_core::conversion::beacon`]. Reads the body
+//! `POST /__vitrine/event`: the shell around [`vitrine_core::measure::conversion::beacon`]. Reads the body
 //! bounded (never more than the cap, whatever `Content-Length` says), resolves the visitor as
 //! a page view would, counts the event against their per-minute limit in the activity cookie,
 //! and answers `204` before the event is written (`ctx.wait_until`).
@@ -11,9 +11,9 @@ use worker::{Date, Env, Request, Response, Result};
 
 use crate::config::Config;
 use crate::{log, store, visitor};
-use vitrine_core::conversion::beacon::{self, Head, Refusal, MAX_BODY_BYTES};
-use vitrine_core::conversion::{self, Admission};
-use vitrine_core::events::Via;
+use vitrine_core::measure::conversion::beacon::{self, Head, Refusal, MAX_BODY_BYTES};
+use vitrine_core::measure::conversion::{self, Admission};
+use vitrine_core::measure::events::Via;
 
 /// Whether the beacon route owns this path.
 pub fn owns(path: &str) -> bool {

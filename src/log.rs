@@ -1,6 +1,6 @@
 //! One structured JSON log line per notable event, and the event sink. Never logs cookies or
 //! tokens; the only identifier ever written is the consented pseudonym in exposure and
-//! conversion events ([`vitrine_core::events`]).
+//! conversion events ([`vitrine_core::measure::events`]).
 //!
 //! Events go to the Workers Analytics Engine dataset bound as [`sink::BINDING`] when the
 //! binding exists (production), else to `console.log` as [`sink::log_line`]s (`wrangler dev`,
@@ -15,8 +15,8 @@ use worker::wasm_bindgen::JsValue;
 use worker::{AnalyticsEngineDataPointBuilder, AnalyticsEngineDataset, Env};
 
 use crate::PerIsolate;
-use vitrine_core::events::Event;
-use vitrine_core::sink;
+use vitrine_core::measure::events::Event;
+use vitrine_core::measure::sink;
 
 /// What logging keeps per isolate (its part of [`crate::Isolate`]).
 #[derive(Default)]

@@ -3,8 +3,8 @@
 //! a page conversion (the value parameter) and as request headers of the route.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine_core::conversion::at_page;
-use vitrine_core::conversion::beacon::{check_head, parse, Head, MAX_BODY_BYTES};
+use vitrine_core::measure::conversion::at_page;
+use vitrine_core::measure::conversion::beacon::{check_head, parse, Head, MAX_BODY_BYTES};
 use vitrine_core::snapshot::goal::{Goal, Range};
 
 fn goals() -> Vec<Goal> {

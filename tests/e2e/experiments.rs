@@ -11,7 +11,7 @@ use support::*;
 use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::decide::bucket;
-use vitrine_core::exposure::pseudonym;
+use vitrine_core::measure::exposure::pseudonym;
 
 const CONSENT: &str = "cookieconsent_status=allow";
 const SHIPPING: &str = "Free shipping on every order, no minimum";
@@ -101,7 +101,7 @@ fn experiments_end_to_end() {
     assert_eq!(mine.len(), 1, "{events:?}");
     assert_eq!(mine[0]["experiment"], "strip-copy");
     assert_eq!(mine[0]["arm"], arm);
-    assert_eq!(mine[0]["schema"], vitrine_core::events::SCHEMA);
+    assert_eq!(mine[0]["schema"], vitrine_core::measure::events::SCHEMA);
     let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
     assert!(!log.contains(&id), "the raw visitor id is never logged");
 

@@ -2,12 +2,12 @@
 //! with and without consent.
 
 use vitrine_compile::{compile, Source as File};
-use vitrine_core::conversion::*;
 use vitrine_core::cookie::activity::Caps;
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::cookie::visitor::{resolve, Paths, Request, Settings};
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
-use vitrine_core::events::{Conversion, Event, Via};
+use vitrine_core::measure::conversion::*;
+use vitrine_core::measure::events::{Conversion, Event, Via};
 use vitrine_core::Snapshot;
 
 const NOW: u64 = 1_800_000_000;
@@ -172,7 +172,7 @@ fn a_conversion_carries_assignments_and_campaigns_from_the_cookie() {
     let id = v.activity.as_ref().unwrap().visitor.unwrap().to_hex();
     assert_eq!(
         c.common.visitor,
-        Some(vitrine_core::exposure::pseudonym(&id))
+        Some(vitrine_core::measure::exposure::pseudonym(&id))
     );
     assert_eq!((c.common.ts, c.common.day), (NOW, NOW / 86_400));
     assert_eq!(c.common.snapshot, s.version());

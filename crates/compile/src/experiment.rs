@@ -103,7 +103,8 @@ impl Run<'_> {
     ) -> Option<Experiment> {
         let field = format!("experiments.{key}");
         let span = table.span();
-        let mut ok = valid_id(key) && key.len() <= vitrine_core::exposure::MAX_EXPERIMENT_KEY;
+        let mut ok =
+            valid_id(key) && key.len() <= vitrine_core::measure::exposure::MAX_EXPERIMENT_KEY;
         if !ok {
             self.error(
                 file,

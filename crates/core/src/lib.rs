@@ -7,14 +7,14 @@
 //! slots. Whatever fails, the visitor gets the unchanged page (fail open).
 //!
 //! A request flows one way through the pure core, and nothing downstream reaches back upstream.
-//! Every module is in this map, and each depends only on modules below it (and `conversion` on
-//! `exposure`, `sink` on `events`); `tests/layering.rs` fails on any import cycle:
+//! Every module is in this map, and each depends only on modules below it; `tests/layering.rs`
+//! fails on any import cycle:
 //!
 //! ```text
 //!   view                      the page view: identity + snapshot + request → plan, events, cookie
 //!   preview                   one whole page at once (CLI previews)
-//!   ├─ conversion · exposure  measurement: which events a page view emits
-//!   │    └─ events · sink     the event records and their Analytics Engine layout
+//!   ├─ measure                exposures and conversions a page view emits, the event
+//!   │                         records (events) and their Analytics Engine layout (sink)
 //!   ├─ splice                 record a page once, splice every later request
 //!   │    └─ rewrite           stream-rewrite slots (lol_html)
 //!   │         └─ render       decision → HTML fragments, escaped per context
@@ -50,20 +50,17 @@
 
 #![forbid(unsafe_code)]
 
-pub mod conversion;
 pub mod cookie;
 pub mod decide;
 pub mod delivery;
 pub mod errors;
-pub mod events;
-pub mod exposure;
 pub mod facts;
 mod hex;
+pub mod measure;
 pub mod preview;
 pub mod preview_token;
 pub mod render;
 pub mod rewrite;
-pub mod sink;
 pub mod snapshot;
 pub mod splice;
 pub mod timing;

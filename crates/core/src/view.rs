@@ -16,12 +16,13 @@ use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
 use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
-use crate::events::Event;
 use crate::facts::Observed;
+use crate::measure::events::Event;
+use crate::measure::{conversion, exposure};
 use crate::preview_token::Preview;
 use crate::render::{render, Plan};
 use crate::snapshot::Snapshot;
-use crate::{conversion, decide_in, delivery, exposure};
+use crate::{decide_in, delivery};
 
 /// What the page view reads about the request besides the visitor.
 #[derive(Clone, Copy)]

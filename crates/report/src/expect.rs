@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use vitrine_core::decide::experiment::HOLDOUT;
-use vitrine_core::events::SHOWN;
+use vitrine_core::measure::events::SHOWN;
 use vitrine_core::snapshot::Snapshot;
 
 /// Expected shares, per experiment and campaign.

@@ -2,7 +2,7 @@
 //! sample-ratio mismatch. Native only (the CLI's core; the Worker never reports).
 //!
 //! The pipeline runs one way: [`input`] reads events (JSON lines, CSV in the Analytics Engine
-//! [`vitrine_core::sink::layout`], or the SQL API's answer) → [`aggregate`] counts visitors per arm →
+//! [`vitrine_core::measure::sink::layout`], or the SQL API's answer) → [`aggregate`] counts visitors per arm →
 //! [`analyze`] adds the statistics of [`stats`] and the configured split of [`expect`] into a
 //! [`model::Report`] → a renderer ([`text`], [`html`], or JSON through serde) prints it.
 //! [`remote`] builds the SQL API request and reads its answer; the CLI only sends it.

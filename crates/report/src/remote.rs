@@ -6,7 +6,7 @@
 //! The token is sent only in the `Authorization` header and never printed.
 
 use super::input::{self, Parsed};
-use vitrine_core::sink::layout;
+use vitrine_core::measure::sink::layout;
 
 /// The SQL API endpoint; `{account}` is the account id.
 pub const ENDPOINT: &str =

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::support::{self, *};
 use vitrine_core::cookie::KeyRing;
-use vitrine_core::events::Event;
-use vitrine_core::exposure::pseudonym;
+use vitrine_core::measure::events::Event;
+use vitrine_core::measure::exposure::pseudonym;
 
 /// The scripted conversion rates, in percent: shown campaigns, and in the global holdout.
 const TREATED_RATE: usize = 30;

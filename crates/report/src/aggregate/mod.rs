@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use super::stats::Sample;
 use vitrine_core::decide::experiment::HOLDOUT;
-use vitrine_core::events::{Conversion, Event, ExposureEvent, SHOWN};
+use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, SHOWN};
 
 /// Which events count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 use super::*;
-use vitrine_core::events::{Common, Via, SCHEMA};
+use vitrine_core::measure::events::{Common, Via, SCHEMA};
 
 fn common(ts: u64, visitor: Option<&str>, global: bool) -> Common {
     Common {

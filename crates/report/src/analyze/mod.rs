@@ -9,7 +9,7 @@ pub use super::model::{
 };
 use super::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
-use vitrine_core::events::SHOWN;
+use vitrine_core::measure::events::SHOWN;
 
 /// Version of the `--json` shape; bumped on any incompatible change.
 pub const REPORT_SCHEMA: u32 = 1;

@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
-use vitrine_core::events::{Event, EventError, SCHEMA};
-use vitrine_core::sink::layout::{self, Row};
+use vitrine_core::measure::events::{Event, EventError, SCHEMA};
+use vitrine_core::measure::sink::layout::{self, Row};
 
 /// How many bad lines are kept with their reason (all are counted).
 pub const BAD_LINES_KEPT: usize = 10;

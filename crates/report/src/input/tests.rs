@@ -1,6 +1,6 @@
 use super::*;
-use vitrine_core::events::{Common, Conversion, ExposureEvent, Via, SCHEMA};
-use vitrine_core::sink::layout;
+use vitrine_core::measure::events::{Common, Conversion, ExposureEvent, Via, SCHEMA};
+use vitrine_core::measure::sink::layout;
 
 fn exposure(visitor: Option<&str>) -> Event {
     Event::Exposure(ExposureEvent {

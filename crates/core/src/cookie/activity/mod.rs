@@ -98,7 +98,7 @@ pub struct View(pub String, pub u64);
 pub struct Assignment(pub String, pub String, pub u64);
 
 /// Conversion events counted in one UTC minute: `[minute number, events]` (the rate limit of
-/// [`crate::conversion`]).
+/// [`crate::measure::conversion`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rate(pub u64, pub u32);
 
@@ -141,7 +141,7 @@ pub struct Activity {
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<Rate>,
     /// Page conversions already counted that must count once (an order confirmation page
-    /// reloaded): `[key, Unix seconds]`, the key from [`crate::conversion::once_key`].
+    /// reloaded): `[key, Unix seconds]`, the key from [`crate::measure::conversion::once_key`].
     #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
     pub converted: Vec<View>,
 }

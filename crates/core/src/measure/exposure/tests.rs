@@ -4,7 +4,7 @@ use super::*;
 use crate::cookie::activity::Caps;
 use crate::cookie::visitor::{resolve, Paths, Request, Settings};
 use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
-use crate::events::Event;
+use crate::measure::events::Event;
 
 const NOW: u64 = 1_800_000_000;
 const CONSENT: &str = "cookieconsent_status=allow";

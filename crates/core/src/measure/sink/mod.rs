@@ -13,7 +13,7 @@
 
 pub mod layout;
 
-use crate::events::{Event, Via, SCHEMA};
+use crate::measure::events::{Event, Via, SCHEMA};
 
 /// Analytics Engine dataset name `wrangler.toml` and docs/site-owners.md#deploying use.
 pub const DATASET: &str = "vitrine_events";
@@ -83,7 +83,7 @@ pub fn data_point(event: &Event) -> DataPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Common, Conversion, ExposureEvent, SHOWN};
+    use crate::measure::events::{Common, Conversion, ExposureEvent, SHOWN};
 
     fn common(visitor: Option<&str>, global: bool) -> Common {
         Common {

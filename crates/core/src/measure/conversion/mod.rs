@@ -20,8 +20,8 @@ pub mod beacon;
 
 use crate::cookie::visitor::Visitor;
 use crate::decide::experiment::{bucket, GLOBAL_KEY, HOLDOUT};
-use crate::events::{Conversion, Event, Via, SHOWN};
-use crate::exposure::{bucketing_id, common};
+use crate::measure::events::{Conversion, Event, Via, SHOWN};
+use crate::measure::exposure::{bucketing_id, common};
 use crate::snapshot::goal::{Goal, Range};
 use crate::Snapshot;
 

@@ -1,5 +1,5 @@
 //! Exposures after a decision: which id a visitor is bucketed by, the sticky arm written to
-//! the activity cookie, and the exposure events ([`crate::events`], schema 2) to log.
+//! the activity cookie, and the exposure events ([`crate::measure::events`], schema 2) to log.
 //!
 //! Three kinds of exposure come out of one page view:
 //!
@@ -27,9 +27,9 @@ use crate::cookie::visitor::Visitor;
 use crate::cookie::Identity;
 use crate::decide::experiment::HOLDOUT;
 use crate::decide::Exposure;
-use crate::events::{Common, Event, ExposureEvent, SHOWN};
+use crate::measure::events::{Common, Event, ExposureEvent, SHOWN};
 
-pub use crate::events::SCHEMA;
+pub use crate::measure::events::SCHEMA;
 
 /// Prefix of the activity-cookie tally that remembers the last day an experiment was logged
 /// (campaign ids cannot contain `:`, so it never collides with a frequency-cap count).
@@ -63,9 +63,9 @@ pub fn bucketing_id(visitor: &Visitor) -> Option<String> {
 /// The `visitor` field of an event for the id `id`.
 ///
 /// ```
-/// let p = vitrine_core::exposure::pseudonym("u-1001");
+/// let p = vitrine_core::measure::exposure::pseudonym("u-1001");
 /// assert_eq!(p.len(), 32);
-/// assert_ne!(p, vitrine_core::exposure::pseudonym("u-1002"));
+/// assert_ne!(p, vitrine_core::measure::exposure::pseudonym("u-1002"));
 /// ```
 pub fn pseudonym(id: &str) -> String {
     let digest = Sha256::new()

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! - `schema` is [`SCHEMA`]; a reader refuses other versions by name, never guesses.
-//! - `visitor` is the pseudonym from [`crate::exposure::pseudonym`], present only with consent.
+//! - `visitor` is the pseudonym from [`crate::measure::exposure::pseudonym`], present only with consent.
 //! - An exposure names an `experiment` (its `arm` is an arm name or `holdout`), or only a
 //!   `campaign` (its `arm` is `shown`, or `holdout` for a visitor in the global holdout who
 //!   would have been shown it), or both (the campaign an experiment arm showed).

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
+use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [
