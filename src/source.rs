@@ -22,7 +22,7 @@ const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
 /// for a page it has recorded ([`crate::pages::conditional`]), never the visitor's.
 ///
 /// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
-/// (image resizing, polish…) serialize through serde and cost ~8 KB of .wasm we never use.
+/// (image resizing, polish…) serialize through serde and add code to the .wasm that we never use.
 pub fn subrequest(
     req: &Request,
     url: &str,

@@ -104,7 +104,7 @@ pub fn charset(content_type: &str) -> Option<&str> {
 
 /// The path and query of an absolute URL as the runtime hands it over (`https://h/p?q#f` gives
 /// `/p?q`), without a URL parser: the Worker never needs more, and a full parser (with IDNA
-/// tables) would cost the .wasm about 100 KB.
+/// tables) would be a large share of the .wasm (BENCHMARKS.md, "Artifact size").
 pub fn path_and_query(url: &str) -> &str {
     let no_fragment = url.split('#').next().unwrap_or("");
     let after_scheme = no_fragment

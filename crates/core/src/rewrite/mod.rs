@@ -132,8 +132,8 @@ pub(crate) fn parser_settings(
 /// Only UTF-8 and the single-byte encodings (windows-125x, ISO-8859-x, KOI8, …) are rewritten.
 /// UTF-16 is not ASCII-compatible, so lol_html cannot parse it. The legacy CJK encodings
 /// (Shift_JIS, EUC-JP, ISO-2022-JP, EUC-KR, GBK, gb18030, Big5) are refused on purpose: the
-/// .wasm is built without their tables (Cargo.toml, `no-legacy-cjk`), which saves 30 %
-/// of its gzipped size, and such a page is served unchanged. The check runs on every target,
+/// .wasm is built without their tables (Cargo.toml, `no-legacy-cjk`), which keeps
+/// the artifact far smaller (BENCHMARKS.md, "Artifact size"), and such a page is served unchanged. The check runs on every target,
 /// so the CLI's preview and the native tests refuse exactly what the Worker refuses.
 pub(crate) fn encoding_for(charset: Option<&str>) -> Result<AsciiCompatibleEncoding, RewriteError> {
     let Some(label) = charset else {

@@ -174,7 +174,7 @@ pub fn origin_of(url: &str) -> Option<&str> {
 }
 
 /// A number as JSON writes it (serde_json's formatter: `core`'s float `Display` would add
-/// ~20 KB to the .wasm for this one message).
+/// its own formatting tables to the .wasm for this one message).
 fn num(v: f64) -> String {
     serde_json::to_string(&v).unwrap_or_default()
 }
