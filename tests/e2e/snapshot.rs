@@ -207,3 +207,23 @@ fn bad_versions_bypass_a_fresh_isolate_and_keep_the_last_good_one() {
     );
     assert!(!got.text().contains("Today's pick"));
 }
+
+/// `publish --dry-run` reads the namespace through wrangler, lists every key it would write and
+/// writes nothing: the pointer is still unset afterwards.
+#[test]
+fn publish_dry_run_lists_every_key_and_writes_nothing() {
+    let state = state_dir("dry-run");
+    let s = vitrine(
+        &state,
+        &["publish", "fixtures/campaigns/featured.toml", "--dry-run"],
+    );
+    assert!(s.contains("first publish to this namespace"), "{s}");
+    let writes = s
+        .lines()
+        .filter(|l| l.starts_with("would write snapshot/v/"))
+        .count();
+    assert_eq!(writes, 1 + 8, "{s}");
+    assert!(s.contains("would point snapshot/current at"), "{s}");
+    let status = vitrine(&state, &["status"]);
+    assert!(status.contains("active: none"), "{status}");
+}

@@ -264,32 +264,3 @@ fn preview_recommends_what_the_product_page_anchors() {
         .collect();
     assert_eq!(links, ["p0003", "p0004", "p0005", "p0006"]);
 }
-
-#[test]
-fn publish_dry_run_lists_every_key_and_writes_nothing() {
-    let d = dir("dry-run");
-    let state = d.join("state");
-    let out = run(&[
-        "publish",
-        "fixtures/campaigns/featured.toml",
-        "--local",
-        "--persist-to",
-        state.to_str().unwrap(),
-        "--dry-run",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let s = text(&out.stdout);
-    assert!(s.contains("first publish to this namespace"), "{s}");
-    let writes = s
-        .lines()
-        .filter(|l| l.starts_with("would write snapshot/v/"))
-        .count();
-    assert_eq!(writes, 1 + 8, "{s}");
-    assert!(s.contains("would point snapshot/current at"), "{s}");
-    let status = run(&["status", "--local", "--persist-to", state.to_str().unwrap()]);
-    assert!(
-        text(&status.stdout).contains("active: none"),
-        "{}",
-        text(&status.stdout)
-    );
-}
