@@ -1,11 +1,10 @@
 //! Conversion events: page matches and values, the per-minute limit, and what an event carries
 //! with and without consent.
 
-use vitrine_compile::{compile, Source as File};
+use crate::testutil::compiled;
 use vitrine_core::cookie::activity::Caps;
 use vitrine_core::cookie::visitor::Visitor;
-use vitrine_core::cookie::visitor::{resolve, Paths, Request, Settings};
-use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
+use vitrine_core::cookie::KeyRing;
 use vitrine_core::measure::conversion::*;
 use vitrine_core::measure::events::{Conversion, Event, Via};
 use vitrine_core::Snapshot;
@@ -44,32 +43,11 @@ html = "Only today!"
 
 fn snapshot(extra: &str) -> Snapshot {
     let text = format!("{extra}\n{FILE}");
-    compile(&[File {
-        name: "t.toml",
-        text: &text,
-    }])
-    .unwrap()
+    compiled(&text)
 }
 
 fn visitor(cookie: &str, gpc: Option<&str>) -> Visitor {
-    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
-    let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
-    let consent = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
-    let settings = Settings {
-        profile_keys: &profile,
-        activity_keys: Some(&activity),
-        time: TimePolicy::default(),
-        consent: &consent,
-        activity_max_age_secs: 30 * 86_400,
-        caps: Caps::default(),
-    };
-    let req = Request {
-        cookie: Some(cookie),
-        gpc,
-        path: "/",
-        now: NOW,
-    };
-    resolve(req, &settings, Paths::default())
+    crate::testutil::visitor(cookie, gpc, NOW)
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use vitrine_compile::{compile, Source};
+use crate::testutil::compiled;
+use vitrine_compile::Source;
 use vitrine_core::cookie::{AttrValue, VerifiedProfile};
 use vitrine_core::cookie::{Attrs, Identity};
 use vitrine_core::decide::*;
@@ -11,11 +12,7 @@ use vitrine_core::render::render;
 use vitrine_core::Snapshot;
 
 fn snap(text: &str) -> Snapshot {
-    compile(&[Source {
-        name: "t.toml",
-        text,
-    }])
-    .unwrap()
+    compiled(text)
 }
 
 const PERSONAS: &str = r#"

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use crate::testutil::compiled;
 use vitrine_compile::{compile, Source};
 use vitrine_core::cookie::activity::Activity as Record;
 use vitrine_core::cookie::Identity;
@@ -10,11 +11,7 @@ use vitrine_core::decide::{decide_in, explain, Context, Verdict};
 use vitrine_core::Snapshot;
 
 fn snap(text: &str) -> Snapshot {
-    compile(&[Source {
-        name: "t.toml",
-        text,
-    }])
-    .unwrap()
+    compiled(text)
 }
 
 const AB: &str = r#"

@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use vitrine_compile::{compile, Source};
+use crate::testutil::compiled;
 use vitrine_core::facts::*;
 use vitrine_core::snapshot::expr::Device;
 use vitrine_core::Snapshot;
@@ -102,11 +102,7 @@ fn time_zone_names() {
 
 fn snapshot(when: &str) -> Snapshot {
     let text = format!("[[campaign]]\nid = \"c\"\nslot = \"s\"\nwhen = {when}\nhtml = \"x\"\n");
-    compile(&[Source {
-        name: "t.toml",
-        text: &text,
-    }])
-    .unwrap()
+    compiled(&text)
 }
 
 #[test]

@@ -14,5 +14,6 @@ mod offers;
 mod preview;
 mod recommend;
 mod requests;
+mod testutil;
 mod trace;
 mod view;

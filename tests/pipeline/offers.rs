@@ -1,6 +1,7 @@
 //! Time-limited offers through whole decisions: the third view triggers, the offer and its
 //! expiry stay stable while it runs, and it never returns once over.
 
+use crate::testutil::compiled;
 use vitrine_compile::{compile, Source};
 use vitrine_core::cookie::activity::Activity as Record;
 use vitrine_core::cookie::Identity;
@@ -20,11 +21,7 @@ html = "<p>10% off this product until {{offer.expires}}</p>"
 const T0: i64 = 1_800_000_000; // 2027-01-15 08:00:00 UTC
 
 fn snap() -> Snapshot {
-    compile(&[Source {
-        name: "t.toml",
-        text: TRIGGER,
-    }])
-    .unwrap()
+    compiled(TRIGGER)
 }
 
 /// The pdp-offer HTML for a view of `product` at `now`, and whether the offer starts now.

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use vitrine_compile::{compile, Source};
+use crate::testutil::compiled;
 use vitrine_core::cookie::Identity;
 use vitrine_core::decide::Context;
 use vitrine_core::preview::*;
@@ -10,20 +10,12 @@ use vitrine_core::Snapshot;
 
 fn everyone() -> Snapshot {
     let text = "[[campaign]]\nid = \"all\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"<b>filled</b>\"\n";
-    compile(&[Source {
-        name: "t.toml",
-        text,
-    }])
-    .unwrap()
+    compiled(text)
 }
 
 fn nobody() -> Snapshot {
     let text = "[[campaign]]\nid = \"l\"\nslot = \"hero\"\nsegments = [\"loyal\"]\nhtml = \"x\"\n";
-    compile(&[Source {
-        name: "t.toml",
-        text,
-    }])
-    .unwrap()
+    compiled(text)
 }
 
 #[test]

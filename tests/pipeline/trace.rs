@@ -1,6 +1,6 @@
 use proptest::prelude::*;
 
-use vitrine_compile::{compile, Source};
+use crate::testutil::compiled;
 use vitrine_core::cookie::{Attrs, Identity, VerifiedProfile};
 use vitrine_core::decide::{explain_header, header_safe, Context, MAX_EXPLAIN_BYTES};
 use vitrine_core::snapshot::expr::Device;
@@ -42,11 +42,7 @@ html = "ship"
 "#;
 
 fn snap() -> Snapshot {
-    compile(&[Source {
-        name: "t.toml",
-        text: CAMPAIGNS,
-    }])
-    .unwrap()
+    compiled(CAMPAIGNS)
 }
 
 fn profile(seg: &[&str]) -> Identity {
@@ -116,11 +112,7 @@ fn long_traces_are_cut_at_an_entry() {
             "[[campaign]]\nid = \"campaign-with-a-long-name-{i}\"\nslot = \"slot-{i}\"\nsegments = [\"segment-number-{i}\"]\nhtml = \"x\"\n"
         ));
     }
-    let snap = compile(&[Source {
-        name: "t.toml",
-        text: &text,
-    }])
-    .unwrap();
+    let snap = compiled(&text);
     let id = Identity::anonymous();
     let h = explain_header(&snap, &Context::new(&id, 0), &[]);
     assert!(h.len() <= MAX_EXPLAIN_BYTES, "{}", h.len());

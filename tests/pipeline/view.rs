@@ -2,10 +2,8 @@
 //! it: what it decides, what it records in the visitor's activity, and that a preview records
 //! nothing. Tested in process, the way the Worker calls it.
 
-use vitrine_compile::{compile, Source};
-use vitrine_core::cookie::activity::Caps;
-use vitrine_core::cookie::visitor::{resolve, Paths, Request, Settings, Visitor};
-use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
+use crate::testutil::{self, compiled};
+use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::facts::Observed;
 use vitrine_core::measure::events::Event;
 use vitrine_core::preview_token::Preview;
@@ -50,38 +48,12 @@ path = "/welcome"
 "#;
 
 fn snapshot() -> Snapshot {
-    compile(&[Source {
-        name: "t.toml",
-        text: FILE,
-    }])
-    .unwrap()
+    compiled(FILE)
 }
 
 /// A visitor with consent (so with an activity cookie and a visitor id) or without.
 fn visitor(consent: bool) -> Visitor {
-    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
-    let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
-    let source = ConsentSource::parse("cookie:cookieconsent_status=allow").unwrap();
-    let settings = Settings {
-        profile_keys: &profile,
-        activity_keys: Some(&activity),
-        time: TimePolicy::default(),
-        consent: &source,
-        activity_max_age_secs: 30 * 86_400,
-        caps: Caps::default(),
-    };
-    let cookie = if consent {
-        "cookieconsent_status=allow"
-    } else {
-        ""
-    };
-    let req = Request {
-        cookie: Some(cookie),
-        gpc: None,
-        path: "/",
-        now: NOW,
-    };
-    resolve(req, &settings, Paths::default())
+    testutil::visitor(if consent { testutil::CONSENT } else { "" }, None, NOW)
 }
 
 fn request<'a>(

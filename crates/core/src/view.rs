@@ -14,6 +14,7 @@
 
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
+use crate::cookie::Identity;
 use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::facts::Observed;
@@ -74,46 +75,20 @@ pub struct PageView {
 
 /// The catalog shards the recommendations of this request need that are not loaded yet.
 pub fn missing_shards(snapshot: &Snapshot, visitor: &Visitor, req: &PageRequest<'_>) -> Vec<usize> {
-    let bucketing_id = exposure::bucketing_id(visitor);
-    let forced = req.preview.and_then(|p| p.identity(&visitor.identity));
-    let activity: &dyn ActivityCounts = match &visitor.activity {
-        Some(a) => a,
-        None => &NoActivity,
-    };
-    let ctx = context(
-        snapshot,
-        visitor,
-        req,
-        forced.as_ref(),
-        activity,
-        bucketing_id.as_deref(),
-    );
-    recommend::missing_shards(snapshot, &ctx)
+    with_context(snapshot, visitor, req, |ctx| {
+        recommend::missing_shards(snapshot, ctx)
+    })
 }
 
 /// Decides the page for `visitor` and records what it shows in the visitor's activity.
 pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -> PageView {
     let product = product_of(snapshot, req.path);
-    let bucketing_id = exposure::bucketing_id(visitor);
     // The decision borrows the visitor; it ends before the activity is updated, so what outlives
     // it is copied out.
-    let decided = {
-        let forced = req.preview.and_then(|p| p.identity(&visitor.identity));
-        let activity: &dyn ActivityCounts = match &visitor.activity {
-            Some(a) => a,
-            None => &NoActivity,
-        };
-        let ctx = context(
-            snapshot,
-            visitor,
-            req,
-            forced.as_ref(),
-            activity,
-            bucketing_id.as_deref(),
-        );
-        let decision = decide_in(snapshot, &ctx);
+    let decided = with_context(snapshot, visitor, req, |ctx| {
+        let decision = decide_in(snapshot, ctx);
         let explain = req.preview.map(|p| {
-            let trace = explain_header(snapshot, &ctx, &decision.exposures);
+            let trace = explain_header(snapshot, ctx, &decision.exposures);
             match p.summary() {
                 s if s.is_empty() => format!("preview; {trace}"),
                 s => format!("preview: {}; {trace}", header_safe(&s)),
@@ -146,7 +121,7 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
                 .collect(),
             held: decision.held.iter().map(|c| (*c).to_owned()).collect(),
         }
-    };
+    });
     if decided.explain.is_some() {
         return PageView {
             x_vitrine: decided.x_vitrine,
@@ -212,16 +187,37 @@ fn product_of<'p>(snapshot: &Snapshot, path: &'p str) -> Option<&'p str> {
         .and_then(|pattern| extract_id(pattern, path))
 }
 
-/// The one context both [`missing_shards`] and [`view`] decide with.
+/// Runs `f` with the one context both [`missing_shards`] and [`view`] decide with.
+fn with_context<R>(
+    snapshot: &Snapshot,
+    visitor: &Visitor,
+    req: &PageRequest<'_>,
+    f: impl FnOnce(&Context<'_>) -> R,
+) -> R {
+    let bucketing_id = exposure::bucketing_id(visitor);
+    let forced = req.preview.and_then(|p| p.identity(&visitor.identity));
+    let activity: &dyn ActivityCounts = match &visitor.activity {
+        Some(a) => a,
+        None => &NoActivity,
+    };
+    let identity = forced.as_ref().unwrap_or(&visitor.identity);
+    f(&context(
+        snapshot,
+        identity,
+        req,
+        activity,
+        bucketing_id.as_deref(),
+    ))
+}
+
 fn context<'a>(
     snapshot: &Snapshot,
-    visitor: &'a Visitor,
+    identity: &'a Identity,
     req: &PageRequest<'a>,
-    forced: Option<&'a crate::cookie::Identity>,
     activity: &'a dyn ActivityCounts,
     bucketing_id: Option<&'a str>,
 ) -> Context<'a> {
-    let mut ctx = Context::new(forced.unwrap_or(&visitor.identity), req.decided_at())
+    let mut ctx = Context::new(identity, req.decided_at())
         .with_url(req.path, req.query)
         .with_visitor(bucketing_id);
     ctx.activity = activity;
