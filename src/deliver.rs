@@ -38,7 +38,7 @@ pub async fn page(
         view,
         now,
         identity_ms,
-        decide_ms,
+        decided_from,
     } = viewed;
     if let Some(explain) = &view.explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
@@ -61,7 +61,7 @@ pub async fn page(
         cookie: identity_ms,
         snapshot: Some(base.snapshot_ms),
         page: Some(base.from),
-        decide: decide_ms,
+        decide: js_sys::Date::now() - decided_from,
         body: BodyBuilt::Unchanged,
     };
     let x_vitrine = view.x_vitrine;
@@ -161,10 +161,10 @@ fn stream_rewrite(
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
     let charset = delivery::charset(&content_type);
     let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
-        return bypass(upstream, Bypass::Charset, &path);
+        return bypass(upstream, Bypass::Charset, &path, "");
     };
     let ResponseBody::Stream(body) = upstream.body() else {
-        return bypass(upstream, Bypass::NoBody, &path);
+        return bypass(upstream, Bypass::NoBody, &path, "");
     };
     let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
     let attribute_slots = cfg.limits.attribute_slots;
@@ -176,8 +176,8 @@ fn stream_rewrite(
 }
 
 /// The unchanged base page, marked and logged.
-pub fn bypass(upstream: Response, reason: Bypass, path: &str) -> Result<Response> {
-    log::bypass(reason.code(), path, "");
+pub fn bypass(upstream: Response, reason: Bypass, path: &str, detail: &str) -> Result<Response> {
+    log::bypass(reason.code(), path, detail);
     with_header(upstream, &delivery::x_vitrine_bypass(reason))
 }
 

@@ -52,8 +52,9 @@ use vitrine_core::delivery::Bypass;
 
 /// Everything vitrine keeps between the requests of one isolate, in one value: each module's
 /// part is its `Kept` (parsed configuration and key rings, the active snapshot, recorded pages,
-/// time-zone formatters, the log binding, one-time notes). An isolate serves one request at a
-/// time, so a thread-local holds it; nothing in it is a visitor's (see each `Kept`).
+/// time-zone formatters, the log binding, one-time notes). An isolate runs one thread; requests
+/// interleave only at awaits, and no borrow of this state is held across one, so a thread-local
+/// holds it. Nothing in it is a visitor's (see each `Kept`).
 #[derive(Default)]
 pub(crate) struct Isolate {
     config: config::Kept,
@@ -107,13 +108,12 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
-        Err(reason) => return deliver::bypass(base.upstream, *reason, &path),
+        Err(reason) => return deliver::bypass(base.upstream, *reason, &path, ""),
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
-            log::bypass(Bypass::Config.code(), &path, why);
-            return deliver::bypass(base.upstream, Bypass::Config, &path);
+            return deliver::bypass(base.upstream, Bypass::Config, &path, why);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).

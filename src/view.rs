@@ -23,8 +23,9 @@ pub struct Viewed {
     pub now: u64,
     /// Milliseconds spent on identity (cookies verified, consent, activity read).
     pub identity_ms: f64,
-    /// Milliseconds spent on facts, shards and the decision.
-    pub decide_ms: f64,
+    /// When the identity step ended (`js_sys::Date::now()`): the decision's `Server-Timing`
+    /// span runs from here until the activity cookie is written on delivery.
+    pub decided_from: f64,
 }
 
 /// The page view of `req` for the page at `url` (the URL without the preview token).
@@ -62,6 +63,6 @@ pub async fn page_view(
         view,
         now,
         identity_ms: t1 - t0,
-        decide_ms: js_sys::Date::now() - t1,
+        decided_from: t1,
     })
 }

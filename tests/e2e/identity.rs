@@ -201,3 +201,47 @@ fn cookie_setting_responses_keep_no_validators() {
         assert_eq!(got.header(name), None, "{name} kept beside Set-Cookie");
     }
 }
+
+/// A key ring the Worker cannot parse bypasses every page with `reason=config`, and says so in
+/// exactly one `vitrine.bypass` log line per request, with the reason's detail.
+#[test]
+fn a_misconfigured_key_ring_bypasses_with_one_log_line() {
+    let state = state_dir("bad-keys");
+    publish_demo(&state);
+    let dev = start(state, &[("VITRINE_COOKIE_KEYS", "not-a-key-ring")]);
+    let got = get(&dev, "/", Some(&mint(&["loyal"])));
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("x-vitrine"), Some("bypass; reason=config"));
+    assert_eq!(
+        got.body,
+        site_file("index.html"),
+        "the page goes out unchanged"
+    );
+    // wrangler writes the Worker's console lines as they come; give the line a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let lines = loop {
+        let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+        let lines: Vec<String> = log
+            .lines()
+            .filter(|l| l.contains("\"event\":\"vitrine.bypass\""))
+            .map(str::to_owned)
+            .collect();
+        if !lines.is_empty() || std::time::Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let count = log
+        .lines()
+        .filter(|l| l.contains("\"event\":\"vitrine.bypass\""))
+        .count();
+    assert_eq!(count, 1, "one request, one bypass line:\n{log}");
+    assert!(lines[0].contains("\"reason\":\"config\""), "{}", lines[0]);
+    assert!(
+        lines[0].contains("VITRINE_COOKIE_KEYS"),
+        "the detail names the setting: {}",
+        lines[0]
+    );
+}
