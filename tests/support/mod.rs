@@ -133,7 +133,33 @@ pub fn publish_campaign(state: &Path, file: &str) -> String {
     version
 }
 
+/// A `wrangler dev` on free loopback ports over the local KV in `state`, with `vars` added to
+/// the test settings. Tries three times: the ports are found free and then released before
+/// wrangler binds them, so a test starting a server in parallel can take one in between (the
+/// runtime then fails to start).
 pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
+    let mut failures = Vec::new();
+    for _attempt in 0..3 {
+        match try_start(&state, vars) {
+            Ok(child_port) => {
+                return Dev {
+                    child: child_port.0,
+                    base: format!("http://127.0.0.1:{}", child_port.1),
+                    state,
+                }
+            }
+            Err(log) => failures.push(log),
+        }
+    }
+    panic!(
+        "wrangler dev did not start in 3 attempts:\n{}",
+        failures.join("\n---\n")
+    );
+}
+
+/// Starts one `wrangler dev` and waits until it serves (at most 90 s); on failure, stops it and
+/// returns its error log.
+fn try_start(state: &Path, vars: &[(&str, &str)]) -> Result<(Child, u16), String> {
     let port = free_port();
     let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
     cmd.current_dir(root())
@@ -142,7 +168,7 @@ pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
         .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
         .args(["--inspector-port", &free_port().to_string()])
         .arg("--persist-to")
-        .arg(&state)
+        .arg(state)
         .args(["--var", &format!("VITRINE_COOKIE_KEYS:{KEYS}")])
         .args(["--var", "SNAPSHOT_REFRESH_SECS:0"])
         .args(["--var", "FAULT_INJECTION:1"])
@@ -157,25 +183,28 @@ pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
     for (k, v) in vars {
         cmd.args(["--var", &format!("{k}:{v}")]);
     }
-    let child = cmd.spawn().unwrap();
-    let dev = Dev {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        state,
-    };
+    let mut child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{}/style.css", dev.base))
+        if ureq::get(&format!("{base}/style.css"))
             .timeout(Duration::from_secs(2))
             .call()
             .is_ok()
         {
-            return dev;
+            return Ok((child, port));
+        }
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            break;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    let log = std::fs::read_to_string(dev.state.join("dev.err")).unwrap_or_default();
-    panic!("wrangler dev did not start within 90 s:\n{log}");
+    let pgid = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
+    let _ = child.wait();
+    Err(std::fs::read_to_string(state.join("dev.err")).unwrap_or_default())
 }
 
 /// [`start`] in origin mode over the origin at `addr`, every path a document unless `vars`
