@@ -11,8 +11,7 @@
 
 use crate::support;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -285,33 +284,6 @@ fn personas_and_preview_tokens() {
     }
 }
 
-/// Builds and publishes `campaigns` into `state` with the CLI.
-fn publish(state: &Path, campaigns: &str) {
-    let out = state.join("facts.snapshot.json");
-    let cli = support::cli();
-    let built = Command::new(cli)
-        .current_dir(root())
-        .args(["build", campaigns, "-o"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let ok = Command::new(cli)
-        .current_dir(root())
-        .args(["publish", "--local", "--persist-to"])
-        .arg(state)
-        .arg(&out)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "publish");
-}
-
 fn note(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> String {
     let got = get_with(dev, path, headers);
     assert_eq!(got.status, 200);
@@ -329,7 +301,7 @@ fn note(dev: &Dev, path: &str, headers: &[(&str, &str)]) -> String {
 fn request_facts_reach_targeting_and_tokens_never_reach_the_origin() {
     let (addr, seen) = recording_origin();
     let state = state_dir("facts");
-    publish(&state, "fixtures/campaigns/facts.toml");
+    publish_campaign(&state, "fixtures/campaigns/facts.toml");
     let dev = start_origin(state, &addr, &[("VITRINE_PREVIEW_KEYS", PREVIEW_KEYS)]);
     let de = ("x-vitrine-demo-country", "DE");
     // The negative checks name the campaign they rule out: these requests run at the real

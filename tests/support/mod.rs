@@ -118,7 +118,11 @@ pub fn publish_campaign(state: &Path, file: &str) -> String {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(built.status.success());
+    assert!(
+        built.status.success(),
+        "vitrine build {file}: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let version = String::from_utf8(built.stdout).unwrap().trim().to_owned();
     let ok = Command::new(cli)
         .current_dir(root())

@@ -75,6 +75,10 @@ pub struct PageView {
 
 /// The catalog shards the recommendations of this request need that are not loaded yet.
 pub fn missing_shards(snapshot: &Snapshot, visitor: &Visitor, req: &PageRequest<'_>) -> Vec<usize> {
+    // Most requests, once the isolate has every shard, need no context at all.
+    if snapshot.all_shards_loaded() {
+        return Vec::new();
+    }
     with_context(snapshot, visitor, req, |ctx| {
         recommend::missing_shards(snapshot, ctx)
     })
