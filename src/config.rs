@@ -13,7 +13,7 @@ use worker::{Env, Request};
 
 use crate::PerIsolate;
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
-use vitrine_core::delivery::{Documents, Forwarded};
+use vitrine_core::delivery::{Documents, Forwarded, TrackingParams};
 use vitrine_core::rewrite::Limits;
 
 /// Where base pages come from.
@@ -50,6 +50,9 @@ pub struct Config {
     /// How long a page this isolate recorded is served without asking the source again
     /// (`PAGE_REVALIDATE_SECS`, 0 = on every request; origin pages only when shareable).
     pub page_revalidate_ms: f64,
+    /// Query parameters that never change a page (`TRACKING_PARAMS`; a refused setting falls
+    /// back to the default list): page keys and page-source URLs leave them out.
+    pub tracking: TrackingParams,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -120,6 +123,14 @@ impl Config {
                 Forwarded::default()
             }
         };
+        let tracking = match text("TRACKING_PARAMS").map(|t| TrackingParams::parse(&t)) {
+            None => TrackingParams::default(),
+            Some(Ok(tracking)) => tracking,
+            Some(Err(e)) => {
+                crate::log::note("vitrine.config", &format!("{e}; using the default list"));
+                TrackingParams::default()
+            }
+        };
         let max_age = number("PROFILE_MAX_AGE_SECS", 0);
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
@@ -164,6 +175,7 @@ impl Config {
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
             forwarded,
             documents,
+            tracking,
             page_revalidate_ms: number("PAGE_REVALIDATE_SECS", 10) as f64 * 1000.0,
         }
     }

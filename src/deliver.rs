@@ -2,29 +2,30 @@
 //! bypass.
 //!
 //! The view's events are logged and the activity cookie is written here, then the body is
-//! built: spliced when this isolate has recorded the page at its current validator
-//! ([`pages`]); otherwise stream-rewritten ([`transform`]), and a page with a validator is
-//! recorded in step with the rewrite (its chunks kept on the JS side), so the next request for
-//! it is spliced. Both bodies are byte-identical for the same page and decision; `x-vitrine`
-//! ends with `body=spliced` or `body=streamed`. The headers both bodies get
+//! built ([`pages`]): spliced from the page's bytes when this isolate has mapped the page at
+//! its current validator (held, or as the source just sent them: no parse); mapped by the
+//! runtime's own rewriter and then spliced when the page is new ([`crate::native`]); otherwise
+//! stream-rewritten by the WASM rewriter ([`transform`]): pages without a validator, refused
+//! ones (a slot without an end tag, nested slots, another charset) and pages over the size
+//! limit. Every way gives byte-identical bodies for the same page and decision; `x-vitrine`
+//! ends with `body=spliced`, `body=mapped` or `body=streamed`. The headers every body gets
 //! ([`personalized_headers`]) are one function.
 
 use worker::{Headers, Response, ResponseBody, ResponseBuilder, Result};
 
 use crate::config::Config;
-use crate::obtain::{self, BasePage};
-use crate::pages::{self, PageKey, Recording};
+use crate::obtain::{self, BasePage, Body, Recognized};
+use crate::pages::{self, FirstView};
 use crate::view::Viewed;
 use crate::{log, preview, transform, visitor};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::rewrite::SlotStream;
-use vitrine_core::splice::Known;
 use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
 /// Delivers the page `viewed` decided: a preview, the unchanged page with the headers and
-/// cookie the visitor gets, or the filled page, spliced from a recording or streamed.
+/// cookie the visitor gets, or the filled page, spliced from a mapped page or streamed.
 pub async fn page(
     ctx: &worker::Context,
     cfg: &Config,
@@ -69,35 +70,59 @@ pub async fn page(
         let resp = with_header(base.upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
-    let replayed = base.recorded.is_some();
-    let (key, known, upstream) = match base.recorded {
-        Some(recorded) => (None, Some(Known::Spliceable(recorded)), base.upstream),
-        None => obtain::recognize(cfg, &base.url, base.upstream).await?,
+    let recognized = match base.recorded {
+        Some(page) => Recognized {
+            headers: base.upstream.headers().clone(),
+            // A replayed response is the held page itself: nothing to cancel.
+            body: Body::Spliceable { page, unread: None },
+        },
+        None => obtain::recognize(cfg, &base.page_url, base.upstream).await?,
     };
-    let body = match known {
-        Some(Known::Spliceable(_)) => "spliced",
-        _ => "streamed",
+    let started = js_sys::Date::now();
+    let (page, unread, built) = match recognized.body {
+        Body::Spliceable { page, unread } => (page, unread, "spliced"),
+        Body::New { key, upstream } => match pages::first_view(&key, upstream, cfg.limits).await? {
+            FirstView::Mapped(page) => (page, None, "mapped"),
+            FirstView::Stream(upstream) => {
+                return streamed(
+                    cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
+                )
+            }
+        },
+        Body::Stream(upstream) => {
+            return streamed(
+                cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
+            )
+        }
     };
-    let headers = personalized_headers(&upstream, &format!("{x_vitrine}; body={body}"))?;
+    let headers = personalized_headers(&recognized.headers, &format!("{x_vitrine}; body={built}"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
-    match known {
-        Some(Known::Spliceable(recorded)) => {
-            let t2 = js_sys::Date::now();
-            let resp = pages::spliced(&upstream, replayed, &recorded, &plan, &headers)?;
-            timings.body = BodyBuilt::Spliced(js_sys::Date::now() - t2);
-            timed(resp, &timings)
-        }
-        Some(Known::Refused) => {
-            timings.body = BodyBuilt::Streamed;
-            headers.set(SERVER_TIMING, &timings.header())?;
-            stream_rewrite(cfg, ctx, upstream, plan, headers, None, path)
-        }
-        None => {
-            timings.body = BodyBuilt::Streamed;
-            headers.set(SERVER_TIMING, &timings.header())?;
-            stream_rewrite(cfg, ctx, upstream, plan, headers, key, path)
-        }
-    }
+    let resp = pages::spliced(unread.as_ref(), &page, &plan, &headers)?;
+    let ms = js_sys::Date::now() - started;
+    timings.body = match built {
+        "mapped" => BodyBuilt::Mapped(ms),
+        _ => BodyBuilt::Spliced(ms),
+    };
+    timed(resp, &timings)
+}
+
+/// A filled page streamed through the WASM rewriter.
+#[allow(clippy::too_many_arguments)]
+fn streamed(
+    cfg: &Config,
+    ctx: &worker::Context,
+    upstream: Response,
+    plan: Plan,
+    x_vitrine: &str,
+    set_cookie: Option<String>,
+    mut timings: Timings,
+    path: String,
+) -> Result<Response> {
+    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; body=streamed"))?;
+    visitor::append(&headers, set_cookie.as_deref())?;
+    timings.body = BodyBuilt::Streamed;
+    headers.set(SERVER_TIMING, &timings.header())?;
+    stream_rewrite(cfg, ctx, upstream, plan, headers, path)
 }
 
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
@@ -111,10 +136,10 @@ fn previewed(
     explain: &str,
     path: String,
 ) -> Result<Response> {
-    let headers = personalized_headers(&upstream, &format!("{x_vitrine}; preview"))?;
+    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; preview"))?;
     headers.set(preview::EXPLAIN_HEADER, explain)?;
     match plan {
-        Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, None, path),
+        Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, path),
         None => {
             let status = upstream.status_code();
             let (_, body) = upstream.into_parts();
@@ -136,9 +161,9 @@ fn timed(mut resp: Response, timings: &Timings) -> Result<Response> {
 
 /// Headers of a personalized response, whichever way its body is built: the base page's
 /// headers minus validators, length and cookies, plus `private, no-store` and `x-vitrine`.
-fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers> {
+fn personalized_headers(upstream: &Headers, x_vitrine: &str) -> Result<Headers> {
     let headers = Headers::new();
-    for (name, value) in upstream.headers().entries() {
+    for (name, value) in upstream.entries() {
         if delivery::keeps_response_header(&name) {
             headers.append(&name, &value)?;
         }
@@ -148,14 +173,13 @@ fn personalized_headers(upstream: &Response, x_vitrine: &str) -> Result<Headers>
     Ok(headers)
 }
 
-/// Starts the streaming rewrite; `key` set means: also record the page for splicing.
+/// Starts the streaming rewrite.
 fn stream_rewrite(
     cfg: &Config,
     ctx: &worker::Context,
     upstream: Response,
     plan: Plan,
     headers: Headers,
-    key: Option<PageKey>,
     path: String,
 ) -> Result<Response> {
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
@@ -166,9 +190,8 @@ fn stream_rewrite(
     let ResponseBody::Stream(body) = upstream.body() else {
         return bypass(upstream, Bypass::NoBody, &path, "");
     };
-    let recording = key.and_then(|k| Recording::new(k, charset, cfg.limits));
     let attribute_slots = cfg.limits.attribute_slots;
-    let rewritten = transform::pipe(ctx, body, rewriter, recording, path, attribute_slots)?;
+    let rewritten = transform::pipe(ctx, body, rewriter, path, attribute_slots)?;
     Ok(ResponseBuilder::new()
         .with_status(200)
         .with_headers(headers)

@@ -14,7 +14,8 @@
 //!   ↓
 //! view    ── the page view: visitor, preview, facts, catalog shards → vitrine_core::view (pure)
 //!   ↓
-//! deliver ── the body: unchanged, spliced from a recording (pages) or streamed (transform)
+//! deliver ── the body: unchanged, spliced from a mapped page (pages; a new page is mapped by
+//!            the runtime's rewriter, native) or streamed (transform)
 //! ```
 //!
 //! Beside that path: `beacon` (the conversion route), `demo` (the demo persona picker),
@@ -32,6 +33,7 @@ mod deliver;
 mod demo;
 mod facts;
 mod log;
+mod native;
 mod obtain;
 mod pages;
 mod preview;
@@ -60,6 +62,7 @@ pub(crate) struct Isolate {
     config: config::Kept,
     facts: facts::Kept,
     log: log::Kept,
+    native: native::Kept,
     pages: pages::Kept,
     store: store::Kept,
     transform: transform::Kept,
@@ -124,6 +127,6 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         .unwrap_or_default();
     let urls = (base.raw_url.as_str(), base.url.as_str());
     let viewed = view::page_view(&req, &env, cfg, ring, &snapshot, urls, &content_type).await?;
-    // 3. Deliver the body: unchanged, spliced from a recording, or streamed through the rewriter.
+    // 3. Deliver the body: unchanged, spliced from a mapped page, or streamed through the rewriter.
     deliver::page(&ctx, cfg, ring, path, base, viewed).await
 }

@@ -4,7 +4,7 @@
 //! replayed without a subrequest while fresh (**held**), confirmed by a conditional request to
 //! Static Assets once it is not (**revalidated**), or else **fetched** from the page source;
 //! and, for a page about to be personalized, what this isolate already knows about it
-//! ([`recognize`]: the page key, the recording at that key, the content comparison for an
+//! ([`recognize`]: the page key, the map at that key, the content comparison for an
 //! origin page without validators). Requests that are not documents pass through untouched.
 //!
 //! It never forwards the visitor's cookies or credentials (the subrequest is built by
@@ -25,11 +25,11 @@ use vitrine_core::Snapshot;
 
 /// A document's base page, ready to be personalized.
 pub struct BasePage {
-    /// The page as the source sent it (or replayed from a recording).
+    /// The page as the source sent it (or replayed from a held page).
     pub upstream: Response,
     /// Where it came from.
     pub from: Page,
-    /// The recording it was replayed from (held or revalidated).
+    /// The held page it was replayed from (held or revalidated).
     pub recorded: Option<Rc<Recorded<JsPage>>>,
     /// The active snapshot, or why there is none.
     pub snapshot: std::result::Result<Rc<Snapshot>, Bypass>,
@@ -37,8 +37,11 @@ pub struct BasePage {
     pub snapshot_ms: f64,
     /// The request URL as it came (a preview token may be in its query).
     pub raw_url: String,
-    /// The URL without the preview token: all the page source, the page key and targeting see.
+    /// The URL without the preview token: what targeting sees.
     pub url: String,
+    /// The page's key: `url` without its tracking parameters, which is also what the page
+    /// source is asked for ([`vitrine_core::delivery::page_key`]).
+    pub page_url: String,
 }
 
 /// What step 1 ends with.
@@ -56,11 +59,18 @@ pub async fn base_page(req: &Request, env: &Env, cfg: &Config, ctx: &Context) ->
     let document = cfg.documents.contains(&method, &path);
     let raw_url = req.inner().url();
     let url = vitrine_core::preview_token::strip_param(&raw_url).into_owned();
+    // Documents are known and fetched by their page key; anything else goes to the source as
+    // it came.
+    let page_url = if document {
+        cfg.tracking.page_key(&url).into_owned()
+    } else {
+        url.clone()
+    };
     // A page this isolate recorded is not asked for while it is fresh, and then revalidated
     // rather than re-read (the conditional for Static Assets only: in origin mode a
     // conditional would bypass the Cache API, which already keeps the origin out of the loop).
     let held = (document && method == "GET")
-        .then(|| pages::held(&url))
+        .then(|| pages::held(&page_url))
         .flatten();
     let started = js_sys::Date::now();
     let snapshot = async {
@@ -78,7 +88,7 @@ pub async fn base_page(req: &Request, env: &Env, cfg: &Config, ctx: &Context) ->
                 .as_deref()
                 .filter(|_| matches!(cfg.source, PageSource::Assets))
                 .and_then(pages::conditional);
-            let sub = source::subrequest(req, &url, cfg, document, conditional)?;
+            let sub = source::subrequest(req, &page_url, cfg, document, conditional)?;
             if !document {
                 return Ok(Obtained::Final(
                     source::fetch(env, cfg, ctx, sub, false).await?,
@@ -114,47 +124,83 @@ pub async fn base_page(req: &Request, env: &Env, cfg: &Config, ctx: &Context) ->
         snapshot_ms,
         raw_url,
         url,
+        page_url,
     }))
 }
 
-/// What this isolate knows about a page the source just sent: its key (to record it), what is
-/// known at that key, and the response to go on with (the same, or a copy of it when its body
-/// had to be read to compare it with a recording). A recording the source confirmed starts its
-/// freshness window again. Asked only for a page that has slots to fill: reading a body to
-/// compare it costs, and an unfilled page is streamed through as it is.
-pub async fn recognize(
-    cfg: &Config,
-    url: &str,
-    mut upstream: Response,
-) -> Result<(Option<PageKey>, Option<Known<JsPage>>, Response)> {
+/// A page the source just sent, as this isolate knows it.
+pub struct Recognized {
+    /// The headers the source sent it with.
+    pub headers: worker::Headers,
+    /// What to build the body from.
+    pub body: Body,
+}
+
+/// What a personalized body is built from.
+pub enum Body {
+    /// A mapped page's bytes: splice them. `unread`: the upstream whose body was not read
+    /// (cancel it).
+    Spliceable {
+        page: Rc<Recorded<JsPage>>,
+        unread: Option<Response>,
+    },
+    /// A page seen for the first time at this validator: map it, then splice it.
+    New { key: PageKey, upstream: Response },
+    /// A page that is not mapped (no validator, not shareable, refused): stream it.
+    Stream(Response),
+}
+
+/// What this isolate knows about a page the source just sent (`url`: its page key), and the
+/// body to build from: a page it has mapped is spliced from the bytes just sent (read whole
+/// on the JS side, never parsed), a new page is mapped, and any other page is streamed. A
+/// mapped page the source confirmed starts its freshness window again. Asked only for a page
+/// that has slots to fill: an unfilled page is streamed through as it is.
+pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Result<Recognized> {
+    let headers = upstream.headers().clone();
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
-    // an origin page is recorded only if the origin marked it shareable, held no longer than
+    // an origin page is mapped only if the origin marked it shareable, held no longer than
     // the lifetime it has left, and keyed by its content when it has no validator of its own.
-    // Any other origin page is never recorded, so never replayed to another visitor.
+    // Any other origin page is never mapped, so never replayed to another visitor.
     let (hold_ms, by_content) = match cfg.source {
         PageSource::Assets => (f64::INFINITY, false),
         PageSource::Origin(_) => match source::freshness(&upstream, source::now_secs())? {
             Ok(fresh_secs) => (fresh_secs as f64 * 1000.0, true),
-            Err(_) => return Ok((None, None, upstream)),
+            Err(_) => {
+                return Ok(Recognized {
+                    headers,
+                    body: Body::Stream(upstream),
+                })
+            }
         },
     };
-    let key = PageKey::of(url.to_owned(), &upstream, hold_ms, by_content)?;
-    let mut known = key.as_ref().and_then(PageKey::lookup);
-    if let (Some(key), Some(Known::Spliceable(recorded))) = (&key, &known) {
-        if key.by_content() {
-            let recorded = Rc::clone(recorded);
-            let (copy, verdict) = pages::same_content(upstream, &recorded).await?;
-            upstream = copy;
-            known = match verdict {
-                Content::Same => known,
-                Content::Changed => None,
-                Content::Unknown => Some(Known::Refused),
-            };
+    let Some(key) = PageKey::of(url.to_owned(), &upstream, hold_ms, by_content)? else {
+        return Ok(Recognized {
+            headers,
+            body: Body::Stream(upstream),
+        });
+    };
+    let body = match key.lookup() {
+        None => Body::New { key, upstream },
+        Some((_, Known::Refused)) => Body::Stream(upstream),
+        Some((None, Known::Spliceable(template))) => {
+            match pages::mapped(&key, template, upstream).await? {
+                Ok(page) => Body::Spliceable { page, unread: None },
+                Err(upstream) => Body::Stream(upstream),
+            }
         }
+        Some((Some(hash), Known::Spliceable(template))) => {
+            match pages::same_content(&mut upstream, &hash, template.len()).await? {
+                Content::Same(bytes) => Body::Spliceable {
+                    page: key.page(template, bytes, Some(&hash)),
+                    unread: Some(upstream),
+                },
+                Content::Changed => Body::New { key, upstream },
+            }
+        }
+    };
+    if let Body::Spliceable { page, .. } = &body {
+        // The source just sent this page at the mapped validator.
+        pages::confirmed(page, js_sys::Date::now(), Some(hold_ms));
     }
-    if let Some(Known::Spliceable(recorded)) = &known {
-        // The source just sent this page at the recorded validator.
-        pages::confirmed(recorded, js_sys::Date::now(), Some(hold_ms));
-    }
-    Ok((key, known, upstream))
+    Ok(Recognized { headers, body })
 }

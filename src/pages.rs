@@ -1,61 +1,67 @@
-//! Parse once, splice many, at the edge: the per-isolate [`PageCache`] of recorded base pages,
-//! whose bytes stay on the JS side as one `Blob` each, and the spliced response built
-//! from views of it plus the decided fragments, so a cache hit never moves the page through
-//! WASM memory and never reads the upstream body. The assembled body (a `Blob`) is kept per
-//! distinct plan and reused: most requests only wrap a kept `Blob` in a new `Response`.
+//! Parse once, splice many, at the edge: the per-isolate [`PageCache`] of page knowledge, in
+//! two tiers. **Maps**: where the slots of each page are, a few hundred bytes per page, so an
+//! isolate knows tens of thousands of pages, and a request for one splices the body the source
+//! just sent (read whole on the JS side, sliced there: no parse, no copy through WASM memory).
+//! **Held pages**: the bytes of the hottest pages (from their second view on), as one `Blob`
+//! each, so a request for one makes no subrequest while it is fresh; the assembled body is
+//! kept per distinct plan and reused, so most such requests only wrap a kept `Blob` in a new
+//! `Response`. A page is known by its page key (its URL without tracking parameters) and one
+//! validator; a map is never applied to bytes of another length.
 //!
-//! A recorded page is also revalidated instead of re-read: the subrequest for it carries its
+//! A held page is also revalidated instead of re-read: the subrequest for it carries its
 //! validator (`If-None-Match`, else `If-Modified-Since`; Workers Static Assets and origins
-//! answer `304` with no body), and a `304` is [`replay`]ed as the recorded page, so a hit moves
+//! answer `304` with no body), and a `304` is [`replay`]ed as the held page, so a hit moves
 //! no page bytes from the source at all. Only vitrine's own validator is ever sent: the
 //! visitor's conditional headers are still dropped ([`crate::source`]).
 //!
-//! A page the source confirmed (recorded, answered `304`, or served again at the same
-//! validator) less than `PAGE_REVALIDATE_SECS` ago is not asked for at all: it is [`fresh`],
-//! and the request makes no subrequest. Static Assets are part of a Worker version (its code,
-//! assets and bindings), and an isolate runs one version, so a recorded asset cannot change
-//! under it; the window only bounds how long a development server that swaps files in place
-//! serves the old page. An origin page is recorded only if the origin marked it shareable
-//! ([`vitrine_core::delivery::sharing`]), and held for the window or what is left of the lifetime the
-//! origin gave it, whichever ends first: vitrine never keeps a page longer than the origin
-//! allows. Measured: the subrequest and its `304` were about half of a spliced request's cost
-//! (BENCHMARKS.md).
+//! A page the source confirmed (held, answered `304`, or served again at the same validator)
+//! less than `PAGE_REVALIDATE_SECS` ago is not asked for at all: it is [`fresh`], and the
+//! request makes no subrequest. Static Assets are part of a Worker version (its code, assets
+//! and bindings), and an isolate runs one version, so a held asset cannot change under it; the
+//! window only bounds how long a development server that swaps files in place serves the old
+//! page. An origin page is mapped only if the origin marked it shareable
+//! ([`vitrine_core::delivery::sharing`]), and held for the window or what is left of the
+//! lifetime the origin gave it, whichever ends first: vitrine never keeps a page longer than
+//! the origin allows.
 //!
 //! An origin page without a validator of its own (no `ETag`, no `Last-Modified`) that shared
-//! caches may keep is keyed by its **content**: the recording hashes the bytes it already
-//! copies into WASM memory (SHA-256), and when the window has passed, the copy the Cache API
-//! or the origin sends is hashed the same way ([`same_content`]; its length is compared
-//! first, so a changed page is usually told apart without reading it). The same bytes are
-//! spliced; different bytes are streamed and recorded again. Workers Static Assets always
-//! send an `ETag`.
+//! caches may keep is keyed by its **content**: its map is stored under the SHA-256 of its
+//! bytes, and a later copy the Cache API or the origin sends is hashed the same way
+//! ([`same_content`]: its length is compared first, and at most the mapped length + 1 bytes
+//! are ever read). The same bytes are spliced; different bytes are mapped again. Workers
+//! Static Assets always send an `ETag`.
 //!
 //! Only the JS-object storage and the response assembly live here; what may be spliced and how
-//! is decided in [`vitrine_core::splice`].
+//! is decided in [`vitrine_core::splice`], and a page's first view is mapped by
+//! [`crate::native`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use worker::js_sys::{Array, ArrayBuffer, Uint8Array};
+use worker::js_sys::{Array, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
 use worker::{Headers, Response, ResponseBody, Result};
 
-use crate::log;
-use crate::PerIsolate;
+use crate::native::{self, Unmapped};
+use crate::{log, PerIsolate};
 use vitrine_core::render::Plan;
 use vitrine_core::rewrite::Limits;
 use vitrine_core::splice::{
-    self, Bodies, ContentHash, Known, NotSpliceable, PageCache, Piece, Recorded, Recorder,
+    self, Bodies, ContentHash, Known, NotSpliceable, PageCache, Piece, Recorded, SlotMap,
 };
 
-/// Bytes of recorded pages an isolate keeps (a Worker isolate has 128 MB in all).
-const BUDGET: usize = 24 << 20;
-/// Largest page recorded; bigger pages are always streamed. It also bounds what a recording
-/// holds while a page streams (the chunks, on the JS side), so memory stays flat in page size.
-const MAX_PAGE: usize = 2 << 20;
+/// Bytes of slot maps an isolate keeps: tens of thousands of pages.
+const MAP_BUDGET: usize = 8 << 20;
+/// Bytes of held pages an isolate keeps, their assembled bodies included (a Worker isolate has
+/// 128 MB in all).
+const HELD_BUDGET: usize = 32 << 20;
+/// Largest page mapped; bigger pages are always streamed through the WASM rewriter, so memory
+/// stays flat in page size.
+pub const MAX_PAGE: usize = 2 << 20;
 
-/// A recorded page as the Worker holds it: its bytes on the JS side, and the bodies already
+/// A held page as the Worker holds it: its bytes on the JS side, and the bodies already
 /// assembled from it per plan (a `Blob` is immutable, so one serves any number of responses).
 pub struct JsPage {
     /// The page. A `Blob`, not a `Uint8Array`: a response over a `Blob` (the replay) shares
@@ -68,17 +74,15 @@ pub struct JsPage {
     /// The conditional header that revalidates this page, and its value.
     conditional: Option<(&'static str, String)>,
     bodies: RefCell<Bodies<web_sys::Blob>>,
-    /// When the source last confirmed these bytes (`Date.now()`, ms): recorded, `304`, or
+    /// When the source last confirmed these bytes (`Date.now()`, ms): fetched, `304`, or
     /// served again at the same validator.
     confirmed: Cell<f64>,
     /// How long after `confirmed` the page may be served without asking the source (ms;
     /// unbounded for Static Assets, what was left of the origin's lifetime for an origin page).
     hold_ms: Cell<f64>,
-    /// The SHA-256 of `bytes` (hex) for a page keyed by its content.
-    content_hash: Option<String>,
 }
 
-/// What page recording keeps per isolate (its part of [`crate::Isolate`]): the recorded pages.
+/// What page knowledge keeps per isolate (its part of [`crate::Isolate`]).
 pub struct Kept {
     cache: RefCell<PageCache<JsPage>>,
 }
@@ -86,14 +90,14 @@ pub struct Kept {
 impl Default for Kept {
     fn default() -> Self {
         Self {
-            cache: RefCell::new(PageCache::new(BUDGET, MAX_PAGE)),
+            cache: RefCell::new(PageCache::new(MAP_BUDGET, HELD_BUDGET, MAX_PAGE)),
         }
     }
 }
 
 const CACHE: PerIsolate<RefCell<PageCache<JsPage>>> = PerIsolate(|i| &i.pages.cache);
 
-/// What tells two copies of a page at one URL apart.
+/// What tells two copies of a page at one key apart.
 enum Validator {
     /// From its headers ([`splice::validator`]: `ETag`/`Last-Modified`, length and type).
     Header(String),
@@ -104,7 +108,7 @@ enum Validator {
 /// The validator string a content-keyed page is refused under (its hash may be unknown then).
 const CONTENT_REFUSED: &str = "sha256:?";
 
-/// A base page by URL and validator (absent when the page has no usable validator).
+/// A base page by page key and validator (absent when the page has no usable validator).
 pub struct PageKey {
     url: String,
     validator: Validator,
@@ -114,9 +118,9 @@ pub struct PageKey {
 }
 
 impl PageKey {
-    /// The key of `upstream` as served for `url`, if the page has a validator, or may be keyed
-    /// by its content (`by_content`); `hold_ms`: how long the recorded page may be served
-    /// without asking the source (the window bounds it too).
+    /// The key of `upstream` as served for the page key `url`, if the page has a validator, or
+    /// may be keyed by its content (`by_content`); `hold_ms`: how long the page may be served
+    /// without asking the source once held (the window bounds it too).
     pub fn of(
         url: String,
         upstream: &Response,
@@ -152,12 +156,15 @@ impl PageKey {
     }
 
     /// What this isolate knows about the page: at its validator, or for a page keyed by its
-    /// content, whatever was last seen at its URL (compare with [`same_content`] before
-    /// splicing it).
-    pub fn lookup(&self) -> Option<Known<JsPage>> {
+    /// content, whatever was last seen at its key and under which hash (compare with
+    /// [`same_content`] before splicing it).
+    pub fn lookup(&self) -> Option<(Option<String>, Known)> {
         CACHE.with(|c| match &self.validator {
-            Validator::Header(v) => c.borrow_mut().get(&self.url, v),
-            Validator::Content => c.borrow_mut().latest(&self.url).map(|(_, known)| known),
+            Validator::Header(v) => c.borrow_mut().get(&self.url, v).map(|k| (None, k)),
+            Validator::Content => c
+                .borrow_mut()
+                .latest(&self.url)
+                .map(|(hash, known)| (Some(hash), known)),
         })
     }
 
@@ -167,19 +174,64 @@ impl PageKey {
     }
 
     /// Remembers that this page cannot be spliced, and why.
-    fn refuse(&self, why: &NotSpliceable) {
-        log::note("vitrine.not_spliceable", why.code());
-        let validator = match &self.validator {
-            Validator::Header(v) => v.as_str(),
-            Validator::Content => CONTENT_REFUSED,
+    pub fn refuse(&self, why: &NotSpliceable) {
+        self.refuse_as(why.code());
+    }
+
+    /// Remembers that this page cannot be spliced, logging `code`.
+    pub fn refuse_as(&self, code: &str) {
+        log::note("vitrine.not_spliceable", code);
+        CACHE.with(|c| {
+            c.borrow_mut()
+                .insert_refused(&self.url, self.validator_text(None))
+        });
+    }
+
+    /// Forgets the page (its map did not fit the bytes the source sent).
+    pub fn forget(&self) {
+        CACHE.with(|c| c.borrow_mut().forget(&self.url));
+    }
+
+    fn validator_text<'a>(&'a self, content_hash: Option<&'a str>) -> &'a str {
+        match (&self.validator, content_hash) {
+            (Validator::Header(v), _) => v,
+            (Validator::Content, Some(hash)) => hash,
+            (Validator::Content, None) => CONTENT_REFUSED,
+        }
+    }
+
+    /// Stores the map of the page (`content_hash`: `sha256:<hex>` for a page keyed by its
+    /// content); returns it shared.
+    pub fn store(&self, template: SlotMap, content_hash: Option<&str>) -> Rc<SlotMap> {
+        let validator = self.validator_text(content_hash);
+        CACHE.with(|c| c.borrow_mut().insert_map(&self.url, validator, template))
+    }
+
+    /// The page, mapped by `template`, as this request splices it: held from now on if it is
+    /// viewed often enough (then later requests make no subrequest), else kept just for this
+    /// response.
+    pub fn page(
+        &self,
+        template: Rc<SlotMap>,
+        bytes: web_sys::Blob,
+        content_hash: Option<&str>,
+    ) -> Rc<Recorded<JsPage>> {
+        let page = JsPage {
+            bytes,
+            headers: self.headers.clone(),
+            conditional: self.conditional.clone(),
+            bodies: RefCell::default(),
+            confirmed: Cell::new(js_sys::Date::now()),
+            hold_ms: Cell::new(self.hold_ms),
         };
-        CACHE.with(|c| c.borrow_mut().insert_refused(&self.url, validator));
+        let validator = self.validator_text(content_hash);
+        CACHE.with(|c| c.borrow_mut().hold(&self.url, validator, template, page))
     }
 }
 
-/// The page recorded for `url`, if any, to revalidate instead of re-reading it.
+/// The page held for the page key `url`, if any, to serve or revalidate instead of re-reading it.
 pub fn held(url: &str) -> Option<Rc<Recorded<JsPage>>> {
-    CACHE.with(|c| c.borrow().recorded(url))
+    CACHE.with(|c| c.borrow_mut().recorded(url))
 }
 
 /// The conditional header (name, value) that revalidates `page` with the page source.
@@ -204,79 +256,64 @@ pub fn confirmed(page: &Recorded<JsPage>, now: f64, hold_ms: Option<f64>) {
     }
 }
 
-/// How a fresh copy of a content-keyed page compares with its recording.
+/// How a fresh copy of a content-keyed page compares with its map.
 pub enum Content {
-    /// The same bytes: splice the recording.
-    Same,
-    /// Different bytes: stream this copy and record it again.
+    /// The same bytes (here, on the JS side): splice them.
+    Same(web_sys::Blob),
+    /// Different bytes: map them again.
     Changed,
-    /// Unknown (no `Content-Length`, so reading it would be unbounded): stream it, and keep
-    /// the recording.
-    Unknown,
 }
 
-/// Compares `upstream` with `recorded`, reading its body only when the lengths agree (at most
-/// the recording's length, so at most [`MAX_PAGE`]; for an encoded body, whose decoded length
-/// is unknown, when the encoded one is at most [`MAX_PAGE`]). The body is read on the JS side and
-/// hashed in WASM a slice at a time, so WASM memory does not grow with the page; the response
-/// handed back carries the same status, headers and bytes.
-pub async fn same_content(
-    upstream: Response,
-    recorded: &Recorded<JsPage>,
-) -> Result<(Response, Content)> {
-    let Some(want) = recorded.page.content_hash.as_deref() else {
-        return Ok((upstream, Content::Changed));
-    };
-    let length = upstream
-        .headers()
+/// Compares the body of `upstream` with the page mapped under `want` (`sha256:<hex>`) at
+/// `want_len` bytes. A body whose `Content-Length` (unencoded) differs is told apart without
+/// reading it; otherwise a copy of the body (a tee: `upstream` keeps its own) is read and
+/// hashed a slice at a time, **at most `want_len + 1` bytes**, so a small compressed body
+/// that decodes huge costs no more than the page it claims to be.
+pub async fn same_content(upstream: &mut Response, want: &str, want_len: usize) -> Result<Content> {
+    let h = upstream.headers();
+    let length = h
         .get("content-length")?
         .and_then(|v| v.trim().parse::<usize>().ok());
     // A `Content-Encoding` body reaches the Worker decoded, while `Content-Length` stays the
     // encoded size: then only the decoded bytes can be compared.
-    let encoded = upstream
-        .headers()
+    let encoded = h
         .get("content-encoding")?
         .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
-    match length {
-        None => return Ok((upstream, Content::Unknown)),
-        Some(n) if encoded && n > MAX_PAGE => return Ok((upstream, Content::Unknown)),
-        Some(n) if !encoded && n != recorded.template.len() => {
-            return Ok((upstream, Content::Changed))
-        }
-        Some(_) => {}
+    if !encoded && length.is_some_and(|n| n != want_len) {
+        return Ok(Content::Changed);
     }
-    let raw = web_sys::Response::from(upstream);
-    let buffer: ArrayBuffer = JsFuture::from(raw.array_buffer()?).await?.dyn_into()?;
-    let bytes = Uint8Array::new(&buffer);
-    // A decoded body of another length is another page: no need to hash it.
-    let same_length = bytes.length() as usize == recorded.template.len();
-    let mut hasher = ContentHash::new();
-    let mut slice = Vec::new();
-    let mut at = 0;
-    while same_length && at < bytes.length() {
-        let end = bytes.length().min(at.saturating_add(HASH_SLICE));
-        slice.resize((end - at) as usize, 0);
-        bytes.subarray(at, end).copy_to(&mut slice);
-        hasher.update(&slice);
-        at = end;
-    }
-    let same = same_length && hasher.hex() == want;
-    let init = web_sys::ResponseInit::new();
-    init.set_status(raw.status());
-    init.set_headers(&raw.headers());
-    let copy = web_sys::Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init)?;
-    let verdict = if same {
-        Content::Same
-    } else {
-        Content::Changed
+    let probe = web_sys::Response::from(upstream.cloned()?);
+    let Some(body) = probe.body() else {
+        return Ok(Content::Changed);
     };
-    Ok((Response::from(copy), verdict))
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let chunks = Array::new();
+    let mut hasher = ContentHash::new();
+    let mut read = 0usize;
+    loop {
+        let result = JsFuture::from(reader.read()).await?;
+        if js_sys::Reflect::get(&result, &"done".into())?.is_truthy() {
+            break;
+        }
+        let chunk: Uint8Array = js_sys::Reflect::get(&result, &"value".into())?.dyn_into()?;
+        read = read.saturating_add(chunk.length() as usize);
+        if read > want_len {
+            // Longer than the page it would have to be: stop reading the copy.
+            let _ = reader.cancel();
+            return Ok(Content::Changed);
+        }
+        native::for_each_slice(&chunk, 0, chunk.length(), |bytes| hasher.update(bytes));
+        chunks.push(&chunk);
+    }
+    if read != want_len || format!("sha256:{}", hasher.hex()) != want {
+        return Ok(Content::Changed);
+    }
+    Ok(Content::Same(web_sys::Blob::new_with_u8_array_sequence(
+        &chunks,
+    )?))
 }
 
-/// Bytes of a body copied into WASM memory at once to be hashed.
-const HASH_SLICE: u32 = 64 * 1024;
-
-/// What a `304` to the conditional subrequest stands for: the recorded page as the source
+/// What a `304` to the conditional subrequest stands for: the held page as the source
 /// sent it (status 200, its headers, its bytes), so every later step runs unchanged.
 pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
     let init = web_sys::ResponseInit::new();
@@ -286,16 +323,88 @@ pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
     Ok(Response::from(raw))
 }
 
-/// The personalized response assembled from a recorded page; the body of an `upstream` the
-/// source sent is cancelled unread (a replayed one is the recording itself: nothing to cancel).
+/// The whole body of `upstream`, read on the JS side.
+pub async fn read(upstream: Response) -> Result<(u16, Headers, web_sys::Blob)> {
+    let status = upstream.status_code();
+    let headers = upstream.headers().clone();
+    let raw = web_sys::Response::from(upstream);
+    let blob: web_sys::Blob = JsFuture::from(raw.blob()?).await?.dyn_into()?;
+    Ok((status, headers, blob))
+}
+
+/// A response again from what [`read`] took apart, to stream it.
+pub fn rebuilt(status: u16, headers: &Headers, body: &web_sys::Blob) -> Result<Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers.0);
+    Ok(Response::from(
+        web_sys::Response::new_with_opt_blob_and_init(Some(body), &init)?,
+    ))
+}
+
+/// The first view of a page under `key`: what it became.
+pub enum FirstView {
+    /// Mapped (and the map stored): splice it.
+    Mapped(Rc<Recorded<JsPage>>),
+    /// Not spliceable (remembered as refused): stream it.
+    Stream(Response),
+}
+
+/// Maps the page `upstream` (the first view of `key`) with the runtime's rewriter, and stores
+/// its map; a page that cannot be mapped is remembered as refused and handed back to stream.
+pub async fn first_view(key: &PageKey, upstream: Response, limits: Limits) -> Result<FirstView> {
+    let (status, headers, blob) = read(upstream).await?;
+    if blob.size() > MAX_PAGE as f64 {
+        key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
+        return Ok(FirstView::Stream(rebuilt(status, &headers, &blob)?));
+    }
+    match native::map(&blob, limits, key.by_content()).await? {
+        Ok(mapped) => {
+            let hash = mapped.content_hash.map(|h| format!("sha256:{h}"));
+            let template = key.store(mapped.marked.template, hash.as_deref());
+            Ok(FirstView::Mapped(key.page(
+                template,
+                mapped.page,
+                hash.as_deref(),
+            )))
+        }
+        Err(Unmapped::Refused(why)) => {
+            key.refuse(&why);
+            Ok(FirstView::Stream(rebuilt(status, &headers, &blob)?))
+        }
+        Err(Unmapped::Failed(why)) => {
+            log::note("vitrine.native_map_failed", &why);
+            key.refuse_as("native_map_failed");
+            Ok(FirstView::Stream(rebuilt(status, &headers, &blob)?))
+        }
+    }
+}
+
+/// A mapped page's bytes as the source just sent them, ready to splice; `Err` with the
+/// response to stream when the body is not as long as the map says (the map is forgotten).
+pub async fn mapped(
+    key: &PageKey,
+    template: Rc<SlotMap>,
+    upstream: Response,
+) -> Result<std::result::Result<Rc<Recorded<JsPage>>, Response>> {
+    let (status, headers, blob) = read(upstream).await?;
+    if blob.size() != template.len() as f64 {
+        key.forget();
+        return Ok(Err(rebuilt(status, &headers, &blob)?));
+    }
+    Ok(Ok(key.page(template, blob, None)))
+}
+
+/// The personalized response assembled from a page and its map; the body of an `upstream`
+/// the source sent is cancelled unread (a replayed one is the held page itself, and a read
+/// one is already consumed: nothing to cancel).
 pub fn spliced(
-    upstream: &Response,
-    replayed: bool,
+    upstream: Option<&Response>,
     recorded: &Recorded<JsPage>,
     plan: &Plan,
     headers: &Headers,
 ) -> Result<Response> {
-    if let (false, ResponseBody::Stream(body)) = (replayed, upstream.body()) {
+    if let Some(ResponseBody::Stream(body)) = upstream.map(Response::body) {
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
@@ -334,92 +443,4 @@ fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
         };
     }
     Ok(web_sys::Blob::new_with_buffer_source_sequence(&parts)?)
-}
-
-/// The recording half of a miss: a [`Recorder`] fed the same chunks as the rewriter, and
-/// the chunks themselves kept as JS objects (no copy in WASM memory). At the end the page is
-/// assembled on the JS side and cached with its template. Gives up past [`MAX_PAGE`] bytes,
-/// so memory stays flat in page size.
-pub struct Recording {
-    key: PageKey,
-    /// Hashes the page as it passes, for a page keyed by its content.
-    hasher: Option<ContentHash>,
-    recorder: Recorder,
-    chunks: Vec<Uint8Array>,
-    len: usize,
-}
-
-impl Recording {
-    /// Starts recording `key`; `None` when the page cannot be spliced at all (its charset).
-    pub fn new(key: PageKey, charset: Option<&str>, limits: Limits) -> Option<Self> {
-        match Recorder::new(limits, charset) {
-            Ok(recorder) => Some(Self {
-                hasher: key.by_content().then(ContentHash::new),
-                key,
-                recorder,
-                chunks: Vec::new(),
-                len: 0,
-            }),
-            Err(why) => {
-                key.refuse(&why);
-                None
-            }
-        }
-    }
-
-    /// Adds the next bytes of the page. They are copied to the JS side (the reader reuses its
-    /// buffer), once per page per isolate. Returns `false` when the recording is over: drop it.
-    pub fn push(&mut self, bytes: &[u8]) -> bool {
-        self.len += bytes.len();
-        if self.len > MAX_PAGE {
-            self.key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
-            return false;
-        }
-        if let Err(why) = self.recorder.write(bytes) {
-            self.key.refuse(&why);
-            return false;
-        }
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(bytes);
-        }
-        self.chunks.push(Uint8Array::from(bytes));
-        true
-    }
-
-    /// The page was streamed whole: record and cache it.
-    pub fn finish(self) {
-        match self.recorder.end() {
-            Ok(template) => {
-                let content_hash = self.hasher.map(ContentHash::hex);
-                let validator = match (&self.key.validator, &content_hash) {
-                    (Validator::Header(v), _) => v.clone(),
-                    (Validator::Content, Some(hash)) => format!("sha256:{hash}"),
-                    // Not reached: a content-keyed recording always has its hasher.
-                    (Validator::Content, None) => return,
-                };
-                let chunks = Array::new();
-                for chunk in &self.chunks {
-                    chunks.push(chunk);
-                }
-                let Ok(page) = web_sys::Blob::new_with_u8_array_sequence(&chunks) else {
-                    log::note("vitrine.not_spliceable", "blob");
-                    return;
-                };
-                let page = JsPage {
-                    bytes: page,
-                    headers: self.key.headers,
-                    conditional: self.key.conditional,
-                    bodies: RefCell::default(),
-                    confirmed: Cell::new(js_sys::Date::now()),
-                    hold_ms: Cell::new(self.key.hold_ms),
-                    content_hash,
-                };
-                CACHE.with(|c| {
-                    c.borrow_mut()
-                        .insert_recorded(&self.key.url, &validator, template, page)
-                });
-            }
-            Err(why) => self.key.refuse(&why),
-        }
-    }
 }

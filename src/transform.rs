@@ -25,13 +25,11 @@ use worker::web_sys::{
 use worker::{Context, Result};
 
 use crate::log;
-use crate::pages::Recording;
 use crate::PerIsolate;
 use vitrine_core::rewrite::{MarkerScan, SlotStream};
 
 struct State {
     rewriter: SlotStream,
-    recording: Option<Recording>,
     path: String,
     input: Vec<u8>,
     /// Set when the attribute form is off: looks for pages that still use it.
@@ -58,7 +56,6 @@ pub fn pipe(
     ctx: &Context,
     body: &ReadableStream,
     rewriter: SlotStream,
-    recording: Option<Recording>,
     path: String,
     attribute_slots: bool,
 ) -> Result<ReadableStream> {
@@ -69,7 +66,6 @@ pub fn pipe(
         (!attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)).then(MarkerScan::default);
     let state = State {
         rewriter,
-        recording,
         path,
         input: Vec::new(),
         markers,
@@ -114,13 +110,9 @@ async fn pump(mut source: BodyReader, writer: WritableStreamDefaultWriter, mut s
         }
         source.recycle(chunk);
     }
-    let (rest, recording) = state.finish();
+    let rest = state.finish();
     if write(&writer, &rest).await {
         let _ = JsFuture::from(writer.close()).await;
-    }
-    // The whole page is out and the stream is closed: recording it now delays no byte.
-    if let Some(rec) = recording {
-        rec.finish();
     }
 }
 
@@ -224,25 +216,15 @@ impl State {
                 );
             }
         }
-        if self
-            .recording
-            .as_mut()
-            .is_some_and(|rec| !rec.push(&self.input))
-        {
-            self.recording = None;
-        }
         self.rewriter.feed(&self.input)
     }
 
-    /// The last output, and the recording if the page was rewritten to the end.
-    fn finish(self) -> (Vec<u8>, Option<Recording>) {
+    /// The last output.
+    fn finish(self) -> Vec<u8> {
         let (rest, early_stop) = self.rewriter.finish();
-        match early_stop {
-            Some(e) => {
-                log::bypass(e.code(), &self.path, &e.to_string());
-                (rest, None)
-            }
-            None => (rest, self.recording),
+        if let Some(e) = early_stop {
+            log::bypass(e.code(), &self.path, &e.to_string());
         }
+        rest
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! `cookie` is the identity stage (profile verify, consent, activity cookie), `snapshot` the
 //! wait for the active snapshot (KV read or the isolate's copy; it overlaps the page fetch),
-//! `decide` the decision and rendering of the fills, and `splice` assembling a recorded page.
+//! `decide` the decision and rendering of the fills, `splice` assembling a mapped page, and
+//! `map` mapping a new page with the runtime's rewriter and assembling it.
 //! A streamed body is rewritten after the headers are sent, so its metric carries no
 //! duration: `rewrite;desc="streamed"`. Durations are milliseconds with one decimal. Note that
 //! the Workers runtime only advances its clock across I/O, so CPU-only stages often read 0 in
@@ -23,8 +24,11 @@ use std::fmt::Write;
 pub enum BodyBuilt {
     /// No slot was filled: the base page as is.
     Unchanged,
-    /// Spliced from a recorded page, taking this many milliseconds.
+    /// Spliced from a mapped page, taking this many milliseconds.
     Spliced(f64),
+    /// A new page mapped by the runtime's rewriter and then spliced, taking this many
+    /// milliseconds.
+    Mapped(f64),
     /// Stream-rewritten after the headers were sent.
     Streamed,
 }
@@ -96,6 +100,7 @@ impl Timings {
         match self.body {
             BodyBuilt::Unchanged => {}
             BodyBuilt::Spliced(ms) => metric(&mut out, "splice", ms),
+            BodyBuilt::Mapped(ms) => metric(&mut out, "map", ms),
             BodyBuilt::Streamed => out.push_str(", rewrite;desc=\"streamed\""),
         }
         out

@@ -16,10 +16,12 @@
 
 pub mod documents;
 pub mod forwarding;
+pub mod page_key;
 pub mod sharing;
 
 pub use documents::{Documents, DocumentsError};
 pub use forwarding::{ForwardError, Forwarded};
+pub use page_key::{TrackingParams, TrackingParamsError};
 pub use sharing::{shared_freshness, NotShared};
 
 /// Validators and cache directives: dropped from every response that carries per-visitor

@@ -102,11 +102,11 @@ impl From<RewritingError> for RewriteError {
 pub(crate) type Sink = Box<dyn FnMut(&[u8])>;
 
 /// Selector of the element form of a slot; its name is in [`TAG_NAME_ATTRIBUTE`].
-pub(crate) const TAG_SELECTOR: &str = "vitrine-slot[name]";
+pub const TAG_SELECTOR: &str = "vitrine-slot[name]";
 /// Attribute naming a `<vitrine-slot>`.
-pub(crate) const TAG_NAME_ATTRIBUTE: &str = "name";
+pub const TAG_NAME_ATTRIBUTE: &str = "name";
 /// Selector of the attribute form of a slot; its name is in [`SLOT_ATTRIBUTE`].
-pub(crate) const ATTRIBUTE_SELECTOR: &str = "[data-vitrine-slot]";
+pub const ATTRIBUTE_SELECTOR: &str = "[data-vitrine-slot]";
 
 /// The parser settings every pass over a page uses (the streaming rewrite and the splice
 /// recorder must parse identically, or their outputs could differ).

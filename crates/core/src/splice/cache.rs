@@ -1,146 +1,157 @@
-//! The per-isolate cache of recorded pages, bounded by bytes with least-recently-used eviction.
+//! The per-isolate knowledge of pages, in two tiers, each bounded by bytes with
+//! least-recently-used eviction:
 //!
-//! One entry per URL, valid for one *validator* of the page (see [`validator`]); a page that
-//! changed (new validator) is a miss and is recorded again, replacing the old entry. Pages that
-//! cannot be spliced are remembered too (as cheap refusals), so they are not re-recorded on
-//! every request. The cache is generic over how the page bytes are held (`P`), so the Worker
-//! can keep them on the JS side while this logic is tested natively.
+//! - **maps**: where the slots of a page are ([`SlotMap`], a few offsets), one per page key,
+//!   valid for one *validator* of the page (see [`validator`]). A page that changed (new
+//!   validator) is a miss and is learned again, replacing the old entry. Pages that cannot be
+//!   spliced are remembered too (as cheap refusals), so they are not parsed on every request.
+//!   A map is a few hundred bytes, so an isolate knows tens of thousands of pages: a request
+//!   for one splices the body the source just sent, with no parse.
+//! - **held pages**: the bytes of the hottest pages, so a request for one makes no subrequest
+//!   while the page is fresh. A page is held from its [`HOLD_AFTER_VIEWS`]th view on, so pages
+//!   seen once (most of a shop's long tail) never push a hot page out.
 //!
-//! A page's entry is charged for its bytes plus room for [`BODIES_PER_PAGE`] assembled bodies
-//! ([`Bodies`]): visitors fall into few decisions, so the Worker keeps the finished body per
-//! distinct plan and serves it again without assembling it.
+//! The cache is generic over how page bytes are held (`P`), so the Worker can keep them on the
+//! JS side while this logic is tested natively. A held page is charged for its bytes plus room
+//! for [`BODIES_PER_PAGE`] assembled bodies ([`Bodies`]): visitors fall into few decisions, so
+//! the Worker keeps the finished body per distinct plan and serves it again without
+//! assembling it.
 
-use std::collections::HashMap;
 use std::rc::Rc;
+
+use lru::LruCache;
 
 use super::SlotMap;
 
-/// Weight charged for a refusal or an entry's key and bookkeeping, in bytes.
+/// Weight charged for an entry's key and bookkeeping, in bytes.
 const ENTRY_OVERHEAD: usize = 128;
 
-/// Assembled bodies kept per recorded page (one per distinct plan, the oldest replaced).
+/// Assembled bodies kept per held page (one per distinct plan, the oldest replaced).
 pub const BODIES_PER_PAGE: usize = 4;
 
-/// A recorded page: its template and its bytes, held as `P`.
+/// Views of a page (at one validator) after which its bytes are held.
+pub const HOLD_AFTER_VIEWS: u32 = 2;
+
+/// A held page: its slot map and its bytes, held as `P`.
 #[derive(Debug)]
 pub struct Recorded<P> {
     /// Where the slots are.
-    pub template: SlotMap,
-    /// The page bytes the template was recorded from.
+    pub template: Rc<SlotMap>,
+    /// The page bytes the map was made from.
     pub page: P,
 }
 
 /// What the cache knows about a page at a validator.
-#[derive(Debug)]
-pub enum Known<P> {
-    /// Recorded: splice it.
-    Spliceable(Rc<Recorded<P>>),
-    /// Seen and refused: stream it, and do not try to record it again.
+#[derive(Debug, Clone)]
+pub enum Known {
+    /// Its slot map: splice the page's bytes.
+    Spliceable(Rc<SlotMap>),
+    /// Seen and refused: stream it, and do not try to map it again.
     Refused,
 }
 
-impl<P> Clone for Known<P> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Spliceable(r) => Self::Spliceable(Rc::clone(r)),
-            Self::Refused => Self::Refused,
-        }
-    }
-}
-
-struct Entry<P> {
+struct Entry {
     validator: String,
-    known: Known<P>,
+    known: Known,
     weight: usize,
-    used: u64,
+    views: u32,
 }
 
-/// Recorded pages by URL, at most `budget` bytes in all.
+struct Held<P> {
+    validator: String,
+    recorded: Rc<Recorded<P>>,
+    weight: usize,
+}
+
+/// Slot maps and held pages by page key, each tier within its own byte budget.
 pub struct PageCache<P> {
-    entries: HashMap<String, Entry<P>>,
-    bytes: usize,
-    budget: usize,
+    maps: LruCache<String, Entry>,
+    map_bytes: usize,
+    map_budget: usize,
+    held: LruCache<String, Held<P>>,
+    held_bytes: usize,
+    held_budget: usize,
     max_page: usize,
-    tick: u64,
 }
 
 impl<P> PageCache<P> {
-    /// An empty cache of at most `budget` bytes that records pages of at most `max_page` bytes.
-    pub fn new(budget: usize, max_page: usize) -> Self {
+    /// An empty cache of at most `map_budget` bytes of maps and `held_budget` bytes of held
+    /// pages, that maps and holds pages of at most `max_page` bytes.
+    pub fn new(map_budget: usize, held_budget: usize, max_page: usize) -> Self {
         Self {
-            entries: HashMap::new(),
-            bytes: 0,
-            budget,
-            max_page: max_page.min(budget),
-            tick: 0,
+            maps: LruCache::unbounded(),
+            map_bytes: 0,
+            map_budget,
+            held: LruCache::unbounded(),
+            held_bytes: 0,
+            held_budget,
+            max_page,
         }
     }
 
-    /// The largest page worth buffering for a recording.
+    /// The largest page worth mapping.
     pub fn max_page(&self) -> usize {
         self.max_page
     }
 
-    /// Bytes held now.
+    /// Bytes charged now, maps and held pages together.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.map_bytes + self.held_bytes
     }
 
-    /// Number of pages known.
+    /// Number of pages known (mapped or refused).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.maps.len()
+    }
+
+    /// Number of pages whose bytes are held.
+    pub fn held_len(&self) -> usize {
+        self.held.len()
     }
 
     /// Whether no page is known.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.maps.is_empty()
     }
 
-    /// What is known about `url` at `validator`; marks it recently used.
-    pub fn get(&mut self, url: &str, validator: &str) -> Option<Known<P>> {
-        self.tick += 1;
-        let entry = self.entries.get_mut(url)?;
+    /// What is known about `url` at `validator`; counts a view and marks it recently used.
+    pub fn get(&mut self, url: &str, validator: &str) -> Option<Known> {
+        let entry = self.maps.get_mut(url)?;
         if entry.validator != validator {
             return None;
         }
-        entry.used = self.tick;
+        entry.views = entry.views.saturating_add(1);
         Some(entry.known.clone())
     }
 
-    /// What is known about `url` at whatever validator it was last seen with; marks it
-    /// recently used. For pages keyed by their content, whose validator (a hash of the body)
-    /// is only known once the body has been read.
-    pub fn latest(&mut self, url: &str) -> Option<(String, Known<P>)> {
-        self.tick += 1;
-        let entry = self.entries.get_mut(url)?;
-        entry.used = self.tick;
+    /// What is known about `url` at whatever validator it was last seen with; counts a view
+    /// and marks it recently used. For pages keyed by their content, whose validator (a hash
+    /// of the body) is only known once the body has been read.
+    pub fn latest(&mut self, url: &str) -> Option<(String, Known)> {
+        let entry = self.maps.get_mut(url)?;
+        entry.views = entry.views.saturating_add(1);
         Some((entry.validator.clone(), entry.known.clone()))
     }
 
-    /// The page recorded for `url`, at whatever validator: the Worker revalidates it with the
-    /// page source, and a `304` means the recording is still the page.
-    pub fn recorded(&self, url: &str) -> Option<Rc<Recorded<P>>> {
-        match &self.entries.get(url)?.known {
-            Known::Spliceable(recorded) => Some(Rc::clone(recorded)),
-            Known::Refused => None,
-        }
+    /// The held page for `url`, at whatever validator: the Worker revalidates it with the
+    /// page source, and a `304` means it is still the page. Marks it recently used.
+    pub fn recorded(&mut self, url: &str) -> Option<Rc<Recorded<P>>> {
+        self.held.get(url).map(|h| Rc::clone(&h.recorded))
     }
 
-    /// Stores a recorded page (`page_len` bytes held as `page`), evicting the least recently
-    /// used entries to stay within budget. Pages over `max_page` are not stored.
-    pub fn insert_recorded(&mut self, url: &str, validator: &str, template: SlotMap, page: P) {
-        let page_len = template.len();
-        if page_len > self.max_page {
-            return;
-        }
-        // The page, and room for its assembled bodies (each about a page long).
-        let weight = ENTRY_OVERHEAD
-            + url.len()
-            + validator.len()
-            + page_len * (1 + BODIES_PER_PAGE)
-            + template.weight();
-        let known = Known::Spliceable(Rc::new(Recorded { template, page }));
-        self.put(url, validator, known, weight);
+    /// Stores the slot map of `url` at `validator`, evicting the least recently used maps to
+    /// stay within budget; returns it shared. A map at a new validator replaces the old one
+    /// and drops the page's held bytes.
+    pub fn insert_map(&mut self, url: &str, validator: &str, template: SlotMap) -> Rc<SlotMap> {
+        let weight = ENTRY_OVERHEAD + url.len() + validator.len() + template.weight();
+        let template = Rc::new(template);
+        self.put(
+            url,
+            validator,
+            Known::Spliceable(Rc::clone(&template)),
+            weight,
+        );
+        template
     }
 
     /// Remembers that `url` at `validator` cannot be spliced.
@@ -149,38 +160,93 @@ impl<P> PageCache<P> {
         self.put(url, validator, Known::Refused, weight);
     }
 
-    fn put(&mut self, url: &str, validator: &str, known: Known<P>, weight: usize) {
-        self.tick += 1;
-        if let Some(old) = self.entries.remove(url) {
-            self.bytes -= old.weight;
+    /// Forgets everything about `url` (its map proved wrong for the bytes the source sent).
+    pub fn forget(&mut self, url: &str) {
+        if let Some(e) = self.maps.pop(url) {
+            self.map_bytes -= e.weight;
         }
-        while self.bytes + weight > self.budget && self.evict_one() {}
-        if self.bytes + weight > self.budget {
+        if let Some(h) = self.held.pop(url) {
+            self.held_bytes -= h.weight;
+        }
+    }
+
+    /// The page `url` at `validator` (`page`, made from `template`), shared; held from now on
+    /// if it has been viewed at least [`HOLD_AFTER_VIEWS`] times at that validator and fits,
+    /// evicting the least recently used held pages to stay within budget. Whether it was held
+    /// is [`PageCache::recorded`]'s to say.
+    pub fn hold(
+        &mut self,
+        url: &str,
+        validator: &str,
+        template: Rc<SlotMap>,
+        page: P,
+    ) -> Rc<Recorded<P>> {
+        let len = template.len();
+        let recorded = Rc::new(Recorded { template, page });
+        let views = self
+            .maps
+            .peek(url)
+            .filter(|e| e.validator == validator)
+            .map_or(0, |e| e.views);
+        let weight = ENTRY_OVERHEAD + url.len() + validator.len() + len * (1 + BODIES_PER_PAGE);
+        if views < HOLD_AFTER_VIEWS || len > self.max_page || weight > self.held_budget {
+            return recorded;
+        }
+        if let Some(old) = self.held.pop(url) {
+            self.held_bytes -= old.weight;
+        }
+        while self.held_bytes + weight > self.held_budget {
+            match self.held.pop_lru() {
+                Some((_, h)) => self.held_bytes -= h.weight,
+                None => break,
+            }
+        }
+        self.held_bytes += weight;
+        self.held.put(
+            url.to_owned(),
+            Held {
+                validator: validator.to_owned(),
+                recorded: Rc::clone(&recorded),
+                weight,
+            },
+        );
+        recorded
+    }
+
+    fn put(&mut self, url: &str, validator: &str, known: Known, weight: usize) {
+        let mut views = 1;
+        if let Some(old) = self.maps.pop(url) {
+            self.map_bytes -= old.weight;
+            if old.validator == validator {
+                views = old.views;
+            }
+        }
+        if self
+            .held
+            .peek(url)
+            .is_some_and(|h| h.validator != validator)
+        {
+            if let Some(h) = self.held.pop(url) {
+                self.held_bytes -= h.weight;
+            }
+        }
+        while self.map_bytes + weight > self.map_budget {
+            match self.maps.pop_lru() {
+                Some((_, e)) => self.map_bytes -= e.weight,
+                None => break,
+            }
+        }
+        if self.map_bytes + weight > self.map_budget {
             return;
         }
-        self.bytes += weight;
+        self.map_bytes += weight;
         let entry = Entry {
             validator: validator.to_owned(),
             known,
             weight,
-            used: self.tick,
+            views,
         };
-        self.entries.insert(url.to_owned(), entry);
-    }
-
-    fn evict_one(&mut self) -> bool {
-        let Some(oldest) = self
-            .entries
-            .iter()
-            .min_by_key(|(_, e)| e.used)
-            .map(|(k, _)| k.clone())
-        else {
-            return false;
-        };
-        if let Some(e) = self.entries.remove(&oldest) {
-            self.bytes -= e.weight;
-        }
-        true
+        self.maps.put(url.to_owned(), entry);
     }
 }
 
@@ -272,22 +338,46 @@ mod tests {
     }
 
     fn cache(budget: usize) -> PageCache<Vec<u8>> {
-        PageCache::new(budget, budget)
+        PageCache::new(budget, budget, budget)
+    }
+
+    /// Maps `url` and views it until it may be held, then holds `len` bytes for it.
+    fn held(c: &mut PageCache<Vec<u8>>, url: &str, len: usize) -> Option<Rc<Recorded<Vec<u8>>>> {
+        let t = c.insert_map(url, "v", template(len));
+        for _ in 1..HOLD_AFTER_VIEWS {
+            c.get(url, "v");
+        }
+        c.hold(url, "v", t, vec![b'x'; len]);
+        c.recorded(url)
     }
 
     #[test]
     fn hit_needs_same_validator() {
         let mut c = cache(10_000);
-        c.insert_recorded("/a", "v1", template(10), vec![b'x'; 10]);
-        assert!(matches!(c.get("/a", "v1"), Some(Known::Spliceable(_))));
+        c.insert_map("/a", "v1", template(10));
+        assert!(matches!(c.get("/a", "v1"), Some(Known::Spliceable(t)) if t.len() == 10));
         assert!(c.get("/a", "v2").is_none());
         assert!(c.get("/b", "v1").is_none());
     }
 
     #[test]
-    fn recorded_is_found_by_url_alone_and_never_for_refusals() {
-        let mut c = cache(10_000);
-        c.insert_recorded("/a", "v1", template(10), vec![b'x'; 10]);
+    fn pages_are_held_from_their_second_view_on() {
+        let mut c = cache(100_000);
+        let t = c.insert_map("/a", "v", template(10));
+        assert_eq!(c.hold("/a", "v", Rc::clone(&t), vec![1]).page, vec![1]);
+        assert!(c.recorded("/a").is_none(), "first view");
+        c.get("/a", "v");
+        c.hold("/a", "w", Rc::clone(&t), vec![2]);
+        assert!(c.recorded("/a").is_none(), "other validator");
+        c.hold("/a", "v", t, vec![3]);
+        assert_eq!(c.recorded("/a").map(|r| r.page.clone()), Some(vec![3]));
+        assert_eq!(c.held_len(), 1);
+    }
+
+    #[test]
+    fn held_pages_are_found_by_url_alone_and_never_for_refusals() {
+        let mut c = cache(100_000);
+        held(&mut c, "/a", 10).unwrap();
         c.insert_refused("/r", "v1");
         assert_eq!(c.recorded("/a").map(|r| r.page.len()), Some(10));
         assert!(c.recorded("/r").is_none());
@@ -298,10 +388,10 @@ mod tests {
     fn latest_is_whatever_was_last_seen_for_the_url() {
         let mut c = cache(10_000);
         assert!(c.latest("/a").is_none());
-        c.insert_recorded("/a", "sha256:1", template(10), vec![b'x'; 10]);
+        c.insert_map("/a", "sha256:1", template(10));
         let (validator, known) = c.latest("/a").unwrap();
         assert_eq!(validator, "sha256:1");
-        assert!(matches!(known, Known::Spliceable(r) if r.page.len() == 10));
+        assert!(matches!(known, Known::Spliceable(t) if t.len() == 10));
         c.insert_refused("/a", "sha256:2");
         let (validator, known) = c.latest("/a").unwrap();
         assert_eq!(validator, "sha256:2");
@@ -309,26 +399,31 @@ mod tests {
     }
 
     #[test]
-    fn new_validator_replaces_the_old_entry() {
-        let mut c = cache(10_000);
-        c.insert_recorded("/a", "v1", template(100), vec![]);
-        let before = c.bytes();
-        c.insert_recorded("/a", "v2", template(100), vec![]);
+    fn new_validator_replaces_the_old_entry_and_drops_held_bytes() {
+        let mut c = cache(100_000);
+        held(&mut c, "/a", 100).unwrap();
+        let maps = c.map_bytes;
+        c.insert_map("/a", "v2", template(100));
         assert_eq!(c.len(), 1);
-        assert_eq!(c.bytes(), before);
-        assert!(c.get("/a", "v1").is_none());
+        assert_eq!(c.map_bytes, maps + 1, "one byte longer validator");
+        assert!(c.get("/a", "v").is_none());
+        assert!(
+            c.recorded("/a").is_none(),
+            "held bytes of the old version dropped"
+        );
+        assert_eq!(c.held_bytes, 0);
     }
 
     #[test]
-    fn stays_within_budget_evicting_least_recently_used() {
-        let per_page = ENTRY_OVERHEAD + 2000 * (1 + BODIES_PER_PAGE);
-        let mut c = cache(3 * per_page);
+    fn maps_stay_within_budget_evicting_least_recently_used() {
+        let one = ENTRY_OVERHEAD + 2 + 1 + template(10).weight();
+        let mut c = PageCache::<Vec<u8>>::new(3 * one, 0, 1000);
         for url in ["/1", "/2", "/3"] {
-            c.insert_recorded(url, "v", template(1500), vec![]);
+            c.insert_map(url, "v", template(10));
         }
         assert!(c.get("/1", "v").is_some()); // /2 is now the least recently used
-        c.insert_recorded("/4", "v", template(1500), vec![]);
-        assert!(c.bytes() <= 3 * per_page);
+        c.insert_map("/4", "v", template(10));
+        assert!(c.bytes() <= 3 * one);
         assert!(c.get("/2", "v").is_none());
         for url in ["/1", "/3", "/4"] {
             assert!(c.get(url, "v").is_some(), "{url}");
@@ -336,11 +431,60 @@ mod tests {
     }
 
     #[test]
-    fn pages_over_the_limit_are_not_stored() {
-        let mut c = PageCache::<Vec<u8>>::new(100_000, 1000);
-        c.insert_recorded("/big", "v", template(1001), vec![]);
-        assert!(c.is_empty());
+    fn held_pages_stay_within_their_budget() {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000 * (1 + BODIES_PER_PAGE);
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 3 * per_page, 1 << 20);
+        for url in ["/1", "/2", "/3"] {
+            held(&mut c, url, 2000).unwrap();
+        }
+        assert!(c.recorded("/1").is_some()); // /2 is now the least recently used
+        held(&mut c, "/4", 2000).unwrap();
+        assert!(c.held_bytes <= 3 * per_page);
+        assert!(c.recorded("/2").is_none());
+        for url in ["/1", "/3", "/4"] {
+            assert!(c.recorded(url).is_some(), "{url}");
+        }
+        // The evicted page is still known by its map.
+        assert!(matches!(c.get("/2", "v"), Some(Known::Spliceable(_))));
+    }
+
+    #[test]
+    fn a_hundred_thousand_pages_stay_within_the_map_budget() {
+        let budget = 1 << 20;
+        let mut c = PageCache::<Vec<u8>>::new(budget, 0, 1 << 20);
+        let map = record(
+            br#"<div><vitrine-slot name="hero">x</vitrine-slot></div>"#,
+            Limits::default(),
+            None,
+        )
+        .unwrap();
+        for i in 0..100_000 {
+            c.insert_map(
+                &format!("https://shop.example/p/{i}"),
+                "\"etag\"",
+                map.clone(),
+            );
+            assert!(c.bytes() <= budget);
+        }
+        assert!(c.len() > 1000, "{} maps", c.len());
+    }
+
+    #[test]
+    fn pages_over_the_limit_are_not_held() {
+        let mut c = PageCache::<Vec<u8>>::new(100_000, 100_000, 1000);
+        assert!(held(&mut c, "/big", 1001).is_none());
+        assert_eq!(c.held_len(), 0);
         assert_eq!(c.max_page(), 1000);
+    }
+
+    #[test]
+    fn forget_drops_map_and_bytes() {
+        let mut c = cache(100_000);
+        held(&mut c, "/a", 10).unwrap();
+        c.forget("/a");
+        assert!(c.is_empty());
+        assert_eq!(c.bytes(), 0);
+        assert!(c.recorded("/a").is_none());
     }
 
     #[test]

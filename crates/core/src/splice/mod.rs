@@ -19,6 +19,7 @@
 
 pub mod cache;
 mod content;
+pub mod marks;
 mod record;
 
 use std::ops::Range;
@@ -28,6 +29,7 @@ use crate::snapshot::Op;
 
 pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded};
 pub use content::ContentHash;
+pub use marks::{Boundary, Marked, Marks};
 pub use record::{record, NotSpliceable, Recorder};
 
 /// Where one slot sits in the page, in bytes of the original input.

@@ -43,6 +43,15 @@ pub enum NotSpliceable {
         /// The recording limit in bytes.
         limit: usize,
     },
+    /// A marked first view did not carry one marker per slot boundary (the page holds the
+    /// marker, or the native rewriter saw slots this recorder would not).
+    #[error("found {found} slot markers where {expected} were expected")]
+    Marker {
+        /// Markers found.
+        found: usize,
+        /// Markers the slots seen call for.
+        expected: usize,
+    },
     /// The rewriter stopped early on this page (its streaming output is then not spliceable).
     #[error("rewriter stopped: {0}")]
     Rewrite(#[from] RewriteError),
@@ -56,6 +65,7 @@ impl NotSpliceable {
             Self::Unclosed { .. } => "splice_unclosed_slot",
             Self::Overlap { .. } => "splice_overlapping_slots",
             Self::TooBig { .. } => "splice_page_too_big",
+            Self::Marker { .. } => "splice_marker_count",
             Self::Rewrite(e) => e.code(),
         }
     }
