@@ -81,14 +81,16 @@ pub async fn page(
     let started = js_sys::Date::now();
     let (page, unread, built) = match recognized.body {
         Body::Spliceable { page, unread } => (page, unread, "spliced"),
-        Body::New { key, upstream } => match pages::first_view(&key, upstream, cfg.limits).await? {
-            FirstView::Mapped(page) => (page, None, "mapped"),
-            FirstView::Stream(upstream) => {
-                return streamed(
-                    cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
-                )
+        Body::New { key, upstream } => {
+            match pages::first_view(&key, upstream, cfg.limits, &path).await? {
+                FirstView::Mapped(page) => (page, None, "mapped"),
+                FirstView::Stream(upstream) => {
+                    return streamed(
+                        cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
+                    )
+                }
             }
-        },
+        }
         Body::Stream(upstream) => {
             return streamed(
                 cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,

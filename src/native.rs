@@ -23,7 +23,7 @@ use worker::{web_sys, Result};
 
 use crate::PerIsolate;
 use vitrine_core::rewrite::{
-    Limits, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE, TAG_SELECTOR,
+    Limits, MarkerScan, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE, TAG_SELECTOR,
 };
 use vitrine_core::splice::{Boundary, ContentHash, Marked, Marks, NotSpliceable};
 
@@ -122,6 +122,8 @@ pub struct Mapped {
     pub page: web_sys::Blob,
     /// Its SHA-256 (hex), when asked for (pages keyed by their content).
     pub content_hash: Option<String>,
+    /// Whether it marks a slot with the attribute form (when asked to look).
+    pub attribute_markers: bool,
 }
 
 /// Why a first view could not be mapped natively.
@@ -136,11 +138,12 @@ pub enum Unmapped {
 type Seen = Rc<RefCell<Vec<Boundary>>>;
 
 /// Maps `page` (the whole base page, UTF-8) with the runtime's rewriter; `hash`: also hash the
-/// original bytes.
+/// original bytes; `scan_markers`: also look for the attribute form's marker (when it is off).
 pub async fn map(
     page: &web_sys::Blob,
     limits: Limits,
     hash: bool,
+    scan_markers: bool,
 ) -> Result<std::result::Result<Mapped, Unmapped>> {
     let marker = marker()?;
     let seen: Seen = Rc::default();
@@ -210,7 +213,15 @@ pub async fn map(
     // The handlers are done with once the copy is read.
     drop((by_tag, by_attr, on_end));
     let mut marks = Marks::new(&marker.bytes);
-    for_each_slice(&marked, 0, marked.length(), |bytes| marks.feed(bytes));
+    let mut scan = scan_markers.then(MarkerScan::default);
+    let mut attribute_markers = false;
+    for_each_slice(&marked, 0, marked.length(), |bytes| {
+        marks.feed(bytes);
+        if scan.as_mut().is_some_and(|s| s.feed(bytes)) {
+            attribute_markers = true;
+            scan = None;
+        }
+    });
     let seen = seen.take();
     let marked_map = match marks.finish(&seen) {
         Ok(m) => m,
@@ -230,6 +241,7 @@ pub async fn map(
         marked: marked_map,
         page,
         content_hash: hasher.map(ContentHash::hex),
+        attribute_markers,
     }))
 }
 

@@ -45,7 +45,8 @@ use worker::web_sys;
 use worker::{Headers, Response, ResponseBody, Result};
 
 use crate::native::{self, Unmapped};
-use crate::{log, PerIsolate};
+use crate::{log, transform, PerIsolate};
+use vitrine_core::delivery;
 use vitrine_core::render::Plan;
 use vitrine_core::rewrite::Limits;
 use vitrine_core::splice::{
@@ -350,16 +351,40 @@ pub enum FirstView {
     Stream(Response),
 }
 
-/// Maps the page `upstream` (the first view of `key`) with the runtime's rewriter, and stores
-/// its map; a page that cannot be mapped is remembered as refused and handed back to stream.
-pub async fn first_view(key: &PageKey, upstream: Response, limits: Limits) -> Result<FirstView> {
+/// Maps the page `upstream` (the first view of `key`, at `path`) with the runtime's rewriter,
+/// and stores its map; a page that cannot be mapped (its charset, its size, its slots) is
+/// remembered as refused and handed back to stream.
+pub async fn first_view(
+    key: &PageKey,
+    upstream: Response,
+    limits: Limits,
+    path: &str,
+) -> Result<FirstView> {
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    if let Err(why) = splice::spliceable_charset(delivery::charset(&content_type)) {
+        key.refuse(&why);
+        return Ok(FirstView::Stream(upstream));
+    }
+    let length = upstream
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let too_big = NotSpliceable::TooBig { limit: MAX_PAGE };
+    if length.is_some_and(|n| n > MAX_PAGE) {
+        key.refuse(&too_big);
+        return Ok(FirstView::Stream(upstream));
+    }
     let (status, headers, blob) = read(upstream).await?;
     if blob.size() > MAX_PAGE as f64 {
-        key.refuse(&NotSpliceable::TooBig { limit: MAX_PAGE });
+        key.refuse(&too_big);
         return Ok(FirstView::Stream(rebuilt(status, &headers, &blob)?));
     }
-    match native::map(&blob, limits, key.by_content()).await? {
+    let scan = transform::attribute_markers_wanted(limits.attribute_slots);
+    match native::map(&blob, limits, key.by_content(), scan).await? {
         Ok(mapped) => {
+            if mapped.attribute_markers {
+                transform::attribute_markers_found(path);
+            }
             let hash = mapped.content_hash.map(|h| format!("sha256:{h}"));
             let template = key.store(mapped.marked.template, hash.as_deref());
             Ok(FirstView::Mapped(key.page(

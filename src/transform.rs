@@ -62,8 +62,7 @@ pub fn pipe(
     let (readable, writable) = identity_stream()?;
     let writer = writable.get_writer()?;
     let source = BodyReader::open(body)?;
-    let markers =
-        (!attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)).then(MarkerScan::default);
+    let markers = attribute_markers_wanted(attribute_slots).then(MarkerScan::default);
     let state = State {
         rewriter,
         path,
@@ -198,6 +197,26 @@ impl BodyReader {
     }
 }
 
+/// Whether pages should still be scanned for the attribute form's marker (`ATTRIBUTE_SLOTS` is
+/// off and no page of this isolate was logged yet).
+pub fn attribute_markers_wanted(attribute_slots: bool) -> bool {
+    !attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)
+}
+
+/// The page at `path` marks a slot with the attribute form, which is off: logged once per
+/// isolate.
+pub fn attribute_markers_found(path: &str) {
+    if !MARKERS_LOGGED.with(|logged| logged.replace(true)) {
+        log::note(
+            "vitrine.attribute_slots_off",
+            &format!(
+                "{path} marks slots with data-vitrine-slot, which ATTRIBUTE_SLOTS=off ignores \
+                 (logged once per isolate)"
+            ),
+        );
+    }
+}
+
 impl State {
     /// Rewrites one slice of a chunk (at most [`SLICE`] bytes).
     fn feed(&mut self, bytes: &Uint8Array) -> Vec<u8> {
@@ -205,16 +224,7 @@ impl State {
         bytes.copy_to(&mut self.input);
         if self.markers.as_mut().is_some_and(|m| m.feed(&self.input)) {
             self.markers = None;
-            if !MARKERS_LOGGED.with(|logged| logged.replace(true)) {
-                log::note(
-                    "vitrine.attribute_slots_off",
-                    &format!(
-                        "{} marks slots with data-vitrine-slot, which ATTRIBUTE_SLOTS=off ignores \
-                         (logged once per isolate)",
-                        self.path
-                    ),
-                );
-            }
+            attribute_markers_found(&self.path);
         }
         self.rewriter.feed(&self.input)
     }

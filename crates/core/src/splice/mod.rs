@@ -30,7 +30,7 @@ use crate::snapshot::Op;
 pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded};
 pub use content::ContentHash;
 pub use marks::{Boundary, Marked, Marks};
-pub use record::{record, NotSpliceable, Recorder};
+pub use record::{record, spliceable_charset, NotSpliceable, Recorder};
 
 /// Where one slot sits in the page, in bytes of the original input.
 #[derive(Debug, Clone, PartialEq, Eq)]

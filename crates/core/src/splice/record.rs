@@ -71,6 +71,20 @@ impl NotSpliceable {
     }
 }
 
+/// Refuses a page whose `Content-Type` charset label (`charset`) is not UTF-8: fragments are
+/// spliced in as UTF-8 bytes. A page without a label is spliced (its fragments are ASCII).
+pub fn spliceable_charset(charset: Option<&str>) -> Result<(), NotSpliceable> {
+    match charset {
+        Some(label)
+            if encoding_rs::Encoding::for_label(label.trim().as_bytes())
+                != Some(encoding_rs::UTF_8) =>
+        {
+            Err(NotSpliceable::Charset(label.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A slot seen by the parser; `end` is the end tag's byte range once it was reached.
 struct Seen {
     name: String,
@@ -114,12 +128,7 @@ pub struct Recorder {
 impl Recorder {
     /// Starts a recording; refuses non-UTF-8 pages at once.
     pub fn new(limits: Limits, charset: Option<&str>) -> Result<Self, NotSpliceable> {
-        if let Some(label) = charset {
-            if encoding_rs::Encoding::for_label(label.trim().as_bytes()) != Some(encoding_rs::UTF_8)
-            {
-                return Err(NotSpliceable::Charset(label.to_owned()));
-            }
-        }
+        spliceable_charset(charset)?;
         let log: Log = Rc::default();
         let (by_tag, by_attr) = (Rc::clone(&log), Rc::clone(&log));
         // The same slot forms as the streaming rewrite (`Limits::attribute_slots`).
