@@ -126,7 +126,7 @@ fn experiments_end_to_end() {
     assert_eq!(anonymous.len(), 2, "{events:?}");
     assert!(anonymous.iter().all(|e| e["arm"] == expected_arm("t")));
 
-    // The body's stage: streamed the first time a page is seen, then spliced from the record.
+    // The body's stage: mapped the first time a page is seen, then spliced from its map.
     let timings: Vec<String> = (0..4)
         .map(|_| {
             let got = get(&dev, "/c/cat", Some(&profile));
@@ -134,6 +134,8 @@ fn experiments_end_to_end() {
             let xv = got.header("x-vitrine").unwrap_or_default();
             let body = if xv.ends_with("body=spliced") {
                 "splice;dur="
+            } else if xv.ends_with("body=mapped") {
+                "map;dur="
             } else {
                 "rewrite;desc=\"streamed\""
             };
