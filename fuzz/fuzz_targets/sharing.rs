@@ -1,11 +1,12 @@
 //! Any origin response head (`Cache-Control`, `Vary`, `Age`) and any `DOCUMENT_PATHS`
 //! or `FORWARD_HEADERS` setting: shared for no longer than a lifetime the head states, refused
 //! when it says `private`/`no-store`/`no-cache` or varies by more than the encoding, and never a
-//! panic.
+//! panic; and any `TRACKING_PARAMS` setting and request URL: a page key holds no tracking
+//! parameter and is its own key.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use vitrine_core::delivery::sharing::{shared_freshness, Head};
-use vitrine_core::delivery::{Documents, Forwarded};
+use vitrine_core::delivery::{Documents, Forwarded, TrackingParams};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -30,6 +31,15 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(documents) = Documents::parse(&text) {
         let _ = documents.contains("GET", &text);
+    }
+    let tracking = TrackingParams::parse(&text).unwrap_or_default();
+    let key = tracking.page_key(&text).into_owned();
+    assert_eq!(tracking.page_key(&key), key);
+    if let Some((_, query)) = key.split_once('?') {
+        assert!(query.split('&').all(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+            pair.is_empty() || !tracking.ignores(name)
+        }));
     }
     if let Ok(forwarded) = Forwarded::parse(&text) {
         assert!(!forwarded.allows("cookie") && !forwarded.allows("authorization"));

@@ -1,4 +1,5 @@
-//! Any page the recorder accepts must splice exactly like it streams, for every op.
+//! Any page the recorder accepts must splice exactly like it streams, for every op; and the
+//! marked copy a native first view would make of it gives back the same map and bytes.
 #![no_main]
 use std::sync::Arc;
 
@@ -6,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use vitrine_core::render::{Edit, Plan};
 use vitrine_core::rewrite::{rewrite_chunked, Limits};
 use vitrine_core::snapshot::Op;
-use vitrine_core::splice::record;
+use vitrine_core::splice::{record, Boundary, Marks};
+
+const MARK: &[u8] = b"\x01vtfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz\x01";
 
 const OPS: [Op; 6] = [
     Op::Replace,
@@ -21,9 +24,42 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, page)) = data.split_first() else {
         return;
     };
+    // Whatever the bytes and boundaries, the marker scan never panics.
+    let mut marks = Marks::new(MARK);
+    for piece in page.chunks(selector as usize % 41 + 1) {
+        marks.feed(piece);
+    }
+    let seen: Vec<Boundary> = (0..selector % 5)
+        .map(|i| match i % 2 {
+            0 => Boundary::Start("s".into()),
+            _ => Boundary::End,
+        })
+        .collect();
+    let _ = marks.finish(&seen);
     let Ok(template) = record(page, Limits::default(), None) else {
         return;
     };
+    // The marked copy of an accepted page maps back to the recorder's map and the page.
+    let mut marked = Vec::new();
+    let mut seen = Vec::new();
+    let mut from = 0;
+    for s in template.slots() {
+        for at in [s.outer.start, s.inner.start, s.inner.end, s.outer.end] {
+            marked.extend_from_slice(&page[from..at]);
+            marked.extend_from_slice(MARK);
+            from = at;
+        }
+        seen.extend([Boundary::Start(s.name.clone()), Boundary::End]);
+    }
+    marked.extend_from_slice(&page[from..]);
+    let mut marks = Marks::new(MARK);
+    for piece in marked.chunks(selector as usize % 53 + 1) {
+        marks.feed(piece);
+    }
+    let m = marks.finish(&seen).expect("a marked copy of an accepted page maps");
+    assert_eq!(m.template, template);
+    let original: Vec<u8> = m.segments.iter().flat_map(|r| marked[r.clone()].to_vec()).collect();
+    assert_eq!(original, page);
     let edits = template
         .slots()
         .iter()
