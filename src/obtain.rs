@@ -8,7 +8,7 @@
 //! origin page without validators). Requests that are not documents pass through untouched.
 //!
 //! It never forwards the visitor's cookies or credentials (the subrequest is built by
-//! [`crate::source`] from the allowlist), and never records or replays an origin page the origin
+//! [`crate::source`] from the allowlist), and never maps, holds or replays an origin page the origin
 //! did not mark shareable.
 
 use std::rc::Rc;

@@ -1,7 +1,7 @@
 //! End to end over `wrangler dev`: parse once, splice many. The first request for a page is
-//! stream-rewritten (and recorded), later ones are spliced from the recorded page; both must
-//! be byte-identical to the golden files the native streaming rewrite produces, for every
-//! persona and page, with the same cache-safety headers.
+//! mapped by the runtime's own HTMLRewriter, later ones are spliced from its map (the fetched
+//! copy, then the held page); both must be byte-identical to the golden files the native
+//! streaming rewrite produces, for every persona and page, with the same cache-safety headers.
 
 use crate::support;
 
@@ -58,8 +58,8 @@ fn spliced_responses_equal_streamed_golden_pages() {
         spliced >= personas.len() * pages.len(),
         "only {spliced} spliced responses"
     );
-    // Past PAGE_REVALIDATE_SECS the recording is revalidated (the source answers 304), and a
-    // request right after that is served from the recording with no subrequest at all.
+    // Past PAGE_REVALIDATE_SECS the held page is revalidated (the source answers 304), and a
+    // request right after that is served from it with no subrequest at all.
     std::thread::sleep(std::time::Duration::from_millis(4_500));
     let cookie = mint(&["loyal"]);
     let want = std::fs::read(root().join("fixtures/golden/loyal-home.html")).unwrap();
@@ -332,8 +332,8 @@ fn tracking_parameters_share_one_page_and_never_reach_the_origin() {
 
 /// Origin mode, a shareable page without a validator, revalidated on every request
 /// (`PAGE_REVALIDATE_SECS=0`, and `max-age=0` so the Cache API keeps nothing): each copy is
-/// compared with the recording by its content. The same bytes are spliced; a change (here of
-/// the same length, so only the hash tells) is streamed, recorded again, then spliced.
+/// compared with the mapped page by its content. The same bytes are spliced; a change (here of
+/// the same length, so only the hash tells) is mapped again, then spliced.
 #[test]
 fn origin_pages_without_validators_are_keyed_by_content() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -392,7 +392,7 @@ fn origin_pages_without_validators_are_keyed_by_content() {
 }
 
 /// A content-keyed origin page sent gzip-encoded: its `Content-Length` is the encoded size,
-/// not the recording's, so the copy is read and compared by its decoded bytes, and an
+/// not the mapped page's, so the copy is read and compared by its decoded bytes, and an
 /// unchanged page is spliced rather than streamed and recorded again on every revalidation.
 #[test]
 fn gzip_encoded_origin_pages_are_compared_by_their_decoded_bytes() {

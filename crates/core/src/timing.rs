@@ -4,8 +4,8 @@
 //! Server-Timing: cookie;dur=0.2, snapshot;dur=1.0, page;desc="held", decide;dur=0.1, splice;dur=0.3
 //! ```
 //!
-//! `page` says where the base page came from: `held` (this isolate's recording, confirmed
-//! recently: no subrequest), `revalidated` (the recording, after the source answered `304`) or
+//! `page` says where the base page came from: `held` (this isolate's held page, confirmed
+//! recently: no subrequest), `revalidated` (the held page, after the source answered `304`) or
 //! `fetched` (the source sent the page).
 //!
 //! `cookie` is the identity stage (profile verify, consent, activity cookie), `snapshot` the
@@ -36,9 +36,9 @@ pub enum BodyBuilt {
 /// Where the base page came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
-    /// The isolate's recording, confirmed by the source recently: no subrequest was made.
+    /// The isolate's held page, confirmed by the source recently: no subrequest was made.
     Held,
-    /// The isolate's recording, after the source answered `304 Not Modified`.
+    /// The isolate's held page, after the source answered `304 Not Modified`.
     Revalidated,
     /// The page as the source sent it.
     Fetched,
