@@ -2,11 +2,11 @@
 //!
 //! A candidate asks for `items` products and lists strategies in fallback order. The walk
 //! takes each strategy's products best first (by id, or by place for a related table) and
-//! keeps one only if it is not the current page's
-//! product, not one the visitor bought (profile attribute [`PURCHASED_ATTR`]), loaded and in
-//! stock, and not already shown on this page (by this slot or an earlier one: slots are
-//! decided in name order); it stops once `items` are found. Fewer than `min` and the
-//! candidate does not qualify, so the slot falls through to its next candidate.
+//! keeps one only if it is not the current page's product, not one the visitor bought
+//! (profile attribute [`PURCHASED_ATTR`]), loaded and in stock, and not already shown on this
+//! page (by this slot or an earlier one: slots are decided in name order); it stops once
+//! `items` are found. Fewer than `min` and the candidate does not qualify, so the slot falls
+//! through to its next candidate.
 //!
 //! Deterministic: the same snapshot (with the same shards loaded), visitor, activity and
 //! request give the same products in the same order. No allocation besides the decision's

@@ -15,8 +15,10 @@ pub struct Shard {
     products: u32,
     /// The whole stored value: the header, the index and the records.
     bytes: Box<[u8]>,
-    /// Where the index starts in `bytes` (the records follow it).
+    /// Where the index starts in `bytes`.
     index_at: usize,
+    /// Where the records start in `bytes`, right after the index.
+    records_at: usize,
     /// The header's shared strings.
     shared: Box<[Box<str>]>,
 }
@@ -60,21 +62,25 @@ impl Shard {
         if usize::try_from(header.tables).ok() != Some(tables) {
             return Err(SnapshotError::Invalid("shard tables"));
         }
+        let index_at = bytes.len() - rest.len();
+        let records_at = (header.products as usize)
+            .checked_mul(INDEX_ENTRY)
+            .and_then(|len| index_at.checked_add(len))
+            .filter(|at| *at <= bytes.len())
+            .ok_or_else(|| fault(ShardPart::Index, ShardFault::OutOfBounds))?;
         let shard = Self {
             number: header.shard,
             products: header.products,
-            index_at: bytes.len() - rest.len(),
+            index_at,
+            records_at,
             shared: header.shared.iter().map(|s| Box::from(*s)).collect(),
             bytes: bytes.into(),
         };
-        let records = shard
-            .records()
-            .ok_or_else(|| fault(ShardPart::Index, ShardFault::OutOfBounds))?;
         let end = match shard.products.checked_sub(1) {
             Some(last) => shard.end(last).map_err(|f| fault(ShardPart::Index, f))?,
             None => 0,
         };
-        match records.len().checked_sub(end) {
+        match shard.records().len().checked_sub(end) {
             Some(0) => Ok(shard),
             Some(extra) => Err(fault(ShardPart::Index, ShardFault::Trailing(extra))),
             None => Err(fault(ShardPart::Index, ShardFault::OutOfBounds)),
@@ -152,36 +158,30 @@ impl Shard {
 
     /// The bytes of the record at `slot`.
     fn record(&self, slot: u32) -> Result<&[u8], SnapshotError> {
-        let start = match slot.checked_sub(1) {
-            Some(before) => self.end(before),
-            None => Ok(0),
-        };
+        let start = slot.checked_sub(1).map_or(Ok(0), |before| self.end(before));
         let range = start.and_then(|start| Ok(start..self.end(slot)?));
         range
             .ok()
-            .and_then(|range| self.records()?.get(range))
+            .and_then(|range| self.records().get(range))
             .ok_or_else(|| self.fault(slot, ShardFault::OutOfBounds))
     }
 
-    /// Where the record at `slot` ends in the records.
+    /// Where the record at `slot` ends in the records (its index entry).
     fn end(&self, slot: u32) -> Result<usize, ShardFault> {
-        let at = (slot as usize)
-            .checked_mul(INDEX_ENTRY)
-            .and_then(|offset| self.index_at.checked_add(offset))
-            .ok_or(ShardFault::OutOfBounds)?;
-        let entry = self
-            .bytes
-            .get(at..)
-            .and_then(|rest| rest.first_chunk::<INDEX_ENTRY>())
-            .filter(|_| slot < self.products)
-            .ok_or(ShardFault::OutOfBounds)?;
-        Ok(u32::from_le_bytes(*entry) as usize)
+        if slot >= self.products {
+            return Err(ShardFault::OutOfBounds);
+        }
+        // In range: `parse` checked that the whole index fits in the bytes.
+        let at = self.index_at + slot as usize * INDEX_ENTRY;
+        let entry = self.bytes.get(at..).and_then(|rest| rest.first_chunk());
+        entry
+            .map(|e| u32::from_le_bytes(*e) as usize)
+            .ok_or(ShardFault::OutOfBounds)
     }
 
     /// The records: everything after the index.
-    fn records(&self) -> Option<&[u8]> {
-        let len = (self.products as usize).checked_mul(INDEX_ENTRY)?;
-        self.bytes.get(self.index_at.checked_add(len)?..)
+    fn records(&self) -> &[u8] {
+        self.bytes.get(self.records_at..).unwrap_or_default()
     }
 
     fn text<'s>(&'s self, stored: Stored<'s>, id: &'s str) -> Result<Text<'s>, ShardFault> {
