@@ -1,6 +1,8 @@
-//! Criterion benches of snapshots at scale: decoding the 100 000-product snapshot (the main
-//! value, one catalog shard, and every shard, which no request ever does), next to the
-//! per-request path that runs on an already-decoded snapshot (no decode at all).
+//! Criterion benches of snapshots at scale: decoding the 100 000-product snapshot's main value,
+//! the first use of one catalog shard (attach: hash and header; then the first lookup), every
+//! shard (which no request ever does), next to the per-request path that runs on an
+//! already-decoded snapshot (a lookup decodes one record). Prints the shard bytes per product
+//! and against the CSV exports they come from.
 //! Generates the catalog with `scripts/gen_catalog.py` into `target/scale-100000/` when missing.
 //! Run: `cargo bench --bench snapshot`.
 
@@ -11,7 +13,7 @@ use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vitrine_compile::{build, Loader, Options, Source};
-use vitrine_core::snapshot::catalog::{decode_shard, shard_of};
+use vitrine_core::snapshot::catalog::{content_hash, decode_shard, shard_of};
 use vitrine_core::snapshot::{decode, encode};
 use vitrine_core::{decide, render, Identity};
 
@@ -58,47 +60,99 @@ fn scale() -> (Vec<u8>, Vec<Vec<u8>>) {
     (encode(&built.snapshot), built.shards)
 }
 
+/// Bytes of the CSV exports the catalog was compiled from.
+fn csv_bytes() -> u64 {
+    ["products.csv", "recs.csv", "lists.csv"]
+        .iter()
+        .map(|f| {
+            let path = format!("target/scale-{}/{f}", products());
+            std::fs::metadata(path).unwrap().len()
+        })
+        .sum()
+}
+
+/// A product of the catalog, and the shard it lives in.
+const ID: &str = "p001234";
+
 fn decoding(c: &mut Criterion) {
     let (main, shards) = scale();
     let snap = decode(&main).unwrap();
     let catalog = snap.body().catalog.clone().unwrap();
     assert_eq!(catalog.products as usize, products());
     let total: usize = shards.iter().map(Vec::len).sum();
+    let csv = csv_bytes();
     eprintln!(
-        "scale snapshot: main {} bytes, {} shards, {total} shard bytes",
+        "scale snapshot: main {} bytes, {} shards, {total} shard bytes from {csv} CSV bytes \
+         ({:.1} %), {:.1} shard bytes per product (largest shard {} bytes)",
         main.len(),
-        shards.len()
+        shards.len(),
+        100.0 * total as f64 / csv as f64,
+        total as f64 / products() as f64,
+        shards.iter().map(Vec::len).max().unwrap_or(0),
+    );
+    assert!(
+        (total as u64) < csv,
+        "shards must be smaller than the exports"
     );
     let mut group = c.benchmark_group("decode_100k");
     group.throughput(Throughput::Bytes(main.len() as u64));
     group.bench_function("main", |b| b.iter(|| decode(&main).unwrap()));
-    let n = shard_of("p001234", shards.len());
+    group.finish();
+
+    // First use of a shard: what a request that needs a product of a shard not yet attached
+    // pays (hash check, header, then one record), next to the hash alone.
+    let n = shard_of(ID, shards.len());
+    let mut group = c.benchmark_group("shard_100k");
     group.throughput(Throughput::Bytes(shards[n].len() as u64));
-    group.bench_function("one_shard", |b| {
+    group.bench_function("attach", |b| {
         b.iter(|| decode_shard(&shards[n], n, &catalog).unwrap())
     });
+    group.bench_function("attach_and_first_lookup", |b| {
+        b.iter(|| {
+            let shard = decode_shard(&shards[n], n, &catalog).unwrap();
+            shard.product(ID).unwrap().map(|p| p.price_cents)
+        })
+    });
+    group.bench_function("content_hash", |b| b.iter(|| content_hash(&shards[n])));
     group.throughput(Throughput::Bytes(total as u64));
     group.sample_size(10);
-    group.bench_function("all_shards", |b| {
+    group.bench_function("attach_all", |b| {
         b.iter(|| {
             shards
                 .iter()
                 .enumerate()
-                .map(|(i, s)| decode_shard(s, i, &catalog).unwrap().products.len())
+                .map(|(i, s)| decode_shard(s, i, &catalog).unwrap().len())
                 .sum::<usize>()
         })
     });
     group.finish();
 
-    // The per-request path on the decoded snapshot: no decode, no parse.
-    let shard = decode_shard(&shards[n], n, &catalog).unwrap();
+    // The per-request path on the decoded snapshot: no decode of the snapshot, one record per
+    // product looked up.
+    for (i, s) in shards.iter().enumerate() {
+        snap.attach_shard(i, s).unwrap();
+    }
+    assert_eq!(snap.shard_bytes(), total);
     let anonymous = Identity::anonymous();
-    c.bench_function("per_request_on_decoded_100k/decide_render", |b| {
+    let mut group = c.benchmark_group("per_request_on_decoded_100k");
+    group.bench_function("decide_render", |b| {
         b.iter(|| render(&decide(&snap, &anonymous)))
     });
-    c.bench_function("per_request_on_decoded_100k/product_lookup", |b| {
-        b.iter(|| shard.product("p001234").map(|p| p.price_cents))
+    group.bench_function("product_lookup", |b| {
+        b.iter(|| snap.product(ID).map(|p| p.price_cents))
     });
+    // What a "related products" recommendation reads: the anchor, then its 10 also-viewed.
+    group.bench_function("product_and_10_related", |b| {
+        b.iter(|| {
+            let anchor = snap.product(ID).unwrap();
+            anchor
+                .related(0)
+                .filter_map(|k| snap.product_at(k))
+                .map(|p| p.price_cents)
+                .sum::<u64>()
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, decoding);

@@ -24,7 +24,8 @@ use vitrine_core::delivery::Bypass;
 use vitrine_core::snapshot::{self, catalog, Snapshot};
 
 /// Encoded catalog-shard bytes one snapshot version loads at most, per isolate (a Worker
-/// isolate has 128 MB in all; recorded pages take up to 24 MB of it).
+/// isolate has 128 MB in all; recorded pages take up to 24 MB of it). An attached shard costs
+/// about its encoded bytes: lookups read records in place, nothing is decoded into copies.
 pub const SHARD_BUDGET: usize = 32 << 20;
 
 struct State {

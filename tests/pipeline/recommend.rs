@@ -137,7 +137,7 @@ fn picks(s: &Snapshot, id: &Identity, viewed: &[&'static str], product: Option<&
     d.fills
         .iter()
         .map(|f| {
-            let ids: Vec<&str> = d.items(f).iter().map(|p| &*p.id).collect();
+            let ids: Vec<&str> = d.items(f).iter().map(|p| p.id).collect();
             format!("{}={}", f.slot, ids.join(" "))
         })
         .collect::<Vec<_>>()
@@ -374,9 +374,9 @@ proptest! {
         let mut seen = HashMap::new();
         for p in &d.products {
             prop_assert!(p.in_stock, "{} is sold out", p.id);
-            prop_assert!(!purchased.contains(&&*p.id), "{} was bought", p.id);
-            prop_assert!(Some(&*p.id) != product, "{} is the current product", p.id);
-            prop_assert!(seen.insert(p.id.clone(), ()).is_none(), "{} twice", p.id);
+            prop_assert!(!purchased.contains(&p.id), "{} was bought", p.id);
+            prop_assert!(Some(p.id) != product, "{} is the current product", p.id);
+            prop_assert!(seen.insert(p.id, ()).is_none(), "{} twice", p.id);
         }
         for f in &d.fills {
             let want = if f.slot == "a-recs" { a } else { b };

@@ -17,7 +17,7 @@ use super::rows::{data_error, rows};
 use super::run::Run;
 use super::source::CatalogSrc;
 use vitrine_core::snapshot::catalog::{
-    encode_shard, shard_of, Catalog, Product, ProductList, Shard, KV_VALUE_LIMIT,
+    encode_shards, Catalog, ProductData, ProductList, KV_VALUE_LIMIT,
 };
 
 /// Products per shard unless `shard_size` says otherwise.
@@ -122,7 +122,7 @@ impl Run<'_> {
             return None;
         }
         let before = self.errors.len();
-        let products = self.products(file, &src.products)?;
+        let mut products = self.products(file, &src.products)?;
         self.product_ids = Some(products.iter().map(|p| p.id.to_string()).collect());
         let index: HashMap<&str, usize> = products
             .iter()
@@ -181,29 +181,28 @@ impl Run<'_> {
         drop(index);
         let count = products.len();
         let n = count.div_ceil(shard_size as usize).max(1);
-        let mut shards: Vec<Shard> = vec![Shard::default(); n];
-        for (mut p, recs) in products.into_iter().zip(rec_lists) {
-            p.recs = recs;
-            let s = shard_of(&p.id, n);
-            shards[s].products.push(p);
+        for (p, recs) in products.iter_mut().zip(rec_lists) {
+            p.related = recs;
         }
         let mut hashes = Vec::with_capacity(n);
         let mut encoded = Vec::with_capacity(n);
-        for (i, mut shard) in shards.into_iter().enumerate() {
-            shard.products.sort_by(|a, b| a.id.cmp(&b.id));
-            let (bytes, hash) = encode_shard(i, &shard);
-            if bytes.len() >= KV_VALUE_LIMIT {
+        for (i, shard) in encode_shards(&products, tables.len(), n)
+            .into_iter()
+            .enumerate()
+        {
+            let size = shard.bytes.len();
+            if size >= KV_VALUE_LIMIT {
                 self.error(
                     file,
                     span.clone(),
                     "catalog",
                     "catalog.shard_size",
-                    format!("shard {i} is {} bytes, over KV's 25 MiB limit", bytes.len()),
+                    format!("shard {i} is {size} bytes, over KV's 25 MiB limit"),
                     "lower `shard_size`",
                 );
             }
-            hashes.push(hash);
-            encoded.push(bytes);
+            hashes.push(shard.hash);
+            encoded.push(shard.bytes);
         }
         let tables = tables.iter().map(|t| self.sym(t)).collect();
         Some((
@@ -217,7 +216,7 @@ impl Run<'_> {
         ))
     }
 
-    fn products(&mut self, file: usize, path: &Spanned<String>) -> Option<Vec<Product>> {
+    fn products(&mut self, file: usize, path: &Spanned<String>) -> Option<Vec<ProductData>> {
         let rows = self.load_rows::<ProductRow>(file, path)?;
         let mut seen = BTreeMap::new();
         let mut out = Vec::with_capacity(rows.len());
@@ -244,7 +243,7 @@ impl Run<'_> {
                     ));
                 }
             }
-            out.push(Product {
+            out.push(ProductData {
                 id: row.id.into(),
                 name: row.name.into(),
                 price_cents: row.price_cents,
@@ -252,7 +251,7 @@ impl Run<'_> {
                 image: row.image.into(),
                 category: row.category.into(),
                 in_stock: row.in_stock,
-                recs: Vec::new(),
+                related: Vec::new(),
             });
         }
         Some(out)

@@ -144,7 +144,7 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                 (Some(p), ProductField::Price) => {
                     let _ = write!(out, "{}.{:02}", p.price_cents / 100, p.price_cents % 100);
                 }
-                (Some(p), _) => write_value(out, &product_text(p, *field), *ctx),
+                (Some(p), _) => write_value(out, &product_text(&p, *field), *ctx),
                 (None, _) => {}
             },
             Part::OfferExpires { ctx } => {
@@ -160,7 +160,7 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                     // The item template has no {{items}} (the compiler refuses it); an empty
                     // range makes sure a hand-written snapshot cannot recurse either.
                     let item = Fill {
-                        product: Some(p),
+                        product: Some(*p),
                         message: None,
                         items: crate::decide::Items::default(),
                         ..*f
@@ -174,18 +174,18 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
     }
 }
 
-fn product_text(p: &Product, field: ProductField) -> Cow<'_, str> {
+fn product_text<'s>(p: &Product<'s>, field: ProductField) -> Cow<'s, str> {
     match field {
-        ProductField::Id => Cow::Borrowed(&p.id),
-        ProductField::Name => Cow::Borrowed(&p.name),
+        ProductField::Id => Cow::Borrowed(p.id),
+        ProductField::Name => p.name.to_str(),
         ProductField::Price => Cow::Owned(format!(
             "{}.{:02}",
             p.price_cents / 100,
             p.price_cents % 100
         )),
-        ProductField::Url => Cow::Borrowed(&p.url),
-        ProductField::Image => Cow::Borrowed(&p.image),
-        ProductField::Category => Cow::Borrowed(&p.category),
+        ProductField::Url => p.url.to_str(),
+        ProductField::Image => p.image.to_str(),
+        ProductField::Category => p.category.to_str(),
     }
 }
 

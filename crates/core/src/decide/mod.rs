@@ -120,7 +120,7 @@ pub struct Fill<'s> {
     /// Its per-segment message for this visitor, if it has messages and one applies.
     pub message: Option<&'s Message>,
     /// The product it shows, if it is bound to one.
-    pub product: Option<&'s Product>,
+    pub product: Option<Product<'s>>,
     /// Its time-limited offer on the current product, if it has one.
     pub offer: Option<offer::Running>,
     /// Its recommended products: a range of [`Decision::products`] (see [`Decision::items`]).
@@ -153,7 +153,7 @@ pub struct Decision<'s> {
     /// here, in slot order: their `holdout` campaign exposures.
     pub held: Vec<&'s str>,
     /// Every recommended product on the page, slot after slot (no product twice).
-    pub products: Vec<&'s Product>,
+    pub products: Vec<Product<'s>>,
 }
 
 /// One experiment a visitor was exposed to: they qualified for one of its arms' candidates.
@@ -170,7 +170,7 @@ pub struct Exposure<'s> {
 
 impl<'s> Decision<'s> {
     /// The products `fill` recommends, in order (empty for other fills).
-    pub fn items(&self, fill: &Fill<'s>) -> &[&'s Product] {
+    pub fn items(&self, fill: &Fill<'s>) -> &[Product<'s>] {
         let start = usize::from(fill.items.start);
         self.products
             .get(start..start + usize::from(fill.items.len))

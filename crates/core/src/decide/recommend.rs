@@ -1,11 +1,12 @@
 //! Product recommendations: which products a recommendation candidate shows.
 //!
 //! A candidate asks for `items` products and lists strategies in fallback order. The walk
-//! takes each strategy's ids best first and keeps an id only if it is not the current page's
-//! product, not one the visitor bought (profile attribute [`PURCHASED_ATTR`]), loaded and in
-//! stock, and not already shown on this page (by this slot or an earlier one: slots are
-//! decided in name order); it stops once `items` are found. Fewer than `min` and the
-//! candidate does not qualify, so the slot falls through to its next candidate.
+//! takes each strategy's products best first (by id, or by place for a related table) and
+//! keeps one only if it is not the current page's product, not one the visitor bought
+//! (profile attribute [`PURCHASED_ATTR`]), loaded and in stock, and not already shown on this
+//! page (by this slot or an earlier one: slots are decided in name order); it stops once
+//! `items` are found. Fewer than `min` and the candidate does not qualify, so the slot falls
+//! through to its next candidate.
 //!
 //! Deterministic: the same snapshot (with the same shards loaded), visitor, activity and
 //! request give the same products in the same order. No allocation besides the decision's
@@ -15,7 +16,7 @@
 use super::context::Context;
 use super::Verdict;
 use crate::cookie::AttrValue;
-use crate::snapshot::catalog::{shard_of, Product};
+use crate::snapshot::catalog::{shard_of, Product, ProductKey, Related};
 use crate::snapshot::recommend::{Recommend, Strategy};
 use crate::snapshot::{Candidate, Snapshot, Sym};
 
@@ -23,20 +24,34 @@ use crate::snapshot::{Candidate, Snapshot, Sym};
 /// string): never recommended, and a campaign bound to such a product does not show.
 pub const PURCHASED_ATTR: &str = "purchased";
 
-/// Ids a strategy offers, best first (borrowed from the activity or the snapshot).
+/// A product a strategy offers: by id (activity, lists) or by where it is stored (a related
+/// table of the anchor product).
+#[derive(Clone, Copy)]
+enum Offered<'x> {
+    Id(&'x str),
+    At(ProductKey),
+}
+
+/// What a strategy offers, best first (borrowed from the activity or the snapshot), read one
+/// at a time.
 enum Candidates<'x> {
-    Recent,
-    Ids(&'x [Box<str>]),
-    Syms(&'x [Sym]),
+    /// The next index into the recently viewed products.
+    Recent(usize),
+    Related(Related<'x>),
+    Syms(std::slice::Iter<'x, Sym>),
     Empty,
 }
 
 impl<'x> Candidates<'x> {
-    fn get<'s: 'x>(&self, i: usize, snap: &'s Snapshot, ctx: &Context<'x>) -> Option<&'x str> {
+    fn next<'s: 'x>(&mut self, snap: &'s Snapshot, ctx: &Context<'x>) -> Option<Offered<'x>> {
         match self {
-            Self::Recent => ctx.activity.recent(i),
-            Self::Ids(ids) => ids.get(i).map(|s| &**s),
-            Self::Syms(syms) => syms.get(i).map(|s| snap.text(*s)),
+            Self::Recent(i) => {
+                let id = ctx.activity.recent(*i)?;
+                *i += 1;
+                Some(Offered::Id(id))
+            }
+            Self::Related(keys) => keys.next().map(Offered::At),
+            Self::Syms(syms) => syms.next().map(|s| Offered::Id(snap.text(*s))),
             Self::Empty => None,
         }
     }
@@ -70,12 +85,12 @@ fn source<'x, 's: 'x>(s: &Strategy, snap: &'s Snapshot, ctx: &Context<'x>) -> Ca
     };
     let lists = catalog.lists.iter();
     let found = match *s {
-        Strategy::RecentlyViewed => return Candidates::Recent,
+        Strategy::RecentlyViewed => return Candidates::Recent(0),
         Strategy::Related { table } => {
-            let recs = anchor(ctx)
+            let related = anchor(ctx)
                 .and_then(|id| snap.product(id))
-                .and_then(|p| p.recs.get(table as usize));
-            return recs.map_or(Candidates::Empty, |r| Candidates::Ids(r));
+                .map(|p| p.related(table as usize));
+            return related.map_or(Candidates::Empty, Candidates::Related);
         }
         Strategy::List { name } => lists
             .filter(|l| l.name == name && l.key.is_none())
@@ -103,7 +118,7 @@ fn source<'x, 's: 'x>(s: &Strategy, snap: &'s Snapshot, ctx: &Context<'x>) -> Ca
             .find(|l| l.key.is_some_and(|k| in_segment(snap, ctx, k)))
             .map(|l| &l.products[..]),
     };
-    found.map_or(Candidates::Empty, Candidates::Syms)
+    found.map_or(Candidates::Empty, |syms| Candidates::Syms(syms.iter()))
 }
 
 /// The visitor holds segment `key`: their cookie lists it, or the named segment holds.
@@ -125,21 +140,21 @@ pub fn pick<'s>(
     r: &Recommend,
     snap: &'s Snapshot,
     ctx: &Context<'_>,
-    shown: &mut Vec<&'s Product>,
+    shown: &mut Vec<Product<'s>>,
 ) -> Result<usize, Verdict> {
     let start = shown.len();
     let want = usize::from(r.items);
     let bought = bought(ctx);
-    'strategies: for s in &r.strategies {
-        let src = source(s, snap, ctx);
-        for i in 0.. {
-            if shown.len() - start >= want {
-                break 'strategies;
-            }
-            let Some(id) = src.get(i, snap, ctx) else {
+    for s in &r.strategies {
+        if shown.len() - start >= want {
+            break;
+        }
+        let mut src = source(s, snap, ctx);
+        while shown.len() - start < want {
+            let Some(offered) = src.next(snap, ctx) else {
                 break;
             };
-            if let Some(p) = eligible(id, snap, ctx, bought, shown) {
+            if let Some(p) = eligible(offered, snap, ctx, bought, shown) {
                 shown.push(p);
             }
         }
@@ -153,17 +168,19 @@ pub fn pick<'s>(
 }
 
 fn eligible<'s>(
-    id: &str,
+    offered: Offered<'_>,
     snap: &'s Snapshot,
     ctx: &Context<'_>,
     bought: Option<&AttrValue>,
-    shown: &[&'s Product],
-) -> Option<&'s Product> {
-    if ctx.request.product == Some(id) || is_in(bought, id) {
-        return None;
+    shown: &[Product<'s>],
+) -> Option<Product<'s>> {
+    let p = match offered {
+        Offered::Id(id) => snap.product(id),
+        Offered::At(key) => snap.product_at(key),
     }
-    let p = snap.product(id).filter(|p| p.in_stock)?;
-    (!shown.iter().any(|q| std::ptr::eq(*q, p))).then_some(p)
+    .filter(|p| p.in_stock)?;
+    let fresh = ctx.request.product != Some(p.id) && !is_in(bought, p.id);
+    (fresh && !shown.iter().any(|q| q.key == p.key)).then_some(p)
 }
 
 /// Catalog shards this request's recommendations would read that are not loaded yet, for
@@ -176,8 +193,11 @@ pub fn missing_shards(snap: &Snapshot, ctx: &Context<'_>) -> Vec<usize> {
     }
     let count = snap.body().catalog.as_ref().map_or(0, |c| c.shards.len());
     let mut out = Vec::new();
-    let mut need = |id: &str| {
-        let n = shard_of(id, count);
+    let mut need = |offered: Offered<'_>| {
+        let n = match offered {
+            Offered::Id(id) => shard_of(id, count),
+            Offered::At(key) => key.shard as usize,
+        };
         if !snap.shard_loaded(n) && !out.contains(&n) {
             out.push(n);
         }
@@ -188,12 +208,12 @@ pub fn missing_shards(snap: &Snapshot, ctx: &Context<'_>) -> Vec<usize> {
         };
         for s in &r.strategies {
             if let (Strategy::Related { .. }, Some(a)) = (s, anchor(ctx)) {
-                need(a);
+                need(Offered::Id(a));
             }
-            let src = source(s, snap, ctx);
-            for i in 0..2 * usize::from(r.items) {
-                match src.get(i, snap, ctx) {
-                    Some(id) => need(id),
+            let mut src = source(s, snap, ctx);
+            for _ in 0..2 * usize::from(r.items) {
+                match src.next(snap, ctx) {
+                    Some(offered) => need(offered),
                     None => break,
                 }
             }

@@ -3,10 +3,13 @@
 //! [`SnapshotError`], why a stored value is refused. It sits below the codec and the catalog,
 //! which both write and check stored values.
 
+use std::fmt;
+
 use sha2::{Digest, Sha256};
 
-/// The schema this build reads and writes. Bumped on every incompatible format change.
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema this build reads and writes. Bumped on every incompatible format change (3: catalog
+/// shards are binary, see `catalog`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Why a stored snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -32,13 +35,63 @@ pub enum SnapshotError {
     /// Well-formed JSON whose references or ranges are inconsistent.
     #[error("snapshot is inconsistent: bad {0}")]
     Invalid(&'static str),
+    /// A catalog shard, or one of its records, does not follow the shard layout.
+    #[error("catalog shard {shard}: {part} {fault}")]
+    Shard {
+        /// The shard number.
+        shard: usize,
+        /// Where in the shard.
+        part: ShardPart,
+        /// What is wrong there.
+        fault: ShardFault,
+    },
+}
+
+/// Where in a catalog shard a [`SnapshotError::Shard`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShardPart {
+    /// The header (schema, shard number, counts, shared strings).
+    Header,
+    /// The offset index.
+    Index,
+    /// The record at this position.
+    Record(u32),
+}
+
+impl fmt::Display for ShardPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Header => f.write_str("header"),
+            Self::Index => f.write_str("index"),
+            Self::Record(slot) => write!(f, "record {slot}"),
+        }
+    }
+}
+
+/// What is wrong in a catalog shard.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardFault {
+    /// Its bytes are not what the layout says comes there.
+    #[error("does not decode: {0}")]
+    Decode(#[from] postcard::Error),
+    /// It reaches past the bytes it has (a cut-short shard, or an offset out of order).
+    #[error("reaches past the end of its bytes")]
+    OutOfBounds,
+    /// The records do not end where the shard ends.
+    #[error("leaves {0} bytes after the last record")]
+    Trailing(usize),
+    /// It names a shared string the header does not have.
+    #[error("names shared string {0}, which the header does not have")]
+    NoSuchShared(u32),
 }
 
 impl SnapshotError {
     /// Stable snake_case code for logs.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Corrupt(_) | Self::Invalid(_) => "snapshot_corrupt",
+            Self::Corrupt(_) | Self::Invalid(_) | Self::Shard { .. } => "snapshot_corrupt",
             Self::UnknownSchema { .. } => "snapshot_schema",
             Self::VersionMismatch { .. } => "snapshot_version_mismatch",
         }

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `snapshot/current` | the active version id (plain text, the only mutable key the edge reads) |
 //! | `snapshot/v/<version>` | the snapshot ([`encode`]) |
-//! | `snapshot/v/<version>/catalog/<n>` | catalog shard `n` ([`catalog::encode_shard`]) |
+//! | `snapshot/v/<version>/catalog/<n>` | catalog shard `n` ([`catalog::encode_shards`]) |
 //! | `snapshot/history` | published versions, newest first (CLI only) |
 
 pub mod catalog;
@@ -26,7 +26,7 @@ mod template;
 
 use std::sync::{Arc, OnceLock};
 
-use catalog::{decode_shard, shard_of, Product, Shard};
+use catalog::{decode_shard, shard_of, Product, ProductKey, Shard};
 
 pub use codec::{decode, encode};
 pub use format::{SnapshotError, SCHEMA_VERSION};
@@ -47,8 +47,6 @@ pub struct Snapshot {
     encoded_body: Arc<str>,
     /// Catalog shards, each loaded at most once, on demand ([`Snapshot::attach_shard`]).
     shards: Vec<OnceLock<Shard>>,
-    /// The encoded size of each attached shard ([`Snapshot::shard_bytes`]).
-    shard_sizes: Vec<OnceLock<usize>>,
 }
 
 impl Snapshot {
@@ -64,7 +62,6 @@ impl Snapshot {
             body,
             encoded_body,
             shards: (0..count).map(|_| OnceLock::new()).collect(),
-            shard_sizes: (0..count).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -120,23 +117,26 @@ impl Snapshot {
     }
 
     /// Checks and keeps shard `n` (read from [`catalog::shard_key`]); a second call is a no-op.
+    /// Hashes the bytes and reads the shard's header; its records are read on lookup.
     pub fn attach_shard(&self, n: usize, bytes: &[u8]) -> Result<(), SnapshotError> {
         let (Some(catalog), Some(cell)) = (&self.body.catalog, self.shards.get(n)) else {
             return Err(SnapshotError::Invalid("shard number"));
         };
         if cell.get().is_none() {
             let _ = cell.set(decode_shard(bytes, n, catalog)?);
-            if let Some(size) = self.shard_sizes.get(n) {
-                let _ = size.set(bytes.len());
-            }
         }
         Ok(())
     }
 
     /// Encoded bytes of the catalog shards attached so far: what the Worker bounds, since a
-    /// snapshot keeps its shards for as long as it is active.
+    /// snapshot keeps its shards for as long as it is active (and nothing else: lookups decode
+    /// into views of these bytes).
     pub fn shard_bytes(&self) -> usize {
-        self.shard_sizes.iter().filter_map(OnceLock::get).sum()
+        self.shards
+            .iter()
+            .filter_map(OnceLock::get)
+            .map(Shard::encoded_len)
+            .sum()
     }
 
     /// Whether shard `n` is loaded (true for a shard that does not exist: nothing to load).
@@ -149,10 +149,16 @@ impl Snapshot {
         self.shards.iter().all(|cell| cell.get().is_some())
     }
 
-    /// A product, if its shard is loaded.
-    pub fn product(&self, id: &str) -> Option<&Product> {
+    /// A product, if its shard is loaded (and its record reads: a damaged one is skipped).
+    pub fn product(&self, id: &str) -> Option<Product<'_>> {
         let n = shard_of(id, self.shards.len());
-        self.shards.get(n)?.get()?.product(id)
+        self.shards.get(n)?.get()?.product(id).ok().flatten()
+    }
+
+    /// The product stored at `key` (a related product), if its shard is loaded.
+    pub fn product_at(&self, key: ProductKey) -> Option<Product<'_>> {
+        let shard = self.shards.get(key.shard as usize)?.get()?;
+        shard.product_at(key.slot).ok()
     }
 
     /// Byte size of each section of the encoded snapshot, for the size report.

@@ -15,7 +15,7 @@
 //!            "slots":[{"name":0,"candidates":[{"campaign":1,"priority":0,
 //!              "when":{"segment":2},"op":"replace","template":[{"lit":3}]}]}]}
 //! version = first 16 hex digits of sha256(body bytes)
-//! value   = {"schema":2,"version":"<version>","body":<body bytes>}
+//! value   = {"schema":3,"version":"<version>","body":<body bytes>}
 //! ```
 //!
 //! `when` is an [`Expr`](super::expr::Expr) in serde's external tagging (`"true"`,

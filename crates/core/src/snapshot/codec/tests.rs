@@ -74,8 +74,8 @@ fn garbage_refused() {
         b"",
         b"{}",
         b"[]",
-        b"{\"schema\":2}",
-        b"{\"schema\":2,\"version\":\"a\",\"body\":{\"strings\":[],\"slots\":[]",
+        b"{\"schema\":3}",
+        b"{\"schema\":3,\"version\":\"a\",\"body\":{\"strings\":[],\"slots\":[]",
     ] {
         assert_eq!(
             decode(bad).unwrap_err().code(),
