@@ -20,7 +20,7 @@ use vitrine_core::{PageRequest, Snapshot};
 pub async fn prefetch(
     env: &Env,
     cfg: &Config,
-    snapshot: &Snapshot,
+    snapshot: &std::rc::Rc<Snapshot>,
     visitor: &Visitor,
     req: &PageRequest<'_>,
 ) {

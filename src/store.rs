@@ -2,6 +2,12 @@
 //! `SNAPSHOT_REFRESH_SECS`, a new version is decoded once, and on any KV fault the last good
 //! version stays in use. Only an isolate that never loaded a snapshot bypasses.
 //!
+//! Loading is single-flight: a cold isolate takes many requests at once, and each would
+//! otherwise read and decode its own copy of the snapshot and of every shard it needs (tens of
+//! copies at a time in a cold bench isolate: seconds of CPU and hundreds of MB). One refresh of
+//! the pointer, and one read of each shard, is in flight at a time; every request that needs it
+//! waits for that one.
+//!
 //! Catalog shards are separate KV values. Only the shards holding products that campaigns
 //! show are read, on the first request that finds them missing (retried at most once per
 //! refresh interval if KV fails), and kept with their version; no request reads the catalog.
@@ -10,11 +16,12 @@
 //! isolate's memory stays bounded however large the catalog and however varied the traffic.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use futures_util::pin_mut;
+use futures_util::future::{select, Either, LocalBoxFuture, Shared};
+use futures_util::{pin_mut, FutureExt};
 use worker::{Date, Delay, Env};
 
 use crate::config::Config;
@@ -28,9 +35,18 @@ use vitrine_core::snapshot::{self, catalog, Snapshot};
 /// about its encoded bytes: lookups read records in place, nothing is decoded into copies.
 pub const SHARD_BUDGET: usize = 32 << 20;
 
+/// A refresh of the active snapshot in flight, awaited by every request that needs it.
+type Refresh = Shared<LocalBoxFuture<'static, Result<Rc<Snapshot>, Bypass>>>;
+/// A shard read in flight.
+type ShardRead = Shared<LocalBoxFuture<'static, ()>>;
+
 struct State {
     active: Option<Rc<Snapshot>>,
     checked_ms: f64,
+    /// The refresh in flight, if any.
+    refreshing: Option<Refresh>,
+    /// The shard reads in flight, by version and shard number.
+    reading: HashMap<(String, usize), ShardRead>,
 }
 
 /// What the snapshot store keeps per isolate (its part of [`crate::Isolate`]).
@@ -47,6 +63,8 @@ impl Default for Kept {
             state: RefCell::new(State {
                 active: None,
                 checked_ms: f64::NEG_INFINITY,
+                refreshing: None,
+                reading: HashMap::new(),
             }),
             budget_noted: RefCell::default(),
         }
@@ -59,14 +77,39 @@ const BUDGET_NOTED: PerIsolate<RefCell<String>> = PerIsolate(|i| &i.store.budget
 /// The snapshot to decide with, or why there is none.
 pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
     let now = Date::now().as_millis() as f64;
-    let (current, fresh) = STATE.with(|s| {
+    let (current, fresh, inflight) = STATE.with(|s| {
         let s = s.borrow();
-        (s.active.clone(), now - s.checked_ms < cfg.refresh_ms)
+        (
+            s.active.clone(),
+            now - s.checked_ms < cfg.refresh_ms,
+            s.refreshing.clone(),
+        )
     });
     if let (Some(snap), true) = (&current, fresh) {
         return Ok(Rc::clone(snap));
     }
-    let result = match load(env, cfg, current.as_deref()).await {
+    let refresh = inflight.unwrap_or_else(|| {
+        let refresh = refresh(env.clone(), cfg.kv_timeout_ms, current, now)
+            .boxed_local()
+            .shared();
+        STATE.with(|s| s.borrow_mut().refreshing = Some(refresh.clone()));
+        refresh
+    });
+    let result = refresh.await;
+    if let Ok(snap) = &result {
+        load_shards(env, cfg, snap).await;
+    }
+    result
+}
+
+/// Re-reads the pointer (and a new version), updates the state, and ends the flight.
+async fn refresh(
+    env: Env,
+    kv_timeout_ms: u64,
+    current: Option<Rc<Snapshot>>,
+    now: f64,
+) -> Result<Rc<Snapshot>, Bypass> {
+    let result = match load(&env, kv_timeout_ms, current.as_deref()).await {
         Ok(Some(snap)) => {
             // Once per version per isolate: the only place a snapshot is decoded.
             log::note("vitrine.snapshot_loaded", snap.version());
@@ -87,21 +130,20 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
             None => Err(reason),
         },
     };
-    if let Ok(snap) = &result {
-        load_shards(env, cfg, snap).await;
-    }
+    STATE.with(|s| s.borrow_mut().refreshing = None);
     result
 }
 
 /// Reads the catalog shards the snapshot's campaigns need and does not hold yet. A shard that
 /// fails stays missing: its campaigns do not qualify, and the next refresh retries.
-async fn load_shards(env: &Env, cfg: &Config, snap: &Snapshot) {
+async fn load_shards(env: &Env, cfg: &Config, snap: &Rc<Snapshot>) {
     load_listed(env, cfg, snap, &snap.missing_shards()).await;
 }
 
 /// Reads and attaches the shards `missing` (for example those a request's recommendations
-/// need, see `crate::shards`). A shard that fails stays missing and is logged.
-pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[usize]) {
+/// need, see `crate::shards`). A shard that fails stays missing and is logged. A shard another
+/// request is already reading is waited for, not read again.
+pub async fn load_listed(env: &Env, cfg: &Config, snap: &Rc<Snapshot>, missing: &[usize]) {
     if missing.is_empty() {
         return;
     }
@@ -116,16 +158,31 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Snapshot, missing: &[us
             }
             return;
         }
-        let key = catalog::shard_key(snap.version(), n);
-        let outcome = match timed(cfg, kv.get(&key).bytes()).await {
-            Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
-            Ok(None) => Err(Bypass::MissingVersion.code()),
-            Err(reason) => Err(reason.code()),
-        };
-        if let Err(code) = outcome {
-            log::note("vitrine.shard_failed", code);
-        }
+        let id = (snap.version().to_owned(), n);
+        let inflight = STATE.with(|s| s.borrow().reading.get(&id).cloned());
+        let read = inflight.unwrap_or_else(|| {
+            let read = read_shard(kv.clone(), cfg.kv_timeout_ms, Rc::clone(snap), n)
+                .boxed_local()
+                .shared();
+            STATE.with(|s| s.borrow_mut().reading.insert(id, read.clone()));
+            read
+        });
+        read.await;
     }
+}
+
+/// Reads shard `n` of `snap` and attaches it, then ends its flight.
+async fn read_shard(kv: worker::kv::KvStore, kv_timeout_ms: u64, snap: Rc<Snapshot>, n: usize) {
+    let key = catalog::shard_key(snap.version(), n);
+    let outcome = match timed(kv_timeout_ms, kv.get(&key).bytes()).await {
+        Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
+        Ok(None) => Err(Bypass::MissingVersion.code()),
+        Err(reason) => Err(reason.code()),
+    };
+    if let Err(code) = outcome {
+        log::note("vitrine.shard_failed", code);
+    }
+    STATE.with(|s| s.borrow_mut().reading.remove(&(snap.version().to_owned(), n)));
 }
 
 /// Whether the spent shard budget of `version` is news (then it is remembered).
@@ -153,18 +210,18 @@ fn store(snap: Option<Rc<Snapshot>>, now: f64) {
 /// Reads the pointer and, if it names a version other than `held`, loads and decodes it.
 async fn load(
     env: &Env,
-    cfg: &Config,
+    kv_timeout_ms: u64,
     held: Option<&Snapshot>,
 ) -> Result<Option<Snapshot>, Bypass> {
     let kv = env.kv("SNAPSHOTS").map_err(|_| Bypass::Config)?;
-    let pointer = timed(cfg, kv.get(snapshot::POINTER_KEY).text()).await?;
+    let pointer = timed(kv_timeout_ms, kv.get(snapshot::POINTER_KEY).text()).await?;
     let version = pointer
         .map(|p| p.trim().to_owned())
         .ok_or(Bypass::NoSnapshot)?;
     if held.is_some_and(|h| h.version() == version) {
         return Ok(None);
     }
-    let bytes = timed(cfg, kv.get(&snapshot::version_key(&version)).bytes())
+    let bytes = timed(kv_timeout_ms, kv.get(&snapshot::version_key(&version)).bytes())
         .await?
         .ok_or(Bypass::MissingVersion)?;
     let snap = snapshot::decode(&bytes).map_err(|e| Bypass::Snapshot(e.code()))?;
@@ -175,10 +232,10 @@ async fn load(
 }
 
 async fn timed<T, E>(
-    cfg: &Config,
+    kv_timeout_ms: u64,
     fut: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, Bypass> {
-    let delay = Delay::from(Duration::from_millis(cfg.kv_timeout_ms));
+    let delay = Delay::from(Duration::from_millis(kv_timeout_ms));
     pin_mut!(fut);
     match select(fut, delay).await {
         Either::Left((Ok(v), _)) => Ok(v),

@@ -34,7 +34,7 @@ pub async fn page_view(
     env: &Env,
     cfg: &Config,
     ring: &KeyRing,
-    snapshot: &Snapshot,
+    snapshot: &std::rc::Rc<Snapshot>,
     urls: (&str, &str),
     content_type: &str,
 ) -> Result<Viewed> {
