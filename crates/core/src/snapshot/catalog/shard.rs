@@ -114,7 +114,8 @@ impl Shard {
         let (mut low, mut high) = (0, self.products);
         while low < high {
             let mid = low + (high - low) / 2;
-            match self.id_at(mid)?.cmp(id.as_bytes()) {
+            // Byte by byte: ids are short, and a slice comparison calls `memcmp` each probe.
+            match self.id_at(mid)?.iter().cmp(id.as_bytes()) {
                 Ordering::Less => low = mid + 1,
                 Ordering::Greater => high = mid,
                 Ordering::Equal => return self.product_at(mid).map(Some),
@@ -148,7 +149,10 @@ impl Shard {
 
     /// The id of the record at `slot`, as bytes (ids sort by their bytes).
     fn id_at(&self, slot: u32) -> Result<&[u8], SnapshotError> {
-        let record = self.record(slot)?;
+        // Only where the record starts: the search reads the id and nothing after it (an id
+        // running past its record only misleads the search; the record found is checked whole).
+        let start = self.start(slot).map_err(|f| self.fault(slot, f))?;
+        let record = self.records().get(start..).unwrap_or_default();
         // postcard writes a `&str` exactly as it writes a `&[u8]`; the UTF-8 check waits for
         // the record the search lands on.
         postcard::take_from_bytes::<&[u8]>(record)
@@ -158,12 +162,22 @@ impl Shard {
 
     /// The bytes of the record at `slot`.
     fn record(&self, slot: u32) -> Result<&[u8], SnapshotError> {
-        let start = slot.checked_sub(1).map_or(Ok(0), |before| self.end(before));
-        let range = start.and_then(|start| Ok(start..self.end(slot)?));
+        let range = self
+            .start(slot)
+            .and_then(|start| Ok(start..self.end(slot)?));
         range
             .ok()
             .and_then(|range| self.records().get(range))
             .ok_or_else(|| self.fault(slot, ShardFault::OutOfBounds))
+    }
+
+    /// Where the record at `slot` starts in the records (where the one before ends).
+    fn start(&self, slot: u32) -> Result<usize, ShardFault> {
+        match slot.checked_sub(1) {
+            Some(before) => self.end(before),
+            None if self.products > 0 => Ok(0),
+            None => Err(ShardFault::OutOfBounds),
+        }
     }
 
     /// Where the record at `slot` ends in the records (its index entry).
