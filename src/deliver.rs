@@ -15,12 +15,13 @@ use worker::{Headers, Response, ResponseBody, ResponseBuilder, Result};
 
 use crate::config::Config;
 use crate::obtain::{self, BasePage, Body, Recognized};
-use crate::pages::{self, FirstView};
+use crate::pages::{self, FirstView, PageKey};
 use crate::view::Viewed;
-use crate::{log, preview, transform, visitor};
+use crate::{log, native, preview, transform, visitor};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::rewrite::SlotStream;
+use vitrine_core::splice;
 use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
@@ -91,6 +92,11 @@ pub async fn page(
                 }
             }
         }
+        Body::First { key, upstream } => {
+            return first_view(
+                ctx, cfg, key, upstream, plan, &x_vitrine, set_cookie, timings, path,
+            )
+        }
         Body::Stream(upstream) => {
             return streamed(
                 cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
@@ -106,6 +112,35 @@ pub async fn page(
         _ => BodyBuilt::Spliced(ms),
     };
     timed(resp, &timings)
+}
+
+/// The first view of a page: streamed through the runtime's rewriter when it can be (a UTF-8
+/// page), which is what the JS peer pays; the page is remembered as seen, and mapped on its
+/// next view. Any other page goes to the WASM rewriter.
+#[allow(clippy::too_many_arguments)]
+fn first_view(
+    ctx: &worker::Context,
+    cfg: &Config,
+    key: PageKey,
+    upstream: Response,
+    plan: Plan,
+    x_vitrine: &str,
+    set_cookie: Option<String>,
+    mut timings: Timings,
+    path: String,
+) -> Result<Response> {
+    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
+    if splice::spliceable_charset(delivery::charset(&content_type)).is_err() {
+        return streamed(
+            cfg, ctx, upstream, plan, x_vitrine, set_cookie, timings, path,
+        );
+    }
+    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; body=streamed"))?;
+    visitor::append(&headers, set_cookie.as_deref())?;
+    timings.body = BodyBuilt::Streamed;
+    headers.set(SERVER_TIMING, &timings.header())?;
+    key.seen();
+    native::personalize(upstream, plan, cfg.limits, 200, &headers)
 }
 
 /// A filled page streamed through the WASM rewriter.

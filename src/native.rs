@@ -25,6 +25,7 @@ use crate::PerIsolate;
 use vitrine_core::rewrite::{
     Limits, MarkerScan, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE, TAG_SELECTOR,
 };
+use vitrine_core::snapshot::Op;
 use vitrine_core::splice::{Boundary, ContentHash, Marked, Marks, NotSpliceable};
 
 #[wasm_bindgen]
@@ -64,6 +65,38 @@ extern "C" {
     ) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = onEndTag)]
     fn on_end_tag(this: &NativeElement, handler: &Function) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setInnerContent)]
+    fn set_inner_content(
+        this: &NativeElement,
+        content: &str,
+        options: &Object,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = append)]
+    fn append_html(
+        this: &NativeElement,
+        content: &str,
+        options: &Object,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = prepend)]
+    fn prepend_html(
+        this: &NativeElement,
+        content: &str,
+        options: &Object,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = before)]
+    fn before_html(
+        this: &NativeElement,
+        content: &str,
+        options: &Object,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = after)]
+    fn after_html(
+        this: &NativeElement,
+        content: &str,
+        options: &Object,
+    ) -> std::result::Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = remove)]
+    fn remove_element(this: &NativeElement) -> std::result::Result<(), JsValue>;
 
     /// The end tag of a matched element.
     type NativeEndTag;
@@ -87,13 +120,17 @@ struct Marker {
     js: JsValue,
 }
 
-/// What the native first view keeps per isolate (its part of [`crate::Isolate`]): the marker.
+/// What the native rewriter keeps per isolate (its part of [`crate::Isolate`]): the marker,
+/// and the handlers of first views still streaming.
 #[derive(Default)]
 pub struct Kept {
     marker: OnceCell<Rc<Marker>>,
+    handlers: RefCell<std::collections::VecDeque<(f64, (ElementHandler, ElementHandler))>>,
 }
 
 const MARKER: PerIsolate<OnceCell<Rc<Marker>>> = PerIsolate(|i| &i.native.marker);
+type Handlers = RefCell<std::collections::VecDeque<(f64, (ElementHandler, ElementHandler))>>;
+const KEPT: PerIsolate<Handlers> = PerIsolate(|i| &i.native.handlers);
 
 fn marker() -> Result<Rc<Marker>> {
     if let Some(m) = MARKER.with(|m| m.get().cloned()) {
@@ -243,6 +280,85 @@ pub async fn map(
         content_hash: hasher.map(ContentHash::hex),
         attribute_markers,
     }))
+}
+
+/// The element handler type the runtime's rewriter calls.
+type ElementHandler = Closure<dyn FnMut(NativeElement) -> std::result::Result<(), JsValue>>;
+
+/// The first view of a page: `upstream` personalized by `plan` in the runtime's rewriter,
+/// streamed (what the JS peer does, at its cost; the page is mapped on its next view). The
+/// same edits as the WASM rewrite ([`vitrine_core::rewrite::SlotStream`]), so the same bytes.
+pub fn personalize(
+    upstream: worker::Response,
+    plan: vitrine_core::Plan,
+    limits: Limits,
+    status: u16,
+    headers: &worker::Headers,
+) -> Result<worker::Response> {
+    let plan = Rc::new(plan);
+    let options = Object::new();
+    Reflect::set(&options, &"html".into(), &JsValue::TRUE)?;
+    let handler = |attribute: &'static str| -> ElementHandler {
+        let (plan, options) = (Rc::clone(&plan), options.clone());
+        Closure::new(move |el: NativeElement| {
+            let Some(edit) = el
+                .get_attribute(attribute)
+                .and_then(|n| plan.edit(&n).cloned())
+            else {
+                return Ok(());
+            };
+            let html: &str = &edit.html;
+            match edit.op {
+                Op::Replace => el.set_inner_content(html, &options),
+                Op::Append => el.append_html(html, &options),
+                Op::Prepend => el.prepend_html(html, &options),
+                Op::Before => el.before_html(html, &options),
+                Op::After => el.after_html(html, &options),
+                Op::Remove => el.remove_element(),
+            }
+        })
+    };
+    let by_tag = handler(TAG_NAME_ATTRIBUTE);
+    let by_attr = handler(SLOT_ATTRIBUTE);
+    let handlers = |closure: &ElementHandler| {
+        let h = Object::new();
+        Reflect::set(&h, &"element".into(), closure.as_ref()).map(|_| h)
+    };
+    let mut rewriter = NativeRewriter::new()?.on(TAG_SELECTOR, &handlers(&by_tag)?)?;
+    if limits.attribute_slots {
+        rewriter = rewriter.on(ATTRIBUTE_SELECTOR, &handlers(&by_attr)?)?;
+    }
+    let out = rewriter.transform(&web_sys::Response::from(upstream))?;
+    keep_alive((by_tag, by_attr));
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers.0);
+    let body = out.body();
+    Ok(worker::Response::from(
+        web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)?,
+    ))
+}
+
+/// How long a streamed first view's handlers are kept (ms): the runtime calls them while the
+/// page streams to the visitor, which for a page that is there at once (Static Assets, the
+/// Cache API) takes milliseconds.
+const HANDLERS_KEPT_MS: f64 = 60_000.0;
+
+/// Keeps `handlers` alive for [`HANDLERS_KEPT_MS`], and drops those kept longer. A request
+/// cannot wait on the runtime's rewriter finishing (its output goes straight to the visitor),
+/// so the handlers outlive the response by a bounded time instead of being leaked.
+fn keep_alive(handlers: (ElementHandler, ElementHandler)) {
+    let now = js_sys::Date::now();
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        while kept
+            .front()
+            .is_some_and(|(at, _)| now - at > HANDLERS_KEPT_MS)
+        {
+            kept.pop_front();
+        }
+        kept.push_back((now, handlers));
+    });
 }
 
 /// Bytes copied into WASM memory at once (WASM memory never shrinks).

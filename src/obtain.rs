@@ -144,7 +144,11 @@ pub enum Body {
         page: Rc<Recorded<JsPage>>,
         unread: Option<Response>,
     },
-    /// A page seen for the first time at this validator: map it, then splice it.
+    /// A page seen for the first time at this validator: stream it through the runtime's
+    /// rewriter (and remember it was seen).
+    First { key: PageKey, upstream: Response },
+    /// A page seen before but not mapped yet (or a content-keyed page whose copy changed):
+    /// map it, then splice it.
     New { key: PageKey, upstream: Response },
     /// A page that is not mapped (no validator, not shareable, refused): stream it.
     Stream(Response),
@@ -152,7 +156,8 @@ pub enum Body {
 
 /// What this isolate knows about a page the source just sent (`url`: its page key), and the
 /// body to build from: a page it has mapped is spliced from the bytes just sent (read whole
-/// on the JS side, never parsed), a new page is mapped, and any other page is streamed. A
+/// on the JS side, never parsed), a page seen once is mapped, a new page is streamed by the
+/// runtime's rewriter, and any other page by the WASM one. A
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
 pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Result<Recognized> {
@@ -180,7 +185,10 @@ pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Resul
         });
     };
     let body = match key.lookup() {
-        None => Body::New { key, upstream },
+        // A content-keyed page is mapped at once: its hash is only known once it is read.
+        None if key.by_content() => Body::New { key, upstream },
+        None => Body::First { key, upstream },
+        Some((_, Known::Seen)) => Body::New { key, upstream },
         Some((_, Known::Refused)) => Body::Stream(upstream),
         Some((None, Known::Spliceable(template))) => {
             match pages::mapped(&key, template, upstream).await? {

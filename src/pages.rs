@@ -188,6 +188,15 @@ impl PageKey {
         });
     }
 
+    /// Remembers that the page was seen (streamed by the runtime's rewriter): its next view
+    /// maps it.
+    pub fn seen(&self) {
+        CACHE.with(|c| {
+            c.borrow_mut()
+                .insert_seen(&self.url, self.validator_text(None))
+        });
+    }
+
     /// Forgets the page (its map did not fit the bytes the source sent).
     pub fn forget(&self) {
         CACHE.with(|c| c.borrow_mut().forget(&self.url));

@@ -5,8 +5,10 @@
 //! Loading is single-flight: a cold isolate takes many requests at once, and each would
 //! otherwise read and decode its own copy of the snapshot and of every shard it needs (tens of
 //! copies at a time in a cold bench isolate: seconds of CPU and hundreds of MB). One refresh of
-//! the pointer, and one read of each shard, is in flight at a time; every request that needs it
-//! waits for that one.
+//! the pointer, and one read of each shard, is in flight at a time. A request cannot await
+//! another request's I/O in Workers ("Cannot perform I/O on behalf of a different request"),
+//! so the others wait on their own timer (1 ms, then doubling up to 16 ms) until the flight has landed
+//! (or for at most `KV_TIMEOUT_MS`, after which they read for themselves).
 //!
 //! Catalog shards are separate KV values. Only the shards holding products that campaigns
 //! show are read, on the first request that finds them missing (retried at most once per
@@ -16,12 +18,12 @@
 //! isolate's memory stays bounded however large the catalog and however varied the traffic.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{select, Either, LocalBoxFuture, Shared};
-use futures_util::{pin_mut, FutureExt};
+use futures_util::future::{select, Either};
+use futures_util::pin_mut;
 use worker::{Date, Delay, Env};
 
 use crate::config::Config;
@@ -35,18 +37,13 @@ use vitrine_core::snapshot::{self, catalog, Snapshot};
 /// about its encoded bytes: lookups read records in place, nothing is decoded into copies.
 pub const SHARD_BUDGET: usize = 32 << 20;
 
-/// A refresh of the active snapshot in flight, awaited by every request that needs it.
-type Refresh = Shared<LocalBoxFuture<'static, Result<Rc<Snapshot>, Bypass>>>;
-/// A shard read in flight.
-type ShardRead = Shared<LocalBoxFuture<'static, ()>>;
-
 struct State {
     active: Option<Rc<Snapshot>>,
     checked_ms: f64,
-    /// The refresh in flight, if any.
-    refreshing: Option<Refresh>,
+    /// Whether a refresh is in flight.
+    refreshing: bool,
     /// The shard reads in flight, by version and shard number.
-    reading: HashMap<(String, usize), ShardRead>,
+    reading: HashSet<(String, usize)>,
 }
 
 /// What the snapshot store keeps per isolate (its part of [`crate::Isolate`]).
@@ -63,8 +60,8 @@ impl Default for Kept {
             state: RefCell::new(State {
                 active: None,
                 checked_ms: f64::NEG_INFINITY,
-                refreshing: None,
-                reading: HashMap::new(),
+                refreshing: false,
+                reading: HashSet::new(),
             }),
             budget_noted: RefCell::default(),
         }
@@ -77,39 +74,61 @@ const BUDGET_NOTED: PerIsolate<RefCell<String>> = PerIsolate(|i| &i.store.budget
 /// The snapshot to decide with, or why there is none.
 pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
     let now = Date::now().as_millis() as f64;
-    let (current, fresh, inflight) = STATE.with(|s| {
+    let fresh_now = |s: &State| now - s.checked_ms < cfg.refresh_ms;
+    let (current, fresh) = STATE.with(|s| {
         let s = s.borrow();
-        (
-            s.active.clone(),
-            now - s.checked_ms < cfg.refresh_ms,
-            s.refreshing.clone(),
-        )
+        (s.active.clone(), fresh_now(&s))
     });
     if let (Some(snap), true) = (&current, fresh) {
         return Ok(Rc::clone(snap));
     }
-    let refresh = inflight.unwrap_or_else(|| {
-        let refresh = refresh(env.clone(), cfg.kv_timeout_ms, current, now)
-            .boxed_local()
-            .shared();
-        STATE.with(|s| s.borrow_mut().refreshing = Some(refresh.clone()));
-        refresh
-    });
-    let result = refresh.await;
+    // Another request is refreshing: wait for it (on our own timer), then use what it found.
+    if STATE.with(|s| s.borrow().refreshing) {
+        let landed = wait(cfg.kv_timeout_ms, || {
+            STATE.with(|s| {
+                let s = s.borrow();
+                (!s.refreshing).then(|| s.active.clone())
+            })
+        })
+        .await;
+        // Else it found nothing (or took too long): read for ourselves.
+        if let Some(Some(snap)) = landed {
+            load_shards(env, cfg, &snap).await;
+            return Ok(snap);
+        }
+    }
+    STATE.with(|s| s.borrow_mut().refreshing = true);
+    let result = refresh(env, cfg.kv_timeout_ms, current, now).await;
+    STATE.with(|s| s.borrow_mut().refreshing = false);
     if let Ok(snap) = &result {
         load_shards(env, cfg, snap).await;
     }
     result
 }
 
-/// Re-reads the pointer (and a new version), updates the state, and ends the flight.
+/// Polls `landed` until it says something, for at most about `limit_ms`: after 1 ms, then
+/// twice as long each time up to 16 ms, so a long wait costs a few timer wake-ups.
+async fn wait<T>(limit_ms: u64, landed: impl Fn() -> Option<T>) -> Option<T> {
+    let (mut waited, mut step) = (0, 1);
+    while waited < limit_ms.max(1) {
+        Delay::from(Duration::from_millis(step)).await;
+        waited += step;
+        step = (step * 2).min(16);
+        if let Some(v) = landed() {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Re-reads the pointer (and a new version), and updates the state.
 async fn refresh(
-    env: Env,
+    env: &Env,
     kv_timeout_ms: u64,
     current: Option<Rc<Snapshot>>,
     now: f64,
 ) -> Result<Rc<Snapshot>, Bypass> {
-    let result = match load(&env, kv_timeout_ms, current.as_deref()).await {
+    match load(env, kv_timeout_ms, current.as_deref()).await {
         Ok(Some(snap)) => {
             // Once per version per isolate: the only place a snapshot is decoded.
             log::note("vitrine.snapshot_loaded", snap.version());
@@ -129,9 +148,7 @@ async fn refresh(
             }
             None => Err(reason),
         },
-    };
-    STATE.with(|s| s.borrow_mut().refreshing = None);
-    result
+    }
 }
 
 /// Reads the catalog shards the snapshot's campaigns need and does not hold yet. A shard that
@@ -159,20 +176,25 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Rc<Snapshot>, missing: 
             return;
         }
         let id = (snap.version().to_owned(), n);
-        let inflight = STATE.with(|s| s.borrow().reading.get(&id).cloned());
-        let read = inflight.unwrap_or_else(|| {
-            let read = read_shard(kv.clone(), cfg.kv_timeout_ms, Rc::clone(snap), n)
-                .boxed_local()
-                .shared();
-            STATE.with(|s| s.borrow_mut().reading.insert(id, read.clone()));
-            read
-        });
-        read.await;
+        if STATE.with(|s| s.borrow().reading.contains(&id)) {
+            // Another request is reading it: wait for that read to land.
+            let _ = wait(cfg.kv_timeout_ms, || {
+                STATE.with(|s| (!s.borrow().reading.contains(&id)).then_some(()))
+            })
+            .await;
+            continue;
+        }
+        if snap.has_shard(n) {
+            continue;
+        }
+        STATE.with(|s| s.borrow_mut().reading.insert(id.clone()));
+        read_shard(&kv, cfg.kv_timeout_ms, snap, n).await;
+        STATE.with(|s| s.borrow_mut().reading.remove(&id));
     }
 }
 
-/// Reads shard `n` of `snap` and attaches it, then ends its flight.
-async fn read_shard(kv: worker::kv::KvStore, kv_timeout_ms: u64, snap: Rc<Snapshot>, n: usize) {
+/// Reads shard `n` of `snap` and attaches it.
+async fn read_shard(kv: &worker::kv::KvStore, kv_timeout_ms: u64, snap: &Snapshot, n: usize) {
     let key = catalog::shard_key(snap.version(), n);
     let outcome = match timed(kv_timeout_ms, kv.get(&key).bytes()).await {
         Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
@@ -182,7 +204,6 @@ async fn read_shard(kv: worker::kv::KvStore, kv_timeout_ms: u64, snap: Rc<Snapsh
     if let Err(code) = outcome {
         log::note("vitrine.shard_failed", code);
     }
-    STATE.with(|s| s.borrow_mut().reading.remove(&(snap.version().to_owned(), n)));
 }
 
 /// Whether the spent shard budget of `version` is news (then it is remembered).
@@ -221,9 +242,12 @@ async fn load(
     if held.is_some_and(|h| h.version() == version) {
         return Ok(None);
     }
-    let bytes = timed(kv_timeout_ms, kv.get(&snapshot::version_key(&version)).bytes())
-        .await?
-        .ok_or(Bypass::MissingVersion)?;
+    let bytes = timed(
+        kv_timeout_ms,
+        kv.get(&snapshot::version_key(&version)).bytes(),
+    )
+    .await?
+    .ok_or(Bypass::MissingVersion)?;
     let snap = snapshot::decode(&bytes).map_err(|e| Bypass::Snapshot(e.code()))?;
     if snap.version() != version {
         return Err(Bypass::Snapshot("snapshot_version_mismatch"));

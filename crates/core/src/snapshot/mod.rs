@@ -116,6 +116,11 @@ impl Snapshot {
         out
     }
 
+    /// Whether shard `n` is attached.
+    pub fn has_shard(&self, n: usize) -> bool {
+        self.shards.get(n).is_some_and(|cell| cell.get().is_some())
+    }
+
     /// Checks and keeps shard `n` (read from [`catalog::shard_key`]); a second call is a no-op.
     /// Hashes the bytes and reads the shard's header; its records are read on lookup.
     pub fn attach_shard(&self, n: usize, bytes: &[u8]) -> Result<(), SnapshotError> {

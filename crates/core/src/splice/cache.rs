@@ -44,6 +44,9 @@ pub struct Recorded<P> {
 /// What the cache knows about a page at a validator.
 #[derive(Debug, Clone)]
 pub enum Known {
+    /// Seen once, not mapped yet: a page seen once (most of a shop's long tail) is not worth
+    /// mapping; map it on its next view.
+    Seen,
     /// Its slot map: splice the page's bytes.
     Spliceable(Rc<SlotMap>),
     /// Seen and refused: stream it, and do not try to map it again.
@@ -152,6 +155,12 @@ impl<P> PageCache<P> {
             weight,
         );
         template
+    }
+
+    /// Remembers that `url` was seen at `validator` (its next view maps it).
+    pub fn insert_seen(&mut self, url: &str, validator: &str) {
+        let weight = ENTRY_OVERHEAD + url.len() + validator.len();
+        self.put(url, validator, Known::Seen, weight);
     }
 
     /// Remembers that `url` at `validator` cannot be spliced.
@@ -485,6 +494,18 @@ mod tests {
         assert!(c.is_empty());
         assert_eq!(c.bytes(), 0);
         assert!(c.recorded("/a").is_none());
+    }
+
+    #[test]
+    fn a_seen_page_counts_its_views_into_its_map() {
+        let mut c = cache(100_000);
+        c.insert_seen("/a", "v");
+        assert!(matches!(c.get("/a", "v"), Some(Known::Seen)));
+        assert!(c.get("/a", "w").is_none());
+        // Mapped on its second view: held at once.
+        let t = c.insert_map("/a", "v", template(10));
+        c.hold("/a", "v", t, vec![1]);
+        assert!(c.recorded("/a").is_some());
     }
 
     #[test]
