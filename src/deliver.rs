@@ -126,7 +126,7 @@ fn first_view(
     plan: Plan,
     x_vitrine: &str,
     set_cookie: Option<String>,
-    mut timings: Timings,
+    timings: Timings,
     path: String,
 ) -> Result<Response> {
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
@@ -135,10 +135,7 @@ fn first_view(
             cfg, ctx, upstream, plan, x_vitrine, set_cookie, timings, path,
         );
     }
-    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; body=streamed"))?;
-    visitor::append(&headers, set_cookie.as_deref())?;
-    timings.body = BodyBuilt::Streamed;
-    headers.set(SERVER_TIMING, &timings.header())?;
+    let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
     key.seen();
     native::personalize(upstream, plan, cfg.limits, 200, &headers)
 }
@@ -152,14 +149,26 @@ fn streamed(
     plan: Plan,
     x_vitrine: &str,
     set_cookie: Option<String>,
-    mut timings: Timings,
+    timings: Timings,
     path: String,
 ) -> Result<Response> {
+    let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
+    stream_rewrite(cfg, ctx, upstream, plan, headers, path)
+}
+
+/// The headers of a streamed personalized body, cookie and `Server-Timing` included (its body
+/// is built after they are sent).
+fn streamed_headers(
+    upstream: &Response,
+    x_vitrine: &str,
+    set_cookie: Option<String>,
+    mut timings: Timings,
+) -> Result<Headers> {
     let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; body=streamed"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
     timings.body = BodyBuilt::Streamed;
     headers.set(SERVER_TIMING, &timings.header())?;
-    stream_rewrite(cfg, ctx, upstream, plan, headers, path)
+    Ok(headers)
 }
 
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
