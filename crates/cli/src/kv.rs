@@ -1,5 +1,5 @@
 //! Workers KV through wrangler's own commands (`wrangler kv key get`, `kv bulk put`,
-//! `kv bulk delete`), so publishing uses the user's wrangler login and configuration. Large
+//! `kv bulk delete`; `kv key put` for binary values in local storage), so publishing uses the user's wrangler login and configuration. Large
 //! writes go in batches with a progress bar.
 
 use std::io::Write as _;
@@ -102,6 +102,17 @@ impl Kv {
     }
 
     fn bulk(&self, entries: &[(String, Vec<u8>)]) -> Result<(), String> {
+        // wrangler's local bulk put turns a base64 value into UTF-8 text, which mangles binary
+        // values (catalog shards): locally, those go one by one through `kv key put --path`.
+        let (binary, entries): (Vec<_>, Vec<_>) = entries
+            .iter()
+            .partition(|(_, v)| self.local && std::str::from_utf8(v).is_err());
+        for (key, value) in binary {
+            self.put_file(key, value)?;
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
         let json: Vec<serde_json::Value> = entries
             .iter()
             .map(|(k, v)| match std::str::from_utf8(v) {
@@ -130,10 +141,24 @@ impl Kv {
         result
     }
 
+    /// Writes one value from a file, byte for byte.
+    fn put_file(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        let file = temp_path("bin");
+        std::fs::write(&file, value).map_err(|e| format!("{}: {e}", file.display()))?;
+        let path = format!("--path={}", file.display());
+        let result = self.exec(&["kv", "key", "put", key, &path], None);
+        let _ = std::fs::remove_file(&file);
+        result
+    }
+
     fn run(&self, args: &[&str], file: &PathBuf) -> Result<(), String> {
+        self.exec(args, Some(file))
+    }
+
+    fn exec(&self, args: &[&str], file: Option<&PathBuf>) -> Result<(), String> {
         let mut cmd = self.wrangler(args);
         let out = cmd
-            .arg(file)
+            .args(file)
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run wrangler: {e}"))?;
@@ -150,15 +175,19 @@ impl Kv {
 }
 
 fn temp_json(value: &serde_json::Value) -> Result<PathBuf, String> {
-    let path = std::env::temp_dir().join(format!(
-        "vitrine-kv-{}-{}.json",
-        std::process::id(),
-        rand_suffix()
-    ));
+    let path = temp_path("json");
     let mut f = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::to_writer(&mut f, value).map_err(|e| e.to_string())?;
     f.flush().map_err(|e| e.to_string())?;
     Ok(path)
+}
+
+fn temp_path(extension: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "vitrine-kv-{}-{}.{extension}",
+        std::process::id(),
+        rand_suffix()
+    ))
 }
 
 fn rand_suffix() -> u128 {
