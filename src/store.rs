@@ -8,7 +8,9 @@
 //! the pointer, and one read of each shard, is in flight at a time. A request cannot await
 //! another request's I/O in Workers ("Cannot perform I/O on behalf of a different request"),
 //! so the others wait on their own timer (1 ms, then doubling up to 16 ms) until the flight has landed
-//! (or for at most `KV_TIMEOUT_MS`, after which they read for themselves).
+//! (or for at most `KV_TIMEOUT_MS`, after which they read for themselves); a flight whose
+//! request was cancelled, and so never lands, is taken over after two KV timeouts
+//! ([`vitrine_core::flight`]).
 //!
 //! Catalog shards are separate KV values. Only the shards holding products that campaigns
 //! show are read, on the first request that finds them missing (retried at most once per
@@ -18,7 +20,6 @@
 //! isolate's memory stays bounded however large the catalog and however varied the traffic.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use crate::config::Config;
 use crate::log;
 use crate::PerIsolate;
 use vitrine_core::delivery::Bypass;
+use vitrine_core::flight::Flights;
 use vitrine_core::snapshot::{self, catalog, Snapshot};
 
 /// Encoded catalog-shard bytes one snapshot version loads at most, per isolate (a Worker
@@ -40,10 +42,9 @@ pub const SHARD_BUDGET: usize = 32 << 20;
 struct State {
     active: Option<Rc<Snapshot>>,
     checked_ms: f64,
-    /// Whether a refresh is in flight.
-    refreshing: bool,
-    /// The shard reads in flight, by version and shard number.
-    reading: HashSet<(String, usize)>,
+    /// The refresh in flight (the key is `None`) and the shard reads in flight (by version and
+    /// shard number); a flight not landed within two KV timeouts is taken over.
+    flights: Flights<Option<(String, usize)>>,
 }
 
 /// What the snapshot store keeps per isolate (its part of [`crate::Isolate`]).
@@ -60,8 +61,7 @@ impl Default for Kept {
             state: RefCell::new(State {
                 active: None,
                 checked_ms: f64::NEG_INFINITY,
-                refreshing: false,
-                reading: HashSet::new(),
+                flights: Flights::new(0.0),
             }),
             budget_noted: RefCell::default(),
         }
@@ -83,11 +83,11 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
         return Ok(Rc::clone(snap));
     }
     // Another request is refreshing: wait for it (on our own timer), then use what it found.
-    if STATE.with(|s| s.borrow().refreshing) {
+    if !start_flight(cfg, None, now) {
         let landed = wait(cfg.kv_timeout_ms, || {
             STATE.with(|s| {
                 let s = s.borrow();
-                (!s.refreshing).then(|| s.active.clone())
+                (!s.flights.live(&None, Date::now().as_millis() as f64)).then(|| s.active.clone())
             })
         })
         .await;
@@ -96,14 +96,24 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
             load_shards(env, cfg, &snap).await;
             return Ok(snap);
         }
+        start_flight(cfg, None, Date::now().as_millis() as f64);
     }
-    STATE.with(|s| s.borrow_mut().refreshing = true);
     let result = refresh(env, cfg.kv_timeout_ms, current, now).await;
-    STATE.with(|s| s.borrow_mut().refreshing = false);
+    STATE.with(|s| s.borrow_mut().flights.land(&None));
     if let Ok(snap) = &result {
         load_shards(env, cfg, snap).await;
     }
     result
+}
+
+/// Starts the flight `key` at `now` unless a live one is under way (`true`: ours to land).
+/// A flight is trusted for two KV timeouts, the most its reads can take.
+fn start_flight(cfg: &Config, key: Option<(String, usize)>, now: f64) -> bool {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.flights.set_limit(2.0 * cfg.kv_timeout_ms as f64 + 100.0);
+        s.flights.start(key, now)
+    })
 }
 
 /// Polls `landed` until it says something, for at most about `limit_ms`: after 1 ms, then
@@ -175,21 +185,22 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Rc<Snapshot>, missing: 
             }
             return;
         }
-        let id = (snap.version().to_owned(), n);
-        if STATE.with(|s| s.borrow().reading.contains(&id)) {
-            // Another request is reading it: wait for that read to land.
+        let id = Some((snap.version().to_owned(), n));
+        if !start_flight(cfg, id.clone(), Date::now().as_millis() as f64) {
+            // Another request is reading it: wait for that read to land (or go stale).
             let _ = wait(cfg.kv_timeout_ms, || {
-                STATE.with(|s| (!s.borrow().reading.contains(&id)).then_some(()))
+                let now = Date::now().as_millis() as f64;
+                STATE.with(|s| (!s.borrow().flights.live(&id, now)).then_some(()))
             })
             .await;
-            continue;
+            if snap.has_shard(n) || !start_flight(cfg, id.clone(), Date::now().as_millis() as f64) {
+                continue;
+            }
         }
-        if snap.has_shard(n) {
-            continue;
+        if !snap.has_shard(n) {
+            read_shard(&kv, cfg.kv_timeout_ms, snap, n).await;
         }
-        STATE.with(|s| s.borrow_mut().reading.insert(id.clone()));
-        read_shard(&kv, cfg.kv_timeout_ms, snap, n).await;
-        STATE.with(|s| s.borrow_mut().reading.remove(&id));
+        STATE.with(|s| s.borrow_mut().flights.land(&id));
     }
 }
 

@@ -55,6 +55,7 @@ pub mod decide;
 pub mod delivery;
 pub mod errors;
 pub mod facts;
+pub mod flight;
 mod hex;
 pub mod measure;
 pub mod preview;
