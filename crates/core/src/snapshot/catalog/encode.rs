@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::super::format::{hex16, SCHEMA_VERSION};
+use super::super::format::SCHEMA_VERSION;
 use super::wire::{ByteString, Fields, Header, Stored, INDEX_ENTRY, MAX_SHARED};
 use super::{shard_of, ProductKey};
 
@@ -103,7 +103,7 @@ impl<'a> Encoder<'a> {
         );
         bytes.extend_from_slice(&index);
         bytes.extend_from_slice(&records);
-        let hash = hex16(&bytes);
+        let hash = super::content_hash(&bytes);
         EncodedShard { bytes, hash }
     }
 

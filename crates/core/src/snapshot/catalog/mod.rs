@@ -1,8 +1,15 @@
 //! The product catalog: a small manifest inside the snapshot, and the products themselves in
 //! separate KV values ("shards") chosen by a hash of the product id, so a request that needs
 //! one product loads one shard, never the whole catalog. The manifest lists each shard's
-//! content hash, and the manifest is part of the version hash, so a version names its shards
-//! exactly; a stale, foreign or damaged shard is refused.
+//! content hash ([`content_hash`]: XXH3-64), and the manifest is part of the version hash, so a
+//! version names its shards exactly; a stale, foreign or damaged shard is refused.
+//!
+//! The shard hash is a checksum, not a signature: KV is the snapshot's trust boundary (whoever
+//! can write a shard can write a snapshot and its pointer too), so what it must catch is a value
+//! that is not the one published (a stale key, a mangled upload, a torn write), and a 64-bit
+//! XXH3 does that at a small fraction of SHA-256's cost, which a cold isolate pays on every
+//! shard it reads. Manifests written before (same schema) name shards by the first 64 bits of
+//! SHA-256; [`names_shard`] still accepts those.
 //!
 //! `shard = fnv1a64(product id bytes) % shards` (FNV-1a, 64-bit, offset basis
 //! `0xcbf29ce484222325`, prime `0x100000001b3`); test vectors in the tests. Each shard is stored
@@ -33,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::format::hex16;
 use super::sym::Sym;
+use crate::hex;
 
 pub use encode::{encode_shards, EncodedShard, ProductData};
 pub use shard::{decode_shard, Related, Shard};
@@ -163,7 +171,15 @@ pub fn shard_key(version: &str, n: usize) -> String {
     format!("{}/catalog/{n}", super::version_key(version))
 }
 
-/// The content hash a manifest lists for a shard's bytes (as [`encode_shards`] computes it).
+/// The content hash a manifest lists for a shard's bytes (as [`encode_shards`] computes it):
+/// XXH3-64 (seed 0), big-endian, as 16 lowercase hex digits.
 pub fn content_hash(bytes: &[u8]) -> String {
-    hex16(bytes)
+    hex::encode(&xxhash_rust::xxh3::xxh3_64(bytes).to_be_bytes())
+}
+
+/// Whether `bytes` are the shard a manifest names `expected`: its [`content_hash`], or, for a
+/// manifest written before shards were named by XXH3, the first 64 bits of its SHA-256 (computed
+/// only when the XXH3 name does not match).
+pub fn names_shard(expected: &str, bytes: &[u8]) -> bool {
+    content_hash(bytes) == expected || hex16(bytes) == expected
 }

@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use super::super::format::{hex16, ShardFault, ShardPart, SnapshotError, SCHEMA_VERSION};
+use super::super::format::{ShardFault, ShardPart, SnapshotError, SCHEMA_VERSION};
 use super::wire::{Fields, Header, Stored, INDEX_ENTRY};
 use super::{Catalog, Product, ProductKey, Text};
 
@@ -31,11 +31,10 @@ pub fn decode_shard(bytes: &[u8], n: usize, catalog: &Catalog) -> Result<Shard, 
         .shards
         .get(n)
         .ok_or(SnapshotError::Invalid("shard number"))?;
-    let actual = hex16(bytes);
-    if actual != *expected {
+    if !super::names_shard(expected, bytes) {
         return Err(SnapshotError::VersionMismatch {
             claimed: expected.clone(),
-            actual,
+            actual: super::content_hash(bytes),
         });
     }
     Shard::parse(bytes, n, catalog.tables.len())

@@ -175,6 +175,26 @@ fn foreign_or_damaged_shard_refused() {
 }
 
 #[test]
+fn shards_are_named_by_xxh3_and_older_sha256_names_still_read() {
+    // XXH3-64 reference values (seed 0): "" -> 2d06800538d394c2, "a" -> e6c632b61e964e1f.
+    assert_eq!(content_hash(b""), "2d06800538d394c2");
+    assert_eq!(content_hash(b"a"), "e6c632b61e964e1f");
+    let (_, encoded, mut manifest) = catalog(20, 2);
+    assert_eq!(manifest.shards[0], content_hash(&encoded[0].bytes));
+    // A manifest written before names its shards by the first 64 bits of SHA-256.
+    manifest.shards[0] = crate::snapshot::format::hex16(&encoded[0].bytes);
+    assert!(decode_shard(&encoded[0].bytes, 0, &manifest).is_ok());
+    // Neither name of another shard's bytes passes.
+    manifest.shards[1] = crate::snapshot::format::hex16(&encoded[0].bytes);
+    assert_eq!(
+        decode_shard(&encoded[1].bytes, 1, &manifest)
+            .unwrap_err()
+            .code(),
+        "snapshot_version_mismatch"
+    );
+}
+
+#[test]
 fn another_schema_is_refused_by_name() {
     let header = wire::Header {
         schema: 2,
