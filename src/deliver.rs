@@ -105,7 +105,7 @@ pub async fn page(
     };
     let headers = personalized_headers(&recognized.headers, &format!("{x_vitrine}; body={built}"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
-    let resp = pages::spliced(unread.as_ref(), &page, &plan, &headers)?;
+    let resp = pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?;
     let ms = js_sys::Date::now() - started;
     timings.body = match built {
         "mapped" => BodyBuilt::Mapped(ms),

@@ -3,9 +3,10 @@
 //! isolate knows tens of thousands of pages, and a request for one splices the body the source
 //! just sent (read whole on the JS side, sliced there: no parse, no copy through WASM memory).
 //! **Held pages**: the bytes of the hottest pages (from their second view on), as one `Blob`
-//! each, so a request for one makes no subrequest while it is fresh; the assembled body is
-//! kept per distinct plan and reused, so most such requests only wrap a kept `Blob` in a new
-//! `Response`. A page is known by its page key (its URL without tracking parameters) and one
+//! each, so a request for one makes no subrequest while it is fresh. For the hottest of them
+//! (served from hold often, [`splice::BODIES_AFTER_SERVES`]) the assembled body is also kept
+//! per distinct plan and reused, so most such requests only wrap a kept `Blob` in a new
+//! `Response`; other pages are assembled per request. A page is known by its page key (its URL without tracking parameters) and one
 //! validator; a map is never applied to bytes of another length.
 //!
 //! A held page is also revalidated instead of re-read: the subrequest for it carries its
@@ -55,7 +56,7 @@ use vitrine_core::splice::{
 
 /// Bytes of slot maps an isolate keeps: tens of thousands of pages.
 const MAP_BUDGET: usize = 8 << 20;
-/// Bytes of held pages an isolate keeps, their assembled bodies included (a Worker isolate has
+/// Bytes of held pages an isolate keeps, the assembled bodies kept with them included (a Worker isolate has
 /// 128 MB in all).
 const HELD_BUDGET: usize = 32 << 20;
 /// Largest page mapped; bigger pages are always streamed through the WASM rewriter, so memory
@@ -434,7 +435,8 @@ pub async fn mapped(
 /// one is already consumed: nothing to cancel).
 pub fn spliced(
     upstream: Option<&Response>,
-    recorded: &Recorded<JsPage>,
+    url: &str,
+    recorded: &Rc<Recorded<JsPage>>,
     plan: &Plan,
     headers: &Headers,
 ) -> Result<Response> {
@@ -442,15 +444,10 @@ pub fn spliced(
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
-    let key = splice::plan_key(plan);
-    let cached = recorded.page.bodies.borrow().get(&key);
-    let blob = match cached {
-        Some(blob) => blob,
-        None => {
-            let blob = assemble(recorded, plan)?;
-            recorded.page.bodies.borrow_mut().put(key, blob.clone());
-            blob
-        }
+    let blob = if CACHE.with(|c| c.borrow().keeps_bodies(url, recorded)) {
+        kept_body(url, recorded, plan)?
+    } else {
+        assemble(recorded, plan)?
     };
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
@@ -459,6 +456,27 @@ pub fn spliced(
     // worker crate's re-wrap of its body stream) made no difference in throughput.
     let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init)?;
     Ok(Response::from(raw))
+}
+
+/// The body for `plan` of a page that keeps its bodies: the kept one, or one assembled now and
+/// kept if the held budget has room for it.
+fn kept_body(url: &str, recorded: &Rc<Recorded<JsPage>>, plan: &Plan) -> Result<web_sys::Blob> {
+    let key = splice::plan_key(plan);
+    let cached = recorded.page.bodies.borrow().get(&key);
+    if let Some(blob) = cached {
+        return Ok(blob);
+    }
+    let blob = assemble(recorded, plan)?;
+    let len = blob.size() as usize;
+    let freed = recorded.page.bodies.borrow().next_freed();
+    if CACHE.with(|c| c.borrow_mut().charge_body(url, recorded, len, freed)) {
+        recorded
+            .page
+            .bodies
+            .borrow_mut()
+            .put(key, blob.clone(), len);
+    }
+    Ok(blob)
 }
 
 /// The body for `plan`: views of the page and the fragments, concatenated by the runtime.

@@ -12,10 +12,13 @@
 //!   seen once (most of a shop's long tail) never push a hot page out.
 //!
 //! The cache is generic over how page bytes are held (`P`), so the Worker can keep them on the
-//! JS side while this logic is tested natively. A held page is charged for its bytes plus room
-//! for [`BODIES_PER_PAGE`] assembled bodies ([`Bodies`]): visitors fall into few decisions, so
-//! the Worker keeps the finished body per distinct plan and serves it again without
-//! assembling it.
+//! JS side while this logic is tested natively. A held page is charged for its bytes. Once it
+//! has been served from hold [`BODIES_AFTER_SERVES`] times, the Worker also keeps up to
+//! [`BODIES_PER_PAGE`] assembled bodies for it ([`Bodies`], one per distinct plan: visitors
+//! fall into few decisions, and the hottest pages are served again without assembling them),
+//! each charged to the held budget when it is kept ([`PageCache::charge_body`]). A page served
+//! less often is assembled per request, one copy of its bytes, so the budget holds several
+//! times more pages than if every held page had room for its bodies reserved.
 
 use std::rc::Rc;
 
@@ -28,6 +31,9 @@ const ENTRY_OVERHEAD: usize = 128;
 
 /// Assembled bodies kept per held page (one per distinct plan, the oldest replaced).
 pub const BODIES_PER_PAGE: usize = 4;
+
+/// Serves from hold after which a held page's assembled bodies are kept.
+pub const BODIES_AFTER_SERVES: u32 = 8;
 
 /// Views of a page (at one validator) after which its bytes are held.
 pub const HOLD_AFTER_VIEWS: u32 = 2;
@@ -63,7 +69,10 @@ struct Entry {
 struct Held<P> {
     validator: String,
     recorded: Rc<Recorded<P>>,
+    /// Its bytes, bookkeeping and the assembled bodies kept for it.
     weight: usize,
+    /// Times it was served from hold ([`PageCache::recorded`]).
+    serves: u32,
 }
 
 /// Slot maps and held pages by page key, each tier within its own byte budget.
@@ -137,9 +146,59 @@ impl<P> PageCache<P> {
     }
 
     /// The held page for `url`, at whatever validator: the Worker revalidates it with the
-    /// page source, and a `304` means it is still the page. Marks it recently used.
+    /// page source, and a `304` means it is still the page. Counts a serve and marks it
+    /// recently used.
     pub fn recorded(&mut self, url: &str) -> Option<Rc<Recorded<P>>> {
-        self.held.get(url).map(|h| Rc::clone(&h.recorded))
+        self.held.get_mut(url).map(|h| {
+            h.serves = h.serves.saturating_add(1);
+            Rc::clone(&h.recorded)
+        })
+    }
+
+    /// Whether the Worker keeps assembled bodies for `recorded`: it is the page held for
+    /// `url` (not a copy kept just for one response), served from hold at least
+    /// [`BODIES_AFTER_SERVES`] times.
+    pub fn keeps_bodies(&self, url: &str, recorded: &Rc<Recorded<P>>) -> bool {
+        self.held
+            .peek(url)
+            .is_some_and(|h| Rc::ptr_eq(&h.recorded, recorded) && h.serves >= BODIES_AFTER_SERVES)
+    }
+
+    /// Charges the held page `url` for a body of `added` bytes kept with it, replacing one of
+    /// `freed` bytes (0: none), evicting other held pages (least recently used first) to stay
+    /// within budget. `false`, and nothing charged: do not keep the body (the page does not
+    /// [keep bodies](Self::keeps_bodies), or it would not fit with them).
+    pub fn charge_body(
+        &mut self,
+        url: &str,
+        recorded: &Rc<Recorded<P>>,
+        added: usize,
+        freed: usize,
+    ) -> bool {
+        if !self.keeps_bodies(url, recorded) {
+            return false;
+        }
+        let Some(weight) = self.held.peek(url).map(|h| h.weight) else {
+            return false;
+        };
+        let grown = weight.saturating_add(added).saturating_sub(freed);
+        if grown > self.held_budget {
+            return false;
+        }
+        self.held.promote(url);
+        while self.held_bytes - weight + grown > self.held_budget {
+            if self.held.peek_lru().is_none_or(|(k, _)| k == url) {
+                return false;
+            }
+            if let Some((_, h)) = self.held.pop_lru() {
+                self.held_bytes -= h.weight;
+            }
+        }
+        if let Some(h) = self.held.peek_mut(url) {
+            h.weight = grown;
+            self.held_bytes = self.held_bytes - weight + grown;
+        }
+        true
     }
 
     /// Stores the slot map of `url` at `validator`, evicting the least recently used maps to
@@ -197,7 +256,7 @@ impl<P> PageCache<P> {
             .peek(url)
             .filter(|e| e.validator == validator)
             .map_or(0, |e| e.views);
-        let weight = ENTRY_OVERHEAD + url.len() + validator.len() + len * (1 + BODIES_PER_PAGE);
+        let weight = ENTRY_OVERHEAD + url.len() + validator.len() + len;
         if views < HOLD_AFTER_VIEWS || len > self.max_page || weight > self.held_budget {
             return recorded;
         }
@@ -217,6 +276,7 @@ impl<P> PageCache<P> {
                 validator: validator.to_owned(),
                 recorded: Rc::clone(&recorded),
                 weight,
+                serves: 0,
             },
         );
         recorded
@@ -260,11 +320,12 @@ impl<P> PageCache<P> {
 }
 
 /// The assembled bodies of one page, by plan: at most [`BODIES_PER_PAGE`], the oldest
-/// replaced first. Keyed by [`plan_key`], the plan's full content, so two plans share a body
-/// only when they produce the same bytes.
+/// replaced first, each with its length (what the held budget is charged for it). Keyed by
+/// [`plan_key`], the plan's full content, so two plans share a body only when they produce
+/// the same bytes.
 #[derive(Debug)]
 pub struct Bodies<B> {
-    items: Vec<(String, B)>,
+    items: Vec<(String, B, usize)>,
     next: usize,
 }
 
@@ -282,16 +343,24 @@ impl<B: Clone> Bodies<B> {
     pub fn get(&self, key: &str) -> Option<B> {
         self.items
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, b)| b.clone())
+            .find(|(k, _, _)| k == key)
+            .map(|(_, b, _)| b.clone())
     }
 
-    /// Keeps `body` for `key`, replacing the oldest when full.
-    pub fn put(&mut self, key: String, body: B) {
+    /// The length of the body the next [`put`](Self::put) replaces (0 while not full).
+    pub fn next_freed(&self) -> usize {
         if self.items.len() < BODIES_PER_PAGE {
-            self.items.push((key, body));
-        } else if let Some(slot) = self.items.get_mut(self.next % BODIES_PER_PAGE) {
-            *slot = (key, body);
+            return 0;
+        }
+        self.items.get(self.next).map_or(0, |(_, _, len)| *len)
+    }
+
+    /// Keeps `body` (`len` bytes) for `key`, replacing the oldest when full.
+    pub fn put(&mut self, key: String, body: B, len: usize) {
+        if self.items.len() < BODIES_PER_PAGE {
+            self.items.push((key, body, len));
+        } else if let Some(slot) = self.items.get_mut(self.next) {
+            *slot = (key, body, len);
         }
         self.next = (self.next + 1) % BODIES_PER_PAGE;
     }
@@ -441,7 +510,7 @@ mod tests {
 
     #[test]
     fn held_pages_stay_within_their_budget() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000 * (1 + BODIES_PER_PAGE);
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
         let mut c = PageCache::<Vec<u8>>::new(1 << 20, 3 * per_page, 1 << 20);
         for url in ["/1", "/2", "/3"] {
             held(&mut c, url, 2000).unwrap();
@@ -516,11 +585,76 @@ mod tests {
         assert!(c.get("/a", "v2").is_none());
     }
 
+    /// Serves `url` from hold until its bodies are kept.
+    fn hot(c: &mut PageCache<Vec<u8>>, url: &str) -> Rc<Recorded<Vec<u8>>> {
+        let r = held(c, url, 2000).unwrap();
+        for _ in 0..BODIES_AFTER_SERVES {
+            c.recorded(url);
+        }
+        r
+    }
+
+    #[test]
+    fn bodies_are_kept_only_for_hot_held_pages_and_charged_as_they_are_kept() {
+        let mut c = cache(100_000);
+        let r = held(&mut c, "/a", 2000).unwrap();
+        let page = c.held_bytes;
+        assert!(!c.keeps_bodies("/a", &r), "not served from hold yet");
+        assert!(!c.charge_body("/a", &r, 500, 0));
+        // `held` served it once.
+        for _ in 2..BODIES_AFTER_SERVES {
+            c.recorded("/a");
+        }
+        assert!(!c.keeps_bodies("/a", &r), "one serve short");
+        c.recorded("/a");
+        assert!(c.keeps_bodies("/a", &r));
+        assert!(c.charge_body("/a", &r, 500, 0));
+        assert_eq!(c.held_bytes, page + 500);
+        // A body replacing a longer one gives the difference back.
+        assert!(c.charge_body("/a", &r, 300, 500));
+        assert_eq!(c.held_bytes, page + 300);
+        // A copy made for one response (not the held page) never keeps bodies.
+        let copy = c.hold("/b", "v", Rc::clone(&r.template), vec![1]);
+        assert!(!c.keeps_bodies("/a", &copy) && !c.charge_body("/a", &copy, 1, 0));
+        assert!(!c.charge_body("/missing", &r, 1, 0));
+    }
+
+    #[test]
+    fn a_kept_body_evicts_other_held_pages_never_its_own() {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 3 * per_page, 1 << 20);
+        held(&mut c, "/1", 2000).unwrap();
+        held(&mut c, "/2", 2000).unwrap();
+        let r = hot(&mut c, "/3");
+        assert!(c.charge_body("/3", &r, 2000, 0));
+        assert!(c.recorded("/1").is_none(), "least recently used, evicted");
+        assert!(c.recorded("/2").is_some());
+        assert!(c.held_bytes <= 3 * per_page);
+        // Room for more of /3's bodies only by evicting /2; one byte over the budget never.
+        assert!(c.charge_body("/3", &r, per_page - 1999, 0));
+        assert!(c.recorded("/2").is_none());
+        assert!(c.charge_body("/3", &r, per_page - 1, 0));
+        assert!(!c.charge_body("/3", &r, 1, 0));
+        assert_eq!(c.held_bytes, 3 * per_page);
+        assert!(c.recorded("/3").is_some());
+        // Forgetting the page gives back its bodies' charge too.
+        c.forget("/3");
+        assert_eq!(c.held_bytes, 0);
+    }
+
     #[test]
     fn bodies_are_bounded_and_keyed_by_content() {
         let mut b = Bodies::default();
         for i in 0..BODIES_PER_PAGE + 2 {
-            b.put(format!("k{i}"), i);
+            assert_eq!(
+                b.next_freed(),
+                if i < BODIES_PER_PAGE {
+                    0
+                } else {
+                    10 + i - BODIES_PER_PAGE
+                }
+            );
+            b.put(format!("k{i}"), i, 10 + i);
         }
         assert_eq!(b.get("k0"), None, "oldest replaced");
         assert_eq!(b.get("k1"), None);
