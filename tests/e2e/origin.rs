@@ -41,6 +41,25 @@ fn personas_headers_passthrough_and_panic_recovery() {
     // Headers of a personalized response.
     assert_eq!(loyal.header("cache-control"), Some("private, no-store"));
     assert!(loyal.header("etag").is_none() && loyal.header("last-modified").is_none());
+    // The page's own Content-Length never describes a personalized body: a streamed one has
+    // none, a spliced one the length of its own bytes (the runtime sets it from the body).
+    let mut bodies = std::collections::BTreeSet::new();
+    for _ in 0..3 {
+        let got = get(&dev, "/", Some(&mint(&["loyal"])));
+        let xv = got.header("x-vitrine").unwrap_or_default().to_owned();
+        let body = xv.rsplit("body=").next().unwrap_or_default().to_owned();
+        match body.as_str() {
+            "streamed" => assert_eq!(got.header("content-length"), None, "{xv}"),
+            "mapped" | "spliced" => assert_eq!(
+                got.header("content-length"),
+                Some(got.body.len().to_string().as_str()),
+                "{xv}"
+            ),
+            other => panic!("unexpected body kind {other:?}: {xv}"),
+        }
+        bodies.insert(body);
+    }
+    assert!(bodies.contains("spliced"), "{bodies:?}");
     let xv = loyal.header("x-vitrine").unwrap();
     assert!(
         xv.starts_with(&format!("v={version}; slots=")) && xv.contains("hero=loyal-hero"),

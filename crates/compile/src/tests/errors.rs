@@ -62,6 +62,91 @@ refused! {
     segment_cycle: "[segments.a]\nsegment = \"b\"\n[segments.b]\nsegment = \"a\"\n" => "segment-cycle", "segments.", (4, 11),
     include_missing: "include = [\"nope.toml\"]\n" => "include", "include", (1, 12),
     catalog_file_missing: "[catalog]\nproducts = \"products.csv\"\n" => "catalog", "catalog", (2, 12),
+    experiment_key: "[experiments.\"bad key\"]\narms = [{ name = \"a\", weight = 1 }]\n" => "experiment-key", "experiments.bad key", (1, 1),
+    experiment_without_arms: "[experiments.e]\narms = []\n" => "arms", "experiments.e.arms", (1, 1),
+    activity_pattern_without_id: "[activity]\nproduct_path = \"/p/\"\n" => "activity-pattern", "activity.product_path", (2, 16),
+}
+
+/// Compiles two files and returns the errors.
+fn two(a: &str, b: &str) -> Vec<CompileError> {
+    compile(&[
+        Source {
+            name: "a.toml",
+            text: a,
+        },
+        Source {
+            name: "b.toml",
+            text: b,
+        },
+    ])
+    .expect_err("should be refused")
+}
+
+#[test]
+fn duplicate_experiment_across_files() {
+    let e = "[experiments.e]\narms = [{ name = \"a\", weight = 1 }]\n";
+    let errs = two(e, e);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let err = &errs[0];
+    assert_eq!(
+        (
+            err.code,
+            err.level,
+            err.file.as_str(),
+            err.field.as_str(),
+            err.line
+        ),
+        (
+            "duplicate-experiment",
+            Level::Error,
+            "b.toml",
+            "experiments.e",
+            1
+        ),
+        "{err}"
+    );
+    assert!(!err.hint.is_empty());
+}
+
+#[test]
+fn duplicate_global_holdout_across_files() {
+    let errs = two("global_holdout_bp = 100\n", "\nglobal_holdout_bp = 200\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let err = &errs[0];
+    assert_eq!(
+        (
+            err.code,
+            err.level,
+            err.file.as_str(),
+            err.field.as_str(),
+            err.line,
+            err.column
+        ),
+        (
+            "duplicate-holdout",
+            Level::Error,
+            "b.toml",
+            "global_holdout_bp",
+            2,
+            21
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_activity_across_files() {
+    let errs = two(
+        "[activity]\nproduct_path = \"/p/{id}\"\n",
+        "[activity]\ncategory_path = \"/c/{id}\"\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let err = &errs[0];
+    assert_eq!(
+        (err.code, err.level, err.file.as_str(), err.field.as_str()),
+        ("duplicate-activity", Level::Error, "b.toml", "activity"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -168,4 +253,27 @@ fn unknown_product_field() {
         "audience = \"everyone\"\nproduct = \"p1\"\nhtml = \"{{product.colour}}\"\n",
     ));
     assert_eq!(e.code, "placeholder");
+}
+
+#[test]
+fn snapshot_over_the_kv_value_limit() {
+    // 26 campaigns of 1 MiB of distinct text each (equal strings are stored once): a snapshot
+    // over KV's 25 MiB limit for one value.
+    let campaign = |i: usize| {
+        let html = format!("{i:02}{}", "x".repeat(1 << 20));
+        format!("[[campaign]]\nid = \"c{i}\"\nslot = \"s{i}\"\naudience = \"everyone\"\nhtml = \"{html}\"\n")
+    };
+    let over: String = (0..26).map(campaign).collect();
+    let Err(errs) = one(&over) else {
+        panic!("a snapshot over 25 MiB compiled");
+    };
+    let codes: Vec<&str> = errs.iter().map(|e| e.code).collect();
+    assert_eq!(codes, ["too-large"]);
+    let err = &errs[0];
+    assert_eq!((err.level, err.field.as_str()), (Level::Error, "snapshot"));
+    assert!(err.message.contains("25 MiB"), "{}", err.message);
+    assert!(!err.hint.is_empty());
+    // Fewer campaigns, under the limit, compile.
+    let under: String = (0..20).map(campaign).collect();
+    assert!(one(&under).is_ok(), "20 MiB of campaigns refused");
 }
