@@ -182,8 +182,9 @@ fn without_consent_a_conversion_is_aggregate_only() {
 #[test]
 fn a_page_naming_an_order_already_counted_counts_once() {
     let s = snapshot("");
-    let page =
-        |v: &mut Visitor, query: &str, at: u64| on_page(v, &s, "/order/confirmed", query, at);
+    let page = |v: &mut Visitor, query: &str, at: u64| {
+        on_page(v, &s, ("/order/confirmed", query), Navigation::TopLevel, at)
+    };
     let mut v = visitor(CONSENT, None);
     let (first, problem) = page(&mut v, "total=10&order=A-1001", NOW);
     assert!(first.is_some());
@@ -244,4 +245,55 @@ fn counted_once_keys_are_capped_oldest_first() {
     assert_eq!(a.converted.len(), Caps::default().conversions);
     assert!(a.converted(&once_key("purchase", "39")));
     assert!(!a.converted(&once_key("purchase", "0")));
+}
+
+/// Issue 14: `/order/confirmed?total=25&order=X` requested as a cross-site image wrote a
+/// conversion event. A page conversion counts only for a top-level navigation (or a request
+/// without fetch metadata), never for a subresource, a frame or a prefetch; such a request
+/// leaves the cookie as it was, so the real navigation still counts.
+#[test]
+fn page_conversions_count_only_top_level_navigations() {
+    let s = snapshot("");
+    let image = FetchHeaders {
+        mode: Some("no-cors"),
+        dest: Some("image"),
+        site: Some("cross-site"),
+        ..FetchHeaders::default()
+    };
+    let prefetch = FetchHeaders {
+        mode: Some("navigate"),
+        dest: Some("document"),
+        sec_purpose: Some("prefetch"),
+        ..FetchHeaders::default()
+    };
+    let mut v = visitor(CONSENT, None);
+    let before = v.activity.clone();
+    for (headers, code) in [(image, "not_navigation"), (prefetch, "prefetch")] {
+        let got = on_page(
+            &mut v,
+            &s,
+            ("/order/confirmed", "total=25&order=X"),
+            Navigation::of(&headers),
+            NOW,
+        );
+        assert_eq!(got, (None, Some(code)));
+    }
+    assert_eq!(v.activity, before, "a refused request changes nothing");
+    let navigate = FetchHeaders {
+        mode: Some("navigate"),
+        dest: Some("document"),
+        site: Some("cross-site"),
+        ..FetchHeaders::default()
+    };
+    for headers in [navigate, FetchHeaders::default()] {
+        let mut v = visitor(CONSENT, None);
+        let (event, _) = on_page(
+            &mut v,
+            &s,
+            ("/order/confirmed", "total=25&order=X"),
+            Navigation::of(&headers),
+            NOW,
+        );
+        assert!(event.is_some(), "{headers:?}");
+    }
 }

@@ -17,6 +17,9 @@
 //! This module never reads headers or bodies itself; the Worker shell hands it typed values.
 
 pub mod beacon;
+pub mod navigation;
+
+pub use navigation::{FetchHeaders, Navigation};
 
 use crate::cookie::visitor::Visitor;
 use crate::decide::experiment::{bucket, GLOBAL_KEY, HOLDOUT};
@@ -130,21 +133,26 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     serde_json::from_slice(format!("{sign}{int}.{frac}").as_bytes()).ok()
 }
 
-/// The conversion event a page request is, if any, with a problem code to log: its value was
-/// refused (the conversion counts without one), the visitor is over the limit (no event), or
-/// the page names what was already counted for this visitor (`duplicate`, no event: a
-/// reloaded order confirmation). Counting once needs the activity cookie, so without consent
-/// every request counts (in aggregate only).
+/// The conversion event a page request is, if any, with a problem code to log: the request is
+/// not a top-level navigation (`not_navigation`, `prefetch`: no event, see [`navigation`]),
+/// its value was refused (the conversion counts without one), the visitor is over the limit
+/// (no event), or the page names what was already counted for this visitor (`duplicate`, no
+/// event: a reloaded order confirmation). Counting once needs the activity cookie, so without
+/// consent every request counts (in aggregate only).
 pub fn on_page(
     visitor: &mut Visitor,
     snapshot: &Snapshot,
-    path: &str,
-    query: &str,
+    page: (&str, &str),
+    navigation: Navigation,
     now: u64,
 ) -> (Option<Event>, Option<&'static str>) {
+    let (path, query) = page;
     let Some((goal, value)) = at_page(&snapshot.body().conversions, path, query) else {
         return (None, None);
     };
+    if let Err(code) = navigation.counts() {
+        return (None, Some(code));
+    }
     let (value, problem) = match value {
         Ok(v) => (v, None),
         Err(why) => (None, Some(why.code())),
