@@ -35,6 +35,9 @@ pub struct Config {
     /// Preview token key ring (`VITRINE_PREVIEW_KEYS`); unset turns previews off. Refused when
     /// it shares a secret with the profile ring.
     pub preview_keys: Option<ParsedRing>,
+    /// The ring whose current key makes pseudonyms (`VITRINE_PSEUDONYM_KEY`); unset or refused,
+    /// the profile ring's key does.
+    pub pseudonym_keys: Option<ParsedRing>,
     pub activity_max_age_secs: u64,
     pub time: TimePolicy,
     pub refresh_ms: f64,
@@ -150,6 +153,10 @@ impl Config {
                 .secret("VITRINE_ACTIVITY_KEYS")
                 .ok()
                 .map(|s| key_ring("VITRINE_ACTIVITY_KEYS", Some(s.to_string()))),
+            pseudonym_keys: env
+                .secret("VITRINE_PSEUDONYM_KEY")
+                .ok()
+                .map(|s| key_ring("VITRINE_PSEUDONYM_KEY", Some(s.to_string()))),
             consent: consent(text("CONSENT").unwrap_or_default()),
             activity_max_age_secs: number("ACTIVITY_MAX_AGE_SECS", 30 * 86_400),
             time: TimePolicy {

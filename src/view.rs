@@ -57,6 +57,7 @@ pub async fn page_view(
         now,
         labelled: delivery::charset(content_type).is_some(),
         navigation: navigation_of(req, snapshot, &path, delivery::query(url)),
+        keys: Some(ring),
     };
     shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
     let view = vitrine_core::view(snapshot, &mut visitor, &request);

@@ -245,3 +245,40 @@ fn logs_never_carry_key_material() {
     assert!(!text.contains(SECRET), "{text}");
     assert!(!text.contains("s3cr3t"), "{text}");
 }
+
+/// Issue 14, item 2: a purchase that must be trusted is declared `signed = true`; over HTTP it
+/// counts only with the backend's token, with the token's value, once per order.
+#[test]
+fn signed_conversions_count_only_with_the_backends_token() {
+    use vitrine_core::measure::conversion::signed;
+    let state = state_dir("security-signed");
+    let file = state.join("signed.toml");
+    std::fs::write(
+        &file,
+        "[[campaign]]\nid = \"hero\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"Hi\"\n\n\
+         [[conversion]]\nname = \"purchase\"\npath = \"/order/confirmed*\"\nsigned = true\n\
+         value = { min = 0, max = 1000 }\n",
+    )
+    .unwrap();
+    publish_campaign(&state, file.to_str().unwrap());
+    let dev = start(
+        state,
+        &[
+            ("VITRINE_ACTIVITY_KEYS", ACTIVITY_KEYS),
+            ("CONSENT", "cookie:cookieconsent_status=allow"),
+        ],
+    );
+    let ring = KeyRing::parse(KEYS).unwrap();
+    let token = signed::mint(&ring, "purchase", "S-1", Some(42.5), None, now(), 600);
+    get(&dev, "/order/confirmed?total=999&order=S-1", Some(CONSENT));
+    assert!(logged(&dev, "\"detail\":\"unsigned\""), "{}", log(&dev));
+    let got = get(
+        &dev,
+        &format!("/order/confirmed?total=999&vitrine_conversion={token}"),
+        Some(CONSENT),
+    );
+    assert_eq!(got.status, 200);
+    let found = conversions(&dev, 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("\"value\":42.5"), "{}", found[0]);
+}

@@ -70,6 +70,7 @@ fn request<'a>(
         now: NOW,
         labelled: true,
         navigation: Navigation::TopLevel,
+        keys: None,
     }
 }
 

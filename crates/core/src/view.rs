@@ -14,7 +14,7 @@
 
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
-use crate::cookie::Identity;
+use crate::cookie::{Identity, KeyRing};
 use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::facts::Observed;
@@ -46,6 +46,9 @@ pub struct PageRequest<'a> {
     /// for a top-level navigation. Read for conversion pages only (the Worker leaves it
     /// `Unmarked` elsewhere, where it is never looked at).
     pub navigation: Navigation,
+    /// The profile cookie's key ring, which verifies signed conversions (`None`: a signed
+    /// conversion never counts).
+    pub keys: Option<&'a KeyRing>,
 }
 
 impl PageRequest<'_> {
@@ -163,13 +166,13 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
         held: &held,
     };
     let mut events = exposure::record(visitor, seen, snapshot.version(), req.now);
-    let (converted, conversion_refused) = conversion::on_page(
-        visitor,
-        snapshot,
-        (req.path, req.query),
-        req.navigation,
-        req.now,
-    );
+    let hit = conversion::PageHit {
+        path: req.path,
+        query: req.query,
+        navigation: req.navigation,
+        keys: req.keys,
+    };
+    let (converted, conversion_refused) = conversion::on_page(visitor, snapshot, hit, req.now);
     events.extend(converted);
     PageView {
         x_vitrine: decided.x_vitrine,
