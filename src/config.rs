@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use worker::js_sys::Object;
 use worker::wasm_bindgen::JsValue;
@@ -56,6 +57,9 @@ pub struct Config {
     /// Query parameters that never change a page (`TRACKING_PARAMS`; a refused setting falls
     /// back to the default list): page keys and page-source URLs leave them out.
     pub tracking: TrackingParams,
+    /// The mark a page's `<head>` must carry before any of its slots is filled
+    /// (`SLOT_PAGE_MARK`, `<meta name="vitrine" content="…">`); unset: every page is filled.
+    pub page_mark: Option<Arc<str>>,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -184,6 +188,10 @@ impl Config {
             documents,
             tracking,
             page_revalidate_ms: number("PAGE_REVALIDATE_SECS", 10) as f64 * 1000.0,
+            page_mark: text("SLOT_PAGE_MARK")
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+                .map(Arc::from),
         }
     }
 

@@ -39,11 +39,16 @@ pub async fn page(
 ) -> Result<Response> {
     let Viewed {
         mut visitor,
-        view,
+        mut view,
         now,
         identity_ms,
         decided_from,
     } = viewed;
+    // A site that marks its pages (`SLOT_PAGE_MARK`) fills a page only once the rewriter has
+    // seen the mark in its head; a map does not record the mark, so such pages are streamed.
+    view.plan = view
+        .plan
+        .map(|plan| plan.with_page_mark(cfg.page_mark.clone()));
     if let Some(explain) = &view.explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
         return previewed(
@@ -74,6 +79,10 @@ pub async fn page(
         let resp = with_header(base.upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
+    if cfg.page_mark.is_some() {
+        let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+        return streamed(cfg, ctx, base.upstream, plan, personalized, path);
+    }
     let recognized = match base.recorded {
         Some(page) => Recognized {
             headers: base.upstream.headers().clone(),

@@ -282,3 +282,45 @@ fn signed_conversions_count_only_with_the_backends_token() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("\"value\":42.5"), "{}", found[0]);
 }
+
+/// Issue 14, item 8: a slot planted in user-generated content was filled like the site's own.
+/// With `SLOT_PAGE_MARK`, only a page whose `<head>` carries the site's
+/// `<meta name="vitrine" content="…">` is filled, on every view (first, second, later).
+#[test]
+fn with_a_page_mark_only_marked_pages_are_filled() {
+    let plain = String::from_utf8(site_file("index.html")).unwrap();
+    let marked = plain.replacen(
+        "<meta charset=\"utf-8\">",
+        "<meta charset=\"utf-8\"><meta name=\"vitrine\" content=\"shop-7f3a\">",
+        1,
+    );
+    assert_ne!(plain, marked, "the demo page has a <meta charset>");
+    let sent = plain.clone();
+    let (addr, _) = origin(move |target| {
+        let body = if target == "/marked" { &marked } else { &sent };
+        (
+            "content-type: text/html; charset=utf-8\r\ncache-control: public, max-age=60\r\netag: \"p1\"\r\n"
+                .to_owned(),
+            body.clone().into_bytes(),
+        )
+    });
+    let state = state_dir("security-page-mark");
+    publish_demo(&state);
+    let dev = start_origin(state, &addr, &[("SLOT_PAGE_MARK", "shop-7f3a")]);
+    let cookie = mint(&["loyal"]);
+    for view in 0..3 {
+        let got = get(&dev, "/marked", Some(&cookie));
+        assert!(got.text().contains("loyalty discount"), "#{view}: filled");
+        let got = get(&dev, "/ugc", Some(&cookie));
+        assert_eq!(got.status, 200);
+        assert!(
+            !got.text().contains("loyalty discount"),
+            "#{view}: not filled"
+        );
+        assert_eq!(
+            got.text(),
+            plain,
+            "#{view}: the unmarked page as the origin sent it"
+        );
+    }
+}

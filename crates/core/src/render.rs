@@ -45,12 +45,29 @@ pub struct Edit {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     edits: Vec<Edit>,
+    /// The site's page mark, when pages must carry it ([`Plan::with_page_mark`]).
+    mark: Option<Arc<str>>,
 }
 
 impl Plan {
     /// A plan from explicit edits (later edits for the same slot are ignored).
     pub fn new(edits: Vec<Edit>) -> Self {
-        Self { edits }
+        Self { edits, mark: None }
+    }
+
+    /// This plan for a site that marks the pages it may fill (the Worker's `SLOT_PAGE_MARK`):
+    /// a slot is filled only after the page's `<head>` carried
+    /// `<meta name="vitrine" content="MARK">` ([`crate::rewrite::PAGE_MARK_SELECTOR`]), so a
+    /// slot planted in user-generated content on an unmarked page stays as it is. Only the
+    /// streaming rewriter reads the mark; [`crate::splice`] fills nothing for a marked plan.
+    pub fn with_page_mark(mut self, mark: Option<Arc<str>>) -> Self {
+        self.mark = mark;
+        self
+    }
+
+    /// The page mark a page must carry before any slot is filled, if the site set one.
+    pub fn page_mark(&self) -> Option<&str> {
+        self.mark.as_deref()
     }
 
     /// The edit for `slot`, if any. Plans hold a handful of slots, so a scan beats hashing.
@@ -72,6 +89,7 @@ impl Plan {
     /// ASCII-compatible encoding (its `<meta>`, its BOM or the browser's default decides, and
     /// the edge reads none of them), so every fragment is written in ASCII ([`ascii_only`]).
     pub fn ascii(self) -> Self {
+        let mark = self.mark;
         let edits = self
             .edits
             .into_iter()
@@ -82,7 +100,7 @@ impl Plan {
                 edit
             })
             .collect();
-        Self { edits }
+        Self { edits, mark }
     }
 }
 
