@@ -143,6 +143,7 @@ fn identity(c: &mut Criterion) {
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let paths = Paths {
         product: Some("/p/{id}"),
@@ -247,6 +248,7 @@ fn measurement(c: &mut Criterion) {
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let now = 1_800_000_000;
     let req = Request {

@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use worker::js_sys::Object;
 use worker::wasm_bindgen::JsValue;
@@ -35,6 +36,9 @@ pub struct Config {
     /// Preview token key ring (`VITRINE_PREVIEW_KEYS`); unset turns previews off. Refused when
     /// it shares a secret with the profile ring.
     pub preview_keys: Option<ParsedRing>,
+    /// The ring whose current key makes pseudonyms (`VITRINE_PSEUDONYM_KEY`); unset or refused,
+    /// the profile ring's key does.
+    pub pseudonym_keys: Option<ParsedRing>,
     pub activity_max_age_secs: u64,
     pub time: TimePolicy,
     pub refresh_ms: f64,
@@ -53,6 +57,9 @@ pub struct Config {
     /// Query parameters that never change a page (`TRACKING_PARAMS`; a refused setting falls
     /// back to the default list): page keys and page-source URLs leave them out.
     pub tracking: TrackingParams,
+    /// The mark a page's `<head>` must carry before any of its slots is filled
+    /// (`SLOT_PAGE_MARK`, `<meta name="vitrine" content="…">`); unset: every page is filled.
+    pub page_mark: Option<Arc<str>>,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -150,6 +157,10 @@ impl Config {
                 .secret("VITRINE_ACTIVITY_KEYS")
                 .ok()
                 .map(|s| key_ring("VITRINE_ACTIVITY_KEYS", Some(s.to_string()))),
+            pseudonym_keys: env
+                .secret("VITRINE_PSEUDONYM_KEY")
+                .ok()
+                .map(|s| key_ring("VITRINE_PSEUDONYM_KEY", Some(s.to_string()))),
             consent: consent(text("CONSENT").unwrap_or_default()),
             activity_max_age_secs: number("ACTIVITY_MAX_AGE_SECS", 30 * 86_400),
             time: TimePolicy {
@@ -177,6 +188,10 @@ impl Config {
             documents,
             tracking,
             page_revalidate_ms: number("PAGE_REVALIDATE_SECS", 10) as f64 * 1000.0,
+            page_mark: text("SLOT_PAGE_MARK")
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty())
+                .map(Arc::from),
         }
     }
 

@@ -1,8 +1,9 @@
 //! Step 3 of a page request: deliver the body the page view decided, and the unchanged page on
 //! bypass.
 //!
-//! The view's events are logged and the activity cookie is written here, then the body is
-//! built ([`pages`]): spliced from the page's bytes when this isolate has mapped the page at
+//! The view's events are logged and the activity cookie is written here, once the body is known
+//! to be personalized (a page the WASM rewriter cannot take, another charset or no body, is a
+//! bypass: no events, no cookie). The body is built ([`pages`]): spliced from the page's bytes when this isolate has mapped the page at
 //! its current validator (held, or as the source just sent them: no parse); mapped by the
 //! runtime's own rewriter and then spliced when the page is new ([`crate::native`]); otherwise
 //! stream-rewritten by the WASM rewriter ([`transform`]): pages without a validator, refused
@@ -20,6 +21,7 @@ use crate::view::Viewed;
 use crate::{log, native, preview, transform, visitor};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
+use vitrine_core::measure::events::Event;
 use vitrine_core::rewrite::SlotStream;
 use vitrine_core::splice;
 use vitrine_core::timing::{BodyBuilt, Timings};
@@ -37,11 +39,16 @@ pub async fn page(
 ) -> Result<Response> {
     let Viewed {
         mut visitor,
-        view,
+        mut view,
         now,
         identity_ms,
         decided_from,
     } = viewed;
+    // A site that marks its pages (`SLOT_PAGE_MARK`) fills a page only once the rewriter has
+    // seen the mark in its head; a map does not record the mark, so such pages are streamed.
+    view.plan = view
+        .plan
+        .map(|plan| plan.with_page_mark(cfg.page_mark.clone()));
     if let Some(explain) = &view.explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
         return previewed(
@@ -57,7 +64,7 @@ pub async fn page(
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
     }
-    log::events(ctx, view.events);
+    let events = view.events;
     let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &view.shown, now);
     let mut timings = Timings {
         cookie: identity_ms,
@@ -68,9 +75,14 @@ pub async fn page(
     };
     let x_vitrine = view.x_vitrine;
     let Some(plan) = view.plan else {
+        log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
     };
+    if cfg.page_mark.is_some() {
+        let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+        return streamed(cfg, ctx, base.upstream, plan, personalized, path);
+    }
     let recognized = match base.recorded {
         Some(page) => Recognized {
             headers: base.upstream.headers().clone(),
@@ -86,23 +98,21 @@ pub async fn page(
             match pages::first_view(&key, upstream, cfg.limits, &path).await? {
                 FirstView::Mapped(page) => (page, None, "mapped"),
                 FirstView::Stream(upstream) => {
-                    return streamed(
-                        cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
-                    )
+                    let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+                    return streamed(cfg, ctx, upstream, plan, personalized, path);
                 }
             }
         }
         Body::First { key, upstream } => {
-            return first_view(
-                ctx, cfg, key, upstream, plan, &x_vitrine, set_cookie, timings, path,
-            )
+            let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+            return first_view(ctx, cfg, key, upstream, plan, personalized, path);
         }
         Body::Stream(upstream) => {
-            return streamed(
-                cfg, ctx, upstream, plan, &x_vitrine, set_cookie, timings, path,
-            )
+            let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+            return streamed(cfg, ctx, upstream, plan, personalized, path);
         }
     };
+    log::events(ctx, events);
     let headers = personalized_headers(&recognized.headers, &format!("{x_vitrine}; body={built}"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
     let resp = pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?;
@@ -114,46 +124,78 @@ pub async fn page(
     timed(resp, &timings)
 }
 
+/// What a streamed personalized response carries besides its body: its `x-vitrine`, the
+/// activity cookie, the timings, and the view's events, logged only once the body is sure to be
+/// personalized (the WASM rewriter may still turn the page into a bypass).
+struct Personalized<'a> {
+    x_vitrine: &'a str,
+    set_cookie: Option<String>,
+    timings: Timings,
+    events: Vec<Event>,
+}
+
+impl<'a> Personalized<'a> {
+    fn new(
+        x_vitrine: &'a str,
+        set_cookie: Option<String>,
+        timings: Timings,
+        events: Vec<Event>,
+    ) -> Self {
+        Self {
+            x_vitrine,
+            set_cookie,
+            timings,
+            events,
+        }
+    }
+}
+
 /// The first view of a page: streamed through the runtime's rewriter when it can be (a UTF-8
 /// page), which is what the JS peer pays; the page is remembered as seen, and mapped on its
 /// next view. Any other page goes to the WASM rewriter.
-#[allow(clippy::too_many_arguments)]
 fn first_view(
     ctx: &worker::Context,
     cfg: &Config,
     key: PageKey,
     upstream: Response,
     plan: Plan,
-    x_vitrine: &str,
-    set_cookie: Option<String>,
-    timings: Timings,
+    personalized: Personalized<'_>,
     path: String,
 ) -> Result<Response> {
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
     if splice::spliceable_charset(delivery::charset(&content_type)).is_err() {
-        return streamed(
-            cfg, ctx, upstream, plan, x_vitrine, set_cookie, timings, path,
-        );
+        return streamed(cfg, ctx, upstream, plan, personalized, path);
     }
+    let Personalized {
+        x_vitrine,
+        set_cookie,
+        timings,
+        events,
+    } = personalized;
     let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
     key.seen();
+    log::events(ctx, events);
     native::personalize(upstream, plan, cfg.limits, 200, &headers)
 }
 
-/// A filled page streamed through the WASM rewriter.
-#[allow(clippy::too_many_arguments)]
+/// A filled page streamed through the WASM rewriter; the events are logged unless the page
+/// turns out to be a bypass.
 fn streamed(
     cfg: &Config,
     ctx: &worker::Context,
     upstream: Response,
     plan: Plan,
-    x_vitrine: &str,
-    set_cookie: Option<String>,
-    timings: Timings,
+    personalized: Personalized<'_>,
     path: String,
 ) -> Result<Response> {
+    let Personalized {
+        x_vitrine,
+        set_cookie,
+        timings,
+        events,
+    } = personalized;
     let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
-    stream_rewrite(cfg, ctx, upstream, plan, headers, path)
+    stream_rewrite(cfg, ctx, upstream, plan, headers, path, events)
 }
 
 /// The headers of a streamed personalized body, cookie and `Server-Timing` included (its body
@@ -172,7 +214,8 @@ fn streamed_headers(
 }
 
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
-/// `private, no-store`, streamed (never recorded or spliced, so previews change no state).
+/// `private, no-store`, streamed (never recorded or spliced, so previews change no state), and
+/// `Referrer-Policy: no-referrer`, so the token in its URL is sent nowhere as a `Referer`.
 fn previewed(
     cfg: &Config,
     ctx: &worker::Context,
@@ -184,8 +227,9 @@ fn previewed(
 ) -> Result<Response> {
     let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; preview"))?;
     headers.set(preview::EXPLAIN_HEADER, explain)?;
+    headers.set("referrer-policy", delivery::PREVIEW_REFERRER_POLICY)?;
     match plan {
-        Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, path),
+        Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, path, Vec::new()),
         None => {
             let status = upstream.status_code();
             let (_, body) = upstream.into_parts();
@@ -219,7 +263,8 @@ fn personalized_headers(upstream: &Headers, x_vitrine: &str) -> Result<Headers> 
     Ok(headers)
 }
 
-/// Starts the streaming rewrite.
+/// Starts the streaming rewrite, and logs `events` once it has started: a page the rewriter
+/// cannot take (another charset, no body) is a bypass, which records nothing.
 fn stream_rewrite(
     cfg: &Config,
     ctx: &worker::Context,
@@ -227,6 +272,7 @@ fn stream_rewrite(
     plan: Plan,
     headers: Headers,
     path: String,
+    events: Vec<Event>,
 ) -> Result<Response> {
     let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
     let charset = delivery::charset(&content_type);
@@ -238,6 +284,7 @@ fn stream_rewrite(
     };
     let attribute_slots = cfg.limits.attribute_slots;
     let rewritten = transform::pipe(ctx, body, rewriter, path, attribute_slots)?;
+    log::events(ctx, events);
     Ok(ResponseBuilder::new()
         .with_status(200)
         .with_headers(headers)

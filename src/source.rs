@@ -1,7 +1,8 @@
 //! Fetching base pages from the page source, without any visitor credentials.
 //!
 //! The subrequest is rebuilt from scratch: same method, URL and body, and only the headers on
-//! the allowlist ([`vitrine_core::delivery::Forwarded`]). For documents the visitor's conditional
+//! the allowlist ([`vitrine_core::delivery::Forwarded`]; a forwarded `Referer` loses any
+//! preview token). For documents the visitor's conditional
 //! headers are dropped too, so a browser holding the base page's `ETag` can never turn a
 //! personalized page into a `304` of the unpersonalized one. In origin mode, documents go
 //! through the Cache API keyed by the origin URL alone, so the origin sees one request per
@@ -33,8 +34,9 @@ pub fn subrequest(
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
-        if cfg.forwarded.allows(&name) && !visitors {
-            headers.append(&name, &value)?;
+        match cfg.forwarded.value(&name, &value) {
+            Some(value) if !visitors => headers.append(&name, &value)?,
+            _ => {}
         }
     }
     if let Some((name, value)) = conditional {

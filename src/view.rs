@@ -11,6 +11,7 @@ use crate::{facts, preview, shards, visitor};
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery;
+use vitrine_core::measure::conversion::{self, navigation, FetchHeaders, Navigation};
 use vitrine_core::{PageRequest, PageView, Snapshot};
 
 /// The visitor after the view (its activity updated), the view, and how long each part took.
@@ -55,6 +56,8 @@ pub async fn page_view(
         preview: preview.as_ref(),
         now,
         labelled: delivery::charset(content_type).is_some(),
+        navigation: navigation_of(req, snapshot, &path, delivery::query(url)),
+        keys: Some(ring),
     };
     shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
     let view = vitrine_core::view(snapshot, &mut visitor, &request);
@@ -64,5 +67,25 @@ pub async fn page_view(
         now,
         identity_ms: t1 - t0,
         decided_from: t1,
+    })
+}
+
+/// What kind of request `req` is, from its fetch metadata and prefetch headers (a page
+/// conversion counts only for a top-level navigation). Only a conversion page reads them, which
+/// keeps seven calls across the JS boundary off every other request.
+fn navigation_of(req: &Request, snapshot: &Snapshot, path: &str, query: &str) -> Navigation {
+    if conversion::at_page(&snapshot.body().conversions, path, query).is_none() {
+        return Navigation::Unmarked;
+    }
+    let headers = req.headers();
+    let [mode, dest, site, user, sec_purpose, purpose, x_moz] =
+        navigation::HEADERS.map(|name| headers.get(name).ok().flatten());
+    Navigation::of(&FetchHeaders {
+        mode: mode.as_deref(),
+        dest: dest.as_deref(),
+        site: site.as_deref(),
+        user: user.as_deref(),
+        sec_purpose: sec_purpose.as_deref(),
+        purpose: purpose.as_deref().or(x_moz.as_deref()),
     })
 }

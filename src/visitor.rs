@@ -28,6 +28,11 @@ fn settings<'a>(cfg: &'a Config, ring: &'a KeyRing) -> Settings<'a> {
         consent: cfg.consent.as_deref().unwrap_or(&NOBODY),
         activity_max_age_secs: cfg.activity_max_age_secs,
         caps: Caps::default(),
+        // Unset or refused (logged): pseudonyms are made with the profile ring's key.
+        pseudonym_keys: match &cfg.pseudonym_keys {
+            Some(Ok(ring)) => Some(ring),
+            _ => None,
+        },
     }
 }
 
@@ -66,6 +71,7 @@ pub fn resolve(
     for problem in [
         cfg.consent.as_ref().err(),
         cfg.activity_keys.as_ref().and_then(|r| r.as_ref().err()),
+        cfg.pseudonym_keys.as_ref().and_then(|r| r.as_ref().err()),
     ]
     .into_iter()
     .flatten()

@@ -19,6 +19,7 @@ fn goals() -> Vec<Goal> {
             value_param: None,
             dedupe_param: None,
             beacon: true,
+            signed: false,
             value: range,
         },
         Goal {
@@ -27,6 +28,7 @@ fn goals() -> Vec<Goal> {
             value_param: None,
             dedupe_param: None,
             beacon: true,
+            signed: false,
             value: None,
         },
         Goal {
@@ -35,6 +37,7 @@ fn goals() -> Vec<Goal> {
             value_param: Some("total".into()),
             dedupe_param: None,
             beacon: false,
+            signed: false,
             value: range,
         },
     ]

@@ -1,12 +1,14 @@
 //! Any `Cookie` / `Sec-GPC` header and path must yield a visitor, never a panic: the profile
 //! cookie parser and verifier, the activity cookie, consent policies and key ring parsing.
 //! Fuzzed bytes rarely carry a valid MAC, so the input is also signed as-is with the fuzz key
-//! as a claims payload and as an activity payload: the parsers behind the MACs are fuzzed too.
+//! as a claims payload and as an activity payload: the parsers behind the MACs are fuzzed too,
+//! and as a signed conversion's claims (`measure::conversion::signed`).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use vitrine_core::cookie::activity::{self, Caps};
 use vitrine_core::cookie::visitor::{self, Paths, Request, Settings};
 use vitrine_core::cookie::{identify, mint_raw, verify, ConsentSource, KeyRing, TimePolicy};
+use vitrine_core::measure::conversion::signed;
 
 const KEYS: &str = "k:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE";
 const NOW: u64 = 1_800_000_000;
@@ -54,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
             consent,
             activity_max_age_secs: 86_400,
             caps: Caps::default(),
+            pseudonym_keys: None,
         };
         let req = Request {
             cookie: Some(text),
@@ -66,6 +69,10 @@ fuzz_target!(|data: &[u8]| {
             category: Some("/c/{id}"),
         };
         let mut v = visitor::resolve(req, &settings, paths);
+        // A signed conversion's token: the fuzzed text, and the fuzzed bytes signed as claims.
+        let _ = signed::verify(text, &ring, "purchase", &v, NOW);
+        let _ = signed::verify(&mint_raw(data, ring.current()), &ring, "purchase", &v, NOW);
+        let _ = v.pseudonym();
         v.record_impressions(text.split(';'), NOW);
         if let Some(sc) = v.set_cookie(&settings) {
             assert!(sc.len() <= 4096 + 100, "set-cookie over the bound");

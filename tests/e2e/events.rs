@@ -27,7 +27,6 @@ use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::decide::bucket;
 use vitrine_core::measure::events::{Conversion, Event, Via};
-use vitrine_core::measure::exposure::pseudonym;
 use vitrine_core::measure::sink::LOG_PREFIX;
 
 const CONSENT: &str = "cookieconsent_status=allow";

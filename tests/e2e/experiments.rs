@@ -11,7 +11,6 @@ use support::*;
 use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::decide::bucket;
-use vitrine_core::measure::exposure::pseudonym;
 
 const CONSENT: &str = "cookieconsent_status=allow";
 const SHIPPING: &str = "Free shipping on every order, no minimum";

@@ -17,4 +17,5 @@ mod identity;
 mod origin;
 mod perf;
 mod recs;
+mod security;
 mod snapshot;

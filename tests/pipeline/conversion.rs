@@ -46,6 +46,16 @@ fn snapshot(extra: &str) -> Snapshot {
     compiled(&text)
 }
 
+/// A page request for a conversion page, with no key ring (no signed conversion counts).
+fn hit<'a>(path: &'a str, query: &'a str, navigation: Navigation) -> PageHit<'a> {
+    PageHit {
+        path,
+        query,
+        navigation,
+        keys: None,
+    }
+}
+
 fn visitor(cookie: &str, gpc: Option<&str>) -> Visitor {
     crate::testutil::visitor(cookie, gpc, NOW)
 }
@@ -150,7 +160,12 @@ fn a_conversion_carries_assignments_and_campaigns_from_the_cookie() {
     let id = v.activity.as_ref().unwrap().visitor.unwrap().to_hex();
     assert_eq!(
         c.common.visitor,
-        Some(vitrine_core::measure::exposure::pseudonym(&id))
+        Some(vitrine_core::measure::exposure::pseudonym(
+            &vitrine_core::cookie::PseudonymKey::of(
+                &KeyRing::parse(crate::testutil::PROFILE_KEYS).unwrap()
+            ),
+            &id
+        ))
     );
     assert_eq!((c.common.ts, c.common.day), (NOW, NOW / 86_400));
     assert_eq!(c.common.snapshot, s.version());
@@ -182,8 +197,14 @@ fn without_consent_a_conversion_is_aggregate_only() {
 #[test]
 fn a_page_naming_an_order_already_counted_counts_once() {
     let s = snapshot("");
-    let page =
-        |v: &mut Visitor, query: &str, at: u64| on_page(v, &s, "/order/confirmed", query, at);
+    let page = |v: &mut Visitor, query: &str, at: u64| {
+        on_page(
+            v,
+            &s,
+            hit("/order/confirmed", query, Navigation::TopLevel),
+            at,
+        )
+    };
     let mut v = visitor(CONSENT, None);
     let (first, problem) = page(&mut v, "total=10&order=A-1001", NOW);
     assert!(first.is_some());
@@ -244,4 +265,110 @@ fn counted_once_keys_are_capped_oldest_first() {
     assert_eq!(a.converted.len(), Caps::default().conversions);
     assert!(a.converted(&once_key("purchase", "39")));
     assert!(!a.converted(&once_key("purchase", "0")));
+}
+
+/// Issue 14: `/order/confirmed?total=25&order=X` requested as a cross-site image wrote a
+/// conversion event. A page conversion counts only for a top-level navigation (or a request
+/// without fetch metadata), never for a subresource, a frame or a prefetch; such a request
+/// leaves the cookie as it was, so the real navigation still counts.
+#[test]
+fn page_conversions_count_only_top_level_navigations() {
+    let s = snapshot("");
+    let image = FetchHeaders {
+        mode: Some("no-cors"),
+        dest: Some("image"),
+        site: Some("cross-site"),
+        ..FetchHeaders::default()
+    };
+    let prefetch = FetchHeaders {
+        mode: Some("navigate"),
+        dest: Some("document"),
+        sec_purpose: Some("prefetch"),
+        ..FetchHeaders::default()
+    };
+    let mut v = visitor(CONSENT, None);
+    let before = v.activity.clone();
+    for (headers, code) in [(image, "not_navigation"), (prefetch, "prefetch")] {
+        let page = hit(
+            "/order/confirmed",
+            "total=25&order=X",
+            Navigation::of(&headers),
+        );
+        let got = on_page(&mut v, &s, page, NOW);
+        assert_eq!(got, (None, Some(code)));
+    }
+    assert_eq!(v.activity, before, "a refused request changes nothing");
+    let navigate = FetchHeaders {
+        mode: Some("navigate"),
+        dest: Some("document"),
+        site: Some("cross-site"),
+        ..FetchHeaders::default()
+    };
+    for headers in [navigate, FetchHeaders::default()] {
+        let mut v = visitor(CONSENT, None);
+        let page = hit(
+            "/order/confirmed",
+            "total=25&order=X",
+            Navigation::of(&headers),
+        );
+        let (event, _) = on_page(&mut v, &s, page, NOW);
+        assert!(event.is_some(), "{headers:?}");
+    }
+}
+
+/// Issue 14: a purchase that must be trusted is a signed conversion: it counts only with a
+/// token the shop's backend signed with the profile key ring, whose value and order id are
+/// used (the query's are not), once per order.
+#[test]
+fn signed_conversions_count_only_with_the_backends_token() {
+    use vitrine_core::measure::conversion::signed;
+    let s = snapshot(
+        "[[conversion]]\nname = \"trusted\"\npath = \"/checkout/done\"\nsigned = true\n\
+         value = { min = 0, max = 1000 }\n",
+    );
+    let ring = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let token = signed::mint(&ring, "trusted", "A-7", Some(25.0), None, NOW, 600);
+    fn at<'a>(query: &'a str, ring: &'a KeyRing) -> PageHit<'a> {
+        PageHit {
+            path: "/checkout/done",
+            query,
+            navigation: Navigation::TopLevel,
+            keys: Some(ring),
+        }
+    }
+    let mut v = visitor(CONSENT, None);
+    // Forged: no token, a made-up one, another key's.
+    let foreign = KeyRing::parse("p1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
+    let forged = signed::mint(&foreign, "trusted", "A-7", Some(999.0), None, NOW, 600);
+    for (query, code) in [
+        ("total=999&order=A-7".to_owned(), "unsigned"),
+        (format!("vitrine_conversion={forged}"), "token_refused"),
+        ("vitrine_conversion=eyJ.e30.x".to_owned(), "token_refused"),
+    ] {
+        assert_eq!(
+            on_page(&mut v, &s, at(&query, &ring), NOW),
+            (None, Some(code)),
+            "{query}"
+        );
+    }
+    let query = format!("total=999&vitrine_conversion={token}");
+    let (event, problem) = on_page(&mut v, &s, at(&query, &ring), NOW);
+    assert_eq!(problem, None);
+    let Some(Event::Conversion(c)) = event else {
+        panic!("a signed conversion counts: {event:?}");
+    };
+    assert_eq!((c.name.as_str(), c.value), ("trusted", Some(25.0)));
+    // A reload counts once; without a key ring nothing signed counts.
+    assert_eq!(
+        on_page(&mut v, &s, at(&query, &ring), NOW + 5),
+        (None, Some("duplicate"))
+    );
+    let unkeyed = PageHit {
+        keys: None,
+        ..at(&query, &ring)
+    };
+    assert_eq!(
+        on_page(&mut visitor(CONSENT, None), &s, unkeyed, NOW),
+        (None, Some("unsigned"))
+    );
 }

@@ -326,3 +326,48 @@ fn attribute_in_a_url_is_one_encoded_component() {
     let html = render(&decide(&s, &id)).edit("hero").unwrap().html.clone();
     assert!(html.contains("href=\"/c/..%2Fx%3Fy%3D%22z%22\""), "{html}");
 }
+
+/// Issue 14: `href="/{{attr.x}}"` with x = `/evil.example/login` rendered the off-site,
+/// protocol-relative `//evil.example/login`, because a safe-looking URL went in raw wherever it
+/// stood. Only a placeholder that is the whole attribute value is inserted as a URL.
+#[test]
+fn url_placeholder_mid_attribute_makes_no_off_site_link() {
+    let s = snap(
+        "[[campaign]]\nid = \"c\"\nslot = \"hero\"\naudience = \"everyone\"\n\
+         html = '<a href=\"/{{attr.x}}\">go</a><img src=\"/c/{{attr.x}}{{attr.y}}\">'\n",
+    );
+    let id = with_attrs(
+        &[],
+        &[
+            ("x", AttrValue::Text("/evil.example/login".into())),
+            ("y", AttrValue::Text("/z".into())),
+        ],
+    );
+    let html = render(&decide(&s, &id)).edit("hero").unwrap().html.clone();
+    assert!(html.contains("href=\"/%2Fevil.example%2Flogin\""), "{html}");
+    // Two placeholders side by side are each a component.
+    assert!(
+        html.contains("src=\"/c/%2Fevil.example%2Flogin%2Fz\""),
+        "{html}"
+    );
+    assert!(!html.contains("\"//"), "{html}");
+}
+
+/// Issue 14: control characters in a profile attribute reached the page. C0 controls but tab,
+/// line feed and carriage return, DEL and C1 controls are dropped, in text and attributes.
+#[test]
+fn control_characters_never_reach_the_page() {
+    let s = snap(MESSAGING);
+    let id = with_attrs(
+        &[],
+        &[
+            (
+                "name",
+                AttrValue::Text("A\u{0}n\u{1b}[2Jn\u{7f}\u{85}a\tb\n".into()),
+            ),
+            ("tier", AttrValue::Text("g\u{8}o\u{9b}ld".into())),
+        ],
+    );
+    let html = render(&decide(&s, &id)).edit("hero").unwrap().html.clone();
+    assert_eq!(&*html, "<p class=\"gold\">Hi An[2Jna\tb\n! </p>");
+}

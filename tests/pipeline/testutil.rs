@@ -21,9 +21,12 @@ pub fn compiled(text: &str) -> Snapshot {
     }
 }
 
+/// The profile key ring of [`visitor`] (which also makes its pseudonyms).
+pub const PROFILE_KEYS: &str = "p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
 /// The visitor a request with `cookie` (and `Sec-GPC: gpc`) resolves to at `now`.
 pub fn visitor(cookie: &str, gpc: Option<&str>, now: u64) -> Visitor {
-    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let profile = KeyRing::parse(PROFILE_KEYS).unwrap();
     let activity = KeyRing::parse("a1:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4").unwrap();
     let consent = ConsentSource::parse(&format!("cookie:{CONSENT}")).unwrap();
     let settings = Settings {
@@ -33,6 +36,7 @@ pub fn visitor(cookie: &str, gpc: Option<&str>, now: u64) -> Visitor {
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let req = Request {
         cookie: Some(cookie),

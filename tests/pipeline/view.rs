@@ -5,6 +5,7 @@
 use crate::testutil::{self, compiled};
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::facts::Observed;
+use vitrine_core::measure::conversion::Navigation;
 use vitrine_core::measure::events::Event;
 use vitrine_core::preview_token::Preview;
 use vitrine_core::view::missing_shards;
@@ -68,6 +69,8 @@ fn request<'a>(
         preview,
         now: NOW,
         labelled: true,
+        navigation: Navigation::TopLevel,
+        keys: None,
     }
 }
 

@@ -293,6 +293,13 @@ pub fn site_file(path: &str) -> Vec<u8> {
     std::fs::read(root().join("fixtures/site").join(path)).unwrap()
 }
 
+/// The pseudonym events carry for `id` under the test settings (no `VITRINE_PSEUDONYM_KEY`:
+/// made with the profile ring, [`KEYS`]).
+pub fn pseudonym(id: &str) -> String {
+    let ring = vitrine_core::KeyRing::parse(KEYS).unwrap();
+    vitrine_core::cookie::PseudonymKey::of(&ring).pseudonym(id)
+}
+
 /// Activity cookie key ring for identity tests: current `act2`, previous `act1`.
 pub const ACTIVITY_KEYS: &str = "act2:YWN0aXZpdHkta2V5LTItZm9yLWxvY2FsLXRlc3RzLW9ubHkh,act1:YWN0aXZpdHkta2V5LTEtZm9yLWxvY2FsLXRlc3RzLW9ubHkh";
 

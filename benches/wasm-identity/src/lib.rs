@@ -112,6 +112,7 @@ pub extern "C" fn bench_identity(n: u32) -> u32 {
         consent: &f.consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let paths = Paths {
         product: Some("/p/{id}"),
@@ -152,6 +153,7 @@ pub extern "C" fn bench_decision(n: u32) -> u32 {
         consent: &f.consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let paths = Paths {
         product: Some("/p/{id}"),
@@ -235,6 +237,7 @@ pub extern "C" fn bench_decision_recs(n: u32) -> u32 {
         consent: &f.consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let paths = Paths {
         product: Some("/p/{id}"),

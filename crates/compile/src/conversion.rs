@@ -9,6 +9,12 @@
 //! dedupe_param = "order"                   # ?order=A-1001 counts once per visitor (optional)
 //!
 //! [[conversion]]
+//! name = "purchase_signed"
+//! path = "/checkout/done*"
+//! signed = true                            # counts only with ?vitrine_conversion=<token>, which
+//! value = { min = 0, max = 10000 }         # the shop's backend signed (value and order in it)
+//!
+//! [[conversion]]
 //! name = "add_to_cart"
 //! beacon = true                            # navigator.sendBeacon("/__vitrine/event", …)
 //! value = { min = 0, max = 1000 }          # without `value`, a beacon carrying one is refused
@@ -93,7 +99,13 @@ impl Run<'_> {
         if let Some(p) = &c.path {
             ok &= self.conversion_path(file, p, &field);
         }
-        if let Some(param) = &c.value_param {
+        let signed = c.signed.as_ref().is_some_and(|s| *s.get_ref());
+        if let Some(s) = c.signed.as_ref().filter(|_| signed) {
+            ok &= self.signed(file, s.span(), &field, &c);
+        }
+        if signed {
+            // The token carries the value and the order: no query parameter is read.
+        } else if let Some(param) = &c.value_param {
             ok &= self.value_param(file, param, &field, c.path.is_some(), c.value.is_some());
         } else if let (Some(v), Some(_)) = (&c.value, &c.path) {
             self.error(
@@ -119,8 +131,46 @@ impl Run<'_> {
             value_param: c.value_param.map(Spanned::into_inner),
             dedupe_param: c.dedupe_param.map(Spanned::into_inner),
             beacon,
+            signed,
             value,
         })
+    }
+
+    /// `signed = true`: a page conversion whose value and order come from the token, so it
+    /// names no query parameter for them.
+    fn signed(
+        &mut self,
+        file: usize,
+        span: std::ops::Range<usize>,
+        field: &str,
+        c: &ConversionSrc,
+    ) -> bool {
+        let problem = if c.path.is_none() {
+            Some((
+                "`signed` belongs to a page conversion".to_owned(),
+                "a beacon is sent by the page itself; remove `signed`, or give a `path`",
+            ))
+        } else if c.value_param.is_some() || c.dedupe_param.is_some() {
+            Some((
+                "a signed conversion reads its value and order from its token, not the query"
+                    .to_owned(),
+                "remove `value_param` and `dedupe_param`; keep `value` to bound the signed value",
+            ))
+        } else {
+            None
+        };
+        let Some((message, hint)) = problem else {
+            return true;
+        };
+        self.error(
+            file,
+            span,
+            "conversion-signed",
+            &format!("{field}.signed"),
+            message,
+            hint,
+        );
+        false
     }
 
     fn conversion_path(&mut self, file: usize, p: &Spanned<String>, field: &str) -> bool {

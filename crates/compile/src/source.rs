@@ -267,6 +267,8 @@ pub struct ConversionSrc {
     #[serde(default)]
     pub beacon: Option<Spanned<bool>>,
     #[serde(default)]
+    pub signed: Option<Spanned<bool>>,
+    #[serde(default)]
     pub value: Option<Spanned<ValueSrc>>,
 }
 

@@ -5,6 +5,21 @@
 //! *value* placed into markup here is escaped for the exact context it lands in (text or a
 //! quoted attribute). The plan owns its data (`Arc` fragments, no copies of the HTML) so it
 //! can outlive the snapshot borrow and travel with a streaming response.
+//!
+//! Two rules keep a value from changing what the author wrote around it:
+//!
+//! - A value in a URL attribute (`href`, `src`) goes in as is only when it is a safe URL
+//!   ([`is_safe_url`]) **and** the placeholder is the whole attribute value
+//!   (`href="{{product.url}}"`). Anywhere else in a URL (`href="/c/{{attr.x}}"`) it is one
+//!   percent-encoded component, `/` included: `/evil.example/login` after a `/` would
+//!   otherwise make the protocol-relative, off-site `//evil.example/login`. Whether a
+//!   placeholder is the whole value is read from its neighbours in the template at render time,
+//!   so snapshots published before this rule get it too, with no format change.
+//! - Control characters never reach a page: C0 controls other than tab, line feed and carriage
+//!   return, DEL and the C1 controls are dropped from every value, in text and attributes
+//!   ([`is_dropped_control`]). They are invisible, have no business in a name or a product
+//!   field, and some (C1, through the ASCII plan's character references) read back as other
+//!   characters.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -30,12 +45,29 @@ pub struct Edit {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     edits: Vec<Edit>,
+    /// The site's page mark, when pages must carry it ([`Plan::with_page_mark`]).
+    mark: Option<Arc<str>>,
 }
 
 impl Plan {
     /// A plan from explicit edits (later edits for the same slot are ignored).
     pub fn new(edits: Vec<Edit>) -> Self {
-        Self { edits }
+        Self { edits, mark: None }
+    }
+
+    /// This plan for a site that marks the pages it may fill (the Worker's `SLOT_PAGE_MARK`):
+    /// a slot is filled only after the page's `<head>` carried
+    /// `<meta name="vitrine" content="MARK">` ([`crate::rewrite::PAGE_MARK_SELECTOR`]), so a
+    /// slot planted in user-generated content on an unmarked page stays as it is. Only the
+    /// streaming rewriter reads the mark; [`crate::splice`] fills nothing for a marked plan.
+    pub fn with_page_mark(mut self, mark: Option<Arc<str>>) -> Self {
+        self.mark = mark;
+        self
+    }
+
+    /// The page mark a page must carry before any slot is filled, if the site set one.
+    pub fn page_mark(&self) -> Option<&str> {
+        self.mark.as_deref()
     }
 
     /// The edit for `slot`, if any. Plans hold a handful of slots, so a scan beats hashing.
@@ -57,6 +89,7 @@ impl Plan {
     /// ASCII-compatible encoding (its `<meta>`, its BOM or the browser's default decides, and
     /// the edge reads none of them), so every fragment is written in ASCII ([`ascii_only`]).
     pub fn ascii(self) -> Self {
+        let mark = self.mark;
         let edits = self
             .edits
             .into_iter()
@@ -67,7 +100,7 @@ impl Plan {
                 edit
             })
             .collect();
-        Self { edits }
+        Self { edits, mark }
     }
 }
 
@@ -120,13 +153,20 @@ fn fill(decision: &Decision<'_>, f: &Fill<'_>) -> Arc<str> {
 
 fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>, f: &Fill<'_>) {
     let snap = decision.snapshot;
-    for part in &template.parts {
+    for (at, part) in template.parts.iter().enumerate() {
+        // A URL placeholder that is not the whole attribute value is a URL component.
+        let ctx_at = |ctx: Ctx| match ctx {
+            Ctx::Url if !whole_value(template, at, |sym| snap.text(sym)) => UrlAt::Component,
+            Ctx::Url => UrlAt::Whole,
+            Ctx::Text => UrlAt::NotUrl(false),
+            Ctx::Attr => UrlAt::NotUrl(true),
+        };
         match part {
             Part::Lit(sym) => out.push_str(snap.text(*sym)),
             Part::Attr { name, ctx } => {
                 let value = decision.attrs.and_then(|a| a.0.get(snap.text(*name)));
                 if let Some(value) = value {
-                    write_value(out, &attr_text(value), *ctx);
+                    write_value(out, &attr_text(value), ctx_at(*ctx));
                 }
             }
             Part::Message => {
@@ -144,12 +184,12 @@ fn write_template(out: &mut String, template: &Template, decision: &Decision<'_>
                 (Some(p), ProductField::Price) => {
                     let _ = write!(out, "{}.{:02}", p.price_cents / 100, p.price_cents % 100);
                 }
-                (Some(p), _) => write_value(out, &product_text(&p, *field), *ctx),
+                (Some(p), _) => write_value(out, &product_text(&p, *field), ctx_at(*ctx)),
                 (None, _) => {}
             },
             Part::OfferExpires { ctx } => {
                 if let Some(o) = f.offer {
-                    write_value(out, &crate::decide::offer::clock(o.expires), *ctx);
+                    write_value(out, &crate::decide::offer::clock(o.expires), ctx_at(*ctx));
                 }
             }
             Part::Items => {
@@ -198,21 +238,52 @@ fn attr_text(value: &AttrValue) -> String {
     }
 }
 
-fn write_value(out: &mut String, value: &str, ctx: Ctx) {
-    match ctx {
-        Ctx::Text => push_escaped(out, value, false),
-        Ctx::Attr => push_escaped(out, value, true),
+/// Where a value lands, as [`write_value`] needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UrlAt {
+    /// Not in a URL attribute: text (`false`) or a quoted attribute value (`true`).
+    NotUrl(bool),
+    /// The whole value of a URL attribute.
+    Whole,
+    /// Part of a URL attribute's value.
+    Component,
+}
+
+/// Whether the placeholder at `at` is the whole value of its attribute: the literal before it
+/// ends with `="` and the one after it starts with `"` (sanitized HTML always double-quotes
+/// attribute values). Two placeholders side by side are each only part of the value.
+fn whole_value<'s>(
+    template: &Template,
+    at: usize,
+    text: impl Fn(crate::snapshot::Sym) -> &'s str,
+) -> bool {
+    let lit = |i: Option<usize>| match i.and_then(|i| template.parts.get(i)) {
+        Some(Part::Lit(sym)) => Some(text(*sym)),
+        _ => None,
+    };
+    let opens = lit(at.checked_sub(1)).is_some_and(|s| s.ends_with("=\""));
+    let closes = lit(at.checked_add(1)).is_some_and(|s| s.starts_with('"'));
+    opens && closes
+}
+
+fn write_value(out: &mut String, value: &str, at: UrlAt) {
+    match at {
+        UrlAt::NotUrl(attr) => push_escaped(out, value, attr),
         // A whole safe URL (a product link) goes in as is; anything else is one URL component,
         // percent-encoded so it cannot change the scheme, host or path the author wrote.
-        Ctx::Url if is_safe_url(value) => push_escaped(out, value, true),
-        Ctx::Url => {
-            for b in value.bytes() {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    out.push(char::from(b));
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
+        UrlAt::Whole if is_safe_url(value) => push_escaped(out, value, true),
+        UrlAt::Whole | UrlAt::Component => push_percent_encoded(out, value),
+    }
+}
+
+/// Appends `value` as one URL component: every byte but the unreserved ones (RFC 3986, 2.3)
+/// percent-encoded, `/`, `?`, `#`, `:` and `@` included.
+fn push_percent_encoded(out: &mut String, value: &str) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
         }
     }
 }
@@ -246,22 +317,31 @@ fn escape(s: &str, attr: bool) -> String {
     out
 }
 
-/// Appends `s` escaped (for an attribute value if `attr`), copying unescaped runs whole.
+/// Whether `c` is a control character values never carry into a page: the C0 controls but
+/// tab, line feed and carriage return (whitespace in HTML, harmless in text and attributes),
+/// DEL and the C1 controls (U+0080 to U+009F).
+pub fn is_dropped_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// Appends `s` escaped (for an attribute value if `attr`), with [`is_dropped_control`]
+/// characters left out, copying unescaped runs whole.
 fn push_escaped(out: &mut String, s: &str, attr: bool) {
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' if attr => "&quot;",
-            b'\'' if attr => "&#39;",
+    for (i, c) in s.char_indices() {
+        let entity = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' if attr => "&quot;",
+            '\'' if attr => "&#39;",
+            c if is_dropped_control(c) => "",
             _ => continue,
         };
-        // `i` is at an ASCII byte, so both slices end on char boundaries.
+        // `i` and `i + len` are char boundaries (from `char_indices`).
         out.push_str(s.get(start..i).unwrap_or_default());
         out.push_str(entity);
-        start = i + 1;
+        start = i + c.len_utf8();
     }
     out.push_str(s.get(start..).unwrap_or_default());
 }
@@ -320,6 +400,65 @@ mod tests {
             proptest::prop_assert!(out.is_ascii());
             proptest::prop_assert_eq!(unreference(&out), s);
         }
+    }
+
+    /// Entities of [`push_escaped`] back to characters.
+    fn unescape(s: &str) -> String {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    proptest::proptest! {
+        /// Issue 14: no value carries a dropped control character into a page, in text or in
+        /// an attribute, and every other character reads back as itself.
+        #[test]
+        fn escaped_values_carry_no_control_characters(
+            s in "(\\PC|[\\x00-\\x{a0}])*",
+            attr: bool,
+        ) {
+            let out = escape(&s, attr);
+            proptest::prop_assert!(!out.chars().any(is_dropped_control), "{:?}", out);
+            let kept: String = s.chars().filter(|c| !is_dropped_control(*c)).collect();
+            proptest::prop_assert_eq!(unescape(&out), kept);
+        }
+
+        /// A URL component is only unreserved characters and `%XX`, so it never adds a `/`,
+        /// a scheme or a host to the URL around it, and decodes back to the value.
+        #[test]
+        fn url_components_are_percent_encoded(s in "\\PC*") {
+            let mut out = String::new();
+            push_percent_encoded(&mut out, &s);
+            proptest::prop_assert!(out
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            let decoded: Vec<u8> = percent_decode(&out);
+            proptest::prop_assert_eq!(decoded, s.into_bytes());
+        }
+    }
+
+    fn percent_decode(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn controls_are_dropped_but_whitespace_kept() {
+        assert_eq!(escape_text("a\u{0}b\u{1f}c\u{7f}d\u{9f}e"), "abcde");
+        assert_eq!(escape_attr("a\tb\nc\rd"), "a\tb\nc\rd");
     }
 
     #[test]

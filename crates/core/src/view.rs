@@ -14,10 +14,11 @@
 
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
-use crate::cookie::Identity;
+use crate::cookie::{Identity, KeyRing};
 use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::facts::Observed;
+use crate::measure::conversion::Navigation;
 use crate::measure::events::Event;
 use crate::measure::{conversion, exposure};
 use crate::preview_token::Preview;
@@ -41,6 +42,13 @@ pub struct PageRequest<'a> {
     /// Whether the page's `Content-Type` names its charset; if not, filled fragments are
     /// rendered as ASCII, which is right in every ASCII-compatible encoding.
     pub labelled: bool,
+    /// What kind of request this is (`Sec-Fetch-*`, prefetch): a page conversion counts only
+    /// for a top-level navigation. Read for conversion pages only (the Worker leaves it
+    /// `Unmarked` elsewhere, where it is never looked at).
+    pub navigation: Navigation,
+    /// The profile cookie's key ring, which verifies signed conversions (`None`: a signed
+    /// conversion never counts).
+    pub keys: Option<&'a KeyRing>,
 }
 
 impl PageRequest<'_> {
@@ -158,8 +166,13 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
         held: &held,
     };
     let mut events = exposure::record(visitor, seen, snapshot.version(), req.now);
-    let (converted, conversion_refused) =
-        conversion::on_page(visitor, snapshot, req.path, req.query, req.now);
+    let hit = conversion::PageHit {
+        path: req.path,
+        query: req.query,
+        navigation: req.navigation,
+        keys: req.keys,
+    };
+    let (converted, conversion_refused) = conversion::on_page(visitor, snapshot, hit, req.now);
     events.extend(converted);
     PageView {
         x_vitrine: decided.x_vitrine,

@@ -11,7 +11,6 @@ use super::{
 use crate::support::{self, *};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::measure::events::Event;
-use vitrine_core::measure::exposure::pseudonym;
 
 /// The scripted conversion rates, in percent: shown campaigns, and in the global holdout.
 const TREATED_RATE: usize = 30;

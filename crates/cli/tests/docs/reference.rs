@@ -571,6 +571,18 @@ fn reference_lists_every_beacon_and_conversion_code() {
             .into_iter()
             .filter_map(literal),
     );
+    // A request that is not a top-level navigation, and a signed conversion's refusals.
+    code.extend(
+        call_args(
+            &read("crates/core/src/measure/conversion/navigation.rs"),
+            "Err(",
+        )
+        .into_iter()
+        .filter_map(literal),
+    );
+    let signed = codes("crates/core/src/measure", "SignedRefusal");
+    assert!(signed.delegated.is_empty(), "SignedRefusal::code");
+    code.extend(signed.set());
     let logs = section(&reference, "## Log lines and codes");
     let log = tables(logs).into_iter().next().unwrap();
     let row = log_row(&log, "vitrine.conversion_refused");
@@ -625,4 +637,29 @@ fn the_explain_verdicts_are_the_deciders() {
         codes("crates/core/src/decide", "Verdict").set(),
         "docs/marketers.md, \"Previewing on the live page\": the verdicts"
     );
+}
+
+/// Issue 14, item 6: the pseudonym test vector marketers.md publishes is what the code computes.
+#[test]
+fn the_published_pseudonym_vector_is_the_codes() {
+    let page = read("docs/marketers.md");
+    let start = page
+        .find("Test vector (`crates/cli/tests/docs` checks it against the code)")
+        .expect("docs/marketers.md: the pseudonym test vector");
+    let text = &page[start..];
+    let after = |needle: &str| -> String {
+        let at = text.find(needle).unwrap_or_else(|| {
+            panic!("docs/marketers.md: no `{needle}` (the pseudonym test vector)")
+        });
+        let rest = &text[at + needle.len()..];
+        let rest = rest.trim_start().strip_prefix('`').expect("a code span");
+        rest[..rest.find('`').unwrap()].to_owned()
+    };
+    let ring =
+        after("Test vector (`crates/cli/tests/docs` checks it against the code): with the ring");
+    let id = after("the id");
+    let want = after("has the pseudonym");
+    let ring = vitrine_core::KeyRing::parse(&ring).unwrap();
+    let got = vitrine_core::cookie::PseudonymKey::of(&ring).pseudonym(&id);
+    assert_eq!(got, want, "docs/marketers.md: the pseudonym test vector");
 }

@@ -33,6 +33,7 @@ fn conversions_compile_in_order() {
                 value_param: Some("total".into()),
                 dedupe_param: Some("order".into()),
                 beacon: false,
+                signed: false,
                 value: Some(Range {
                     min: 0.0,
                     max: 10_000.0
@@ -44,6 +45,7 @@ fn conversions_compile_in_order() {
                 value_param: None,
                 dedupe_param: None,
                 beacon: true,
+                signed: false,
                 value: Some(Range {
                     min: 0.5,
                     max: 1000.0
@@ -55,6 +57,7 @@ fn conversions_compile_in_order() {
                 value_param: None,
                 dedupe_param: None,
                 beacon: true,
+                signed: false,
                 value: None,
             },
         ]
@@ -103,6 +106,8 @@ conversion_refused! {
     conversion_infinite_range: "[[conversion]]\nname = \"a\"\nbeacon = true\nvalue = { min = 0, max = inf }\n" => "conversion-value", "conversion.a.value", (4, 9),
     conversion_huge_range: "[[conversion]]\nname = \"a\"\nbeacon = true\nvalue = { min = 0, max = 1e13 }\n" => "conversion-value", "conversion.a.value", (4, 9),
     conversion_duplicate: "[[conversion]]\nname = \"a\"\nbeacon = true\n[[conversion]]\nname = \"a\"\nbeacon = true\n" => "duplicate-conversion", "conversion.a", (5, 8),
+    conversion_signed_beacon: "[[conversion]]\nname = \"a\"\nbeacon = true\nsigned = true\n" => "conversion-signed", "conversion.a.signed", (4, 10),
+    conversion_signed_with_param: "[[conversion]]\nname = \"a\"\npath = \"/x\"\nsigned = true\ndedupe_param = \"order\"\n" => "conversion-signed", "conversion.a.signed", (4, 10),
     conversion_unknown_key: "[[conversion]]\nname = \"a\"\nbeacon = true\ncolour = 1\n" => "syntax", "syntax", (4, 1),
 }
 
@@ -113,4 +118,20 @@ fn conversion_count_is_bounded() {
         .collect();
     let errs = one(&many).unwrap_err();
     assert_eq!(errs[0].code, "conversion-count", "{}", errs[0]);
+}
+
+#[test]
+fn a_signed_conversion_compiles_with_a_range_and_no_query_parameter() {
+    let s = one("[[conversion]]\nname = \"purchase\"\npath = \"/done\"\nsigned = true\nvalue = { min = 0, max = 100 }\n").unwrap();
+    let goal = &s.body().conversions[0];
+    assert!(goal.signed);
+    assert_eq!(
+        goal.value,
+        Some(Range {
+            min: 0.0,
+            max: 100.0
+        })
+    );
+    let decoded = vitrine_core::snapshot::decode(&vitrine_core::snapshot::encode(&s)).unwrap();
+    assert_eq!(decoded.body().conversions, s.body().conversions);
 }

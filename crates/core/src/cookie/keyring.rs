@@ -47,6 +47,11 @@ pub struct KeyRing {
 }
 
 /// Why a key ring text was refused.
+///
+/// No variant carries any text of the ring, and no message prints any: a ring written the wrong
+/// way round (`SECRET:kid`) puts the secret where the kid belongs, and these messages reach the
+/// Worker's logs (`vitrine.config`, `vitrine.preview_refused`). An entry is named by its
+/// position.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyRingError {
@@ -59,31 +64,31 @@ pub enum KeyRingError {
         /// Zero-based position of the entry.
         index: usize,
     },
-    /// A key id was empty or used characters outside `[A-Za-z0-9._-]`.
-    #[error("key ring entry {index} has an invalid kid {kid:?}; use 1-64 of [A-Za-z0-9._-]")]
+    /// A key id was empty, too long or used characters outside `[A-Za-z0-9._-]`.
+    #[error("key ring entry {index} has an invalid kid (not shown); use 1-64 of [A-Za-z0-9._-], written `kid:secret`")]
     BadKid {
         /// Zero-based position of the entry.
         index: usize,
-        /// The offending key id.
-        kid: String,
     },
     /// The same key id appeared twice.
-    #[error("key ring has kid {kid:?} twice; every kid must be unique")]
+    #[error(
+        "key ring entry {index} repeats the kid of an earlier entry; every kid must be unique"
+    )]
     DuplicateKid {
-        /// The repeated key id.
-        kid: String,
+        /// Zero-based position of the second entry.
+        index: usize,
     },
     /// A secret was not unpadded base64url.
-    #[error("the secret of kid {kid:?} is not unpadded base64url")]
+    #[error("the secret of key ring entry {index} is not unpadded base64url (is the entry written `kid:secret`?)")]
     BadSecret {
-        /// Key id of the bad secret.
-        kid: String,
+        /// Zero-based position of the entry.
+        index: usize,
     },
     /// A secret decoded to fewer than [`MIN_SECRET_BYTES`] bytes.
-    #[error("the secret of kid {kid:?} is {len} bytes; at least {MIN_SECRET_BYTES} are required (try `openssl rand 32 | basenc --base64url | tr -d =`)")]
+    #[error("the secret of key ring entry {index} is {len} bytes; at least {MIN_SECRET_BYTES} are required (is the entry written `kid:secret`? try `openssl rand 32 | basenc --base64url | tr -d =`)")]
     ShortSecret {
-        /// Key id of the short secret.
-        kid: String,
+        /// Zero-based position of the entry.
+        index: usize,
         /// Its decoded length.
         len: usize,
     },
@@ -102,7 +107,7 @@ impl KeyRing {
                 .ok_or(KeyRingError::MissingSeparator { index })?;
             let key = Key::parse(index, kid.trim(), secret.trim())?;
             if keys.iter().any(|k| k.kid == key.kid) {
-                return Err(KeyRingError::DuplicateKid { kid: key.kid });
+                return Err(KeyRingError::DuplicateKid { index });
             }
             keys.push(key);
         }
@@ -139,19 +144,14 @@ impl Key {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if !kid_ok {
-            return Err(KeyRingError::BadKid {
-                index,
-                kid: kid.to_owned(),
-            });
+            return Err(KeyRingError::BadKid { index });
         }
         let secret = URL_SAFE_NO_PAD
             .decode(secret)
-            .map_err(|_| KeyRingError::BadSecret {
-                kid: kid.to_owned(),
-            })?;
+            .map_err(|_| KeyRingError::BadSecret { index })?;
         if secret.len() < MIN_SECRET_BYTES {
             return Err(KeyRingError::ShortSecret {
-                kid: kid.to_owned(),
+                index,
                 len: secret.len(),
             });
         }
@@ -206,6 +206,31 @@ mod tests {
         let c = KeyRing::parse(&format!("a:{OTHER}")).unwrap();
         assert!(a.shares_a_secret_with(&b));
         assert!(!a.shares_a_secret_with(&c));
+    }
+
+    /// Issue 14: a ring written `SECRET:kid` echoed the secret (as the kid) in the refusal,
+    /// which the Worker logs as `vitrine.config`. No refusal prints any text of the ring.
+    #[test]
+    fn refusals_never_print_key_material() {
+        const OTHER: &str = "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4";
+        let long = "x".repeat(80);
+        for text in [
+            format!("{S32}:demo"),
+            format!("{S32}:k-1,{OTHER}:k-2"),
+            format!("k:{S32},{OTHER}:k"),
+            format!("{S32}=:{OTHER}"),
+            format!("{S32}:{S32}=,"),
+            format!("{S32}:{S32},{S32}:{OTHER}"),
+            format!("{long}:{S32}"),
+            format!("{S32} {OTHER}:{S32}"),
+        ] {
+            let refused = KeyRing::parse(&text).unwrap_err();
+            for shown in [refused.to_string(), format!("{refused:?}")] {
+                for secret in [S32, OTHER, &long, "AAECAwQFBgcICQoLDA0O", "demo"] {
+                    assert!(!shown.contains(secret), "{text}: {shown}");
+                }
+            }
+        }
     }
 
     #[test]

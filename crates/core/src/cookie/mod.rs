@@ -18,6 +18,7 @@ pub mod header;
 mod id;
 pub(crate) mod jws;
 mod keyring;
+mod pseudonym;
 pub mod visitor;
 
 pub use activity::{Activity, ACTIVITY_COOKIE};
@@ -26,6 +27,7 @@ pub use consent::{Consent, ConsentSource};
 pub use id::{RandomError, VisitorId};
 pub use jws::MAX_TOKEN_BYTES;
 pub use keyring::{Key, KeyRing, KeyRingError, MIN_SECRET_BYTES};
+pub use pseudonym::PseudonymKey;
 
 /// Name of the profile cookie the shop's backend sets.
 pub const PROFILE_COOKIE: &str = "vitrine_profile";

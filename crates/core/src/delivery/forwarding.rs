@@ -5,8 +5,22 @@
 //! can never be forwarded, whatever the setting says ([`NEVER_FORWARDED`]): the visitor's
 //! credentials (the origin never sees a visitor), their address, the edge's own preview token,
 //! and headers that would make a shared page depend on the request (cache-key poisoning).
+//!
+//! A `Referer` a site chooses to forward never carries a preview token: the pages of a preview
+//! request their own assets with the preview URL as referrer (previews also answer
+//! `Referrer-Policy: no-referrer`, [`PREVIEW_REFERRER_POLICY`], but a browser may ignore it), so
+//! [`Forwarded::value`] takes the `vitrine_preview` parameter out.
+
+use std::borrow::Cow;
 
 use thiserror::Error;
+
+use crate::preview_token;
+
+/// The `Referrer-Policy` of every preview response: the page's own requests (its assets, its
+/// links followed) then carry no `Referer`, so the token in the preview URL stays with the
+/// person who opened it.
+pub const PREVIEW_REFERRER_POLICY: &str = "no-referrer";
 
 /// Forwarded when `FORWARD_HEADERS` is unset.
 pub const DEFAULT_FORWARDED: &[&str] = &[
@@ -93,6 +107,18 @@ impl Forwarded {
     pub fn allows(&self, name: &str) -> bool {
         self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
+
+    /// The value header `name` is forwarded with, or `None` when it is not forwarded: the
+    /// value as received, except a `Referer` without any preview token parameter.
+    pub fn value<'v>(&self, name: &str, value: &'v str) -> Option<Cow<'v, str>> {
+        if !self.allows(name) {
+            return None;
+        }
+        if name.eq_ignore_ascii_case("referer") {
+            return Some(preview_token::strip_param(value));
+        }
+        Some(Cow::Borrowed(value))
+    }
 }
 
 /// A `tchar` of RFC 9110, 5.6.2.
@@ -158,6 +184,38 @@ mod tests {
                 Err(ForwardError::Never(name.to_ascii_lowercase()))
             );
         }
+    }
+
+    /// Issue 14: a preview page's assets were asked for with `Referer: …?vitrine_preview=eyJ…`,
+    /// which a site forwarding `Referer` passed on to its origin.
+    #[test]
+    fn a_forwarded_referer_never_carries_a_preview_token() {
+        let f = Forwarded::parse("referer, accept").unwrap();
+        let cases = [
+            (
+                "https://shop.example/p/1?vitrine_preview=eyJ.x.y",
+                "https://shop.example/p/1",
+            ),
+            (
+                "https://shop.example/?a=1&vitrine_preview=eyJ.x.y&b=2",
+                "https://shop.example/?a=1&b=2",
+            ),
+            (
+                "https://shop.example/?vitrine_preview",
+                "https://shop.example/",
+            ),
+            ("https://shop.example/?a=1", "https://shop.example/?a=1"),
+        ];
+        for (sent, forwarded) in cases {
+            assert_eq!(
+                f.value("Referer", sent).as_deref(),
+                Some(forwarded),
+                "{sent}"
+            );
+        }
+        let token = "https://shop.example/?vitrine_preview=eyJ.x.y";
+        assert_eq!(f.value("accept", token).as_deref(), Some(token));
+        assert_eq!(Forwarded::default().value("referer", token), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod page_key;
 pub mod sharing;
 
 pub use documents::{Documents, DocumentsError};
-pub use forwarding::{ForwardError, Forwarded};
+pub use forwarding::{ForwardError, Forwarded, PREVIEW_REFERRER_POLICY};
 pub use page_key::{TrackingParams, TrackingParamsError};
 pub use sharing::{shared_freshness, NotShared};
 

@@ -23,6 +23,11 @@ use crate::snapshot::Op;
 /// Attribute form of a slot marker.
 pub const SLOT_ATTRIBUTE: &str = "data-vitrine-slot";
 
+/// Where a page carries the site's page mark ([`Plan::with_page_mark`]): a `<meta
+/// name="vitrine">` that is a child of `<head>`, so the same element in the body (user content
+/// a page shows) never counts.
+pub const PAGE_MARK_SELECTOR: &str = "head > meta[name=\"vitrine\"]";
+
 /// How one pass over a page parses: resource limits, and which slot forms it matches. The
 /// streaming rewrite and the splice recorder take the same value, so they find the same slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,18 +165,34 @@ impl SlotStream {
         let sink_out = Rc::clone(&out);
         let sink: Sink =
             Box::new(move |bytes: &[u8]| sink_out.borrow_mut().extend_from_slice(bytes));
+        // Without a page mark to wait for, every slot may be filled from the start.
+        let marked = Rc::new(std::cell::Cell::new(plan.page_mark().is_none()));
+        let mut settings = parser_settings(encoding, limits);
+        if let Some(mark) = plan.page_mark() {
+            let mark: Box<str> = mark.into();
+            let seen = Rc::clone(&marked);
+            settings =
+                settings.append_element_content_handler(element!(PAGE_MARK_SELECTOR, move |el| {
+                    if el.get_attribute("content").as_deref() == Some(&*mark) {
+                        seen.set(true);
+                    }
+                    Ok(())
+                }));
+        }
         let plan = Rc::new(plan);
-        let by_tag = Rc::clone(&plan);
-        let mut settings = parser_settings(encoding, limits).append_element_content_handler(
-            element!(TAG_SELECTOR, move |el| {
+        let (by_tag, tag_marked) = (Rc::clone(&plan), Rc::clone(&marked));
+        settings = settings.append_element_content_handler(element!(TAG_SELECTOR, move |el| {
+            if tag_marked.get() {
                 apply(&by_tag, el, TAG_NAME_ATTRIBUTE);
-                Ok(())
-            }),
-        );
+            }
+            Ok(())
+        }));
         if limits.attribute_slots {
             settings =
                 settings.append_element_content_handler(element!(ATTRIBUTE_SELECTOR, move |el| {
-                    apply(&plan, el, SLOT_ATTRIBUTE);
+                    if marked.get() {
+                        apply(&plan, el, SLOT_ATTRIBUTE);
+                    }
                     Ok(())
                 }));
         }

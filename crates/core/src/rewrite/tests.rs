@@ -226,3 +226,80 @@ mod chunking {
         }
     }
 }
+
+/// Issue 14, item 8: a slot planted in user-generated content (`<vitrine-slot>` or
+/// `data-vitrine-slot` in a review) was filled like the site's own. With a page mark, only a
+/// page whose `<head>` carries `<meta name="vitrine" content="MARK">` is filled.
+mod page_mark {
+    use super::*;
+
+    const BODY: &str =
+        r#"<body><vitrine-slot name="s">old</vitrine-slot><p data-vitrine-slot="s">ugc</p></body>"#;
+
+    fn marked(mark: &str) -> Plan {
+        plan(&[("s", Op::Replace, "<i>new</i>")]).with_page_mark(Some(fragment(mark)))
+    }
+
+    fn page(head: &str) -> String {
+        format!("<!doctype html><html><head><title>t</title>{head}</head>{BODY}</html>")
+    }
+
+    #[test]
+    fn a_marked_page_is_filled() {
+        let page = page(r#"<meta name="vitrine" content="shop-7f3a">"#);
+        let out = run(marked("shop-7f3a"), &page);
+        assert_eq!(out.matches("<i>new</i>").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn an_unmarked_page_is_not_filled() {
+        for head in [
+            "",
+            r#"<meta name="vitrine" content="other">"#,
+            r#"<meta name="vitrine">"#,
+            r#"<meta name="description" content="shop-7f3a">"#,
+        ] {
+            let page = page(head);
+            assert_eq!(run(marked("shop-7f3a"), &page), page, "{head}");
+        }
+    }
+
+    #[test]
+    fn a_mark_in_the_body_is_not_the_pages() {
+        let page = format!(
+            "<html><head><title>t</title></head><body><div class=review>\
+             <meta name=\"vitrine\" content=\"shop-7f3a\">{BODY}</div></body></html>"
+        );
+        assert_eq!(run(marked("shop-7f3a"), &page), page);
+    }
+
+    #[test]
+    fn without_a_mark_every_page_is_filled() {
+        let out = run(plan(&[("s", Op::Replace, "<i>new</i>")]), &page(""));
+        assert_eq!(out.matches("<i>new</i>").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn a_splice_fills_nothing_for_a_marked_plan() {
+        let page = page(r#"<meta name="vitrine" content="shop-7f3a">"#);
+        let template =
+            crate::splice::record(page.as_bytes(), Limits::default(), Some("utf-8")).unwrap();
+        let spliced = template
+            .splice(page.as_bytes(), &marked("shop-7f3a"))
+            .unwrap();
+        assert_eq!(spliced, page.as_bytes());
+    }
+
+    proptest::proptest! {
+        /// However the page is cut into chunks, the mark decides the same way.
+        #[test]
+        fn chunking_does_not_change_the_mark(chunk in 1usize..64, with_mark: bool) {
+            let head = if with_mark { r#"<meta name="vitrine" content="m">"# } else { "" };
+            let page = page(head);
+            let whole = run(marked("m"), &page);
+            let (out, _) = rewrite_chunked(marked("m"), page.as_bytes(), chunk, Limits::default()).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), whole.clone());
+            proptest::prop_assert_eq!(whole.contains("<i>new</i>"), with_mark);
+        }
+    }
+}

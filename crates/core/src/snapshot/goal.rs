@@ -25,6 +25,11 @@ pub struct Goal {
     /// Sent as a beacon to `/__vitrine/event` under this name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub beacon: bool,
+    /// With `path`: counts only with a token the shop's backend signed
+    /// ([`crate::measure::conversion::signed`]), whose value and order id are used instead of
+    /// the query's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
     /// Values accepted; `None`: the conversion carries no value (a beacon sending one is refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Range>,

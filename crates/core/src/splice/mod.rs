@@ -85,11 +85,18 @@ impl SlotMap {
                 .sum::<usize>()
     }
 
-    /// The pieces of the response for `plan`, in order; empty pieces are left out.
+    /// The pieces of the response for `plan`, in order; empty pieces are left out. A plan
+    /// that waits for a page mark fills nothing here (a map does not record the mark; the
+    /// Worker streams such pages), so a splice can never fill an unmarked page.
     pub fn parts<'p>(&self, plan: &'p Plan) -> Vec<Piece<'p>> {
         let mut out = Vec::with_capacity(2 * self.slots.len() + 1);
         let mut cursor = 0;
-        for slot in &self.slots {
+        let slots = if plan.page_mark().is_some() {
+            &[][..]
+        } else {
+            &self.slots[..]
+        };
+        for slot in slots {
             let Some(edit) = plan.edit(&slot.name) else {
                 continue;
             };

@@ -102,6 +102,26 @@ pub struct Assignment(pub String, pub String, pub u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rate(pub u64, pub u32);
 
+/// The profile an activity record is bound to: the first 8 bytes of
+/// `SHA-256("vitrine-activity-subject-v1" 0x00 sub)`, in hex. Unkeyed on purpose: it only has
+/// to tell two profiles apart in a cookie that the same browser's profile cookie already
+/// names in full, and it must survive every key rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Subject(String);
+
+impl Subject {
+    /// The subject of the profile `sub`.
+    pub fn of(sub: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"vitrine-activity-subject-v1\0")
+            .chain_update(sub.as_bytes())
+            .finalize();
+        Self(crate::hex::encode(&digest[..8]))
+    }
+}
+
 /// A visitor's recent activity. Lists are ordered oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +129,11 @@ pub struct Activity {
     /// Pseudonymous visitor id, minted for visitors without a profile cookie.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub visitor: Option<VisitorId>,
+    /// Whose record this is: [`Subject::of`] the profile `sub` it was bound to (the first
+    /// signed-in page view binds it); `None` for an anonymous visitor's. A record bound to
+    /// another `sub` is never read for a profile (see [`crate::cookie::visitor`]).
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
     /// First page view, Unix seconds.
     #[serde(rename = "f")]
     pub first_seen: u64,
@@ -151,6 +176,7 @@ impl Activity {
     pub fn new(now: u64, visitor: Option<VisitorId>) -> Self {
         Self {
             visitor,
+            subject: None,
             first_seen: now,
             last_seen: now,
             visits: 1,

@@ -167,6 +167,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 Claim::Exp => put(&mut raw.exp, &mut map, self.0, "exp")?,
                 Claim::Iat => put(&mut raw.iat, &mut map, self.0, "iat")?,
                 Claim::Nbf => put(&mut raw.nbf, &mut map, self.0, "nbf")?,
+                // `use` marks a token made for something else (a signed conversion, signed
+                // with this same ring): never a profile.
+                Claim::Other(key) if key == "use" => {
+                    self.0.set(Some(Rejection::InvalidClaim("use")));
+                    return Err(de::Error::custom("a token for another use"));
+                }
                 Claim::Other(key) => {
                     map.next_value::<IgnoredAny>()?;
                     let fresh = !others.contains(&key);

@@ -4,11 +4,18 @@
 //! `Sec-GPC` headers, its path and the clock; the Worker shell only adapts headers and config.
 //! Without consent it never looks at the activity cookie's value and never mints an id; if the
 //! browser still holds an activity cookie from before, [`Visitor::set_cookie`] deletes it.
+//!
+//! The activity record is bound to the profile it was used with
+//! ([`super::activity::Subject`]): a signed-in visitor's first page view binds an anonymous
+//! record to their `sub`, and a record bound to another `sub` is replaced by a fresh one, so
+//! one shopper's activity (sticky arms, offers, counted orders) never becomes another's on a
+//! shared browser or by a copied cookie. An anonymous visitor keeps the record they present,
+//! bound or not: a profile cookie that merely expired is not a different person.
 
-use super::activity::{self, extract_id, Activity, Caps, ACTIVITY_COOKIE};
+use super::activity::{self, extract_id, Activity, Caps, Subject, ACTIVITY_COOKIE};
 use super::consent::{self, Consent, ConsentSource};
 use super::header::{self, Lookup};
-use super::{identify, Identity, KeyRing, Rejection, TimePolicy, VisitorId};
+use super::{identify, Identity, KeyRing, PseudonymKey, Rejection, TimePolicy, VisitorId};
 
 /// Identity settings, built once per isolate by the shell.
 #[derive(Debug, Clone)]
@@ -25,6 +32,9 @@ pub struct Settings<'a> {
     pub activity_max_age_secs: u64,
     /// Per-list caps of the activity cookie.
     pub caps: Caps,
+    /// The ring whose current key makes pseudonyms (`VITRINE_PSEUDONYM_KEY`); `None`: the
+    /// profile ring's ([`PseudonymKey`]).
+    pub pseudonym_keys: Option<&'a KeyRing>,
 }
 
 /// URL patterns (from the snapshot) that name a product or category page.
@@ -62,6 +72,8 @@ pub struct Visitor {
     pub activity_rejected: Option<Rejection>,
     /// No consent, but the browser holds an activity cookie: delete it.
     clear: bool,
+    /// What this site's pseudonyms are made with ([`Visitor::pseudonym`]).
+    pseudonym_key: PseudonymKey,
 }
 
 /// Resolves identity, consent and activity for one request.
@@ -81,6 +93,7 @@ pub struct Visitor {
 ///     consent: &consent,
 ///     activity_max_age_secs: 30 * 86_400,
 ///     caps: Caps::default(),
+///     pseudonym_keys: None,
 /// };
 /// let paths = Paths { product: Some("/p/{id}"), category: None };
 /// let req = Request { cookie: Some("cookieconsent_status=allow"), gpc: None, path: "/p/p0001", now: 1_800_000_000 };
@@ -105,9 +118,11 @@ pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> V
         activity: None,
         activity_rejected: None,
         clear: present && !consent.granted(),
+        pseudonym_key: PseudonymKey::of(settings.pseudonym_keys.unwrap_or(settings.profile_keys)),
     };
     if let (true, Some(ring)) = (consent.granted(), settings.activity_keys) {
         let (mut activity, rejected) = read(req, ring, settings.activity_max_age_secs);
+        bind(&mut activity, &visitor.identity, req.now);
         activity.touch(req.now);
         if activity.visitor.is_none() && visitor.identity.profile().is_none_or(|p| p.sub.is_empty())
         {
@@ -137,6 +152,19 @@ fn read(req: Request<'_>, ring: &KeyRing, max_age: u64) -> (Activity, Option<Rej
     }
 }
 
+/// Binds `activity` to the visitor's profile `sub`, or replaces it with a fresh record when it
+/// is bound to another one (see the module docs).
+fn bind(activity: &mut Activity, identity: &Identity, now: u64) {
+    let Some(sub) = identity.profile().map(|p| &p.sub).filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let subject = Subject::of(sub);
+    if activity.subject.as_ref().is_some_and(|s| *s != subject) {
+        *activity = Activity::new(now, None);
+    }
+    activity.subject = Some(subject);
+}
+
 fn record_page(activity: &mut Activity, paths: Paths<'_>, req: Request<'_>) {
     if let Some(id) = paths.product.and_then(|p| extract_id(p, req.path)) {
         activity.record_product_view(id, req.now);
@@ -158,6 +186,13 @@ impl Visitor {
             (_, Some(a)) => a.visitor.map(|id| id.to_hex()),
             _ => None,
         }
+    }
+
+    /// The pseudonym of [`Visitor::loggable_id`], keyed with the site's secret: the only
+    /// identifier an event carries, and only with consent.
+    pub fn pseudonym(&self) -> Option<String> {
+        self.loggable_id()
+            .map(|id| self.pseudonym_key.pseudonym(&id))
     }
 
     /// Counts one impression per shown campaign (for frequency caps); no-op without consent.

@@ -32,6 +32,7 @@ impl Fixture {
             consent: &self.consent,
             activity_max_age_secs: 30 * 86_400,
             caps: Caps::default(),
+            pseudonym_keys: None,
         }
     }
 
@@ -214,4 +215,43 @@ fn ambiguous_activity_cookie_is_replaced() {
     let (v, sc) = f.visit(&header, None, "/", NOW);
     assert_eq!(v.activity_rejected, Some(Rejection::Ambiguous));
     assert!(sc.is_some());
+}
+
+/// Issue 14, item 5: the activity cookie was not bound to the visitor, so one shopper's record
+/// (sticky arms, offers, counted orders) became the next shopper's on a shared browser or by a
+/// copied cookie. A record is bound to the first profile it is used with; another profile gets
+/// a fresh one; an anonymous visitor keeps theirs.
+#[test]
+fn activity_is_bound_to_the_profile_it_was_used_with() {
+    let f = Fixture::new();
+    let profile = |sub: &str| {
+        let claims = serde_json::json!({"sub": sub, "seg": [], "exp": NOW + 3600});
+        format!("{PROFILE_COOKIE}={}", mint(&claims, &f.profile))
+    };
+    let with = |set_cookie: Option<String>, extra: &str| {
+        let activity = value(&set_cookie.unwrap()).to_owned();
+        format!("{CONSENT}; {}={activity}{extra}", act::ACTIVITY_COOKIE)
+    };
+    // Anonymous browsing, then signing in as A: the record is A's from now on.
+    let (_, sc) = f.visit(CONSENT, None, "/p/p0001", NOW);
+    let a_profile = format!("; {}", profile("a"));
+    let (a, sc) = f.visit(&with(sc, &a_profile), None, "/p/p0002", NOW + 10);
+    let record = a.activity.as_ref().unwrap();
+    assert_eq!(record.product_views("p0001"), 1, "adopted");
+    assert_eq!(record.subject, Some(act::Subject::of("a")));
+    let a_cookie = with(sc, "");
+    // The same record presented with B's profile: a fresh one, bound to B.
+    let b_profile = format!("; {}", profile("b"));
+    let (b, _) = f.visit(&format!("{a_cookie}{b_profile}"), None, "/", NOW + 20);
+    let record = b.activity.as_ref().unwrap();
+    assert_eq!(
+        (record.product_views("p0001"), record.product_views("p0002")),
+        (0, 0)
+    );
+    assert_eq!(record.subject, Some(act::Subject::of("b")));
+    // A again, and A's record without a profile (expired, signed out): kept.
+    for cookie in [format!("{a_cookie}{a_profile}"), a_cookie.clone()] {
+        let (v, _) = f.visit(&cookie, None, "/", NOW + 30);
+        assert_eq!(v.activity.as_ref().unwrap().product_views("p0002"), 1);
+    }
 }

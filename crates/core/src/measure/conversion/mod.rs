@@ -17,8 +17,13 @@
 //! This module never reads headers or bodies itself; the Worker shell hands it typed values.
 
 pub mod beacon;
+pub mod navigation;
+pub mod signed;
+
+pub use navigation::{FetchHeaders, Navigation};
 
 use crate::cookie::visitor::Visitor;
+use crate::cookie::KeyRing;
 use crate::decide::experiment::{bucket, GLOBAL_KEY, HOLDOUT};
 use crate::measure::events::{Conversion, Event, Via, SHOWN};
 use crate::measure::exposure::{bucketing_id, common};
@@ -130,7 +135,23 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     serde_json::from_slice(format!("{sign}{int}.{frac}").as_bytes()).ok()
 }
 
-/// The conversion event a page request is, if any, with a problem code to log: its value was
+/// A page request, as a page conversion reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct PageHit<'a> {
+    /// URL path.
+    pub path: &'a str,
+    /// Query string without `?`.
+    pub query: &'a str,
+    /// What kind of request it is: only a top-level navigation counts.
+    pub navigation: Navigation,
+    /// The profile cookie's key ring, which verifies [`signed`] conversions (`None`: every
+    /// signed conversion is refused).
+    pub keys: Option<&'a KeyRing>,
+}
+
+/// The conversion event a page request is, if any, with a problem code to log: the request is
+/// not a top-level navigation (`not_navigation`, `prefetch`: no event, see [`navigation`]),
+/// a signed conversion's token is missing or refused (no event, see [`signed`]), its value was
 /// refused (the conversion counts without one), the visitor is over the limit (no event), or
 /// the page names what was already counted for this visitor (`duplicate`, no event: a
 /// reloaded order confirmation). Counting once needs the activity cookie, so without consent
@@ -138,22 +159,34 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
 pub fn on_page(
     visitor: &mut Visitor,
     snapshot: &Snapshot,
-    path: &str,
-    query: &str,
+    hit: PageHit<'_>,
     now: u64,
 ) -> (Option<Event>, Option<&'static str>) {
+    let PageHit { path, query, .. } = hit;
     let Some((goal, value)) = at_page(&snapshot.body().conversions, path, query) else {
         return (None, None);
+    };
+    if let Err(code) = hit.navigation.counts() {
+        return (None, Some(code));
+    }
+    let (value, once_id) = if goal.signed {
+        match signed_value(goal, hit, visitor, now) {
+            Ok(signed) => signed,
+            Err(why) => return (None, Some(why.code())),
+        }
+    } else {
+        // What the page names as converted (an order id), when the goal says it counts once.
+        let id = goal
+            .dedupe_param
+            .as_deref()
+            .and_then(|param| only_param(query, param).ok());
+        (value, id)
     };
     let (value, problem) = match value {
         Ok(v) => (v, None),
         Err(why) => (None, Some(why.code())),
     };
-    // What the page names as converted (an order id), when the goal says it counts once.
-    let once = goal
-        .dedupe_param
-        .as_deref()
-        .and_then(|param| only_param(query, param).ok())
+    let once = once_id
         .filter(|id| !id.is_empty())
         .map(|id| once_key(&goal.name, &id));
     if let (Some(key), Some(activity)) = (&once, &visitor.activity) {
@@ -169,6 +202,27 @@ pub fn on_page(
     }
     let event = event(visitor, snapshot, &goal.name, value, Via::Url, now);
     (Some(event), problem)
+}
+
+/// A signed conversion's value (checked against the goal's range) and order id, from its
+/// verified token.
+#[allow(clippy::type_complexity)]
+fn signed_value(
+    goal: &Goal,
+    hit: PageHit<'_>,
+    visitor: &Visitor,
+    now: u64,
+) -> Result<(Result<Option<f64>, ValueError>, Option<String>), signed::SignedRefusal> {
+    let token =
+        only_param(hit.query, signed::PARAM).map_err(|_| signed::SignedRefusal::Unsigned)?;
+    let ring = hit.keys.ok_or(signed::SignedRefusal::Unsigned)?;
+    let verified = signed::verify(&token, ring, &goal.name, visitor, now)?;
+    let value = match (verified.value, goal.value) {
+        (Some(v), Some(range)) if range.contains(v) => Ok(Some(v)),
+        (Some(_), _) => Err(ValueError::OutOfRange),
+        (None, _) => Ok(None),
+    };
+    Ok((value, Some(verified.order)))
 }
 
 /// The value of `param` in `query`, which must appear exactly once.

@@ -13,18 +13,17 @@
 //!
 //! With consent, events are deduplicated per visitor, experiment or campaign and UTC day
 //! through the activity cookie, and carry `visitor`: a pseudonym of the profile `sub` (else the
-//! activity cookie's visitor id), the first 16 bytes of `SHA-256("vitrine-exposure-v1" 0x00
-//! id)` in hex, so the raw id never reaches a log while the shop can still join exposures to
-//! its own users. Without consent there is no cookie to deduplicate with and no identifier:
+//! activity cookie's visitor id), keyed with the site's secret
+//! ([`crate::cookie::PseudonymKey`]: HMAC-SHA256, the first 16 bytes in hex), so the raw id
+//! never reaches a log and nobody can recompute it from a guessed id, while the shop, which
+//! holds the secret, can still join exposures to its own users. Without consent there is no cookie to deduplicate with and no identifier:
 //! every experiment exposure is logged, without `visitor`; campaign exposures are not logged
 //! at all (they would be one event per slot per page view, and `vitrine report` counts
 //! campaigns by visitor, so an anonymous one could only ever be a raw tally).
 
-use sha2::{Digest, Sha256};
-
 use crate::cookie::activity::Activity;
 use crate::cookie::visitor::Visitor;
-use crate::cookie::Identity;
+use crate::cookie::{Identity, PseudonymKey};
 use crate::decide::experiment::HOLDOUT;
 use crate::decide::Exposure;
 use crate::measure::events::{Common, Event, ExposureEvent, SHOWN};
@@ -60,19 +59,18 @@ pub fn bucketing_id(visitor: &Visitor) -> Option<String> {
     }
 }
 
-/// The `visitor` field of an event for the id `id`.
+/// The `visitor` field of an event for the id `id`, with the site's pseudonym key.
 ///
 /// ```
-/// let p = vitrine_core::measure::exposure::pseudonym("u-1001");
-/// assert_eq!(p.len(), 32);
-/// assert_ne!(p, vitrine_core::measure::exposure::pseudonym("u-1002"));
+/// use vitrine_core::cookie::{KeyRing, PseudonymKey};
+/// use vitrine_core::measure::exposure::pseudonym;
+/// let ring = KeyRing::parse("demo:ZGVtby1rZXktZm9yLWxvY2FsLXRlc3RzLW9ubHktMzJieXRlcyE").unwrap();
+/// let key = PseudonymKey::of(&ring);
+/// assert_eq!(pseudonym(&key, "u-1001").len(), 32);
+/// assert_ne!(pseudonym(&key, "u-1001"), pseudonym(&key, "u-1002"));
 /// ```
-pub fn pseudonym(id: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"vitrine-exposure-v1\0")
-        .chain_update(id.as_bytes())
-        .finalize();
-    crate::hex::encode(&digest[..16])
+pub fn pseudonym(key: &PseudonymKey, id: &str) -> String {
+    key.pseudonym(id)
 }
 
 /// The shared fields of an event at `now` for `visitor` (the pseudonym only with consent).
@@ -82,7 +80,7 @@ pub fn common(visitor: &Visitor, snapshot: &str, now: u64) -> Common {
         ts: now,
         day: now / 86_400,
         snapshot: snapshot.to_owned(),
-        visitor: visitor.loggable_id().map(|id| pseudonym(&id)),
+        visitor: visitor.pseudonym(),
         global_holdout: false,
     }
 }

@@ -21,6 +21,7 @@ fn visit(cookie: &str, now: u64) -> (Visitor, String, Vec<serde_json::Value>) {
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let req = Request {
         cookie: Some(cookie),
@@ -61,7 +62,9 @@ fn first_exposure_is_logged_with_the_visitor_and_made_sticky() {
     assert_eq!(e["arm"], "urgency");
     assert_eq!(e["day"], NOW / 86_400);
     let id = v.activity.as_ref().unwrap().visitor.unwrap().to_hex();
-    assert_eq!(e["visitor"], pseudonym(&id).as_str());
+    let profile = KeyRing::parse("p1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+    let key = crate::cookie::PseudonymKey::of(&profile);
+    assert_eq!(e["visitor"], pseudonym(&key, &id).as_str());
     assert!(
         !events[0].to_string().contains(&id),
         "the raw id is never logged"
@@ -104,6 +107,7 @@ fn global_holdout_is_logged_but_not_made_sticky() {
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let req = Request {
         cookie: Some(CONSENT),
@@ -141,6 +145,7 @@ fn campaigns(cookie: &str, now: u64, shown: &[&str], held: &[&str]) -> (Vec<Even
         consent: &consent,
         activity_max_age_secs: 30 * 86_400,
         caps: Caps::default(),
+        pseudonym_keys: None,
     };
     let req = Request {
         cookie: Some(cookie),

@@ -13,6 +13,7 @@ fn goals() -> Vec<Goal> {
         value_param: None,
         dedupe_param: None,
         beacon: true,
+        signed: false,
         value,
     };
     vec![
@@ -30,6 +31,7 @@ fn goals() -> Vec<Goal> {
             value_param: Some("total".into()),
             dedupe_param: None,
             beacon: false,
+            signed: false,
             value: Some(Range { min: 0.0, max: 1e4 }),
         },
     ]
