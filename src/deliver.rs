@@ -36,7 +36,7 @@ pub async fn page(
     path: String,
     base: BasePage,
     viewed: Viewed,
-) -> Result<Response> {
+) -> Result<web_sys::Response> {
     let Viewed {
         mut visitor,
         mut view,
@@ -59,7 +59,8 @@ pub async fn page(
             &view.x_vitrine,
             explain,
             path,
-        );
+        )
+        .map(Into::into);
     }
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
@@ -77,11 +78,11 @@ pub async fn page(
     let Some(plan) = view.plan else {
         log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
-        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref());
+        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref()).map(Into::into);
     };
     if cfg.page_mark.is_some() {
         let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-        return streamed(cfg, ctx, base.upstream, plan, personalized, path);
+        return streamed(cfg, ctx, base.upstream, plan, personalized, path).map(Into::into);
     }
     let recognized = match base.recorded {
         Some(page) => Recognized {
@@ -99,29 +100,33 @@ pub async fn page(
                 FirstView::Mapped(page) => (page, None, "mapped"),
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                    return streamed(cfg, ctx, upstream, plan, personalized, path);
+                    return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
                 }
             }
         }
         Body::First { key, upstream } => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return first_view(ctx, cfg, key, upstream, plan, personalized, path);
+            return first_view(ctx, cfg, key, upstream, plan, personalized, path).map(Into::into);
         }
         Body::Stream(upstream) => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return streamed(cfg, ctx, upstream, plan, personalized, path);
+            return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
         }
     };
     log::events(ctx, events);
     let headers = personalized_headers(&recognized.headers, &format!("{x_vitrine}; body={built}"))?;
     visitor::append(&headers, set_cookie.as_deref())?;
+    // The runtime's own response over the spliced `Blob`: it knows the body's length (sent as
+    // `Content-Length`), where the worker crate's `Response` would re-wrap the body as a
+    // stream of unknown length.
     let resp = pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?;
     let ms = js_sys::Date::now() - started;
     timings.body = match built {
         "mapped" => BodyBuilt::Mapped(ms),
         _ => BodyBuilt::Spliced(ms),
     };
-    timed(resp, &timings)
+    resp.headers().set(SERVER_TIMING, &timings.header())?;
+    Ok(resp)
 }
 
 /// What a streamed personalized response carries besides its body: its `x-vitrine`, the

@@ -46,7 +46,7 @@ mod visitor;
 
 use std::rc::Rc;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Request, Result};
 
 use config::Config;
 use obtain::Obtained;
@@ -87,36 +87,41 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The runtime's own response type is what the Worker returns: a spliced body is a `Blob` whose
+/// length the runtime sends as `Content-Length`, which the worker crate's `Response` would lose
+/// by re-wrapping the body as a stream. Other responses are converted at the end.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     handle(req, env, ctx).await
 }
 
-async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn handle(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let cfg = Config::current(&env);
     let cfg = &*cfg;
     let path = req.path();
     log::bind(&env);
     if beacon::owns(&path) {
-        return beacon::handle(req, &env, cfg, &ctx).await;
+        return beacon::handle(req, &env, cfg, &ctx).await.map(Into::into);
     }
     if cfg.demo && demo::owns(&path) {
-        return demo::handle(&req, cfg);
+        return demo::handle(&req, cfg).map(Into::into);
     }
     cfg.inject_fault(&req);
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
     let base = match obtain::base_page(&req, &env, cfg, &ctx).await? {
         Obtained::Page(base) => base,
-        Obtained::Final(response) => return Ok(response),
+        Obtained::Final(response) => return Ok(response.into()),
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
-        Err(reason) => return deliver::bypass(base.upstream, *reason, &path, ""),
+        Err(reason) => {
+            return deliver::bypass(base.upstream, *reason, &path, "").map(Into::into);
+        }
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
-            return deliver::bypass(base.upstream, Bypass::Config, &path, why);
+            return deliver::bypass(base.upstream, Bypass::Config, &path, why).map(Into::into);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).

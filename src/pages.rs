@@ -439,7 +439,7 @@ pub fn spliced(
     recorded: &Rc<Recorded<JsPage>>,
     plan: &Plan,
     headers: &Headers,
-) -> Result<Response> {
+) -> Result<web_sys::Response> {
     if let Some(ResponseBody::Stream(body)) = upstream.map(Response::body) {
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
@@ -452,10 +452,10 @@ pub fn spliced(
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
     init.set_headers(&headers.0);
-    // Measured: handing this raw Response to the runtime directly instead (skipping the
-    // worker crate's re-wrap of its body stream) made no difference in throughput.
-    let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&blob), &init)?;
-    Ok(Response::from(raw))
+    Ok(web_sys::Response::new_with_opt_blob_and_init(
+        Some(&blob),
+        &init,
+    )?)
 }
 
 /// The body for `plan` of a page that keeps its bodies: the kept one, or one assembled now and

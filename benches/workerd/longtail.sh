@@ -189,6 +189,11 @@ for path in "${SAMPLES[@]}"; do
         done
       done
       cmp -s "$WORK/$v.1.out" "$WORK/$v.2.out" || die "$v: $path ($persona): learned and spliced responses differ"
+      # A spliced body is a Blob: its own length is sent, never the page's.
+      cl="$(awk -F': ' 'tolower($1)=="content-length" {print $2}' "$WORK/$v.2.hdr")"
+      if grep -qi '^x-vitrine:.*body=spliced' "$WORK/$v.2.hdr"; then
+        [ "$cl" = "$(wc -c < "$WORK/$v.2.out" | tr -d ' ')" ] || die "$v: $path ($persona): spliced content-length '$cl' is not the body's $(wc -c < "$WORK/$v.2.out")"
+      fi
       if cmp -s "$WORK/$v.2.out" "$WORK/peer.out"; then n_same=$((n_same + 1)); same=identical; else n_diff=$((n_diff + 1)); same=different; fi
       printf '  %-8s %-40s %-13s fills=%-2s %s  bodies %s vs peer  x-vitrine: %s\n' "$v" "$path" "$persona" \
         "$(echo -n "$got" | grep -c . || true)" "$(awk -F': ' 'tolower($1)=="x-vitrine" {print $2}' "$WORK/$v.2.hdr" | sed 's/.*; body=/body=/')" "$same" "$(echo "$xv" | cut -c1-60)..."

@@ -20,10 +20,6 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn log(dev: &Dev) -> String {
-    std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default()
-}
-
 /// The conversion events logged so far, waiting (bounded) until there are at least `want`.
 fn conversions(dev: &Dev, want: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -39,18 +35,6 @@ fn conversions(dev: &Dev, want: usize) -> Vec<String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Waits (bounded) until the log holds `needle`.
-fn logged(dev: &Dev, needle: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if log(dev).contains(needle) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
 }
 
 /// Issue 14, item 1: the preview page's own asset requests carried

@@ -174,7 +174,19 @@ fn bad_versions_bypass_a_fresh_isolate_and_keep_the_last_good_one() {
         &["publish", "fixtures/campaigns/demo.toml"],
     ));
     wait_for_version(&dev, &good, Duration::from_secs(10));
-    for (version, _) in cases {
+    for (version, want) in cases {
+        // The isolate must read the bad pointer (the refresh interval is 0 here) and say it
+        // kept the good version, with the reason it would otherwise have bypassed for.
+        let reason = want.trim_start_matches("bypass; reason=");
+        let kept = |log: &str| {
+            log.lines()
+                .filter(|l| {
+                    l.contains("\"vitrine.snapshot_kept\"")
+                        && l.contains(&format!("\"detail\":\"{reason}\""))
+                })
+                .count()
+        };
+        let before = kept(&log(&dev));
         pointer(version);
         let got = get(&dev, "/", Some(&mint(&["loyal"])));
         assert!(
@@ -183,6 +195,15 @@ fn bad_versions_bypass_a_fresh_isolate_and_keep_the_last_good_one() {
             x_vitrine(&got)
         );
         assert!(got.text().contains("loyalty discount"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while kept(&log(&dev)) == before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            kept(&log(&dev)) > before,
+            "{version}: no vitrine.snapshot_kept with {reason} in the log:\n{}",
+            log(&dev)
+        );
     }
 
     // A version whose catalog shards are missing: the featured-product campaign does not

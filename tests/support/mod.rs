@@ -57,6 +57,25 @@ pub struct Dev {
     pub state: PathBuf,
 }
 
+/// What the dev server has logged so far (its stdout and stderr, `dev.log` in its state dir).
+pub fn log(dev: &Dev) -> String {
+    std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default()
+}
+
+/// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
+pub fn logged(dev: &Dev, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if log(dev).contains(needle) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 impl Drop for Dev {
     fn drop(&mut self) {
         let pgid = format!("-{}", self.child.id());
