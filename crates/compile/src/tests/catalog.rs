@@ -145,22 +145,27 @@ fn json_products_are_accepted() {
 }
 
 macro_rules! catalog_refused {
-    ($($name:ident: $products:expr, $recs:expr => $line:expr, $needle:expr,)*) => {$(
+    ($($name:ident: $products:expr, $recs:expr => $code:expr, $line:expr, $needle:expr,)*) => {$(
         #[test]
         fn $name() {
             let errs = build_with(CAMPAIGN, &files($products, $recs), &Options::default()).unwrap_err();
-            assert!(errs.iter().any(|e| e.line == $line && e.message.contains($needle)), "{errs:#?}");
+            assert!(
+                errs.iter().any(|e| (e.code, e.level, e.line) == ($code, Level::Error, $line)
+                    && e.message.contains($needle)
+                    && !e.hint.is_empty()),
+                "{errs:#?}"
+            );
         }
     )*};
 }
 
 catalog_refused! {
-    catalog_bad_price: "id,name,price_cents,url\np1,A,cheap,/p/p1\n", "product_id,table,products\n" => 2, "price_cents",
-    catalog_missing_column: "id,name,url\np1,A,/p/p1\n", "product_id,table,products\n" => 2, "price_cents",
-    catalog_duplicate_id: "id,name,price_cents,url\np1,A,1,/p/p1\np1,B,2,/p/p1\n", "product_id,table,products\n" => 3, "duplicate",
-    catalog_javascript_url: "id,name,price_cents,url\np1,A,1,javascript:alert(1)\n", "product_id,table,products\n" => 2, "scheme",
-    catalog_unknown_rec_product: PRODUCTS, "product_id,table,products\np1,also_bought,p9\n" => 2, "p9",
-    catalog_rec_for_unknown_product: PRODUCTS, "product_id,table,products\np9,also_bought,p1\n" => 2, "p9",
+    catalog_bad_price: "id,name,price_cents,url\np1,A,cheap,/p/p1\n", "product_id,table,products\n" => "catalog", 2, "price_cents",
+    catalog_missing_column: "id,name,url\np1,A,/p/p1\n", "product_id,table,products\n" => "catalog", 2, "price_cents",
+    catalog_duplicate_id: "id,name,price_cents,url\np1,A,1,/p/p1\np1,B,2,/p/p1\n", "product_id,table,products\n" => "catalog", 3, "duplicate",
+    catalog_javascript_url: "id,name,price_cents,url\np1,A,1,javascript:alert(1)\n", "product_id,table,products\n" => "catalog", 2, "scheme",
+    catalog_unknown_rec_product: PRODUCTS, "product_id,table,products\np1,also_bought,p9\n" => "catalog", 2, "p9",
+    catalog_rec_for_unknown_product: PRODUCTS, "product_id,table,products\np9,also_bought,p1\n" => "catalog", 2, "p9",
 }
 
 #[test]
@@ -171,7 +176,15 @@ fn catalog_shard_size_must_be_positive() {
         &Options::default(),
     )
     .unwrap_err();
-    assert_eq!((errs[0].line, errs[0].column), (3, 14));
+    assert_eq!(
+        (
+            errs[0].code,
+            errs[0].field.as_str(),
+            errs[0].line,
+            errs[0].column
+        ),
+        ("catalog", "catalog.shard_size", 3, 14)
+    );
 }
 
 #[test]
@@ -202,4 +215,5 @@ fn json_row_errors_name_their_line() {
         "{errs:#?}"
     );
     assert!(errs[0].message.contains("item 2"));
+    assert_eq!((errs[0].code, errs[0].level), ("catalog", Level::Error));
 }
