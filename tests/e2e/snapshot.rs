@@ -248,3 +248,37 @@ fn publish_dry_run_lists_every_key_and_writes_nothing() {
     let status = vitrine(&state, &["status"]);
     assert!(status.contains("active: none"), "{status}");
 }
+
+/// `SNAPSHOT_REFRESH_SECS` unset or unreadable falls back to its default, 10 s: a version
+/// published after the isolate loaded one is not served before the interval has passed since
+/// that load, and is served soon after it.
+#[test]
+fn an_unreadable_refresh_interval_falls_back_to_ten_seconds() {
+    const DEFAULT_REFRESH: Duration = Duration::from_secs(10);
+    let state = state_dir("refresh-default");
+    let v1 = published_version(&vitrine(
+        &state,
+        &["publish", "fixtures/campaigns/demo.toml"],
+    ));
+    let dev = start(state.clone(), &[("SNAPSHOT_REFRESH_SECS", "soon")]);
+    wait_for_version(&dev, &v1, Duration::from_secs(10));
+    let loaded = Instant::now();
+    let v2 = published_version(&vitrine(
+        &state,
+        &["publish", "fixtures/campaigns/featured.toml"],
+    ));
+    let published = loaded.elapsed();
+    let (_, got) = wait_for_version(
+        &dev,
+        &v2,
+        DEFAULT_REFRESH + published + Duration::from_secs(5),
+    );
+    let served = loaded.elapsed();
+    // Polled every 200 ms from the load on: the new version shows up only once the interval
+    // has passed (a refresh of 0, or any interval under 9 s, would serve it sooner).
+    assert!(
+        served >= DEFAULT_REFRESH - Duration::from_secs(1),
+        "served {served:?} after the load (published after {published:?})"
+    );
+    assert!(got.status == 200);
+}
