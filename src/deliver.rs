@@ -153,6 +153,20 @@ impl<'a> Personalized<'a> {
             events,
         }
     }
+
+    /// The headers of the streamed body (cookie and `Server-Timing` included: they are sent
+    /// before the body is built), and the events still to log.
+    fn split(self, upstream: &Response) -> Result<(Headers, Vec<Event>)> {
+        let headers = personalized_headers(
+            upstream.headers(),
+            &format!("{}; body=streamed", self.x_vitrine),
+        )?;
+        visitor::append(&headers, self.set_cookie.as_deref())?;
+        let mut timings = self.timings;
+        timings.body = BodyBuilt::Streamed;
+        headers.set(SERVER_TIMING, &timings.header())?;
+        Ok((headers, self.events))
+    }
 }
 
 /// The first view of a page: streamed through the runtime's rewriter when it can be (a UTF-8
@@ -171,13 +185,7 @@ fn first_view(
     if splice::spliceable_charset(delivery::charset(&content_type)).is_err() {
         return streamed(cfg, ctx, upstream, plan, personalized, path);
     }
-    let Personalized {
-        x_vitrine,
-        set_cookie,
-        timings,
-        events,
-    } = personalized;
-    let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
+    let (headers, events) = personalized.split(&upstream)?;
     key.seen();
     log::events(ctx, events);
     native::personalize(upstream, plan, cfg.limits, 200, &headers)
@@ -193,29 +201,8 @@ fn streamed(
     personalized: Personalized<'_>,
     path: String,
 ) -> Result<Response> {
-    let Personalized {
-        x_vitrine,
-        set_cookie,
-        timings,
-        events,
-    } = personalized;
-    let headers = streamed_headers(&upstream, x_vitrine, set_cookie, timings)?;
+    let (headers, events) = personalized.split(&upstream)?;
     stream_rewrite(cfg, ctx, upstream, plan, headers, path, events)
-}
-
-/// The headers of a streamed personalized body, cookie and `Server-Timing` included (its body
-/// is built after they are sent).
-fn streamed_headers(
-    upstream: &Response,
-    x_vitrine: &str,
-    set_cookie: Option<String>,
-    mut timings: Timings,
-) -> Result<Headers> {
-    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; body=streamed"))?;
-    visitor::append(&headers, set_cookie.as_deref())?;
-    timings.body = BodyBuilt::Streamed;
-    headers.set(SERVER_TIMING, &timings.header())?;
-    Ok(headers)
 }
 
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
