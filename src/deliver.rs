@@ -3,9 +3,10 @@
 //!
 //! The view's events are logged and the activity cookie is written here, once the body is known
 //! to be personalized (a page the WASM rewriter cannot take, another charset or no body, is a
-//! bypass: no events, no cookie). The body is built ([`pages`]): spliced from the page's bytes when this isolate has mapped the page at
-//! its current validator (held, or as the source just sent them: no parse); mapped by the
-//! runtime's own rewriter and then spliced when the page is new ([`crate::native`]); otherwise
+//! bypass: no events, no cookie). The body is built ([`pages`]): spliced from the page's
+//! bytes when this isolate has mapped the page at its current validator (held, or as the
+//! source just sent them: no parse); on a page's first view, streamed by the runtime's own
+//! rewriter, and on its second mapped by it and then spliced ([`crate::native`]); otherwise
 //! stream-rewritten by the WASM rewriter ([`transform`]): pages without a validator, refused
 //! ones (a slot without an end tag, nested slots, another charset) and pages over the size
 //! limit. Every way gives byte-identical bodies for the same page and decision; `x-vitrine`

@@ -6,8 +6,9 @@
 //! each, so a request for one makes no subrequest while it is fresh. For the hottest of them
 //! (served from hold often, [`splice::BODIES_AFTER_SERVES`]) the assembled body is also kept
 //! per distinct plan and reused, so most such requests only wrap a kept `Blob` in a new
-//! `Response`; other pages are assembled per request. A page is known by its page key (its URL without tracking parameters) and one
-//! validator; a map is never applied to bytes of another length.
+//! `Response`; other pages are assembled per request. A page is known by its page key (its
+//! URL without tracking parameters) and one validator; a map is never applied to bytes of
+//! another length.
 //!
 //! A held page is also revalidated instead of re-read: the subrequest for it carries its
 //! validator (`If-None-Match`, else `If-Modified-Since`; Workers Static Assets and origins
@@ -56,8 +57,8 @@ use vitrine_core::splice::{
 
 /// Bytes of slot maps an isolate keeps: tens of thousands of pages.
 const MAP_BUDGET: usize = 8 << 20;
-/// Bytes of held pages an isolate keeps, the assembled bodies kept with them included (a Worker isolate has
-/// 128 MB in all).
+/// Bytes of held pages an isolate keeps, the assembled bodies kept with them included (a
+/// Worker isolate has 128 MB in all).
 const HELD_BUDGET: usize = 32 << 20;
 /// Largest page mapped; bigger pages are always streamed through the WASM rewriter, so memory
 /// stays flat in page size.
