@@ -9,6 +9,8 @@
 use futures_util::StreamExt;
 use worker::{Date, Env, Request, Response, Result};
 
+use crate::incoming::Incoming;
+
 use crate::config::Config;
 use crate::{log, store, visitor};
 use vitrine_core::measure::conversion::beacon::{self, Head, Refusal, MAX_BODY_BYTES};
@@ -22,12 +24,12 @@ pub fn owns(path: &str) -> bool {
 
 /// Handles one beacon.
 pub async fn handle(
-    mut req: Request,
+    req: Incoming,
     env: &Env,
     cfg: &Config,
     ctx: &worker::Context,
 ) -> Result<Response> {
-    match accept(&mut req, env, cfg, ctx).await {
+    match accept(&req, env, cfg, ctx).await {
         Ok(set_cookie) => {
             let mut resp = Response::empty()?.with_status(204);
             resp.headers_mut().set("cache-control", "no-store")?;
@@ -39,7 +41,7 @@ pub async fn handle(
 
 /// Checks, records and returns the activity cookie to set, or why the beacon was refused.
 async fn accept(
-    req: &mut Request,
+    req: &Incoming,
     env: &Env,
     cfg: &Config,
     ctx: &worker::Context,
@@ -49,7 +51,7 @@ async fn accept(
     let (origin, fetch_site) = (header("origin"), header("sec-fetch-site"));
     let (content_type, content_length) = (header("content-type"), header("content-length"));
     let method = req.method().to_string();
-    let url = req.inner().url();
+    let url = req.url();
     beacon::check_head(Head {
         method: &method,
         url: &url,
@@ -83,10 +85,10 @@ async fn accept(
 }
 
 /// The body, refused as soon as it grows past the cap.
-async fn read_bounded(req: &mut Request) -> std::result::Result<Vec<u8>, Refusal> {
+async fn read_bounded(req: &Incoming) -> std::result::Result<Vec<u8>, Refusal> {
     let unreadable = |_| Refusal::Malformed("the body could not be read".into());
     // No body at all reads as an empty one, which the parser refuses.
-    let Ok(mut stream) = req.stream() else {
+    let Ok(mut stream) = Request::from(Clone::clone(req.inner())).stream() else {
         return Ok(Vec::new());
     };
     let mut body = Vec::new();

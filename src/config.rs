@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use worker::js_sys::Object;
 use worker::wasm_bindgen::JsValue;
-use worker::{Env, Request};
+use worker::Env;
+
+use crate::incoming::Incoming;
 
 use crate::PerIsolate;
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
@@ -199,7 +201,7 @@ impl Config {
     /// wrangler.toml): `x-vitrine-fault: panic` panics, to prove that a panic fails open and
     /// the next request still works.
     #[allow(clippy::panic)]
-    pub fn inject_fault(&self, req: &Request) {
+    pub fn inject_fault(&self, req: &Incoming) {
         if self.fault_injection
             && req
                 .headers()

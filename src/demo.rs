@@ -4,7 +4,9 @@
 //! would, and redirects home. Personas are data in `fixtures/demo/personas.json`.
 
 use serde::Deserialize;
-use worker::{Date, Request, Response, Result};
+use worker::{Date, Response, Result};
+
+use crate::incoming::Incoming;
 
 use crate::config::Config;
 use vitrine_core::cookie::{self, PROFILE_COOKIE};
@@ -28,7 +30,7 @@ pub fn owns(path: &str) -> bool {
 }
 
 /// Serves the picker or sets a persona.
-pub fn handle(req: &Request, cfg: &Config) -> Result<Response> {
+pub fn handle(req: &Incoming, cfg: &Config) -> Result<Response> {
     let personas: Vec<Persona> = serde_json::from_slice(PERSONAS.as_bytes())?;
     let url = req.inner().url();
     let query = |name: &str| {

@@ -15,7 +15,8 @@ use std::cell::RefCell;
 
 use worker::js_sys::{self, Array, Function, Object, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::Request;
+
+use crate::incoming::Incoming;
 
 use crate::config::Config;
 use crate::PerIsolate;
@@ -47,7 +48,7 @@ const NEEDS: PerIsolate<RefCell<Option<(String, Needs)>>> = PerIsolate(|i| &i.fa
 
 /// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
 /// (Unix seconds) is the decision's clock, which a preview token may move.
-pub fn read(req: &Request, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Observed {
+pub fn read(req: &Incoming, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Observed {
     let needs = if preview { Needs::ALL } else { needs(snapshot) };
     let headers = req.headers();
     let header = |name: &str| headers.get(name).ok().flatten();

@@ -32,6 +32,7 @@ mod config;
 mod deliver;
 mod demo;
 mod facts;
+mod incoming;
 mod log;
 mod native;
 mod obtain;
@@ -46,9 +47,10 @@ mod visitor;
 
 use std::rc::Rc;
 
-use worker::{event, web_sys, Context, Env, Request, Result};
+use worker::{event, web_sys, Context, Env, Result};
 
 use config::Config;
+use incoming::Incoming;
 use obtain::Obtained;
 use vitrine_core::delivery::Bypass;
 
@@ -87,15 +89,16 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// The runtime's own response type is what the Worker returns: a spliced body is a `Blob` whose
-/// length the runtime sends as `Content-Length`, which the worker crate's `Response` would lose
-/// by re-wrapping the body as a stream. Other responses are converted at the end.
+/// The runtime's own types in and out: the request is read as the page path needs it
+/// ([`Incoming`], no `cf` object built), and a spliced body is a `Blob` whose length the
+/// runtime sends as `Content-Length`, which the worker crate's `Response` would lose by
+/// re-wrapping the body as a stream. Other responses are converted at the end.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
-    handle(req, env, ctx).await
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    handle(Incoming::new(req), env, ctx).await
 }
 
-async fn handle(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let cfg = Config::current(&env);
     let cfg = &*cfg;
     let path = req.path();

@@ -1,23 +1,27 @@
-//! A page's first view, mapped by the runtime's own `HTMLRewriter` (lol_html compiled natively,
-//! what the JS peer pays) instead of the WASM one, which costs about 2.5 times as much per byte.
+//! The runtime's own `HTMLRewriter` (lol_html compiled natively, what the JS peer pays) where
+//! the WASM rewriter would cost about 2.5 times as much per byte: a page's first view is
+//! personalized by it as it streams ([`personalize`]), and its second view is mapped by it
+//! ([`map`]).
 //!
-//! workers-rs has no binding for `HTMLRewriter` (cloudflare/workers-rs#202), so the few methods
-//! used are bound here with wasm-bindgen. The native rewriter does not personalize anything: at
-//! every slot boundary it inserts a marker (128 random bits per isolate), and the marked copy
-//! is read whole on the JS side. [`vitrine_core::splice::Marks`] finds the markers in it, a
-//! 64 KiB slice at a time, and gives the page's slot map and where the original bytes are,
-//! so the original page is rebuilt on the JS side from views of the marked copy (no copy in
-//! WASM memory) and spliced like any mapped page: byte-identical to the WASM rewrite (the
-//! core's property tests hold the marker scan to the WASM recorder's map).
+//! workers-rs has no binding for `HTMLRewriter` (cloudflare/workers-rs#202), so its
+//! constructor and `transform` are bound here with wasm-bindgen, and the element handlers are
+//! a few lines of JS: the runtime calls a handler for every matched element, and a handler in
+//! WASM would cost a round trip and a string copy each way per element.
 //!
-//! It never sees a visitor: the marked copy is made from the page alone, so one parse serves
-//! every later request for the page at that validator.
+//! Mapping personalizes nothing: at every slot boundary the handlers insert a marker (128
+//! random bits per isolate), and the marked copy is read whole on the JS side.
+//! [`vitrine_core::splice::Marks`] finds the markers in it, a 64 KiB slice at a time, and gives
+//! the page's slot map and where the original bytes are, so the original page is rebuilt on
+//! the JS side from views of the marked copy (no copy in WASM memory) and spliced like any
+//! mapped page: byte-identical to the WASM rewrite (the core's property tests hold the marker
+//! scan to the WASM recorder's map). A map never sees a visitor: the marked copy is made from
+//! the page alone, so one parse serves every later request for the page at that validator.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use worker::js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
+use worker::js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Result};
 
@@ -36,82 +40,10 @@ extern "C" {
     #[wasm_bindgen(constructor, js_class = "HTMLRewriter", catch)]
     fn new() -> std::result::Result<NativeRewriter, JsValue>;
     #[wasm_bindgen(method, catch)]
-    fn on(
-        this: &NativeRewriter,
-        selector: &str,
-        handlers: &Object,
-    ) -> std::result::Result<NativeRewriter, JsValue>;
-    #[wasm_bindgen(method, catch)]
     fn transform(
         this: &NativeRewriter,
         response: &web_sys::Response,
     ) -> std::result::Result<web_sys::Response, JsValue>;
-
-    /// An element the rewriter matched.
-    type NativeElement;
-    #[wasm_bindgen(method, js_name = getAttribute)]
-    fn get_attribute(this: &NativeElement, name: &str) -> Option<String>;
-    #[wasm_bindgen(method, catch, js_name = before)]
-    fn insert_before(
-        this: &NativeElement,
-        content: &JsValue,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = prepend)]
-    fn insert_prepend(
-        this: &NativeElement,
-        content: &JsValue,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = onEndTag)]
-    fn on_end_tag(this: &NativeElement, handler: &Function) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = setInnerContent)]
-    fn set_inner_content(
-        this: &NativeElement,
-        content: &str,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = append)]
-    fn append_html(
-        this: &NativeElement,
-        content: &str,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = prepend)]
-    fn prepend_html(
-        this: &NativeElement,
-        content: &str,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = before)]
-    fn before_html(
-        this: &NativeElement,
-        content: &str,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = after)]
-    fn after_html(
-        this: &NativeElement,
-        content: &str,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = remove)]
-    fn remove_element(this: &NativeElement) -> std::result::Result<(), JsValue>;
-
-    /// The end tag of a matched element.
-    type NativeEndTag;
-    #[wasm_bindgen(method, catch, js_name = before)]
-    fn end_before(
-        this: &NativeEndTag,
-        content: &JsValue,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = after)]
-    fn end_after(
-        this: &NativeEndTag,
-        content: &JsValue,
-        options: &Object,
-    ) -> std::result::Result<(), JsValue>;
 }
 
 /// The marker, made once per isolate: its bytes, and the same as a JS string.
@@ -120,17 +52,13 @@ struct Marker {
     js: JsValue,
 }
 
-/// What the native rewriter keeps per isolate (its part of [`crate::Isolate`]): the marker,
-/// and the handlers of first views still streaming.
+/// What the native rewriter keeps per isolate (its part of [`crate::Isolate`]): the marker.
 #[derive(Default)]
 pub struct Kept {
     marker: OnceCell<Rc<Marker>>,
-    handlers: RefCell<std::collections::VecDeque<(f64, (ElementHandler, ElementHandler))>>,
 }
 
 const MARKER: PerIsolate<OnceCell<Rc<Marker>>> = PerIsolate(|i| &i.native.marker);
-type Handlers = RefCell<std::collections::VecDeque<(f64, (ElementHandler, ElementHandler))>>;
-const KEPT: PerIsolate<Handlers> = PerIsolate(|i| &i.native.handlers);
 
 fn marker() -> Result<Rc<Marker>> {
     if let Some(m) = MARKER.with(|m| m.get().cloned()) {
@@ -171,9 +99,6 @@ pub enum Unmapped {
     Failed(String),
 }
 
-/// The slot boundaries the handlers saw, shared with them.
-type Seen = Rc<RefCell<Vec<Boundary>>>;
-
 /// Maps `page` (the whole base page, UTF-8) with the runtime's rewriter; `hash`: also hash the
 /// original bytes; `scan_markers`: also look for the attribute form's marker (when it is off).
 pub async fn map(
@@ -183,51 +108,18 @@ pub async fn map(
     scan_markers: bool,
 ) -> Result<std::result::Result<Mapped, Unmapped>> {
     let marker = marker()?;
-    let seen: Seen = Rc::default();
-    let options = Object::new();
-    Reflect::set(&options, &"html".into(), &JsValue::TRUE)?;
-
-    let on_end = {
-        let (seen, marker, options) = (Rc::clone(&seen), Rc::clone(&marker), options.clone());
-        Closure::<dyn FnMut(NativeEndTag) -> std::result::Result<(), JsValue>>::new(
-            move |end: NativeEndTag| {
-                seen.borrow_mut().push(Boundary::End);
-                end.end_before(&marker.js, &options)?;
-                end.end_after(&marker.js, &options)
-            },
-        )
-    };
-    let on_end_fn: Function = on_end.as_ref().unchecked_ref::<Function>().clone();
-    let element = |attribute: &'static str| {
-        let (seen, marker, options) = (Rc::clone(&seen), Rc::clone(&marker), options.clone());
-        let on_end_fn = on_end_fn.clone();
-        Closure::<dyn FnMut(NativeElement) -> std::result::Result<(), JsValue>>::new(
-            move |el: NativeElement| {
-                let Some(name) = el.get_attribute(attribute) else {
-                    return Ok(());
-                };
-                seen.borrow_mut().push(Boundary::Start(name.into()));
-                el.insert_before(&marker.js, &options)?;
-                el.insert_prepend(&marker.js, &options)?;
-                // Throws for an element that cannot have an end tag: the page is refused
-                // below (a start without an end).
-                let _ = el.on_end_tag(&on_end_fn);
-                Ok(())
-            },
-        )
-    };
-    let by_tag = element(TAG_NAME_ATTRIBUTE);
-    let by_attr = element(SLOT_ATTRIBUTE);
-    let handlers =
-        |closure: &Closure<dyn FnMut(NativeElement) -> std::result::Result<(), JsValue>>| {
-            let h = Object::new();
-            Reflect::set(&h, &"element".into(), closure.as_ref()).map(|_| h)
-        };
+    let seen = Array::new();
     let marked = async {
-        let mut rewriter = NativeRewriter::new()?.on(TAG_SELECTOR, &handlers(&by_tag)?)?;
-        if limits.attribute_slots {
-            rewriter = rewriter.on(ATTRIBUTE_SELECTOR, &handlers(&by_attr)?)?;
-        }
+        let by_attribute = limits.attribute_slots.then_some(ATTRIBUTE_SELECTOR);
+        let rewriter = mark_slots(
+            &NativeRewriter::new()?,
+            TAG_SELECTOR,
+            TAG_NAME_ATTRIBUTE,
+            by_attribute,
+            SLOT_ATTRIBUTE,
+            &marker.js,
+            &seen,
+        )?;
         let source = web_sys::Response::new_with_opt_blob(Some(page))?;
         let out = rewriter.transform(&source)?;
         let buffer: ArrayBuffer = JsFuture::from(out.array_buffer()?).await?.dyn_into()?;
@@ -247,8 +139,6 @@ pub async fn map(
             return Ok(Err(Unmapped::Failed(why)));
         }
     };
-    // The handlers are done with once the copy is read.
-    drop((by_tag, by_attr, on_end));
     let mut marks = Marks::new(&marker.bytes);
     let mut scan = scan_markers.then(MarkerScan::default);
     let mut attribute_markers = false;
@@ -259,7 +149,14 @@ pub async fn map(
             scan = None;
         }
     });
-    let seen = seen.take();
+    // A slot's start is its name, its end `null`.
+    let seen: Vec<Boundary> = seen
+        .iter()
+        .map(|b| match b.as_string() {
+            Some(name) => Boundary::Start(name.into()),
+            None => Boundary::End,
+        })
+        .collect();
     let marked_map = match marks.finish(&seen) {
         Ok(m) => m,
         Err(why) => return Ok(Err(Unmapped::Refused(why))),
@@ -282,8 +179,81 @@ pub async fn map(
     }))
 }
 
-/// The element handler type the runtime's rewriter calls.
-type ElementHandler = Closure<dyn FnMut(NativeElement) -> std::result::Result<(), JsValue>>;
+#[wasm_bindgen(inline_js = r#"
+const OPTIONS = { html: true };
+// Fills the slots named in `edits` (slot name -> [element method, html]) with the runtime's
+// rewriter; the handlers run in JS, so a matched element costs no call into WASM.
+// Marks every slot boundary of the page with `marker` and records it in `seen` (a slot's name
+// at its start, null at its end). An element that cannot have an end tag throws on onEndTag:
+// its start is left without an end, and the page is refused.
+export function mark_slots(rewriter, by_tag, name_attribute, by_attribute, slot_attribute, marker, seen) {
+  const end = (tag) => {
+    seen.push(null);
+    tag.before(marker, OPTIONS);
+    tag.after(marker, OPTIONS);
+  };
+  const handler = (attribute) => ({
+    element(el) {
+      const name = el.getAttribute(attribute);
+      if (name === null) return;
+      seen.push(name);
+      el.before(marker, OPTIONS);
+      el.prepend(marker, OPTIONS);
+      try {
+        el.onEndTag(end);
+      } catch {}
+    },
+  });
+  const r = rewriter.on(by_tag, handler(name_attribute));
+  return by_attribute ? r.on(by_attribute, handler(slot_attribute)) : r;
+}
+
+export function fill_slots(rewriter, by_tag, name_attribute, by_attribute, slot_attribute, edits) {
+  const handler = (attribute) => ({
+    element(el) {
+      const edit = edits.get(el.getAttribute(attribute));
+      if (edit !== undefined) el[edit[0]](edit[1], OPTIONS);
+    },
+  });
+  const r = rewriter.on(by_tag, handler(name_attribute));
+  return by_attribute ? r.on(by_attribute, handler(slot_attribute)) : r;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn fill_slots(
+        rewriter: &NativeRewriter,
+        by_tag: &str,
+        name_attribute: &str,
+        by_attribute: Option<&str>,
+        slot_attribute: &str,
+        edits: &js_sys::Map,
+    ) -> std::result::Result<NativeRewriter, JsValue>;
+
+    #[wasm_bindgen(catch)]
+    fn mark_slots(
+        rewriter: &NativeRewriter,
+        by_tag: &str,
+        name_attribute: &str,
+        by_attribute: Option<&str>,
+        slot_attribute: &str,
+        marker: &JsValue,
+        seen: &Array,
+    ) -> std::result::Result<NativeRewriter, JsValue>;
+}
+
+/// The `Element` method of the runtime's rewriter that performs `op` (called with the HTML
+/// and `{ html: true }`; `remove` ignores them).
+fn element_method(op: Op) -> &'static str {
+    match op {
+        Op::Replace => "setInnerContent",
+        Op::Append => "append",
+        Op::Prepend => "prepend",
+        Op::Before => "before",
+        Op::After => "after",
+        Op::Remove => "remove",
+    }
+}
 
 /// The first view of a page: `upstream` personalized by `plan` in the runtime's rewriter,
 /// streamed (what the JS peer does, at its cost; the page is mapped on its next view). The
@@ -295,41 +265,28 @@ pub fn personalize(
     status: u16,
     headers: &worker::Headers,
 ) -> Result<worker::Response> {
-    let plan = Rc::new(plan);
-    let options = Object::new();
-    Reflect::set(&options, &"html".into(), &JsValue::TRUE)?;
-    let handler = |attribute: &'static str| -> ElementHandler {
-        let (plan, options) = (Rc::clone(&plan), options.clone());
-        Closure::new(move |el: NativeElement| {
-            let Some(edit) = el
-                .get_attribute(attribute)
-                .and_then(|n| plan.edit(&n).cloned())
-            else {
-                return Ok(());
-            };
-            let html: &str = &edit.html;
-            match edit.op {
-                Op::Replace => el.set_inner_content(html, &options),
-                Op::Append => el.append_html(html, &options),
-                Op::Prepend => el.prepend_html(html, &options),
-                Op::Before => el.before_html(html, &options),
-                Op::After => el.after_html(html, &options),
-                Op::Remove => el.remove_element(),
-            }
-        })
-    };
-    let by_tag = handler(TAG_NAME_ATTRIBUTE);
-    let by_attr = handler(SLOT_ATTRIBUTE);
-    let handlers = |closure: &ElementHandler| {
-        let h = Object::new();
-        Reflect::set(&h, &"element".into(), closure.as_ref()).map(|_| h)
-    };
-    let mut rewriter = NativeRewriter::new()?.on(TAG_SELECTOR, &handlers(&by_tag)?)?;
-    if limits.attribute_slots {
-        rewriter = rewriter.on(ATTRIBUTE_SELECTOR, &handlers(&by_attr)?)?;
+    // The plan as a JS map: for a slot named twice, the first edit stands (`Plan::edit`).
+    let edits = js_sys::Map::new();
+    for edit in plan.edits() {
+        let slot = JsValue::from_str(&edit.slot);
+        if !edits.has(&slot) {
+            let what = Array::of2(
+                &JsValue::from_str(element_method(edit.op)),
+                &JsValue::from_str(&edit.html),
+            );
+            edits.set(&slot, &what);
+        }
     }
+    let by_attribute = limits.attribute_slots.then_some(ATTRIBUTE_SELECTOR);
+    let rewriter = fill_slots(
+        &NativeRewriter::new()?,
+        TAG_SELECTOR,
+        TAG_NAME_ATTRIBUTE,
+        by_attribute,
+        SLOT_ATTRIBUTE,
+        &edits,
+    )?;
     let out = rewriter.transform(&web_sys::Response::from(upstream))?;
-    keep_alive((by_tag, by_attr));
     let init = web_sys::ResponseInit::new();
     init.set_status(status);
     init.set_headers(&headers.0);
@@ -337,28 +294,6 @@ pub fn personalize(
     Ok(worker::Response::from(
         web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)?,
     ))
-}
-
-/// How long a streamed first view's handlers are kept (ms): the runtime calls them while the
-/// page streams to the visitor, which for a page that is there at once (Static Assets, the
-/// Cache API) takes milliseconds.
-const HANDLERS_KEPT_MS: f64 = 60_000.0;
-
-/// Keeps `handlers` alive for [`HANDLERS_KEPT_MS`], and drops those kept longer. A request
-/// cannot wait on the runtime's rewriter finishing (its output goes straight to the visitor),
-/// so the handlers outlive the response by a bounded time instead of being leaked.
-fn keep_alive(handlers: (ElementHandler, ElementHandler)) {
-    let now = js_sys::Date::now();
-    KEPT.with(|kept| {
-        let mut kept = kept.borrow_mut();
-        while kept
-            .front()
-            .is_some_and(|(at, _)| now - at > HANDLERS_KEPT_MS)
-        {
-            kept.pop_front();
-        }
-        kept.push_back((now, handlers));
-    });
 }
 
 /// Bytes copied into WASM memory at once (WASM memory never shrinks).

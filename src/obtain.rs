@@ -13,7 +13,9 @@
 
 use std::rc::Rc;
 
-use worker::{Context, Env, Request, Response, Result};
+use worker::{Context, Env, Response, Result};
+
+use crate::incoming::Incoming;
 
 use crate::config::{Config, PageSource};
 use crate::pages::{self, Content, JsPage, PageKey};
@@ -53,7 +55,7 @@ pub enum Obtained {
 }
 
 /// Obtains the base page of `req` (and the snapshot, read concurrently).
-pub async fn base_page(req: &Request, env: &Env, cfg: &Config, ctx: &Context) -> Result<Obtained> {
+pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -> Result<Obtained> {
     let method = req.method().to_string();
     let path = req.path();
     let document = cfg.documents.contains(&method, &path);

@@ -9,7 +9,7 @@
 //! unusable) is ignored: the visitor gets the normal page, and one log line gives the reason.
 //! The token never reaches the page source ([`vitrine_core::preview_token::strip_param`]).
 
-use worker::Request;
+use crate::incoming::Incoming;
 
 use crate::config::Config;
 use crate::log;
@@ -20,7 +20,7 @@ use vitrine_core::preview_token::{self, Preview};
 pub const EXPLAIN_HEADER: &str = "x-vitrine-explain";
 
 /// The verified preview of this request, if it carries a valid token.
-pub fn resolve(req: &Request, url: &str, cfg: &Config, now: u64) -> Option<Preview> {
+pub fn resolve(req: &Incoming, url: &str, cfg: &Config, now: u64) -> Option<Preview> {
     let header = req.headers().get(preview_token::HEADER).ok().flatten();
     let token = preview_token::find(delivery::query(url), header.as_deref())?;
     let ring = match &cfg.preview_keys {

@@ -14,6 +14,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
 
 use crate::config::{Config, PageSource};
+use crate::incoming::Incoming;
 use vitrine_core::delivery::{self, sharing, NotShared};
 
 /// Headers dropped from document subrequests (revalidation is ours to decide).
@@ -25,28 +26,34 @@ const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
 /// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
 /// (image resizing, polish…) serialize through serde and add code to the .wasm that we never use.
 pub fn subrequest(
-    req: &Request,
+    req: &Incoming,
     url: &str,
     cfg: &Config,
     document: bool,
     conditional: Option<(&str, &str)>,
 ) -> Result<Request> {
     let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        let visitors = document && DOCUMENT_CONDITIONALS.contains(&name.as_str());
-        match cfg.forwarded.value(&name, &value) {
-            Some(value) if !visitors => headers.append(&name, &value)?,
-            _ => {}
+    // Asks for the few allowed names (one call each) instead of walking every header the
+    // visitor sent (several calls per header).
+    let sent = req.headers();
+    for name in cfg.forwarded.names() {
+        if document && DOCUMENT_CONDITIONALS.contains(&name) {
+            continue;
+        }
+        if let Some(value) = sent.get(name)? {
+            if let Some(value) = cfg.forwarded.value(name, &value) {
+                headers.append(name, &value)?;
+            }
         }
     }
     if let Some((name, value)) = conditional {
         headers.set(name, value)?;
     }
     let init = web_sys::RequestInit::new();
-    init.set_method(req.method().as_ref());
+    init.set_method(req.method());
     init.set_headers(&headers.0);
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if !matches!(req.method(), Method::Get | Method::Head) {
+    if !matches!(req.method(), "GET" | "HEAD") {
         if let Some(body) = req.inner().body() {
             init.set_body(&body);
         }

@@ -4,7 +4,9 @@
 //! snapshot's rules use ([`crate::facts`]) and loads the catalog shards the recommendations
 //! need ([`crate::shards`]); everything it decides comes from the core.
 
-use worker::{Env, Request, Result};
+use worker::{Env, Result};
+
+use crate::incoming::Incoming;
 
 use crate::config::Config;
 use crate::{facts, preview, shards, visitor};
@@ -31,7 +33,7 @@ pub struct Viewed {
 
 /// The page view of `req` for the page at `url` (the URL without the preview token).
 pub async fn page_view(
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     cfg: &Config,
     ring: &KeyRing,
@@ -73,7 +75,7 @@ pub async fn page_view(
 /// What kind of request `req` is, from its fetch metadata and prefetch headers (a page
 /// conversion counts only for a top-level navigation). Only a conversion page reads them, which
 /// keeps seven calls across the JS boundary off every other request.
-fn navigation_of(req: &Request, snapshot: &Snapshot, path: &str, query: &str) -> Navigation {
+fn navigation_of(req: &Incoming, snapshot: &Snapshot, path: &str, query: &str) -> Navigation {
     if conversion::at_page(&snapshot.body().conversions, path, query).is_none() {
         return Navigation::Unmarked;
     }

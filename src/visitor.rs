@@ -4,7 +4,9 @@
 //! Logs carry reason codes only, never a cookie, token, `sub` or visitor id. A response that
 //! sets a cookie is always `private, no-store`.
 
-use worker::{Headers, Request, Response, Result};
+use worker::{Headers, Response, Result};
+
+use crate::incoming::Incoming;
 
 use crate::config::Config;
 use crate::log;
@@ -38,7 +40,7 @@ fn settings<'a>(cfg: &'a Config, ring: &'a KeyRing) -> Settings<'a> {
 
 /// Verifies the profile, decides consent, and reads and updates the activity (with consent).
 pub fn resolve(
-    req: &Request,
+    req: &Incoming,
     cfg: &Config,
     ring: &KeyRing,
     snapshot: &Snapshot,
@@ -107,12 +109,10 @@ pub fn append(headers: &Headers, set_cookie: Option<&str>) -> Result<()> {
 pub fn finish(mut resp: Response, set_cookie: Option<&str>) -> Result<Response> {
     if let Some(value) = set_cookie {
         let headers = resp.headers_mut();
-        let dropped: Vec<String> = headers
-            .keys()
-            .filter(|name| !delivery::keeps_on_cookie_response(name))
-            .collect();
-        for name in dropped {
-            headers.delete(&name)?;
+        // Deleting the few dropped names is keeps_on_cookie_response applied to each header,
+        // without walking them all across the JS boundary.
+        for name in delivery::PER_VISITOR_DROPPED {
+            headers.delete(name)?;
         }
         headers.append("set-cookie", value)?;
         headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;

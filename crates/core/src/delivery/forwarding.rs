@@ -102,6 +102,12 @@ impl Forwarded {
         Ok(Self { names })
     }
 
+    /// The names forwarded (lowercase), so a caller can ask for these few headers rather than
+    /// walk every header the visitor sent.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
     /// Whether the header `name` goes to the page source. The list holds no
     /// [`NEVER_FORWARDED`] name: [`Forwarded::parse`] refuses them, and the default has none.
     pub fn allows(&self, name: &str) -> bool {

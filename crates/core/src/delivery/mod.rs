@@ -50,12 +50,20 @@ pub const PERSONALIZED_CACHE_CONTROL: &str = "private, no-store";
 /// Name of the response header that reports what vitrine did.
 pub const X_VITRINE: &str = "x-vitrine";
 
-/// Whether a response header survives into a personalized response.
+/// Whether a response header survives into a personalized response: it is not one of
+/// [`dropped_response_headers`].
 pub fn keeps_response_header(name: &str) -> bool {
-    keeps_on_cookie_response(name)
-        && !DROPPED_RESPONSE_HEADERS
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(name))
+    !dropped_response_headers().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Every response header a personalized response drops ([`PER_VISITOR_DROPPED`] and
+/// [`DROPPED_RESPONSE_HEADERS`]), lowercase: the Worker copies the base page's headers whole
+/// and deletes these, which is [`keeps_response_header`] applied to each.
+pub fn dropped_response_headers() -> impl Iterator<Item = &'static str> {
+    PER_VISITOR_DROPPED
+        .iter()
+        .chain(DROPPED_RESPONSE_HEADERS)
+        .copied()
 }
 
 /// Whether a header of an unchanged page survives when the response sets a cookie.

@@ -1,0 +1,59 @@
+//! The visitor's request as the runtime hands it over, read once: its method, URL, path and
+//! headers object.
+//!
+//! The page path does not build the worker crate's `Request`: converting to it reads
+//! `request.cf` (an object the runtime materializes on first access) and copies the method and
+//! URL across the JS boundary on every request, whatever the request needs; the request facts
+//! read only the `cf` fields their rules use ([`crate::facts`]). The methods keep the worker
+//! crate's names (`path`, `method`, `headers`, `inner`), so code reads the same either way.
+
+use worker::{web_sys, Headers};
+
+/// One visitor request.
+pub struct Incoming {
+    raw: web_sys::Request,
+    method: String,
+    url: String,
+    headers: Headers,
+}
+
+impl Incoming {
+    /// Reads the method, URL and headers object of `raw` (three calls into the runtime).
+    pub fn new(raw: web_sys::Request) -> Self {
+        Self {
+            method: raw.method(),
+            url: raw.url(),
+            headers: Headers(raw.headers()),
+            raw,
+        }
+    }
+
+    /// The request method (`GET`, …), as sent.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The URL as the runtime serialized it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL's path, without query or fragment.
+    pub fn path(&self) -> String {
+        let rest = vitrine_core::delivery::path_and_query(&self.url);
+        match rest.split('?').next() {
+            Some(path) if !path.is_empty() => path.to_owned(),
+            _ => "/".to_owned(),
+        }
+    }
+
+    /// The request headers (the runtime's object, not a copy).
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The runtime's request.
+    pub fn inner(&self) -> &web_sys::Request {
+        &self.raw
+    }
+}
