@@ -54,7 +54,7 @@ async fn accept(
     let url = req.url();
     beacon::check_head(Head {
         method: &method,
-        url: &url,
+        url,
         origin: origin.as_deref(),
         fetch_site: fetch_site.as_deref(),
         content_type: content_type.as_deref(),

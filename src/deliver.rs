@@ -107,7 +107,11 @@ pub async fn page(
         }
         Body::First { key, upstream } => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return first_view(ctx, cfg, key, upstream, plan, personalized, path).map(Into::into);
+            let charset = delivery::charset(&base.content_type);
+            if splice::spliceable_charset(charset).is_err() {
+                return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
+            }
+            return first_view(ctx, cfg, key, upstream, plan, personalized).map(Into::into);
         }
         Body::Stream(upstream) => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
@@ -170,9 +174,9 @@ impl<'a> Personalized<'a> {
     }
 }
 
-/// The first view of a page: streamed through the runtime's rewriter when it can be (a UTF-8
-/// page), which is what the JS peer pays; the page is remembered as seen, and mapped on its
-/// next view. Any other page goes to the WASM rewriter.
+/// The first view of a UTF-8 page: streamed through the runtime's rewriter, which is what the
+/// JS peer pays; the page is remembered as seen, and mapped on its next view. (A page in
+/// another charset goes to the WASM rewriter.)
 fn first_view(
     ctx: &worker::Context,
     cfg: &Config,
@@ -180,12 +184,7 @@ fn first_view(
     upstream: Response,
     plan: Plan,
     personalized: Personalized<'_>,
-    path: String,
 ) -> Result<Response> {
-    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    if splice::spliceable_charset(delivery::charset(&content_type)).is_err() {
-        return streamed(cfg, ctx, upstream, plan, personalized, path);
-    }
     let (headers, events) = personalized.split(&upstream)?;
     key.seen();
     log::events(ctx, events);

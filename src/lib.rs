@@ -128,13 +128,9 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).
-    let content_type = base
-        .upstream
-        .headers()
-        .get("content-type")?
-        .unwrap_or_default();
     let urls = (base.raw_url.as_str(), base.url.as_str());
-    let viewed = view::page_view(&req, &env, cfg, ring, &snapshot, urls, &content_type).await?;
+    let viewed =
+        view::page_view(&req, &env, cfg, ring, &snapshot, urls, &base.content_type).await?;
     // 3. Deliver the body: unchanged, spliced from a mapped page, or streamed through the rewriter.
     deliver::page(&ctx, cfg, ring, path, base, viewed).await
 }

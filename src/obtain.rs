@@ -37,6 +37,8 @@ pub struct BasePage {
     pub snapshot: std::result::Result<Rc<Snapshot>, Bypass>,
     /// Milliseconds spent waiting for the snapshot.
     pub snapshot_ms: f64,
+    /// Its `Content-Type` (empty when it has none).
+    pub content_type: String,
     /// The request URL as it came (a preview token may be in its query).
     pub raw_url: String,
     /// The URL without the preview token: what targeting sees.
@@ -124,6 +126,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
         recorded: held.filter(|_| from != Page::Fetched),
         snapshot,
         snapshot_ms,
+        content_type: content_type.unwrap_or_default(),
         raw_url,
         url,
         page_url,

@@ -10,8 +10,11 @@
 //! marked it shareable, for the lifetime the origin gave ([`vitrine_core::delivery::sharing`]), and
 //! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
-use worker::wasm_bindgen::JsValue;
-use worker::{web_sys, Cache, Context, Env, Headers, Method, Request, Response, Result};
+use worker::js_sys::Promise;
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, Cache, Context, Env, Headers, Request, Response, Result};
 
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
@@ -31,7 +34,7 @@ pub fn subrequest(
     cfg: &Config,
     document: bool,
     conditional: Option<(&str, &str)>,
-) -> Result<Request> {
+) -> Result<web_sys::Request> {
     let headers = Headers::new();
     // Asks for the few allowed names (one call each) instead of walking every header the
     // visitor sent (several calls per header).
@@ -58,8 +61,10 @@ pub fn subrequest(
             init.set_body(&body);
         }
     }
-    let raw = web_sys::Request::new_with_str_and_init(&upstream_url(url, cfg), &init)?;
-    Ok(Request::from(raw))
+    Ok(web_sys::Request::new_with_str_and_init(
+        &upstream_url(url, cfg),
+        &init,
+    )?)
 }
 
 /// `url` is the request URL without the preview token (which is for the edge alone).
@@ -84,22 +89,36 @@ pub async fn fetch(
     env: &Env,
     cfg: &Config,
     ctx: &Context,
-    sub: Request,
+    sub: web_sys::Request,
     document: bool,
 ) -> Result<Response> {
     match &cfg.source {
-        PageSource::Assets => env.assets("ASSETS")?.fetch_request(sub).await,
-        PageSource::Origin(_) if document && sub.method() == Method::Get => cached(ctx, sub).await,
-        PageSource::Origin(_) => worker::Fetch::Request(sub).send().await,
+        PageSource::Assets => {
+            // The binding called directly: the worker crate's `fetch_request` would wrap the
+            // subrequest in its own `Request` first (reading its method, URL and `cf`).
+            let assets: Assets = env.assets("ASSETS")?.into_rpc();
+            let sent: web_sys::Response = JsFuture::from(assets.fetch(&sub)?).await?.dyn_into()?;
+            Ok(Response::from(sent))
+        }
+        PageSource::Origin(_) if document && sub.method() == "GET" => cached(ctx, sub).await,
+        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub)).send().await,
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The Static Assets binding (a `Fetcher`).
+    type Assets;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(this: &Assets, request: &web_sys::Request) -> std::result::Result<Promise, JsValue>;
 }
 
 /// Cache API lookup keyed by the origin URL; on a miss, fetch, and store a copy when the
 /// origin marked the page shareable with a lifetime left. A stored copy without a `Date` gets
 /// one (RFC 9110, 6.6.1), so its age, and what is left of its lifetime, stays known.
-async fn cached(ctx: &Context, sub: Request) -> Result<Response> {
+async fn cached(ctx: &Context, sub: web_sys::Request) -> Result<Response> {
     let cache = Cache::default();
-    let key = sub.inner().url();
+    let key = sub.url();
     let now = now_secs();
     if let Some(hit) = cache.get(key.as_str(), false).await? {
         // The runtime's cache honours the lifetime itself; this also refuses an entry that is
@@ -108,7 +127,7 @@ async fn cached(ctx: &Context, sub: Request) -> Result<Response> {
             return Ok(hit);
         }
     }
-    let mut fresh = worker::Fetch::Request(sub).send().await?;
+    let mut fresh = worker::Fetch::Request(Request::from(sub)).send().await?;
     if matches!(freshness(&fresh, now)?, Ok(1..)) {
         let mut copy = fresh.cloned()?;
         let headers = copy.headers_mut();
