@@ -89,13 +89,16 @@ pub fn publish(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    write_version(&kv, &snap, shards, keep, active.as_deref())?;
+    write_version(&kv, &snap, shards, keep, active.as_deref(), history)?;
     println!(
         "published {version}{}",
         active.map(|a| format!(" (was {a})")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// KV keys and values to write.
+type Entries = Vec<(String, Vec<u8>)>;
 
 /// The keys to write for `snap` (version, then shards) and the old keys to delete once the
 /// history keeps at most `keep` versions; `history` comes back updated.
@@ -105,7 +108,7 @@ fn plan_with(
     shards: Vec<Vec<u8>>,
     keep: usize,
     active: Option<&str>,
-) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>), String> {
+) -> Result<(Entries, Vec<String>), String> {
     let version = snap.version().to_owned();
     let mut entries = vec![(snapshot::version_key(&version), snapshot::encode(snap))];
     entries.extend(
@@ -128,15 +131,16 @@ fn plan_with(
 }
 
 /// Publishes `snap` (`vitrine publish` and the studio): the version key and its shards first,
-/// the pointer second, the history third, versions beyond `keep` deleted last.
+/// the pointer second, the history third (`history` as read before), versions beyond `keep`
+/// deleted last.
 pub fn write_version(
     kv: &Kv,
     snap: &Snapshot,
     shards: Vec<Vec<u8>>,
     keep: usize,
     active: Option<&str>,
+    mut history: History,
 ) -> Result<(), String> {
-    let mut history = read_history(kv)?;
     let (entries, stale) = plan_with(&mut history, snap, shards, keep, active)?;
     kv.put_all(&entries)?;
     kv.put_all(&[(POINTER_KEY.to_owned(), snap.version().as_bytes().to_vec())])?;

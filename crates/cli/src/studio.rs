@@ -89,7 +89,15 @@ impl Backend for CliBackend {
     fn publish(&self, snapshot: &Snapshot, shards: &[Vec<u8>]) -> Result<Option<String>, String> {
         let kv = self.kv();
         let active = publish::pointer(&kv)?;
-        publish::write_version(&kv, snapshot, shards.to_vec(), self.keep, active.as_deref())?;
+        let history = publish::read_history(&kv)?;
+        publish::write_version(
+            &kv,
+            snapshot,
+            shards.to_vec(),
+            self.keep,
+            active.as_deref(),
+            history,
+        )?;
         Ok(active)
     }
     fn rollback(&self, version: &str) -> Result<(), String> {

@@ -6,6 +6,7 @@
 //! The page comes from `--pages DIR` or is fetched from `--site`; it is third-party content to
 //! the studio and never runs in the studio's origin.
 
+use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -80,8 +81,6 @@ pub fn fetch_page(src: &PageSource<'_>, path: &str) -> Result<Vec<u8>, String> {
         }
     }
 }
-
-use std::io::Read as _;
 
 /// The query of `/compare` and of the frames.
 #[derive(serde::Deserialize, Default)]
@@ -179,19 +178,20 @@ pub fn show(state: &AppState, session: &Session, q: &Query) -> (u16, Markup) {
             label for="page" { "Page" } " "
             input #page type="text" name="page" value=(path) aria-describedby="page-help";
             " "
-            fieldset {
-                legend { "Personas" }
-                @for p in &all {
-                    @let id = format!("p-{}", p.id);
-                    input type="checkbox" id=(id) name="persona_pick" value=(p.id) checked[wanted.contains(&p.id)] disabled;
-                    " " label for=(id) { (p.label) } " "
-                }
-                br;
-                label for="personas" { "Persona ids to show, in order" } " "
-                input #personas type="text" name="personas" value=(wanted.join(","));
-            }
+            " "
+            label for="personas" { "Personas, in order" } " "
+            input #personas type="text" name="personas" value=(wanted.join(",")) aria-describedby="personas-help";
+            " "
             button type="submit" { "Show" }
             div #page-help .hint { "A path of the site, e.g. / or /c/dog. Slots are outlined in pink." }
+            div #personas-help .hint {
+                "Persona ids, comma-separated. Available: "
+                @for (i, p) in all.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    code { (p.id) } " (" (p.label) ")"
+                }
+                "."
+            }
         }
         @match (&src, &page_text, &build) {
             (None, _, _) => p.diag role="alert" { "No pages to show: start the studio with --pages DIR or --site URL." },
@@ -315,20 +315,25 @@ pub fn frame(state: &AppState, q: &Query) -> Result<(Vec<u8>, String), (u16, Str
     })
     .map_err(|e| (500, e.to_string()))?;
     let mut html_text = String::from_utf8_lossy(&out).into_owned();
-    let mut extra = OUTLINE.to_owned();
     let asset_origin = match &src {
         PageSource::Dir(_) => state.origin.clone(),
         PageSource::Site(site) => {
-            extra.push_str(&format!(
+            // Relative URLs of the page resolve against the site: the base goes first in <head>.
+            let base = format!(
                 "<base href=\"{}/\">",
                 vitrine_core::render::escape_attr(site.trim_end_matches('/'))
-            ));
+            );
+            let at = html_text
+                .find("<head")
+                .and_then(|i| html_text[i..].find('>').map(|j| i + j + 1))
+                .unwrap_or(0);
+            html_text.insert_str(at, &base);
             site_origin(site)
         }
     };
     match html_text.find("</head>") {
-        Some(i) => html_text.insert_str(i, &extra),
-        None => html_text.insert_str(0, &extra),
+        Some(i) => html_text.insert_str(i, OUTLINE),
+        None => html_text.insert_str(0, OUTLINE),
     }
     let csp = format!(
         "sandbox; default-src 'none'; style-src {asset_origin} 'unsafe-inline'; img-src {asset_origin} data:; font-src {asset_origin}; form-action 'none'; base-uri {asset_origin}"
@@ -436,4 +441,40 @@ pub fn save_persona(state: &AppState, pairs: &[(String, String)]) -> Result<Stri
         "/compare?page=/&personas=new,loyal,price-hunter,{}",
         encode(id)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_paths_never_leave_the_pages_folder() {
+        let dir = Path::new("/site");
+        assert_eq!(under(dir, "/c/dog"), Some(PathBuf::from("/site/c/dog")));
+        assert_eq!(under(dir, "/"), Some(PathBuf::from("/site/")));
+        for bad in ["/../etc/passwd", "/c/../../x", "//etc/passwd/.."] {
+            assert_eq!(under(dir, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_site_origin_drops_the_path() {
+        assert_eq!(
+            site_origin("https://shop.example/de/"),
+            "https://shop.example"
+        );
+        assert_eq!(
+            site_origin("http://127.0.0.1:8787"),
+            "http://127.0.0.1:8787"
+        );
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("/c/dog?x=1&y"), "/c/dog%3Fx%3D1%26y");
+        assert_eq!(
+            encode("Published a (was b)."),
+            "Published%20a%20%28was%20b%29."
+        );
+    }
 }
