@@ -293,3 +293,138 @@ fn publishing_needs_the_confirmation_step() {
     );
     assert_eq!(stale.status, 409);
 }
+
+#[test]
+fn a_saved_persona_is_compared_and_kept_next_to_the_campaigns() {
+    let (base, file, _) = studio("persona");
+    let (cookie, page) = open(&base, "/compare");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let form = [
+        ("csrf", token.as_str()),
+        ("id", "lapsed"),
+        ("label", "Lapsed dog owner"),
+        ("segments", "dog_owner"),
+        ("attrs", "orders=3, tier=gold"),
+        ("viewed", "p0001×3"),
+        ("country", "DE"),
+        ("consent", "1"),
+    ];
+    let got = post(&base, "/personas", &cookie, &form);
+    assert_eq!(got.status, 303, "{}", got.body);
+    let saved = std::fs::read_to_string(file.parent().unwrap().join("personas.toml")).unwrap();
+    assert!(
+        saved.contains("id = \"lapsed\"") && saved.contains("orders = 3"),
+        "{saved}"
+    );
+    let page = send(
+        agent()
+            .get(&format!("{base}/compare?page=/&personas=lapsed,loyal"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    assert!(page.body.contains("Lapsed dog owner"), "{}", page.body);
+    // The dog owner's hero wins the slot for this persona, as the trace says.
+    let section = &page.body[page.body.find("Lapsed dog owner").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("dog-hero</a></td><td class=\"chosen\">chosen"),
+        "{section}"
+    );
+    let frame = send(
+        agent()
+            .get(&format!("{base}/frame?page=/&persona=lapsed"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    assert!(frame
+        .body
+        .contains("Treats, toys and beds your dog will love"));
+}
+
+#[test]
+fn frames_are_sandboxed_and_pages_have_a_strict_policy() {
+    let (base, _, _) = studio("csp");
+    let page = agent().get(&format!("{base}/compare")).call().unwrap();
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let body = page.into_string().unwrap();
+    assert_eq!(
+        body.matches("<iframe sandbox=\"\"").count(),
+        3,
+        "three sandboxed frames"
+    );
+    let frame = agent()
+        .get(&format!("{base}/frame?page=/&persona=loyal"))
+        .call()
+        .unwrap();
+    let csp = frame.header("content-security-policy").unwrap();
+    assert!(
+        csp.starts_with("sandbox;") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    // Another Host (DNS rebinding) is refused.
+    let other = agent()
+        .get(&format!("{base}/campaigns"))
+        .set("Host", "shop.example")
+        .call();
+    assert!(matches!(other, Err(ureq::Error::Status(421, _))));
+}
+
+#[test]
+fn a_rollback_needs_its_confirmation_and_points_back() {
+    let (base, file, memory) = studio("rollback");
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let first = hidden(&page.body, "version").to_owned();
+    let publish = |version: &str| {
+        let got = post(
+            &base,
+            "/publish/confirm",
+            &cookie,
+            &[("csrf", &token), ("version", version)],
+        );
+        assert_eq!(got.status, 303, "{}", got.body);
+    };
+    publish(&first);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("priority = 30", "priority = 31")).unwrap();
+    let page = send(
+        agent()
+            .get(&format!("{base}/publish"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    let second = hidden(&page.body, "version").to_owned();
+    assert_ne!(first, second);
+    assert!(
+        page.body.contains("~ "),
+        "the change is listed: {}",
+        page.body
+    );
+    publish(&second);
+    let review = post(
+        &base,
+        "/rollback/review",
+        &cookie,
+        &[("csrf", &token), ("version", &first)],
+    );
+    assert!(review.body.contains("Confirm: roll back"));
+    assert_eq!(
+        memory.active.lock().unwrap().as_deref(),
+        Some(second.as_str())
+    );
+    let done = post(
+        &base,
+        "/rollback/confirm",
+        &cookie,
+        &[("csrf", &token), ("version", &first)],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        memory.active.lock().unwrap().as_deref(),
+        Some(first.as_str())
+    );
+}
