@@ -164,3 +164,25 @@ fn bad_values_are_refused_at_their_field() {
         Err(RewriteError::NotFound("nope".into()))
     );
 }
+
+#[test]
+fn per_segment_messages_are_edited_in_either_form() {
+    let tables = "[[campaign]]\nid = \"m\"\nslot = \"hero\"\naudience = \"everyone\"\n\n[[campaign.messages]]\nsegments = [\"loyal\"]  # members\nhtml = \"Hi member\"\n\n[[campaign.messages]]\nhtml = \"Hi\"\n";
+    let edit = Edit {
+        messages: vec![Some("Hello member".into()), None],
+        ..Edit::default()
+    };
+    assert_eq!(
+        rewrite_campaign(tables, "m", &edit).unwrap(),
+        tables.replace("\"Hi member\"", "\"Hello member\"")
+    );
+    let inline = "[[campaign]]\nid = \"m\"\nslot = \"hero\"\nmessages = [\n  { segments = [\"loyal\"], html = \"Hi member\" },\n  { html = \"Hi\" },\n]\n";
+    let edit = Edit {
+        messages: vec![None, Some("Hello".into())],
+        ..Edit::default()
+    };
+    assert_eq!(
+        rewrite_campaign(inline, "m", &edit).unwrap(),
+        inline.replace("html = \"Hi\" }", "html = \"Hello\" }")
+    );
+}
