@@ -339,6 +339,8 @@ fn a_marketer_edits_compares_and_publishes_in_the_studio() {
         all.contains("Save up to 40% on today"),
         "the price hunter's banner"
     );
+    // The frames paint after their documents load: give a slow machine time before the shot.
+    std::thread::sleep(Duration::from_secs(4));
     let shot = b.screenshot("studio-compare.png");
     if std::env::var_os("UPDATE_DOCS_SCREENSHOT").is_some() {
         std::fs::copy(&shot, root().join("docs/studio.png")).unwrap();

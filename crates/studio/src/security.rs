@@ -16,6 +16,8 @@ use crate::state::{AppState, Session};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "vitrine_studio";
+/// Sessions kept at most; beyond, all are forgotten (their forms then ask for a reload).
+const MAX_SESSIONS: usize = 10_000;
 /// The largest form accepted (a campaign file's raw TOML fits many times).
 const MAX_FORM: usize = 4 * 1024 * 1024;
 
@@ -109,6 +111,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next)
                 );
             };
             if let Ok(mut sessions) = state.sessions.lock() {
+                // Requests without cookies (scripts, curl) each open one: keep the map bounded.
+                if sessions.len() >= MAX_SESSIONS {
+                    sessions.clear();
+                }
                 sessions.insert(id.clone(), token.clone());
             }
             (Session { csrf: token }, Some(id))
