@@ -19,6 +19,10 @@ build: setup
 
 dev: build .dev.vars
 	cargo run --quiet -p vitrine-cli -- publish --local fixtures/campaigns/shop.toml
+	@echo "Demo shop: http://127.0.0.1:$${PORT:-8787}/__vitrine/demo"
+	@echo "Studio (edit, compare personas, publish): in another terminal run"
+	@echo "  cargo run -p vitrine-cli -- studio fixtures/campaigns/shop.toml --pages fixtures/site"
+	@echo "  then open http://127.0.0.1:7878/campaigns"
 	VITRINE_SKIP_BUILD=1 npx --no-install wrangler dev --ip 127.0.0.1 --port $${PORT:-8787}
 
 # Everything Cargo alone can run (unit, golden, property, CLI, doc tests), then the external

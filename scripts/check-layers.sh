@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 runtime='worker|worker-sys|worker-macros|wasm-bindgen|js-sys|web-sys|console_error_panic_hook'
-cli='clap|toml|toml_edit|ammonia|statrs|ureq|csv|indicatif|codespan-reporting|time|url|vitrine-compile|vitrine-report|vitrine-cli'
+cli='clap|toml|toml_edit|ammonia|statrs|ureq|csv|indicatif|codespan-reporting|time|url|axum|maud|vitrine-compile|vitrine-report|vitrine-studio|vitrine-cli'
 names() { cargo tree --quiet "$@" -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u; }
 failed=0
 bad=$(names -p vitrine-core | grep -Ex "$runtime|$cli" || true)

@@ -9,3 +9,4 @@ mod support;
 
 mod pages;
 mod report;
+mod studio;

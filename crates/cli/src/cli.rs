@@ -101,6 +101,9 @@ enum Cmd {
     /// Lift per experiment and campaign from exposure and conversion events, with intervals
     /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
     Report(Box<crate::report::ReportArgs>),
+    /// The web workbench: edit campaigns, compare personas side by side, publish, results.
+    /// Serves on 127.0.0.1 (see `--listen`) and prints its URL.
+    Studio(Box<crate::studio::StudioArgs>),
     /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
@@ -159,6 +162,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::PreviewToken { command } => crate::preview_token::run(command),
+        Cmd::Studio(args) => crate::studio::run(*args),
     }
 }
 

@@ -9,6 +9,7 @@
 //! preview · preview_token  a page as a persona sees it; signed preview links
 //! cookie                   mint, inspect and rotate the signed cookie (vitrine-core)
 //! report                   experiment results (vitrine-report), local or from the SQL API
+//! studio                   the web workbench (vitrine-studio) over the publish and report paths
 //! kv · diagnostics         wrangler as the KV transport; compile errors with source context
 //! ```
 
@@ -21,6 +22,7 @@ mod preview;
 mod preview_token;
 mod publish;
 mod report;
+mod studio;
 
 fn main() -> std::process::ExitCode {
     cli::run()

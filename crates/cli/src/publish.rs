@@ -34,7 +34,8 @@ pub struct Target {
 }
 
 impl Target {
-    fn kv(&self) -> Kv {
+    /// The KV namespace this names.
+    pub fn kv(&self) -> Kv {
         Kv {
             local: self.local,
             persist_to: self.persist_to.clone(),
@@ -77,25 +78,8 @@ pub fn publish(
         Some(a) => print_changes(&kv, a, &snap),
         None => println!("first publish to this namespace"),
     }
-    let mut entries = vec![(snapshot::version_key(&version), snapshot::encode(&snap))];
-    entries.extend(
-        shards
-            .into_iter()
-            .enumerate()
-            .map(|(n, bytes)| (shard_key(&version, n), bytes)),
-    );
-    let shard_count = entries.len() - 1;
-    let dropped = history.push(
-        Published {
-            version: version.clone(),
-            at: campaigns::now(),
-            shards: shard_count,
-        },
-        keep,
-        active.as_deref(),
-    );
-    let stale: Vec<String> = dropped.iter().flat_map(History::keys).collect();
     if dry_run {
+        let (entries, stale) = plan_with(&mut history, &snap, shards, keep, active.as_deref())?;
         for (key, value) in &entries {
             println!("would write {key} ({} bytes)", value.len());
         }
@@ -105,16 +89,69 @@ pub fn publish(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    kv.put_all(&entries)?;
-    kv.put_all(&[(POINTER_KEY.to_owned(), version.clone().into_bytes())])?;
-    let history_json = serde_json::to_vec(&history).map_err(|e| e.to_string())?;
-    kv.put_all(&[(HISTORY_KEY.to_owned(), history_json)])?;
-    kv.delete_all(&stale)?;
+    write_version(&kv, &snap, shards, keep, active.as_deref(), history)?;
     println!(
         "published {version}{}",
         active.map(|a| format!(" (was {a})")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// KV keys and values to write.
+type Entries = Vec<(String, Vec<u8>)>;
+
+/// The keys to write for `snap` (version, then shards) and the old keys to delete once the
+/// history keeps at most `keep` versions; `history` comes back updated.
+fn plan_with(
+    history: &mut History,
+    snap: &Snapshot,
+    shards: Vec<Vec<u8>>,
+    keep: usize,
+    active: Option<&str>,
+) -> Result<(Entries, Vec<String>), String> {
+    let version = snap.version().to_owned();
+    let mut entries = vec![(snapshot::version_key(&version), snapshot::encode(snap))];
+    entries.extend(
+        shards
+            .into_iter()
+            .enumerate()
+            .map(|(n, bytes)| (shard_key(&version, n), bytes)),
+    );
+    let shard_count = entries.len() - 1;
+    let dropped = history.push(
+        Published {
+            version,
+            at: campaigns::now(),
+            shards: shard_count,
+        },
+        keep,
+        active,
+    );
+    Ok((entries, dropped.iter().flat_map(History::keys).collect()))
+}
+
+/// Publishes `snap` (`vitrine publish` and the studio): the version key and its shards first,
+/// the pointer second, the history third (`history` as read before), versions beyond `keep`
+/// deleted last.
+pub fn write_version(
+    kv: &Kv,
+    snap: &Snapshot,
+    shards: Vec<Vec<u8>>,
+    keep: usize,
+    active: Option<&str>,
+    mut history: History,
+) -> Result<(), String> {
+    let (entries, stale) = plan_with(&mut history, snap, shards, keep, active)?;
+    kv.put_all(&entries)?;
+    kv.put_all(&[(POINTER_KEY.to_owned(), snap.version().as_bytes().to_vec())])?;
+    let history_json = serde_json::to_vec(&history).map_err(|e| e.to_string())?;
+    kv.put_all(&[(HISTORY_KEY.to_owned(), history_json)])?;
+    kv.delete_all(&stale)
+}
+
+/// Points `snapshot/current` at a stored version (`vitrine rollback` and the studio).
+pub fn point_at(kv: &Kv, version: &str) -> Result<(), String> {
+    kv.put_all(&[(POINTER_KEY.to_owned(), version.as_bytes().to_vec())])
 }
 
 /// `vitrine status`.
@@ -158,7 +195,7 @@ pub fn rollback(wanted: Option<&str>, target: &Target) -> Result<ExitCode, Strin
     };
     let snap = fetch(&kv, &version)?;
     print_changes(&kv, &active, &snap);
-    kv.put_all(&[(POINTER_KEY.to_owned(), version.clone().into_bytes())])?;
+    point_at(&kv, &version)?;
     println!("rolled back to {version} (was {active})");
     Ok(ExitCode::SUCCESS)
 }
@@ -214,21 +251,21 @@ fn print_changes(kv: &Kv, active: &str, new: &Snapshot) {
     }
 }
 
-fn fetch(kv: &Kv, version: &str) -> Result<Snapshot, String> {
+pub fn fetch(kv: &Kv, version: &str) -> Result<Snapshot, String> {
     let bytes = kv
         .get(&snapshot::version_key(version))?
         .ok_or_else(|| format!("version {version} is not stored"))?;
     snapshot::decode(&bytes).map_err(|e| format!("version {version}: {e}"))
 }
 
-fn pointer(kv: &Kv) -> Result<Option<String>, String> {
+pub fn pointer(kv: &Kv) -> Result<Option<String>, String> {
     Ok(kv
         .get(POINTER_KEY)?
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .filter(|v| !v.is_empty()))
 }
 
-fn read_history(kv: &Kv) -> Result<History, String> {
+pub fn read_history(kv: &Kv) -> Result<History, String> {
     match kv.get(HISTORY_KEY)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| format!("{HISTORY_KEY} is not readable: {e}")),

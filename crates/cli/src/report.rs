@@ -196,6 +196,34 @@ fn campaign_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
+/// `vitrine report --html` for these event files, with the configured weights of `expect`
+/// (the studio's Results page).
+pub fn html_for(
+    paths: &[PathBuf],
+    expect: Option<&vitrine_core::Snapshot>,
+) -> Result<String, String> {
+    let parsed = read_inputs(paths, Format::Auto)?;
+    let tally = report::aggregate(&parsed.events, &report::Filter::default());
+    let summary = InputSummary {
+        events: tally.events,
+        outside_window: tally.outside_window,
+        bad_lines: parsed.bad_count,
+        first_bad_lines: parsed.bad.clone(),
+        skipped_lines: parsed.skipped,
+        goals_seen: tally.goals.clone(),
+        first_ts: tally.span.map(|s| s.0),
+        last_ts: tally.span.map(|s| s.1),
+    };
+    let options = report::Options {
+        control: Vec::new(),
+        srm_alpha: report::analyze::SRM_ALPHA,
+        goal: None,
+    };
+    let expect = expect.map(Expectations::from_snapshot);
+    let rep = report::analyze(&tally, summary, expect.as_ref(), &options);
+    Ok(report::html::render(&rep))
+}
+
 fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
     let mut all = Parsed::default();
     for path in paths {

@@ -75,6 +75,7 @@ mod warn;
 pub use diagnostic::{CompileError, Level};
 pub use expr::{parse_duration, parse_time_window};
 pub use html::{check_url, sanitize, Policy};
+pub use run::resolve_relative;
 
 use vitrine_core::snapshot::Snapshot;
 

@@ -173,24 +173,8 @@ impl<'l> Run<'l> {
 
     /// A path named in file `file`, resolved relative to that file.
     pub fn resolve(&self, file: usize, path: &str) -> String {
-        let base = self
-            .files
-            .get(file)
-            .and_then(|(n, _)| Path::new(n).parent().map(Path::to_path_buf))
-            .unwrap_or_default();
-        let mut out = PathBuf::new();
-        for c in base.join(path).components() {
-            match c {
-                Component::ParentDir
-                    if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-                {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-        out.to_string_lossy().into_owned()
+        let base = self.files.get(file).map_or("", |(n, _)| n.as_str());
+        resolve_relative(base, path)
     }
 
     /// Checks an `[activity]` table (patterns as in `vitrine_core::cookie::activity::validate_pattern`).
@@ -313,4 +297,27 @@ pub(super) fn assemble(mut placed: Vec<Placed>, run: &mut Run<'_>) -> Vec<Slot> 
             candidates,
         })
         .collect()
+}
+
+/// `path` as named in the file `base`: relative to `base`'s folder, with `.` and `x/..`
+/// removed. Includes and `[catalog]` files resolve this way; the studio finds a file's
+/// includes with it so that its names match the compiler's.
+pub fn resolve_relative(base: &str, path: &str) -> String {
+    let base = Path::new(base)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut out = PathBuf::new();
+    for c in base.join(path).components() {
+        match c {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out.to_string_lossy().into_owned()
 }

@@ -1,0 +1,217 @@
+//! `/publish`: what changes against the active version (`vitrine_compile::diff`), the warnings
+//! to acknowledge one by one, then a confirmation page before anything is written; the history
+//! of versions with a rollback (also confirmed). Writing goes through the CLI's publish path
+//! ([`crate::Backend`]), the same as `vitrine publish` and `vitrine rollback`.
+
+use maud::{html, Markup};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use vitrine_compile::diff::diff;
+use vitrine_compile::{Build, CompileError};
+
+use crate::campaigns::{diagnostic, now, options};
+use crate::layout::{csrf, page, Section};
+use crate::state::{AppState, Session};
+use crate::workspace::Workspace;
+
+fn compile(state: &AppState) -> Result<Build, Vec<CompileError>> {
+    Workspace::read(&state.config.files).compile(None, &options(state, now()))
+}
+
+fn when(at: u64) -> String {
+    OffsetDateTime::from_unix_timestamp(at as i64)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
+fn changes(state: &AppState, active: Option<&str>, build: &Build) -> Markup {
+    let Some(active) = active else {
+        return html! { p { "Nothing is published yet: this is the first version." } };
+    };
+    match state.backend.fetch(active) {
+        Ok(old) => {
+            let list = diff(&old, &build.snapshot);
+            html! {
+                p { (list.len()) " change(s) from the active version " code { (active) } ":" }
+                ul #changes { @for c in &list { li { code { (c.to_string()) } } } }
+            }
+        }
+        Err(why) => {
+            html! { p.diag { "The active version " (active) " cannot be read (" (why) "); the changes are unknown." } }
+        }
+    }
+}
+
+fn history(state: &AppState, session: &Session, active: Option<&str>) -> Markup {
+    let h = match state.backend.history() {
+        Ok(h) => h,
+        Err(why) => return html! { p.diag role="alert" { (why) } },
+    };
+    html! {
+        h2 { "History" }
+        table {
+            thead { tr { th { "Version" } th { "Published" } th { "State" } th { "" } } }
+            tbody {
+                @for v in &h.versions {
+                    tr {
+                        td { code { (v.version) } }
+                        td { (when(v.at)) }
+                        td { @if Some(v.version.as_str()) == active { strong { "active" } } }
+                        td {
+                            @if Some(v.version.as_str()) != active {
+                                form method="post" action="/rollback/review" {
+                                    (csrf(&session.csrf))
+                                    input type="hidden" name="version" value=(v.version);
+                                    button.secondary type="submit" aria-label={ "Roll back to " (v.version) } { "Roll back to this version…" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /publish`.
+pub fn show(state: &AppState, session: &Session, notice: Option<&str>) -> Markup {
+    let target = state.backend.target();
+    let body = match (compile(state), state.backend.active()) {
+        (Err(errors), _) => html! {
+            p.diag role="alert" { "The campaigns do not compile: nothing can be published. Fix these first:" }
+            @for e in &errors { (diagnostic(e)) }
+        },
+        (_, Err(why)) => html! { p.diag role="alert" { "Cannot read " (target) ": " (why) } },
+        (Ok(build), Ok(active)) => {
+            let version = build.snapshot.version().to_owned();
+            html! {
+                @if let Some(n) = notice { p.notice role="status" { (n) } }
+                p { "Target: " strong { (target) } ". Active version: " code { (active.as_deref().unwrap_or("none")) } "." }
+                @if active.as_deref() == Some(version.as_str()) {
+                    p.notice { "The campaign files are what is published (" code { (version) } "): nothing to publish." }
+                } @else {
+                    h2 { "What changes" }
+                    (changes(state, active.as_deref(), &build))
+                    form method="post" action="/publish/review" {
+                        (csrf(&session.csrf))
+                        input type="hidden" name="version" value=(version);
+                        @if !build.warnings.is_empty() {
+                            fieldset {
+                                legend { "Warnings to acknowledge before publishing" }
+                                @for (i, w) in build.warnings.iter().enumerate() {
+                                    (diagnostic(w))
+                                    @let id = format!("ack-{i}");
+                                    input type="checkbox" id=(id) name="ack" value=(i) required;
+                                    " " label for=(id) { "I have read this warning and publish anyway" }
+                                }
+                            }
+                        }
+                        button type="submit" { "Review and publish…" }
+                    }
+                }
+                (history(state, session, active.as_deref()))
+            }
+        }
+    };
+    page("Publish", Section::Publish, body)
+}
+
+fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(n, _)| n == k)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Checks that the files still compile to `version` with every warning acknowledged.
+fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> {
+    let build = compile(state).map_err(|e| {
+        format!(
+            "the campaigns no longer compile ({} error(s)); see Campaigns",
+            e.len()
+        )
+    })?;
+    if build.snapshot.version() != field(pairs, "version") {
+        return Err(
+            "the campaign files changed since this page was opened: review the changes again"
+                .into(),
+        );
+    }
+    let acked = pairs.iter().filter(|(k, _)| k == "ack").count();
+    if acked < build.warnings.len() {
+        return Err(format!(
+            "{} warning(s) are not acknowledged: tick each one to publish",
+            build.warnings.len() - acked
+        ));
+    }
+    Ok(build)
+}
+
+/// `POST /publish/review`: the confirmation step.
+pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -> (u16, Markup) {
+    let build = match ready(state, pairs) {
+        Ok(b) => b,
+        Err(why) => return (409, show(state, session, Some(&why))),
+    };
+    let active = state.backend.active().ok().flatten();
+    let version = build.snapshot.version().to_owned();
+    let body = html! {
+        p role="alert" { "You are about to publish version " code { (version) } " to " strong { (state.backend.target()) } ". Visitors get it within the Worker's refresh interval." }
+        (changes(state, active.as_deref(), &build))
+        form method="post" action="/publish/confirm" {
+            (csrf(&session.csrf))
+            input type="hidden" name="version" value=(version);
+            @for (k, v) in pairs.iter().filter(|(k, _)| k == "ack") { input type="hidden" name=(k) value=(v); }
+            button type="submit" { "Confirm: publish now" }
+            " " a href="/publish" { "Cancel" }
+        }
+    };
+    (200, page("Confirm publish", Section::Publish, body))
+}
+
+/// `POST /publish/confirm`: publishes; the notice to show.
+pub fn confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+    let build = ready(state, pairs)?;
+    let was = state.backend.publish(&build.snapshot, &build.shards)?;
+    Ok(format!(
+        "Published {}{}.",
+        build.snapshot.version(),
+        was.map(|w| format!(" (was {w})")).unwrap_or_default()
+    ))
+}
+
+/// `POST /rollback/review`.
+pub fn rollback_review(state: &AppState, session: &Session, pairs: &[(String, String)]) -> Markup {
+    let version = field(pairs, "version");
+    let active = state.backend.active().ok().flatten();
+    let body = html! {
+        p role="alert" { "Roll back " strong { (state.backend.target()) } " from " code { (active.as_deref().unwrap_or("none")) } " to " code { (version) } "?" }
+        form method="post" action="/rollback/confirm" {
+            (csrf(&session.csrf))
+            input type="hidden" name="version" value=(version);
+            button.danger type="submit" { "Confirm: roll back" }
+            " " a href="/publish" { "Cancel" }
+        }
+    };
+    page("Confirm rollback", Section::Publish, body)
+}
+
+/// `POST /rollback/confirm`.
+pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+    let version = field(pairs, "version");
+    let kept = state
+        .backend
+        .history()?
+        .versions
+        .iter()
+        .any(|v| v.version == version);
+    if !kept {
+        return Err(format!(
+            "version {version} is not kept in {}",
+            state.backend.target()
+        ));
+    }
+    state.backend.rollback(version)?;
+    Ok(format!("Rolled back to {version}."))
+}

@@ -1,0 +1,207 @@
+//! The campaign files as they are on disk right now: the files given on the command line and
+//! everything they include. Re-read on every request, so the files stay the source of truth
+//! and edits made in another editor show on the next reload. Compiles through
+//! `vitrine_compile::build` with an overlay, so an edit is checked before it is saved.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item, Table};
+use vitrine_compile::{resolve_relative, Build, CompileError, Loader, Options, Source};
+
+use crate::rewrite::schedule_of;
+
+/// One campaign file and its text.
+pub struct File {
+    /// The name the compiler reports it under (as given, or resolved from an include).
+    pub name: String,
+    /// Its text (empty when it cannot be read: `check` reports that).
+    pub text: String,
+}
+
+/// Every campaign file of the studio.
+pub struct Workspace {
+    /// The files named on the command line.
+    pub roots: Vec<String>,
+    /// Those and their includes, each once, in the order found.
+    pub files: Vec<File>,
+}
+
+/// One campaign as the list shows it.
+pub struct Campaign {
+    /// Its id.
+    pub id: String,
+    /// The file it is written in.
+    pub file: String,
+    /// Its slot.
+    pub slot: String,
+    /// Segments, audience and `when`, as one line.
+    pub audience: String,
+    /// Its priority (0 when not given).
+    pub priority: i64,
+    /// Schedule bounds as written.
+    pub start: Option<String>,
+    /// Schedule end as written.
+    pub end: Option<String>,
+    /// `experiment / arm`, if it is an arm.
+    pub arm: Option<String>,
+}
+
+impl Workspace {
+    /// Reads the files and, following `include`, the files they name.
+    pub fn read(roots: &[PathBuf]) -> Self {
+        let roots: Vec<String> = roots.iter().map(|p| p.display().to_string()).collect();
+        let mut files: Vec<File> = Vec::new();
+        let mut queue: Vec<String> = roots.iter().rev().cloned().collect();
+        while let Some(name) = queue.pop() {
+            if files.iter().any(|f| f.name == name) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&name).unwrap_or_default();
+            if let Ok(doc) = text.parse::<DocumentMut>() {
+                let includes: Vec<String> = doc
+                    .get("include")
+                    .and_then(Item::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for inc in includes.iter().rev() {
+                    queue.push(resolve_relative(&name, inc));
+                }
+            }
+            files.push(File { name, text });
+        }
+        Self { roots, files }
+    }
+
+    /// The file campaign `id` is written in.
+    pub fn file_of(&self, id: &str) -> Option<&File> {
+        self.files.iter().find(|f| {
+            tables(&f.text)
+                .iter()
+                .any(|t| t.get("id").and_then(Item::as_str) == Some(id))
+        })
+    }
+
+    /// Every campaign, in file order.
+    pub fn campaigns(&self) -> Vec<Campaign> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            for t in tables(&f.text) {
+                out.push(campaign(&f.name, &t));
+            }
+        }
+        out
+    }
+
+    /// Compiles the files, with `file` replaced by `text` when given (an edit not yet saved).
+    pub fn compile(
+        &self,
+        overlay: Option<(&str, &str)>,
+        options: &Options,
+    ) -> Result<Build, Vec<CompileError>> {
+        let mut texts: HashMap<&str, &str> = self
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.text.as_str()))
+            .collect();
+        if let Some((name, text)) = overlay {
+            texts.insert(name, text);
+        }
+        let sources: Vec<Source<'_>> = self
+            .roots
+            .iter()
+            .filter_map(|r| {
+                texts.get(r.as_str()).map(|text| Source {
+                    name: r.as_str(),
+                    text,
+                })
+            })
+            .collect();
+        vitrine_compile::build(&sources, &Overlay { texts }, options)
+    }
+}
+
+/// The loader the compiler reads includes and catalog exports through: edited texts first.
+struct Overlay<'a> {
+    texts: HashMap<&'a str, &'a str>,
+}
+
+impl Loader for Overlay<'_> {
+    fn load(&self, path: &str) -> Result<Vec<u8>, String> {
+        match self.texts.get(path) {
+            Some(text) if !text.is_empty() => Ok(text.as_bytes().to_vec()),
+            _ => std::fs::read(path).map_err(|e| format!("{path}: {e}")),
+        }
+    }
+}
+
+fn tables(text: &str) -> Vec<Table> {
+    text.parse::<DocumentMut>()
+        .ok()
+        .and_then(|d| {
+            d.get("campaign")
+                .and_then(Item::as_array_of_tables)
+                .cloned()
+        })
+        .map(|a| a.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn text_of(t: &Table, key: &str) -> String {
+    t.get(key).and_then(Item::as_str).unwrap_or("").to_owned()
+}
+
+fn list_of(t: &Table, key: &str) -> Vec<String> {
+    t.get(key)
+        .and_then(Item::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn campaign(file: &str, t: &Table) -> Campaign {
+    let mut who = Vec::new();
+    let segments = list_of(t, "segments");
+    if !segments.is_empty() {
+        who.push(format!("segments {}", segments.join(", ")));
+    }
+    let audience = text_of(t, "audience");
+    if !audience.is_empty() {
+        who.push(audience);
+    }
+    let exclude = list_of(t, "exclude");
+    if !exclude.is_empty() {
+        who.push(format!("not {}", exclude.join(", ")));
+    }
+    if let Some(w) = t.get("when").and_then(Item::as_value) {
+        who.push(format!("when {}", w.to_string().trim()));
+    }
+    let (start, end) = schedule_of(t);
+    let experiment = text_of(t, "experiment");
+    Campaign {
+        id: text_of(t, "id"),
+        file: file.to_owned(),
+        slot: text_of(t, "slot"),
+        audience: who.join("; "),
+        priority: t.get("priority").and_then(Item::as_integer).unwrap_or(0),
+        start,
+        end,
+        arm: (!experiment.is_empty()).then(|| format!("{experiment} / {}", text_of(t, "arm"))),
+    }
+}
+
+/// The folder the campaigns live in (saved personas go next to them).
+pub fn folder(roots: &[PathBuf]) -> PathBuf {
+    roots
+        .first()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}

@@ -1,0 +1,430 @@
+//! The studio over HTTP, with an in-memory [`Backend`] (the real KV path is the browser test's,
+//! under `wrangler dev`): every POST without the session's CSRF token is refused, an edit the
+//! compiler refuses is not saved and shows its error at its field, and publishing needs the
+//! confirmation step.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use vitrine_core::snapshot::layout::{History, Published};
+use vitrine_core::Snapshot;
+use vitrine_studio::{Backend, Config};
+
+#[derive(Default)]
+struct Memory {
+    versions: Mutex<Vec<(String, Vec<u8>)>>,
+    active: Mutex<Option<String>>,
+}
+
+struct Shared(Arc<Memory>);
+
+impl std::ops::Deref for Shared {
+    type Target = Memory;
+    fn deref(&self) -> &Memory {
+        &self.0
+    }
+}
+
+impl Backend for Shared {
+    fn target(&self) -> String {
+        "memory".into()
+    }
+    fn active(&self) -> Result<Option<String>, String> {
+        Ok(self.active.lock().unwrap().clone())
+    }
+    fn history(&self) -> Result<History, String> {
+        let versions = self.versions.lock().unwrap();
+        Ok(History {
+            versions: versions
+                .iter()
+                .rev()
+                .map(|(v, _)| Published {
+                    version: v.clone(),
+                    at: 0,
+                    shards: 0,
+                })
+                .collect(),
+        })
+    }
+    fn fetch(&self, version: &str) -> Result<Snapshot, String> {
+        let versions = self.versions.lock().unwrap();
+        let bytes = &versions
+            .iter()
+            .find(|(v, _)| v == version)
+            .ok_or("absent")?
+            .1;
+        vitrine_core::snapshot::decode(bytes).map_err(|e| e.to_string())
+    }
+    fn publish(&self, s: &Snapshot, _: &[Vec<u8>]) -> Result<Option<String>, String> {
+        let version = s.version().to_owned();
+        self.versions
+            .lock()
+            .unwrap()
+            .push((version.clone(), vitrine_core::snapshot::encode(s)));
+        Ok(self.active.lock().unwrap().replace(version))
+    }
+    fn rollback(&self, version: &str) -> Result<(), String> {
+        *self.active.lock().unwrap() = Some(version.to_owned());
+        Ok(())
+    }
+    fn report_html(&self, _: Option<&Snapshot>) -> Option<Result<String, String>> {
+        None
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A copy of the demo campaigns in a fresh folder, and the studio serving it.
+fn studio(name: &str) -> (String, PathBuf, Arc<Memory>) {
+    let dir = std::env::temp_dir().join(format!("vitrine-studio-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo.toml");
+    std::fs::copy(root().join("fixtures/campaigns/demo.toml"), &file).unwrap();
+    let memory = Arc::new(Memory::default());
+    let backend = Shared(memory.clone());
+    let config = Config {
+        files: vec![file.clone()],
+        pages: Some(root().join("fixtures/site")),
+        site: None,
+        max_variants: 500,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        vitrine_studio::serve(config, Box::new(backend), addr, |url| {
+            tx.send(url.to_owned()).unwrap()
+        })
+        .unwrap();
+    });
+    (rx.recv().unwrap(), file, memory)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+struct Got {
+    status: u16,
+    body: String,
+    cookie: Option<String>,
+}
+
+fn send(r: Result<ureq::Response, ureq::Error>) -> Got {
+    let r = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let cookie = r
+        .header("set-cookie")
+        .map(|c| c.split(';').next().unwrap().to_owned());
+    Got {
+        status: r.status(),
+        cookie,
+        body: r.into_string().unwrap(),
+    }
+}
+
+fn hidden<'a>(body: &'a str, name: &str) -> &'a str {
+    let at = body.find(&format!("name=\"{name}\" value=\"")).expect(name) + name.len() + 15;
+    &body[at..at + body[at..].find('"').unwrap()]
+}
+
+/// A session: its cookie and the form values of the edit page.
+fn open(base: &str, path: &str) -> (String, Got) {
+    let got = send(agent().get(&format!("{base}{path}")).call());
+    (
+        got.cookie.clone().expect("a new session gets a cookie"),
+        got,
+    )
+}
+
+fn post(base: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> Got {
+    send(
+        agent()
+            .post(&format!("{base}{path}"))
+            .set("Cookie", cookie)
+            .send_form(form),
+    )
+}
+
+#[test]
+fn a_post_without_the_session_token_is_refused() {
+    let (base, file, memory) = studio("csrf");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (cookie, page) = open(&base, "/campaigns/loyal-hero");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let edit = [
+        ("action", "save"),
+        ("html", "<b>changed</b>"),
+        ("slot", "hero"),
+        ("segments", "loyal"),
+    ];
+    for (what, cookie, csrf) in [
+        ("no token", cookie.as_str(), None),
+        (
+            "a wrong token",
+            cookie.as_str(),
+            Some("0".repeat(token.len())),
+        ),
+        ("no session", "vitrine_studio=unknown", Some(token.clone())),
+    ] {
+        let mut form = edit.to_vec();
+        if let Some(t) = &csrf {
+            form.push(("csrf", t));
+        }
+        let got = post(&base, "/campaigns/loyal-hero", cookie, &form);
+        assert_eq!(got.status, 403, "{what}: {}", got.body);
+        let got = post(&base, "/publish/confirm", cookie, &[("version", "x")]);
+        assert_eq!(got.status, 403, "{what}: publish");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "nothing was saved"
+    );
+    assert!(
+        memory.active.lock().unwrap().is_none(),
+        "nothing was published"
+    );
+    // The same form with the token goes through: the refusals above were the token's.
+    let base_fp = hidden(&page.body, "base").to_owned();
+    let mut form = edit.to_vec();
+    form.extend([("csrf", token.as_str()), ("base", base_fp.as_str())]);
+    let got = post(&base, "/campaigns/loyal-hero", &cookie, &form);
+    assert_eq!(got.status, 303, "{}", got.body);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("html = \"<b>changed</b>\""));
+}
+
+#[test]
+fn a_refused_edit_shows_its_error_at_its_field_and_saves_nothing() {
+    let (base, file, _) = studio("refused");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (cookie, page) = open(&base, "/campaigns/loyal-hero");
+    let (token, fp) = (
+        hidden(&page.body, "csrf").to_owned(),
+        hidden(&page.body, "base").to_owned(),
+    );
+    let common = [
+        ("csrf", token.as_str()),
+        ("base", fp.as_str()),
+        ("action", "save"),
+        ("html", "<b>x</b>"),
+    ];
+    // The compiler refuses a slot name with capitals and an unknown audience; the form's own
+    // check refuses a date without an offset.
+    for (field, value, id, needle) in [
+        ("slot", "Hero!", "f-slot", "Hero!"),
+        ("start", "2026-12-01T09:00:00", "f-start", "UTC offset"),
+        ("audience", "robots", "f-audience", "robots"),
+    ] {
+        let mut form = common.to_vec();
+        form.push(("slot", if field == "slot" { value } else { "hero" }));
+        form.push(("segments", if field == "audience" { "" } else { "loyal" }));
+        if field != "slot" {
+            form.push((field, value));
+        }
+        let got = post(&base, "/campaigns/loyal-hero", &cookie, &form);
+        assert_eq!(got.status, 422, "{field}: {}", got.body);
+        let at = got
+            .body
+            .find(&format!("id=\"{id}-error\""))
+            .expect("the field's error box");
+        let error = &got.body[at..at + got.body[at..].find("</div></div>").unwrap()];
+        assert!(
+            error.contains("class=\"error\"") && error.contains(needle),
+            "{field}: {error}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            before,
+            "{field}: nothing saved"
+        );
+    }
+}
+
+#[test]
+fn publishing_needs_the_confirmation_step() {
+    let (base, _, memory) = studio("publish");
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let version = hidden(&page.body, "version").to_owned();
+    let review = post(
+        &base,
+        "/publish/review",
+        &cookie,
+        &[("csrf", &token), ("version", &version)],
+    );
+    assert_eq!(review.status, 200);
+    assert!(
+        review.body.contains("Confirm: publish now"),
+        "{}",
+        review.body
+    );
+    assert!(
+        memory.active.lock().unwrap().is_none(),
+        "the review publishes nothing"
+    );
+    let done = post(
+        &base,
+        "/publish/confirm",
+        &cookie,
+        &[("csrf", &token), ("version", &version)],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        memory.active.lock().unwrap().as_deref(),
+        Some(version.as_str())
+    );
+    // A confirmation for a version the files no longer compile to is refused.
+    let stale = post(
+        &base,
+        "/publish/confirm",
+        &cookie,
+        &[("csrf", &token), ("version", "0000")],
+    );
+    assert_eq!(stale.status, 409);
+}
+
+#[test]
+fn a_saved_persona_is_compared_and_kept_next_to_the_campaigns() {
+    let (base, file, _) = studio("persona");
+    let (cookie, page) = open(&base, "/compare");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let form = [
+        ("csrf", token.as_str()),
+        ("id", "lapsed"),
+        ("label", "Lapsed dog owner"),
+        ("segments", "dog_owner"),
+        ("attrs", "orders=3, tier=gold"),
+        ("viewed", "p0001×3"),
+        ("country", "DE"),
+        ("consent", "1"),
+    ];
+    let got = post(&base, "/personas", &cookie, &form);
+    assert_eq!(got.status, 303, "{}", got.body);
+    let saved = std::fs::read_to_string(file.parent().unwrap().join("personas.toml")).unwrap();
+    assert!(
+        saved.contains("id = \"lapsed\"") && saved.contains("orders = 3"),
+        "{saved}"
+    );
+    let page = send(
+        agent()
+            .get(&format!("{base}/compare?page=/&personas=lapsed,loyal"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    assert!(page.body.contains("Lapsed dog owner"), "{}", page.body);
+    // The dog owner's hero wins the slot for this persona, as the trace says.
+    let section = &page.body[page.body.find("Lapsed dog owner").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(
+        section.contains("dog-hero</a></td><td class=\"chosen\">chosen"),
+        "{section}"
+    );
+    let frame = send(
+        agent()
+            .get(&format!("{base}/frame?page=/&persona=lapsed"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    assert!(frame
+        .body
+        .contains("Treats, toys and beds your dog will love"));
+}
+
+#[test]
+fn frames_are_sandboxed_and_pages_have_a_strict_policy() {
+    let (base, _, _) = studio("csp");
+    let page = agent().get(&format!("{base}/compare")).call().unwrap();
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let body = page.into_string().unwrap();
+    assert_eq!(
+        body.matches("<iframe sandbox=\"\"").count(),
+        3,
+        "three sandboxed frames"
+    );
+    let frame = agent()
+        .get(&format!("{base}/frame?page=/&persona=loyal"))
+        .call()
+        .unwrap();
+    let csp = frame.header("content-security-policy").unwrap();
+    assert!(
+        csp.starts_with("sandbox;") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    // Another Host (DNS rebinding) is refused.
+    let other = agent()
+        .get(&format!("{base}/campaigns"))
+        .set("Host", "shop.example")
+        .call();
+    assert!(matches!(other, Err(ureq::Error::Status(421, _))));
+}
+
+#[test]
+fn a_rollback_needs_its_confirmation_and_points_back() {
+    let (base, file, memory) = studio("rollback");
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let first = hidden(&page.body, "version").to_owned();
+    let publish = |version: &str| {
+        let got = post(
+            &base,
+            "/publish/confirm",
+            &cookie,
+            &[("csrf", &token), ("version", version)],
+        );
+        assert_eq!(got.status, 303, "{}", got.body);
+    };
+    publish(&first);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("priority = 30", "priority = 31")).unwrap();
+    let page = send(
+        agent()
+            .get(&format!("{base}/publish"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    let second = hidden(&page.body, "version").to_owned();
+    assert_ne!(first, second);
+    assert!(
+        page.body.contains("~ "),
+        "the change is listed: {}",
+        page.body
+    );
+    publish(&second);
+    let review = post(
+        &base,
+        "/rollback/review",
+        &cookie,
+        &[("csrf", &token), ("version", &first)],
+    );
+    assert!(review.body.contains("Confirm: roll back"));
+    assert_eq!(
+        memory.active.lock().unwrap().as_deref(),
+        Some(second.as_str())
+    );
+    let done = post(
+        &base,
+        "/rollback/confirm",
+        &cookie,
+        &[("csrf", &token), ("version", &first)],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        memory.active.lock().unwrap().as_deref(),
+        Some(first.as_str())
+    );
+}
