@@ -43,7 +43,6 @@ pub struct Report {
     /// Which kind of interval the lifts carry.
     pub intervals: Intervals,
     /// `--sequential-tuning`: visitors (both arms) where a confidence sequence is narrowest.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sequential_tuning: Option<f64>,
     /// `--cuped`: comparisons carry a CUPED estimate (or why not).
     pub cuped: bool,
@@ -193,8 +192,7 @@ pub struct Comparison {
     pub rpv_diff_ci: Option<Interval>,
     /// Welch t-test p-value (sequential: always-valid p-value).
     pub rpv_p_value: Option<f64>,
-    /// The CUPED estimate, with `--cuped`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The CUPED estimate, with `--cuped` (`null` without).
     pub cuped: Option<CupedComparison>,
 }
 
