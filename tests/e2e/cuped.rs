@@ -97,10 +97,13 @@ fn the_edge_writes_the_pre_exposure_covariate_only_for_consenting_visitors() {
     let log_text = log(&dev);
     assert!(!log_text.contains(ID), "the raw visitor id is never logged");
 
-    // Without consent (a profile cookie only) and with GPC: exposures, but no covariate.
+    // Without consent (a profile cookie only) and with GPC (the same visitor's consent and
+    // activity cookies, plus a profile, so that there is an id to bucket by): exposures, but
+    // no covariate.
     let profile = mint(&["dog_owner"]);
     let _ = get(&dev, "/", Some(&profile));
-    let gpc = get_with(&dev, "/", &[("cookie", &cookie), ("sec-gpc", "1")]);
+    let both = format!("{profile}; {cookie}");
+    let gpc = get_with(&dev, "/", &[("cookie", &both), ("sec-gpc", "1")]);
     assert_eq!(gpc.status, 200);
     let anonymous = exposures(&dev, 2, |e| e.get("visitor").is_none());
     assert!(anonymous.len() >= 2, "{anonymous:?}");
