@@ -6,7 +6,7 @@
 //! `--sequential` is for.
 //!
 //! The normal test runs a bounded version (`RUNS` runs). The figures in BENCHMARKS.md
-//! ("Report intervals: coverage") come from the full one:
+//! ("Report intervals: coverage") come from the full one (issue 18 §3):
 //! `COVERAGE_RUNS=500 cargo test --release -p vitrine-report --test coverage -- --nocapture`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
