@@ -38,7 +38,7 @@ pub fn render(report: &Report) -> String {
     }
     input_summary(&mut out, report);
     for u in &report.units {
-        unit(&mut out, u, r_intervals(report));
+        unit(&mut out, u, ci_label(report));
     }
     let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
     out
@@ -70,7 +70,8 @@ fn input_summary(out: &mut String, r: &Report) {
     }
 }
 
-fn r_intervals(report: &Report) -> &'static str {
+/// The heading of an interval column: a confidence interval or a confidence sequence.
+fn ci_label(report: &Report) -> &'static str {
     match report.intervals {
         Intervals::FixedHorizon => "95% CI",
         Intervals::Sequential => "95% CS",

@@ -173,7 +173,8 @@ fn solve(mut s: [[f64; K]; K], mut r: [f64; K]) -> [f64; K] {
     let scale: [f64; K] = std::array::from_fn(|i| s[i][i]);
     let mut live = [false; K];
     for c in 0..K {
-        if !(s[c][c] > 1e-10 * scale[c] && s[c][c] > 0.0) {
+        let pivot = s[c][c];
+        if pivot.is_nan() || pivot <= 0.0 || pivot <= 1e-10 * scale[c] {
             continue;
         }
         live[c] = true;
