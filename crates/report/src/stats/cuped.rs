@@ -178,10 +178,11 @@ fn solve(mut s: [[f64; K]; K], mut r: [f64; K]) -> [f64; K] {
             continue;
         }
         live[c] = true;
+        let top = s[c];
         for row in c + 1..K {
-            let f = s[row][c] / s[c][c];
-            for col in c..K {
-                s[row][col] -= f * s[c][col];
+            let f = s[row][c] / pivot;
+            for (col, v) in s[row].iter_mut().enumerate().skip(c) {
+                *v -= f * top[col];
             }
             r[row] -= f * r[c];
         }
