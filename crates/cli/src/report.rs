@@ -72,6 +72,15 @@ pub struct ReportArgs {
     /// Bad input lines are fatal (exit 1).
     #[arg(long)]
     strict: bool,
+    /// Always-valid intervals: confidence sequences you may read every day (docs/marketers.md#reading-results-every-day).
+    #[arg(long)]
+    sequential: bool,
+    /// Visitors per comparison (both arms) where the sequential intervals are narrowest.
+    #[arg(long, value_name = "VISITORS", default_value_t = report::stats::sequential::TUNING, requires = "sequential")]
+    sequential_tuning: f64,
+    /// Also show the lift adjusted by visits and product views before the first exposure (CUPED).
+    #[arg(long)]
+    cuped: bool,
     /// Print the report as JSON (docs/marketers.md#the-json-shape documents the shape).
     #[arg(long)]
     json: bool,
@@ -86,6 +95,12 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         return Err(format!(
             "--srm-alpha {} is not between 0 and 1",
             args.srm_alpha
+        ));
+    }
+    if !(args.sequential_tuning.is_finite() && args.sequential_tuning >= 1.0) {
+        return Err(format!(
+            "--sequential-tuning {} is not a number of visitors: give the sample you expect the test to reach, e.g. 5000",
+            args.sequential_tuning
         ));
     }
     let now = campaigns::now();
@@ -130,6 +145,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         control: args.control.iter().map(|c| control(c)).collect(),
         srm_alpha: args.srm_alpha,
         goal: args.goal.clone(),
+        sequential: args.sequential.then_some(args.sequential_tuning),
+        cuped: args.cuped,
     };
     let rep = report::analyze(&tally, summary, expect.as_ref(), &options);
     if args.json {

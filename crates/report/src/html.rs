@@ -10,8 +10,8 @@
 use std::fmt::Write;
 
 use super::aggregate::Kind;
-use super::analyze::{Against, ArmReport, Report, SrmStatus, UnitReport};
-use super::text::{ci_pct, p, pct};
+use super::analyze::{Against, ArmReport, Intervals, Report, SrmStatus, UnitReport};
+use super::text::{ci_pct, interval_note, p, pct};
 use vitrine_core::render::escape_attr as esc;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;color:#1d1d1f;padding:0 1rem}\
@@ -38,7 +38,7 @@ pub fn render(report: &Report) -> String {
     }
     input_summary(&mut out, report);
     for u in &report.units {
-        unit(&mut out, u);
+        unit(&mut out, u, ci_label(report));
     }
     let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
     out
@@ -58,6 +58,9 @@ fn input_summary(out: &mut String, r: &Report) {
         r.confidence * 100.0,
         r.srm_alpha,
     );
+    for line in interval_note(r) {
+        let _ = writeln!(out, "<p class=\"intervals\">{}</p>", esc(&line));
+    }
     if !i.first_bad_lines.is_empty() {
         out.push_str("<ul class=\"note\">");
         for b in &i.first_bad_lines {
@@ -67,7 +70,15 @@ fn input_summary(out: &mut String, r: &Report) {
     }
 }
 
-fn unit(out: &mut String, u: &UnitReport) {
+/// The heading of an interval column: a confidence interval or a confidence sequence.
+fn ci_label(report: &Report) -> &'static str {
+    match report.intervals {
+        Intervals::FixedHorizon => "95% CI",
+        Intervals::Sequential => "95% CS",
+    }
+}
+
+fn unit(out: &mut String, u: &UnitReport, ci: &str) {
     let kind = match u.kind {
         Kind::Experiment => "experiment",
         Kind::Campaign => "campaign",
@@ -102,7 +113,7 @@ fn unit(out: &mut String, u: &UnitReport) {
     let _ = writeln!(out, "<p class=\"{class}\">{}</p>", esc(&verdict));
     chart(out, u);
     arms_table(out, u);
-    lift_table(out, u);
+    lift_table(out, u, ci);
     out.push_str("</section>\n");
 }
 
@@ -179,11 +190,11 @@ fn arms_table(out: &mut String, u: &UnitReport) {
     out.push_str("</table>\n");
 }
 
-fn lift_table(out: &mut String, u: &UnitReport) {
+fn lift_table(out: &mut String, u: &UnitReport, head: &str) {
     if u.comparisons.is_empty() {
         return;
     }
-    out.push_str("<table class=\"lift\"><tr><th>comparison</th><th>absolute lift</th><th>95% CI</th><th>relative lift</th><th>95% CI</th><th>p-value</th><th>revenue / visitor Δ</th><th>95% CI</th><th>p-value</th></tr>\n");
+    let _ = writeln!(out, "<table class=\"lift\"><tr><th>comparison</th><th>absolute lift</th><th>{head}</th><th>relative lift</th><th>{head}</th><th>p-value</th><th>revenue / visitor Δ</th><th>{head}</th><th>p-value</th></tr>");
     for c in &u.comparisons {
         let against = match c.against {
             Against::Control => "control",
@@ -205,6 +216,22 @@ fn lift_table(out: &mut String, u: &UnitReport) {
             f(c.rel_lift, 100.0, "%"), ci(c.rel_lift_ci, 100.0, "%"), p(c.p_value),
             f(c.rpv_diff, 1.0, ""), ci(c.rpv_diff_ci, 1.0, ""), p(c.rpv_p_value),
         );
+        if let Some(k) = &c.cuped {
+            let reduction = |r: Option<f64>, why: &Option<String>| match (r, why) {
+                (Some(r), _) => format!("{:.0}% less variance", r * 100.0),
+                (None, Some(why)) => format!("not adjusted: {why}"),
+                (None, None) => "not adjusted".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "<tr class=\"cuped\"><td>CUPED, covariate for {:.0}% of visitors</td><td>{}</td><td>{}</td><td colspan=\"2\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                k.covered * 100.0,
+                f(k.abs_lift, 100.0, " pt"), ci(k.abs_lift_ci, 100.0, " pt"),
+                esc(&reduction(k.variance_reduction, &k.rate_fallback)), p(k.p_value),
+                f(k.rpv_diff, 1.0, ""), ci(k.rpv_diff_ci, 1.0, ""),
+                esc(&format!("{} ({})", p(k.rpv_p_value), reduction(k.rpv_variance_reduction, &k.rpv_fallback))),
+            );
+        }
     }
     out.push_str("</table>\n");
 }

@@ -40,6 +40,12 @@ pub struct Report {
     pub goal: Option<String>,
     /// Confidence level of the intervals.
     pub confidence: f64,
+    /// Which kind of interval the lifts carry.
+    pub intervals: Intervals,
+    /// `--sequential-tuning`: visitors (both arms) where a confidence sequence is narrowest.
+    pub sequential_tuning: Option<f64>,
+    /// `--cuped`: comparisons carry a CUPED estimate (or why not).
+    pub cuped: bool,
     /// SRM threshold.
     pub srm_alpha: f64,
     /// Some unit failed the SRM check.
@@ -111,6 +117,45 @@ pub struct ArmReport {
     pub anonymous: Anonymous,
 }
 
+/// Which kind of interval a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intervals {
+    /// Valid when read once, at a sample size decided in advance.
+    FixedHorizon,
+    /// Confidence sequences: valid however often they are read (`--sequential`).
+    Sequential,
+}
+
+/// A CUPED estimate of one comparison (`--cuped`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CupedComparison {
+    /// Share of the compared visitors whose first exposure carried the covariate.
+    pub covered: f64,
+    /// Adjusted absolute lift in conversion rate.
+    pub abs_lift: Option<f64>,
+    /// Its interval (a confidence sequence under `--sequential`).
+    pub abs_lift_ci: Option<Interval>,
+    /// Its p-value (always valid under `--sequential`).
+    pub p_value: Option<f64>,
+    /// Share of the plain estimate's variance removed (rate).
+    pub variance_reduction: Option<f64>,
+    /// Why the rate could not be adjusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_fallback: Option<String>,
+    /// Adjusted difference in revenue per visitor.
+    pub rpv_diff: Option<f64>,
+    /// Its interval.
+    pub rpv_diff_ci: Option<Interval>,
+    /// Its p-value.
+    pub rpv_p_value: Option<f64>,
+    /// Share of the plain estimate's variance removed (revenue per visitor).
+    pub rpv_variance_reduction: Option<f64>,
+    /// Why revenue per visitor could not be adjusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpv_fallback: Option<String>,
+}
+
 /// What an arm is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -132,20 +177,23 @@ pub struct Comparison {
     pub against: Against,
     /// Absolute lift: `rate(arm) − rate(baseline)`.
     pub abs_lift: Option<f64>,
-    /// Newcombe interval of the absolute lift.
+    /// Newcombe interval of the absolute lift (sequential: the confidence sequence).
     pub abs_lift_ci: Option<Interval>,
     /// Relative lift: `rate(arm) / rate(baseline) − 1`.
     pub rel_lift: Option<f64>,
-    /// Katz log interval of the relative lift.
+    /// Katz log interval of the relative lift (sequential: none, only the absolute lift has
+    /// a confidence sequence).
     pub rel_lift_ci: Option<Interval>,
-    /// Two-proportion z-test p-value.
+    /// Two-proportion z-test p-value (sequential: always-valid p-value).
     pub p_value: Option<f64>,
     /// Difference in revenue per visitor.
     pub rpv_diff: Option<f64>,
-    /// Welch interval of that difference.
+    /// Welch interval of that difference (sequential: the confidence sequence).
     pub rpv_diff_ci: Option<Interval>,
-    /// Welch t-test p-value.
+    /// Welch t-test p-value (sequential: always-valid p-value).
     pub rpv_p_value: Option<f64>,
+    /// The CUPED estimate, with `--cuped` (`null` without).
+    pub cuped: Option<CupedComparison>,
 }
 
 /// Outcome of the sample-ratio-mismatch check.

@@ -1,11 +1,14 @@
 //! The terminal table. A failed sample-ratio check is printed first and framed, so it cannot
 //! be missed; events without a visitor and unattributed conversions are listed after the
-//! numbers they were kept out of.
+//! numbers they were kept out of. The kind of interval shown (fixed-horizon or sequential)
+//! and what it allows a reader to do is said once, above the tables ([`interval_note`]).
 
 use std::fmt::Write;
 
 use super::aggregate::Kind;
-use super::analyze::{Against, Comparison, Report, SrmStatus, UnitReport};
+use super::analyze::{
+    Against, Comparison, CupedComparison, Intervals, Report, SrmStatus, UnitReport,
+};
 use super::stats::Interval;
 
 /// Renders the report as plain text.
@@ -22,10 +25,30 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "{bar}\n!! SAMPLE RATIO MISMATCH in {}: the split of visitors is not the configured one.\n!! Do not act on these numbers; find the cause first (docs/marketers.md#reading-the-report).\n{bar}\n", failed.join(", "));
     }
     summary(&mut out, report);
+    for line in interval_note(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    out.push('\n');
     for unit in &report.units {
-        unit_table(&mut out, unit);
+        unit_table(&mut out, unit, report.intervals);
     }
     out
+}
+
+/// What the intervals of `report` are and how to read them, in a marketer's words (the HTML
+/// page prints the same sentences).
+pub fn interval_note(report: &Report) -> Vec<String> {
+    let mut lines = vec![match (report.intervals, report.sequential_tuning) {
+        (Intervals::Sequential, tuning) => format!(
+            "Intervals: SEQUENTIAL 95% (always valid; narrowest near {} visitors per comparison). Read them every day if you like: the chance that one ever excludes the true lift is at most 5%, however often you look. Stop as soon as one excludes 0. Relative lift has no sequence (–).",
+            tuning.map_or("?".to_owned(), |t| format!("{t:.0}"))
+        ),
+        (Intervals::FixedHorizon, _) => "Intervals: FIXED-HORIZON 95% (valid when read once, at the number of visitors planned in advance). Reading them every day and stopping at the first that excludes 0 finds false wins: use --sequential to read daily.".to_owned(),
+    }];
+    if report.cuped {
+        lines.push("CUPED: each comparison also shows a lift adjusted for the visits and product views visitors had before their first exposure (same lift, less noise; \"variance\" says how much noise was removed).".to_owned());
+    }
+    lines
 }
 
 fn summary(out: &mut String, r: &Report) {
@@ -53,7 +76,11 @@ fn summary(out: &mut String, r: &Report) {
     out.push('\n');
 }
 
-fn unit_table(out: &mut String, u: &UnitReport) {
+fn unit_table(out: &mut String, u: &UnitReport, intervals: Intervals) {
+    let ci = match intervals {
+        Intervals::FixedHorizon => "95% CI",
+        Intervals::Sequential => "95% CS",
+    };
     let kind = match u.kind {
         Kind::Experiment => "experiment",
         Kind::Campaign => "campaign",
@@ -91,10 +118,13 @@ fn unit_table(out: &mut String, u: &UnitReport) {
         let _ = writeln!(
             out,
             "  {:<28} {:>9}  {:<19} {:>8}  {:<17} {:>8}  {:>9}  {:<19} {:>8}",
-            "lift", "abs", "95% CI", "rel", "95% CI", "p", "rev/visit", "95% CI", "p"
+            "lift", "abs", ci, "rel", ci, "p", "rev/visit", ci, "p"
         );
         for c in &u.comparisons {
             comparison(out, c);
+            if let Some(cuped) = &c.cuped {
+                cuped_row(out, cuped);
+            }
         }
     }
     notes(out, u);
@@ -123,6 +153,38 @@ fn comparison(out: &mut String, c: &Comparison) {
         signed_money(c.rpv_diff),
         ci_money(c.rpv_diff_ci),
         p(c.rpv_p_value),
+    );
+}
+
+fn cuped_row(out: &mut String, c: &CupedComparison) {
+    if let (None, None, Some(why)) = (c.abs_lift, c.rpv_diff, &c.rate_fallback) {
+        let _ = writeln!(out, "    CUPED not applied: {why}");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<28} {:>9}  {:<19} {:>8}  {:<17} {:>8}  {:>9}  {:<19} {:>8}",
+        "  CUPED",
+        pts(c.abs_lift),
+        ci_pts(c.abs_lift_ci),
+        "",
+        "",
+        p(c.p_value),
+        signed_money(c.rpv_diff),
+        ci_money(c.rpv_diff_ci),
+        p(c.rpv_p_value),
+    );
+    let reduction = |r: Option<f64>, fallback: &Option<String>| match (r, fallback) {
+        (Some(r), _) => format!("{:.0}% less variance", r * 100.0),
+        (None, Some(why)) => format!("not adjusted: {why}"),
+        (None, None) => "not adjusted".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "    rate: {}; rev/visit: {}; covariate known for {:.0}% of visitors",
+        reduction(c.variance_reduction, &c.rate_fallback),
+        reduction(c.rpv_variance_reduction, &c.rpv_fallback),
+        c.covered * 100.0
     );
 }
 

@@ -338,3 +338,90 @@ fn remote_refuses_clearly_without_credentials() {
     let o = run(&[]);
     assert_eq!(code(&o), 2, "no input");
 }
+
+/// Exposures of `n` visitors per arm of `hero-copy` carrying `pre`, converting more often the
+/// more they visited before (arm `urgency` a little more), as the edge writes them.
+fn cuped_events(n: u32) -> String {
+    let mut out = String::new();
+    for i in 0..2 * n {
+        let arm = if i % 2 == 0 { "control" } else { "urgency" };
+        let visits = 1 + i % 5;
+        let views = (i * 7) % 11;
+        let v = format!("{i:032x}");
+        out.push_str(&format!(r#"{{"event":"vitrine.exposure","schema":2,"ts":{},"day":0,"snapshot":"s","visitor":"{v}","experiment":"hero-copy","arm":"{arm}","pre":{{"visits":{visits},"views":{views}}}}}"#, 100 + i));
+        out.push('\n');
+        let lift = u32::from(arm == "urgency");
+        if (i / 2) % 6 < visits + lift - 1 {
+            out.push_str(&format!(r#"{{"event":"vitrine.conversion","schema":2,"ts":{},"day":0,"snapshot":"s","visitor":"{v}","name":"purchase","value":{}.0,"source":"url","assignments":{{"hero-copy":"{arm}"}}}}"#, 10_000 + i, 10 + views));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn sequential_and_cuped_say_what_they_show_in_every_output() {
+    let fixed = json(&run(&[
+        SAMPLE,
+        "--campaigns",
+        CAMPAIGNS,
+        "--goal",
+        "purchase",
+        "--json",
+    ]));
+    assert_eq!(fixed["intervals"], "fixed_horizon");
+    let d = dir("sequential");
+    let page = d.join("seq.html");
+    let o = run(&[
+        SAMPLE,
+        "--campaigns",
+        CAMPAIGNS,
+        "--goal",
+        "purchase",
+        "--sequential",
+        "--json",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let seq = json(&o);
+    assert_eq!(seq["intervals"], "sequential");
+    assert_eq!(seq["sequential_tuning"], 5000.0);
+    let (f, s) = (
+        &unit(&fixed, "hero-copy")["comparisons"][0],
+        &unit(&seq, "hero-copy")["comparisons"][0],
+    );
+    assert_eq!(f["abs_lift"], s["abs_lift"]);
+    let width = |c: &Value| {
+        c["abs_lift_ci"]["high"].as_f64().unwrap() - c["abs_lift_ci"]["low"].as_f64().unwrap()
+    };
+    assert!(width(s) > width(f), "a sequence is wider: {s} vs {f}");
+    assert!(s["rel_lift_ci"].is_null());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Intervals: SEQUENTIAL 95%") && html.contains("95% CS"));
+    let table = text(&run(&[SAMPLE, "--goal", "purchase", "--sequential"]).stdout);
+    assert!(
+        table.contains("Intervals: SEQUENTIAL 95%") && table.contains("95% CS"),
+        "{table}"
+    );
+    let plain = text(&run(&[SAMPLE, "--goal", "purchase"]).stdout);
+    assert!(plain.contains("Intervals: FIXED-HORIZON 95%") && !plain.contains("95% CS"));
+
+    // CUPED on the sample (written before the covariate existed) falls back and says why.
+    let o = run(&[SAMPLE, "--goal", "purchase", "--cuped"]);
+    assert!(text(&o.stdout).contains("CUPED not applied: no exposure in the input carried"));
+    // With the covariate it adjusts, over every visitor, and reports the variance removed.
+    let events = write(&d, "cuped.jsonl", &cuped_events(300));
+    let r = json(&run(&[&events, "--cuped", "--json"]));
+    assert_eq!(r["cuped"], true);
+    let c = &unit(&r, "hero-copy")["comparisons"][0]["cuped"];
+    assert_eq!(c["covered"], 1.0, "{c}");
+    let reduction = c["variance_reduction"].as_f64().unwrap();
+    assert!(reduction > 0.1 && reduction < 1.0, "{c}");
+    assert!(c["abs_lift_ci"]["low"].as_f64().unwrap() < c["abs_lift"].as_f64().unwrap());
+    let table = text(&run(&[&events, "--cuped", "--sequential"]).stdout);
+    assert!(
+        table.contains("less variance") && table.contains("covariate known for 100% of visitors"),
+        "{table}"
+    );
+}

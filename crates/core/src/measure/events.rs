@@ -18,6 +18,10 @@
 //! - A conversion carries the visitor's sticky assignments and campaign exposures from the
 //!   activity cookie at the time of the conversion, so the report needs no join.
 //!   `global_holdout` marks a visitor in the global holdout.
+//! - `pre` (optional) is what the activity cookie knew of a consenting visitor just before
+//!   their first exposure to that experiment or campaign ([`Pre`]): the covariate of
+//!   `vitrine report --cuped`. Later exposures of the same visitor never carry it (their
+//!   counts could already be changed by the treatment); events without it still read.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +66,20 @@ pub struct ExposureEvent {
     pub campaign: Option<String>,
     /// Arm name, `holdout`, or [`SHOWN`].
     pub arm: String,
+    /// Pre-exposure covariate, on a consenting visitor's first exposure to the unit only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre: Option<Pre>,
+}
+
+/// What the edge knew of a visitor before their first exposure to a unit, from the activity
+/// cookie: counts that the treatment cannot have changed yet, so `vitrine report --cuped`
+/// may use them to explain away part of the outcome's variance (CUPED).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pre {
+    /// Visits so far, the current one included (at least 1).
+    pub visits: u32,
+    /// Product page views so far (the sum of the cookie's per-product counts).
+    pub views: u32,
 }
 
 /// Where a conversion was seen.
@@ -174,11 +192,35 @@ mod tests {
             experiment: Some("hero-copy".into()),
             campaign: None,
             arm: "urgency".into(),
+            pre: None,
         });
         let line = e.to_line();
         assert_eq!(
             line,
             r#"{"event":"vitrine.exposure","schema":2,"ts":1764264000,"day":20419,"snapshot":"3f00aa","experiment":"hero-copy","arm":"urgency"}"#
+        );
+        assert_eq!(Event::parse(&line), Ok(e));
+    }
+
+    #[test]
+    fn the_covariate_is_optional_and_round_trips() {
+        let old =
+            r#"{"event":"vitrine.exposure","schema":2,"ts":1,"day":0,"snapshot":"s","arm":"a"}"#;
+        let Ok(Event::Exposure(e)) = Event::parse(old) else {
+            panic!("an exposure without `pre` still reads")
+        };
+        assert_eq!(e.pre, None);
+        let e = Event::Exposure(ExposureEvent {
+            pre: Some(Pre {
+                visits: 3,
+                views: 12,
+            }),
+            ..e
+        });
+        let line = e.to_line();
+        assert!(
+            line.ends_with(r#""arm":"a","pre":{"visits":3,"views":12}}"#),
+            "{line}"
         );
         assert_eq!(Event::parse(&line), Ok(e));
     }

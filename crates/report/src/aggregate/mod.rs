@@ -13,6 +13,11 @@
 //! exposed as `holdout` and that its maps do not name (the edge does not write the global
 //! holdout into the cookie as an arm).
 //!
+//! **The pre-exposure covariate** (`pre`, for `--cuped`) is taken from the visitor's earliest
+//! exposure in the unit only: the edge writes it on a first exposure, so an earliest exposure
+//! without it means the real first one was before the window (or before the edge wrote it),
+//! and any later one would carry counts the treatment may have moved already.
+//!
 //! **Events without a visitor** (no consent) cannot be deduplicated or joined, so they are
 //! tallied per arm in aggregate only and never enter a rate, an interval or the SRM check.
 //!
@@ -27,7 +32,7 @@ use serde::Serialize;
 
 use super::stats::Sample;
 use vitrine_core::decide::experiment::HOLDOUT;
-use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, SHOWN};
+use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, Pre, SHOWN};
 
 /// Which events count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,6 +74,19 @@ pub struct ArmTally {
     pub anonymous_conversions: u64,
     /// Their summed value.
     pub anonymous_value: f64,
+    /// Each exposed visitor's outcome and covariate, in visitor order (for `--cuped`).
+    pub outcomes: Vec<Outcome>,
+}
+
+/// One exposed visitor of an arm.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Outcome {
+    /// They had an attributed conversion.
+    pub converted: bool,
+    /// Their attributed value (0 without).
+    pub value: f64,
+    /// The covariate of their earliest exposure in the unit, if it carried one.
+    pub pre: Option<Pre>,
 }
 
 /// One unit's tallies.
@@ -106,6 +124,8 @@ struct Work {
     arms: Vec<ArmTally>,
     /// visitor → (arm index, crossed over)
     exposed: HashMap<String, (usize, bool)>,
+    /// visitor → the covariate of their earliest exposure
+    pre: HashMap<String, Pre>,
     /// visitor → (conversions, value)
     converted: HashMap<String, (u64, f64)>,
     unexposed: u64,
@@ -125,7 +145,7 @@ impl Work {
         self.arms.len() - 1
     }
 
-    fn expose(&mut self, visitor: Option<&str>, arm: &str) {
+    fn expose(&mut self, visitor: Option<&str>, arm: &str, pre: Option<Pre>) {
         let i = self.arm(arm);
         let Some(v) = visitor else {
             self.arms[i].anonymous_exposures += 1;
@@ -135,6 +155,9 @@ impl Work {
             Some((first, crossed)) => *crossed |= *first != i,
             None => {
                 self.exposed.insert(v.to_owned(), (i, false));
+                if let Some(pre) = pre {
+                    self.pre.insert(v.to_owned(), pre);
+                }
             }
         }
     }
@@ -177,6 +200,20 @@ impl Work {
         for arm in &mut self.arms {
             let rest = arm.visitors.saturating_sub(arm.revenue.n);
             arm.revenue.push_zeros(rest);
+        }
+        // Sorted by visitor, so CUPED's sums do not depend on hash order either.
+        let mut exposed: Vec<(&String, &(usize, bool))> = self.exposed.iter().collect();
+        exposed.sort_by(|a, b| a.0.cmp(b.0));
+        for (v, (i, _)) in exposed {
+            let (converted, value) = self
+                .converted
+                .get(v)
+                .map_or((false, 0.0), |(_, value)| (true, *value));
+            self.arms[*i].outcomes.push(Outcome {
+                converted,
+                value,
+                pre: self.pre.get(v).copied(),
+            });
         }
         UnitTally {
             arms: self.arms,
@@ -233,7 +270,7 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     let visitor = x.common.visitor.as_deref();
     if let Some(exp) = &x.experiment {
         let w = work.entry((Kind::Experiment, exp.clone())).or_default();
-        w.expose(visitor, &x.arm);
+        w.expose(visitor, &x.arm, x.pre);
     }
     let Some(campaign) = &x.campaign else { return };
     let arm = match (x.experiment.is_some(), x.arm.as_str()) {
@@ -244,7 +281,7 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     };
     let w = work.entry((Kind::Campaign, campaign.clone())).or_default();
     w.via_experiment |= x.experiment.is_some();
-    w.expose(visitor, arm);
+    w.expose(visitor, arm, x.pre);
 }
 
 fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {

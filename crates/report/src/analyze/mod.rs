@@ -4,8 +4,11 @@
 
 use super::aggregate::{ArmTally, Kind, Tally, UnitTally};
 use super::expect::Expectations;
+mod adjust;
+
 pub use super::model::{
-    Against, Anonymous, ArmReport, Comparison, InputSummary, Report, Srm, SrmStatus, UnitReport,
+    Against, Anonymous, ArmReport, Comparison, CupedComparison, InputSummary, Intervals, Report,
+    Srm, SrmStatus, UnitReport,
 };
 use super::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
@@ -26,6 +29,10 @@ pub struct Options {
     pub srm_alpha: f64,
     /// The conversion name analyzed (`None`: every conversion).
     pub goal: Option<String>,
+    /// `--sequential`: confidence sequences, narrowest at this many visitors (both arms).
+    pub sequential: Option<f64>,
+    /// `--cuped`: add the estimate adjusted by the pre-exposure covariate.
+    pub cuped: bool,
 }
 
 impl Default for Options {
@@ -34,6 +41,8 @@ impl Default for Options {
             control: Vec::new(),
             srm_alpha: SRM_ALPHA,
             goal: None,
+            sequential: None,
+            cuped: false,
         }
     }
 }
@@ -55,6 +64,12 @@ pub fn analyze(
         snapshot: expect.map(|e| e.version.clone()),
         goal: options.goal.clone(),
         confidence: stats::CONFIDENCE,
+        intervals: match options.sequential {
+            Some(_) => Intervals::Sequential,
+            None => Intervals::FixedHorizon,
+        },
+        sequential_tuning: options.sequential,
+        cuped: options.cuped,
         srm_alpha: options.srm_alpha,
         srm_failed: units.iter().any(|u| u.srm.status == SrmStatus::Fail),
         input,
@@ -93,7 +108,7 @@ fn analyze_unit(
     UnitReport {
         kind,
         name: name.to_owned(),
-        comparisons: comparisons(kind, &arms, control.as_deref()),
+        comparisons: comparisons(kind, &arms, control.as_deref(), options),
         srm: srm(
             kind,
             unit,
@@ -177,24 +192,40 @@ fn control_arm(
         })
 }
 
-fn comparisons(kind: Kind, arms: &[ArmTally], control: Option<&str>) -> Vec<Comparison> {
+fn comparisons(
+    kind: Kind,
+    arms: &[ArmTally],
+    control: Option<&str>,
+    options: &Options,
+) -> Vec<Comparison> {
     let holdout = arms.iter().find(|a| a.arm == HOLDOUT);
     let control_arm = control.and_then(|c| arms.iter().find(|a| a.arm == c));
     let mut out = Vec::new();
     for arm in arms.iter().filter(|a| a.arm != HOLDOUT) {
         if let Some(c) = control_arm.filter(|c| c.arm != arm.arm && kind == Kind::Experiment) {
-            out.push(compare(arm, c, Against::Control));
+            out.push(compare(arm, c, Against::Control, options));
         }
     }
     if let Some(h) = holdout {
         for arm in arms.iter().filter(|a| a.arm != HOLDOUT) {
-            out.push(compare(arm, h, Against::Holdout));
+            out.push(compare(arm, h, Against::Holdout, options));
         }
     }
     out
 }
 
-fn compare(t: &ArmTally, c: &ArmTally, against: Against) -> Comparison {
+fn compare(t: &ArmTally, c: &ArmTally, against: Against, options: &Options) -> Comparison {
+    let mut cmp = compare_fixed(t, c, against);
+    if let Some(n_star) = options.sequential {
+        adjust::sequential(&mut cmp, t, c, n_star);
+    }
+    if options.cuped {
+        cmp.cuped = Some(adjust::cuped(t, c, options.sequential));
+    }
+    cmp
+}
+
+fn compare_fixed(t: &ArmTally, c: &ArmTally, against: Against) -> Comparison {
     let (xt, nt, xc, nc) = (t.converters, t.visitors, c.converters, c.visitors);
     let both = nt > 0 && nc > 0;
     let (pt, pc) = (xt as f64 / nt as f64, xc as f64 / nc as f64);
@@ -214,6 +245,7 @@ fn compare(t: &ArmTally, c: &ArmTally, against: Against) -> Comparison {
         rpv_diff: both.then_some(t.revenue.mean - c.revenue.mean),
         rpv_diff_ci: welch.map(|w| w.ci),
         rpv_p_value: welch.map(|w| w.p),
+        cuped: None,
     }
 }
 

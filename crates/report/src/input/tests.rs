@@ -15,6 +15,7 @@ fn exposure(visitor: Option<&str>) -> Event {
         experiment: Some("hero-copy".into()),
         campaign: Some("hero-urgent".into()),
         arm: "urgency".into(),
+        pre: None,
     })
 }
 

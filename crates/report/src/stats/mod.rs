@@ -13,13 +13,18 @@
 //! - revenue per visitor: **Welch's unequal-variance t-test** and its interval
 //!   (Welch–Satterthwaite degrees of freedom), over every exposed visitor's total value
 //!   (0 for visitors who did not convert);
-//! - sample-ratio mismatch: **Pearson chi-square goodness of fit** against expected shares.
+//! - sample-ratio mismatch: **Pearson chi-square goodness of fit** against expected shares;
+//! - with `--sequential`: the **normal-mixture confidence sequence** ([`sequential`]);
+//! - with `--cuped`: **CUPED**, the difference adjusted by pre-exposure counts ([`cuped`]).
 //!
 //! Every function returns `None` rather than NaN or infinity when its method is undefined for
 //! the counts (an empty arm, a single visitor, zero variance), and never panics.
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+
+pub mod cuped;
+pub mod sequential;
 
 /// Confidence level of every interval.
 pub const CONFIDENCE: f64 = 0.95;

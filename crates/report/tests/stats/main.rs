@@ -1,6 +1,8 @@
 //! `vitrine report`'s statistics against reference values computed independently with
 //! scipy/statsmodels (`crates/report/tests/stats/reference.py` → `fixtures/report/reference.json`; the
-//! script's docstring says how to regenerate). Run with `cargo test -p vitrine-report --test stats`.
+//! script's docstring says how to regenerate): the fixed-horizon methods, the sequential
+//! confidence sequences (against a numerically integrated mixture) and CUPED (against
+//! statsmodels' OLS on the pooled arms). Run with `cargo test -p vitrine-report --test stats`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -124,5 +126,106 @@ fn chi_square_matches_scipy() {
         check_value(name, "chi2", Some(g.chi2), &c["chi2"]);
         check_value(name, "p", Some(g.p), &c["p"]);
         assert_eq!(u64::from(g.df), u(c, "df"), "{name}");
+    }
+}
+
+/// The sequential and CUPED checks' tolerance (relative 1e-9): the reference integrates the
+/// mixture and finds the interval's ends numerically, so it agrees to about 1e-10, not to the
+/// last bit.
+fn near(ours: f64, theirs: f64) -> bool {
+    (ours - theirs).abs() <= 1e-9 * theirs.abs().max(ours.abs()) + 1e-12
+}
+
+fn check_sequence(case: &str, ours: Option<stats::sequential::Sequential>, theirs: &Value) {
+    match (ours, theirs.is_null()) {
+        (None, true) => {}
+        (Some(s), false) => {
+            let (lo, hi) = (
+                theirs["ci"][0].as_f64().unwrap(),
+                theirs["ci"][1].as_f64().unwrap(),
+            );
+            let p = theirs["p"].as_f64().unwrap();
+            assert!(
+                near(s.diff, theirs["diff"].as_f64().unwrap())
+                    && near(s.ci.low, lo)
+                    && near(s.ci.high, hi)
+                    && near(s.p, p),
+                "{case}: ours {s:?}, reference {theirs}"
+            );
+        }
+        (ours, _) => panic!("{case}: ours {ours:?}, reference {theirs}"),
+    }
+}
+
+#[test]
+fn sequential_intervals_match_the_numerically_integrated_mixture() {
+    let f = fixture();
+    let cases = f["sequential_proportions"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let n_star = c["n_star"].as_f64().unwrap();
+        let ours =
+            stats::sequential::proportions(u(c, "x1"), u(c, "n1"), u(c, "x2"), u(c, "n2"), n_star);
+        check_sequence(name, ours, &c["sequence"]);
+    }
+    for c in f["sequential_means"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let n_star = c["n_star"].as_f64().unwrap();
+        let ours = stats::sequential::means(&sample(&c["a"]), &sample(&c["b"]), n_star);
+        check_sequence(name, ours, &c["sequence"]);
+    }
+}
+
+fn observations(rows: &Value) -> Vec<stats::cuped::Observation> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| stats::cuped::Observation {
+            y: r[0].as_f64().unwrap(),
+            x: r[1].as_f64().map(|v| [v, r[2].as_f64().unwrap()]),
+        })
+        .collect()
+}
+
+#[test]
+fn cuped_matches_statsmodels_ols_on_pooled_data() {
+    let f = fixture();
+    let cases = f["cuped"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let ours = stats::cuped::cuped(&observations(&c["a"]), &observations(&c["b"]));
+        let theirs = &c["cuped"];
+        let Ok(ours) = ours else {
+            assert!(
+                theirs.is_null(),
+                "{name}: ours {ours:?}, reference {theirs}"
+            );
+            continue;
+        };
+        let value = |k: &str| theirs[k].as_f64().unwrap();
+        for (what, a, b) in [
+            ("diff", ours.diff, value("diff")),
+            ("low", ours.ci.low, theirs["ci"][0].as_f64().unwrap()),
+            ("high", ours.ci.high, theirs["ci"][1].as_f64().unwrap()),
+            ("p", ours.p, value("p")),
+            ("variance", ours.variance, value("variance")),
+            (
+                "plain variance",
+                ours.plain_variance,
+                value("plain_variance"),
+            ),
+            (
+                "reduction",
+                ours.variance_reduction,
+                value("variance_reduction"),
+            ),
+            ("covered", ours.covered, value("covered")),
+        ] {
+            assert!(near(a, b), "{name} {what}: ours {a}, reference {b}");
+        }
+        let sequence = stats::sequential::mixture(ours.diff, ours.variance, ours.n as f64, 5_000.0);
+        check_sequence(name, sequence, &theirs["sequence"]);
     }
 }

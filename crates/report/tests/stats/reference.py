@@ -8,7 +8,13 @@ Regenerate (from the repository root):
     target/statsvenv/bin/python crates/report/tests/stats/reference.py > fixtures/report/reference.json
 
 `crates/report/tests/stats/main.rs` (`cargo test -p vitrine-report --test stats`) compares
-crates/report/src/stats/mod.rs against every value here.
+crates/report/src/stats/ against every value here.
+
+The sequential cases (`--sequential`) do not use the closed form of the normal-mixture
+confidence sequence: the mixture likelihood ratio is integrated numerically (scipy's quad) over
+the normal prior and the interval's ends are found by root finding (brentq) where it reaches
+1/alpha. The CUPED cases (`--cuped`) regress the outcome on the covariates with statsmodels'
+OLS over both arms pooled and compare the residuals with statsmodels' z interval.
 Undefined results (an empty arm, no conversions for a ratio, zero variance) are `null`.
 """
 
@@ -20,7 +26,8 @@ import sys
 import numpy as np
 import scipy
 import statsmodels
-from scipy import stats
+import statsmodels.api as sm
+from scipy import integrate, optimize, stats
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     proportion_confint,
@@ -74,6 +81,137 @@ CHI_SQUARE = [
     ("zero_in_one_arm", [0, 20], [1, 1]),
     ("three_arms_tiny", [1, 0, 2], [1, 1, 1]),
 ]
+
+
+# (name, tuning N*, x1, n1, x2, n2) and (name, tuning, a, b): the sequential cases.
+SEQUENTIAL_PROPORTIONS = [
+    ("typical", 5000, 120, 1000, 100, 1000),
+    ("at_tuning", 5000, 140, 2500, 110, 2500),
+    ("early_look", 5000, 9, 60, 4, 58),
+    ("late_look", 5000, 5312, 100000, 5104, 100000),
+    ("tuned_small", 500, 45, 300, 160, 1200),
+    ("strong_effect", 2000, 90, 200, 20, 200),
+    ("zero_both", 5000, 0, 80, 0, 95),
+    ("empty_control", 5000, 5, 50, 0, 0),
+]
+
+SEQUENTIAL_MEANS = [
+    ("typical", 5000, revenue(1, 400, 0.1, 50.0), revenue(2, 380, 0.08, 45.0)),
+    ("unequal_variance", 1000, revenue(3, 120, 0.5, 200.0), revenue(4, 900, 0.05, 10.0)),
+    ("zero_variance_both", 5000, [0.0] * 10, [0.0] * 12),
+]
+
+
+def cuped_arm(seed, n, lift, missing, kind, visits_fixed=None):
+    """Visitors as [y, visits, views], visits and views null when the covariate is missing."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        visits = visits_fixed or 1 + int(rng.expovariate(0.4))
+        views = int(rng.expovariate(1 / (2.0 * visits)))
+        p = min(0.9, 0.02 + 0.03 * visits + 0.01 * views + lift)
+        converted = rng.random() < p
+        if kind == "rate":
+            y = 1.0 if converted else 0.0
+        else:
+            y = round(rng.expovariate(1 / 40.0) + 2 * views, 2) if converted else 0.0
+        if rng.random() < missing:
+            out.append([y, None, None])
+        else:
+            out.append([y, visits, views])
+    return out
+
+
+# (name, treatment visitors, control visitors): the CUPED cases.
+CUPED = [
+    ("typical", cuped_arm(11, 300, 0.05, 0.0, "rate"), cuped_arm(12, 320, 0.0, 0.0, "rate")),
+    ("partly_missing", cuped_arm(13, 280, 0.03, 0.3, "rate"), cuped_arm(14, 300, 0.0, 0.3, "rate")),
+    ("first_visits_only", cuped_arm(15, 200, 0.02, 0.25, "rate", 1), cuped_arm(16, 210, 0.0, 0.25, "rate", 1)),
+    ("revenue", cuped_arm(17, 350, 0.04, 0.1, "value"), cuped_arm(18, 340, 0.0, 0.1, "value")),
+    ("no_covariate", cuped_arm(19, 50, 0.0, 1.0, "rate"), cuped_arm(20, 50, 0.0, 1.0, "rate")),
+    ("uncorrelated", [[float(i % 2), (i * 7) % 5 + 1, (i * 3) % 4] for i in range(60)],
+     [[float(i % 3 == 0), (i * 5) % 5 + 1, (i * 2) % 4] for i in range(64)]),
+]
+
+
+def mixture_tau2(variance, n, n_star):
+    """The prior variance: per-visitor variance times rho^2 tuned for N*."""
+    l = -2 * math.log(ALPHA)
+    return variance * n * (l + math.log(l + 1)) / n_star
+
+
+def mixture_lr(d, theta, variance, tau2):
+    """The mixture likelihood ratio of theta, integrated numerically over the prior."""
+    h = d - theta
+    m = tau2 * h / (variance + tau2)
+    s = math.sqrt(variance * tau2 / (variance + tau2))
+
+    def integrand(delta):
+        log_ratio = (h * h - (h - delta) ** 2) / (2 * variance)
+        return math.exp(log_ratio) * stats.norm.pdf(delta, 0, math.sqrt(tau2))
+
+    value, _ = integrate.quad(integrand, m - 12 * s, m + 12 * s, epsabs=0, epsrel=1e-13, limit=400)
+    return value
+
+
+def confidence_sequence(d, variance, n, n_star):
+    if not (variance > 0 and n > 0):
+        return None
+    tau2 = mixture_tau2(variance, n, n_star)
+    target = 1 / ALPHA
+    f = lambda h: math.log(mixture_lr(d, d - h, variance, tau2)) - math.log(target)
+    hi = math.sqrt(variance)
+    while f(hi) < 0:
+        hi *= 2
+    half = optimize.brentq(f, 0.0, hi, xtol=1e-15, rtol=1e-14, maxiter=500)
+    p = min(1.0, 1 / mixture_lr(d, 0.0, variance, tau2))
+    return {"diff": d, "ci": [d - half, d + half], "p": p}
+
+
+def sequential_proportion_case(name, n_star, x1, n1, x2, n2):
+    res = None
+    if n1 > 0 and n2 > 0:
+        p1, p2 = x1 / n1, x2 / n2
+        res = confidence_sequence(p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2, n1 + n2, n_star)
+    return {"name": name, "n_star": n_star, "x1": x1, "n1": n1, "x2": x2, "n2": n2, "sequence": res}
+
+
+def sequential_means_case(name, n_star, a, b):
+    res = None
+    if len(a) >= 2 and len(b) >= 2:
+        v = np.var(a, ddof=1) / len(a) + np.var(b, ddof=1) / len(b)
+        res = confidence_sequence(float(np.mean(a) - np.mean(b)), float(v), len(a) + len(b), n_star)
+    return {"name": name, "n_star": n_star, "a": a, "b": b, "sequence": res}
+
+
+def cuped_case(name, t, c):
+    rows = t + c
+    out = {"name": name, "a": t, "b": c, "cuped": None}
+    covered = sum(1 for r in rows if r[1] is not None)
+    if covered == 0:
+        return out
+    y = np.array([r[0] for r in rows], dtype=float)
+    cols = [[r[1] or 0.0 for r in rows], [r[2] or 0.0 for r in rows]]
+    if covered < len(rows):
+        cols.append([1.0 if r[1] is None else 0.0 for r in rows])
+    x = sm.add_constant(np.array(cols, dtype=float).T, has_constant="add")
+    fit = sm.OLS(y, x).fit()
+    resid = fit.resid
+    ra, rb = resid[: len(t)], resid[len(t):]
+    ya, yb = y[: len(t)], y[len(t):]
+    cm = CompareMeans(DescrStatsW(ra), DescrStatsW(rb))
+    lo, hi = cm.zconfint_diff(alpha=ALPHA, usevar="unequal")
+    _, p = cm.ztest_ind(usevar="unequal")
+    variance = np.var(ra, ddof=1) / len(ra) + np.var(rb, ddof=1) / len(rb)
+    plain = np.var(ya, ddof=1) / len(ya) + np.var(yb, ddof=1) / len(yb)
+    diff = float(np.mean(ra) - np.mean(rb))
+    out["cuped"] = {
+        "diff": diff, "ci": [float(lo), float(hi)], "p": float(p), "variance": float(variance),
+        "plain_variance": float(plain), "variance_reduction": float(1 - variance / plain),
+        "covered": covered / len(rows),
+        "sequence": confidence_sequence(diff, float(variance), len(rows), 5000),
+    }
+    return out
 
 
 def none_if_nan(x):
@@ -141,6 +279,9 @@ def main():
         "proportions": [proportion_case(*c) for c in PROPORTIONS],
         "welch": [welch_case(*c) for c in WELCH],
         "chi_square": [chi_case(*c) for c in CHI_SQUARE],
+        "sequential_proportions": [sequential_proportion_case(*c) for c in SEQUENTIAL_PROPORTIONS],
+        "sequential_means": [sequential_means_case(*c) for c in SEQUENTIAL_MEANS],
+        "cuped": [cuped_case(*c) for c in CUPED],
     }
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -20,13 +20,20 @@
 //! every experiment exposure is logged, without `visitor`; campaign exposures are not logged
 //! at all (they would be one event per slot per page view, and `vitrine report` counts
 //! campaigns by visitor, so an anonymous one could only ever be a raw tally).
+//!
+//! A consenting visitor's **first** exposure to an experiment or campaign also carries `pre`
+//! ([`Pre`]): the visit and product-view counts the cookie held just before it, the covariate
+//! of `vitrine report --cuped`. Only the first, because every later count may already be
+//! moved by the treatment; it is the first the cookie knows of (no sticky arm, no daily tally,
+//! no impression or held-out entry for the unit yet). Without consent there is no cookie, so
+//! no covariate.
 
 use crate::cookie::activity::Activity;
 use crate::cookie::visitor::Visitor;
 use crate::cookie::{Identity, PseudonymKey};
 use crate::decide::experiment::HOLDOUT;
 use crate::decide::Exposure;
-use crate::measure::events::{Common, Event, ExposureEvent, SHOWN};
+use crate::measure::events::{Common, Event, ExposureEvent, Pre, SHOWN};
 
 pub use crate::measure::events::SCHEMA;
 
@@ -94,8 +101,10 @@ pub fn common(visitor: &Visitor, snapshot: &str, now: u64) -> Common {
 pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -> Vec<Event> {
     let base = common(visitor, snapshot, now);
     let today = now / 86_400;
+    // Taken once, before this page view's exposures change anything the cookie holds.
+    let pre = visitor.activity.as_ref().map(pre_exposure);
     let mut events = Vec::new();
-    let mut emit = |experiment: Option<&str>, campaign: Option<&str>, arm: &str, global| {
+    let mut emit = |experiment: Option<&str>, campaign: Option<&str>, arm: &str, global, first| {
         events.push(Event::Exposure(ExposureEvent {
             common: Common {
                 global_holdout: global,
@@ -104,18 +113,23 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             experiment: experiment.map(str::to_owned),
             campaign: campaign.map(str::to_owned),
             arm: arm.to_owned(),
+            pre: pre.filter(|_| first),
         }));
     };
     for e in seen.experiments {
+        let mut first = false;
         if let Some(activity) = &mut visitor.activity {
+            let logged = format!("{LOGGED}{}", e.experiment);
+            first = activity.assignment(e.experiment).is_none()
+                && !activity.impressions.iter().any(|t| t.key() == logged);
             if !e.global {
                 activity.assign(e.experiment, e.arm, now);
             }
-            if !first_today(activity, &format!("{LOGGED}{}", e.experiment), now) {
+            if !first_today(activity, &logged, now) {
                 continue;
             }
         }
-        emit(Some(e.experiment), None, e.arm, e.global);
+        emit(Some(e.experiment), None, e.arm, e.global, first);
     }
     // Campaign exposures need the activity cookie (consent): see the module docs.
     let (shown, held) = if visitor.activity.is_some() {
@@ -125,13 +139,13 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
     };
     for (i, &campaign) in shown.iter().enumerate() {
         let again = shown[..i].contains(&campaign);
-        let logged = visitor.activity.as_ref().is_some_and(|a| {
-            a.impressions
-                .iter()
-                .any(|t| t.key() == campaign && t.last() / 86_400 == today)
-        });
+        let tally = visitor
+            .activity
+            .as_ref()
+            .and_then(|a| a.impressions.iter().find(|t| t.key() == campaign));
+        let logged = tally.is_some_and(|t| t.last() / 86_400 == today);
         if !again && !logged {
-            emit(None, Some(campaign), SHOWN, false);
+            emit(None, Some(campaign), SHOWN, false, tally.is_none());
         }
     }
     for (i, &campaign) in held.iter().enumerate() {
@@ -141,10 +155,22 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             .as_mut()
             .and_then(|a| a.record_held(campaign, now));
         if !again && before.is_none_or(|t| t / 86_400 != today) {
-            emit(None, Some(campaign), HOLDOUT, true);
+            emit(None, Some(campaign), HOLDOUT, true, before.is_none());
         }
     }
     events
+}
+
+/// The covariate of a first exposure: the cookie's counts as this page view found them.
+fn pre_exposure(activity: &Activity) -> Pre {
+    let views = activity
+        .products
+        .iter()
+        .fold(0u32, |sum, t| sum.saturating_add(t.count()));
+    Pre {
+        visits: activity.visits,
+        views,
+    }
 }
 
 /// Whether the daily tally `key` was not yet bumped today; bumps it.

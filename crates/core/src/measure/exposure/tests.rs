@@ -4,7 +4,7 @@ use super::*;
 use crate::cookie::activity::Caps;
 use crate::cookie::visitor::{resolve, Paths, Request, Settings};
 use crate::cookie::{ConsentSource, KeyRing, TimePolicy};
-use crate::measure::events::Event;
+use crate::measure::events::{Event, Pre};
 
 const NOW: u64 = 1_800_000_000;
 const CONSENT: &str = "cookieconsent_status=allow";
@@ -222,4 +222,52 @@ fn without_consent_no_campaign_exposure_is_logged() {
         let (events, _) = campaigns("other=1", NOW, &["hero"], &["strip"]);
         assert_eq!(events, []);
     }
+}
+
+fn pre_of(e: &Event) -> Option<Pre> {
+    match e {
+        Event::Exposure(x) => x.pre,
+        Event::Conversion(_) => panic!("an exposure was expected"),
+    }
+}
+
+#[test]
+fn the_first_exposure_carries_the_counts_from_before_it_and_later_ones_none() {
+    // Two earlier visits without any exposure, then the third visit is the first exposure.
+    let (_, cookie) = campaigns(CONSENT, NOW, &[], &[]);
+    let (_, cookie) = campaigns(&cookie, NOW + 3_600, &[], &[]);
+    let (_, cookie, first) = visit(&cookie, NOW + 7_200);
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        first[0]["pre"],
+        serde_json::json!({"visits": 3, "views": 0})
+    );
+    let (_, cookie, tomorrow) = visit(&cookie, NOW + 86_400);
+    assert_eq!(tomorrow.len(), 1, "logged again the next day");
+    assert!(tomorrow[0].get("pre").is_none(), "{:?}", tomorrow[0]);
+    // A campaign first shown now carries it; the next day it does not.
+    let (shown, cookie) = campaigns(&cookie, NOW + 2 * 86_400, &["hero"], &["strip"]);
+    let visits = Some(Pre {
+        visits: 5,
+        views: 0,
+    });
+    assert_eq!(
+        shown.iter().map(pre_of).collect::<Vec<_>>(),
+        [visits, visits]
+    );
+    let (later, _) = campaigns(&cookie, NOW + 3 * 86_400, &["hero"], &["strip"]);
+    assert_eq!(later.len(), 2);
+    assert!(later.iter().all(|e| pre_of(e).is_none()), "{later:?}");
+}
+
+#[test]
+fn without_consent_no_exposure_carries_a_covariate() {
+    let (_, _, events) = visit("other=1", NOW);
+    assert!(events[0].get("pre").is_none(), "{:?}", events[0]);
+    let (events, _) = campaigns(CONSENT, NOW, &["hero"], &[]);
+    assert_eq!(
+        pre_of(&events[0]).map(|p| p.visits),
+        Some(1),
+        "consent: first visit"
+    );
 }

@@ -17,13 +17,15 @@
 //! | `double2` | conversion value (0 when none)                                |
 //! | `double3` | global holdout: 1 or 0                                        |
 //! | `double4` | schema version (optional; when present it must be [`SCHEMA`]) |
+//! | `double5` | `pre.visits` of a first exposure, 0 when none (optional column)  |
+//! | `double6` | `pre.views` of a first exposure, 0 when none (optional column)   |
 //!
 //! Experiment keys, campaign ids and arm names cannot contain `=` or `;` (the compiler only
 //! accepts identifiers), so the two maps need no escaping.
 
 use std::collections::BTreeMap;
 
-use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
+use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Pre, Via, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [
@@ -32,9 +34,9 @@ pub const REQUIRED: [&str; 11] = [
 ];
 
 /// Every column the report reads, in the order `--remote` selects them.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 15] = [
     "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1",
-    "double2", "double3", "double4",
+    "double2", "double3", "double4", "double5", "double6",
 ];
 
 /// One row: column name → cell text.
@@ -107,6 +109,7 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             experiment: text("blob2"),
             campaign: text("blob3"),
             arm: text("blob4").ok_or("exposure without an arm (blob4)")?,
+            pre: pre(row)?,
         })),
         "conversion" => Ok(Event::Conversion(Conversion {
             common,
@@ -122,6 +125,27 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
         })),
         other => Err(format!("unknown event kind {other:?} (blob1)")),
     }
+}
+
+/// `double5`/`double6`: the covariate, absent when the visit count is 0 or the columns are
+/// missing (rows written before it existed).
+fn pre(row: &Row<'_>) -> Result<Option<Pre>, String> {
+    let count = |column: &str| -> Result<u32, String> {
+        let cell = row.get(column);
+        if cell.is_empty() {
+            return Ok(0);
+        }
+        let n = number(cell, column)?;
+        if !(0.0..=f64::from(u32::MAX)).contains(&n) || n.fract() != 0.0 {
+            return Err(format!("{column} (covariate) {n} is not a count"));
+        }
+        Ok(n as u32)
+    };
+    let visits = count("double5")?;
+    Ok((visits > 0).then_some(Pre {
+        visits,
+        views: count("double6")?,
+    }))
 }
 
 /// The row an event is written as, as text cells in [`COLUMNS`] order (what a CSV export

@@ -27,7 +27,7 @@ pub const LOG_PREFIX: &str = "vitrine-event ";
 /// Number of blobs of a data point.
 pub const BLOBS: usize = 8;
 /// Number of doubles of a data point.
-pub const DOUBLES: usize = 4;
+pub const DOUBLES: usize = 6;
 
 /// One Analytics Engine data point.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +36,7 @@ pub struct DataPoint {
     pub index: String,
     /// `blob1`…`blob8`.
     pub blobs: [String; BLOBS],
-    /// `double1`…`double4`.
+    /// `double1`…`double6`.
     pub doubles: [f64; DOUBLES],
 }
 
@@ -60,6 +60,10 @@ pub fn data_point(event: &Event) -> DataPoint {
             blobs[1] = e.experiment.clone().unwrap_or_default();
             blobs[2] = e.campaign.clone().unwrap_or_default();
             blobs[3] = e.arm.clone();
+            if let Some(pre) = e.pre {
+                doubles[4] = f64::from(pre.visits);
+                doubles[5] = f64::from(pre.views);
+            }
         }
         Event::Conversion(v) => {
             blobs[0] = "conversion".into();
@@ -103,12 +107,17 @@ mod tests {
                 experiment: Some("hero-copy".into()),
                 campaign: None,
                 arm: "urgency".into(),
+                pre: Some(crate::measure::events::Pre {
+                    visits: 4,
+                    views: 0,
+                }),
             }),
             Event::Exposure(ExposureEvent {
                 common: common(None, true),
                 experiment: None,
                 campaign: Some("summer".into()),
                 arm: "holdout".into(),
+                pre: None,
             }),
             Event::Conversion(Conversion {
                 common: common(Some("5f0c"), true),
@@ -157,7 +166,7 @@ mod tests {
         assert_eq!(p.blobs[5], "url");
         assert_eq!(p.blobs[6], "hero-copy=holdout");
         assert_eq!(p.blobs[7], "summer=shown");
-        assert_eq!(p.doubles, [1_764_264_000.0, 49.9, 1.0, 2.0]);
+        assert_eq!(p.doubles, [1_764_264_000.0, 49.9, 1.0, 2.0, 0.0, 0.0]);
         let cells = layout::row(&samples()[2]);
         let names: Vec<&str> = cells.iter().map(|(c, _)| *c).collect();
         assert_eq!(names, layout::COLUMNS);
