@@ -56,6 +56,7 @@
 //! ```
 
 mod campaign;
+mod bandit;
 mod catalog;
 mod conversion;
 mod diagnostic;

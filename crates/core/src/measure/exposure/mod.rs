@@ -7,6 +7,9 @@
 //!   arm name or `holdout`; `global_holdout: true` for a visitor held out of every campaign by
 //!   `global_holdout_bp`, which is never written to the cookie as the experiment's arm);
 //! - a **campaign** exposure per campaign shown: `campaign` and `arm: "shown"`;
+//!   A bandit experiment's exposure also names the visitor's `context`, and the `split` that
+//!   placed them when the hash (not the cookie) did: a sticky visitor's split was logged the
+//!   day they were placed;
 //! - a **campaign** exposure per campaign a globally held-out visitor would have been shown:
 //!   `campaign`, `arm: "holdout"`, `global_holdout: true` (remembered in the activity cookie, so
 //!   their conversions can say so).
@@ -24,7 +27,7 @@
 use crate::cookie::activity::Activity;
 use crate::cookie::visitor::Visitor;
 use crate::cookie::{Identity, PseudonymKey};
-use crate::decide::experiment::HOLDOUT;
+use crate::decide::experiment::{Learned, HOLDOUT};
 use crate::decide::Exposure;
 use crate::measure::events::{Common, Event, ExposureEvent, SHOWN};
 
@@ -95,7 +98,11 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
     let base = common(visitor, snapshot, now);
     let today = now / 86_400;
     let mut events = Vec::new();
-    let mut emit = |experiment: Option<&str>, campaign: Option<&str>, arm: &str, global| {
+    let mut emit = |experiment: Option<&str>,
+                    campaign: Option<&str>,
+                    arm: &str,
+                    global,
+                    learned: Option<Learned<'_>>| {
         events.push(Event::Exposure(ExposureEvent {
             common: Common {
                 global_holdout: global,
@@ -104,6 +111,8 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             experiment: experiment.map(str::to_owned),
             campaign: campaign.map(str::to_owned),
             arm: arm.to_owned(),
+            context: learned.map(|l| l.context.to_owned()),
+            split: learned.and_then(|l| l.split).map(str::to_owned),
         }));
     };
     for e in seen.experiments {
@@ -115,7 +124,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
                 continue;
             }
         }
-        emit(Some(e.experiment), None, e.arm, e.global);
+        emit(Some(e.experiment), None, e.arm, e.global, e.learned);
     }
     // Campaign exposures need the activity cookie (consent): see the module docs.
     let (shown, held) = if visitor.activity.is_some() {
@@ -131,7 +140,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
                 .any(|t| t.key() == campaign && t.last() / 86_400 == today)
         });
         if !again && !logged {
-            emit(None, Some(campaign), SHOWN, false);
+            emit(None, Some(campaign), SHOWN, false, None);
         }
     }
     for (i, &campaign) in held.iter().enumerate() {
@@ -141,7 +150,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             .as_mut()
             .and_then(|a| a.record_held(campaign, now));
         if !again && before.is_none_or(|t| t / 86_400 != today) {
-            emit(None, Some(campaign), HOLDOUT, true);
+            emit(None, Some(campaign), HOLDOUT, true, None);
         }
     }
     events
