@@ -16,6 +16,13 @@
 //! **Events without a visitor** (no consent) cannot be deduplicated or joined, so they are
 //! tallied per arm in aggregate only and never enter a rate, an interval or the SRM check.
 //!
+//! **Bandit strata.** An exposure to a bandit experiment names the visitor's `context` and,
+//! when it placed them, the `split` then live. Each visitor also counts in the stratum
+//! (context, split) of their earliest exposure, so the report can check the split against the
+//! weights live at first exposure and weight the lift by allocation period, and `vitrine
+//! optimize` can learn per context. A visitor whose earliest exposure in the input carries a
+//! context but no split was placed before the input starts: their stratum has no split.
+//!
 //! **Campaign arms** are `shown` and `holdout`. An exposure that names both an experiment and
 //! a campaign counts for the campaign as `shown` unless its arm is `holdout`; a held-out one
 //! counts as the campaign's `holdout` only for global-holdout visitors (an experiment's own
@@ -71,11 +78,26 @@ pub struct ArmTally {
     pub anonymous_value: f64,
 }
 
+/// The visitors of one bandit context placed under one split (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stratum {
+    /// Segment name or `everyone_else`.
+    pub context: String,
+    /// The split that placed them, `None` when they were placed before the input starts.
+    pub split: Option<String>,
+    /// Per arm, in the order of [`UnitTally::arms`] (only exposed-visitor counts, converters,
+    /// conversions and revenue are filled).
+    pub arms: Vec<ArmTally>,
+}
+
 /// One unit's tallies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitTally {
     /// Arms in order of first exposure.
     pub arms: Vec<ArmTally>,
+    /// Bandit experiments: the visitors again, by (context, split) of their first exposure,
+    /// in order of first appearance; empty for other units.
+    pub strata: Vec<Stratum>,
     /// Visitors seen in more than one arm (kept in their first).
     pub crossovers: u64,
     /// Conversions carrying the unit from visitors with no exposure in the input.
@@ -104,8 +126,10 @@ pub struct Tally {
 #[derive(Default)]
 struct Work {
     arms: Vec<ArmTally>,
-    /// visitor → (arm index, crossed over)
-    exposed: HashMap<String, (usize, bool)>,
+    /// visitor → (arm index, crossed over, stratum index)
+    exposed: HashMap<String, (usize, bool, Option<usize>)>,
+    /// (context, split) of each stratum.
+    strata: Vec<(String, Option<String>)>,
     /// visitor → (conversions, value)
     converted: HashMap<String, (u64, f64)>,
     unexposed: u64,
@@ -125,16 +149,23 @@ impl Work {
         self.arms.len() - 1
     }
 
-    fn expose(&mut self, visitor: Option<&str>, arm: &str) {
+    fn expose(&mut self, visitor: Option<&str>, arm: &str, learned: Option<(&str, Option<&str>)>) {
         let i = self.arm(arm);
         let Some(v) = visitor else {
             self.arms[i].anonymous_exposures += 1;
             return;
         };
         match self.exposed.get_mut(v) {
-            Some((first, crossed)) => *crossed |= *first != i,
+            Some((first, crossed, _)) => *crossed |= *first != i,
             None => {
-                self.exposed.insert(v.to_owned(), (i, false));
+                let stratum = learned.map(|(context, split)| {
+                    let key = (context.to_owned(), split.map(str::to_owned));
+                    self.strata.iter().position(|s| *s == key).unwrap_or_else(|| {
+                        self.strata.push(key);
+                        self.strata.len() - 1
+                    })
+                });
+                self.exposed.insert(v.to_owned(), (i, false, stratum));
             }
         }
     }
@@ -148,7 +179,7 @@ impl Work {
         };
         match self.exposed.get(v) {
             None => self.unexposed += 1,
-            Some((i, _)) if self.arms[*i].arm != arm => self.mismatched += 1,
+            Some((i, _, _)) if self.arms[*i].arm != arm => self.mismatched += 1,
             Some(_) => {
                 let entry = self.converted.entry(v.to_owned()).or_default();
                 entry.0 += 1;
@@ -158,28 +189,58 @@ impl Work {
     }
 
     fn finish(mut self) -> UnitTally {
+        let blank: Vec<ArmTally> = self
+            .arms
+            .iter()
+            .map(|a| ArmTally {
+                arm: a.arm.clone(),
+                ..ArmTally::default()
+            })
+            .collect();
+        let mut strata: Vec<Stratum> = self
+            .strata
+            .iter()
+            .map(|(context, split)| Stratum {
+                context: context.clone(),
+                split: split.clone(),
+                arms: blank.clone(),
+            })
+            .collect();
         let mut crossovers = 0;
-        for (i, crossed) in self.exposed.values() {
+        for (i, crossed, s) in self.exposed.values() {
             self.arms[*i].visitors += 1;
+            if let Some(s) = s {
+                strata[*s].arms[*i].visitors += 1;
+            }
             crossovers += u64::from(*crossed);
         }
         // Sorted so the floating-point sums do not depend on hash order.
         let mut converted: Vec<(&String, &(u64, f64))> = self.converted.iter().collect();
         converted.sort_by(|a, b| a.0.cmp(b.0));
         for (v, (count, value)) in converted {
-            if let Some((i, _)) = self.exposed.get(v) {
-                let arm = &mut self.arms[*i];
-                arm.converters += 1;
-                arm.conversions += count;
-                arm.revenue.push(*value);
+            if let Some((i, _, s)) = self.exposed.get(v) {
+                let arms = std::iter::once(&mut self.arms[*i]).chain(
+                    s.and_then(|s| strata.get_mut(s))
+                        .map(|s| &mut s.arms[*i]),
+                );
+                for arm in arms {
+                    arm.converters += 1;
+                    arm.conversions += count;
+                    arm.revenue.push(*value);
+                }
             }
         }
-        for arm in &mut self.arms {
+        for arm in self
+            .arms
+            .iter_mut()
+            .chain(strata.iter_mut().flat_map(|s| s.arms.iter_mut()))
+        {
             let rest = arm.visitors.saturating_sub(arm.revenue.n);
             arm.revenue.push_zeros(rest);
         }
         UnitTally {
             arms: self.arms,
+            strata,
             crossovers,
             unexposed_conversions: self.unexposed,
             mismatched_conversions: self.mismatched,
@@ -233,7 +294,11 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     let visitor = x.common.visitor.as_deref();
     if let Some(exp) = &x.experiment {
         let w = work.entry((Kind::Experiment, exp.clone())).or_default();
-        w.expose(visitor, &x.arm);
+        let learned = x
+            .context
+            .as_deref()
+            .map(|c| (c, x.split.as_deref()));
+        w.expose(visitor, &x.arm, learned);
     }
     let Some(campaign) = &x.campaign else { return };
     let arm = match (x.experiment.is_some(), x.arm.as_str()) {
@@ -244,7 +309,7 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     };
     let w = work.entry((Kind::Campaign, campaign.clone())).or_default();
     w.via_experiment |= x.experiment.is_some();
-    w.expose(visitor, arm);
+    w.expose(visitor, arm, None);
 }
 
 fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
@@ -274,7 +339,7 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
         let held_out = w
             .exposed
             .get(v)
-            .is_some_and(|(i, _)| w.arms[*i].arm == HOLDOUT);
+            .is_some_and(|(i, _, _)| w.arms[*i].arm == HOLDOUT);
         if !named && held_out {
             w.convert(Some(v), HOLDOUT, value);
         }

@@ -18,6 +18,8 @@ fn exp(ts: u64, v: Option<&str>, experiment: &str, arm: &str) -> Event {
         experiment: Some(experiment.into()),
         campaign: None,
         arm: arm.into(),
+        context: None,
+        split: None,
     })
 }
 
@@ -27,6 +29,8 @@ fn camp(ts: u64, v: Option<&str>, campaign: &str, arm: &str, global: bool) -> Ev
         experiment: None,
         campaign: Some(campaign.into()),
         arm: arm.into(),
+        context: None,
+        split: None,
     })
 }
 
@@ -138,6 +142,8 @@ fn campaign_exposures_map_experiment_arms_to_shown_and_global_holdout() {
             experiment: Some("hero".into()),
             campaign: Some("promo".into()),
             arm: arm.into(),
+            context: None,
+            split: None,
         })
     };
     let events = [
