@@ -101,6 +101,9 @@ enum Cmd {
     /// Lift per experiment and campaign from exposure and conversion events, with intervals
     /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
     Report(Box<crate::report::ReportArgs>),
+    /// Learn the weights of bandit experiments from events and write them into the campaign
+    /// files (review the diff, then publish). Exit 1 if the campaigns do not compile.
+    Optimize(Box<crate::optimize::OptimizeArgs>),
     /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
@@ -158,6 +161,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Preview(args) => preview::run(&args, ring),
         Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Report(args) => crate::report::run(&args),
+        Cmd::Optimize(args) => crate::optimize::run(&args),
         Cmd::PreviewToken { command } => crate::preview_token::run(command),
     }
 }

@@ -9,6 +9,7 @@
 //! preview · preview_token  a page as a persona sees it; signed preview links
 //! cookie                   mint, inspect and rotate the signed cookie (vitrine-core)
 //! report                   experiment results (vitrine-report), local or from the SQL API
+//! optimize                 bandit weights learned from events, written into campaign files
 //! kv · diagnostics         wrangler as the KV transport; compile errors with source context
 //! ```
 
@@ -17,6 +18,7 @@ mod cli;
 mod cookie;
 mod diagnostics;
 mod kv;
+mod optimize;
 mod preview;
 mod preview_token;
 mod publish;

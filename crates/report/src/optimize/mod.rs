@@ -75,6 +75,8 @@ pub struct Guard {
     pub min_visitors: u64,
     /// A sample-ratio p-value below this keeps every weight of the experiment.
     pub srm_alpha: f64,
+    /// Joint posterior draws per context ([`DRAWS`] by default).
+    pub draws: usize,
 }
 
 impl Default for Guard {
@@ -82,6 +84,7 @@ impl Default for Guard {
         Guard {
             min_visitors: MIN_VISITORS,
             srm_alpha: super::analyze::SRM_ALPHA,
+            draws: DRAWS,
         }
     }
 }
@@ -206,7 +209,7 @@ pub fn plan(b: &Bandit, unit: Option<&UnitTally>, guard: &Guard, seed: u64) -> P
             let current = b.current.get(i).cloned().unwrap_or_default();
             let tallies = context_tallies(b, unit, context);
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ fnv(&b.key) ^ fnv(context).rotate_left(17));
-            let p_best = p_best(b.metric, &tallies, &mut rng);
+            let p_best = p_best(b.metric, &tallies, &mut rng, guard.draws.max(1));
             let proposed = thompson_weights(&p_best, b.min_share_bp);
             let outcome = if srm_failed {
                 Outcome::Keep(format!(
@@ -326,8 +329,8 @@ fn value_sd(t: &ArmTally) -> Option<f64> {
     Some((v / t.revenue.n as f64).sqrt())
 }
 
-/// `P(best)` per arm from [`DRAWS`] joint posterior draws (ties shared).
-fn p_best(metric: Metric, tallies: &[ArmTally], rng: &mut ChaCha8Rng) -> Vec<f64> {
+/// `P(best)` per arm from `draws` joint posterior draws (ties shared).
+fn p_best(metric: Metric, tallies: &[ArmTally], rng: &mut ChaCha8Rng, draws: usize) -> Vec<f64> {
     let k = tallies.len();
     if k == 0 {
         return Vec::new();
@@ -355,7 +358,7 @@ fn p_best(metric: Metric, tallies: &[ArmTally], rng: &mut ChaCha8Rng) -> Vec<f64
         .collect();
     let mut wins = vec![0.0; k];
     let mut draw = vec![0.0; k];
-    for _ in 0..DRAWS {
+    for _ in 0..draws {
         for (d, s) in draw.iter_mut().zip(&sampler) {
             *d = s(rng);
         }
@@ -367,7 +370,7 @@ fn p_best(metric: Metric, tallies: &[ArmTally], rng: &mut ChaCha8Rng) -> Vec<f64
             }
         }
     }
-    wins.iter().map(|w| w / DRAWS as f64).collect()
+    wins.iter().map(|w| w / draws as f64).collect()
 }
 
 /// Weights in basis points of the arms' traffic: `f + (1 − k·f) · P(best)`, summing to
