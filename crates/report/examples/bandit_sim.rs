@@ -3,6 +3,10 @@
 //! interval covers the true lift under the moving split (500 seeded runs).
 //!
 //! `cargo run --release -p vitrine-report --example bandit_sim [RUNS]`
+//!
+//! `… --example bandit_sim events FILE` writes one round of 1 500 simulated visitors' events
+//! (seed 2026) as JSON lines instead: `fixtures/optimize/events.jsonl`, the input of
+//! `vitrine optimize`'s golden test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -12,6 +16,14 @@ mod sim;
 use vitrine_report::optimize::Guard;
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("events") {
+        let path = std::env::args().nth(2).expect("events FILE");
+        let mut run = sim::Run::new(2026);
+        run.visit(1_500);
+        let lines: Vec<String> = run.events.iter().map(|e| e.to_line()).collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write the events");
+        return;
+    }
     let runs: u64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
