@@ -109,7 +109,10 @@ impl Run<'_> {
                         "bandit-context",
                         &format!("{field}.weights.{context}"),
                         format!("`{context}` is not one of the experiment's contexts"),
-                        &format!("use one of: {} (or add it to `contexts`)", listed.join(", ")),
+                        &format!(
+                            "use one of: {} (or add it to `contexts`)",
+                            listed.join(", ")
+                        ),
                     );
                     ok = false;
                     continue;

@@ -55,8 +55,8 @@
 //! assert_eq!(out, br#"<p><vitrine-slot name="hero"><b>Welcome!</b></vitrine-slot></p>"#);
 //! ```
 
-mod campaign;
 mod bandit;
+mod campaign;
 mod catalog;
 mod conversion;
 mod diagnostic;

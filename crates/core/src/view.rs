@@ -15,8 +15,8 @@
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
 use crate::cookie::{Identity, KeyRing};
-use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::experiment::Learned;
+use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::facts::Observed;
 use crate::measure::conversion::Navigation;

@@ -55,7 +55,11 @@ fn main() {
         let mut v: Vec<u64> = reached.iter().filter_map(|r| r[i]).collect();
         v.sort_unstable();
         let never = reached.len() - v.len();
-        let q = |f: f64| v.get(((v.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(0);
+        let q = |f: f64| {
+            v.get(((v.len() as f64 - 1.0) * f).round() as usize)
+                .copied()
+                .unwrap_or(0)
+        };
         println!(
             "  {:<14} share {:.0} %: median {} , p90 {}, max {} ({} of 20 never within 60 000)",
             seg.context,
@@ -73,6 +77,9 @@ fn main() {
         sim::true_lift(1) * 100.0
     );
     println!("  report (post-stratified): {:.1} %", stratified * 100.0);
-    println!("  pooled Newcombe (ignores the moving split): {:.1} %", pooled * 100.0);
+    println!(
+        "  pooled Newcombe (ignores the moving split): {:.1} %",
+        pooled * 100.0
+    );
     println!("({:.1} s)", started.elapsed().as_secs_f64());
 }

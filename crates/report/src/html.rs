@@ -113,11 +113,23 @@ fn unit(out: &mut String, u: &UnitReport) {
             esc(&c.name),
             esc(&c.name)
         );
-        let _ = writeln!(out, "<p class=\"{}\">split check: {}</p>", match c.srm.status {
-            SrmStatus::Pass => "srm-pass",
-            SrmStatus::Fail => "srm-fail",
-            SrmStatus::Unchecked => "srm-unchecked",
-        }, esc(&format!("p = {}{}", p(c.srm.p), c.srm.reason.as_deref().map_or(String::new(), |r| format!(": {r}")))));
+        let _ = writeln!(
+            out,
+            "<p class=\"{}\">split check: {}</p>",
+            match c.srm.status {
+                SrmStatus::Pass => "srm-pass",
+                SrmStatus::Fail => "srm-fail",
+                SrmStatus::Unchecked => "srm-unchecked",
+            },
+            esc(&format!(
+                "p = {}{}",
+                p(c.srm.p),
+                c.srm
+                    .reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"))
+            ))
+        );
         arms_table(out, &c);
         lift_table(out, &c);
         out.push_str("</section>\n");

@@ -70,7 +70,11 @@ fn unit_table(out: &mut String, u: &UnitReport) {
         .control
         .as_deref()
         .map_or(String::new(), |c| format!("  control: {c}"));
-    let kind = if u.name.contains(" · ") { "context of" } else { kind };
+    let kind = if u.name.contains(" · ") {
+        "context of"
+    } else {
+        kind
+    };
     let _ = writeln!(out, "{kind} {}{control}  {srm}", u.name);
     if let Some(note) = u.allocation_note() {
         let _ = writeln!(out, "  {note}");

@@ -47,7 +47,11 @@ pub fn bandits(doc: &DocumentMut) -> Result<Vec<Found>, String> {
         let listed: Vec<String> = t
             .get("contexts")
             .and_then(Item::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let contexts = contexts(&listed);
         let weights = t.get("weights").and_then(Item::as_table_like);

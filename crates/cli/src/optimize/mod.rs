@@ -54,7 +54,10 @@ pub struct OptimizeArgs {
 /// Runs `vitrine optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<ExitCode, String> {
     if !(args.srm_alpha > 0.0 && args.srm_alpha < 1.0) {
-        return Err(format!("--srm-alpha {} is not between 0 and 1", args.srm_alpha));
+        return Err(format!(
+            "--srm-alpha {} is not between 0 and 1",
+            args.srm_alpha
+        ));
     }
     let files = campaign_files(&args.campaigns)?;
     let compile = CompileArgs {

@@ -55,13 +55,18 @@ fn optimize_rewrites_only_the_weights_and_prints_the_posteriors() {
     // 90 so that every context is reweighted, the loyal one (with comments) too.
     let out = optimize(&d, &["--seed", "1", "--min-visitors", "90"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let written = std::fs::read_to_string(d.join("campaigns.toml")).unwrap();
     golden("campaigns.optimized.toml", &written);
     golden("optimize.txt", &stdout);
     // Every line of the original is still there but the weights' values: comments, order
     // and layout are kept.
-    let original = std::fs::read_to_string(root().join("fixtures/optimize/campaigns.toml")).unwrap();
+    let original =
+        std::fs::read_to_string(root().join("fixtures/optimize/campaigns.toml")).unwrap();
     for line in original.lines().filter(|l| !l.contains(" = 33")) {
         assert!(written.contains(line), "lost {line:?}");
     }
@@ -71,11 +76,18 @@ fn optimize_rewrites_only_the_weights_and_prints_the_posteriors() {
         .args(["check", "campaigns.toml"])
         .output()
         .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     // Same events, same seed: the same file again.
     let again = dir("again");
     optimize(&again, &["--seed", "1", "--min-visitors", "90"]);
-    assert_eq!(std::fs::read_to_string(again.join("campaigns.toml")).unwrap(), written);
+    assert_eq!(
+        std::fs::read_to_string(again.join("campaigns.toml")).unwrap(),
+        written
+    );
     let _ = std::fs::remove_dir_all(&d);
     let _ = std::fs::remove_dir_all(&again);
 }
@@ -91,12 +103,21 @@ fn dry_run_writes_nothing_and_a_fixed_experiment_is_refused() {
     assert!(stdout.contains("P(best)"), "{stdout}");
     // The default minimum sample (100 per arm) is not met in the loyal context.
     assert!(
-        stdout.contains("weights kept: below the minimum sample: `savings` has 99 visitors here, 100 needed"),
+        stdout.contains(
+            "weights kept: below the minimum sample: `savings` has 99 visitors here, 100 needed"
+        ),
         "{stdout}"
     );
-    assert_eq!(std::fs::read_to_string(d.join("campaigns.toml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(d.join("campaigns.toml")).unwrap(),
+        before
+    );
     // Without any bandit experiment there is nothing to do, and it says so.
-    std::fs::write(d.join("campaigns.toml"), "[[campaign]]\nid = \"a\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"x\"\n").unwrap();
+    std::fs::write(
+        d.join("campaigns.toml"),
+        "[[campaign]]\nid = \"a\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"x\"\n",
+    )
+    .unwrap();
     let out = optimize(&d, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bandit experiment"));

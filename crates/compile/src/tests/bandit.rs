@@ -91,7 +91,10 @@ fn split_of(snap: &Snapshot, segments: &[&str], n: u32) -> ([u32; 3], String, St
         let identity = profile(&sub, segments);
         let ctx = Context::new(&identity, 1_800_000_000).with_visitor(Some(&sub));
         let d = decide_in(snap, &ctx);
-        let e = d.exposures.first().expect("every visitor with an id is exposed");
+        let e = d
+            .exposures
+            .first()
+            .expect("every visitor with an id is exposed");
         let learned = e.learned.expect("a bandit exposure names its context");
         seen = (
             learned.context.to_owned(),
@@ -114,7 +117,11 @@ fn each_context_is_split_by_its_own_weights() {
     // is over 5 standard deviations for every share.
     let cases = [
         (&["deal_seeker"][..], [1_800.0, 7_200.0], "price_hunter"),
-        (&["loyal", "deal_seeker"][..], [1_800.0, 7_200.0], "price_hunter"),
+        (
+            &["loyal", "deal_seeker"][..],
+            [1_800.0, 7_200.0],
+            "price_hunter",
+        ),
         (&["loyal"][..], [4_500.0, 4_500.0], "loyal"),
         (&[][..], [8_100.0, 900.0], "everyone_else"),
     ];
@@ -123,7 +130,10 @@ fn each_context_is_split_by_its_own_weights() {
         assert_eq!(got_context, context, "{segments:?}");
         let expected = [bp[0], bp[1], 1_000.0].map(|b| b / 10_000.0 * f64::from(n));
         for (c, e) in counts.iter().zip(expected) {
-            assert!((f64::from(*c) - e).abs() < 240.0, "{segments:?}: {counts:?} vs {expected:?}");
+            assert!(
+                (f64::from(*c) - e).abs() < 240.0,
+                "{segments:?}: {counts:?} vs {expected:?}"
+            );
         }
         let want = match context {
             "price_hunter" => "holdout=1000;control=1800;urgency=7200",
@@ -214,5 +224,32 @@ fn weights_must_name_every_arm_and_only_arms() {
     assert_eq!(error_in(missing).0, "bandit-weights");
     let stray = "allocation = \"bandit\"\ngoal = \"purchase\"\n[experiments.hero-copy.weights.everyone_else]\ncontrol = 1\nurgency = 1\nscarcity = 1\n";
     let e = error_in(stray);
-    assert_eq!((e.0, e.1.as_str(), e.2), ("bandit-weights", "experiments.hero-copy.weights.everyone_else.scarcity", 32));
+    assert_eq!(
+        (e.0, e.1.as_str(), e.2),
+        (
+            "bandit-weights",
+            "experiments.hero-copy.weights.everyone_else.scarcity",
+            32
+        )
+    );
+}
+
+#[test]
+fn new_weights_show_in_the_snapshot_diff() {
+    let old = one(&with(GOOD)).expect("compiles");
+    let new = one(&with(&GOOD.replace(
+        "control = 2000\nurgency = 8000",
+        "control = 500\nurgency = 9500",
+    )))
+    .expect("compiles");
+    let changes: Vec<String> = crate::diff::diff(&old, &new)
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("price_hunter: holdout=1000;control=450;urgency=8550")),
+        "{changes:?}"
+    );
 }

@@ -160,10 +160,13 @@ impl Work {
             None => {
                 let stratum = learned.map(|(context, split)| {
                     let key = (context.to_owned(), split.map(str::to_owned));
-                    self.strata.iter().position(|s| *s == key).unwrap_or_else(|| {
-                        self.strata.push(key);
-                        self.strata.len() - 1
-                    })
+                    self.strata
+                        .iter()
+                        .position(|s| *s == key)
+                        .unwrap_or_else(|| {
+                            self.strata.push(key);
+                            self.strata.len() - 1
+                        })
                 });
                 self.exposed.insert(v.to_owned(), (i, false, stratum));
             }
@@ -219,10 +222,8 @@ impl Work {
         converted.sort_by(|a, b| a.0.cmp(b.0));
         for (v, (count, value)) in converted {
             if let Some((i, _, s)) = self.exposed.get(v) {
-                let arms = std::iter::once(&mut self.arms[*i]).chain(
-                    s.and_then(|s| strata.get_mut(s))
-                        .map(|s| &mut s.arms[*i]),
-                );
+                let arms = std::iter::once(&mut self.arms[*i])
+                    .chain(s.and_then(|s| strata.get_mut(s)).map(|s| &mut s.arms[*i]));
                 for arm in arms {
                     arm.converters += 1;
                     arm.conversions += count;
@@ -294,10 +295,7 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     let visitor = x.common.visitor.as_deref();
     if let Some(exp) = &x.experiment {
         let w = work.entry((Kind::Experiment, exp.clone())).or_default();
-        let learned = x
-            .context
-            .as_deref()
-            .map(|c| (c, x.split.as_deref()));
+        let learned = x.context.as_deref().map(|c| (c, x.split.as_deref()));
         w.expose(visitor, &x.arm, learned);
     }
     let Some(campaign) = &x.campaign else { return };

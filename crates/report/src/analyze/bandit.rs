@@ -24,7 +24,9 @@ pub fn srm(unit: &UnitTally, alpha: f64) -> Srm {
 
 fn srm_of(fit: Option<stats::GoodnessOfFit>, alpha: f64) -> Srm {
     match fit {
-        None => Srm::unchecked("no exposure in the input logged its split (placed before it starts)"),
+        None => {
+            Srm::unchecked("no exposure in the input logged its split (placed before it starts)")
+        }
         Some(g) => {
             let fail = g.p < alpha;
             Srm {
@@ -39,10 +41,17 @@ fn srm_of(fit: Option<stats::GoodnessOfFit>, alpha: f64) -> Srm {
 }
 
 /// Each arm against control and holdout, post-stratified over `strata` (known splits only).
-pub fn comparisons(strata: &[&Stratum], arms: &[ArmTally], control: Option<&str>) -> Vec<Comparison> {
+pub fn comparisons(
+    strata: &[&Stratum],
+    arms: &[ArmTally],
+    control: Option<&str>,
+) -> Vec<Comparison> {
     let mut out = Vec::new();
     let names = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
-        arms.iter().filter(|a| pred(&a.arm)).map(|a| a.arm.clone()).collect()
+        arms.iter()
+            .filter(|a| pred(&a.arm))
+            .map(|a| a.arm.clone())
+            .collect()
     };
     let treated = names(&|a| a != HOLDOUT);
     if let Some(c) = control {
@@ -114,7 +123,12 @@ fn compare(strata: &[&Stratum], t: &str, c: &str, against: Against) -> Compariso
 }
 
 /// The allocation section: method, strata, visitors left out, and per-context tables.
-pub fn allocation(unit: &UnitTally, arms: &[ArmTally], control: Option<&str>, alpha: f64) -> AllocationReport {
+pub fn allocation(
+    unit: &UnitTally,
+    arms: &[ArmTally],
+    control: Option<&str>,
+    alpha: f64,
+) -> AllocationReport {
     let known: Vec<&Stratum> = unit.strata.iter().filter(|s| s.split.is_some()).collect();
     let unplaced: u64 = unit
         .strata
@@ -132,11 +146,18 @@ pub fn allocation(unit: &UnitTally, arms: &[ArmTally], control: Option<&str>, al
     let contexts = names
         .into_iter()
         .map(|context| {
-            let mine: Vec<&Stratum> = known.iter().copied().filter(|s| s.context == context).collect();
+            let mine: Vec<&Stratum> = known
+                .iter()
+                .copied()
+                .filter(|s| s.context == context)
+                .collect();
             let pooled: Vec<ArmTally> = arms
                 .iter()
                 .map(|a| {
-                    let mut t = ArmTally { arm: a.arm.clone(), ..ArmTally::default() };
+                    let mut t = ArmTally {
+                        arm: a.arm.clone(),
+                        ..ArmTally::default()
+                    };
                     for s in &mine {
                         if let Some(x) = s.arms.iter().find(|x| x.arm == a.arm) {
                             t.visitors += x.visitors;
@@ -155,7 +176,10 @@ pub fn allocation(unit: &UnitTally, arms: &[ArmTally], control: Option<&str>, al
             };
             ContextReport {
                 context: context.to_owned(),
-                arms: pooled.iter().map(|a| arm_report(a, None, total)).collect::<Vec<ArmReport>>(),
+                arms: pooled
+                    .iter()
+                    .map(|a| arm_report(a, None, total))
+                    .collect::<Vec<ArmReport>>(),
                 comparisons: comparisons(&mine, &pooled, control),
                 srm: srm_of(strata_srm(&sub), alpha),
             }

@@ -186,7 +186,12 @@ pub fn strata_srm(unit: &UnitTally) -> Option<GoodnessOfFit> {
                 .collect(),
             shares: names
                 .iter()
-                .map(|n| split.iter().find(|(s, _)| s == n).map_or(0.0, |(_, b)| f64::from(*b)))
+                .map(|n| {
+                    split
+                        .iter()
+                        .find(|(s, _)| s == n)
+                        .map_or(0.0, |(_, b)| f64::from(*b))
+                })
                 .collect(),
         })
         .collect();
@@ -440,7 +445,10 @@ pub fn contexts(listed: &[String]) -> Vec<String> {
 pub fn render(plans: &[Plan], seed: u64) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(out, "vitrine optimize (seed {seed}; {DRAWS} posterior draws per context)");
+    let _ = writeln!(
+        out,
+        "vitrine optimize (seed {seed}; {DRAWS} posterior draws per context)"
+    );
     for p in plans {
         let what = match p.metric {
             Metric::Rate => "conversion rate",

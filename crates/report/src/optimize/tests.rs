@@ -122,8 +122,14 @@ fn rate_posterior_interval_is_the_beta_quantiles() {
 fn weights_follow_p_best_above_the_floor_and_sum_to_10000() {
     assert_eq!(thompson_weights(&[1.0, 0.0], 500), Some(vec![9_500, 500]));
     assert_eq!(thompson_weights(&[0.5, 0.5], 500), Some(vec![5_000, 5_000]));
-    assert_eq!(thompson_weights(&[0.2, 0.3, 0.5], 1000), Some(vec![2_400, 3_100, 4_500]));
-    assert_eq!(thompson_weights(&[1.0 / 3.0; 3], 0).map(|w| w.iter().sum::<u32>()), Some(10_000));
+    assert_eq!(
+        thompson_weights(&[0.2, 0.3, 0.5], 1000),
+        Some(vec![2_400, 3_100, 4_500])
+    );
+    assert_eq!(
+        thompson_weights(&[1.0 / 3.0; 3], 0).map(|w| w.iter().sum::<u32>()),
+        Some(10_000)
+    );
     assert_eq!(thompson_weights(&[0.5, 0.5], 6_000), None);
 }
 
@@ -174,7 +180,10 @@ fn a_sample_ratio_mismatch_keeps_every_weight() {
         assert_eq!(c.weights, vec![1, 1]);
     }
     let text = render(&[p], 1);
-    assert!(text.contains("weights kept: sample ratio mismatch"), "{text}");
+    assert!(
+        text.contains("weights kept: sample ratio mismatch"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -213,11 +213,20 @@ impl Run {
         };
         let tally = report::aggregate(&self.events, &filter);
         let unit = tally.units.get(&(Kind::Experiment, KEY.to_owned()));
-        let plan = optimize::plan(&self.bandit(), unit, guard, self.seed.wrapping_add(self.round as u64));
+        let plan = optimize::plan(
+            &self.bandit(),
+            unit,
+            guard,
+            self.seed.wrapping_add(self.round as u64),
+        );
         let mut body = self.snapshot.body().clone();
         let names: Vec<&str> = ARMS.to_vec();
         let holdout = body.experiments[0].holdout_bp;
-        for c in plan.contexts.iter().filter(|c| c.outcome == Outcome::Reweight) {
+        for c in plan
+            .contexts
+            .iter()
+            .filter(|c| c.outcome == Outcome::Reweight)
+        {
             let split = split_text(holdout, &names, &c.weights);
             let sym = Sym(u32::try_from(body.strings.len()).unwrap());
             body.strings.push(split.into());

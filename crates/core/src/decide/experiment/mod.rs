@@ -31,7 +31,6 @@ pub use crate::snapshot::split::{bucket_counts, split_text, BUCKETS, HOLDOUT};
 /// The key the global holdout is bucketed under (no experiment key can be `*`).
 pub const GLOBAL_KEY: &str = "*";
 
-
 /// The context of a bandit visitor in none of the listed segments.
 pub const EVERYONE_ELSE: &str = "everyone_else";
 
@@ -146,10 +145,7 @@ pub fn placement_learned<'s>(
     let experiment = snap.body().experiments.get(usize::try_from(index).ok()?)?;
     let key = snap.text(experiment.key);
     let id = ctx.visitor?;
-    let context = experiment
-        .bandit
-        .as_ref()
-        .map(|b| context_of(snap, b, ctx));
+    let context = experiment.bandit.as_ref().map(|b| context_of(snap, b, ctx));
     if let Some(sticky) = ctx.activity.assignment(key) {
         let learned = context.map(|(context, _)| Learned {
             context,
@@ -169,15 +165,14 @@ pub fn placement_learned<'s>(
     let b = bucket(key, id);
     match context {
         None => place(experiment, b).map(|p| (p, None)),
-        Some((context, allocation)) => {
-            place_with(experiment.holdout_bp, &allocation.weights, b).map(|p| {
+        Some((context, allocation)) => place_with(experiment.holdout_bp, &allocation.weights, b)
+            .map(|p| {
                 let learned = Learned {
                     context,
                     split: Some(snap.text(allocation.split)),
                 };
                 (p, Some(learned))
-            })
-        }
+            }),
     }
 }
 
