@@ -291,7 +291,7 @@ impl Run<'_> {
         &mut self,
         file: usize,
         context: &str,
-        t: &Spanned<std::collections::BTreeMap<String, Spanned<i64>>>,
+        t: &Spanned<super::source::WeightsSrc>,
         arms: &Arms<'_>,
         floor: u16,
     ) -> Option<Vec<u32>> {

@@ -139,8 +139,11 @@ pub struct ExperimentSrc {
     pub contexts: Option<Spanned<Vec<Spanned<String>>>>,
     /// Bandits: context → arm → weight, as `vitrine optimize` writes them.
     #[serde(default)]
-    pub weights: Option<Spanned<BTreeMap<String, Spanned<BTreeMap<String, Spanned<i64>>>>>>,
+    pub weights: Option<Spanned<BTreeMap<String, Spanned<WeightsSrc>>>>,
 }
+
+/// `[experiments.KEY.weights.CONTEXT]`: arm → weight.
+pub type WeightsSrc = BTreeMap<String, Spanned<i64>>;
 
 /// `{ name = "urgency", weight = 50 }`.
 #[derive(Deserialize)]

@@ -193,11 +193,14 @@ fn error_in(rest: &str) -> (&'static str, String, usize, usize) {
     (e.code, e.field.clone(), e.line, e.column)
 }
 
+/// Text appended to the experiment, and its one error: (code, field, line, column).
+type Case = (&'static str, (&'static str, &'static str, usize, usize));
+
 #[test]
 fn bandit_settings_are_checked_where_they_are_written() {
     // HEAD has 26 lines (the experiment table starts on line 24): the appended text starts on
     // line 27.
-    let cases: [(&str, (&str, &str, usize, usize)); 9] = [
+    let cases: [Case; 9] = [
         ("allocation = \"greedy\"\n", ("allocation", "experiments.hero-copy.allocation", 27, 14)),
         ("allocation = \"bandit\"\n", ("bandit-goal", "experiments.hero-copy.goal", 24, 1)),
         ("allocation = \"bandit\"\ngoal = \"signup\"\n", ("bandit-goal", "experiments.hero-copy.goal", 28, 8)),

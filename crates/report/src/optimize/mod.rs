@@ -146,8 +146,14 @@ pub struct Plan {
     pub contexts: Vec<ContextPlan>,
 }
 
+/// A logged split: each group (holdout first) and its buckets.
+type Split = Vec<(String, u16)>;
+
+/// One arm's posterior sampler.
+type Sampler = Box<dyn Fn(&mut ChaCha8Rng) -> f64>;
+
 /// Reads a logged split, `holdout=500;control=4750;…`; `None` when malformed.
-pub fn parse_split(text: &str) -> Option<Vec<(String, u16)>> {
+pub fn parse_split(text: &str) -> Option<Split> {
     text.split(';')
         .map(|pair| {
             let (name, buckets) = pair.split_once('=')?;
@@ -160,7 +166,7 @@ pub fn parse_split(text: &str) -> Option<Vec<(String, u16)>> {
 /// `None` when no stratum logged a split.
 pub fn strata_srm(unit: &UnitTally) -> Option<GoodnessOfFit> {
     let mut names: Vec<String> = Vec::new();
-    let mut placed: Vec<(Vec<(String, u16)>, &[ArmTally])> = Vec::new();
+    let mut placed: Vec<(Split, &[ArmTally])> = Vec::new();
     for s in &unit.strata {
         let Some(split) = s.split.as_deref().and_then(parse_split) else {
             continue;
@@ -340,9 +346,9 @@ fn p_best(metric: Metric, tallies: &[ArmTally], rng: &mut ChaCha8Rng, draws: usi
     if k == 0 {
         return Vec::new();
     }
-    let sampler: Vec<Box<dyn Fn(&mut ChaCha8Rng) -> f64>> = tallies
+    let sampler: Vec<Sampler> = tallies
         .iter()
-        .map(|t| -> Box<dyn Fn(&mut ChaCha8Rng) -> f64> {
+        .map(|t| -> Sampler {
             match metric {
                 Metric::Rate => {
                     let (a, b) = beta_params(t);

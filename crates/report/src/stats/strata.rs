@@ -48,7 +48,7 @@ pub fn srm_strata(strata: &[Placed]) -> Option<GoodnessOfFit> {
         if n == 0 {
             continue;
         }
-        if !(total > 0.0) || s.shares.iter().any(|p| !p.is_finite() || *p < 0.0) {
+        if total.is_nan() || total <= 0.0 || s.shares.iter().any(|p| !p.is_finite() || *p < 0.0) {
             return None;
         }
         let n = n as f64;
@@ -63,9 +63,9 @@ pub fn srm_strata(strata: &[Placed]) -> Option<GoodnessOfFit> {
             }
             observed[i] += s.observed[i] as f64;
             expected[i] += n * p;
-            for j in 0..k {
+            for (j, cell) in cov[i].iter_mut().enumerate() {
                 let q = s.shares[j] / total;
-                cov[i][j] += n * (if i == j { p } else { 0.0 } - p * q);
+                *cell += n * (if i == j { p } else { 0.0 } - p * q);
             }
         }
     }
@@ -102,10 +102,11 @@ fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         m.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = m[col].clone();
         for row in col + 1..n {
-            let f = m[row][col] / m[col][col];
-            for c in col..n {
-                m[row][c] -= f * m[col][c];
+            let f = m[row][col] / pivot_row[col];
+            for (cell, p) in m[row].iter_mut().zip(&pivot_row).skip(col) {
+                *cell -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -148,7 +149,7 @@ pub struct Stratified {
 /// The post-stratified difference (see the module docs); `None` without weight or variance.
 pub fn stratified_diff(strata: &[Arms]) -> Option<Stratified> {
     let total: f64 = strata.iter().map(|s| s.weight).sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return None;
     }
     let mut diff = 0.0;
@@ -158,7 +159,7 @@ pub fn stratified_diff(strata: &[Arms]) -> Option<Stratified> {
         diff += w * (s.mean_t - s.mean_c);
         var += w * w * (s.var_t + s.var_c);
     }
-    if !(var > 0.0) || !diff.is_finite() {
+    if var.is_nan() || var <= 0.0 || !diff.is_finite() {
         return None;
     }
     let se = var.sqrt();

@@ -235,7 +235,7 @@ impl Run {
             let a = match b
                 .contexts
                 .iter_mut()
-                .find(|x| &*strings[x.name.0 as usize] == c.context)
+                .find(|x| *strings[x.name.0 as usize] == *c.context)
             {
                 Some(x) => &mut x.allocation,
                 None => &mut b.rest,
