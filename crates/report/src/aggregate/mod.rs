@@ -32,7 +32,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::stats::Sample;
+use super::stats::strata::{srm_strata, Placed};
+use super::stats::{GoodnessOfFit, Sample};
 use vitrine_core::decide::experiment::HOLDOUT;
 use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, SHOWN};
 
@@ -342,6 +343,64 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
             w.convert(Some(v), HOLDOUT, value);
         }
     }
+}
+
+/// A logged split: each group (holdout first) and its buckets.
+type Split = Vec<(String, u16)>;
+
+/// Reads a logged split, `holdout=500;control=4750;…`; `None` when malformed.
+pub fn parse_split(text: &str) -> Option<Split> {
+    text.split(';')
+        .map(|pair| {
+            let (name, buckets) = pair.split_once('=')?;
+            Some((name.to_owned(), buckets.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The sample-ratio check of a unit over the strata whose split is known (holdout included);
+/// `None` when no stratum logged a split.
+pub fn strata_srm(unit: &UnitTally) -> Option<GoodnessOfFit> {
+    let mut names: Vec<String> = Vec::new();
+    let mut placed: Vec<(Split, &[ArmTally])> = Vec::new();
+    for s in &unit.strata {
+        let Some(split) = s.split.as_deref().and_then(parse_split) else {
+            continue;
+        };
+        for (n, _) in &split {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        placed.push((split, &s.arms));
+    }
+    for a in &unit.arms {
+        if !names.contains(&a.arm) {
+            names.push(a.arm.clone());
+        }
+    }
+    let strata: Vec<Placed> = placed
+        .iter()
+        .map(|(split, arms)| Placed {
+            observed: names
+                .iter()
+                .map(|n| arms.iter().find(|a| a.arm == *n).map_or(0, |a| a.visitors))
+                .collect(),
+            shares: names
+                .iter()
+                .map(|n| {
+                    split
+                        .iter()
+                        .find(|(s, _)| s == n)
+                        .map_or(0.0, |(_, b)| f64::from(*b))
+                })
+                .collect(),
+        })
+        .collect();
+    if strata.is_empty() {
+        return None;
+    }
+    srm_strata(&strata)
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 //! are left out of both and counted, because their split is not known.
 
 use super::{arm_report, Against, ArmReport, Comparison, Srm, SrmStatus};
+use crate::aggregate::strata_srm;
 use crate::aggregate::{ArmTally, Stratum, UnitTally};
 use crate::model::{AllocationReport, ContextReport};
-use crate::optimize::strata_srm;
 use crate::stats::strata::{stratified_diff, Arms};
 use crate::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
