@@ -282,6 +282,7 @@ fn measurement(c: &mut Criterion) {
         experiment: "strip-copy",
         arm: "shipping",
         global: false,
+        learned: None,
     }];
     let shown = ["welcome-hero", "strip-shipping", "deal-pdp"];
     c.bench_function("exposure_record_page_4_events", |b| {

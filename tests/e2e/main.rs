@@ -10,6 +10,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bandit;
 mod cuped;
 mod decisions;
 mod events;

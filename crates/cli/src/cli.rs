@@ -104,6 +104,9 @@ enum Cmd {
     /// The web workbench: edit campaigns, compare personas side by side, publish, results.
     /// Serves on 127.0.0.1 (see `--listen`) and prints its URL.
     Studio(Box<crate::studio::StudioArgs>),
+    /// Learn the weights of bandit experiments from events and write them into the campaign
+    /// files (review the diff, then publish). Exit 1 if the campaigns do not compile.
+    Optimize(Box<crate::optimize::OptimizeArgs>),
     /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
@@ -161,6 +164,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Preview(args) => preview::run(&args, ring),
         Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Report(args) => crate::report::run(&args),
+        Cmd::Optimize(args) => crate::optimize::run(&args),
         Cmd::PreviewToken { command } => crate::preview_token::run(command),
         Cmd::Studio(args) => crate::studio::run(*args),
     }

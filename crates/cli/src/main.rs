@@ -10,6 +10,7 @@
 //! cookie                   mint, inspect and rotate the signed cookie (vitrine-core)
 //! report                   experiment results (vitrine-report), local or from the SQL API
 //! studio                   the web workbench (vitrine-studio) over the publish and report paths
+//! optimize                 bandit weights learned from events, written into campaign files
 //! kv · diagnostics         wrangler as the KV transport; compile errors with source context
 //! ```
 
@@ -18,6 +19,7 @@ mod cli;
 mod cookie;
 mod diagnostics;
 mod kv;
+mod optimize;
 mod preview;
 mod preview_token;
 mod publish;

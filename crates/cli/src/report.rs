@@ -30,9 +30,9 @@ pub enum Format {
     Csv,
 }
 
-/// Arguments of `vitrine report`.
+/// Where events come from: the same for `report` and `optimize`.
 #[derive(clap::Args)]
-pub struct ReportArgs {
+pub struct EventArgs {
     /// Event files (JSON lines or CSV); `-` reads stdin.
     #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     inputs: Vec<PathBuf>,
@@ -51,6 +51,51 @@ pub struct ReportArgs {
     /// Only events before this time (same forms as --since).
     #[arg(long)]
     until: Option<String>,
+}
+
+impl EventArgs {
+    /// The time window and `goal` as a report filter.
+    pub fn filter(&self, goal: Option<String>) -> Result<report::Filter, String> {
+        let now = campaigns::now();
+        let time = |t: &Option<String>| {
+            t.as_deref()
+                .map(|t| report::aggregate::parse_time(t, now))
+                .transpose()
+        };
+        Ok(report::Filter {
+            goal,
+            since: time(&self.since)?,
+            until: time(&self.until)?,
+        })
+    }
+
+    /// Reads the events (files, stdin or the SQL API), printing the bad lines; `Err(1)` as
+    /// the exit code when `strict` and some line was bad.
+    pub fn read(&self, since: Option<u64>, strict: bool) -> Result<Result<Parsed, u8>, String> {
+        let parsed = if self.remote {
+            fetch(&self.dataset, since)?
+        } else {
+            read_inputs(&self.inputs, self.format)?
+        };
+        if parsed.bad_count > 0 {
+            eprintln!("{} bad line(s) (not counted):", parsed.bad_count);
+            for b in &parsed.bad {
+                eprintln!("  line {}: {}", b.line, b.reason);
+            }
+            if strict {
+                eprintln!("refused: --strict and the input has bad lines");
+                return Ok(Err(1));
+            }
+        }
+        Ok(Ok(parsed))
+    }
+}
+
+/// Arguments of `vitrine report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    events: EventArgs,
     /// The built snapshot the events ran with: configured weights for the SRM check.
     #[arg(long, conflicts_with = "campaigns")]
     snapshot: Option<PathBuf>,
@@ -103,33 +148,12 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
             args.sequential_tuning
         ));
     }
-    let now = campaigns::now();
-    let time = |t: &Option<String>| {
-        t.as_deref()
-            .map(|t| report::aggregate::parse_time(t, now))
-            .transpose()
-    };
-    let filter = report::Filter {
-        goal: args.goal.clone(),
-        since: time(&args.since)?,
-        until: time(&args.until)?,
-    };
+    let filter = args.events.filter(args.goal.clone())?;
     let expect = expectations(args)?;
-    let parsed = if args.remote {
-        fetch(&args.dataset, filter.since)?
-    } else {
-        read_inputs(&args.inputs, args.format)?
+    let parsed = match args.events.read(filter.since, args.strict)? {
+        Ok(p) => p,
+        Err(code) => return Ok(ExitCode::from(code)),
     };
-    if parsed.bad_count > 0 {
-        eprintln!("{} bad line(s) (not counted):", parsed.bad_count);
-        for b in &parsed.bad {
-            eprintln!("  line {}: {}", b.line, b.reason);
-        }
-        if args.strict {
-            eprintln!("refused: --strict and the input has bad lines");
-            return Ok(ExitCode::from(1));
-        }
-    }
     let tally = report::aggregate(&parsed.events, &filter);
     let summary = InputSummary {
         events: tally.events,
@@ -196,7 +220,8 @@ fn expectations(args: &ReportArgs) -> Result<Option<Expectations>, String> {
     }
 }
 
-fn campaign_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// The campaign files at `path`: the file itself, or a directory's `.toml` files, sorted.
+pub fn campaign_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
     }
@@ -235,6 +260,8 @@ pub fn html_for(
         control: Vec::new(),
         srm_alpha: report::analyze::SRM_ALPHA,
         goal: None,
+        sequential: None,
+        cuped: false,
     };
     let expect = expect.map(Expectations::from_snapshot);
     let rep = report::analyze(&tally, summary, expect.as_ref(), &options);

@@ -126,7 +126,8 @@ fn compare(
     }
 }
 
-/// Experiments by key, as `holdout 1000 bp; control:1 shipping:1`, plus the global holdout.
+/// Experiments by key, as `holdout 1000 bp; control:1 shipping:1` (and a bandit's split per
+/// context), plus the global holdout.
 fn experiments(s: &Snapshot) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = s
         .body()
@@ -138,7 +139,22 @@ fn experiments(s: &Snapshot) -> BTreeMap<String, String> {
                 .iter()
                 .map(|a| format!("{}:{}", s.text(a.name), a.weight))
                 .collect();
-            let text = format!("holdout {} bp; {}", e.holdout_bp, arms.join(" "));
+            let mut text = format!("holdout {} bp; {}", e.holdout_bp, arms.join(" "));
+            // A bandit's learned split per context, as its exposures log it.
+            if let Some(b) = &e.bandit {
+                for c in &b.contexts {
+                    text.push_str(&format!(
+                        "; {}: {}",
+                        s.text(c.name),
+                        s.text(c.allocation.split)
+                    ));
+                }
+                text.push_str(&format!(
+                    "; {}: {}",
+                    vitrine_core::decide::experiment::EVERYONE_ELSE,
+                    s.text(b.rest.split)
+                ));
+            }
             (s.text(e.key).to_owned(), text)
         })
         .collect();

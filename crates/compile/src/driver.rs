@@ -91,7 +91,11 @@ impl Run<'_> {
             None => (None, Vec::new()),
         };
         self.catalog_names = catalog.as_ref().map(|c| CatalogNames::of(&self, c));
-        let (experiments, global_holdout_bp) = self.experiments(experiments);
+        let goals: Vec<String> = conversions
+            .iter()
+            .map(|(_, c)| c.get_ref().name.get_ref().clone())
+            .collect();
+        let (experiments, global_holdout_bp) = self.experiments(experiments, &goals);
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut placed = Vec::new();
         for (order, (file, c)) in campaigns.into_iter().enumerate() {

@@ -18,6 +18,7 @@
 
 use toml::Spanned;
 
+use super::bandit::Arms;
 use super::expr::valid_id;
 use super::run::Run;
 use super::source::{CampaignSrc, ExperimentSrc};
@@ -74,10 +75,10 @@ impl Collected {
 impl Run<'_> {
     /// Compiles the experiments (recording their arms for [`Run::arm_ref`]) and the global
     /// holdout.
-    pub fn experiments(&mut self, found: Collected) -> (Vec<Experiment>, u16) {
+    pub fn experiments(&mut self, found: Collected, goals: &[String]) -> (Vec<Experiment>, u16) {
         let mut out = Vec::new();
         for (file, key, table) in found.tables {
-            if let Some(e) = self.experiment(file, &key, table) {
+            if let Some(e) = self.experiment(file, &key, table, goals) {
                 let index = u32::try_from(out.len()).unwrap_or(u32::MAX);
                 let arms = e
                     .arms
@@ -100,6 +101,7 @@ impl Run<'_> {
         file: usize,
         key: &str,
         table: Spanned<ExperimentSrc>,
+        goals: &[String],
     ) -> Option<Experiment> {
         let field = format!("experiments.{key}");
         let span = table.span();
@@ -161,7 +163,7 @@ impl Run<'_> {
         if arms.is_empty() {
             self.error(
                 file,
-                span,
+                span.clone(),
                 "arms",
                 &format!("{field}.arms"),
                 "the experiment has no arms".into(),
@@ -170,11 +172,26 @@ impl Run<'_> {
             ok = false;
         }
         let total: u64 = arms.iter().map(|a| u64::from(a.weight)).sum();
+        let names: Vec<String> = arms.iter().map(|a| self.text(a.name).to_owned()).collect();
+        let weights: Vec<u32> = arms.iter().map(|a| a.weight).collect();
+        let shape = Arms {
+            field: &field,
+            span,
+            names: &names,
+            weights: &weights,
+            holdout_bp: holdout_bp.unwrap_or(0),
+        };
+        let bandit = if ok && total > 0 && arms.iter().all(|a| a.weight > 0) {
+            self.bandit(file, &table, &shape, goals)
+        } else {
+            None
+        };
         let key = self.sym(key);
         (ok && total > 0 && arms.iter().all(|a| a.weight > 0)).then_some(Experiment {
             key,
             arms,
             holdout_bp: holdout_bp?,
+            bandit: bandit?,
         })
     }
 

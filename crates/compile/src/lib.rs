@@ -55,6 +55,7 @@
 //! assert_eq!(out, br#"<p><vitrine-slot name="hero"><b>Welcome!</b></vitrine-slot></p>"#);
 //! ```
 
+mod bandit;
 mod campaign;
 mod catalog;
 mod conversion;
@@ -72,6 +73,7 @@ mod source;
 mod template;
 mod warn;
 
+pub use bandit::DEFAULT_MIN_SHARE_BP;
 pub use diagnostic::{CompileError, Level};
 pub use expr::{parse_duration, parse_time_window};
 pub use html::{check_url, sanitize, Policy};

@@ -122,7 +122,28 @@ pub struct ExperimentSrc {
     pub arms: Vec<Spanned<ArmSrc>>,
     #[serde(default)]
     pub holdout_bp: Option<Spanned<i64>>,
+    /// `"fixed"` (the default) or `"bandit"`.
+    #[serde(default)]
+    pub allocation: Option<Spanned<String>>,
+    /// Bandits: the conversion name the weights learn from.
+    #[serde(default)]
+    pub goal: Option<Spanned<String>>,
+    /// Bandits: `"rate"` (the default) or `"value"`.
+    #[serde(default)]
+    pub optimize: Option<Spanned<String>>,
+    /// Bandits: the smallest share of an arm, in basis points of the arms' traffic.
+    #[serde(default)]
+    pub min_share_bp: Option<Spanned<i64>>,
+    /// Bandits: segments learned separately (first match), in order.
+    #[serde(default)]
+    pub contexts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Bandits: context → arm → weight, as `vitrine optimize` writes them.
+    #[serde(default)]
+    pub weights: Option<Spanned<BTreeMap<String, Spanned<WeightsSrc>>>>,
 }
+
+/// `[experiments.KEY.weights.CONTEXT]`: arm → weight.
+pub type WeightsSrc = BTreeMap<String, Spanned<i64>>;
 
 /// `{ name = "urgency", weight = 50 }`.
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@
 use crate::cookie::activity::extract_id;
 use crate::cookie::visitor::Visitor;
 use crate::cookie::{Identity, KeyRing};
+use crate::decide::experiment::Learned;
 use crate::decide::{explain_header, header_safe, offer, recommend, ActivityCounts, NoActivity};
 use crate::decide::{Context, Exposure};
 use crate::facts::Observed;
@@ -122,7 +123,13 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
             exposed: decision
                 .exposures
                 .iter()
-                .map(|e| (e.experiment.to_owned(), e.arm.to_owned(), e.global))
+                .map(|e| Exposed {
+                    experiment: e.experiment.to_owned(),
+                    arm: e.arm.to_owned(),
+                    global: e.global,
+                    context: e.learned.map(|l| l.context.to_owned()),
+                    split: e.learned.and_then(|l| l.split).map(str::to_owned),
+                })
                 .collect(),
             // Offers that start now: their start goes into the activity, keeping them stable.
             offers: decision
@@ -152,10 +159,14 @@ pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -
     let exposures: Vec<Exposure<'_>> = decided
         .exposed
         .iter()
-        .map(|(experiment, arm, global)| Exposure {
-            experiment,
-            arm,
-            global: *global,
+        .map(|x| Exposure {
+            experiment: &x.experiment,
+            arm: &x.arm,
+            global: x.global,
+            learned: x.context.as_deref().map(|context| Learned {
+                context,
+                split: x.split.as_deref(),
+            }),
         })
         .collect();
     let shown: Vec<&str> = decided.shown.iter().map(String::as_str).collect();
@@ -190,9 +201,18 @@ struct Decided {
     plan: Option<Plan>,
     explain: Option<String>,
     shown: Vec<String>,
-    exposed: Vec<(String, String, bool)>,
+    exposed: Vec<Exposed>,
     offers: Vec<String>,
     held: Vec<String>,
+}
+
+/// One experiment exposure, owned (see [`Decided`]).
+struct Exposed {
+    experiment: String,
+    arm: String,
+    global: bool,
+    context: Option<String>,
+    split: Option<String>,
 }
 
 /// The product id of a product page, by the snapshot's `[activity]` pattern.

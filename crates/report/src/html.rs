@@ -111,9 +111,40 @@ fn unit(out: &mut String, u: &UnitReport, ci: &str) {
         ),
     };
     let _ = writeln!(out, "<p class=\"{class}\">{}</p>", esc(&verdict));
+    if let Some(note) = u.allocation_note() {
+        let _ = writeln!(out, "<p class=\"allocation\">{}</p>", esc(&note));
+    }
     chart(out, u);
     arms_table(out, u);
     lift_table(out, u, ci);
+    for c in u.context_units() {
+        let _ = writeln!(
+            out,
+            "<section class=\"context\" data-name=\"{}\">\n<h3>context {}</h3>",
+            esc(&c.name),
+            esc(&c.name)
+        );
+        let _ = writeln!(
+            out,
+            "<p class=\"{}\">split check: {}</p>",
+            match c.srm.status {
+                SrmStatus::Pass => "srm-pass",
+                SrmStatus::Fail => "srm-fail",
+                SrmStatus::Unchecked => "srm-unchecked",
+            },
+            esc(&format!(
+                "p = {}{}",
+                p(c.srm.p),
+                c.srm
+                    .reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"))
+            ))
+        );
+        arms_table(out, &c);
+        lift_table(out, &c, ci);
+        out.push_str("</section>\n");
+    }
     out.push_str("</section>\n");
 }
 

@@ -33,6 +33,7 @@ pub mod expect;
 pub mod html;
 pub mod input;
 pub mod model;
+pub mod optimize;
 pub mod remote;
 pub mod stats;
 pub mod text;

@@ -77,6 +77,37 @@ pub struct UnitReport {
     pub unexposed_conversions: u64,
     /// Conversions carrying another arm than the visitor's exposure.
     pub mismatched_conversions: u64,
+    /// Bandit experiments: how the moving split was accounted for, and each context's table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationReport>,
+}
+
+/// A bandit experiment's split moved: the lift is post-stratified, the split checked per
+/// allocation period, and each context reported on its own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AllocationReport {
+    /// How the lift was computed.
+    pub method: String,
+    /// Strata (context × split) with a known split.
+    pub strata: usize,
+    /// Visitors first seen without a split (placed before the input): in the arm totals,
+    /// left out of the lift and the split check.
+    pub unplaced: u64,
+    /// Per context, in order of first appearance.
+    pub contexts: Vec<ContextReport>,
+}
+
+/// One context of a bandit experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextReport {
+    /// Segment name or `everyone_else`.
+    pub context: String,
+    /// Its visitors per arm (known splits only).
+    pub arms: Vec<ArmReport>,
+    /// Post-stratified over its allocation periods.
+    pub comparisons: Vec<Comparison>,
+    /// Its split check.
+    pub srm: Srm,
 }
 
 /// Events without a visitor: counted, never in a rate.
@@ -221,6 +252,47 @@ pub struct Srm {
     pub p: Option<f64>,
     /// Why it was not checked, or what failed.
     pub reason: Option<String>,
+}
+
+impl UnitReport {
+    /// Each context of a bandit experiment as a unit of its own (named `KEY · CONTEXT`), for
+    /// the renderers; empty for other units.
+    pub fn context_units(&self) -> Vec<UnitReport> {
+        let Some(a) = &self.allocation else {
+            return Vec::new();
+        };
+        a.contexts
+            .iter()
+            .map(|c| UnitReport {
+                kind: self.kind,
+                name: format!("{} · {}", self.name, c.context),
+                control: self.control.clone(),
+                arms: c.arms.clone(),
+                comparisons: c.comparisons.clone(),
+                srm: c.srm.clone(),
+                crossovers: 0,
+                unexposed_conversions: 0,
+                mismatched_conversions: 0,
+                allocation: None,
+            })
+            .collect()
+    }
+
+    /// The sentence saying how a bandit's lift was computed, if it is one.
+    pub fn allocation_note(&self) -> Option<String> {
+        self.allocation.as_ref().map(|a| {
+            let left = if a.unplaced > 0 {
+                format!("; {} visitor(s) placed before the input are left out of the lift and the split check", a.unplaced)
+            } else {
+                String::new()
+            };
+            format!(
+                "weights moved (bandit): lift {} over {} period(s), split checked against the weights live at each visitor's first exposure{left}",
+                a.method.trim_end_matches(" (bandit)"),
+                a.strata
+            )
+        })
+    }
 }
 
 impl Srm {

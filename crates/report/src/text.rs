@@ -31,6 +31,9 @@ pub fn render(report: &Report) -> String {
     out.push('\n');
     for unit in &report.units {
         unit_table(&mut out, unit, report.intervals);
+        for context in unit.context_units() {
+            unit_table(&mut out, &context, report.intervals);
+        }
     }
     out
 }
@@ -94,7 +97,15 @@ fn unit_table(out: &mut String, u: &UnitReport, intervals: Intervals) {
         .control
         .as_deref()
         .map_or(String::new(), |c| format!("  control: {c}"));
+    let kind = if u.name.contains(" · ") {
+        "context of"
+    } else {
+        kind
+    };
     let _ = writeln!(out, "{kind} {}{control}  {srm}", u.name);
+    if let Some(note) = u.allocation_note() {
+        let _ = writeln!(out, "  {note}");
+    }
     let _ = writeln!(
         out,
         "  {:<16} {:>9} {:>9} {:>8}  {:<17} {:>10} {:>9} {:>9}",

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 mod campaigns;
 mod cookie;
+mod optimize;
 mod preview_token;
 mod report;
 

@@ -8,6 +8,7 @@ use crate::diff;
 use vitrine_core::snapshot::expr::Expr;
 use vitrine_core::snapshot::{Ctx, Part};
 
+mod bandit;
 mod catalog;
 mod conversion;
 mod errors;

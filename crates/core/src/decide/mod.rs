@@ -166,6 +166,8 @@ pub struct Exposure<'s> {
     /// Held out by the global holdout: not written to the cookie as this experiment's arm
     /// (the global holdout is the hash alone, so lowering it releases the visitor).
     pub global: bool,
+    /// For a bandit experiment, the visitor's context (and the split, if placed just now).
+    pub learned: Option<experiment::Learned<'s>>,
 }
 
 impl<'s> Decision<'s> {
@@ -291,11 +293,12 @@ fn verdict<'s>(
     };
     let placement = if held_out {
         // A preview token's forced arm wins over the global holdout.
-        experiment::forced(snap, arm.experiment, ctx).or(Some(Placement::Holdout))
+        let forced = experiment::forced(snap, arm.experiment, ctx);
+        Some((forced.unwrap_or(Placement::Holdout), None))
     } else {
-        experiment::placement(snap, arm.experiment, ctx)
+        experiment::placement_learned(snap, arm.experiment, ctx)
     };
-    let Some(placement) = placement else {
+    let Some((placement, learned)) = placement else {
         return (Verdict::NoVisitorId, None);
     };
     let exposure =
@@ -303,6 +306,7 @@ fn verdict<'s>(
             experiment,
             arm,
             global: held_out,
+            learned,
         });
     let v = match placement {
         Placement::Holdout => Verdict::Holdout,

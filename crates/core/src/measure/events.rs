@@ -15,6 +15,11 @@
 //! - An exposure names an `experiment` (its `arm` is an arm name or `holdout`), or only a
 //!   `campaign` (its `arm` is `shown`, or `holdout` for a visitor in the global holdout who
 //!   would have been shown it), or both (the campaign an experiment arm showed).
+//! - An exposure to a bandit experiment (`allocation = "bandit"`) also carries its `context`
+//!   (the visitor's segment, or `everyone_else`) and, when the edge placed the visitor by the
+//!   hash just then, the `split` it used (`holdout=500;control=4750;urgency=4750`, buckets out
+//!   of 10 000), so the report can check and weight by the split live at first exposure.
+//!   Both are optional: events without them read as before.
 //! - A conversion carries the visitor's sticky assignments and campaign exposures from the
 //!   activity cookie at the time of the conversion, so the report needs no join.
 //!   `global_holdout` marks a visitor in the global holdout.
@@ -69,6 +74,13 @@ pub struct ExposureEvent {
     /// Pre-exposure covariate, on a consenting visitor's first exposure to the unit only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre: Option<Pre>,
+    /// Bandit experiments: the visitor's context (segment name or `everyone_else`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Bandit experiments: the split that placed the visitor, when this exposure placed them
+    /// (`name=buckets;…`, the holdout first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
 }
 
 /// What the edge knew of a visitor before their first exposure to a unit, from the activity
@@ -193,6 +205,8 @@ mod tests {
             campaign: None,
             arm: "urgency".into(),
             pre: None,
+            context: None,
+            split: None,
         });
         let line = e.to_line();
         assert_eq!(
@@ -223,6 +237,29 @@ mod tests {
             "{line}"
         );
         assert_eq!(Event::parse(&line), Ok(e));
+    }
+
+    #[test]
+    fn bandit_exposure_round_trips_and_old_lines_still_read() {
+        let e = Event::Exposure(ExposureEvent {
+            common: common(Some("5f0c")),
+            experiment: Some("hero-copy".into()),
+            campaign: None,
+            arm: "urgency".into(),
+            context: Some("loyal".into()),
+            split: Some("holdout=0;control=2500;urgency=7500".into()),
+        });
+        let line = e.to_line();
+        assert!(
+            line.ends_with(r#""arm":"urgency","context":"loyal","split":"holdout=0;control=2500;urgency=7500"}"#),
+            "{line}"
+        );
+        assert_eq!(Event::parse(&line), Ok(e));
+        let old = r#"{"event":"vitrine.exposure","schema":2,"ts":1,"day":0,"snapshot":"s","experiment":"x","arm":"a"}"#;
+        let Ok(Event::Exposure(x)) = Event::parse(old) else {
+            panic!("an event without context or split is still read");
+        };
+        assert_eq!((x.context, x.split), (None, None));
     }
 
     #[test]

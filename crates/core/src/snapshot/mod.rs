@@ -21,6 +21,7 @@ pub mod goal;
 pub mod layout;
 mod model;
 pub mod recommend;
+pub mod split;
 mod sym;
 mod template;
 
@@ -32,8 +33,8 @@ pub use codec::{decode, encode};
 pub use format::{SnapshotError, SCHEMA_VERSION};
 pub use layout::{version_key, POINTER_KEY};
 pub use model::{
-    ActivityPaths, Arm, ArmRef, Body, Candidate, Cap, Experiment, Message, Offer, Op, SegmentDef,
-    Slot, Window,
+    ActivityPaths, Allocation, Arm, ArmRef, Bandit, BanditContext, Body, Candidate, Cap,
+    Experiment, Message, Offer, Op, SegmentDef, Slot, Window,
 };
 pub use sym::Sym;
 pub use template::{Ctx, Part, ProductField, Template};

@@ -156,7 +156,7 @@ pub struct ArmRef {
 }
 
 /// An A/B test: visitors are bucketed by a hash of (visitor id, key) into weighted arms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
     /// Stable key (changing it reshuffles everyone).
     pub key: Sym,
@@ -164,6 +164,43 @@ pub struct Experiment {
     pub arms: Vec<Arm>,
     /// Share held out of this experiment (default content, logged as "holdout"), in basis points.
     pub holdout_bp: u16,
+    /// Learned per-context weights (`allocation = "bandit"`); `None` for a fixed split, which
+    /// buckets by the arms' own weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandit: Option<Bandit>,
+}
+
+/// A bandit experiment's split per context, as `vitrine optimize` last wrote it to the
+/// campaign file: a visitor gets the weights of the first context whose segment they are in,
+/// else [`Bandit::rest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bandit {
+    /// Listed contexts in authoring order (first match wins).
+    pub contexts: Vec<BanditContext>,
+    /// Everyone else's split.
+    pub rest: Allocation,
+}
+
+/// One context of a [`Bandit`]: a named segment and its split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BanditContext {
+    /// Segment name (logged as the exposure's `context`).
+    pub name: Sym,
+    /// The segment's definition, inlined.
+    pub when: Expr,
+    /// Its split.
+    pub allocation: Allocation,
+}
+
+/// Weights of one context, one per arm in arm order, and the split they give as logged in
+/// exposure events (`holdout=500;control=4750;urgency=4750`: buckets out of 10 000, see
+/// [`crate::decide::experiment::split_text`]; the decoder checks it matches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// Relative weight per arm.
+    pub weights: Vec<u32>,
+    /// The logged split.
+    pub split: Sym,
 }
 
 /// One arm of an [`Experiment`].

@@ -21,6 +21,13 @@
 //! **Events without a visitor** (no consent) cannot be deduplicated or joined, so they are
 //! tallied per arm in aggregate only and never enter a rate, an interval or the SRM check.
 //!
+//! **Bandit strata.** An exposure to a bandit experiment names the visitor's `context` and,
+//! when it placed them, the `split` then live. Each visitor also counts in the stratum
+//! (context, split) of their earliest exposure, so the report can check the split against the
+//! weights live at first exposure and weight the lift by allocation period, and `vitrine
+//! optimize` can learn per context. A visitor whose earliest exposure in the input carries a
+//! context but no split was placed before the input starts: their stratum has no split.
+//!
 //! **Campaign arms** are `shown` and `holdout`. An exposure that names both an experiment and
 //! a campaign counts for the campaign as `shown` unless its arm is `holdout`; a held-out one
 //! counts as the campaign's `holdout` only for global-holdout visitors (an experiment's own
@@ -30,7 +37,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::stats::Sample;
+use super::stats::strata::{srm_strata, Placed};
+use super::stats::{GoodnessOfFit, Sample};
 use vitrine_core::decide::experiment::HOLDOUT;
 use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, Pre, SHOWN};
 
@@ -89,11 +97,26 @@ pub struct Outcome {
     pub pre: Option<Pre>,
 }
 
+/// The visitors of one bandit context placed under one split (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stratum {
+    /// Segment name or `everyone_else`.
+    pub context: String,
+    /// The split that placed them, `None` when they were placed before the input starts.
+    pub split: Option<String>,
+    /// Per arm, in the order of [`UnitTally::arms`] (only exposed-visitor counts, converters,
+    /// conversions and revenue are filled).
+    pub arms: Vec<ArmTally>,
+}
+
 /// One unit's tallies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitTally {
     /// Arms in order of first exposure.
     pub arms: Vec<ArmTally>,
+    /// Bandit experiments: the visitors again, by (context, split) of their first exposure,
+    /// in order of first appearance; empty for other units.
+    pub strata: Vec<Stratum>,
     /// Visitors seen in more than one arm (kept in their first).
     pub crossovers: u64,
     /// Conversions carrying the unit from visitors with no exposure in the input.
@@ -122,8 +145,10 @@ pub struct Tally {
 #[derive(Default)]
 struct Work {
     arms: Vec<ArmTally>,
-    /// visitor → (arm index, crossed over)
-    exposed: HashMap<String, (usize, bool)>,
+    /// visitor → (arm index, crossed over, stratum index)
+    exposed: HashMap<String, (usize, bool, Option<usize>)>,
+    /// (context, split) of each stratum.
+    strata: Vec<(String, Option<String>)>,
     /// visitor → the covariate of their earliest exposure
     pre: HashMap<String, Pre>,
     /// visitor → (conversions, value)
@@ -145,16 +170,32 @@ impl Work {
         self.arms.len() - 1
     }
 
-    fn expose(&mut self, visitor: Option<&str>, arm: &str, pre: Option<Pre>) {
+    fn expose(
+        &mut self,
+        visitor: Option<&str>,
+        arm: &str,
+        pre: Option<Pre>,
+        learned: Option<(&str, Option<&str>)>,
+    ) {
         let i = self.arm(arm);
         let Some(v) = visitor else {
             self.arms[i].anonymous_exposures += 1;
             return;
         };
         match self.exposed.get_mut(v) {
-            Some((first, crossed)) => *crossed |= *first != i,
+            Some((first, crossed, _)) => *crossed |= *first != i,
             None => {
-                self.exposed.insert(v.to_owned(), (i, false));
+                let stratum = learned.map(|(context, split)| {
+                    let key = (context.to_owned(), split.map(str::to_owned));
+                    self.strata
+                        .iter()
+                        .position(|s| *s == key)
+                        .unwrap_or_else(|| {
+                            self.strata.push(key);
+                            self.strata.len() - 1
+                        })
+                });
+                self.exposed.insert(v.to_owned(), (i, false, stratum));
                 if let Some(pre) = pre {
                     self.pre.insert(v.to_owned(), pre);
                 }
@@ -171,7 +212,7 @@ impl Work {
         };
         match self.exposed.get(v) {
             None => self.unexposed += 1,
-            Some((i, _)) if self.arms[*i].arm != arm => self.mismatched += 1,
+            Some((i, _, _)) if self.arms[*i].arm != arm => self.mismatched += 1,
             Some(_) => {
                 let entry = self.converted.entry(v.to_owned()).or_default();
                 entry.0 += 1;
@@ -181,30 +222,58 @@ impl Work {
     }
 
     fn finish(mut self) -> UnitTally {
+        let blank: Vec<ArmTally> = self
+            .arms
+            .iter()
+            .map(|a| ArmTally {
+                arm: a.arm.clone(),
+                ..ArmTally::default()
+            })
+            .collect();
+        let mut strata: Vec<Stratum> = self
+            .strata
+            .iter()
+            .map(|(context, split)| Stratum {
+                context: context.clone(),
+                split: split.clone(),
+                arms: blank.clone(),
+            })
+            .collect();
         let mut crossovers = 0;
-        for (i, crossed) in self.exposed.values() {
+        for (i, crossed, s) in self.exposed.values() {
             self.arms[*i].visitors += 1;
+            if let Some(s) = s {
+                strata[*s].arms[*i].visitors += 1;
+            }
             crossovers += u64::from(*crossed);
         }
         // Sorted so the floating-point sums do not depend on hash order.
         let mut converted: Vec<(&String, &(u64, f64))> = self.converted.iter().collect();
         converted.sort_by(|a, b| a.0.cmp(b.0));
         for (v, (count, value)) in converted {
-            if let Some((i, _)) = self.exposed.get(v) {
-                let arm = &mut self.arms[*i];
-                arm.converters += 1;
-                arm.conversions += count;
-                arm.revenue.push(*value);
+            if let Some((i, _, s)) = self.exposed.get(v) {
+                let arms = std::iter::once(&mut self.arms[*i])
+                    .chain(s.and_then(|s| strata.get_mut(s)).map(|s| &mut s.arms[*i]));
+                for arm in arms {
+                    arm.converters += 1;
+                    arm.conversions += count;
+                    arm.revenue.push(*value);
+                }
             }
         }
-        for arm in &mut self.arms {
+        for arm in self
+            .arms
+            .iter_mut()
+            .chain(strata.iter_mut().flat_map(|s| s.arms.iter_mut()))
+        {
             let rest = arm.visitors.saturating_sub(arm.revenue.n);
             arm.revenue.push_zeros(rest);
         }
         // Sorted by visitor, so CUPED's sums do not depend on hash order either.
-        let mut exposed: Vec<(&String, &(usize, bool))> = self.exposed.iter().collect();
+        let mut exposed: Vec<(&String, &(usize, bool, Option<usize>))> =
+            self.exposed.iter().collect();
         exposed.sort_by(|a, b| a.0.cmp(b.0));
-        for (v, (i, _)) in exposed {
+        for (v, (i, _, _)) in exposed {
             let (converted, value) = self
                 .converted
                 .get(v)
@@ -217,6 +286,7 @@ impl Work {
         }
         UnitTally {
             arms: self.arms,
+            strata,
             crossovers,
             unexposed_conversions: self.unexposed,
             mismatched_conversions: self.mismatched,
@@ -270,7 +340,8 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     let visitor = x.common.visitor.as_deref();
     if let Some(exp) = &x.experiment {
         let w = work.entry((Kind::Experiment, exp.clone())).or_default();
-        w.expose(visitor, &x.arm, x.pre);
+        let learned = x.context.as_deref().map(|c| (c, x.split.as_deref()));
+        w.expose(visitor, &x.arm, x.pre, learned);
     }
     let Some(campaign) = &x.campaign else { return };
     let arm = match (x.experiment.is_some(), x.arm.as_str()) {
@@ -281,7 +352,7 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
     };
     let w = work.entry((Kind::Campaign, campaign.clone())).or_default();
     w.via_experiment |= x.experiment.is_some();
-    w.expose(visitor, arm, x.pre);
+    w.expose(visitor, arm, x.pre, None);
 }
 
 fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
@@ -311,11 +382,69 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
         let held_out = w
             .exposed
             .get(v)
-            .is_some_and(|(i, _)| w.arms[*i].arm == HOLDOUT);
+            .is_some_and(|(i, _, _)| w.arms[*i].arm == HOLDOUT);
         if !named && held_out {
             w.convert(Some(v), HOLDOUT, value);
         }
     }
+}
+
+/// A logged split: each group (holdout first) and its buckets.
+type Split = Vec<(String, u16)>;
+
+/// Reads a logged split, `holdout=500;control=4750;…`; `None` when malformed.
+pub fn parse_split(text: &str) -> Option<Split> {
+    text.split(';')
+        .map(|pair| {
+            let (name, buckets) = pair.split_once('=')?;
+            Some((name.to_owned(), buckets.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The sample-ratio check of a unit over the strata whose split is known (holdout included);
+/// `None` when no stratum logged a split.
+pub fn strata_srm(unit: &UnitTally) -> Option<GoodnessOfFit> {
+    let mut names: Vec<String> = Vec::new();
+    let mut placed: Vec<(Split, &[ArmTally])> = Vec::new();
+    for s in &unit.strata {
+        let Some(split) = s.split.as_deref().and_then(parse_split) else {
+            continue;
+        };
+        for (n, _) in &split {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        placed.push((split, &s.arms));
+    }
+    for a in &unit.arms {
+        if !names.contains(&a.arm) {
+            names.push(a.arm.clone());
+        }
+    }
+    let strata: Vec<Placed> = placed
+        .iter()
+        .map(|(split, arms)| Placed {
+            observed: names
+                .iter()
+                .map(|n| arms.iter().find(|a| a.arm == *n).map_or(0, |a| a.visitors))
+                .collect(),
+            shares: names
+                .iter()
+                .map(|n| {
+                    split
+                        .iter()
+                        .find(|(s, _)| s == n)
+                        .map_or(0.0, |(_, b)| f64::from(*b))
+                })
+                .collect(),
+        })
+        .collect();
+    if strata.is_empty() {
+        return None;
+    }
+    srm_strata(&strata)
 }
 
 #[cfg(test)]

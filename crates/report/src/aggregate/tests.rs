@@ -19,6 +19,8 @@ fn exp(ts: u64, v: Option<&str>, experiment: &str, arm: &str) -> Event {
         campaign: None,
         arm: arm.into(),
         pre: None,
+        context: None,
+        split: None,
     })
 }
 
@@ -29,6 +31,8 @@ fn camp(ts: u64, v: Option<&str>, campaign: &str, arm: &str, global: bool) -> Ev
         campaign: Some(campaign.into()),
         arm: arm.into(),
         pre: None,
+        context: None,
+        split: None,
     })
 }
 
@@ -141,6 +145,8 @@ fn campaign_exposures_map_experiment_arms_to_shown_and_global_holdout() {
             campaign: Some("promo".into()),
             arm: arm.into(),
             pre: None,
+            context: None,
+            split: None,
         })
     };
     let events = [

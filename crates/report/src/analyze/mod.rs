@@ -7,9 +7,11 @@ use super::expect::Expectations;
 mod adjust;
 
 pub use super::model::{
-    Against, Anonymous, ArmReport, Comparison, CupedComparison, InputSummary, Intervals, Report,
-    Srm, SrmStatus, UnitReport,
+    Against, AllocationReport, Anonymous, ArmReport, Comparison, ContextReport, CupedComparison,
+    InputSummary, Intervals, Report, Srm, SrmStatus, UnitReport,
 };
+
+mod bandit;
 use super::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
 use vitrine_core::measure::events::SHOWN;
@@ -92,9 +94,12 @@ fn analyze_unit(
     });
     let arms = ordered(kind, unit, expected.as_deref());
     let total: u64 = arms.iter().map(|a| a.visitors).sum();
+    // A bandit's split moved: no single configured share applies.
+    let learned = kind == Kind::Experiment && !unit.strata.is_empty();
     let share = |arm: &str| {
         expected
             .as_ref()
+            .filter(|_| !learned)
             .and_then(|x| x.iter().find(|(a, _)| a == arm).map(|(_, s)| *s))
     };
     let reports: Vec<ArmReport> = arms
@@ -105,6 +110,27 @@ fn analyze_unit(
         Kind::Experiment => control_arm(name, &arms, &options.control),
         Kind::Campaign => None,
     };
+    if learned {
+        let known: Vec<&super::aggregate::Stratum> =
+            unit.strata.iter().filter(|s| s.split.is_some()).collect();
+        return UnitReport {
+            kind,
+            name: name.to_owned(),
+            comparisons: bandit::comparisons(&known, &arms, control.as_deref()),
+            srm: bandit::srm(unit, options.srm_alpha),
+            allocation: Some(bandit::allocation(
+                unit,
+                &arms,
+                control.as_deref(),
+                options.srm_alpha,
+            )),
+            control,
+            arms: reports,
+            crossovers: unit.crossovers,
+            unexposed_conversions: unit.unexposed_conversions,
+            mismatched_conversions: unit.mismatched_conversions,
+        };
+    }
     UnitReport {
         kind,
         name: name.to_owned(),
@@ -122,6 +148,7 @@ fn analyze_unit(
         crossovers: unit.crossovers,
         unexposed_conversions: unit.unexposed_conversions,
         mismatched_conversions: unit.mismatched_conversions,
+        allocation: None,
     }
 }
 

@@ -16,6 +16,8 @@ fn exposure(visitor: Option<&str>) -> Event {
         campaign: Some("hero-urgent".into()),
         arm: "urgency".into(),
         pre: None,
+        context: None,
+        split: None,
     })
 }
 
@@ -86,9 +88,9 @@ fn csv_round_trips_through_the_layout() {
 #[test]
 fn csv_rows_that_do_not_fit_the_layout_are_bad_lines() {
     let mut text = to_csv(&[exposure(Some("ab"))]);
-    text.push_str("ab,click,,,x,v1,,,,1764264000,0,0,2\n");
-    text.push_str("ab,conversion,,,buy,v1,url,broken,,1764264000,0,0,2\n");
-    text.push_str("ab,exposure,e,,a,v1,,,,soon,0,0,2\n");
+    text.push_str("ab,click,,,x,v1,,,,,,1764264000,0,0,2\n");
+    text.push_str("ab,conversion,,,buy,v1,url,broken,,,,1764264000,0,0,2\n");
+    text.push_str("ab,exposure,e,,a,v1,,,,,,soon,0,0,2\n");
     let parsed = csv(&text).unwrap_or_default();
     assert_eq!(parsed.events.len(), 1);
     let lines: Vec<usize> = parsed.bad.iter().map(|b| b.line).collect();

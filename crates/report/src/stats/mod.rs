@@ -14,11 +14,15 @@
 //!   (Welch–Satterthwaite degrees of freedom), over every exposed visitor's total value
 //!   (0 for visitors who did not convert);
 //! - sample-ratio mismatch: **Pearson chi-square goodness of fit** against expected shares;
+//!   for a split that moved (bandits), its generalisation over strata in [`strata`], with the
+//!   post-stratified lift.
 //! - with `--sequential`: the **normal-mixture confidence sequence** ([`sequential`]);
 //! - with `--cuped`: **CUPED**, the difference adjusted by pre-exposure counts ([`cuped`]).
 //!
 //! Every function returns `None` rather than NaN or infinity when its method is undefined for
 //! the counts (an empty arm, a single visitor, zero variance), and never panics.
+
+pub mod strata;
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
@@ -142,6 +146,19 @@ impl Sample {
         self.m2 += delta * delta * na * nb / n;
         self.mean += delta * nb / n;
         self.n += count;
+    }
+
+    /// Adds every value of `other` (Chan et al.'s parallel combination).
+    pub fn merge(&mut self, other: &Sample) {
+        if other.n == 0 {
+            return;
+        }
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        self.m2 += other.m2 + delta * delta * na * nb / n;
+        self.mean += delta * nb / n;
+        self.n += other.n;
     }
 
     /// The sample variance (n − 1 denominator); `None` below two values.

@@ -11,6 +11,11 @@
 //! proportion to its weight: with `r = bucket − holdout_bp` and `W` the total weight, the
 //! visitor is in the first arm `i` with `r · W < (w₀ + … + wᵢ) · span` (integer arithmetic).
 //!
+//! **Bandits.** An experiment with `allocation = "bandit"` has weights per context: the visitor
+//! takes the weights of the first listed context (a named segment) they are in, else those of
+//! [`EVERYONE_ELSE`], and is placed by the rule above with those weights instead of the arms'
+//! own. The bucket is the same hash, so moving weights only moves the boundaries.
+//!
 //! **Stickiness.** An assignment recorded in the activity cookie wins over the hash while the
 //! experiment still has that arm, so re-weighting an experiment never moves a visitor who was
 //! already exposed. A visitor with no id (no profile `sub`, no consented activity cookie) is in
@@ -19,16 +24,15 @@
 use sha2::{Digest, Sha256};
 
 use super::context::Context;
-use crate::snapshot::{Experiment, Snapshot};
+use crate::snapshot::{Allocation, Bandit, Experiment, Snapshot};
 
-/// Buckets per experiment: one bucket is one basis point.
-pub const BUCKETS: u16 = 10_000;
+pub use crate::snapshot::split::{bucket_counts, split_text, BUCKETS, HOLDOUT};
 
 /// The key the global holdout is bucketed under (no experiment key can be `*`).
 pub const GLOBAL_KEY: &str = "*";
 
-/// The arm name recorded for held-out visitors (no arm may be called this).
-pub const HOLDOUT: &str = "holdout";
+/// The context of a bandit visitor in none of the listed segments.
+pub const EVERYONE_ELSE: &str = "everyone_else";
 
 const DOMAIN: &[u8] = b"vitrine-bucket-v1\0";
 
@@ -64,21 +68,55 @@ pub enum Placement {
 /// The placement for `bucket` in `experiment` by the hash alone; `None` when the experiment
 /// has no weight at all (the snapshot decoder refuses empty arm lists, not zero weights).
 pub fn place(experiment: &Experiment, bucket: u16) -> Option<Placement> {
-    let holdout = experiment.holdout_bp.min(BUCKETS);
+    let weights: Vec<u32> = experiment.arms.iter().map(|a| a.weight).collect();
+    place_with(experiment.holdout_bp, &weights, bucket)
+}
+
+/// The placement for `bucket` with a holdout of `holdout_bp` and these arm `weights` (the
+/// rule in the module docs); `None` when every weight is zero.
+pub fn place_with(holdout_bp: u16, weights: &[u32], bucket: u16) -> Option<Placement> {
+    let holdout = holdout_bp.min(BUCKETS);
     if bucket < holdout {
         return Some(Placement::Holdout);
     }
     let span = u64::from(BUCKETS - holdout);
     let r = u64::from(bucket - holdout);
-    let total: u64 = experiment.arms.iter().map(|a| u64::from(a.weight)).sum();
+    let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
     let mut cumulative = 0u64;
-    for (i, arm) in experiment.arms.iter().enumerate() {
-        cumulative += u64::from(arm.weight);
+    for (i, w) in weights.iter().enumerate() {
+        cumulative += u64::from(*w);
         if r * total < cumulative * span {
             return u32::try_from(i).ok().map(Placement::Arm);
         }
     }
     None
+}
+
+/// A bandit placement: the context the visitor was bucketed in and, when the hash (not the
+/// cookie) placed them, the split it used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Learned<'s> {
+    /// Segment name, or [`EVERYONE_ELSE`].
+    pub context: &'s str,
+    /// The split text ([`split_text`]) when this request placed the visitor; `None` for a
+    /// sticky (already placed) visitor, whose split was logged at their first exposure.
+    pub split: Option<&'s str>,
+}
+
+/// The context a visitor falls in for a bandit experiment: the first listed context whose
+/// segment holds, else everyone else's.
+pub fn context_of<'s>(
+    snap: &'s Snapshot,
+    bandit: &'s Bandit,
+    ctx: &Context<'_>,
+) -> (&'s str, &'s Allocation) {
+    bandit
+        .contexts
+        .iter()
+        .find(|c| super::eval::holds(&c.when, snap, ctx))
+        .map_or((EVERYONE_ELSE, &bandit.rest), |c| {
+            (snap.text(c.name), &c.allocation)
+        })
 }
 
 /// Whether the visitor in `ctx` is in the snapshot's global holdout.
@@ -91,25 +129,51 @@ pub fn globally_held_out(snap: &Snapshot, ctx: &Context<'_>) -> bool {
 /// cookie while it names an arm that still exists (or the holdout), else the hash. `None`
 /// without a visitor id or for an unknown experiment.
 pub fn placement(snap: &Snapshot, index: u32, ctx: &Context<'_>) -> Option<Placement> {
+    placement_learned(snap, index, ctx).map(|(p, _)| p)
+}
+
+/// [`placement`], with the bandit context (and the split, when the hash placed the visitor)
+/// for a bandit experiment. A forced arm has no context: previews are not traffic.
+pub fn placement_learned<'s>(
+    snap: &'s Snapshot,
+    index: u32,
+    ctx: &Context<'_>,
+) -> Option<(Placement, Option<Learned<'s>>)> {
     if let Some(p) = forced(snap, index, ctx) {
-        return Some(p);
+        return Some((p, None));
     }
     let experiment = snap.body().experiments.get(usize::try_from(index).ok()?)?;
     let key = snap.text(experiment.key);
     let id = ctx.visitor?;
+    let context = experiment.bandit.as_ref().map(|b| context_of(snap, b, ctx));
     if let Some(sticky) = ctx.activity.assignment(key) {
+        let learned = context.map(|(context, _)| Learned {
+            context,
+            split: None,
+        });
         if sticky == HOLDOUT {
-            return Some(Placement::Holdout);
+            return Some((Placement::Holdout, learned));
         }
         let arm = experiment
             .arms
             .iter()
             .position(|a| snap.text(a.name) == sticky);
         if let Some(arm) = arm.and_then(|i| u32::try_from(i).ok()) {
-            return Some(Placement::Arm(arm));
+            return Some((Placement::Arm(arm), learned));
         }
     }
-    place(experiment, bucket(key, id))
+    let b = bucket(key, id);
+    match context {
+        None => place(experiment, b).map(|p| (p, None)),
+        Some((context, allocation)) => place_with(experiment.holdout_bp, &allocation.weights, b)
+            .map(|p| {
+                let learned = Learned {
+                    context,
+                    split: Some(snap.text(allocation.split)),
+                };
+                (p, Some(learned))
+            }),
+    }
 }
 
 /// The placement a preview token forces in experiment `index`, if it names one of its arms

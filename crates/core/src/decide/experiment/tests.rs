@@ -19,6 +19,7 @@ fn experiment(holdout_bp: u16, weights: &[u32]) -> Experiment {
             })
             .collect(),
         holdout_bp,
+        bandit: None,
     }
 }
 
@@ -133,5 +134,25 @@ proptest! {
         let placed = place(&experiment(holdout, &weights), b);
         prop_assert_eq!(placed == Some(Placement::Holdout), b < holdout);
         prop_assert!(placed.is_some());
+    }
+}
+
+proptest! {
+    /// The logged split is what placement does: counting every bucket by hand gives it.
+    #[test]
+    fn bucket_counts_are_the_placements_of_every_bucket(
+        holdout in 0u16..=10_000,
+        weights in prop::collection::vec(0u32..10_000, 1..5),
+    ) {
+        prop_assume!(weights.iter().any(|w| *w > 0));
+        let mut counted = vec![0u16; weights.len() + 1];
+        for b in 0..BUCKETS {
+            match place_with(holdout, &weights, b) {
+                Some(Placement::Holdout) => counted[0] += 1,
+                Some(Placement::Arm(i)) => counted[i as usize + 1] += 1,
+                None => prop_assert!(false, "bucket {} unplaced", b),
+            }
+        }
+        prop_assert_eq!(bucket_counts(holdout, &weights), counted);
     }
 }

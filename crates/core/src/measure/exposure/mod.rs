@@ -7,6 +7,9 @@
 //!   arm name or `holdout`; `global_holdout: true` for a visitor held out of every campaign by
 //!   `global_holdout_bp`, which is never written to the cookie as the experiment's arm);
 //! - a **campaign** exposure per campaign shown: `campaign` and `arm: "shown"`;
+//!   A bandit experiment's exposure also names the visitor's `context`, and the `split` that
+//!   placed them when the hash (not the cookie) did: a sticky visitor's split was logged the
+//!   day they were placed;
 //! - a **campaign** exposure per campaign a globally held-out visitor would have been shown:
 //!   `campaign`, `arm: "holdout"`, `global_holdout: true` (remembered in the activity cookie, so
 //!   their conversions can say so).
@@ -31,7 +34,7 @@
 use crate::cookie::activity::Activity;
 use crate::cookie::visitor::Visitor;
 use crate::cookie::{Identity, PseudonymKey};
-use crate::decide::experiment::HOLDOUT;
+use crate::decide::experiment::{Learned, HOLDOUT};
 use crate::decide::Exposure;
 use crate::measure::events::{Common, Event, ExposureEvent, Pre, SHOWN};
 
@@ -104,7 +107,12 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
     // Taken once, before this page view's exposures change anything the cookie holds.
     let pre = visitor.activity.as_ref().map(pre_exposure);
     let mut events = Vec::new();
-    let mut emit = |experiment: Option<&str>, campaign: Option<&str>, arm: &str, global, first| {
+    let mut emit = |experiment: Option<&str>,
+                    campaign: Option<&str>,
+                    arm: &str,
+                    global,
+                    first,
+                    learned: Option<Learned<'_>>| {
         events.push(Event::Exposure(ExposureEvent {
             common: Common {
                 global_holdout: global,
@@ -114,6 +122,8 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             campaign: campaign.map(str::to_owned),
             arm: arm.to_owned(),
             pre: pre.filter(|_| first),
+            context: learned.map(|l| l.context.to_owned()),
+            split: learned.and_then(|l| l.split).map(str::to_owned),
         }));
     };
     for e in seen.experiments {
@@ -129,7 +139,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
                 continue;
             }
         }
-        emit(Some(e.experiment), None, e.arm, e.global, first);
+        emit(Some(e.experiment), None, e.arm, e.global, first, e.learned);
     }
     // Campaign exposures need the activity cookie (consent): see the module docs.
     let (shown, held) = if visitor.activity.is_some() {
@@ -145,7 +155,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             .and_then(|a| a.impressions.iter().find(|t| t.key() == campaign));
         let logged = tally.is_some_and(|t| t.last() / 86_400 == today);
         if !again && !logged {
-            emit(None, Some(campaign), SHOWN, false, tally.is_none());
+            emit(None, Some(campaign), SHOWN, false, tally.is_none(), None);
         }
     }
     for (i, &campaign) in held.iter().enumerate() {
@@ -155,7 +165,7 @@ pub fn record(visitor: &mut Visitor, seen: Seen<'_>, snapshot: &str, now: u64) -
             .as_mut()
             .and_then(|a| a.record_held(campaign, now));
         if !again && before.is_none_or(|t| t / 86_400 != today) {
-            emit(None, Some(campaign), HOLDOUT, true, before.is_none());
+            emit(None, Some(campaign), HOLDOUT, true, before.is_none(), None);
         }
     }
     events

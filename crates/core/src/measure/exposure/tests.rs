@@ -49,6 +49,7 @@ const EXPOSED: [Exposure<'static>; 1] = [Exposure {
     experiment: "hero-copy",
     arm: "urgency",
     global: false,
+    learned: None,
 }];
 
 #[test]
@@ -120,6 +121,7 @@ fn global_holdout_is_logged_but_not_made_sticky() {
         experiment: "hero-copy",
         arm: "holdout",
         global: true,
+        learned: None,
     }];
     let seen = Seen {
         experiments: &held,

@@ -13,6 +13,8 @@
 //! | `blob6`   | conversion source: `url` or `beacon` (empty for exposures)    |
 //! | `blob7`   | assignments, `experiment=arm;…` (conversions)                 |
 //! | `blob8`   | campaigns, `campaign=shown;…` or `=holdout` (conversions)     |
+//! | `blob9`   | bandit context (bandit exposures), empty otherwise; optional  |
+//! | `blob10`  | bandit split, `holdout=500;arm=4750;…`, empty otherwise; optional |
 //! | `double1` | ts, Unix seconds                                              |
 //! | `double2` | conversion value (0 when none)                                |
 //! | `double3` | global holdout: 1 or 0                                        |
@@ -34,9 +36,9 @@ pub const REQUIRED: [&str; 11] = [
 ];
 
 /// Every column the report reads, in the order `--remote` selects them.
-pub const COLUMNS: [&str; 15] = [
-    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1",
-    "double2", "double3", "double4", "double5", "double6",
+pub const COLUMNS: [&str; 17] = [
+    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "blob9",
+    "blob10", "double1", "double2", "double3", "double4", "double5", "double6",
 ];
 
 /// One row: column name → cell text.
@@ -110,6 +112,8 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             campaign: text("blob3"),
             arm: text("blob4").ok_or("exposure without an arm (blob4)")?,
             pre: pre(row)?,
+            context: text("blob9"),
+            split: text("blob10"),
         })),
         "conversion" => Ok(Event::Conversion(Conversion {
             common,
@@ -153,9 +157,9 @@ fn pre(row: &Row<'_>) -> Result<Option<Pre>, String> {
 pub fn row(event: &Event) -> Vec<(&'static str, String)> {
     let p = super::data_point(event);
     let mut cells = vec![("index1", p.index)];
-    cells.extend(COLUMNS[1..9].iter().copied().zip(p.blobs));
+    cells.extend(COLUMNS[1..=super::BLOBS].iter().copied().zip(p.blobs));
     cells.extend(
-        COLUMNS[9..]
+        COLUMNS[super::BLOBS + 1..]
             .iter()
             .copied()
             .zip(p.doubles.map(|d| d.to_string())),

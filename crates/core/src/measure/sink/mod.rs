@@ -4,8 +4,8 @@
 //! The data point's columns ([`layout`], dataset [`DATASET`], binding [`BINDING`]) are the
 //! ones `vitrine report` reads back from a CSV export or the SQL API, so the writer and the
 //! reader share one definition: `index1` the visitor pseudonym (empty without consent),
-//! `blob1`…`blob8` kind, experiment, campaign, arm or conversion name, snapshot, source,
-//! assignments and campaigns, `double1`…`double4` ts, value, global holdout and schema.
+//! `blob1`…`blob10` kind, experiment, campaign, arm or conversion name, snapshot, source,
+//! assignments, campaigns, bandit context and split, `double1`…`double4` ts, value, global holdout and schema.
 //!
 //! **Log lines** ([`log_line`]): [`LOG_PREFIX`] then the event's JSON ([`Event::to_line`]),
 //! so `grep -o 'vitrine-event .*' | cut -c15-` turns `wrangler dev`/`wrangler tail` output
@@ -25,7 +25,7 @@ pub const BINDING: &str = "EVENTS";
 pub const LOG_PREFIX: &str = "vitrine-event ";
 
 /// Number of blobs of a data point.
-pub const BLOBS: usize = 8;
+pub const BLOBS: usize = 10;
 /// Number of doubles of a data point.
 pub const DOUBLES: usize = 6;
 
@@ -64,6 +64,8 @@ pub fn data_point(event: &Event) -> DataPoint {
                 doubles[4] = f64::from(pre.visits);
                 doubles[5] = f64::from(pre.views);
             }
+            blobs[8] = e.context.clone().unwrap_or_default();
+            blobs[9] = e.split.clone().unwrap_or_default();
         }
         Event::Conversion(v) => {
             blobs[0] = "conversion".into();
@@ -111,6 +113,8 @@ mod tests {
                     visits: 4,
                     views: 0,
                 }),
+                context: Some("loyal".into()),
+                split: Some("holdout=500;control=4750;urgency=4750".into()),
             }),
             Event::Exposure(ExposureEvent {
                 common: common(None, true),
@@ -118,6 +122,8 @@ mod tests {
                 campaign: Some("summer".into()),
                 arm: "holdout".into(),
                 pre: None,
+                context: None,
+                split: None,
             }),
             Event::Conversion(Conversion {
                 common: common(Some("5f0c"), true),

@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::format::{hex16, SnapshotError, SCHEMA_VERSION};
-use super::model::{Body, Candidate};
+use super::model::{Bandit, Body, Candidate, Experiment};
+use super::split::split_text;
 use super::sym::Sym;
 use super::template::{Part, Template};
 use super::Snapshot;
@@ -137,6 +138,13 @@ fn check(body: &Body) -> Result<(), SnapshotError> {
         if e.holdout_bp > 10_000 || e.arms.is_empty() {
             return Err(SnapshotError::Invalid("experiment"));
         }
+        if let Some(b) = &e.bandit {
+            bandit_ok(body, e, b)?;
+            for c in &b.contexts {
+                syms.push(c.name);
+                c.when.syms(&mut syms);
+            }
+        }
     }
     if body.global_holdout_bp > 10_000 {
         return Err(SnapshotError::Invalid("global holdout"));
@@ -151,6 +159,22 @@ fn check(body: &Body) -> Result<(), SnapshotError> {
     }
     if syms.iter().any(|s| s.0 as usize >= strings) {
         return Err(SnapshotError::Invalid("string reference"));
+    }
+    Ok(())
+}
+
+/// Every context of a bandit has one weight per arm, a positive total, and the split text its
+/// weights give (it is what exposure events log, so it must not lie).
+fn bandit_ok(body: &Body, e: &Experiment, b: &Bandit) -> Result<(), SnapshotError> {
+    let text = |s: Sym| body.strings.get(s.0 as usize).map(|t| &**t);
+    let names: Option<Vec<&str>> = e.arms.iter().map(|a| text(a.name)).collect();
+    let names = names.ok_or(SnapshotError::Invalid("string reference"))?;
+    for a in b.contexts.iter().map(|c| &c.allocation).chain([&b.rest]) {
+        let total: u64 = a.weights.iter().map(|w| u64::from(*w)).sum();
+        let split = split_text(e.holdout_bp, &names, &a.weights);
+        if a.weights.len() != e.arms.len() || total == 0 || text(a.split) != Some(&*split) {
+            return Err(SnapshotError::Invalid("bandit weights"));
+        }
     }
     Ok(())
 }

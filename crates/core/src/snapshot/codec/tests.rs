@@ -259,6 +259,7 @@ fn body() -> impl Strategy<Value = Body> {
                             },
                         ],
                         holdout_bp: 500,
+                        bandit: None,
                     }],
                     global_holdout_bp: holdout,
                     ..Body::default()

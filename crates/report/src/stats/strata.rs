@@ -1,0 +1,253 @@
+//! Statistics for a split that changes over time (bandit experiments), where visitors fall in
+//! strata, each placed under one known split:
+//!
+//! - sample-ratio mismatch: the **generalised Pearson (Wald) test** of the arms' total counts
+//!   against their expectation under each stratum's split. With `n_s` visitors placed under
+//!   probabilities `p_s`, the counts `O` have mean `E = Σ n_s p_s` and covariance
+//!   `V = Σ n_s (diag p_s − p_s p_sᵀ)`; `(O − E)ᵀ V⁻¹ (O − E)` over all but one group is
+//!   chi-square with `k − 1` degrees of freedom. With one stratum it *is* Pearson's statistic,
+//!   so a fixed split gets the same answer as before; summing Pearson statistics per stratum
+//!   instead would need every stratum large, which a bandit's short periods are not.
+//! - lift: the **post-stratified difference of means** `Σ w_s (m_ts − m_cs)` with `w_s` the
+//!   stratum's share of visitors, its variance `Σ w_s² (v_ts + v_cs)` (`v` the variance of each
+//!   mean) and a normal interval. Inside a stratum the split is fixed and the hash random, so
+//!   each difference is unbiased; weighting by visitors estimates the lift over everyone, which
+//!   pooling the arms would not when the split and the baseline both move with time.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+
+use super::{z_critical, GoodnessOfFit, Interval};
+
+/// One stratum of the SRM check: observed counts per group and the probabilities it was
+/// placed with (any positive scale; normalized here).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    /// Visitors per group.
+    pub observed: Vec<u64>,
+    /// Placement probability (or buckets) per group.
+    pub shares: Vec<f64>,
+}
+
+/// The Wald sample-ratio test over strata (see the module docs). `None` with fewer than two
+/// groups of positive probability, no visitors, or mismatched lengths. A visitor in a group
+/// its stratum gave probability 0 makes p = 0.
+pub fn srm_strata(strata: &[Placed]) -> Option<GoodnessOfFit> {
+    let k = strata.first()?.observed.len();
+    if strata
+        .iter()
+        .any(|s| s.observed.len() != k || s.shares.len() != k)
+    {
+        return None;
+    }
+    let mut observed = vec![0.0; k];
+    let mut expected = vec![0.0; k];
+    let mut cov = vec![vec![0.0; k]; k];
+    for s in strata {
+        let n: u64 = s.observed.iter().sum();
+        let total: f64 = s.shares.iter().sum();
+        if n == 0 {
+            continue;
+        }
+        if total.is_nan() || total <= 0.0 || s.shares.iter().any(|p| !p.is_finite() || *p < 0.0) {
+            return None;
+        }
+        let n = n as f64;
+        for i in 0..k {
+            let p = s.shares[i] / total;
+            if p == 0.0 && s.observed[i] > 0 {
+                return Some(GoodnessOfFit {
+                    chi2: f64::MAX,
+                    df: u32::try_from(k - 1).ok()?,
+                    p: 0.0,
+                });
+            }
+            observed[i] += s.observed[i] as f64;
+            expected[i] += n * p;
+            for (j, cell) in cov[i].iter_mut().enumerate() {
+                let q = s.shares[j] / total;
+                *cell += n * (if i == j { p } else { 0.0 } - p * q);
+            }
+        }
+    }
+    // Groups no stratum could place anyone in carry no information.
+    let live: Vec<usize> = (0..k).filter(|i| expected[*i] > 0.0).collect();
+    if live.len() < 2 {
+        return None;
+    }
+    // Drop the last live group: the counts sum to n, so V is singular on all k.
+    let keep = &live[..live.len() - 1];
+    let d: Vec<f64> = keep.iter().map(|i| observed[*i] - expected[*i]).collect();
+    let m: Vec<Vec<f64>> = keep
+        .iter()
+        .map(|i| keep.iter().map(|j| cov[*i][*j]).collect())
+        .collect();
+    let x = solve(m, d.clone())?;
+    let chi2: f64 = d.iter().zip(&x).map(|(a, b)| a * b).sum();
+    let df = u32::try_from(keep.len()).ok()?;
+    let p = ChiSquared::new(f64::from(df)).ok()?.sf(chi2.max(0.0));
+    (chi2.is_finite() && p.is_finite()).then_some(GoodnessOfFit {
+        chi2,
+        df,
+        p: p.clamp(0.0, 1.0),
+    })
+}
+
+/// Solves `m · x = b` by Gaussian elimination with partial pivoting; `None` when singular.
+fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|a, c| m[*a][col].abs().total_cmp(&m[*c][col].abs()))?;
+        if m[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        m.swap(col, pivot);
+        b.swap(col, pivot);
+        let pivot_row = m[col].clone();
+        for row in col + 1..n {
+            let f = m[row][col] / pivot_row[col];
+            for (cell, p) in m[row].iter_mut().zip(&pivot_row).skip(col) {
+                *cell -= f * p;
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let s: f64 = (row + 1..n).map(|c| m[row][c] * x[c]).sum();
+        x[row] = (b[row] - s) / m[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// One stratum of a lift estimate: its weight (visitors) and each arm's mean and the
+/// variance of that mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arms {
+    /// Visitors in the stratum (all arms): its weight.
+    pub weight: f64,
+    /// Treatment mean.
+    pub mean_t: f64,
+    /// Variance of the treatment mean.
+    pub var_t: f64,
+    /// Baseline mean.
+    pub mean_c: f64,
+    /// Variance of the baseline mean.
+    pub var_c: f64,
+}
+
+/// A post-stratified difference.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Stratified {
+    /// `Σ w_s (m_ts − m_cs)`.
+    pub diff: f64,
+    /// Its normal interval.
+    pub ci: Interval,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// The post-stratified difference (see the module docs); `None` without weight or variance.
+pub fn stratified_diff(strata: &[Arms]) -> Option<Stratified> {
+    let total: f64 = strata.iter().map(|s| s.weight).sum();
+    if total.is_nan() || total <= 0.0 {
+        return None;
+    }
+    let mut diff = 0.0;
+    let mut var = 0.0;
+    for s in strata {
+        let w = s.weight / total;
+        diff += w * (s.mean_t - s.mean_c);
+        var += w * w * (s.var_t + s.var_c);
+    }
+    if var.is_nan() || var <= 0.0 || !diff.is_finite() {
+        return None;
+    }
+    let se = var.sqrt();
+    let z = z_critical();
+    let p = 2.0 * Normal::standard().sf((diff / se).abs());
+    Some(Stratified {
+        diff,
+        ci: Interval::finite(diff - z * se, diff + z * se)?,
+        p: p.clamp(0.0, 1.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::chi_square_gof;
+
+    #[test]
+    fn one_stratum_is_pearson() {
+        for (obs, shares) in [
+            (vec![480u64, 520], vec![0.5, 0.5]),
+            (vec![100, 230, 690], vec![1.0, 2.0, 7.0]),
+            (vec![50, 400, 560], vec![500.0, 4750.0, 4750.0]),
+        ] {
+            let wald = srm_strata(&[Placed {
+                observed: obs.clone(),
+                shares: shares.clone(),
+            }])
+            .unwrap();
+            let pearson = chi_square_gof(&obs, &shares).unwrap();
+            assert!((wald.chi2 - pearson.chi2).abs() < 1e-9 * pearson.chi2.max(1.0));
+            assert_eq!(wald.df, pearson.df);
+            assert!((wald.p - pearson.p).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn two_arms_over_strata_is_the_binomial_sum_z_test() {
+        // Closed form for k = 2: z = (O₁ − Σ n_s p_s) / √(Σ n_s p_s (1 − p_s)).
+        let strata = [
+            Placed {
+                observed: vec![510, 490],
+                shares: vec![0.5, 0.5],
+            },
+            Placed {
+                observed: vec![180, 820],
+                shares: vec![0.2, 0.8],
+            },
+        ];
+        let e = 500.0 + 200.0;
+        let v = 1000.0 * 0.25 + 1000.0 * 0.16;
+        let z2 = (690.0_f64 - e).powi(2) / v;
+        let g = srm_strata(&strata).unwrap();
+        assert!((g.chi2 - z2).abs() < 1e-9, "{} vs {z2}", g.chi2);
+        assert_eq!(g.df, 1);
+    }
+
+    #[test]
+    fn a_visitor_where_the_split_gave_nothing_fails() {
+        let g = srm_strata(&[Placed {
+            observed: vec![0, 10, 3],
+            shares: vec![0.0, 1.0, 0.0],
+        }])
+        .unwrap();
+        assert_eq!(g.p, 0.0);
+    }
+
+    #[test]
+    fn stratified_difference_weights_by_visitors() {
+        let s = [
+            Arms {
+                weight: 300.0,
+                mean_t: 0.2,
+                var_t: 0.0004,
+                mean_c: 0.1,
+                var_c: 0.0003,
+            },
+            Arms {
+                weight: 100.0,
+                mean_t: 0.5,
+                var_t: 0.001,
+                mean_c: 0.5,
+                var_c: 0.002,
+            },
+        ];
+        let r = stratified_diff(&s).unwrap();
+        assert!((r.diff - 0.075).abs() < 1e-12);
+        let se = (0.5625 * 0.0007 + 0.0625 * 0.003_f64).sqrt();
+        assert!((r.ci.high - r.diff - 1.959_963_984_540_054 * se).abs() < 1e-9);
+    }
+}
