@@ -180,7 +180,7 @@ fn arms(events: &[Event]) -> Vec<(String, String, bool)> {
                 x.arm.clone(),
                 x.common.global_holdout,
             ),
-            Event::Conversion(_) => panic!("an exposure was expected"),
+            Event::Conversion(_) | Event::View(_) => panic!("an exposure was expected"),
         })
         .collect()
 }

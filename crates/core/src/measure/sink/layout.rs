@@ -5,25 +5,27 @@
 //! | column    | field                                                        |
 //! |-----------|--------------------------------------------------------------|
 //! | `index1`  | visitor pseudonym, empty without consent                      |
-//! | `blob1`   | event kind: `exposure` or `conversion`                        |
+//! | `blob1`   | event kind: `exposure`, `conversion` or `view`                |
 //! | `blob2`   | experiment key (exposures), empty if none                     |
 //! | `blob3`   | campaign id (exposures), empty if none                        |
-//! | `blob4`   | arm (exposures) or conversion name (conversions)              |
+//! | `blob4`   | arm (exposures), conversion name or product id (views)        |
 //! | `blob5`   | snapshot version                                              |
 //! | `blob6`   | conversion source: `url` or `beacon` (empty for exposures)    |
 //! | `blob7`   | assignments, `experiment=arm;…` (conversions)                 |
 //! | `blob8`   | campaigns, `campaign=shown;…` or `=holdout` (conversions)     |
+//! | `blob9`   | products, `p1 p2 …` (conversions; optional when reading)      |
 //! | `double1` | ts, Unix seconds                                              |
 //! | `double2` | conversion value (0 when none)                                |
 //! | `double3` | global holdout: 1 or 0                                        |
 //! | `double4` | schema version (optional; when present it must be [`SCHEMA`]) |
 //!
 //! Experiment keys, campaign ids and arm names cannot contain `=` or `;` (the compiler only
-//! accepts identifiers), so the two maps need no escaping.
+//! accepts identifiers), so the two maps need no escaping; product ids cannot contain a space
+//! (the beacon accepts `[A-Za-z0-9_.-]` only).
 
 use std::collections::BTreeMap;
 
-use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
+use crate::measure::events::{Common, Conversion, Event, ExposureEvent, View, Via, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [
@@ -32,9 +34,9 @@ pub const REQUIRED: [&str; 11] = [
 ];
 
 /// Every column the report reads, in the order `--remote` selects them.
-pub const COLUMNS: [&str; 13] = [
-    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1",
-    "double2", "double3", "double4",
+pub const COLUMNS: [&str; 14] = [
+    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "blob9",
+    "double1", "double2", "double3", "double4",
 ];
 
 /// One row: column name → cell text.
@@ -119,6 +121,15 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             },
             assignments: pairs(row.get("blob7"), "blob7")?,
             campaigns: pairs(row.get("blob8"), "blob8")?,
+            products: row
+                .get("blob9")
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        })),
+        "view" => Ok(Event::View(View {
+            common,
+            product: text("blob4").ok_or("view without a product (blob4)")?,
         })),
         other => Err(format!("unknown event kind {other:?} (blob1)")),
     }
@@ -129,9 +140,9 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
 pub fn row(event: &Event) -> Vec<(&'static str, String)> {
     let p = super::data_point(event);
     let mut cells = vec![("index1", p.index)];
-    cells.extend(COLUMNS[1..9].iter().copied().zip(p.blobs));
+    cells.extend(COLUMNS[1..10].iter().copied().zip(p.blobs));
     cells.extend(
-        COLUMNS[9..]
+        COLUMNS[10..]
             .iter()
             .copied()
             .zip(p.doubles.map(|d| d.to_string())),
