@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(r.authorization, "Bearer tok");
         assert_eq!(
             r.sql,
-            "SELECT index1, blob1, blob2, blob3, blob4, blob5, blob6, blob7, blob8, double1, double2, double3, double4, _sample_interval FROM vitrine_events WHERE double1 >= 1764000000 ORDER BY double1 FORMAT JSON"
+            "SELECT index1, blob1, blob2, blob3, blob4, blob5, blob6, blob7, blob8, double1, double2, double3, double4, blob9, _sample_interval FROM vitrine_events WHERE double1 >= 1764000000 ORDER BY double1 FORMAT JSON"
         );
     }
 

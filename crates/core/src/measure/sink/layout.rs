@@ -33,10 +33,11 @@ pub const REQUIRED: [&str; 11] = [
     "double3",
 ];
 
-/// Every column the report reads, in the order `--remote` selects them.
+/// Every column the report reads, in the order `--remote` selects them (`blob9`, added
+/// later, last).
 pub const COLUMNS: [&str; 14] = [
-    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "blob9",
-    "double1", "double2", "double3", "double4",
+    "index1", "blob1", "blob2", "blob3", "blob4", "blob5", "blob6", "blob7", "blob8", "double1",
+    "double2", "double3", "double4", "blob9",
 ];
 
 /// One row: column name → cell text.
@@ -139,15 +140,10 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
 /// holds for the data point [`super::data_point`] writes).
 pub fn row(event: &Event) -> Vec<(&'static str, String)> {
     let p = super::data_point(event);
-    let mut cells = vec![("index1", p.index)];
-    cells.extend(COLUMNS[1..10].iter().copied().zip(p.blobs));
-    cells.extend(
-        COLUMNS[10..]
-            .iter()
-            .copied()
-            .zip(p.doubles.map(|d| d.to_string())),
-    );
-    cells
+    let [b1, b2, b3, b4, b5, b6, b7, b8, b9] = p.blobs;
+    let [d1, d2, d3, d4] = p.doubles.map(|d| d.to_string());
+    let values = [p.index, b1, b2, b3, b4, b5, b6, b7, b8, d1, d2, d3, d4, b9];
+    COLUMNS.iter().copied().zip(values).collect()
 }
 
 /// `experiment=arm;…`, the text form of a map in `blob7`/`blob8`.
