@@ -101,6 +101,11 @@ enum Cmd {
     /// Lift per experiment and campaign from exposure and conversion events, with intervals
     /// and a sample-ratio-mismatch check. Exit 1 bad lines with --strict, 4 on SRM.
     Report(Box<crate::report::ReportArgs>),
+    /// Recommendations learned from the edge's view and conversion events.
+    Recs {
+        #[command(subcommand)]
+        command: crate::recs::RecsCmd,
+    },
     /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
@@ -159,6 +164,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Cookie { command } => crate::cookie::run(command),
         Cmd::Report(args) => crate::report::run(&args),
         Cmd::PreviewToken { command } => crate::preview_token::run(command),
+        Cmd::Recs { command } => crate::recs::run(command),
     }
 }
 

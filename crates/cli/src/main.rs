@@ -20,6 +20,7 @@ mod kv;
 mod preview;
 mod preview_token;
 mod publish;
+mod recs;
 mod report;
 
 fn main() -> std::process::ExitCode {

@@ -127,7 +127,10 @@ pub fn user_agent_is_bot(user_agent: &str) -> bool {
 
 /// Who sent a request, from its `User-Agent` and, where present, Bot Management's verdict
 /// (asked for only when the `User-Agent` alone does not say: the Worker reads it lazily).
-pub fn classify(user_agent: Option<&str>, bot_management: impl FnOnce() -> BotManagement) -> Traffic {
+pub fn classify(
+    user_agent: Option<&str>,
+    bot_management: impl FnOnce() -> BotManagement,
+) -> Traffic {
     if user_agent.is_some_and(user_agent_is_bot) {
         return Traffic::Bot(BotSignal::UserAgent);
     }
@@ -170,8 +173,7 @@ mod tests {
 
     const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
     const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
-    const FIREFOX: &str =
-        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
     macro_rules! agents {
         ($($name:ident: $ua:expr => $bot:expr,)*) => {$(
@@ -205,7 +207,12 @@ mod tests {
 
     #[test]
     fn bot_management_decides_when_the_user_agent_does_not() {
-        let bm = |verified_bot, score| move || BotManagement { verified_bot, score };
+        let bm = |verified_bot, score| {
+            move || BotManagement {
+                verified_bot,
+                score,
+            }
+        };
         let human = Some(CHROME);
         assert_eq!(classify(human, bm(None, None)), Traffic::Visitor);
         assert_eq!(classify(None, bm(None, None)), Traffic::Visitor);
@@ -214,8 +221,14 @@ mod tests {
             classify(human, bm(Some(true), Some(99))),
             Traffic::Bot(BotSignal::VerifiedBot)
         );
-        assert_eq!(classify(human, bm(None, Some(1))), Traffic::Bot(BotSignal::Score));
-        assert_eq!(classify(human, bm(None, Some(29))), Traffic::Bot(BotSignal::Score));
+        assert_eq!(
+            classify(human, bm(None, Some(1))),
+            Traffic::Bot(BotSignal::Score)
+        );
+        assert_eq!(
+            classify(human, bm(None, Some(29))),
+            Traffic::Bot(BotSignal::Score)
+        );
         // 0 means "not computed" in Cloudflare's docs: not a verdict.
         assert_eq!(classify(human, bm(None, Some(0))), Traffic::Visitor);
     }
@@ -235,7 +248,10 @@ mod tests {
             now: 5,
         };
         let seen = as_seen(Traffic::Bot(BotSignal::UserAgent), req);
-        assert_eq!((seen.cookie, seen.gpc, seen.path, seen.now), (None, Some("1"), "/p/1", 5));
+        assert_eq!(
+            (seen.cookie, seen.gpc, seen.path, seen.now),
+            (None, Some("1"), "/p/1", 5)
+        );
         let kept = as_seen(Traffic::Visitor, req);
         assert_eq!((kept.cookie, kept.gpc), (req.cookie, None));
     }

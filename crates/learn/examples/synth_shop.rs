@@ -12,10 +12,7 @@ use vitrine_learn::synth::Shop;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize, default: usize| {
-        args.get(i)
-            .map_or(Some(default), |a| a.parse().ok())
-    };
+    let number = |i: usize, default: usize| args.get(i).map_or(Some(default), |a| a.parse().ok());
     let (Some(products), Some(visitors)) = (number(0, 1_000), number(1, 10_000)) else {
         eprintln!("usage: synth_shop [PRODUCTS] [VISITORS] [PRODUCTS_CSV]");
         return ExitCode::from(2);

@@ -55,7 +55,12 @@ pub fn products(text: &str, json: bool) -> Result<Vec<(String, String)>, Catalog
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(csv_error)?;
-        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim().to_owned();
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        };
         out.push((cell(Some(id)), cell(category)));
     }
     Ok(out)
@@ -73,7 +78,10 @@ mod tests {
             [("p1".into(), "shoes".into()), ("p2".into(), String::new())]
         );
         let json = r#"[{"id":"p1","name":"A","category":"hats"}]"#;
-        assert_eq!(products(json, true).unwrap(), [("p1".into(), "hats".into())]);
+        assert_eq!(
+            products(json, true).unwrap(),
+            [("p1".into(), "hats".into())]
+        );
         assert!(products("name\nx\n", false).is_err());
         assert!(products("{}", true).is_err());
     }

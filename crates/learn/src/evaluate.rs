@@ -40,7 +40,8 @@ impl Evaluation {
     /// How many times the table's hit-rate the baseline's is (`None` when the baseline never
     /// hits).
     pub fn lift(&self) -> Option<f64> {
-        (self.popularity.hit_rate > 0.0).then(|| self.also_viewed.hit_rate / self.popularity.hit_rate)
+        (self.popularity.hit_rate > 0.0)
+            .then(|| self.also_viewed.hit_rate / self.popularity.hit_rate)
     }
 }
 
@@ -52,7 +53,10 @@ pub fn evaluate(tables: &Tables, k: usize) -> Evaluation {
     let popular: Vec<u32> = tables.popular.iter().copied().take(k + 1).collect();
     let mut list = Vec::with_capacity(k);
     for &(context, target) in &tables.held_out {
-        let related = tables.also_viewed.get(context as usize).map_or(&[][..], Vec::as_slice);
+        let related = tables
+            .also_viewed
+            .get(context as usize)
+            .map_or(&[][..], Vec::as_slice);
         covered += usize::from(!related.is_empty());
         list.clear();
         for &p in related.iter().chain(&popular) {
@@ -64,7 +68,12 @@ pub fn evaluate(tables: &Tables, k: usize) -> Evaluation {
             }
         }
         recs.add(&list, target);
-        let baseline: Vec<u32> = popular.iter().copied().filter(|&p| p != context).take(k).collect();
+        let baseline: Vec<u32> = popular
+            .iter()
+            .copied()
+            .filter(|&p| p != context)
+            .take(k)
+            .collect();
         base.add(&baseline, target);
     }
     let cases = tables.held_out.len();
@@ -115,7 +124,9 @@ mod tests {
 
     fn tables(also_viewed: Vec<Vec<u32>>, popular: Vec<u32>, held_out: Vec<(u32, u32)>) -> Tables {
         Tables {
-            names: (0..also_viewed.len()).map(|i| format!("p{i}").into()).collect(),
+            names: (0..also_viewed.len())
+                .map(|i| format!("p{i}").into())
+                .collect(),
             also_viewed,
             also_bought: Vec::new(),
             popular,
@@ -151,8 +162,14 @@ mod tests {
     /// popularity baseline's.
     #[test]
     fn on_the_synthetic_shop_the_tables_beat_popularity_twice_over() {
-        let shop = Shop { products: 2_000, ..Shop::default() };
-        let mut t = Trainer::new(Options { hold_out_last_view: true, ..Options::default() });
+        let shop = Shop {
+            products: 2_000,
+            ..Shop::default()
+        };
+        let mut t = Trainer::new(Options {
+            hold_out_last_view: true,
+            ..Options::default()
+        });
         shop.events(40_000, |e| t.observe(&e));
         let e = evaluate(&t.finish(), 10);
         assert!(e.cases > 30_000, "{e:?}");

@@ -18,7 +18,10 @@ pub fn recommendations(tables: &Tables, out: impl Write) -> csv::Result<()> {
     let mut order: Vec<usize> = (0..tables.names.len()).collect();
     order.sort_by(|&a, &b| tables.names[a].cmp(&tables.names[b]));
     for i in order {
-        for (table, lists) in [("also_viewed", &tables.also_viewed), ("also_bought", &tables.also_bought)] {
+        for (table, lists) in [
+            ("also_viewed", &tables.also_viewed),
+            ("also_bought", &tables.also_bought),
+        ] {
             let list = &lists[i];
             if !list.is_empty() {
                 w.write_record([&*tables.names[i], table, &ids(tables, list)])?;

@@ -88,7 +88,10 @@ mod tests {
         p.add(2, 1, 1.0);
         p.add(1, 2, 0.5);
         p.add(3, 3, 1.0);
-        let all: Vec<_> = p.iter().map(|(a, b, c)| (a, b, c.count, c.weight)).collect();
+        let all: Vec<_> = p
+            .iter()
+            .map(|(a, b, c)| (a, b, c.count, c.weight))
+            .collect();
         assert_eq!(all, [(1, 2, 2, 1.5)]);
         for i in 10..100 {
             p.add(i, i + 1, 1.0);

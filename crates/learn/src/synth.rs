@@ -12,7 +12,7 @@
 //! Deterministic: SplitMix64 seeded by [`Shop::seed`] (a few lines, and it keeps the events
 //! identical across platforms and crate versions).
 
-use vitrine_core::measure::events::{Common, Conversion, Event, View, Via, SCHEMA};
+use vitrine_core::measure::events::{Common, Conversion, Event, Via, View, SCHEMA};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -89,7 +89,9 @@ impl Zipf {
     fn draw(&self, rng: &mut Rng) -> usize {
         let last = self.0.last().copied().unwrap_or(0.0);
         let x = rng.unit() * last;
-        self.0.partition_point(|&c| c <= x).min(self.0.len().saturating_sub(1))
+        self.0
+            .partition_point(|&c| c <= x)
+            .min(self.0.len().saturating_sub(1))
     }
 }
 
@@ -106,7 +108,10 @@ impl Shop {
 
     /// The category of product `i`.
     pub fn category(&self, i: usize) -> String {
-        format!("c{:03}", self.cluster(i) / self.clusters_per_category.max(1))
+        format!(
+            "c{:03}",
+            self.cluster(i) / self.clusters_per_category.max(1)
+        )
     }
 
     /// Popularity rank → position in the cluster layout: a fixed permutation of `0..products`

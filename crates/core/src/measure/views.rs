@@ -54,7 +54,9 @@ impl Default for ViewEvents {
 #[non_exhaustive]
 pub enum ViewSettingError {
     /// `VIEW_SAMPLE_PERCENT` is not a whole number from 0 to 100.
-    #[error("VIEW_SAMPLE_PERCENT `{0}` is not a whole number from 0 to 100; sampling every visitor")]
+    #[error(
+        "VIEW_SAMPLE_PERCENT `{0}` is not a whole number from 0 to 100; sampling every visitor"
+    )]
     Sample(String),
     /// `VIEW_EVENTS_PER_HOUR` is not a whole number.
     #[error("VIEW_EVENTS_PER_HOUR `{0}` is not a whole number; allowing 60")]

@@ -400,9 +400,20 @@ impl Trainer {
         let support = self.opts.min_support;
         let also_viewed = top_pairs(&self.co_viewed, &self.counts.viewed, n, k, support);
         let also_bought = top_pairs(&self.co_bought, &self.counts.bought, n, k, support);
-        let popular = ranked(&self.counts.views.iter().map(|&v| v as f32).collect::<Vec<_>>(), |_| true);
+        let popular = ranked(
+            &self
+                .counts
+                .views
+                .iter()
+                .map(|&v| v as f32)
+                .collect::<Vec<_>>(),
+            |_| true,
+        );
         let trend = &self.counts.trend;
-        let trending = ranked(trend, |_| true).into_iter().take(self.opts.trending_len).collect();
+        let trending = ranked(trend, |_| true)
+            .into_iter()
+            .take(self.opts.trending_len)
+            .collect();
         let categories = &self.products.categories;
         let mut by_category = BTreeMap::new();
         for (c, name) in self.products.category_names.iter().enumerate() {
@@ -443,7 +454,11 @@ fn ranked(score: &[f32], keep: impl Fn(usize) -> bool) -> Vec<u32> {
         .filter(|&i| score[i] > 0.0 && keep(i))
         .filter_map(|i| u32::try_from(i).ok())
         .collect();
-    order.sort_by(|&a, &b| score[b as usize].total_cmp(&score[a as usize]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        score[b as usize]
+            .total_cmp(&score[a as usize])
+            .then(a.cmp(&b))
+    });
     order
 }
 

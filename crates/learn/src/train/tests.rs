@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use vitrine_core::measure::events::{Common, Conversion, Event, View, Via, SCHEMA};
+use vitrine_core::measure::events::{Common, Conversion, Event, Via, View, SCHEMA};
 
 use super::*;
 use crate::synth::Shop;
@@ -236,9 +236,16 @@ fn trending_favours_recent_views_and_splits_by_category() {
     }
     t.observe(&view("d", "not-in-catalog", 10 * day));
     let tables = t.finish();
-    let names = |l: &[u32]| l.iter().map(|&p| tables.name(p).to_owned()).collect::<Vec<_>>();
+    let names = |l: &[u32]| {
+        l.iter()
+            .map(|&p| tables.name(p).to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(&tables.trending), ["new-hit", "hat", "old-hit"]);
-    assert_eq!(names(&tables.trending_by_category["shoes"]), ["new-hit", "old-hit"]);
+    assert_eq!(
+        names(&tables.trending_by_category["shoes"]),
+        ["new-hit", "old-hit"]
+    );
     assert_eq!(names(&tables.trending_by_category["hats"]), ["hat"]);
     assert_eq!(names(&tables.popular)[0], "old-hit");
     assert_eq!(tables.stats.unknown_products, 1);

@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::measure::events::{Common, Conversion, Event, ExposureEvent, View, Via, SCHEMA};
+use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Via, View, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [

@@ -151,7 +151,9 @@ mod tests {
         let cells = std::iter::once(p.index.as_str())
             .chain(p.blobs.iter().map(String::as_str))
             .chain(doubles.iter().map(String::as_str));
-        layout::event(&layout::Row::new(names.iter().map(String::as_str).zip(cells)))
+        layout::event(&layout::Row::new(
+            names.iter().map(String::as_str).zip(cells),
+        ))
     }
 
     #[test]

@@ -67,12 +67,21 @@ fn no_view_event_without_consent_with_gpc_or_off_a_product_page() {
         record(&mut visitor(CONSENT, Some("1")), &s, "/p/p1", on, NOW),
         None
     );
-    assert_eq!(record(&mut visitor(CONSENT, None), &s, "/c/shoes", on, NOW), None);
+    assert_eq!(
+        record(&mut visitor(CONSENT, None), &s, "/c/shoes", on, NOW),
+        None
+    );
     assert_eq!(record(&mut visitor(CONSENT, None), &s, "/", on, NOW), None);
     let off = ViewEvents::parse(Some("0"), None).0;
-    assert_eq!(record(&mut visitor(CONSENT, None), &s, "/p/p1", off, NOW), None);
+    assert_eq!(
+        record(&mut visitor(CONSENT, None), &s, "/p/p1", off, NOW),
+        None
+    );
     let unset = Snapshot::new(Body::default());
-    assert_eq!(record(&mut visitor(CONSENT, None), &unset, "/p/p1", on, NOW), None);
+    assert_eq!(
+        record(&mut visitor(CONSENT, None), &unset, "/p/p1", on, NOW),
+        None
+    );
 }
 
 #[test]
@@ -93,7 +102,10 @@ fn the_hourly_limit_holds_and_resets_the_next_hour() {
 
 #[test]
 fn settings_are_parsed_or_refused_by_name() {
-    assert_eq!(ViewEvents::parse(None, None), (ViewEvents::default(), vec![]));
+    assert_eq!(
+        ViewEvents::parse(None, None),
+        (ViewEvents::default(), vec![])
+    );
     assert_eq!(
         ViewEvents::parse(Some(" 100 "), Some("0")).0,
         ViewEvents {
@@ -103,7 +115,10 @@ fn settings_are_parsed_or_refused_by_name() {
     );
     assert!(!ViewEvents::parse(None, Some("0")).0.on());
     let (_, errors) = ViewEvents::parse(Some("-5"), Some("1.5"));
-    assert!(matches!(errors[..], [ViewSettingError::Sample(_), ViewSettingError::PerHour(_)]));
+    assert!(matches!(
+        errors[..],
+        [ViewSettingError::Sample(_), ViewSettingError::PerHour(_)]
+    ));
 }
 
 proptest! {

@@ -180,8 +180,14 @@ fn products_are_kept_in_order_once() {
     .unwrap();
     assert_eq!(b.products, ["p2", "p1.x", "A_b-9"]);
     let twenty: Vec<String> = (0..MAX_PRODUCTS).map(|i| format!("\"p{i}\"")).collect();
-    let body = format!(r#"{{"event":"newsletter","products":[{}]}}"#, twenty.join(","));
-    assert_eq!(parse(body.as_bytes(), &goals).unwrap().products.len(), MAX_PRODUCTS);
+    let body = format!(
+        r#"{{"event":"newsletter","products":[{}]}}"#,
+        twenty.join(",")
+    );
+    assert_eq!(
+        parse(body.as_bytes(), &goals).unwrap().products.len(),
+        MAX_PRODUCTS
+    );
 }
 
 #[test]
