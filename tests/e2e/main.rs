@@ -19,3 +19,4 @@ mod perf;
 mod recs;
 mod security;
 mod snapshot;
+mod views;
