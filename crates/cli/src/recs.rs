@@ -64,10 +64,10 @@ pub struct TrainArgs {
     /// Times two products must be seen together to be recommended.
     #[arg(long, default_value_t = 2)]
     min_support: u32,
-    /// Visitors kept in memory at once (each takes about 120 bytes).
+    /// Visitors kept in memory at once (each takes about 160 bytes).
     #[arg(long, default_value_t = 1_000_000)]
     max_visitors: usize,
-    /// Product pairs kept in memory per table (each takes about 20 bytes).
+    /// Product pairs kept in memory per table (each takes up to about 35 bytes).
     #[arg(long, default_value_t = 4_000_000)]
     max_pairs: usize,
     /// Hold out each visitor's last view and report hit-rate@10 and MRR against the most
