@@ -105,11 +105,9 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         read_inputs(&args.inputs, args.format)?
     };
     print_bad_lines(&parsed);
-    if parsed.bad_count > 0 {
-        if args.strict {
-            eprintln!("refused: --strict and the input has bad lines");
-            return Ok(ExitCode::from(1));
-        }
+    if parsed.bad_count > 0 && args.strict {
+        eprintln!("refused: --strict and the input has bad lines");
+        return Ok(ExitCode::from(1));
     }
     let tally = report::aggregate(&parsed.events, &filter);
     let summary = InputSummary {
