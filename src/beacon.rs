@@ -67,8 +67,9 @@ async fn accept(
     let checked = beacon::parse(&body, &snapshot.body().conversions)?;
     let ring = cfg.keys.as_ref().map_err(|_| Refusal::Unavailable)?;
     let now = Date::now().as_millis() / 1000;
-    let mut who =
-        visitor::resolve(req, cfg, ring, &snapshot, now).map_err(|_| Refusal::Unavailable)?;
+    let traffic = crate::bots::traffic(req);
+    let mut who = visitor::resolve(req, cfg, ring, &snapshot, now, traffic)
+        .map_err(|_| Refusal::Unavailable)?;
     if conversion::admit(&mut who, now) == Admission::Limited {
         return Err(Refusal::RateLimited);
     }
@@ -80,7 +81,9 @@ async fn accept(
         Via::Beacon,
         now,
     );
-    log::events(ctx, vec![event]);
+    let mut events = vec![conversion::with_products(event, &who, checked.products)];
+    vitrine_core::bots::keep_events(traffic, &mut events);
+    log::events(ctx, events);
     Ok(visitor::set_cookie(&mut who, cfg, ring, &[], now))
 }
 

@@ -17,6 +17,7 @@ use crate::incoming::Incoming;
 use crate::PerIsolate;
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
 use vitrine_core::delivery::{Documents, Forwarded, TrackingParams};
+use vitrine_core::measure::views::ViewEvents;
 use vitrine_core::rewrite::Limits;
 
 /// Where base pages come from.
@@ -62,6 +63,9 @@ pub struct Config {
     /// The mark a page's `<head>` must carry before any of its slots is filled
     /// (`SLOT_PAGE_MARK`, `<meta name="vitrine" content="…">`); unset: every page is filled.
     pub page_mark: Option<Arc<str>>,
+    /// How many product-page views become `vitrine.view` events (`VIEW_SAMPLE_PERCENT`,
+    /// `VIEW_EVENTS_PER_HOUR`; a refused setting keeps its default and is logged).
+    pub views: ViewEvents,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -141,6 +145,13 @@ impl Config {
             }
         };
         let max_age = number("PROFILE_MAX_AGE_SECS", 0);
+        let (views, refused) = ViewEvents::parse(
+            text("VIEW_SAMPLE_PERCENT").as_deref(),
+            text("VIEW_EVENTS_PER_HOUR").as_deref(),
+        );
+        for e in refused {
+            crate::log::note("vitrine.config", &e.to_string());
+        }
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
             env.secret("VITRINE_COOKIE_KEYS")
@@ -194,6 +205,7 @@ impl Config {
                 .map(|m| m.trim().to_owned())
                 .filter(|m| !m.is_empty())
                 .map(Arc::from),
+            views,
         }
     }
 

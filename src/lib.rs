@@ -18,7 +18,8 @@
 //!            the runtime's rewriter, native) or streamed (transform)
 //! ```
 //!
-//! Beside that path: `beacon` (the conversion route), `demo` (the demo persona picker),
+//! Beside that path: `beacon` (the conversion route), `bots` (crawlers and tools, served as
+//! anonymous visitors without consent and never counted), `demo` (the demo persona picker),
 //! `config` (settings, read once per isolate), `log` (structured logs and Analytics Engine),
 //! and [`Isolate`], the one value that holds what an isolate keeps between requests.
 //!
@@ -28,6 +29,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod beacon;
+mod bots;
 mod config;
 mod deliver;
 mod demo;

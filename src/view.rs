@@ -9,11 +9,12 @@ use worker::{Env, Result};
 use crate::incoming::Incoming;
 
 use crate::config::Config;
-use crate::{facts, preview, shards, visitor};
+use crate::{bots, facts, preview, shards, visitor};
 use vitrine_core::cookie::visitor::Visitor;
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery;
 use vitrine_core::measure::conversion::{self, navigation, FetchHeaders, Navigation};
+use vitrine_core::measure::views;
 use vitrine_core::{PageRequest, PageView, Snapshot};
 
 /// The visitor after the view (its activity updated), the view, and how long each part took.
@@ -45,7 +46,8 @@ pub async fn page_view(
     let path = req.path();
     let now = worker::Date::now().as_millis() / 1000;
     let t0 = js_sys::Date::now();
-    let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now)?;
+    let traffic = bots::traffic(req);
+    let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now, traffic)?;
     let t1 = js_sys::Date::now();
     // The token parameter is for the edge alone: neither targeting nor the page key see it.
     let preview = preview::resolve(req, raw_url, cfg, now);
@@ -62,7 +64,12 @@ pub async fn page_view(
         keys: Some(ring),
     };
     shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
-    let view = vitrine_core::view(snapshot, &mut visitor, &request);
+    let mut view = vitrine_core::view(snapshot, &mut visitor, &request);
+    if view.explain.is_none() {
+        view.events
+            .extend(views::record(&mut visitor, snapshot, &path, cfg.views, now));
+    }
+    vitrine_core::bots::keep_events(traffic, &mut view.events);
     Ok(Viewed {
         visitor,
         view,

@@ -10,6 +10,7 @@ use crate::incoming::Incoming;
 
 use crate::config::Config;
 use crate::log;
+use vitrine_core::bots::{self, Traffic};
 use vitrine_core::cookie::activity::Caps;
 use vitrine_core::cookie::visitor::{self, Paths, Settings, Visitor};
 use vitrine_core::cookie::{ConsentSource, Identity, KeyRing};
@@ -39,12 +40,14 @@ fn settings<'a>(cfg: &'a Config, ring: &'a KeyRing) -> Settings<'a> {
 }
 
 /// Verifies the profile, decides consent, and reads and updates the activity (with consent).
+/// A bot's request is resolved as an anonymous visitor's without consent ([`bots::as_seen`]).
 pub fn resolve(
     req: &Incoming,
     cfg: &Config,
     ring: &KeyRing,
     snapshot: &Snapshot,
     now: u64,
+    traffic: Traffic,
 ) -> Result<Visitor> {
     let headers = req.headers();
     let cookie = headers.get("cookie")?;
@@ -60,7 +63,7 @@ pub fn resolve(
         path: &path,
         now,
     };
-    let visitor = visitor::resolve(input, &settings(cfg, ring), paths);
+    let visitor = visitor::resolve(bots::as_seen(traffic, input), &settings(cfg, ring), paths);
     if let Identity::Anonymous {
         rejected: Some(why),
     } = &visitor.identity

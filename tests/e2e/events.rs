@@ -130,7 +130,7 @@ fn conversions(events: &[Event]) -> Vec<&Conversion> {
         .iter()
         .filter_map(|e| match e {
             Event::Conversion(c) => Some(c),
-            Event::Exposure(_) => None,
+            Event::Exposure(_) | Event::View(_) => None,
         })
         .collect()
 }

@@ -21,3 +21,4 @@ mod perf;
 mod recs;
 mod security;
 mod snapshot;
+mod views;

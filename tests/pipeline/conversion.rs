@@ -124,7 +124,7 @@ fn the_limit_counts_events_per_visitor_and_minute() {
 fn conversion(e: Event) -> Conversion {
     match e {
         Event::Conversion(c) => c,
-        Event::Exposure(x) => panic!("not a conversion: {x:?}"),
+        other => panic!("not a conversion: {other:?}"),
     }
 }
 

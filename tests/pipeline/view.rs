@@ -95,7 +95,7 @@ fn fills_the_slots_and_records_the_exposure_with_consent() {
         .iter()
         .filter_map(|e| match e {
             Event::Exposure(x) => Some(x),
-            Event::Conversion(_) => None,
+            Event::Conversion(_) | Event::View(_) => None,
         })
         .collect();
     assert!(

@@ -107,6 +107,11 @@ enum Cmd {
     /// Learn the weights of bandit experiments from events and write them into the campaign
     /// files (review the diff, then publish). Exit 1 if the campaigns do not compile.
     Optimize(Box<crate::optimize::OptimizeArgs>),
+    /// Recommendations learned from the edge's view and conversion events.
+    Recs {
+        #[command(subcommand)]
+        command: crate::recs::RecsCmd,
+    },
     /// Signed preview tokens for the live page (see crates/cli/src/preview_token.rs).
     PreviewToken {
         #[command(subcommand)]
@@ -167,6 +172,7 @@ fn dispatch(cmd: Cmd) -> Result<ExitCode, String> {
         Cmd::Optimize(args) => crate::optimize::run(&args),
         Cmd::PreviewToken { command } => crate::preview_token::run(command),
         Cmd::Studio(args) => crate::studio::run(*args),
+        Cmd::Recs { command } => crate::recs::run(command),
     }
 }
 

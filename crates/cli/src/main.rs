@@ -23,6 +23,7 @@ mod optimize;
 mod preview;
 mod preview_token;
 mod publish;
+mod recs;
 mod report;
 mod studio;
 

@@ -6,7 +6,6 @@
 //! Exit codes: 0 report printed; 1 bad input lines with `--strict`; 2 usage, I/O or API error;
 //! 4 sample-ratio mismatch in some experiment or campaign (unless `--allow-srm`).
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -269,29 +268,45 @@ pub fn html_for(
 }
 
 fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
+    let mut events = Vec::new();
+    let mut all = each_event(paths, format, |e| events.push(e))?;
+    all.events = events;
+    Ok(all)
+}
+
+/// Reads every input one event at a time (the files are never held whole), handing each event
+/// to `each`; the answer counts what could not be read, with no events.
+pub(crate) fn each_event(
+    paths: &[PathBuf],
+    format: Format,
+    mut each: impl FnMut(vitrine_core::measure::events::Event),
+) -> Result<Parsed, String> {
     let mut all = Parsed::default();
     for path in paths {
-        let text = if path.as_os_str() == "-" {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("stdin: {e}"))?;
-            s
+        let reader: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
         } else {
-            let bytes = campaigns::read(path)?;
-            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?
+            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Box::new(std::io::BufReader::with_capacity(1 << 16, file))
         };
         let csv = match format {
             Format::Csv => true,
             Format::Jsonl => false,
             Format::Auto => path.extension().is_some_and(|x| x == "csv"),
         };
-        let parsed = if csv {
-            input::csv(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        let mut parsed = if csv {
+            input::each_csv_row(reader, &mut each)
+                .map_err(|e| format!("{}: {e}", path.display()))?
         } else {
-            input::json_lines(&text)
+            input::each_json_line(reader, &mut each).map_err(|e| {
+                let what = if e.kind() == std::io::ErrorKind::InvalidData {
+                    "not UTF-8"
+                } else {
+                    "read error"
+                };
+                format!("{}: {what}: {e}", path.display())
+            })?
         };
-        let mut parsed = parsed;
         if paths.len() > 1 {
             // Line numbers are per file: name the file in each kept reason.
             for b in &mut parsed.bad {
@@ -303,7 +318,17 @@ fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
     Ok(all)
 }
 
-fn fetch(dataset: &str, since: Option<u64>) -> Result<Parsed, String> {
+/// Prints the bad lines of `parsed` on stderr (all counted, the first few with their reason).
+pub(crate) fn print_bad_lines(parsed: &Parsed) {
+    if parsed.bad_count > 0 {
+        eprintln!("{} bad line(s) (not counted):", parsed.bad_count);
+        for b in &parsed.bad {
+            eprintln!("  line {}: {}", b.line, b.reason);
+        }
+    }
+}
+
+pub(crate) fn fetch(dataset: &str, since: Option<u64>) -> Result<Parsed, String> {
     let token = std::env::var("CLOUDFLARE_API_TOKEN").ok();
     let account = std::env::var("CLOUDFLARE_ACCOUNT_ID").ok();
     let req = remote::request(token.as_deref(), account.as_deref(), dataset, since)

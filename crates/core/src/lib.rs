@@ -20,6 +20,7 @@
 //!   │         └─ render       decision → HTML fragments, escaped per context
 //!   │              └─ decide  which candidate fills each slot (experiment, offer, recommend)
 //!   ├─ facts · preview_token  request facts (device, country, time); signed previews
+//!   ├─ bots                   crawlers and tools: served as anonymous, never counted
 //!   └─ cookie · snapshot      identity (signed cookie, consent, activity); the compiled snapshot
 //!   delivery · timing · errors   request/response policy, Server-Timing, the error types
 //! ```
@@ -50,6 +51,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bots;
 pub mod cookie;
 pub mod decide;
 pub mod delivery;

@@ -1,5 +1,5 @@
 //! The `vitrine` binary, run as a marketer or site owner runs it: campaign checks, builds and
-//! diffs, cookies, preview tokens and reports. Each module is one command family; they share
+//! diffs, cookies, preview tokens, reports and trained recommendations. Each module is one command family; they share
 //! [`root`] (the repository, where `fixtures/` is) and [`cli`] (the binary Cargo built).
 //! Needs nothing outside Cargo: `cargo test -p vitrine-cli`.
 
@@ -11,6 +11,7 @@ mod campaigns;
 mod cookie;
 mod optimize;
 mod preview_token;
+mod recs;
 mod report;
 
 /// The repository root (fixtures, sample pages and campaign files live there).

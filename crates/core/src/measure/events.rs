@@ -8,6 +8,8 @@
 //! {"event":"vitrine.conversion","schema":2,"ts":1764264100,"day":20419,"snapshot":"3f…",
 //!  "visitor":"5f0c…","name":"purchase","value":49.9,"source":"url",
 //!  "assignments":{"hero-copy":"urgency"},"campaigns":{"hero-urgent":"shown"}}
+//! {"event":"vitrine.view","schema":2,"ts":1764264200,"day":20419,"snapshot":"3f…",
+//!  "visitor":"5f0c…","product":"p0042"}
 //! ```
 //!
 //! - `schema` is [`SCHEMA`]; a reader refuses other versions by name, never guesses.
@@ -27,6 +29,12 @@
 //!   their first exposure to that experiment or campaign ([`Pre`]): the covariate of
 //!   `vitrine report --cuped`. Later exposures of the same visitor never carry it (their
 //!   counts could already be changed by the treatment); events without it still read.
+//!   `global_holdout` marks a visitor in the global holdout. A conversion may name the
+//!   `products` it was for (a beacon's `products`), which `vitrine recs train` learns
+//!   "also bought" from.
+//! - A view (`vitrine.view`) is a consenting visitor's product-page view, always with
+//!   `visitor`; it exists to train recommendations ([`crate::measure::views`]). Adding it and
+//!   `products` kept the schema at 2: both are additions a reader of schema 2 may ignore.
 
 use std::collections::BTreeMap;
 
@@ -123,6 +131,19 @@ pub struct Conversion {
     /// Campaign id → [`SHOWN`] or `holdout`, from the activity cookie.
     #[serde(default)]
     pub campaigns: BTreeMap<String, String>,
+    /// Product ids the conversion was for (an order's lines), if the beacon named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
+}
+
+/// A consenting visitor viewed a product page ([`crate::measure::views`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// Shared fields (`visitor` is always set: views are only written with consent).
+    #[serde(flatten)]
+    pub common: Common,
+    /// The product id, from the snapshot's product page pattern.
+    pub product: String,
 }
 
 /// One event line.
@@ -135,6 +156,9 @@ pub enum Event {
     /// `vitrine.conversion`.
     #[serde(rename = "vitrine.conversion")]
     Conversion(Conversion),
+    /// `vitrine.view`.
+    #[serde(rename = "vitrine.view")]
+    View(View),
 }
 
 /// Why a line is not an event this version reads.
@@ -157,6 +181,7 @@ impl Event {
         match self {
             Event::Exposure(e) => &e.common,
             Event::Conversion(c) => &c.common,
+            Event::View(v) => &v.common,
         }
     }
 
@@ -246,6 +271,7 @@ mod tests {
             experiment: Some("hero-copy".into()),
             campaign: None,
             arm: "urgency".into(),
+            pre: None,
             context: Some("loyal".into()),
             split: Some("holdout=0;control=2500;urgency=7500".into()),
         });
@@ -274,11 +300,29 @@ mod tests {
             source: Via::Beacon,
             assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
             campaigns: [("hero-urgent".to_owned(), SHOWN.to_owned())].into(),
+            products: vec!["p1".into(), "p2".into()],
         });
         let line = c.to_line();
+        assert!(line.contains(r#""products":["p1","p2"]"#), "{line}");
         assert!(line.contains(r#""source":"beacon""#), "{line}");
         assert!(line.contains(r#""global_holdout":true"#), "{line}");
         assert_eq!(Event::parse(&line), Ok(c));
+    }
+
+    #[test]
+    fn view_round_trips_and_a_conversion_without_products_reads() {
+        let v = Event::View(View {
+            common: common(Some("5f0c")),
+            product: "p0042".into(),
+        });
+        let line = v.to_line();
+        assert_eq!(
+            line,
+            r#"{"event":"vitrine.view","schema":2,"ts":1764264000,"day":20419,"snapshot":"3f00aa","visitor":"5f0c","product":"p0042"}"#
+        );
+        assert_eq!(Event::parse(&line), Ok(v));
+        let old = r#"{"event":"vitrine.conversion","schema":2,"ts":1,"day":0,"snapshot":"s","name":"buy","source":"url"}"#;
+        assert!(matches!(Event::parse(old), Ok(Event::Conversion(c)) if c.products.is_empty()));
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn conv(ts: u64, v: Option<&str>, name: &str, value: Option<f64>, a: &[(&str, &s
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         campaigns: [("promo".to_owned(), SHOWN.to_owned())].into(),
+        products: Vec::new(),
     })
 }
 

@@ -73,30 +73,70 @@ impl Parsed {
 /// Reads JSON lines. Anything before the first `{` on a line is a log prefix and ignored.
 pub fn json_lines(text: &str) -> Parsed {
     let mut out = Parsed::default();
+    let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
+        out.json_line(i + 1, line, &mut |e| events.push(e));
+    }
+    out.events = events;
+    out
+}
+
+/// Reads JSON lines from `reader` one line at a time and hands each event to `each`, so an
+/// input of any size is read in the memory of one line (`vitrine recs train`). What could not
+/// be read is counted in the answer, whose `events` stay empty. Only I/O fails.
+pub fn each_json_line(
+    mut reader: impl std::io::BufRead,
+    mut each: impl FnMut(Event),
+) -> std::io::Result<Parsed> {
+    let mut out = Parsed::default();
+    let mut line = String::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(out);
+        }
+        number += 1;
+        out.json_line(number, &line, &mut each);
+    }
+}
+
+impl Parsed {
+    fn json_line(&mut self, number: usize, line: &str, each: &mut impl FnMut(Event)) {
         if line.trim().is_empty() {
-            continue;
+            return;
         }
         let Some(start) = line.find('{') else {
-            out.skipped += 1;
-            continue;
+            self.skipped += 1;
+            return;
         };
         let json = line[start..].trim_end();
         match Event::parse(json) {
-            Ok(e) => out.events.push(e),
+            Ok(e) => each(e),
             // Only lines that claim to be vitrine events are bad; other JSON logs are skipped.
-            Err(e) if json.contains("\"vitrine.") => out.bad_line(i + 1, reason(json, e)),
-            Err(_) => out.skipped += 1,
+            Err(e) if json.contains("\"vitrine.") => self.bad_line(number, reason(json, e)),
+            Err(_) => self.skipped += 1,
         }
     }
-    out
 }
 
 /// Reads a CSV export with a header row naming the Analytics Engine columns.
 pub fn csv(text: &str) -> Result<Parsed, InputError> {
+    let mut events = Vec::new();
+    let mut out = each_csv_row(text.as_bytes(), |e| events.push(e))?;
+    out.events = events;
+    Ok(out)
+}
+
+/// Reads a CSV export from `reader` one row at a time and hands each event to `each` (see
+/// [`each_json_line`]).
+pub fn each_csv_row(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(Event),
+) -> Result<Parsed, InputError> {
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let header = reader
         .headers()
         .map_err(|e| InputError::CsvHeader(e.to_string()))?
@@ -104,22 +144,27 @@ pub fn csv(text: &str) -> Result<Parsed, InputError> {
     let columns: Vec<String> = header.iter().map(|h| h.trim().to_owned()).collect();
     layout::check_columns(&columns).map_err(InputError::CsvHeader)?;
     let mut out = Parsed::default();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                out.bad_line(line, e.to_string());
-                continue;
+    let mut record = ::csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(out),
+            Ok(true) => {
+                let row = Row::new(columns.iter().map(String::as_str).zip(record.iter()));
+                match layout::event(&row) {
+                    Ok(e) => each(e),
+                    Err(reason) => out.bad_line(line, reason),
+                }
             }
-        };
-        let row = Row::new(columns.iter().map(String::as_str).zip(record.iter()));
-        match layout::event(&row) {
-            Ok(e) => out.events.push(e),
-            Err(reason) => out.bad_line(line, reason),
+            // An I/O error ends the input; a malformed row is one bad line.
+            Err(e) if e.is_io_error() => {
+                out.bad_line(line, e.to_string());
+                return Ok(out);
+            }
+            Err(e) => out.bad_line(line, e.to_string()),
         }
     }
-    Ok(out)
 }
 
 /// Reads the SQL API's `FORMAT JSON` answer: `{"meta":[…],"data":[{column: value,…}],…}`.

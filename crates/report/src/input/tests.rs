@@ -36,6 +36,7 @@ fn conversion() -> Event {
         source: Via::Beacon,
         assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
         campaigns: [("hero-urgent".to_owned(), "holdout".to_owned())].into(),
+        products: Vec::new(),
     })
 }
 

@@ -159,6 +159,7 @@ impl Run {
                 experiment: Some(KEY.to_owned()),
                 campaign: None,
                 arm: e.arm.to_owned(),
+                pre: None,
                 context: Some(learned.context.to_owned()),
                 split: learned.split.map(str::to_owned),
             }));
@@ -176,6 +177,7 @@ impl Run {
                     source: Via::Url,
                     assignments: [(KEY.to_owned(), e.arm.to_owned())].into(),
                     campaigns: Default::default(),
+                    products: Vec::new(),
                 }));
             }
         }

@@ -78,6 +78,8 @@ pub fn run(seed: u64, visitors: u32) -> Vec<Event> {
             campaign: None,
             arm: arm.into(),
             pre: known.then_some(Pre { visits, views }),
+            context: None,
+            split: None,
         }));
         if converted {
             events.push(Event::Conversion(Conversion {
@@ -87,6 +89,7 @@ pub fn run(seed: u64, visitors: u32) -> Vec<Event> {
                 source: Via::Url,
                 assignments: [("sim".to_owned(), arm.to_owned())].into(),
                 campaigns: Default::default(),
+                products: Vec::new(),
             }));
         }
     }

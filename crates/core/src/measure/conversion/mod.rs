@@ -247,6 +247,18 @@ pub fn once_key(goal: &str, id: &str) -> String {
     crate::hex::encode(&digest[..8])
 }
 
+/// `event` naming the `products` it was for, kept only with consent (an anonymous
+/// conversion carries nothing but its name, value, source and time).
+pub fn with_products(event: Event, visitor: &Visitor, products: Vec<String>) -> Event {
+    match event {
+        Event::Conversion(mut c) if visitor.consent.granted() && c.common.visitor.is_some() => {
+            c.products = products;
+            Event::Conversion(c)
+        }
+        other => other,
+    }
+}
+
 /// The conversion event for `visitor` (see the module docs for what it carries).
 pub fn event(
     visitor: &Visitor,
@@ -264,6 +276,7 @@ pub fn event(
         source,
         assignments: Default::default(),
         campaigns: Default::default(),
+        products: Vec::new(),
     };
     let (true, Some(activity)) = (visitor.consent.granted(), &visitor.activity) else {
         return Event::Conversion(conversion);

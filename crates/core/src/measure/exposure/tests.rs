@@ -182,7 +182,7 @@ fn arms(events: &[Event]) -> Vec<(String, String, bool)> {
                 x.arm.clone(),
                 x.common.global_holdout,
             ),
-            Event::Conversion(_) => panic!("an exposure was expected"),
+            Event::Conversion(_) | Event::View(_) => panic!("an exposure was expected"),
         })
         .collect()
 }
@@ -229,7 +229,7 @@ fn without_consent_no_campaign_exposure_is_logged() {
 fn pre_of(e: &Event) -> Option<Pre> {
     match e {
         Event::Exposure(x) => x.pre,
-        Event::Conversion(_) => panic!("an exposure was expected"),
+        _ => panic!("an exposure was expected"),
     }
 }
 

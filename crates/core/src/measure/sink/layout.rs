@@ -5,15 +5,15 @@
 //! | column    | field                                                        |
 //! |-----------|--------------------------------------------------------------|
 //! | `index1`  | visitor pseudonym, empty without consent                      |
-//! | `blob1`   | event kind: `exposure` or `conversion`                        |
+//! | `blob1`   | event kind: `exposure`, `conversion` or `view`                |
 //! | `blob2`   | experiment key (exposures), empty if none                     |
 //! | `blob3`   | campaign id (exposures), empty if none                        |
-//! | `blob4`   | arm (exposures) or conversion name (conversions)              |
+//! | `blob4`   | arm (exposures), conversion name or product id (views)        |
 //! | `blob5`   | snapshot version                                              |
 //! | `blob6`   | conversion source: `url` or `beacon` (empty for exposures)    |
 //! | `blob7`   | assignments, `experiment=arm;…` (conversions)                 |
 //! | `blob8`   | campaigns, `campaign=shown;…` or `=holdout` (conversions)     |
-//! | `blob9`   | bandit context (bandit exposures), empty otherwise; optional  |
+//! | `blob9`   | bandit context (bandit exposures); products, `p1 p2 …` (conversions); empty otherwise; optional |
 //! | `blob10`  | bandit split, `holdout=500;arm=4750;…`, empty otherwise; optional |
 //! | `double1` | ts, Unix seconds                                              |
 //! | `double2` | conversion value (0 when none)                                |
@@ -23,11 +23,12 @@
 //! | `double6` | `pre.views` of a first exposure, 0 when none (optional column)   |
 //!
 //! Experiment keys, campaign ids and arm names cannot contain `=` or `;` (the compiler only
-//! accepts identifiers), so the two maps need no escaping.
+//! accepts identifiers), so the two maps need no escaping; product ids cannot contain a space
+//! (the beacon accepts `[A-Za-z0-9_.-]` only).
 
 use std::collections::BTreeMap;
 
-use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Pre, Via, SCHEMA};
+use crate::measure::events::{Common, Conversion, Event, ExposureEvent, Pre, Via, View, SCHEMA};
 
 /// Columns a CSV export must have.
 pub const REQUIRED: [&str; 11] = [
@@ -126,6 +127,15 @@ pub fn event(row: &Row<'_>) -> Result<Event, String> {
             },
             assignments: pairs(row.get("blob7"), "blob7")?,
             campaigns: pairs(row.get("blob8"), "blob8")?,
+            products: row
+                .get("blob9")
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        })),
+        "view" => Ok(Event::View(View {
+            common,
+            product: text("blob4").ok_or("view without a product (blob4)")?,
         })),
         other => Err(format!("unknown event kind {other:?} (blob1)")),
     }

@@ -4,8 +4,9 @@
 //! The data point's columns ([`layout`], dataset [`DATASET`], binding [`BINDING`]) are the
 //! ones `vitrine report` reads back from a CSV export or the SQL API, so the writer and the
 //! reader share one definition: `index1` the visitor pseudonym (empty without consent),
-//! `blob1`…`blob10` kind, experiment, campaign, arm or conversion name, snapshot, source,
-//! assignments, campaigns, bandit context and split, `double1`…`double4` ts, value, global holdout and schema.
+//! `blob1`…`blob10` kind, experiment, campaign, arm, conversion name or viewed product,
+//! snapshot, source, assignments, campaigns, bandit context or a conversion's products, and
+//! bandit split, `double1`…`double6` ts, value, global holdout, schema and the CUPED covariate.
 //!
 //! **Log lines** ([`log_line`]): [`LOG_PREFIX`] then the event's JSON ([`Event::to_line`]),
 //! so `grep -o 'vitrine-event .*' | cut -c15-` turns `wrangler dev`/`wrangler tail` output
@@ -34,7 +35,7 @@ pub const DOUBLES: usize = 6;
 pub struct DataPoint {
     /// `index1`: the visitor pseudonym, empty without consent.
     pub index: String,
-    /// `blob1`…`blob8`.
+    /// `blob1`…`blob10`.
     pub blobs: [String; BLOBS],
     /// `double1`…`double6`.
     pub doubles: [f64; DOUBLES],
@@ -76,7 +77,12 @@ pub fn data_point(event: &Event) -> DataPoint {
             };
             blobs[6] = layout::join(&v.assignments);
             blobs[7] = layout::join(&v.campaigns);
+            blobs[8] = v.products.join(" ");
             doubles[1] = v.value.unwrap_or(0.0);
+        }
+        Event::View(v) => {
+            blobs[0] = "view".into();
+            blobs[3] = v.product.clone();
         }
     }
     DataPoint {
@@ -89,7 +95,7 @@ pub fn data_point(event: &Event) -> DataPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::events::{Common, Conversion, ExposureEvent, SHOWN};
+    use crate::measure::events::{Common, Conversion, ExposureEvent, View, SHOWN};
 
     fn common(visitor: Option<&str>, global: bool) -> Common {
         Common {
@@ -132,6 +138,7 @@ mod tests {
                 source: Via::Url,
                 assignments: [("hero-copy".to_owned(), "holdout".to_owned())].into(),
                 campaigns: [("summer".to_owned(), SHOWN.to_owned())].into(),
+                products: vec!["p1".into(), "p2".into()],
             }),
             Event::Conversion(Conversion {
                 common: common(None, false),
@@ -140,18 +147,27 @@ mod tests {
                 source: Via::Beacon,
                 assignments: Default::default(),
                 campaigns: Default::default(),
+                products: Vec::new(),
+            }),
+            Event::View(View {
+                common: common(Some("5f0c"), false),
+                product: "p0042".into(),
             }),
         ]
     }
 
     /// The event a data point reads back as, through the reader `vitrine report` uses.
     fn read_back(p: &DataPoint) -> Result<Event, String> {
+        let names: Vec<String> = std::iter::once("index1".to_owned())
+            .chain((1..=BLOBS).map(|i| format!("blob{i}")))
+            .chain((1..=DOUBLES).map(|i| format!("double{i}")))
+            .collect();
         let doubles: Vec<String> = p.doubles.iter().map(f64::to_string).collect();
         let cells = std::iter::once(p.index.as_str())
             .chain(p.blobs.iter().map(String::as_str))
             .chain(doubles.iter().map(String::as_str));
         layout::event(&layout::Row::new(
-            layout::COLUMNS.iter().copied().zip(cells),
+            names.iter().map(String::as_str).zip(cells),
         ))
     }
 
@@ -172,10 +188,18 @@ mod tests {
         assert_eq!(p.blobs[5], "url");
         assert_eq!(p.blobs[6], "hero-copy=holdout");
         assert_eq!(p.blobs[7], "summer=shown");
+        assert_eq!(p.blobs[8], "p1 p2");
         assert_eq!(p.doubles, [1_764_264_000.0, 49.9, 1.0, 2.0, 0.0, 0.0]);
         let cells = layout::row(&samples()[2]);
         let names: Vec<&str> = cells.iter().map(|(c, _)| *c).collect();
         assert_eq!(names, layout::COLUMNS);
+    }
+
+    #[test]
+    fn view_columns_are_where_the_layout_says() {
+        let p = data_point(&samples()[4]);
+        assert_eq!((p.index.as_str(), p.blobs[0].as_str()), ("5f0c", "view"));
+        assert_eq!(p.blobs[3], "p0042");
     }
 
     #[test]

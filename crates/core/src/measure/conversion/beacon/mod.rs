@@ -4,7 +4,12 @@
 //!
 //! ```text
 //! navigator.sendBeacon("/__vitrine/event", JSON.stringify({event: "add_to_cart", value: 12.5}))
+//! navigator.sendBeacon("/__vitrine/event", JSON.stringify({event: "purchase", value: 49.9, products: ["p0042", "p0107"]}))
 //! ```
+//!
+//! `products` (optional, at most [`MAX_PRODUCTS`] ids of at most [`MAX_PRODUCT_ID`] bytes in
+//! `[A-Za-z0-9_.-]`) names what the conversion was for; with consent the event keeps them, and
+//! `vitrine recs train` learns "also bought" from them.
 //!
 //! The checks run cheapest first and the body is parsed last, so a cross-site or oversized
 //! request costs no parsing. A refused beacon writes nothing (no event, no cookie).
@@ -19,6 +24,11 @@ pub const ROUTE: &str = "/__vitrine/event";
 
 /// Largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024;
+
+/// Most product ids one beacon may name.
+pub const MAX_PRODUCTS: usize = 20;
+/// Longest product id a beacon may name, in bytes.
+pub const MAX_PRODUCT_ID: usize = 64;
 
 /// Why a beacon was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -187,13 +197,15 @@ fn clip(s: &str) -> String {
         .collect()
 }
 
-/// A checked beacon: the declared conversion and its value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A checked beacon: the declared conversion, its value and the products it names.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Beacon<'g> {
     /// The conversion it names.
     pub goal: &'g Goal,
     /// Its value, inside the declared range.
     pub value: Option<f64>,
+    /// Product ids it was for (checked, in the order sent, duplicates dropped).
+    pub products: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +214,36 @@ struct Wire {
     event: String,
     #[serde(default)]
     value: Option<f64>,
+    #[serde(default)]
+    products: Vec<String>,
+}
+
+/// The products of a beacon, checked: at most [`MAX_PRODUCTS`], each a plain id.
+fn products(sent: Vec<String>) -> Result<Vec<String>, Refusal> {
+    if sent.len() > MAX_PRODUCTS {
+        return Err(Refusal::Malformed(format!(
+            "more than {MAX_PRODUCTS} products"
+        )));
+    }
+    let plain = |id: &str| {
+        (1..=MAX_PRODUCT_ID).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    };
+    let mut out: Vec<String> = Vec::with_capacity(sent.len());
+    for id in sent {
+        if !plain(&id) {
+            return Err(Refusal::Malformed(format!(
+                "product id `{}` is not [A-Za-z0-9_.-]{{1,{MAX_PRODUCT_ID}}}",
+                clip(&id)
+            )));
+        }
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses and checks a beacon body against the declared conversions.
@@ -218,12 +260,18 @@ pub fn parse<'g>(body: &[u8], goals: &'g [Goal]) -> Result<Beacon<'g>, Refusal> 
         .iter()
         .find(|g| g.beacon && g.name == wire.event)
         .ok_or_else(|| Refusal::UnknownEvent(clip(&wire.event)))?;
+    let products = products(wire.products)?;
     match (wire.value, goal.value) {
-        (None, _) => Ok(Beacon { goal, value: None }),
+        (None, _) => Ok(Beacon {
+            goal,
+            value: None,
+            products,
+        }),
         (Some(_), None) => Err(Refusal::UnexpectedValue(goal.name.clone())),
         (Some(v), Some(range)) if range.contains(v) => Ok(Beacon {
             goal,
             value: Some(v),
+            products,
         }),
         (Some(value), Some(range)) => Err(Refusal::OutOfRange {
             name: goal.name.clone(),

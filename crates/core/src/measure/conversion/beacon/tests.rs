@@ -141,6 +141,10 @@ body_refused! {
     refuses_page_conversion_as_beacon: b"{\"event\":\"purchase\",\"value\":5}" => "unknown_event", 422,
     refuses_value_where_none_is_declared: b"{\"event\":\"newsletter\",\"value\":1}" => "unexpected_value", 422,
     refuses_value_above_range: b"{\"event\":\"add_to_cart\",\"value\":1000.01}" => "out_of_range", 422,
+    refuses_products_not_a_list: b"{\"event\":\"newsletter\",\"products\":\"p1\"}" => "malformed", 400,
+    refuses_product_id_with_a_space: b"{\"event\":\"newsletter\",\"products\":[\"p 1\"]}" => "malformed", 400,
+    refuses_empty_product_id: b"{\"event\":\"newsletter\",\"products\":[\"\"]}" => "malformed", 400,
+    refuses_too_many_products: br#"{"event":"newsletter","products":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q","r","s","t","u"]}"# => "malformed", 400,
     refuses_negative_value: b"{\"event\":\"add_to_cart\",\"value\":-1}" => "out_of_range", 422,
 }
 
@@ -163,6 +167,26 @@ fn accepts_declared_events_with_values_in_range() {
     assert_eq!(
         ok(br#"{"event":"newsletter"}"#),
         Ok(("newsletter".into(), None))
+    );
+}
+
+#[test]
+fn products_are_kept_in_order_once() {
+    let goals = goals();
+    let b = parse(
+        br#"{"event":"newsletter","products":["p2","p1.x","p2","A_b-9"]}"#,
+        &goals,
+    )
+    .unwrap();
+    assert_eq!(b.products, ["p2", "p1.x", "A_b-9"]);
+    let twenty: Vec<String> = (0..MAX_PRODUCTS).map(|i| format!("\"p{i}\"")).collect();
+    let body = format!(
+        r#"{{"event":"newsletter","products":[{}]}}"#,
+        twenty.join(",")
+    );
+    assert_eq!(
+        parse(body.as_bytes(), &goals).unwrap().products.len(),
+        MAX_PRODUCTS
     );
 }
 

@@ -1,0 +1,35 @@
+//! Bots at the edge: reads the `User-Agent` and, only when that does not already say "bot",
+//! the two Bot Management fields of `request.cf` (`botManagement.verifiedBot` and
+//! `botManagement.score`, present only where the zone has the product), and hands them to
+//! [`vitrine_core::bots::classify`]. Nothing else of `cf` is read here.
+
+use worker::js_sys::Reflect;
+use worker::wasm_bindgen::JsValue;
+use worker::Request;
+
+use vitrine_core::bots::{self, BotManagement, Traffic};
+
+/// Who sent `req`: a visitor, or a crawler or tool.
+pub fn traffic(req: &Request) -> Traffic {
+    let ua = req.headers().get("user-agent").ok().flatten();
+    bots::classify(ua.as_deref(), || bot_management(req))
+}
+
+/// `request.cf.botManagement.{verifiedBot,score}`, each `None` when absent.
+fn bot_management(req: &Request) -> BotManagement {
+    let field = |of: &JsValue, name: &str| {
+        Reflect::get(of, &JsValue::from_str(name))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let Some(bm) = field(req.inner(), "cf").and_then(|cf| field(&cf, "botManagement")) else {
+        return BotManagement::default();
+    };
+    BotManagement {
+        verified_bot: field(&bm, "verifiedBot").and_then(|v| v.as_bool()),
+        score: field(&bm, "score")
+            .and_then(|v| v.as_f64())
+            .filter(|s| (0.0..=100.0).contains(s))
+            .map(|s| s as u32),
+    }
+}
