@@ -3,20 +3,20 @@
 //! `botManagement.score`, present only where the zone has the product), and hands them to
 //! [`vitrine_core::bots::classify`]. Nothing else of `cf` is read here.
 
+use crate::incoming::Incoming;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::JsValue;
-use worker::Request;
 
 use vitrine_core::bots::{self, BotManagement, Traffic};
 
 /// Who sent `req`: a visitor, or a crawler or tool.
-pub fn traffic(req: &Request) -> Traffic {
+pub fn traffic(req: &Incoming) -> Traffic {
     let ua = req.headers().get("user-agent").ok().flatten();
     bots::classify(ua.as_deref(), || bot_management(req))
 }
 
 /// `request.cf.botManagement.{verifiedBot,score}`, each `None` when absent.
-fn bot_management(req: &Request) -> BotManagement {
+fn bot_management(req: &Incoming) -> BotManagement {
     let field = |of: &JsValue, name: &str| {
         Reflect::get(of, &JsValue::from_str(name))
             .ok()

@@ -142,11 +142,14 @@ pub struct Tally {
     pub span: Option<(u64, u64)>,
 }
 
+/// A visitor's first exposure: arm index, crossed over, stratum index (bandits).
+type Exposed = (usize, bool, Option<usize>);
+
 #[derive(Default)]
 struct Work {
     arms: Vec<ArmTally>,
     /// visitor → (arm index, crossed over, stratum index)
-    exposed: HashMap<String, (usize, bool, Option<usize>)>,
+    exposed: HashMap<String, Exposed>,
     /// (context, split) of each stratum.
     strata: Vec<(String, Option<String>)>,
     /// visitor → the covariate of their earliest exposure
@@ -270,8 +273,7 @@ impl Work {
             arm.revenue.push_zeros(rest);
         }
         // Sorted by visitor, so CUPED's sums do not depend on hash order either.
-        let mut exposed: Vec<(&String, &(usize, bool, Option<usize>))> =
-            self.exposed.iter().collect();
+        let mut exposed: Vec<(&String, &Exposed)> = self.exposed.iter().collect();
         exposed.sort_by(|a, b| a.0.cmp(b.0));
         for (v, (i, _, _)) in exposed {
             let (converted, value) = self
