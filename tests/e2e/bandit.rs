@@ -18,6 +18,7 @@ const CAMPAIGN: &str = r#"[[conversion]]
 name = "purchase"
 path = "/order/confirmed*"
 value_param = "total"
+value = { min = 0, max = 10000 }
 dedupe_param = "order"
 
 [[campaign]]
@@ -117,7 +118,6 @@ fn wait_for(dev: &Dev, version: &str) {
 }
 
 #[test]
-#[ignore = "written for issue 18 but not yet run against a built worker: run with --ignored, then drop this"]
 fn bandit_learns_from_the_edges_events_and_the_edge_serves_the_new_split() {
     let state = state_dir("bandit");
     let file = state.join("bandit.toml");

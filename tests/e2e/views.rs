@@ -185,9 +185,13 @@ fn a_bot_gets_the_anonymous_page_no_cookie_and_no_event() {
                 anonymous.text(),
                 "{who} {path}: not the anonymous page"
             );
+            // The same decision; how the body was built (`body=streamed` on a page's first
+            // view, `spliced` later) depends on the order of the requests, not on the visitor.
+            let decision =
+                |x: Option<&str>| x.map(|x| x.split("; body=").next().unwrap_or(x).to_owned());
             assert_eq!(
-                got.header("x-vitrine"),
-                anonymous.header("x-vitrine"),
+                decision(got.header("x-vitrine")),
+                decision(anonymous.header("x-vitrine")),
                 "{who} {path}"
             );
             assert_eq!(got.header("set-cookie"), None, "{who} {path}");
