@@ -7,6 +7,7 @@
 // usage (a work dir kept by `KEEP=1 sh benches/workerd/longtail.sh`, its backend running):
 //   sh benches/workerd/longtail-paths.sh <work dir> <variant> [N=1000] [PASSES=4] [persona=loyal]
 import { readFileSync } from "node:fs";
+const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
 const [port, pid, n = 1000, passes = 4, persona = "loyal", conc = 8] = process.argv.slice(2);
 const paths = readFileSync("paths.txt", "utf8").trim().split("\n").map((l) => l.split(" ")[1]).slice(0, Number(n));
 const cookies = Object.fromEntries(readFileSync("personas.txt", "utf8").trim().split("\n")
@@ -22,7 +23,8 @@ for (let p = 0; p < Number(passes) && Date.now() < deadline; p++) {
   await Promise.all(Array.from({ length: Number(conc) }, async () => {
     while (i < paths.length && Date.now() < deadline) {
       const path = paths[i++];
-      const h = { accept: "text/html", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
+      // A browser's User-Agent: node's own is a tool's, served as a bot (crates/core/src/bots.rs).
+      const h = { accept: "text/html", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document", "user-agent": UA };
       if (cookies[persona] && cookies[persona] !== "-") h.cookie = cookies[persona];
       const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: h, signal: AbortSignal.timeout(15_000) });
       await r.arrayBuffer();

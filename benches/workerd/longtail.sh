@@ -134,11 +134,14 @@ curl -sf --max-time 30 -o /dev/null "http://127.0.0.1:$P_ORIGIN/robots.txt" || d
 # Also builds the KV service's catalog index (first peer record), before anything is measured.
 curl -sf --max-time 30 -o /dev/null "http://127.0.0.1:$P_KV/peer%2Frec%2Fp000001" || die "KV does not answer"
 
+BROWSER_UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 mapfile -t PERSONA_LINES < "$WORK/personas.txt"
 mapfile -t SAMPLES < "$WORK/samples.txt"
 cookie_of() { local l; for l in "${PERSONA_LINES[@]}"; do [ "${l%% *}" = "$1" ] && { echo "${l#* }"; return; }; done; }
 fetch() { # port path persona out-body out-headers
-  local c; c="$(cookie_of "$3")"; local h=(-H "Accept: text/html" -H "Sec-Fetch-Mode: navigate" -H "Sec-Fetch-Dest: document")
+  # A browser's User-Agent, as wrk sends (longtail.lua): curl's own is a tool's, which vitrine
+  # serves as a bot (the anonymous page, crates/core/src/bots.rs).
+  local c; c="$(cookie_of "$3")"; local h=(-H "Accept: text/html" -H "Sec-Fetch-Mode: navigate" -H "Sec-Fetch-Dest: document" -H "User-Agent: $BROWSER_UA")
   [ "$c" = "-" ] || h+=(-H "Cookie: $c")
   curl -s --max-time 15 -D "$5" -o "$4" "${h[@]}" "http://127.0.0.1:$1$2" || die "curl $2 failed on port $1"
   tr -d '\r' < "$5" > "$5.t" && mv "$5.t" "$5"

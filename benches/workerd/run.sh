@@ -57,6 +57,8 @@ if [ -n "${ALT_BUILD:-}" ]; then
 else
   node "$HERE/gen.mjs" "$PAGE" "$WORK" "$p1" "$p2" "$p3" "$ROOT"
 fi
+# A browser's User-Agent: curl's own is a tool's, which vitrine serves as a bot (crates/core/src/bots.rs).
+BROWSER_UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 COOKIE="vitrine_profile=$(cat "$WORK/cookie.txt")"
 VERSION="$(cat "$WORK/version.txt")"
 
@@ -79,14 +81,14 @@ for v in "${VARIANTS[@]}"; do
 done
 
 # Mandatory correctness check before any load.
-hdrs="$(curl -s --max-time 5 -D - -o "$WORK/vitrine.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[vitrine]}/")"
+hdrs="$(curl -s --max-time 5 -A "$BROWSER_UA" -D - -o "$WORK/vitrine.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[vitrine]}/")"
 xv="$(printf '%s' "$hdrs" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-vitrine" {print $2}')"
 echo "vitrine  x-vitrine: $xv"
 case "$xv" in
   "v=$VERSION; slots="*) ;;
   *) echo "vitrine is not personalizing (expected v=$VERSION; slots=...)" >&2; cat "$WORK/vitrine.log" >&2; exit 1 ;;
 esac
-curl -s --max-time 5 -o "$WORK/peer.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[peer]}/"
+curl -s --max-time 5 -A "$BROWSER_UA" -o "$WORK/peer.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[peer]}/"
 nv=$(grep -o 'vt-banner--loyal' "$WORK/vitrine.out" | wc -l); np=$(grep -o 'vt-banner--loyal' "$WORK/peer.out" | wc -l)
 echo "filled slots: vitrine=$nv peer=$np"
 [ "$nv" -ge 1 ] && [ "$nv" = "$np" ] || { echo "slot fill mismatch" >&2; exit 1; }
@@ -94,8 +96,8 @@ if cmp -s "$WORK/vitrine.out" "$WORK/peer.out"; then echo "bodies: vitrine (firs
 else echo "bodies: vitrine != peer (differ; check $WORK with KEEP=1)"; fi
 # The second request for the same page is spliced from the recorded page: same bytes.
 for v in vitrine ${ALT_BUILD:+alt}; do
-  curl -s --max-time 5 -o "$WORK/$v.1.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
-  curl -s --max-time 5 -D "$WORK/$v.2.hdr" -o "$WORK/$v.2.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
+  curl -s --max-time 5 -A "$BROWSER_UA" -o "$WORK/$v.1.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
+  curl -s --max-time 5 -A "$BROWSER_UA" -D "$WORK/$v.2.hdr" -o "$WORK/$v.2.out" -H "Cookie: $COOKIE" "http://127.0.0.1:${PORT[$v]}/"
   if cmp -s "$WORK/$v.2.out" "$WORK/peer.out"; then echo "bodies: $v (later request, spliced unless NO_VALIDATOR) == peer (byte-identical)"
   else echo "bodies: $v later request != peer (differ; check $WORK with KEEP=1)" >&2; exit 1; fi
   grep -qi '^cache-control: private, no-store' "$WORK/$v.2.hdr" || { echo "$v: missing private, no-store" >&2; exit 1; }
