@@ -154,16 +154,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         Err(code) => return Ok(ExitCode::from(code)),
     };
     let tally = report::aggregate(&parsed.events, &filter);
-    let summary = InputSummary {
-        events: tally.events,
-        outside_window: tally.outside_window,
-        bad_lines: parsed.bad_count,
-        first_bad_lines: parsed.bad.clone(),
-        skipped_lines: parsed.skipped,
-        goals_seen: tally.goals.clone(),
-        first_ts: tally.span.map(|s| s.0),
-        last_ts: tally.span.map(|s| s.1),
-    };
+    let summary = summary(&tally, &parsed);
     let options = report::Options {
         control: args.control.iter().map(|c| control(c)).collect(),
         srm_alpha: args.srm_alpha,
@@ -237,15 +228,9 @@ pub fn campaign_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// `vitrine report --html` for these event files, with the configured weights of `expect`
-/// (the studio's Results page).
-pub fn html_for(
-    paths: &[PathBuf],
-    expect: Option<&vitrine_core::Snapshot>,
-) -> Result<String, String> {
-    let parsed = read_inputs(paths, Format::Auto)?;
-    let tally = report::aggregate(&parsed.events, &report::Filter::default());
-    let summary = InputSummary {
+/// What the report says about its input: events counted, lines refused or skipped, the span.
+fn summary(tally: &report::aggregate::Tally, parsed: &Parsed) -> InputSummary {
+    InputSummary {
         events: tally.events,
         outside_window: tally.outside_window,
         bad_lines: parsed.bad_count,
@@ -254,7 +239,18 @@ pub fn html_for(
         goals_seen: tally.goals.clone(),
         first_ts: tally.span.map(|s| s.0),
         last_ts: tally.span.map(|s| s.1),
-    };
+    }
+}
+
+/// `vitrine report --html` for these event files, with the configured weights of `expect`
+/// (the studio's Results page).
+pub fn html_for(
+    paths: &[PathBuf],
+    expect: Option<&vitrine_core::Snapshot>,
+) -> Result<String, String> {
+    let parsed = read_inputs(paths, Format::Auto)?;
+    let tally = report::aggregate(&parsed.events, &report::Filter::default());
+    let summary = summary(&tally, &parsed);
     let options = report::Options {
         control: Vec::new(),
         srm_alpha: report::analyze::SRM_ALPHA,
