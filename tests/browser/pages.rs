@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use support::*;
 
+/// A desktop Chrome's `User-Agent`.
+const PERSON_UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
 fn chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> String {
     let mut child = Command::new("chromium");
     child
@@ -24,6 +28,9 @@ fn chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> String {
             "--window-size=1280,1100",
             "--virtual-time-budget=3000",
         ])
+        // The User-Agent of the person the test stands for: headless Chromium's own says
+        // "HeadlessChrome", which vitrine serves as a bot (the anonymous page).
+        .arg(format!("--user-agent={PERSON_UA}"))
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url);
