@@ -66,6 +66,10 @@ pub struct Config {
     /// How many product-page views become `vitrine.view` events (`VIEW_SAMPLE_PERCENT`,
     /// `VIEW_EVENTS_PER_HOUR`; a refused setting keeps its default and is logged).
     pub views: ViewEvents,
+    /// Whether the zone has Cloudflare Bot Management (`BOT_MANAGEMENT = "on"`): only then
+    /// are `request.cf.botManagement`'s verdicts read (reading `cf` makes the runtime build
+    /// the whole object, a cost on every request of a zone that has no such field).
+    pub bot_management: bool,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -152,6 +156,12 @@ impl Config {
         for e in refused {
             crate::log::note("vitrine.config", &e.to_string());
         }
+        let bot_management =
+            vitrine_core::bots::bot_management_setting(text("BOT_MANAGEMENT").as_deref())
+                .unwrap_or_else(|why| {
+                    crate::log::note("vitrine.config", &why);
+                    false
+                });
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
             env.secret("VITRINE_COOKIE_KEYS")
@@ -206,6 +216,7 @@ impl Config {
                 .filter(|m| !m.is_empty())
                 .map(Arc::from),
             views,
+            bot_management,
         }
     }
 

@@ -40,6 +40,7 @@ mod native;
 mod obtain;
 mod pages;
 mod preview;
+mod response;
 mod shards;
 mod source;
 mod store;
@@ -54,6 +55,7 @@ use worker::{event, web_sys, Context, Env, Result};
 use config::Config;
 use incoming::Incoming;
 use obtain::Obtained;
+use response::Response;
 use vitrine_core::delivery::Bypass;
 
 /// Everything vitrine keeps between the requests of one isolate, in one value: each module's
@@ -64,6 +66,7 @@ use vitrine_core::delivery::Bypass;
 #[derive(Default)]
 pub(crate) struct Isolate {
     config: config::Kept,
+    deliver: deliver::Kept,
     facts: facts::Kept,
     log: log::Kept,
     native: native::Kept,
@@ -106,7 +109,9 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
     let path = req.path();
     log::bind(&env);
     if beacon::owns(&path) {
-        return beacon::handle(req, &env, cfg, &ctx).await.map(Into::into);
+        return beacon::handle(req, &env, cfg, &ctx)
+            .await
+            .map(Response::into_raw);
     }
     if cfg.demo && demo::owns(&path) {
         return demo::handle(&req, cfg).map(Into::into);
@@ -115,18 +120,19 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
     let base = match obtain::base_page(&req, &env, cfg, &ctx).await? {
         Obtained::Page(base) => base,
-        Obtained::Final(response) => return Ok(response.into()),
+        Obtained::Final(response) => return Ok(response.into_raw()),
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
         Err(reason) => {
-            return deliver::bypass(base.upstream, *reason, &path, "").map(Into::into);
+            return deliver::bypass(base.upstream, *reason, &path, "").map(Response::into_raw);
         }
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
-            return deliver::bypass(base.upstream, Bypass::Config, &path, why).map(Into::into);
+            return deliver::bypass(base.upstream, Bypass::Config, &path, why)
+                .map(Response::into_raw);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).

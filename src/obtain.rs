@@ -13,12 +13,13 @@
 
 use std::rc::Rc;
 
-use worker::{Context, Env, Response, Result};
+use worker::{Context, Env, Result};
 
 use crate::incoming::Incoming;
 
 use crate::config::{Config, PageSource};
 use crate::pages::{self, Content, JsPage, PageKey};
+use crate::response::Response;
 use crate::{source, store};
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::splice::{Known, Recorded};
@@ -165,7 +166,7 @@ pub enum Body {
 /// runtime's rewriter, and any other page by the WASM one. A
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
-pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Result<Recognized> {
+pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Recognized> {
     let headers = upstream.headers().clone();
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
     // an origin page is mapped only if the origin marked it shareable, held no longer than
@@ -202,7 +203,7 @@ pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Resul
             }
         }
         Some((Some(hash), Known::Spliceable(template))) => {
-            match pages::same_content(&mut upstream, &hash, template.len()).await? {
+            match pages::same_content(&upstream, &hash, template.len()).await? {
                 Content::Same(bytes) => Body::Spliceable {
                     page: key.page(template, bytes, Some(&hash)),
                     unread: Some(upstream),

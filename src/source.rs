@@ -14,10 +14,11 @@ use worker::js_sys::Promise;
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{web_sys, Cache, Context, Env, Headers, Request, Response, Result};
+use worker::{web_sys, Cache, Context, Env, Headers, Request, Result};
 
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
+use crate::response::Response;
 use vitrine_core::delivery::{self, sharing, NotShared};
 
 /// Headers dropped from document subrequests (revalidation is ours to decide).
@@ -98,10 +99,13 @@ pub async fn fetch(
             // subrequest in its own `Request` first (reading its method, URL and `cf`).
             let assets: Assets = env.assets("ASSETS")?.into_rpc();
             let sent: web_sys::Response = JsFuture::from(assets.fetch(&sub)?).await?.dyn_into()?;
-            Ok(Response::from(sent))
+            Ok(Response::new(sent))
         }
         PageSource::Origin(_) if document && sub.method() == "GET" => cached(ctx, sub).await,
-        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub)).send().await,
+        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub))
+            .send()
+            .await
+            .map(Response::from),
     }
 }
 
@@ -120,25 +124,27 @@ async fn cached(ctx: &Context, sub: web_sys::Request) -> Result<Response> {
     let cache = Cache::default();
     let key = sub.url();
     let now = now_secs();
-    if let Some(hit) = cache.get(key.as_str(), false).await? {
+    if let Some(hit) = cache.get(key.as_str(), false).await?.map(Response::from) {
         // The runtime's cache honours the lifetime itself; this also refuses an entry that is
         // not (or no longer) shareable, whoever stored it.
         if matches!(freshness(&hit, now)?, Ok(1..)) {
             return Ok(hit);
         }
     }
-    let mut fresh = worker::Fetch::Request(Request::from(sub)).send().await?;
+    let fresh = Response::from(worker::Fetch::Request(Request::from(sub)).send().await?);
     if matches!(freshness(&fresh, now)?, Ok(1..)) {
         let mut copy = fresh.cloned()?;
-        let headers = copy.headers_mut();
-        if headers.get("date")?.is_none() {
+        if copy.headers().get("date")?.is_none() {
+            // A fetched response's headers are immutable: the copy gets its own.
+            let headers = Headers(web_sys::Headers::new_with_headers(&copy.headers().0)?);
             // `toUTCString` writes the IMF-fixdate form HTTP dates use.
             let date = js_sys::Date::new(&JsValue::from_f64(now as f64 * 1000.0));
             headers.set("date", &String::from(date.to_utc_string()))?;
+            copy = copy.with_headers(&headers)?;
         }
         // The visitor's copy streams now; the cache fills in the background.
         ctx.wait_until(async move {
-            if let Err(e) = cache.put(key.as_str(), copy).await {
+            if let Err(e) = cache.put(key.as_str(), worker::Response::from(copy)).await {
                 crate::log::note("vitrine.cache_put_failed", &e.to_string());
             }
         });

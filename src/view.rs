@@ -46,7 +46,7 @@ pub async fn page_view(
     let path = req.path();
     let now = worker::Date::now().as_millis() / 1000;
     let t0 = js_sys::Date::now();
-    let traffic = bots::traffic(req);
+    let traffic = bots::traffic(req, cfg);
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now, traffic)?;
     let t1 = js_sys::Date::now();
     // The token parameter is for the edge alone: neither targeting nor the page key see it.
