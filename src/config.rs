@@ -117,6 +117,8 @@ impl Config {
         cfg
     }
 
+    // Read once per isolate: not inlined into the request function (the crate docs, "Function size").
+    #[inline(never)]
     fn from_env(env: &Env) -> Self {
         let text = |name: &str| env.var(name).ok().map(|v| v.to_string());
         let number = |name: &str, default: u64| {
@@ -224,6 +226,7 @@ impl Config {
     /// wrangler.toml): `x-vitrine-fault: panic` panics, to prove that a panic fails open and
     /// the next request still works.
     #[allow(clippy::panic)]
+    #[inline(never)]
     pub fn inject_fault(&self, req: &Incoming) {
         if self.fault_injection
             && req

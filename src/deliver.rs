@@ -15,6 +15,8 @@
 
 use std::cell::OnceCell;
 
+use futures_util::FutureExt;
+
 use wasm_bindgen::prelude::*;
 use worker::js_sys::Array;
 use worker::{web_sys, Headers, ResponseBuilder, Result};
@@ -97,13 +99,20 @@ pub async fn page(
             // A replayed response is the held page itself: nothing to cancel.
             body: Body::Spliceable { page, unread: None },
         },
-        None => obtain::recognize(cfg, &base.page_url, base.upstream).await?,
+        None => {
+            obtain::recognize(cfg, &base.page_url, base.upstream)
+                .boxed_local()
+                .await?
+        }
     };
     let started = js_sys::Date::now();
     let (page, unread, built) = match recognized.body {
         Body::Spliceable { page, unread } => (page, unread, "spliced"),
         Body::New { key, upstream } => {
-            match pages::first_view(&key, upstream, cfg.limits, &path).await? {
+            match pages::first_view(&key, upstream, cfg.limits, &path)
+                .boxed_local()
+                .await?
+            {
                 FirstView::Mapped(page) => (page, None, "mapped"),
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);

@@ -4,6 +4,7 @@
 //! snapshot's rules use ([`crate::facts`]) and loads the catalog shards the recommendations
 //! need ([`crate::shards`]); everything it decides comes from the core.
 
+use futures_util::FutureExt;
 use worker::{Env, Result};
 
 use crate::incoming::Incoming;
@@ -63,7 +64,9 @@ pub async fn page_view(
         navigation: navigation_of(req, snapshot, &path, delivery::query(url)),
         keys: Some(ring),
     };
-    shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
+    shards::prefetch(env, cfg, snapshot, &visitor, &request)
+        .boxed_local()
+        .await;
     let mut view = vitrine_core::view(snapshot, &mut visitor, &request);
     if view.explain.is_none() {
         view.events
