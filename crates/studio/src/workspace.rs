@@ -235,11 +235,18 @@ mod tests {
         // A folder where the file should be: it exists, and it cannot be read as a file.
         std::fs::create_dir_all(dir.join("more.toml")).unwrap();
         let ws = Workspace::read(&[dir.join("main.toml")]);
-        let more = ws.files.iter().find(|f| f.name.ends_with("more.toml")).unwrap();
+        let more = ws
+            .files
+            .iter()
+            .find(|f| f.name.ends_with("more.toml"))
+            .unwrap();
         assert!(more.unreadable.is_some(), "{:?}", more.text);
         let errors = ws.compile(None, &Options::default()).unwrap_err();
         let at = errors.iter().find(|e| e.field == "include").unwrap();
-        assert!(at.file.ends_with("main.toml") && (at.line, at.column) == (1, 12), "{at}");
+        assert!(
+            at.file.ends_with("main.toml") && (at.line, at.column) == (1, 12),
+            "{at}"
+        );
         assert!(at.message.contains("more.toml"), "{at}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -250,7 +257,11 @@ mod tests {
         // again, so an edit that emptied an included file was checked against the old file.
         let dir = folder_with(&[("main.toml", MAIN), ("more.toml", MORE)], "emptied");
         let ws = Workspace::read(&[dir.join("main.toml")]);
-        let more = ws.files.iter().find(|f| f.name.ends_with("more.toml")).unwrap();
+        let more = ws
+            .files
+            .iter()
+            .find(|f| f.name.ends_with("more.toml"))
+            .unwrap();
         assert!(more.unreadable.is_none());
         let full = ws.compile(None, &Options::default()).unwrap();
         assert!(full.snapshot.slot("hero").is_some());

@@ -401,7 +401,10 @@ fn sequential_and_cuped_say_what_they_show_in_every_output() {
         rel(s, "low") < rel(f, "low") && rel(f, "high") < rel(s, "high"),
         "the relative lift has a sequence, wider than its interval: {s} vs {f}"
     );
-    assert_eq!((f["interval"].as_str(), s["interval"].as_str()), (Some("fixed_horizon"), Some("sequential")));
+    assert_eq!(
+        (f["interval"].as_str(), s["interval"].as_str()),
+        (Some("fixed_horizon"), Some("sequential"))
+    );
     assert_eq!(s["estimator"], "arm_totals");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("Intervals: SEQUENTIAL 95%") && html.contains("95% CS"));
@@ -444,7 +447,11 @@ fn bandit_events(per_period: u32) -> String {
     for (period, split) in splits.iter().enumerate() {
         for i in 0..per_period {
             let n = period as u32 * per_period + i;
-            let context = if n % 3 == 0 { "price_hunter" } else { "everyone_else" };
+            let context = if n.is_multiple_of(3) {
+                "price_hunter"
+            } else {
+                "everyone_else"
+            };
             let bucket = (n.wrapping_mul(2_654_435_761) >> 7) % 10_000;
             let weights: Vec<u32> = split
                 .split(';')
@@ -489,11 +496,23 @@ fn a_bandits_lift_gets_sequences_and_cuped_and_says_so_in_every_output() {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let r = json(&o);
     let hero = unit(&r, "hero-copy");
-    assert!(hero["allocation"]["strata"].as_u64().unwrap() >= 4, "{hero}");
+    assert!(
+        hero["allocation"]["strata"].as_u64().unwrap() >= 4,
+        "{hero}"
+    );
     let c = &hero["comparisons"][0];
-    assert_eq!((c["interval"].as_str(), c["estimator"].as_str()), (Some("sequential"), Some("post_stratified")), "{c}");
+    assert_eq!(
+        (c["interval"].as_str(), c["estimator"].as_str()),
+        (Some("sequential"), Some("post_stratified")),
+        "{c}"
+    );
     let k = &c["cuped"];
-    for key in ["abs_lift_ci", "rel_lift_ci", "rpv_diff_ci", "variance_reduction"] {
+    for key in [
+        "abs_lift_ci",
+        "rel_lift_ci",
+        "rpv_diff_ci",
+        "variance_reduction",
+    ] {
         assert!(!k[key].is_null(), "CUPED {key}: {k}");
     }
     assert!(!c["rel_lift_ci"].is_null(), "{c}");
@@ -505,15 +524,26 @@ fn a_bandits_lift_gets_sequences_and_cuped_and_says_so_in_every_output() {
     let width = |c: &Value| {
         c["abs_lift_ci"]["high"].as_f64().unwrap() - c["abs_lift_ci"]["low"].as_f64().unwrap()
     };
-    assert!(width(f) < width(c) && width(&f["cuped"]) < width(k), "{f} vs {c}");
+    assert!(
+        width(f) < width(c) && width(&f["cuped"]) < width(k),
+        "{f} vs {c}"
+    );
     let said = "intervals: 95% confidence sequences of the post-stratified estimate";
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(html.contains(said) && html.contains("CUPED within periods"), "{html}");
+    assert!(
+        html.contains(said) && html.contains("CUPED within periods"),
+        "{html}"
+    );
     let table = text(&run(&[&events, "--goal", "purchase", "--sequential", "--cuped"]).stdout);
-    assert!(table.contains(said) && table.contains("CUPED (in periods)"), "{table}");
+    assert!(
+        table.contains(said) && table.contains("CUPED (in periods)"),
+        "{table}"
+    );
     let table = text(&run(&[&events, "--goal", "purchase"]).stdout);
     assert!(
-        table.contains("intervals: 95% fixed-horizon (normal) intervals of the post-stratified estimate"),
+        table.contains(
+            "intervals: 95% fixed-horizon (normal) intervals of the post-stratified estimate"
+        ),
         "{table}"
     );
 }

@@ -8,7 +8,7 @@
 
 use super::{Comparison, CupedComparison};
 use crate::aggregate::{ArmTally, Outcome};
-use crate::stats::cuped::{self, Observation, Stratum};
+use crate::stats::cuped::{self, Observation, Stratum, Variance};
 use crate::stats::lift::{Reading, TwoMeans};
 use crate::stats::sequential;
 
@@ -30,7 +30,7 @@ pub(super) fn sequential(cmp: &mut Comparison, t: &ArmTally, c: &ArmTally, n_sta
 pub(super) type Pair<'a> = (f64, &'a ArmTally, &'a ArmTally);
 
 /// The CUPED estimate of `t` against `c` over `pairs` (post-stratified when there are several).
-pub(super) fn cuped(pairs: &[Pair<'_>], reading: Reading) -> CupedComparison {
+pub(super) fn cuped(pairs: &[Pair<'_>], reading: Reading, variance: Variance) -> CupedComparison {
     let observe = |arm: &ArmTally, y: fn(&Outcome) -> f64| -> Vec<Observation> {
         arm.outcomes
             .iter()
@@ -53,7 +53,7 @@ pub(super) fn cuped(pairs: &[Pair<'_>], reading: Reading) -> CupedComparison {
                 b,
             })
             .collect();
-        cuped::stratified(&strata)
+        cuped::stratified(&strata, variance)
     };
     let rate = estimate(|o| if o.converted { 1.0 } else { 0.0 });
     let rpv = estimate(|o| o.value);

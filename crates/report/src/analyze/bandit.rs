@@ -14,7 +14,8 @@ use crate::aggregate::strata_srm;
 use crate::aggregate::{ArmTally, Stratum, UnitTally};
 use crate::model::{AllocationReport, ContextReport};
 use crate::stats;
-use crate::stats::strata::{post_stratify, Arms};
+use crate::stats::cuped::Variance;
+use crate::stats::strata::{pooled_variance, post_stratify, Arms};
 use vitrine_core::decide::experiment::HOLDOUT;
 
 /// How the lift of a bandit experiment is computed, as the report says it.
@@ -94,27 +95,28 @@ fn compare(
 ) -> Comparison {
     let pairs = pairs(strata, t, c);
     let reading = options.reading();
+    // Each stratum's means, with one per-visitor variance pooled over its two arms
+    // (`pooled_variance`); a stratum with fewer than three visitors in them has none.
     let stratum = |(w, a, b): &Pair<'_>, mean: &dyn Fn(&ArmTally) -> (f64, f64)| {
-        let ((mean_t, var_t), (mean_c, var_c)) = (mean(a), mean(b));
-        Arms {
+        let ((mean_t, ss_t), (mean_c, ss_c)) = (mean(a), mean(b));
+        let s2 = pooled_variance((ss_t, a.visitors), (ss_c, b.visitors))?;
+        Some(Arms {
             weight: *w,
             visitors: (a.visitors + b.visitors) as f64,
             mean_t,
-            var_t,
+            var_t: s2 / a.visitors as f64,
             mean_c,
-            var_c,
-        }
+            var_c: s2 / b.visitors as f64,
+        })
     };
+    // Mean and sum of squared deviations: of the 1/0 outcomes, `x (1 − x/n)`.
     let rate = |a: &ArmTally| {
         let p = a.converters as f64 / a.visitors as f64;
-        (p, p * (1.0 - p) / a.visitors as f64)
+        (p, a.converters as f64 * (1.0 - p))
     };
-    let value = |a: &ArmTally| {
-        let v = a.revenue.variance().map_or(0.0, |v| v / a.visitors as f64);
-        (a.revenue.mean, v)
-    };
-    let rates: Vec<Arms> = pairs.iter().map(|p| stratum(p, &rate)).collect();
-    let values: Vec<Arms> = pairs.iter().map(|p| stratum(p, &value)).collect();
+    let value = |a: &ArmTally| (a.revenue.mean, a.revenue.sum_of_squares());
+    let rates: Vec<Arms> = pairs.iter().filter_map(|p| stratum(p, &rate)).collect();
+    let values: Vec<Arms> = pairs.iter().filter_map(|p| stratum(p, &value)).collect();
     let lift = post_stratify(&rates);
     let abs = lift.and_then(|m| m.absolute(reading));
     let rel = lift.and_then(|m| m.relative(reading));
@@ -127,13 +129,17 @@ fn compare(
         estimator: Estimator::PostStratified,
         abs_lift: lift.map(|m| m.diff()),
         abs_lift_ci: abs.map(|l| l.ci),
-        rel_lift: lift.filter(|m| m.baseline > 0.0).map(|m| m.treated / m.baseline - 1.0),
+        rel_lift: lift
+            .filter(|m| m.baseline > 0.0)
+            .map(|m| m.treated / m.baseline - 1.0),
         rel_lift_ci: rel.map(|l| l.ci),
         p_value: abs.map(|l| l.p),
         rpv_diff: post_stratify(&values).map(|m| m.diff()),
         rpv_diff_ci: rpv.map(|l| l.ci),
         rpv_p_value: rpv.map(|l| l.p),
-        cuped: options.cuped.then(|| adjust::cuped(&pairs, reading)),
+        cuped: options
+            .cuped
+            .then(|| adjust::cuped(&pairs, reading, Variance::PooledInStratum)),
     }
 }
 

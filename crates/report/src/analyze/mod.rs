@@ -12,6 +12,7 @@ pub use super::model::{
 };
 
 mod bandit;
+use super::stats::cuped::Variance;
 use super::stats::lift::Reading;
 use super::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
@@ -257,7 +258,8 @@ fn compare(t: &ArmTally, c: &ArmTally, against: Against, options: &Options) -> C
         cmp.interval = Intervals::Sequential;
     }
     if options.cuped {
-        cmp.cuped = Some(adjust::cuped(&[(1.0, t, c)], options.reading()));
+        let pair = [(1.0, t, c)];
+        cmp.cuped = Some(adjust::cuped(&pair, options.reading(), Variance::PerArm));
     }
     cmp
 }

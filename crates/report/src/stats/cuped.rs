@@ -30,6 +30,7 @@
 //!   `θ` within strata and post-stratifies the adjusted differences.
 
 use super::lift::{normal, TwoMeans};
+use super::strata::pooled_variance;
 use super::{Interval, Sample};
 
 /// Most covariates: visits, views, and the missing indicator.
@@ -80,6 +81,16 @@ pub struct Stratum<'a> {
     pub b: &'a [Observation],
 }
 
+/// How the variance of each arm's adjusted mean is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variance {
+    /// From the arm's own visitors (unequal variances): a fixed split.
+    PerArm,
+    /// From both arms of the stratum, pooled ([`super::strata::pooled_variance`]): a bandit's
+    /// strata, whose losing arms are too small to estimate their own.
+    PooledInStratum,
+}
+
 /// Why CUPED could not be applied (the plain comparison stands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -104,15 +115,15 @@ fn features(o: &Observation, missing_column: bool) -> [f64; K] {
 
 /// CUPED comparison of `a` against `b`.
 pub fn cuped(a: &[Observation], b: &[Observation]) -> Result<Cuped, Fallback> {
-    stratified(&[Stratum { weight: 1.0, a, b }])
+    stratified(&[Stratum { weight: 1.0, a, b }], Variance::PerArm)
 }
 
 /// CUPED within strata (a bandit's contexts × allocation periods), post-stratified: one `θ`
 /// fitted on the deviations of every visitor from their stratum's mean (both arms pooled,
 /// the regression with a fixed effect per stratum), each stratum's arms adjusted by it, and
-/// the adjusted differences weighted as [`super::strata`] weights the plain ones. With one
-/// stratum this is [`cuped`]. Strata where an arm has fewer than two visitors have no
-/// variance and are left out.
+/// the adjusted differences weighted as [`super::strata`] weights the plain ones, each arm's
+/// variance as `variance` says. With one stratum and [`Variance::PerArm`] this is [`cuped`].
+/// Strata where an arm has fewer than two visitors are left out.
 ///
 /// Why one pooled `θ` rather than one per stratum: a bandit's periods are short, and a
 /// coefficient fitted on a few dozen visitors adds its own noise; any `θ` fixed across arms
@@ -120,7 +131,7 @@ pub fn cuped(a: &[Observation], b: &[Observation]) -> Result<Cuped, Fallback> {
 /// the covariate's effect differs between strata for stability everywhere. Fitting it on
 /// deviations from the stratum's mean keeps differences *between* strata (a baseline that
 /// rises over the periods) out of `θ`.
-pub fn stratified(strata: &[Stratum<'_>]) -> Result<Cuped, Fallback> {
+pub fn stratified(strata: &[Stratum<'_>], variance: Variance) -> Result<Cuped, Fallback> {
     let live: Vec<&Stratum<'_>> = strata
         .iter()
         .filter(|s| s.a.len() >= 2 && s.b.len() >= 2 && s.weight > 0.0)
@@ -154,8 +165,8 @@ pub fn stratified(strata: &[Stratum<'_>]) -> Result<Cuped, Fallback> {
             side.iter().for_each(|o| out.push(o.y));
             out
         };
-        add(&mut adjusted, w, &adjust(s.a), &adjust(s.b));
-        add(&mut plain, w, &raw(s.a), &raw(s.b));
+        add(&mut adjusted, w, &adjust(s.a), &adjust(s.b), variance);
+        add(&mut plain, w, &raw(s.a), &raw(s.b), variance);
     }
     let (variance, plain_variance) = (adjusted.variance(), plain.variance());
     if plain_variance.is_nan() || plain_variance <= 0.0 || variance.is_nan() || variance <= 0.0 {
@@ -176,12 +187,18 @@ pub fn stratified(strata: &[Stratum<'_>]) -> Result<Cuped, Fallback> {
 }
 
 /// Adds one stratum's arms (weight `w`) to post-stratified means.
-fn add(m: &mut TwoMeans, w: f64, a: &Sample, b: &Sample) {
-    let var_of = |s: &Sample| s.variance().map_or(0.0, |v| v / s.n as f64);
+fn add(m: &mut TwoMeans, w: f64, a: &Sample, b: &Sample, variance: Variance) {
+    let (va, vb) = match variance {
+        Variance::PerArm => (a.variance(), b.variance()),
+        Variance::PooledInStratum => {
+            let s2 = pooled_variance((a.sum_of_squares(), a.n), (b.sum_of_squares(), b.n));
+            (s2, s2)
+        }
+    };
     m.treated += w * a.mean;
-    m.treated_variance += w * w * var_of(a);
+    m.treated_variance += w * w * va.map_or(0.0, |v| v / a.n as f64);
     m.baseline += w * b.mean;
-    m.baseline_variance += w * w * var_of(b);
+    m.baseline_variance += w * w * vb.map_or(0.0, |v| v / b.n as f64);
     m.visitors += (a.n + b.n) as f64;
 }
 

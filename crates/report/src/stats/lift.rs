@@ -106,13 +106,12 @@ impl TwoMeans {
 fn read(estimate: f64, variance: f64, visitors: f64, reading: Reading) -> Option<Lift> {
     match reading {
         Reading::FixedHorizon => normal(estimate, variance),
-        Reading::Sequential(n_star) => {
-            sequential::mixture(estimate, variance, visitors, n_star).map(|s| Lift {
+        Reading::Sequential(n_star) => sequential::mixture(estimate, variance, visitors, n_star)
+            .map(|s| Lift {
                 estimate: s.diff,
                 ci: s.ci,
                 p: s.p,
-            })
-        }
+            }),
     }
 }
 
@@ -144,8 +143,14 @@ mod tests {
                 .and_then(|m| m.relative(Reading::FixedHorizon))
                 .unwrap();
             let katz = katz_ratio(x1, n1, x2, n2).unwrap();
-            assert!((ours.ci.low + 1.0 - katz.low).abs() < 1e-12, "{ours:?} {katz:?}");
-            assert!((ours.ci.high + 1.0 - katz.high).abs() < 1e-12, "{ours:?} {katz:?}");
+            assert!(
+                (ours.ci.low + 1.0 - katz.low).abs() < 1e-12,
+                "{ours:?} {katz:?}"
+            );
+            assert!(
+                (ours.ci.high + 1.0 - katz.high).abs() < 1e-12,
+                "{ours:?} {katz:?}"
+            );
         }
     }
 

@@ -166,6 +166,11 @@ impl Sample {
         self.n += other.n;
     }
 
+    /// The sum of squared deviations from the mean (0 below two values).
+    pub fn sum_of_squares(&self) -> f64 {
+        self.m2.max(0.0)
+    }
+
     /// The sample variance (n − 1 denominator); `None` below two values.
     pub fn variance(&self) -> Option<f64> {
         (self.n >= 2).then(|| (self.m2 / (self.n - 1) as f64).max(0.0))

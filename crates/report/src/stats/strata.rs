@@ -10,7 +10,8 @@
 //!   instead would need every stratum large, which a bandit's short periods are not.
 //! - lift: the **post-stratified difference of means** `Σ w_s (m_ts − m_cs)` with `w_s` the
 //!   stratum's share of visitors, its variance `Σ w_s² (v_ts + v_cs)` (`v` the variance of each
-//!   mean), read as a normal interval or a confidence sequence of that variance, and the
+//!   mean, from one per-visitor variance pooled over the stratum's two arms:
+//!   [`pooled_variance`]), read as a normal interval or a confidence sequence of that variance, and the
 //!   relative lift as the ratio of the two post-stratified means ([`super::lift`]). Inside a stratum the split is fixed and the hash random, so
 //!   each difference is unbiased; weighting by visitors estimates the lift over everyone, which
 //!   pooling the arms would not when the split and the baseline both move with time.
@@ -139,6 +140,19 @@ pub struct Arms {
     pub var_c: f64,
 }
 
+/// The variance of one visitor's outcome in a stratum, pooled over its two compared arms
+/// (each around its own mean, as Student's t pools): `(SS_t + SS_c) / (n_t + n_c − 2)`, from
+/// each arm's sum of squared deviations and visitors; `None` below three visitors.
+///
+/// Why pooled under a moving split: a bandit starves the losing arms of a period down to the
+/// floor, a few dozen visitors who often did not convert at all, and their own variance
+/// estimate (0) would make the interval too narrow; the arms of one period differ by the lift
+/// only, so one variance for both is close to each, and is estimated from all of them.
+pub fn pooled_variance((ss_t, n_t): (f64, u64), (ss_c, n_c): (f64, u64)) -> Option<f64> {
+    let df = (n_t + n_c).checked_sub(2).filter(|df| *df > 0)?;
+    Some((ss_t + ss_c).max(0.0) / df as f64)
+}
+
 /// The post-stratified means `Σ w_s m_s` of both arms with their variances `Σ w_s² v_s` (see
 /// the module docs), read into lifts by [`TwoMeans`]; `None` without weight.
 pub fn post_stratify(strata: &[Arms]) -> Option<TwoMeans> {
@@ -239,7 +253,9 @@ mod tests {
         let m = post_stratify(&s).unwrap();
         assert!((m.diff() - 0.075).abs() < 1e-12);
         assert_eq!(m.visitors, 280.0);
-        let r = m.absolute(super::super::lift::Reading::FixedHorizon).unwrap();
+        let r = m
+            .absolute(super::super::lift::Reading::FixedHorizon)
+            .unwrap();
         let se = (0.5625 * 0.0007 + 0.0625 * 0.003_f64).sqrt();
         assert!((r.ci.high - r.estimate - 1.959_963_984_540_054 * se).abs() < 1e-9);
     }

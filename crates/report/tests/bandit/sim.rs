@@ -405,13 +405,7 @@ impl Coverage {
 /// `runs` seeded experiments (visitors with history) of `rounds` rounds of `per_round`
 /// visitors, reweighting after every round. Sequences (tuned for `n_star`) are read after
 /// every round and count as covering only if every look did.
-pub fn coverage(
-    runs: u64,
-    rounds: usize,
-    per_round: u64,
-    guard: &Guard,
-    n_star: f64,
-) -> Coverage {
+pub fn coverage(runs: u64, rounds: usize, per_round: u64, guard: &Guard, n_star: f64) -> Coverage {
     let truth = true_lift(1);
     let inside = |ci: Option<Interval>, t: f64| ci.is_some_and(|i| i.contains(t));
     let mut c = Coverage {
@@ -425,7 +419,10 @@ pub fn coverage(
             run.visit(per_round);
             let rel = true_relative(round + 1);
             let seq = versus_control(&run.report(Some(n_star)), "savings");
-            let k = seq.cuped.clone().unwrap_or_else(|| panic!("CUPED: {seq:?}"));
+            let k = seq
+                .cuped
+                .clone()
+                .expect("--cuped gives every comparison a CUPED estimate");
             let fixed = versus_control(&run.report(None), "savings");
             for (i, covered) in [
                 inside(seq.abs_lift_ci, truth),
@@ -445,7 +442,10 @@ pub fn coverage(
         }
         let unit = run.report(None);
         let end = versus_control(&unit, "savings");
-        let k = end.cuped.clone().unwrap_or_else(|| panic!("CUPED: {end:?}"));
+        let k = end
+            .cuped
+            .clone()
+            .expect("--cuped gives every comparison a CUPED estimate");
         let rel = true_relative(rounds);
         let width = |ci: Option<Interval>| ci.map_or(0.0, |i| i.high - i.low);
         c.fixed += u64::from(inside(end.abs_lift_ci, truth));

@@ -10,9 +10,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
-use vitrine_report::stats::cuped::{Observation, Stratum as CupedStratum};
+use vitrine_report::stats::cuped::{Observation, Stratum as CupedStratum, Variance};
 use vitrine_report::stats::lift::{Lift, Reading, TwoMeans};
-use vitrine_report::stats::strata::{post_stratify, Arms};
+use vitrine_report::stats::strata::{pooled_variance, post_stratify, Arms};
 use vitrine_report::stats::{self, Interval, Sample};
 
 /// Relative tolerance, with an absolute floor for values at or near zero.
@@ -243,10 +243,16 @@ fn check_lift(case: &str, what: &str, ours: Option<Lift>, theirs: &Value) {
         (Some(l), false) => {
             let estimate = theirs.get("diff").or_else(|| theirs.get("estimate"));
             if let Some(e) = estimate {
-                assert!(near(l.estimate, e.as_f64().unwrap()), "{case} {what}: {l:?} vs {theirs}");
+                assert!(
+                    near(l.estimate, e.as_f64().unwrap()),
+                    "{case} {what}: {l:?} vs {theirs}"
+                );
             }
             if let Some(p) = theirs.get("p") {
-                assert!(near(l.p, p.as_f64().unwrap()), "{case} {what}: {l:?} vs {theirs}");
+                assert!(
+                    near(l.p, p.as_f64().unwrap()),
+                    "{case} {what}: {l:?} vs {theirs}"
+                );
             }
             let ci = theirs.get("ci").unwrap_or(theirs);
             let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
@@ -262,14 +268,38 @@ fn check_lift(case: &str, what: &str, ours: Option<Lift>, theirs: &Value) {
 /// Every reading of two means against the reference's (`read_means` in reference.py).
 fn check_means(case: &str, m: &TwoMeans, n_star: f64, theirs: &Value) {
     let value = |k: &str| theirs[k].as_f64().unwrap();
-    assert!(near(m.treated, value("treated")), "{case}: {m:?} vs {theirs}");
-    assert!(near(m.baseline, value("baseline")), "{case}: {m:?} vs {theirs}");
-    assert!(near(m.variance(), value("variance")), "{case}: {m:?} vs {theirs}");
+    assert!(
+        near(m.treated, value("treated")),
+        "{case}: {m:?} vs {theirs}"
+    );
+    assert!(
+        near(m.baseline, value("baseline")),
+        "{case}: {m:?} vs {theirs}"
+    );
+    assert!(
+        near(m.variance(), value("variance")),
+        "{case}: {m:?} vs {theirs}"
+    );
     let seq = Reading::Sequential(n_star);
-    check_lift(case, "fixed", m.absolute(Reading::FixedHorizon), &theirs["fixed"]);
+    check_lift(
+        case,
+        "fixed",
+        m.absolute(Reading::FixedHorizon),
+        &theirs["fixed"],
+    );
     check_lift(case, "sequence", m.absolute(seq), &theirs["sequence"]);
-    check_lift(case, "relative", m.relative(Reading::FixedHorizon), &theirs["rel_ci"]);
-    check_lift(case, "relative sequence", m.relative(seq), &theirs["rel_sequence"]);
+    check_lift(
+        case,
+        "relative",
+        m.relative(Reading::FixedHorizon),
+        &theirs["rel_ci"],
+    );
+    check_lift(
+        case,
+        "relative sequence",
+        m.relative(seq),
+        &theirs["rel_sequence"],
+    );
 }
 
 #[test]
@@ -291,7 +321,12 @@ fn relative_sequences_match_the_numerically_integrated_mixture() {
         let fixed = ours.adjusted.relative(Reading::FixedHorizon);
         check_lift(name, "CUPED relative", fixed, &theirs["rel_ci"]);
         let seq = ours.adjusted.relative(Reading::Sequential(5_000.0));
-        check_lift(name, "CUPED relative sequence", seq, &theirs["rel_sequence"]);
+        check_lift(
+            name,
+            "CUPED relative sequence",
+            seq,
+            &theirs["rel_sequence"],
+        );
     }
 }
 
@@ -309,35 +344,30 @@ fn strata(c: &Value) -> Vec<(f64, Vec<Observation>, Vec<Observation>)> {
 }
 
 /// The plain post-stratified means a bandit's report computes (`analyze/bandit.rs`): strata
-/// where both arms have visitors, binomial variances for rates, sample variances for values.
+/// where both arms have visitors and three or more together, one variance per stratum pooled
+/// over its two arms.
 fn plain_strata(strata: &[(f64, Vec<Observation>, Vec<Observation>)]) -> Vec<Arms> {
-    let binary = strata
-        .iter()
-        .flat_map(|(_, a, b)| a.iter().chain(b))
-        .all(|o| o.y == 0.0 || o.y == 1.0);
-    let mean_var = |side: &[Observation]| {
+    let sample = |side: &[Observation]| {
         let mut s = Sample::default();
         side.iter().for_each(|o| s.push(o.y));
-        let v = if binary {
-            s.mean * (1.0 - s.mean)
-        } else {
-            s.variance().unwrap_or(0.0)
-        };
-        (s.mean, v / s.n as f64)
+        s
     };
     strata
         .iter()
-        .filter(|(_, a, b)| !a.is_empty() && !b.is_empty())
-        .map(|(w, a, b)| {
-            let ((mean_t, var_t), (mean_c, var_c)) = (mean_var(a), mean_var(b));
-            Arms {
+        .filter_map(|(w, a, b)| {
+            let (sa, sb) = (sample(a), sample(b));
+            if sa.n == 0 || sb.n == 0 {
+                return None;
+            }
+            let s2 = pooled_variance((sa.sum_of_squares(), sa.n), (sb.sum_of_squares(), sb.n))?;
+            Some(Arms {
                 weight: *w,
                 visitors: (a.len() + b.len()) as f64,
-                mean_t,
-                var_t,
-                mean_c,
-                var_c,
-            }
+                mean_t: sa.mean,
+                var_t: s2 / sa.n as f64,
+                mean_c: sb.mean,
+                var_c: s2 / sb.n as f64,
+            })
         })
         .collect()
 }
@@ -355,22 +385,42 @@ fn stratified_lifts_and_cuped_match_statsmodels_with_stratum_intercepts() {
         check_means(name, &plain, n_star, &c["post_stratified"]);
         let input: Vec<CupedStratum<'_>> = strata
             .iter()
-            .map(|(weight, a, b)| CupedStratum { weight: *weight, a, b })
+            .map(|(weight, a, b)| CupedStratum {
+                weight: *weight,
+                a,
+                b,
+            })
             .collect();
         let theirs = &c["cuped"];
-        let Ok(ours) = stats::cuped::stratified(&input) else {
-            assert!(theirs.is_null(), "{name}: ours {:?}, reference {theirs}", stats::cuped::stratified(&input));
+        let Ok(ours) = stats::cuped::stratified(&input, Variance::PooledInStratum) else {
+            assert!(
+                theirs.is_null(),
+                "{name}: ours {:?}, reference {theirs}",
+                stats::cuped::stratified(&input, Variance::PooledInStratum)
+            );
             continue;
         };
         assert!(!theirs.is_null(), "{name}: ours {ours:?}, reference null");
         check_means(name, &ours.adjusted, n_star, theirs);
         let value = |k: &str| theirs[k].as_f64().unwrap();
         for (what, a, b) in [
-            ("plain variance", ours.plain_variance, value("plain_variance")),
-            ("reduction", ours.variance_reduction, value("variance_reduction")),
+            (
+                "plain variance",
+                ours.plain_variance,
+                value("plain_variance"),
+            ),
+            (
+                "reduction",
+                ours.variance_reduction,
+                value("variance_reduction"),
+            ),
             ("covered", ours.covered, value("covered")),
             ("n", ours.n as f64, value("n")),
-            ("fixed low", ours.ci.low, theirs["fixed"]["ci"][0].as_f64().unwrap()),
+            (
+                "fixed low",
+                ours.ci.low,
+                theirs["fixed"]["ci"][0].as_f64().unwrap(),
+            ),
             ("fixed p", ours.p, theirs["fixed"]["p"].as_f64().unwrap()),
         ] {
             assert!(near(a, b), "{name} {what}: ours {a}, reference {b}");
@@ -384,7 +434,14 @@ fn one_stratum_is_plain_cuped() {
     for c in f["cuped"].as_array().unwrap() {
         let (a, b) = (observations(&c["a"]), observations(&c["b"]));
         let plain = stats::cuped::cuped(&a, &b);
-        let one = stats::cuped::stratified(&[CupedStratum { weight: 7.0, a: &a, b: &b }]);
+        let one = stats::cuped::stratified(
+            &[CupedStratum {
+                weight: 7.0,
+                a: &a,
+                b: &b,
+            }],
+            Variance::PerArm,
+        );
         assert_eq!(plain, one, "{}", c["name"]);
     }
 }

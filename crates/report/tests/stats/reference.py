@@ -17,7 +17,8 @@ the normal prior and the interval's ends are found by root finding (brentq) wher
 OLS over both arms pooled and compare the residuals with statsmodels' z interval. The
 stratified cases (a bandit's contexts x allocation periods) fit CUPED's coefficient with
 statsmodels' OLS with one intercept per stratum (dummies, not deviations from the stratum's
-mean as the Rust code does), post-stratify the adjusted and the plain means, and read them as
+mean as the Rust code does), post-stratify the adjusted and the plain means (one variance per
+stratum, pooled over its two arms, as a bandit's report does), and read them as
 z intervals and as confidence sequences (numerically integrated, as above). Relative lifts are
 the delta method on the log ratio, the sequence again integrated numerically.
 Undefined results (an empty arm, no conversions for a ratio, zero variance) are `null`.
@@ -306,19 +307,22 @@ STRATIFIED = [
 ]
 
 
-def post_stratified(strata, arm_mean_var):
-    """sum w m and sum w^2 v of both arms over `strata` (weights normalised)."""
+def post_stratified(strata, values):
+    """sum w m and sum w^2 v of both arms over `strata` (weights normalised), each stratum's
+    variance of one visitor pooled over its two arms: (SS_a + SS_b) / (n_a + n_b - 2)."""
     total = sum(s["weight"] for s in strata)
     mt = vt = mc = vc = 0.0
     n = 0
     for s in strata:
         w = s["weight"] / total
-        (a_m, a_v), (b_m, b_v) = arm_mean_var(s["a"]), arm_mean_var(s["b"])
-        mt += w * a_m
-        vt += w * w * a_v
-        mc += w * b_m
-        vc += w * w * b_v
-        n += len(s["a"]) + len(s["b"])
+        a, b = np.array(values(s["a"]), dtype=float), np.array(values(s["b"]), dtype=float)
+        ss = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
+        s2 = ss / (len(a) + len(b) - 2)
+        mt += w * float(a.mean())
+        vt += w * w * s2 / len(a)
+        mc += w * float(b.mean())
+        vc += w * w * s2 / len(b)
+        n += len(a) + len(b)
     return mt, vt, mc, vc, n
 
 
@@ -336,19 +340,10 @@ def read_means(mt, vt, mc, vc, n, n_star):
 def stratified_case(name, strata, n_star):
     out = {"name": name, "n_star": n_star, "strata": strata}
     # The plain post-stratified lift, as a bandit's report prints it: strata where both arms
-    # have visitors, the binomial variance p(1 - p)/n of a rate, the sample variance of the
-    # mean of a value (0 for a single visitor).
-    plain = [s for s in strata if len(s["a"]) > 0 and len(s["b"]) > 0]
-    binary = all(r[0] in (0.0, 1.0) for s in strata for r in s["a"] + s["b"])
-
-    def mean_var(rows):
-        values = [r[0] for r in rows]
-        m = float(np.mean(values))
-        if binary:
-            return m, m * (1 - m) / len(values)
-        return m, (float(np.var(values, ddof=1)) / len(values) if len(values) >= 2 else 0.0)
-
-    out["post_stratified"] = read_means(*post_stratified(plain, mean_var), n_star)
+    # have visitors and the two have three or more.
+    plain = [s for s in strata if len(s["a"]) > 0 and len(s["b"]) > 0 and len(s["a"]) + len(s["b"]) > 2]
+    outcome = lambda rows: [r[0] for r in rows]
+    out["post_stratified"] = read_means(*post_stratified(plain, outcome), n_star)
     # CUPED within strata: strata where both arms have two visitors or more.
     live = [s for s in strata if len(s["a"]) >= 2 and len(s["b"]) >= 2]
     rows = [(k, r) for k, s in enumerate(live) for r in s["a"] + s["b"]]
@@ -372,12 +367,9 @@ def stratified_case(name, strata, n_star):
             adjust = lambda side: [r[0] - float(np.dot(theta, np.array([r[1] or 0.0, r[2] or 0.0] + ([1.0 if r[1] is None else 0.0] if covered < len(rows) else []), dtype=float) - centre)) for r in side]
             yield {"weight": s["weight"], "a": adjust(s["a"]), "b": adjust(s["b"])}
 
-    def sample(values):
-        return float(np.mean(values)), float(np.var(values, ddof=1)) / len(values)
-
     adj = list(adjusted_strata())
-    mt, vt, mc, vc, n = post_stratified([{"weight": s["weight"], "a": [[v] for v in s["a"]], "b": [[v] for v in s["b"]]} for s in adj], lambda rows: sample([r[0] for r in rows]))
-    _, pvt, _, pvc, _ = post_stratified(live, lambda rows: sample([r[0] for r in rows]))
+    mt, vt, mc, vc, n = post_stratified(adj, lambda values: values)
+    _, pvt, _, pvc, _ = post_stratified(live, outcome)
     plain_variance = pvt + pvc
     if not (vt + vc > 0 and plain_variance > 0):
         return out
