@@ -228,7 +228,11 @@ fn a_bandit_stratum_carries_its_visitors_outcomes_and_covariates() {
     assert!(!savings(0).outcomes[0].converted);
     let late = savings(1).outcomes[0];
     assert!(late.converted && late.value == 30.0);
-    assert_eq!(late.pre.map(|p| p.visits), Some(3), "the first exposure's covariate");
+    assert_eq!(
+        late.pre.map(|p| p.visits),
+        Some(3),
+        "the first exposure's covariate"
+    );
     let all: usize = unit.arms.iter().map(|a| a.outcomes.len()).sum();
     let in_strata: usize = unit
         .strata
