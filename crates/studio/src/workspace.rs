@@ -229,17 +229,21 @@ mod tests {
     const MORE: &str =
         "[[campaign]]\nid = \"more\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"a\"\n";
 
+    /// The included file `more.toml`.
+    fn more_of(ws: &Workspace) -> &File {
+        ws.files
+            .iter()
+            .find(|f| f.name.ends_with("more.toml"))
+            .unwrap()
+    }
+
     #[test]
     fn an_unreadable_include_is_reported_at_the_include() {
         let dir = folder_with(&[("main.toml", MAIN)], "unreadable");
         // A folder where the file should be: it exists, and it cannot be read as a file.
         std::fs::create_dir_all(dir.join("more.toml")).unwrap();
         let ws = Workspace::read(&[dir.join("main.toml")]);
-        let more = ws
-            .files
-            .iter()
-            .find(|f| f.name.ends_with("more.toml"))
-            .unwrap();
+        let more = more_of(&ws);
         assert!(more.unreadable.is_some(), "{:?}", more.text);
         let errors = ws.compile(None, &Options::default()).unwrap_err();
         let at = errors.iter().find(|e| e.field == "include").unwrap();
@@ -257,11 +261,7 @@ mod tests {
         // again, so an edit that emptied an included file was checked against the old file.
         let dir = folder_with(&[("main.toml", MAIN), ("more.toml", MORE)], "emptied");
         let ws = Workspace::read(&[dir.join("main.toml")]);
-        let more = ws
-            .files
-            .iter()
-            .find(|f| f.name.ends_with("more.toml"))
-            .unwrap();
+        let more = more_of(&ws);
         assert!(more.unreadable.is_none());
         let full = ws.compile(None, &Options::default()).unwrap();
         assert!(full.snapshot.slot("hero").is_some());

@@ -50,6 +50,13 @@ fn check_value(case: &str, what: &str, ours: Option<f64>, theirs: &Value) {
     }
 }
 
+/// The fixture's cases under `key`, at least `at_least` of them.
+fn cases<'a>(f: &'a Value, key: &str, at_least: usize) -> &'a [Value] {
+    let cases = f[key].as_array().unwrap();
+    assert!(cases.len() >= at_least, "{key}: {} case(s)", cases.len());
+    cases
+}
+
 fn u(v: &Value, k: &str) -> u64 {
     v[k].as_u64().unwrap()
 }
@@ -63,8 +70,7 @@ fn critical_value_matches() {
 #[test]
 fn proportions_match_statsmodels() {
     let f = fixture();
-    let cases = f["proportions"].as_array().unwrap();
-    assert!(cases.len() >= 10);
+    let cases = cases(&f, "proportions", 10);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let (x1, n1, x2, n2) = (u(c, "x1"), u(c, "n1"), u(c, "x2"), u(c, "n2"));
@@ -166,8 +172,7 @@ fn check_sequence(case: &str, ours: Option<stats::sequential::Sequential>, their
 #[test]
 fn sequential_intervals_match_the_numerically_integrated_mixture() {
     let f = fixture();
-    let cases = f["sequential_proportions"].as_array().unwrap();
-    assert!(cases.len() >= 6);
+    let cases = cases(&f, "sequential_proportions", 6);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let n_star = c["n_star"].as_f64().unwrap();
@@ -194,11 +199,30 @@ fn observations(rows: &Value) -> Vec<Observation> {
         .collect()
 }
 
+/// CUPED's plain variance, variance reduction and coverage against the reference's.
+fn check_reduction(name: &str, ours: &stats::cuped::Cuped, theirs: &Value) {
+    let value = |k: &str| theirs[k].as_f64().unwrap();
+    for (what, a, b) in [
+        (
+            "plain variance",
+            ours.plain_variance,
+            value("plain_variance"),
+        ),
+        (
+            "reduction",
+            ours.variance_reduction,
+            value("variance_reduction"),
+        ),
+        ("covered", ours.covered, value("covered")),
+    ] {
+        assert!(near(a, b), "{name} {what}: ours {a}, reference {b}");
+    }
+}
+
 #[test]
 fn cuped_matches_statsmodels_ols_on_pooled_data() {
     let f = fixture();
-    let cases = f["cuped"].as_array().unwrap();
-    assert!(cases.len() >= 5);
+    let cases = cases(&f, "cuped", 5);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let ours = stats::cuped::cuped(&observations(&c["a"]), &observations(&c["b"]));
@@ -217,20 +241,10 @@ fn cuped_matches_statsmodels_ols_on_pooled_data() {
             ("high", ours.ci.high, theirs["ci"][1].as_f64().unwrap()),
             ("p", ours.p, value("p")),
             ("variance", ours.variance, value("variance")),
-            (
-                "plain variance",
-                ours.plain_variance,
-                value("plain_variance"),
-            ),
-            (
-                "reduction",
-                ours.variance_reduction,
-                value("variance_reduction"),
-            ),
-            ("covered", ours.covered, value("covered")),
         ] {
             assert!(near(a, b), "{name} {what}: ours {a}, reference {b}");
         }
+        check_reduction(name, &ours, theirs);
         let sequence = stats::sequential::mixture(ours.diff, ours.variance, ours.n as f64, 5_000.0);
         check_sequence(name, sequence, &theirs["sequence"]);
     }
@@ -375,8 +389,7 @@ fn plain_strata(strata: &[(f64, Vec<Observation>, Vec<Observation>)]) -> Vec<Arm
 #[test]
 fn stratified_lifts_and_cuped_match_statsmodels_with_stratum_intercepts() {
     let f = fixture();
-    let cases = f["stratified"].as_array().unwrap();
-    assert!(cases.len() >= 5);
+    let cases = cases(&f, "stratified", 5);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let n_star = c["n_star"].as_f64().unwrap();
@@ -403,18 +416,8 @@ fn stratified_lifts_and_cuped_match_statsmodels_with_stratum_intercepts() {
         assert!(!theirs.is_null(), "{name}: ours {ours:?}, reference null");
         check_means(name, &ours.adjusted, n_star, theirs);
         let value = |k: &str| theirs[k].as_f64().unwrap();
+        check_reduction(name, &ours, theirs);
         for (what, a, b) in [
-            (
-                "plain variance",
-                ours.plain_variance,
-                value("plain_variance"),
-            ),
-            (
-                "reduction",
-                ours.variance_reduction,
-                value("variance_reduction"),
-            ),
-            ("covered", ours.covered, value("covered")),
             ("n", ours.n as f64, value("n")),
             (
                 "fixed low",
