@@ -17,10 +17,7 @@ fn chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> String {
     let mut child = Command::new("chromium");
     child
         .args(chromium::FLAGS)
-        .args([
-            "--window-size=1280,1100",
-            "--virtual-time-budget=3000",
-        ])
+        .args(["--window-size=1280,1100", "--virtual-time-budget=3000"])
         // The User-Agent of the person the test stands for: headless Chromium's own says
         // "HeadlessChrome", which vitrine serves as a bot (the anonymous page).
         .arg(format!("--user-agent={PERSON_UA}"))

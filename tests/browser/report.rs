@@ -17,10 +17,7 @@ fn root() -> PathBuf {
 fn chromium(profile: &Path, extra: &[&str], url: &str) -> String {
     let child = Command::new("chromium")
         .args(chromium::FLAGS)
-        .args([
-            "--window-size=1100,1600",
-            "--virtual-time-budget=2000",
-        ])
+        .args(["--window-size=1100,1600", "--virtual-time-budget=2000"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
