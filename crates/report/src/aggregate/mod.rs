@@ -104,8 +104,8 @@ pub struct Stratum {
     pub context: String,
     /// The split that placed them, `None` when they were placed before the input starts.
     pub split: Option<String>,
-    /// Per arm, in the order of [`UnitTally::arms`] (only exposed-visitor counts, converters,
-    /// conversions and revenue are filled).
+    /// Per arm, in the order of [`UnitTally::arms`] (exposed-visitor counts, converters,
+    /// conversions, revenue and outcomes are filled; anonymous counts are not).
     pub arms: Vec<ArmTally>,
 }
 
@@ -275,16 +275,20 @@ impl Work {
         // Sorted by visitor, so CUPED's sums do not depend on hash order either.
         let mut exposed: Vec<(&String, &Exposed)> = self.exposed.iter().collect();
         exposed.sort_by(|a, b| a.0.cmp(b.0));
-        for (v, (i, _, _)) in exposed {
+        for (v, (i, _, s)) in exposed {
             let (converted, value) = self
                 .converted
                 .get(v)
                 .map_or((false, 0.0), |(_, value)| (true, *value));
-            self.arms[*i].outcomes.push(Outcome {
+            let outcome = Outcome {
                 converted,
                 value,
                 pre: self.pre.get(v).copied(),
-            });
+            };
+            self.arms[*i].outcomes.push(outcome);
+            if let Some(stratum) = s.and_then(|s| strata.get_mut(s)) {
+                stratum.arms[*i].outcomes.push(outcome);
+            }
         }
         UnitTally {
             arms: self.arms,

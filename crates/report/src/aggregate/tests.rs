@@ -198,3 +198,47 @@ fn global_holdout_conversions_count_for_the_units_they_were_held_out_of() {
     assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).converters, 1);
     assert_eq!(arm(&t, Kind::Experiment, "hero", "control").converters, 0);
 }
+
+#[test]
+fn a_bandit_stratum_carries_its_visitors_outcomes_and_covariates() {
+    // CUPED within strata reads each stratum's own visitors: the two periods must not mix.
+    let placed = |ts: u64, v: &str, arm: &str, split: &str, visits: u32| {
+        Event::Exposure(ExposureEvent {
+            common: common(ts, Some(v), false),
+            experiment: Some("hero".into()),
+            campaign: None,
+            arm: arm.into(),
+            pre: Some(Pre { visits, views: 0 }),
+            context: Some("loyal".into()),
+            split: Some(split.into()),
+        })
+    };
+    let events = [
+        placed(1, "a", "control", "control=5000;savings=5000", 1),
+        placed(2, "b", "savings", "control=5000;savings=5000", 2),
+        placed(3, "c", "savings", "control=2000;savings=8000", 3),
+        placed(4, "c", "savings", "control=2000;savings=8000", 9),
+        conv(5, Some("c"), "purchase", Some(30.0), &[("hero", "savings")]),
+    ];
+    let t = aggregate(&events, &Filter::default());
+    let unit = &t.units[&(Kind::Experiment, "hero".to_owned())];
+    assert_eq!(unit.strata.len(), 2);
+    let savings = |s: usize| &unit.strata[s].arms[1];
+    assert_eq!(savings(0).outcomes.len(), 1);
+    assert!(!savings(0).outcomes[0].converted);
+    let late = savings(1).outcomes[0];
+    assert!(late.converted && late.value == 30.0);
+    assert_eq!(
+        late.pre.map(|p| p.visits),
+        Some(3),
+        "the first exposure's covariate"
+    );
+    let all: usize = unit.arms.iter().map(|a| a.outcomes.len()).sum();
+    let in_strata: usize = unit
+        .strata
+        .iter()
+        .flat_map(|s| &s.arms)
+        .map(|a| a.outcomes.len())
+        .sum();
+    assert_eq!(all, in_strata);
+}
