@@ -52,6 +52,8 @@ pub struct Config {
     /// Request headers forwarded to the page source (`FORWARD_HEADERS`; a refused setting
     /// falls back to the default list).
     pub forwarded: Forwarded,
+    /// The same names as JS arrays, for the subrequest.
+    pub forwarded_names: crate::source::ForwardedNames,
     /// Which requests are documents (`DOCUMENT_PATHS`; a refused setting means none).
     pub documents: Documents,
     /// How long a page this isolate recorded is served without asking the source again
@@ -209,6 +211,7 @@ impl Config {
             },
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
+            forwarded_names: crate::source::ForwardedNames::of(&forwarded),
             forwarded,
             documents,
             tracking,

@@ -23,7 +23,24 @@ use vitrine_core::measure::sink;
 pub struct Kept {
     /// The `env` object last seen and its Analytics Engine binding, if it has one.
     dataset: Dataset,
+    /// Per-request notes ([`note_repeated`]): when each was last written, and how many were
+    /// left out since.
+    repeated: RefCell<Vec<Repeated>>,
 }
+
+/// A per-request note by event and detail: when it was last written (`Date.now()`, ms) and
+/// how many times it happened since without being written.
+struct Repeated {
+    event: &'static str,
+    detail: &'static str,
+    written_ms: f64,
+    left_out: u64,
+}
+
+/// How long a per-request note is not written again after it was (ms).
+const REPEAT_WINDOW_MS: f64 = 10_000.0;
+
+const REPEATED: PerIsolate<RefCell<Vec<Repeated>>> = PerIsolate(|i| &i.log.repeated);
 
 /// The `env` object last seen and its Analytics Engine binding, if it has one.
 type Dataset = RefCell<Option<(JsValue, Option<AnalyticsEngineDataset>)>>;
@@ -44,6 +61,48 @@ pub fn note(event: &str, detail: &str) {
         "{}",
         json!({ "level": "info", "event": event, "detail": detail })
     );
+}
+
+/// Logs a note that a visitor's request can cause on every request (a refused cookie): the
+/// first time, then at most once per [`REPEAT_WINDOW_MS`] per event and detail in an isolate,
+/// with `"repeated"`: how many times it happened since the last line without one. A client
+/// that sends a bad cookie with every request costs one line per ten seconds, not one per
+/// request, and no occurrence goes uncounted in a later line.
+pub fn note_repeated(event: &'static str, detail: &'static str) {
+    let now = js_sys::Date::now();
+    let write = REPEATED.with(|r| {
+        let mut r = r.borrow_mut();
+        match r
+            .iter_mut()
+            .find(|n| n.event == event && n.detail == detail)
+        {
+            Some(n) if now - n.written_ms < REPEAT_WINDOW_MS => {
+                n.left_out += 1;
+                None
+            }
+            Some(n) => {
+                let left_out = std::mem::take(&mut n.left_out);
+                n.written_ms = now;
+                Some(left_out)
+            }
+            None => {
+                // Events and details are a few fixed codes, so this list stays short.
+                r.push(Repeated {
+                    event,
+                    detail,
+                    written_ms: now,
+                    left_out: 0,
+                });
+                Some(0)
+            }
+        }
+    });
+    if let Some(repeated) = write {
+        worker::console_log!(
+            "{}",
+            json!({ "level": "info", "event": event, "detail": detail, "repeated": repeated })
+        );
+    }
 }
 
 /// Looks up the Analytics Engine binding of `env` (once per `env` object, as the config is).

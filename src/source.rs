@@ -10,7 +10,7 @@
 //! marked it shareable, for the lifetime the origin gave ([`vitrine_core::delivery::sharing`]), and
 //! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
-use worker::js_sys::Promise;
+use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -19,7 +19,7 @@ use worker::{web_sys, Cache, Context, Env, Headers, Request, Result};
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
 use crate::response::Response;
-use vitrine_core::delivery::{self, sharing, NotShared};
+use vitrine_core::delivery::{self, sharing, Forwarded, NotShared};
 
 /// Headers dropped from document subrequests (revalidation is ours to decide).
 const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
@@ -36,17 +36,19 @@ pub fn subrequest(
     document: bool,
     conditional: Option<(&str, &str)>,
 ) -> Result<web_sys::Request> {
-    let headers = Headers::new();
-    // Asks for the few allowed names (one call each) instead of walking every header the
-    // visitor sent (several calls per header).
-    let sent = req.headers();
-    for name in cfg.forwarded.names() {
-        if document && DOCUMENT_CONDITIONALS.contains(&name) {
-            continue;
-        }
-        if let Some(value) = sent.get(name)? {
-            if let Some(value) = cfg.forwarded.value(name, &value) {
-                headers.append(name, &value)?;
+    // The allowed names are copied on the JS side in one call (asking for each name from WASM
+    // costs a call and a string each way), all but `Referer`, whose value is changed here.
+    let names = &cfg.forwarded_names;
+    let list = if document {
+        &names.document
+    } else {
+        &names.other
+    };
+    let headers = Headers(copy_named(&req.headers().0, list)?);
+    if names.referer {
+        if let Some(value) = req.headers().get("referer")? {
+            if let Some(value) = cfg.forwarded.value("referer", &value) {
+                headers.append("referer", &value)?;
             }
         }
     }
@@ -66,6 +68,61 @@ pub fn subrequest(
         &upstream_url(url, cfg),
         &init,
     )?)
+}
+
+/// The forwarded names as JS arrays, made once per configuration: those of a document's
+/// subrequest (without the visitor's conditionals), those of any other, and whether
+/// `Referer` is forwarded (its value is changed in WASM, so it is in neither array).
+pub struct ForwardedNames {
+    document: Array,
+    other: Array,
+    referer: bool,
+}
+
+impl ForwardedNames {
+    /// The arrays for `forwarded`.
+    pub fn of(forwarded: &Forwarded) -> Self {
+        let (document, other) = (Array::new(), Array::new());
+        let mut referer = false;
+        for name in forwarded.names() {
+            if name.eq_ignore_ascii_case("referer") {
+                referer = true;
+                continue;
+            }
+            let js = JsValue::from_str(name);
+            other.push(&js);
+            if !DOCUMENT_CONDITIONALS
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(name))
+            {
+                document.push(&js);
+            }
+        }
+        Self {
+            document,
+            other,
+            referer,
+        }
+    }
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function copy_named(from, names) {
+  const to = new Headers();
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) to.append(name, value);
+  }
+  return to;
+}
+"#)]
+extern "C" {
+    /// A new `Headers` with the `names` that `from` has, and their values.
+    #[wasm_bindgen(catch)]
+    fn copy_named(
+        from: &web_sys::Headers,
+        names: &Array,
+    ) -> std::result::Result<web_sys::Headers, JsValue>;
 }
 
 /// `url` is the request URL without the preview token (which is for the edge alone).

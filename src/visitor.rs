@@ -70,10 +70,10 @@ pub fn resolve(
         rejected: Some(why),
     } = &visitor.identity
     {
-        log::note("vitrine.cookie_rejected", why.code());
+        log::note_repeated("vitrine.cookie_rejected", why.code());
     }
     if let Some(why) = visitor.activity_rejected {
-        log::note("vitrine.activity_rejected", why.code());
+        log::note_repeated("vitrine.activity_rejected", why.code());
     }
     for problem in [
         cfg.consent.as_ref().err(),
