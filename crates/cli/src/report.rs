@@ -103,7 +103,9 @@ impl EventArgs {
         mut each: impl FnMut(&vitrine_core::measure::events::Event),
     ) -> Result<Result<Parsed, u8>, String> {
         if self.inputs.is_empty() && !self.remote {
-            return Err("no events: give event files or directories, `-` for stdin, or --remote".into());
+            return Err(
+                "no events: give event files or directories, `-` for stdin, or --remote".into(),
+            );
         }
         let parsed = if self.remote {
             let mut fetched = fetch(&self.dataset, since)?;
@@ -187,7 +189,10 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
     }
     let filter = args.events.filter(args.goal.clone())?;
     if args.sql {
-        print!("{}", report::sql::query(&args.events.sql_sources()?, &filter));
+        print!(
+            "{}",
+            report::sql::query(&args.events.sql_sources()?, &filter)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let expect = expectations(args)?;
@@ -200,7 +205,10 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         }
         None => {
             let mut counts = report::aggregate::Aggregator::new(&filter);
-            let parsed = match args.events.stream(filter.since, args.strict, |e| counts.push(e))? {
+            let parsed = match args
+                .events
+                .stream(filter.since, args.strict, |e| counts.push(e))?
+            {
                 Ok(p) => p,
                 Err(code) => return Ok(ExitCode::from(code)),
             };
@@ -330,14 +338,15 @@ pub(crate) fn each_event(
     for path in &paths {
         let mut parsed = if path.as_os_str() == "-" {
             if format == Format::Parquet {
-                return Err("-: Parquet cannot be read from stdin (it is read from its end): give the file".into());
+                return Err(
+                    "-: Parquet cannot be read from stdin (it is read from its end): give the file"
+                        .into(),
+                );
             }
             read_stream(path, format, std::io::stdin().lock(), &mut each)?
         } else {
             let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            if format == Format::Parquet
-                || (format == Format::Auto && is_parquet(path))
-            {
+            if format == Format::Parquet || (format == Format::Auto && is_parquet(path)) {
                 input::parquet::each_parquet_row(file, &mut each)
                     .map_err(|e| format!("{}: {e}", path.display()))?
             } else {
@@ -415,7 +424,10 @@ pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             }
         }
         if found.is_empty() {
-            return Err(format!("{}: a directory with no .parquet files", path.display()));
+            return Err(format!(
+                "{}: a directory with no .parquet files",
+                path.display()
+            ));
         }
         found.sort();
         out.extend(found);

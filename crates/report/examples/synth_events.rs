@@ -57,5 +57,10 @@ fn main() {
         writer.push(&e).expect("write an event");
     }
     writer.finish().expect("finish the last file");
-    eprintln!("wrote {} event(s) in {} file(s) under {}", synth.events, file + 1, dir.display());
+    eprintln!(
+        "wrote {} event(s) in {} file(s) under {}",
+        synth.events,
+        file + 1,
+        dir.display()
+    );
 }

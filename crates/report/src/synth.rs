@@ -178,9 +178,7 @@ impl Events {
             for _ in 0..1 + rng.below(8) {
                 ts += 5 + rng.below(120);
                 let page = rng.below(10);
-                let pre = |first: bool| {
-                    (first && consent).then_some(Pre { visits, views })
-                };
+                let pre = |first: bool| (first && consent).then_some(Pre { visits, views });
                 // The campaign runs on every page.
                 let arm = if global { "holdout" } else { SHOWN };
                 out.push(Event::Exposure(ExposureEvent {
@@ -272,7 +270,11 @@ fn conversion(
         common,
         name: name.into(),
         value,
-        source: if value.is_some() { Via::Beacon } else { Via::Url },
+        source: if value.is_some() {
+            Via::Beacon
+        } else {
+            Via::Url
+        },
         assignments: assignments.clone(),
         campaigns: campaigns.clone(),
         products,
@@ -313,7 +315,12 @@ mod tests {
             let a = unit.arms.iter().find(|a| a.arm == arm).unwrap();
             a.converters as f64 / a.visitors as f64
         };
-        assert!(rate("similar") > rate("control"), "{} {}", rate("similar"), rate("control"));
+        assert!(
+            rate("similar") > rate("control"),
+            "{} {}",
+            rate("similar"),
+            rate("control")
+        );
         assert!(!unit.strata.is_empty());
         assert!(unit.arms.iter().any(|a| a.anonymous_exposures > 0));
         assert_eq!(unit.crossovers, 0);

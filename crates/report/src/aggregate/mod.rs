@@ -204,8 +204,8 @@ impl Aggregator {
         let key = (event.common().ts, self.seen);
         self.seen += 1;
         let ts = key.0;
-        let inside = self.filter.since.is_none_or(|s| ts >= s)
-            && self.filter.until.is_none_or(|u| ts < u);
+        let inside =
+            self.filter.since.is_none_or(|s| ts >= s) && self.filter.until.is_none_or(|u| ts < u);
         match event {
             Event::Exposure(x) => {
                 if count(&mut self.tally, ts, inside) {
@@ -269,12 +269,7 @@ fn count(tally: &mut Tally, ts: u64, inside: bool) -> bool {
     inside
 }
 
-fn expose(
-    work: &mut Units,
-    key: Key,
-    visitor: Option<Vid>,
-    x: &ExposureEvent,
-) {
+fn expose(work: &mut Units, key: Key, visitor: Option<Vid>, x: &ExposureEvent) {
     if let Some(exp) = &x.experiment {
         let learned = x.context.as_deref().map(|c| (c, x.split.as_deref()));
         work.with(Kind::Experiment, exp, |w| {
@@ -314,8 +309,14 @@ impl Units {
     }
 
     fn iter_mut(&mut self) -> impl Iterator<Item = (Kind, &String, &mut Work)> {
-        let e = self.experiments.iter_mut().map(|(n, w)| (Kind::Experiment, n, w));
-        let c = self.campaigns.iter_mut().map(|(n, w)| (Kind::Campaign, n, w));
+        let e = self
+            .experiments
+            .iter_mut()
+            .map(|(n, w)| (Kind::Experiment, n, w));
+        let c = self
+            .campaigns
+            .iter_mut()
+            .map(|(n, w)| (Kind::Campaign, n, w));
         e.chain(c)
     }
 }

@@ -207,7 +207,14 @@ mod order {
 
     fn event() -> impl Strategy<Value = (u8, u8, u8, bool, u8, bool)> {
         // (kind, visitor, arm, experiment or campaign, value, global holdout)
-        (0u8..3, 0u8..6, 0u8..3, any::<bool>(), 0u8..50, any::<bool>())
+        (
+            0u8..3,
+            0u8..6,
+            0u8..3,
+            any::<bool>(),
+            0u8..50,
+            any::<bool>(),
+        )
     }
 
     fn build(i: usize, (kind, v, a, exp, value, global): (u8, u8, u8, bool, u8, bool)) -> Event {
@@ -218,15 +225,28 @@ mod order {
             if exp {
                 exp_event(ts, visitor.as_deref(), arm)
             } else {
-                camp(ts, visitor.as_deref(), "promo", ["shown", "holdout", "shown"][a as usize], global)
+                camp(
+                    ts,
+                    visitor.as_deref(),
+                    "promo",
+                    ["shown", "holdout", "shown"][a as usize],
+                    global,
+                )
             }
         } else {
-            conv(ts, visitor.as_deref(), "buy", Some(f64::from(value) / 4.0), &[("hero", arm)])
+            conv(
+                ts,
+                visitor.as_deref(),
+                "buy",
+                Some(f64::from(value) / 4.0),
+                &[("hero", arm)],
+            )
         };
         if let Event::Exposure(x) = &mut e {
             x.common.global_holdout = global;
             x.context = (exp && value % 2 == 0).then(|| "loyal".to_owned());
-            x.split = (exp && value % 3 == 0).then(|| "holdout=0;control=5000;urgency=5000".to_owned());
+            x.split =
+                (exp && value % 3 == 0).then(|| "holdout=0;control=5000;urgency=5000".to_owned());
         }
         if let Event::Conversion(c) = &mut e {
             c.common.global_holdout = global;

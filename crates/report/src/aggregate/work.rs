@@ -224,8 +224,11 @@ impl Work {
         converted.sort_by_key(|(v, _)| rank(v));
         for (v, (count, value)) in converted {
             if let Some(f) = self.exposed.get(v) {
-                let arms = std::iter::once(&mut self.arms[f.arm])
-                    .chain(f.stratum.and_then(|s| strata.get_mut(s)).map(|s| &mut s.arms[f.arm]));
+                let arms = std::iter::once(&mut self.arms[f.arm]).chain(
+                    f.stratum
+                        .and_then(|s| strata.get_mut(s))
+                        .map(|s| &mut s.arms[f.arm]),
+                );
                 for arm in arms {
                     arm.converters += 1;
                     arm.conversions += count;

@@ -93,7 +93,11 @@ pub fn read(csv: impl std::io::Read) -> Result<Tally, AggregatesError> {
                 .filter(|f| f.is_finite())
                 .ok_or_else(|| err(format!("{name}: {c:?} is not a number")))
         };
-        let text = |name: &str| Some(cell(name)).filter(|c| !c.is_empty()).map(str::to_owned);
+        let text = |name: &str| {
+            Some(cell(name))
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+        };
         let kind = || match cell("kind") {
             "experiment" => Ok(Kind::Experiment),
             "campaign" => Ok(Kind::Campaign),
@@ -152,7 +156,10 @@ pub fn read(csv: impl std::io::Read) -> Result<Tally, AggregatesError> {
                 let o = order()?;
                 let a = arm()?;
                 let u = units.entry((kind()?, cell("unit").to_owned())).or_default();
-                let s = u.strata.entry(key).or_insert_with(|| (o.clone(), Vec::new()));
+                let s = u
+                    .strata
+                    .entry(key)
+                    .or_insert_with(|| (o.clone(), Vec::new()));
                 s.0 = s.0.clone().min(o);
                 s.1.push((a.arm.clone(), a));
             }

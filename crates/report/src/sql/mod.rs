@@ -52,8 +52,12 @@ fn quote(text: &str) -> String {
 /// The query over `files` (paths or globs, read in the order given) under `filter`.
 pub fn query(files: &[String], filter: &Filter) -> String {
     let list: Vec<String> = files.iter().map(|f| quote(f)).collect();
-    let since = filter.since.map_or("TRUE".to_owned(), |s| format!("ts >= {s}"));
-    let until = filter.until.map_or("TRUE".to_owned(), |u| format!("ts < {u}"));
+    let since = filter
+        .since
+        .map_or("TRUE".to_owned(), |s| format!("ts >= {s}"));
+    let until = filter
+        .until
+        .map_or("TRUE".to_owned(), |u| format!("ts < {u}"));
     let goal = filter
         .goal
         .as_deref()

@@ -98,10 +98,7 @@ fn a_file_that_is_not_parquet_is_an_error_that_says_so() {
         b"PAR1PAR1".to_vec(),
     ] {
         let e = parquet_bytes(bytes).unwrap_err();
-        assert!(
-            e.to_string().contains("not a readable Parquet file"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("not a readable Parquet file"), "{e}");
     }
     // A real file cut short loses its footer.
     let mut bytes = write::to_bytes(&samples()).unwrap();
@@ -127,7 +124,10 @@ fn missing_columns_and_wrong_types_are_named() {
     let e = parquet_bytes(other).unwrap_err().to_string();
     assert!(e.contains("missing column(s) event, schema, ts"), "{e}");
     let text_ts = file_of(vec![
-        ("event", Arc::new(StringArray::from(vec!["vitrine.view"])) as ArrayRef),
+        (
+            "event",
+            Arc::new(StringArray::from(vec!["vitrine.view"])) as ArrayRef,
+        ),
         ("schema", Arc::new(Int64Array::from(vec![2]))),
         ("ts", Arc::new(StringArray::from(vec!["yesterday"]))),
     ]);

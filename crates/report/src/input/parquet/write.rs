@@ -136,8 +136,7 @@ impl Batch {
         self.arm.append_option(exposure.map(|e| e.arm.as_str()));
         let pre = exposure.and_then(|e| e.pre);
         self.pre_valid.push(pre.is_some());
-        self.visits
-            .push(pre.map_or(0, |p| i64::from(p.visits)));
+        self.visits.push(pre.map_or(0, |p| i64::from(p.visits)));
         self.views.push(pre.map_or(0, |p| i64::from(p.views)));
         self.context
             .append_option(exposure.and_then(|e| e.context.as_deref()));
@@ -145,10 +144,11 @@ impl Batch {
             .append_option(exposure.and_then(|e| e.split.as_deref()));
         self.name.append_option(conversion.map(|v| v.name.as_str()));
         self.value.append_option(conversion.and_then(|v| v.value));
-        self.source.append_option(conversion.map(|v| match v.source {
-            Via::Url => "url",
-            Via::Beacon => "beacon",
-        }));
+        self.source
+            .append_option(conversion.map(|v| match v.source {
+                Via::Url => "url",
+                Via::Beacon => "beacon",
+            }));
         // The JSON text a stream's `json` column keeps (an absent map is `{}` in the event).
         let json = |m| serde_json::to_string(m).unwrap_or_default();
         self.assignments
