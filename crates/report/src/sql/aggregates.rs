@@ -38,11 +38,14 @@ pub enum AggregatesError {
 /// Order key of an arm or stratum: (phase, ts, file, row).
 type Order = (u64, u64, String, u64);
 
+/// A bandit stratum's key (context, split) and its arms by name, with its order key.
+type Strata = BTreeMap<(String, Option<String>), (Order, Vec<(String, ArmTally)>)>;
+
 #[derive(Default)]
 struct Unit {
     tally: UnitTally,
     arms: Vec<(Order, ArmTally)>,
-    strata: BTreeMap<(String, Option<String>), (Order, Vec<(String, ArmTally)>)>,
+    strata: Strata,
 }
 
 /// Reads the answer.

@@ -222,13 +222,13 @@ mod tests {
 
     #[test]
     fn records_are_the_events_and_only_declared_fields_of_the_stream() {
-        let records: Vec<serde_json::Value> = serde_json::from_str(&records(&samples())).unwrap();
-        assert_eq!(records.len(), samples().len());
+        let sent: Vec<serde_json::Value> = serde_json::from_str(&records(&samples())).unwrap();
+        assert_eq!(sent.len(), samples().len());
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../../../../../schema/pipelines-stream.json"))
                 .unwrap();
         let fields = schema["fields"].as_array().unwrap();
-        for (record, event) in records.iter().zip(samples()) {
+        for (record, event) in sent.iter().zip(samples()) {
             assert_eq!(Event::parse(&record.to_string()), Ok(event));
             for (key, value) in record.as_object().unwrap() {
                 let field = fields
