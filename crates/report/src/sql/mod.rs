@@ -1,11 +1,12 @@
 //! The report's counting as one SQL query (`vitrine report --sql`), for an engine that reads
 //! the Parquet files where they are (DuckDB here; the same query runs on engines with DuckDB's
-//! `read_parquet`, JSON and `QUALIFY` dialect), and the way back: [`aggregates`] reads the
+//! `read_parquet`, JSON and struct dialect), and the way back: [`aggregates`] reads the
 //! engine's small answer into the [`Tally`](crate::aggregate::Tally) that `--from-aggregates`
 //! reports from.
 //!
 //! The query follows [`crate::aggregate`] rule by rule: a visitor's arm is their earliest
-//! exposure by (time, file, row), the order `vitrine report` reads the same files in;
+//! exposure by (time, file, row), the order `vitrine report` reads the same files in (one
+//! hash aggregate per unit and visitor, `arg_min`, rather than a sorted window);
 //! conversions are attributed when their cookie maps carry the visitor's arm; global-holdout
 //! conversions count for the units the visitor was held out of; anonymous events are tallied
 //! per arm only. Its answer has one row per input, goal, unit, arm and bandit stratum arm
@@ -95,14 +96,17 @@ x AS (
   FROM ev WHERE inside AND event = 'vitrine.exposure' AND campaign IS NOT NULL
     AND NOT (experiment IS NOT NULL AND arm = 'holdout' AND NOT global_holdout)
 ),
-crossed AS (
-  SELECT kind, unit, visitor, count(DISTINCT arm) > 1 AS crossed
+first_exposure AS (
+  SELECT kind, unit, visitor,
+         arg_min({'arm': arm, 'context': context, 'split': split}, {'ts': ts, 'f': f, 'r': r}) AS a,
+         min({'ts': ts, 'f': f, 'r': r}) AS k,
+         count(DISTINCT arm) > 1 AS crossed
   FROM x WHERE visitor IS NOT NULL GROUP BY ALL
 ),
 first AS (
-  SELECT kind, unit, visitor, arm, context, split, ts, f, r
-  FROM x WHERE visitor IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY kind, unit, visitor ORDER BY ts, f, r) = 1
+  SELECT kind, unit, visitor, a.arm AS arm, a.context AS context, a.split AS split,
+         k.ts AS ts, k.f AS f, k.r AS r, crossed
+  FROM first_exposure
 ),
 conv AS (
   SELECT visitor, value, global_holdout, assignments, campaigns, ts, f, r
@@ -159,7 +163,7 @@ units AS (
 ),
 unit_stats AS (
   SELECT u.kind, u.unit,
-    (SELECT count(*) FROM crossed c WHERE c.kind = u.kind AND c.unit = u.unit AND c.crossed) AS crossovers,
+    (SELECT count(*) FROM first c WHERE c.kind = u.kind AND c.unit = u.unit AND c.crossed) AS crossovers,
     (SELECT count(*) FROM att a WHERE a.kind = u.kind AND a.unit = u.unit AND a.visitor IS NOT NULL AND a.first_arm IS NULL) AS unexposed,
     (SELECT count(*) FROM att a WHERE a.kind = u.kind AND a.unit = u.unit AND a.visitor IS NOT NULL AND a.first_arm <> a.arm) AS mismatched,
     coalesce((SELECT bool_or(via) FROM x WHERE x.kind = u.kind AND x.unit = u.unit), false) AS via_experiment
