@@ -547,3 +547,50 @@ fn a_bandits_lift_gets_sequences_and_cuped_and_says_so_in_every_output() {
         "{table}"
     );
 }
+
+#[test]
+fn parquet_files_directories_and_sniffed_files_give_the_same_report_as_json_lines() {
+    use vitrine_report::input::{json_lines, parquet::write};
+    let d = dir("parquet");
+    let sample = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    let events = json_lines(&sample).events;
+    assert!(events.len() > 100);
+    let half = events.len() / 2;
+    let nested = d.join("events").join("day=01");
+    std::fs::create_dir_all(&nested).unwrap();
+    let file = |path: &Path, events: &[vitrine_core::measure::events::Event]| {
+        std::fs::write(path, write::to_bytes(events).unwrap()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let whole = file(&d.join("all.parquet"), &events);
+    file(&nested.join("a.parquet"), &events[..half]);
+    file(&nested.join("b.parquet"), &events[half..]);
+    // No extension: recognized by Parquet's magic bytes.
+    let sniffed = file(&d.join("export"), &events);
+    let folder = d.join("events");
+    let expected = run(&[SAMPLE, "--campaigns", CAMPAIGNS]);
+    assert_eq!(code(&expected), 0, "{}", text(&expected.stderr));
+    for input in [whole.as_str(), folder.to_str().unwrap(), sniffed.as_str()] {
+        let got = run(&[input, "--campaigns", CAMPAIGNS]);
+        assert_eq!(code(&got), 0, "{input}: {}", text(&got.stderr));
+        assert_eq!(text(&got.stdout), text(&expected.stdout), "{input}");
+    }
+    // A broken file is an error that names it; an empty folder says what it lacks.
+    let broken = write(&d, "broken.parquet", "PAR1 not really");
+    let got = run(&[&broken]);
+    assert_eq!(code(&got), 2);
+    assert!(
+        text(&got.stderr).contains("broken.parquet: Parquet: not a readable Parquet file"),
+        "{}",
+        text(&got.stderr)
+    );
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let got = run(&[empty.to_str().unwrap()]);
+    assert_eq!(code(&got), 2);
+    assert!(
+        text(&got.stderr).contains("no .parquet files"),
+        "{}",
+        text(&got.stderr)
+    );
+}

@@ -242,3 +242,83 @@ fn a_bandit_stratum_carries_its_visitors_outcomes_and_covariates() {
         .sum();
     assert_eq!(all, in_strata);
 }
+
+mod order {
+    //! The streaming [`Aggregator`] must not depend on the order events arrive in: only on
+    //! their times (ties keep input order, so the property uses distinct times).
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = (u8, u8, u8, bool, u8, bool)> {
+        // (kind, visitor, arm, experiment or campaign, value, global holdout)
+        (
+            0u8..3,
+            0u8..6,
+            0u8..3,
+            any::<bool>(),
+            0u8..50,
+            any::<bool>(),
+        )
+    }
+
+    fn build(i: usize, (kind, v, a, exp, value, global): (u8, u8, u8, bool, u8, bool)) -> Event {
+        let ts = 1_000 + i as u64 * 7;
+        let visitor = (v > 0).then(|| format!("v{v}"));
+        let arm = ["control", "urgency", "holdout"][a as usize];
+        let mut e = if kind == 0 {
+            if exp {
+                exp_event(ts, visitor.as_deref(), arm)
+            } else {
+                camp(
+                    ts,
+                    visitor.as_deref(),
+                    "promo",
+                    ["shown", "holdout", "shown"][a as usize],
+                    global,
+                )
+            }
+        } else {
+            conv(
+                ts,
+                visitor.as_deref(),
+                "buy",
+                Some(f64::from(value) / 4.0),
+                &[("hero", arm)],
+            )
+        };
+        if let Event::Exposure(x) = &mut e {
+            x.common.global_holdout = global;
+            x.context = (exp && value % 2 == 0).then(|| "loyal".to_owned());
+            x.split =
+                (exp && value % 3 == 0).then(|| "holdout=0;control=5000;urgency=5000".to_owned());
+        }
+        if let Event::Conversion(c) = &mut e {
+            c.common.global_holdout = global;
+        }
+        e
+    }
+
+    fn exp_event(ts: u64, v: Option<&str>, arm: &str) -> Event {
+        exp(ts, v, "hero", arm)
+    }
+
+    proptest! {
+        #[test]
+        fn any_order_of_the_input_gives_the_same_tally(
+            raw in proptest::collection::vec(event(), 1..60),
+            seed in any::<u64>(),
+        ) {
+            let events: Vec<Event> = raw.into_iter().enumerate().map(|(i, r)| build(i, r)).collect();
+            let sorted = aggregate(&events, &Filter::default());
+            let mut shuffled = events.clone();
+            // A seeded Fisher–Yates shuffle (SplitMix64 steps).
+            let mut s = seed;
+            for i in (1..shuffled.len()).rev() {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let z = (s ^ (s >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                shuffled.swap(i, (z % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(aggregate(&shuffled, &Filter::default()), sorted);
+        }
+    }
+}

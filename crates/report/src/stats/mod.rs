@@ -139,6 +139,20 @@ impl Sample {
         self.m2 += delta * (x - self.mean);
     }
 
+    /// A sample known by its count, sum and sum of squares (an engine's aggregates,
+    /// `vitrine report --from-aggregates`).
+    pub fn from_sums(n: u64, sum: f64, sum_sq: f64) -> Sample {
+        if n == 0 {
+            return Sample::default();
+        }
+        let mean = sum / n as f64;
+        Sample {
+            n,
+            mean,
+            m2: (sum_sq - sum * mean).max(0.0),
+        }
+    }
+
     /// Adds `count` zeros at once (the visitors who did not convert).
     pub fn push_zeros(&mut self, count: u64) {
         if count == 0 {
