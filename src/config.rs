@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use worker::js_sys::Object;
+use worker::js_sys::{Array, Object};
 use worker::wasm_bindgen::JsValue;
 use worker::Env;
 
@@ -53,7 +53,7 @@ pub struct Config {
     /// falls back to the default list).
     pub forwarded: Forwarded,
     /// The same names as JS arrays, for the subrequest.
-    pub forwarded_names: crate::source::ForwardedNames,
+    pub forwarded_names: ForwardedNames,
     /// Which requests are documents (`DOCUMENT_PATHS`; a refused setting means none).
     pub documents: Documents,
     /// How long a page this isolate recorded is served without asking the source again
@@ -211,7 +211,7 @@ impl Config {
             },
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
-            forwarded_names: crate::source::ForwardedNames::of(&forwarded),
+            forwarded_names: ForwardedNames::of(&forwarded),
             forwarded,
             documents,
             tracking,
@@ -308,4 +308,46 @@ fn consent(text: String) -> ParsedConsent {
         *cell = Some((text, parsed.clone()));
         parsed
     })
+}
+
+/// Headers dropped from document subrequests (revalidation is ours to decide).
+const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
+
+/// The forwarded names as JS arrays, made once per configuration: those of a document's
+/// subrequest (without the visitor's conditionals), those of any other, and whether
+/// `Referer` is forwarded (its value is changed in WASM, so it is in neither array).
+pub struct ForwardedNames {
+    /// A document's subrequest.
+    pub document: Array,
+    /// Any other subrequest.
+    pub other: Array,
+    /// Whether `Referer` is forwarded.
+    pub referer: bool,
+}
+
+impl ForwardedNames {
+    /// The arrays for `forwarded`.
+    pub fn of(forwarded: &Forwarded) -> Self {
+        let (document, other) = (Array::new(), Array::new());
+        let mut referer = false;
+        for name in forwarded.names() {
+            if name.eq_ignore_ascii_case("referer") {
+                referer = true;
+                continue;
+            }
+            let js = JsValue::from_str(name);
+            other.push(&js);
+            if !DOCUMENT_CONDITIONALS
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(name))
+            {
+                document.push(&js);
+            }
+        }
+        Self {
+            document,
+            other,
+            referer,
+        }
+    }
 }

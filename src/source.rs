@@ -19,10 +19,7 @@ use worker::{web_sys, Cache, Context, Env, Headers, Request, Result};
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
 use crate::response::Response;
-use vitrine_core::delivery::{self, sharing, Forwarded, NotShared};
-
-/// Headers dropped from document subrequests (revalidation is ours to decide).
-const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
+use vitrine_core::delivery::{self, sharing, NotShared};
 
 /// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
 /// for a page it has recorded ([`crate::pages::conditional`]), never the visitor's.
@@ -68,42 +65,6 @@ pub fn subrequest(
         &upstream_url(url, cfg),
         &init,
     )?)
-}
-
-/// The forwarded names as JS arrays, made once per configuration: those of a document's
-/// subrequest (without the visitor's conditionals), those of any other, and whether
-/// `Referer` is forwarded (its value is changed in WASM, so it is in neither array).
-pub struct ForwardedNames {
-    document: Array,
-    other: Array,
-    referer: bool,
-}
-
-impl ForwardedNames {
-    /// The arrays for `forwarded`.
-    pub fn of(forwarded: &Forwarded) -> Self {
-        let (document, other) = (Array::new(), Array::new());
-        let mut referer = false;
-        for name in forwarded.names() {
-            if name.eq_ignore_ascii_case("referer") {
-                referer = true;
-                continue;
-            }
-            let js = JsValue::from_str(name);
-            other.push(&js);
-            if !DOCUMENT_CONDITIONALS
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(name))
-            {
-                document.push(&js);
-            }
-        }
-        Self {
-            document,
-            other,
-            referer,
-        }
-    }
 }
 
 #[wasm_bindgen(inline_js = r#"
