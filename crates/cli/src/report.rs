@@ -265,17 +265,17 @@ pub fn html_for(
 
 fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
     let mut events = Vec::new();
-    let mut all = each_event(paths, format, |e| events.push(e))?;
+    let mut all = each_event(paths, format, |e| events.push(e.into_event()))?;
     all.events = events;
     Ok(all)
 }
 
 /// Reads every input one event at a time (the files are never held whole), handing each event
-/// to `each`; the answer counts what could not be read, with no events.
+/// to `each`, borrowed from its line; the answer counts what could not be read, with no events.
 pub(crate) fn each_event(
     paths: &[PathBuf],
     format: Format,
-    mut each: impl FnMut(vitrine_core::measure::events::Event),
+    mut each: impl FnMut(vitrine_core::measure::events::EventRef<'_>),
 ) -> Result<Parsed, String> {
     let mut all = Parsed::default();
     for path in paths {
@@ -291,7 +291,7 @@ pub(crate) fn each_event(
             Format::Auto => path.extension().is_some_and(|x| x == "csv"),
         };
         let mut parsed = if csv {
-            input::each_csv_row(reader, &mut each)
+            input::each_csv_row(reader, |e| each(e.into()))
                 .map_err(|e| format!("{}: {e}", path.display()))?
         } else {
             input::each_json_line(reader, &mut each).map_err(|e| {

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use vitrine_core::measure::events::Event;
+use vitrine_core::measure::events::{Event, EventRef, Kind};
 
 use crate::history::Ring;
 use crate::pairs::Pairs;
@@ -252,15 +252,20 @@ impl Trainer {
 
     /// Reads one event.
     pub fn observe(&mut self, event: &Event) {
+        self.observe_ref(&EventRef::from(event));
+    }
+
+    /// Reads one event as read from its line ([`EventRef`]): a view costs no allocation.
+    pub fn observe_ref(&mut self, event: &EventRef<'_>) {
         self.stats.events += 1;
-        let ts = u32::try_from(event.common().ts).unwrap_or(u32::MAX);
-        let Some(visitor) = event.common().visitor.as_deref().map(visitor_key) else {
+        let ts = u32::try_from(event.ts()).unwrap_or(u32::MAX);
+        let Some(visitor) = event.visitor().map(visitor_key) else {
             self.stats.ignored += 1;
             return;
         };
-        match event {
-            Event::View(v) => {
-                let Some(p) = self.product(&v.product) else {
+        match (event.kind(), event.product()) {
+            (Kind::View, Some(id)) => {
+                let Some(p) = self.product(id) else {
                     return;
                 };
                 self.stats.views += 1;
@@ -272,12 +277,13 @@ impl Trainer {
                     self.view(visitor, before, at);
                 }
             }
-            Event::Conversion(c) if !c.products.is_empty() => {
+            (Kind::Conversion, _) if event.products().next().is_some() => {
                 self.stats.purchases += 1;
-                let ids: Vec<u32> = c.products.iter().filter_map(|p| self.product(p)).collect();
                 self.visitor(visitor, ts);
-                for p in ids {
-                    self.purchase(visitor, p, ts);
+                for id in event.products() {
+                    if let Some(p) = self.product(id) {
+                        self.purchase(visitor, p, ts);
+                    }
                 }
             }
             _ => self.stats.ignored += 1,
