@@ -349,3 +349,25 @@ fn lines_read_in_place_train_exactly_what_parsed_events_train() {
     assert_eq!((&a.held_out, &a.stats), (&b.held_out, &b.stats));
     assert!(a.stats.purchases > 0 && a.also_viewed.iter().any(|l| !l.is_empty()));
 }
+
+#[test]
+fn short_and_long_product_ids_are_interned_apart_and_once() {
+    let mut products = Products::default();
+    let ids = [
+        "a",
+        "a\0",
+        "",
+        "p000001",
+        "123456789012345",
+        "1234567890123456",
+        "12345678901234567890",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(products.get(id, usize::MAX), Some(i as u32), "{id:?}");
+    }
+    for (i, id) in ids.iter().enumerate().rev() {
+        assert_eq!(products.get(id, usize::MAX), Some(i as u32), "{id:?} again");
+    }
+    assert_eq!((products.short.len(), products.long.len()), (5, 2));
+    assert_eq!(products.get("new", ids.len()), None, "past the cap");
+}

@@ -4,9 +4,10 @@
 //! it, serde first buffers every field of the line into an intermediate tree (it cannot know
 //! the variant before it has seen `"event"`, which may come last), then reads the variant's
 //! struct out of that tree, copying every string twice. That was most of `vitrine recs
-//! train`'s time. Here the line is read once into [`Fields`], the union of the three kinds'
-//! fields as borrowed `&str`, and the kind is chosen afterwards. A view line is read without a
-//! single allocation.
+//! train`'s time. Here a line is read into its [`Head`] (the kind, the shared fields and a
+//! view's product, as borrowed `&str`, every other field skipped), which is all of a view: a
+//! view line is read in one pass without a single allocation. An exposure or a conversion is
+//! read a second time for its own fields ([`ExposureRest`], [`ConversionRest`]).
 //!
 //! **Never a second opinion.** This is only a faster road to the answer of the derived parse
 //! ([`Event::parse_derived`]). When a line cannot be read here (a string with an escape, which
@@ -14,13 +15,13 @@
 //! three names; a required field missing or `null`; anything not an object), it goes through
 //! the derived parse, which alone decides what is accepted or refused, and with which message.
 //! So what matters is one direction only: a line read here must be exactly the event the
-//! derived parse reads. Every field a kind has is read here with its own type or a stricter
-//! one (`&str` for `String`, a required field as an `Option` that must be present), and the
-//! fields of the other kinds, which the derived parse ignores, at worst send the line to it.
-//! The property test in [`tests`] pins both parses to the same events on generated lines,
-//! bad ones included.
+//! derived parse reads. Each field a kind has is read here with its own type or a stricter one
+//! (`&str` for `String`; a view's `product`, read before the kind is known, as an `Option`
+//! that must be present), fields a kind does not have are skipped as the derived parse skips
+//! them, and the one field read for another kind (`product`) at worst sends the line to the
+//! derived parse. The tests in [`tests`] pin both parses to the same events, field by field
+//! and on generated lines, bad ones included.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -39,10 +40,10 @@ pub enum Kind {
     View,
 }
 
-/// Every field any kind of event has, borrowed from the line (see the module docs for why a
-/// field's type here may be stricter than the event's, never looser).
+/// The fields every kind shares, and a view's product, borrowed from the line; every other
+/// field is skipped.
 #[derive(Deserialize)]
-struct Fields<'a> {
+struct Head<'a> {
     event: &'a str,
     schema: u32,
     ts: u64,
@@ -51,47 +52,63 @@ struct Fields<'a> {
     visitor: Option<&'a str>,
     #[serde(default)]
     global_holdout: bool,
+    product: Option<&'a str>,
+}
+
+/// An exposure's own fields ([`ExposureEvent`]); the shared ones are skipped.
+#[derive(Deserialize)]
+struct ExposureRest<'a> {
     experiment: Option<&'a str>,
     campaign: Option<&'a str>,
-    arm: Option<&'a str>,
+    arm: &'a str,
     pre: Option<Pre>,
     context: Option<&'a str>,
     split: Option<&'a str>,
-    name: Option<&'a str>,
+}
+
+/// A conversion's own fields ([`Conversion`]); the shared ones are skipped.
+#[derive(Deserialize)]
+struct ConversionRest<'a> {
+    name: &'a str,
     value: Option<f64>,
-    source: Option<Via>,
+    source: Via,
     #[serde(default, borrow)]
     assignments: BTreeMap<&'a str, &'a str>,
     #[serde(default, borrow)]
     campaigns: BTreeMap<&'a str, &'a str>,
     #[serde(default, borrow)]
     products: Vec<&'a str>,
-    product: Option<&'a str>,
 }
 
-impl<'a> Fields<'a> {
-    /// The line's fields and kind, if it is an object read in one pass with the fields its
-    /// kind requires; `None` sends the line to the derived parse.
-    fn read(line: &'a str) -> Option<(Fields<'a>, Kind)> {
-        // A derived struct also reads a JSON array, by position; an event never is one.
-        let first = line
-            .bytes()
-            .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-        if first != Some(b'{') {
-            return None;
-        }
-        let fields: Fields<'a> = serde_json::from_str(line).ok()?;
-        let kind = match fields.event {
-            "vitrine.exposure" if fields.arm.is_some() => Kind::Exposure,
-            "vitrine.conversion" if fields.name.is_some() && fields.source.is_some() => {
-                Kind::Conversion
-            }
-            "vitrine.view" if fields.product.is_some() => Kind::View,
-            _ => return None,
-        };
-        Some((fields, kind))
-    }
+/// What follows the head: a view has nothing more; the others are boxed so that the common
+/// case, a view, stays small to move.
+enum Rest<'a> {
+    View(&'a str),
+    Exposure(Box<ExposureRest<'a>>),
+    Conversion(Box<ConversionRest<'a>>),
+}
 
+/// A line read here: its head, and its kind's own fields. `None` sends the line to the
+/// derived parse.
+fn read(line: &str) -> Option<(Head<'_>, Rest<'_>)> {
+    // A derived struct also reads a JSON array, by position; an event never is one.
+    let first = line
+        .bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(b'{') {
+        return None;
+    }
+    let head: Head<'_> = serde_json::from_str(line).ok()?;
+    let rest = match head.event {
+        "vitrine.view" => Rest::View(head.product?),
+        "vitrine.exposure" => Rest::Exposure(Box::new(serde_json::from_str(line).ok()?)),
+        "vitrine.conversion" => Rest::Conversion(Box::new(serde_json::from_str(line).ok()?)),
+        _ => return None,
+    };
+    Some((head, rest))
+}
+
+impl Head<'_> {
     fn common(&self) -> Common {
         Common {
             schema: self.schema,
@@ -103,36 +120,36 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// The owned event (`kind` is the one [`Fields::read`] found, so its fields are there).
-    fn to_event(&self, kind: Kind) -> Event {
+    /// The owned event.
+    fn to_event(&self, rest: &Rest<'_>) -> Event {
         let owned = |s: Option<&str>| s.map(str::to_owned);
         let map = |m: &BTreeMap<&str, &str>| {
             m.iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect()
         };
-        match kind {
-            Kind::Exposure => Event::Exposure(ExposureEvent {
+        match rest {
+            Rest::Exposure(x) => Event::Exposure(ExposureEvent {
                 common: self.common(),
-                experiment: owned(self.experiment),
-                campaign: owned(self.campaign),
-                arm: self.arm.unwrap_or_default().to_owned(),
-                pre: self.pre,
-                context: owned(self.context),
-                split: owned(self.split),
+                experiment: owned(x.experiment),
+                campaign: owned(x.campaign),
+                arm: x.arm.to_owned(),
+                pre: x.pre,
+                context: owned(x.context),
+                split: owned(x.split),
             }),
-            Kind::Conversion => Event::Conversion(Conversion {
+            Rest::Conversion(c) => Event::Conversion(Conversion {
                 common: self.common(),
-                name: self.name.unwrap_or_default().to_owned(),
-                value: self.value,
-                source: self.source.unwrap_or(Via::Url),
-                assignments: map(&self.assignments),
-                campaigns: map(&self.campaigns),
-                products: self.products.iter().map(|p| (*p).to_owned()).collect(),
+                name: c.name.to_owned(),
+                value: c.value,
+                source: c.source,
+                assignments: map(&c.assignments),
+                campaigns: map(&c.campaigns),
+                products: c.products.iter().map(|p| (*p).to_owned()).collect(),
             }),
-            Kind::View => Event::View(View {
+            Rest::View(product) => Event::View(View {
                 common: self.common(),
-                product: self.product.unwrap_or_default().to_owned(),
+                product: (*product).to_owned(),
             }),
         }
     }
@@ -153,74 +170,76 @@ impl<'a> Fields<'a> {
 pub struct EventRef<'a>(Read<'a>);
 
 enum Read<'a> {
-    /// Read in one pass from a line.
-    Line(Fields<'a>, Kind),
-    /// Read by the derived parse, or the caller's.
-    Event(Cow<'a, Event>),
+    /// Read here from a line.
+    Line(Head<'a>, Rest<'a>),
+    /// Read by the derived parse, or made by the caller (boxed: rare, and large to move).
+    Owned(Box<Event>),
+    /// The caller's.
+    Borrowed(&'a Event),
 }
 
 impl<'a> EventRef<'a> {
     /// Parses one line as [`Event::parse`] does (the same events, the same errors), borrowing
     /// from `line` instead of copying it.
     pub fn parse(line: &'a str) -> Result<EventRef<'a>, EventError> {
-        match Fields::read(line) {
-            Some((fields, _)) if fields.schema != SCHEMA => Err(EventError::Schema {
-                found: fields.schema,
+        match read(line) {
+            Some((head, _)) if head.schema != SCHEMA => Err(EventError::Schema {
+                found: head.schema,
             }),
-            Some((fields, kind)) => Ok(EventRef(Read::Line(fields, kind))),
+            Some((head, rest)) => Ok(EventRef(Read::Line(head, rest))),
             None => Event::parse_derived(line).map(EventRef::from),
+        }
+    }
+
+    /// The event, unless it was read from a line here.
+    fn event(&self) -> Result<&Event, (&Head<'a>, &Rest<'a>)> {
+        match &self.0 {
+            Read::Line(head, rest) => Err((head, rest)),
+            Read::Owned(e) => Ok(e),
+            Read::Borrowed(e) => Ok(e),
         }
     }
 
     /// The kind of event.
     pub fn kind(&self) -> Kind {
-        match &self.0 {
-            Read::Line(_, kind) => *kind,
-            Read::Event(e) => match **e {
-                Event::Exposure(_) => Kind::Exposure,
-                Event::Conversion(_) => Kind::Conversion,
-                Event::View(_) => Kind::View,
-            },
+        match self.event() {
+            Err((_, Rest::View(_))) | Ok(Event::View(_)) => Kind::View,
+            Err((_, Rest::Exposure(_))) | Ok(Event::Exposure(_)) => Kind::Exposure,
+            Err((_, Rest::Conversion(_))) | Ok(Event::Conversion(_)) => Kind::Conversion,
         }
     }
 
     /// Unix seconds ([`Common::ts`]).
     pub fn ts(&self) -> u64 {
-        match &self.0 {
-            Read::Line(f, _) => f.ts,
-            Read::Event(e) => e.common().ts,
+        match self.event() {
+            Err((head, _)) => head.ts,
+            Ok(e) => e.common().ts,
         }
     }
 
     /// The visitor pseudonym ([`Common::visitor`]), only with consent.
     pub fn visitor(&self) -> Option<&str> {
-        match &self.0 {
-            Read::Line(f, _) => f.visitor,
-            Read::Event(e) => e.common().visitor.as_deref(),
+        match self.event() {
+            Err((head, _)) => head.visitor,
+            Ok(e) => e.common().visitor.as_deref(),
         }
     }
 
     /// The product a view is of ([`View::product`]); `None` for another kind.
     pub fn product(&self) -> Option<&str> {
-        match &self.0 {
-            Read::Line(f, Kind::View) => f.product,
-            Read::Event(e) => match &**e {
-                Event::View(v) => Some(&v.product),
-                _ => None,
-            },
-            Read::Line(..) => None,
+        match self.event() {
+            Err((_, Rest::View(product))) => Some(product),
+            Ok(Event::View(v)) => Some(&v.product),
+            _ => None,
         }
     }
 
     /// The products a conversion names ([`Conversion::products`]); none for another kind.
     pub fn products(&self) -> impl Iterator<Item = &str> + '_ {
-        let (line, event): (&[&str], &[String]) = match &self.0 {
-            Read::Line(f, Kind::Conversion) => (&f.products, &[]),
-            Read::Event(e) => match &**e {
-                Event::Conversion(c) => (&[], &c.products),
-                _ => (&[], &[]),
-            },
-            Read::Line(..) => (&[], &[]),
+        let (line, event): (&[&str], &[String]) = match self.event() {
+            Err((_, Rest::Conversion(c))) => (&c.products, &[]),
+            Ok(Event::Conversion(c)) => (&[], &c.products),
+            _ => (&[], &[]),
         };
         line.iter()
             .copied()
@@ -230,12 +249,13 @@ impl<'a> EventRef<'a> {
     /// The owned event (copying the strings of a line).
     pub fn into_event(self) -> Event {
         match self.0 {
-            Read::Line(fields, kind) => fields.to_event(kind),
-            Read::Event(e) => e.into_owned(),
+            Read::Line(head, rest) => head.to_event(&rest),
+            Read::Owned(e) => *e,
+            Read::Borrowed(e) => e.clone(),
         }
     }
 
-    /// Whether the line was read in one pass (not by the derived parse).
+    /// Whether the line was read here (not by the derived parse).
     #[cfg(test)]
     fn in_one_pass(&self) -> bool {
         matches!(self.0, Read::Line(..))
@@ -244,13 +264,13 @@ impl<'a> EventRef<'a> {
 
 impl From<Event> for EventRef<'static> {
     fn from(e: Event) -> Self {
-        EventRef(Read::Event(Cow::Owned(e)))
+        EventRef(Read::Owned(Box::new(e)))
     }
 }
 
 impl<'a> From<&'a Event> for EventRef<'a> {
     fn from(e: &'a Event) -> Self {
-        EventRef(Read::Event(Cow::Borrowed(e)))
+        EventRef(Read::Borrowed(e))
     }
 }
 
