@@ -126,7 +126,10 @@ fn logged_lines(dev: &Dev, views: usize) -> Vec<String> {
     loop {
         let lines: Vec<String> = log(dev)
             .lines()
-            .filter_map(|l| l.find(LOG_PREFIX).map(|at| l[at + LOG_PREFIX.len()..].to_owned()))
+            .filter_map(|l| {
+                l.find(LOG_PREFIX)
+                    .map(|at| l[at + LOG_PREFIX.len()..].to_owned())
+            })
             .collect();
         let logged = lines
             .iter()
@@ -206,7 +209,10 @@ fn recs_trained_on_the_edges_view_events_are_served_after_publishing() {
     let hub: Vec<&str> = NEXT.iter().map(|(p, _)| *p).collect();
     rows.push((HUB, hub.join(" ")));
     rows.sort();
-    expected.extend(rows.iter().map(|(p, list)| format!("{p},also_viewed,{list}")));
+    expected.extend(
+        rows.iter()
+            .map(|(p, list)| format!("{p},also_viewed,{list}")),
+    );
     assert_eq!(written.lines().collect::<Vec<_>>(), expected, "{stderr}");
 
     // Publish the learned export; the edge serves it.
@@ -215,9 +221,17 @@ fn recs_trained_on_the_edges_view_events_are_served_after_publishing() {
     assert_eq!(after, hub, "the learned order, not the shop's export");
     assert_ne!(after, before);
     for (next, _) in NEXT {
-        assert_eq!(recommended(&dev, next), Some(vec![HUB.to_owned()]), "{next}");
+        assert_eq!(
+            recommended(&dev, next),
+            Some(vec![HUB.to_owned()]),
+            "{next}"
+        );
     }
     for p in ONCE {
-        assert_eq!(recommended(&dev, p), None, "{p}: one co-view is below the minimum support");
+        assert_eq!(
+            recommended(&dev, p),
+            None,
+            "{p}: one co-view is below the minimum support"
+        );
     }
 }

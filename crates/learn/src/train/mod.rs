@@ -168,7 +168,9 @@ fn short(id: &str) -> Option<u128> {
     let bytes = id.as_bytes();
     let mut packed = [0u8; 16];
     packed.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    packed[SHORT] = u8::try_from(bytes.len()).ok().filter(|&n| usize::from(n) <= SHORT)?;
+    packed[SHORT] = u8::try_from(bytes.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= SHORT)?;
     Some(u128::from_le_bytes(packed))
 }
 

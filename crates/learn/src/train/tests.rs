@@ -327,7 +327,11 @@ fn lines_read_in_place_train_exactly_what_parsed_events_train() {
     shop.events(400, |e| events.push(e));
     // An escaped product id (read by the derived parse, not in place) and a line of another
     // kind among them.
-    events.push(view("0123456789abcdef0123456789abcdef", "p\"000001", 1_764_000_000));
+    events.push(view(
+        "0123456789abcdef0123456789abcdef",
+        "p\"000001",
+        1_764_000_000,
+    ));
     let lines: Vec<String> = events.iter().map(Event::to_line).collect();
     let opts = || Options {
         hold_out_last_view: true,

@@ -75,7 +75,9 @@ pub fn json_lines(text: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        out.json_line(i + 1, line, &mut |e: EventRef<'_>| events.push(e.into_event()));
+        out.json_line(i + 1, line, &mut |e: EventRef<'_>| {
+            events.push(e.into_event())
+        });
     }
     out.events = events;
     out

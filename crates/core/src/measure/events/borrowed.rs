@@ -183,9 +183,9 @@ impl<'a> EventRef<'a> {
     /// from `line` instead of copying it.
     pub fn parse(line: &'a str) -> Result<EventRef<'a>, EventError> {
         match read(line) {
-            Some((head, _)) if head.schema != SCHEMA => Err(EventError::Schema {
-                found: head.schema,
-            }),
+            Some((head, _)) if head.schema != SCHEMA => {
+                Err(EventError::Schema { found: head.schema })
+            }
             Some((head, rest)) => Ok(EventRef(Read::Line(head, rest))),
             None => Event::parse_derived(line).map(EventRef::from),
         }
@@ -241,9 +241,7 @@ impl<'a> EventRef<'a> {
             Ok(Event::Conversion(c)) => (&[], &c.products),
             _ => (&[], &[]),
         };
-        line.iter()
-            .copied()
-            .chain(event.iter().map(String::as_str))
+        line.iter().copied().chain(event.iter().map(String::as_str))
     }
 
     /// The owned event (copying the strings of a line).

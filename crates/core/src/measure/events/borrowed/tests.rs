@@ -24,14 +24,16 @@ fn common() -> impl Strategy<Value = Common> {
         proptest::option::of(text()),
         any::<bool>(),
     )
-        .prop_map(|(schema, ts, day, snapshot, visitor, global_holdout)| Common {
-            schema,
-            ts,
-            day,
-            snapshot,
-            visitor,
-            global_holdout,
-        })
+        .prop_map(
+            |(schema, ts, day, snapshot, visitor, global_holdout)| Common {
+                schema,
+                ts,
+                day,
+                snapshot,
+                visitor,
+                global_holdout,
+            },
+        )
 }
 
 fn opt() -> impl Strategy<Value = Option<String>> {
@@ -39,7 +41,15 @@ fn opt() -> impl Strategy<Value = Option<String>> {
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    let exposure = (common(), opt(), opt(), text(), any::<Option<(u32, u32)>>(), opt(), opt())
+    let exposure = (
+        common(),
+        opt(),
+        opt(),
+        text(),
+        any::<Option<(u32, u32)>>(),
+        opt(),
+        opt(),
+    )
         .prop_map(|(common, experiment, campaign, arm, pre, context, split)| {
             Event::Exposure(ExposureEvent {
                 common,
@@ -74,23 +84,63 @@ fn event() -> impl Strategy<Value = Event> {
                 })
             },
         );
-    let view = (common(), text()).prop_map(|(common, product)| Event::View(View { common, product }));
+    let view =
+        (common(), text()).prop_map(|(common, product)| Event::View(View { common, product }));
     prop_oneof![1 => exposure, 1 => conversion, 2 => view]
 }
 
 /// Every field name of every kind, and one no kind has.
 const KEYS: &[&str] = &[
-    "event", "schema", "ts", "day", "snapshot", "visitor", "global_holdout", "experiment",
-    "campaign", "arm", "pre", "context", "split", "name", "value", "source", "assignments",
-    "campaigns", "products", "product", "extra",
+    "event",
+    "schema",
+    "ts",
+    "day",
+    "snapshot",
+    "visitor",
+    "global_holdout",
+    "experiment",
+    "campaign",
+    "arm",
+    "pre",
+    "context",
+    "split",
+    "name",
+    "value",
+    "source",
+    "assignments",
+    "campaigns",
+    "products",
+    "product",
+    "extra",
 ];
 
 /// JSON values of every type, including numbers some fields cannot hold and escaped strings.
 const VALUES: &[&str] = &[
-    "null", "true", "0", "-1", "2", "2.5", "1e3", "-0", "4294967296", "18446744073709551616",
-    "\"x\"", "\"p\\u0030\"", "\"url\"", "\"beacon\"", "\"vitrine.view\"",
-    "\"vitrine.exposure\"", "\"vitrine.conversion\"", "\"vitrine.click\"", "[]", "[\"a\"]",
-    "[1,2]", "{}", "{\"a\":\"b\"}", "{\"a\":1}", "{\"visits\":1,\"views\":2}",
+    "null",
+    "true",
+    "0",
+    "-1",
+    "2",
+    "2.5",
+    "1e3",
+    "-0",
+    "4294967296",
+    "18446744073709551616",
+    "\"x\"",
+    "\"p\\u0030\"",
+    "\"url\"",
+    "\"beacon\"",
+    "\"vitrine.view\"",
+    "\"vitrine.exposure\"",
+    "\"vitrine.conversion\"",
+    "\"vitrine.click\"",
+    "[]",
+    "[\"a\"]",
+    "[1,2]",
+    "{}",
+    "{\"a\":\"b\"}",
+    "{\"a\":1}",
+    "{\"visits\":1,\"views\":2}",
     "{\"url\":null}",
 ];
 
@@ -115,7 +165,10 @@ fn breaks() -> impl Strategy<Value = Vec<Break>> {
     let one = prop_oneof![
         i().prop_map(Break::Remove),
         (i(), proptest::sample::select(VALUES)).prop_map(|(i, v)| Break::Set(i, v)),
-        (proptest::sample::select(KEYS), proptest::sample::select(VALUES))
+        (
+            proptest::sample::select(KEYS),
+            proptest::sample::select(VALUES)
+        )
             .prop_map(|(k, v)| Break::Add(k, v)),
         i().prop_map(Break::Repeat),
         (i(), i()).prop_map(|(a, b)| Break::Swap(a, b)),
@@ -231,7 +284,10 @@ fn a_view_is_read_without_copying_and_an_event_is_borrowed_as_is() {
     let read = EventRef::parse(line).unwrap();
     assert!(read.in_one_pass());
     let product = read.product().unwrap();
-    assert!(line.as_bytes().as_ptr_range().contains(&product.as_ptr()), "borrowed from the line");
+    assert!(
+        line.as_bytes().as_ptr_range().contains(&product.as_ptr()),
+        "borrowed from the line"
+    );
     let event = read.into_event();
     let again = EventRef::from(&event);
     assert_eq!(seen(&again), said(&event));
@@ -302,7 +358,8 @@ fn every_field_of_every_kind_with_every_type_of_value_reads_the_same() {
                 repeated.push((key, value));
                 agree(&line_of(&repeated));
             }
-            let without: Vec<(&str, &str)> = base.iter().filter(|(k, _)| k != key).copied().collect();
+            let without: Vec<(&str, &str)> =
+                base.iter().filter(|(k, _)| k != key).copied().collect();
             agree(&line_of(&without));
         }
     }
