@@ -85,22 +85,6 @@ fn recommended_after(dev: &Dev, product: &str, before: &[String]) -> Option<Vec<
     }
 }
 
-fn publish(state: &Path, file: &Path) {
-    let out = Command::new(cli())
-        .current_dir(root())
-        .arg("publish")
-        .arg(file)
-        .args(["--local", "--persist-to"])
-        .arg(state)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "vitrine publish: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A new consenting browser views `products` in order, keeping the activity cookie the edge
 /// sets (its visitor id, so all its views carry one pseudonym), as a browser does.
 fn browse(dev: &Dev, products: &[&str]) {
@@ -159,7 +143,7 @@ fn recs_trained_on_the_edges_view_events_are_served_after_publishing() {
     std::fs::write(&file, campaign(&products)).unwrap();
     let export = state.join("recs.csv");
     std::fs::copy(root().join("fixtures/catalog/recommendations.csv"), &export).unwrap();
-    publish(&state, &file);
+    let first = publish_campaign(&state, file.to_str().unwrap());
     let dev = start(
         state.clone(),
         &[
@@ -216,7 +200,7 @@ fn recs_trained_on_the_edges_view_events_are_served_after_publishing() {
     assert_eq!(written.lines().collect::<Vec<_>>(), expected, "{stderr}");
 
     // Publish the learned export; the edge serves it.
-    publish(&state, &file);
+    assert_ne!(publish_campaign(&state, file.to_str().unwrap()), first);
     let after = recommended_after(&dev, HUB, &before).expect("the campaign fills the slot");
     assert_eq!(after, hub, "the learned order, not the shop's export");
     assert_ne!(after, before);
