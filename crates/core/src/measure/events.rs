@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 mod borrowed;
 
-pub use borrowed::{EventRef, Kind};
+pub use borrowed::{EventKind, EventRef};
 
 /// Version of the event shape; bumped on any incompatible change.
 pub const SCHEMA: u32 = 2;

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use vitrine_core::measure::events::{Event, EventRef, Kind};
+use vitrine_core::measure::events::{Event, EventKind, EventRef};
 
 use crate::history::Ring;
 use crate::pairs::Pairs;
@@ -292,7 +292,7 @@ impl Trainer {
             return;
         };
         match (event.kind(), event.product()) {
-            (Kind::View, Some(id)) => {
+            (EventKind::View, Some(id)) => {
                 let Some(p) = self.product(id) else {
                     return;
                 };
@@ -308,7 +308,7 @@ impl Trainer {
                     self.view(visitor, p, at);
                 }
             }
-            (Kind::Conversion, _) if event.products().next().is_some() => {
+            (EventKind::Conversion, _) if event.products().next().is_some() => {
                 self.stats.purchases += 1;
                 self.visitor(visitor, ts);
                 for id in event.products() {

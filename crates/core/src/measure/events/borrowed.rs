@@ -31,7 +31,7 @@ use super::{Common, Conversion, Event, EventError, ExposureEvent, Pre, Via, View
 /// The kind of an event (its `"event"` name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Kind {
+pub enum EventKind {
     /// `vitrine.exposure`.
     Exposure,
     /// `vitrine.conversion`.
@@ -161,11 +161,11 @@ impl Head<'_> {
 /// which products) without building an [`Event`]; [`EventRef::into_event`] builds one.
 ///
 /// ```
-/// use vitrine_core::measure::events::{EventRef, Kind};
+/// use vitrine_core::measure::events::{EventRef, EventKind};
 ///
 /// let line = r#"{"event":"vitrine.view","schema":2,"ts":1764264200,"day":20419,"snapshot":"3f","visitor":"5f0c","product":"p0042"}"#;
 /// let e = EventRef::parse(line).unwrap();
-/// assert_eq!((e.kind(), e.ts(), e.visitor(), e.product()), (Kind::View, 1764264200, Some("5f0c"), Some("p0042")));
+/// assert_eq!((e.kind(), e.ts(), e.visitor(), e.product()), (EventKind::View, 1764264200, Some("5f0c"), Some("p0042")));
 /// ```
 pub struct EventRef<'a>(Read<'a>);
 
@@ -201,11 +201,11 @@ impl<'a> EventRef<'a> {
     }
 
     /// The kind of event.
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> EventKind {
         match self.event() {
-            Err((_, Rest::View(_))) | Ok(Event::View(_)) => Kind::View,
-            Err((_, Rest::Exposure(_))) | Ok(Event::Exposure(_)) => Kind::Exposure,
-            Err((_, Rest::Conversion(_))) | Ok(Event::Conversion(_)) => Kind::Conversion,
+            Err((_, Rest::View(_))) | Ok(Event::View(_)) => EventKind::View,
+            Err((_, Rest::Exposure(_))) | Ok(Event::Exposure(_)) => EventKind::Exposure,
+            Err((_, Rest::Conversion(_))) | Ok(Event::Conversion(_)) => EventKind::Conversion,
         }
     }
 

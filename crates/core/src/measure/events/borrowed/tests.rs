@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::super::{Common, Conversion, Event, ExposureEvent, Pre, Via, View, SCHEMA};
-use super::{EventRef, Kind};
+use super::{EventKind, EventRef};
 
 /// Text with, now and then, characters JSON must escape (so the line cannot be borrowed).
 fn text() -> impl Strategy<Value = String> {
@@ -225,7 +225,7 @@ fn broken(event: &Event, breaks: &[Break]) -> String {
 }
 
 /// What the accessors say, and what the event says.
-fn seen(e: &EventRef<'_>) -> (Kind, u64, Option<String>, Option<String>, Vec<String>) {
+fn seen(e: &EventRef<'_>) -> (EventKind, u64, Option<String>, Option<String>, Vec<String>) {
     (
         e.kind(),
         e.ts(),
@@ -235,11 +235,11 @@ fn seen(e: &EventRef<'_>) -> (Kind, u64, Option<String>, Option<String>, Vec<Str
     )
 }
 
-fn said(e: &Event) -> (Kind, u64, Option<String>, Option<String>, Vec<String>) {
+fn said(e: &Event) -> (EventKind, u64, Option<String>, Option<String>, Vec<String>) {
     let (kind, product, products) = match e {
-        Event::Exposure(_) => (Kind::Exposure, None, Vec::new()),
-        Event::Conversion(c) => (Kind::Conversion, None, c.products.clone()),
-        Event::View(v) => (Kind::View, Some(v.product.clone()), Vec::new()),
+        Event::Exposure(_) => (EventKind::Exposure, None, Vec::new()),
+        Event::Conversion(c) => (EventKind::Conversion, None, c.products.clone()),
+        Event::View(v) => (EventKind::View, Some(v.product.clone()), Vec::new()),
     };
     let c = e.common();
     (kind, c.ts, c.visitor.clone(), product, products)
