@@ -1,10 +1,11 @@
-//! Reading an event line in one pass, its strings borrowed from the line: [`EventRef`].
+//! Reading an event line without serde's buffering, its strings borrowed from the line:
+//! [`EventRef`].
 //!
 //! **Why.** [`Event`] is `#[serde(tag = "event")]` with a flattened [`Common`]: to deserialize
 //! it, serde first buffers every field of the line into an intermediate tree (it cannot know
 //! the variant before it has seen `"event"`, which may come last), then reads the variant's
-//! struct out of that tree, copying every string twice. That was most of `vitrine recs
-//! train`'s time. Here a line is read into its [`Head`] (the kind, the shared fields and a
+//! struct out of that tree, copying every string twice. That, and its allocations, was about a
+//! third of `vitrine recs train`'s time (BENCHMARKS.md). Here a line is read into its [`Head`] (the kind, the shared fields and a
 //! view's product, as borrowed `&str`, every other field skipped), which is all of a view: a
 //! view line is read in one pass without a single allocation. An exposure or a conversion is
 //! read a second time for its own fields ([`ExposureRest`], [`ConversionRest`]).
