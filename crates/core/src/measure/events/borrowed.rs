@@ -5,10 +5,11 @@
 //! it, serde first buffers every field of the line into an intermediate tree (it cannot know
 //! the variant before it has seen `"event"`, which may come last), then reads the variant's
 //! struct out of that tree, copying every string twice. That, and its allocations, was about a
-//! third of `vitrine recs train`'s time (BENCHMARKS.md). Here a line is read into its [`Head`] (the kind, the shared fields and a
-//! view's product, as borrowed `&str`, every other field skipped), which is all of a view: a
-//! view line is read in one pass without a single allocation. An exposure or a conversion is
-//! read a second time for its own fields ([`ExposureRest`], [`ConversionRest`]).
+//! third of `vitrine recs train`'s time (BENCHMARKS.md). Here a line is read into its
+//! [`Head`] (the kind, the shared fields and a view's product, as borrowed `&str`, every other
+//! field skipped), which is all of a view: a view line is read in one pass without a single
+//! allocation. An exposure or a conversion is read a second time for its own fields
+//! ([`ExposureRest`], [`ConversionRest`]).
 //!
 //! **Never a second opinion.** This is only a faster road to the answer of the derived parse
 //! ([`Event::parse_derived`]). When a line cannot be read here (a string with an escape, which
