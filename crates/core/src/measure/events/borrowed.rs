@@ -92,6 +92,7 @@ enum Rest<'a> {
 
 /// A line read here: its head, and its kind's own fields. `None` sends the line to the
 /// derived parse.
+#[inline]
 fn read(line: &str) -> Option<(Head<'_>, Rest<'_>)> {
     // A derived struct also reads a JSON array, by position; an event never is one.
     let first = line
@@ -183,6 +184,7 @@ enum Read<'a> {
 impl<'a> EventRef<'a> {
     /// Parses one line as [`Event::parse`] does (the same events, the same errors), borrowing
     /// from `line` instead of copying it.
+    #[inline]
     pub fn parse(line: &'a str) -> Result<EventRef<'a>, EventError> {
         match read(line) {
             Some((head, _)) if head.schema != SCHEMA => {
