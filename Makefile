@@ -32,7 +32,7 @@ test: build
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 	cargo build -p vitrine-cli
-	cargo test -p vitrine --features external --test e2e --test browser --test interop
+	cargo test -p vitrine --features external --test e2e --test browser --test interop --test sql
 
 bench: build
 	cargo bench -p vitrine --bench core

@@ -22,7 +22,11 @@ export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128 --remap-path-prefix=
 # below the data, growing down from 1 MiB, so the low 1 KiB is never a valid object address.
 # BENCHMARKS.md ("Artifact size") has each flag's measured gain.
 if [ "${VITRINE_KEEP_NAMES:-}" = 1 ]; then names=--debuginfo; else names="--strip-debug --strip-producers"; fi
+# `-ocimfs 150`: a function with one caller is inlined only when small. By default wasm-opt
+# inlines every such function, which made the request one function of about 95 KB that V8's
+# optimizing compiler takes long to compile in every new isolate (BENCHMARKS.md, "Fourth pass").
 # shellcheck disable=SC2086 # $names is two flags or one
 "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -O --low-memory-unused --converge $names \
+  --one-caller-inline-max-function-size 150 \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -28,14 +28,15 @@ pub async fn handle(
     env: &Env,
     cfg: &Config,
     ctx: &worker::Context,
-) -> Result<Response> {
+) -> Result<crate::response::Response> {
     match accept(&req, env, cfg, ctx).await {
         Ok(set_cookie) => {
-            let mut resp = Response::empty()?.with_status(204);
-            resp.headers_mut().set("cache-control", "no-store")?;
+            let headers = worker::Headers::new();
+            headers.set("cache-control", "no-store")?;
+            let resp = crate::response::Response::from_stream(204, &headers, None)?;
             visitor::finish(resp, set_cookie.as_deref())
         }
-        Err(why) => refuse(&why),
+        Err(why) => refuse(&why).map(crate::response::Response::from),
     }
 }
 
@@ -67,7 +68,7 @@ async fn accept(
     let checked = beacon::parse(&body, &snapshot.body().conversions)?;
     let ring = cfg.keys.as_ref().map_err(|_| Refusal::Unavailable)?;
     let now = Date::now().as_millis() / 1000;
-    let traffic = crate::bots::traffic(req);
+    let traffic = crate::bots::traffic(req, cfg);
     let mut who = visitor::resolve(req, cfg, ring, &snapshot, now, traffic)
         .map_err(|_| Refusal::Unavailable)?;
     if conversion::admit(&mut who, now) == Admission::Limited {

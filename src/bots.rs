@@ -1,8 +1,11 @@
-//! Bots at the edge: reads the `User-Agent` and, only when that does not already say "bot",
-//! the two Bot Management fields of `request.cf` (`botManagement.verifiedBot` and
-//! `botManagement.score`, present only where the zone has the product), and hands them to
-//! [`vitrine_core::bots::classify`]. Nothing else of `cf` is read here.
+//! Bots at the edge: reads the `User-Agent` and, only when that does not already say "bot"
+//! and the zone has Cloudflare Bot Management (`BOT_MANAGEMENT = "on"`), the two Bot
+//! Management fields of `request.cf` (`botManagement.verifiedBot` and `botManagement.score`),
+//! and hands them to [`vitrine_core::bots::classify`]. Nothing else of `cf` is read here, and
+//! without the setting `cf` is not read at all: the runtime builds the whole object on first
+//! access, a cost every request of a zone without Bot Management would pay for nothing.
 
+use crate::config::Config;
 use crate::incoming::Incoming;
 use worker::js_sys::Reflect;
 use worker::wasm_bindgen::JsValue;
@@ -10,9 +13,15 @@ use worker::wasm_bindgen::JsValue;
 use vitrine_core::bots::{self, BotManagement, Traffic};
 
 /// Who sent `req`: a visitor, or a crawler or tool.
-pub fn traffic(req: &Incoming) -> Traffic {
+pub fn traffic(req: &Incoming, cfg: &Config) -> Traffic {
     let ua = req.headers().get("user-agent").ok().flatten();
-    bots::classify(ua.as_deref(), || bot_management(req))
+    bots::classify(ua.as_deref(), || {
+        if cfg.bot_management {
+            bot_management(req)
+        } else {
+            BotManagement::default()
+        }
+    })
 }
 
 /// `request.cf.botManagement.{verifiedBot,score}`, each `None` when absent.

@@ -52,6 +52,8 @@ pub struct Config {
     /// Request headers forwarded to the page source (`FORWARD_HEADERS`; a refused setting
     /// falls back to the default list).
     pub forwarded: Forwarded,
+    /// The same names as JS arrays, for the subrequest.
+    pub forwarded_names: crate::source::ForwardedNames,
     /// Which requests are documents (`DOCUMENT_PATHS`; a refused setting means none).
     pub documents: Documents,
     /// How long a page this isolate recorded is served without asking the source again
@@ -66,6 +68,10 @@ pub struct Config {
     /// How many product-page views become `vitrine.view` events (`VIEW_SAMPLE_PERCENT`,
     /// `VIEW_EVENTS_PER_HOUR`; a refused setting keeps its default and is logged).
     pub views: ViewEvents,
+    /// Whether the zone has Cloudflare Bot Management (`BOT_MANAGEMENT = "on"`): only then
+    /// are `request.cf.botManagement`'s verdicts read (reading `cf` makes the runtime build
+    /// the whole object, a cost on every request of a zone that has no such field).
+    pub bot_management: bool,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -113,6 +119,8 @@ impl Config {
         cfg
     }
 
+    // Read once per isolate: not inlined into the request function (the crate docs, "Function size").
+    #[inline(never)]
     fn from_env(env: &Env) -> Self {
         let text = |name: &str| env.var(name).ok().map(|v| v.to_string());
         let number = |name: &str, default: u64| {
@@ -152,6 +160,12 @@ impl Config {
         for e in refused {
             crate::log::note("vitrine.config", &e.to_string());
         }
+        let bot_management =
+            vitrine_core::bots::bot_management_setting(text("BOT_MANAGEMENT").as_deref())
+                .unwrap_or_else(|why| {
+                    crate::log::note("vitrine.config", &why);
+                    false
+                });
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
             env.secret("VITRINE_COOKIE_KEYS")
@@ -197,6 +211,7 @@ impl Config {
             },
             demo: text("DEMO").is_some_and(|v| v == "1" || v == "true"),
             fault_injection: text("FAULT_INJECTION").is_some_and(|v| v == "1"),
+            forwarded_names: crate::source::ForwardedNames::of(&forwarded),
             forwarded,
             documents,
             tracking,
@@ -206,6 +221,7 @@ impl Config {
                 .filter(|m| !m.is_empty())
                 .map(Arc::from),
             views,
+            bot_management,
         }
     }
 
@@ -213,6 +229,7 @@ impl Config {
     /// wrangler.toml): `x-vitrine-fault: panic` panics, to prove that a panic fails open and
     /// the next request still works.
     #[allow(clippy::panic)]
+    #[inline(never)]
     pub fn inject_fault(&self, req: &Incoming) {
         if self.fault_injection
             && req

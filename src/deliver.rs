@@ -13,13 +13,20 @@
 //! ends with `body=spliced`, `body=mapped` or `body=streamed`. The headers every body gets
 //! ([`personalized_headers`]) are one function.
 
-use worker::{Headers, Response, ResponseBody, ResponseBuilder, Result};
+use std::cell::OnceCell;
+
+use futures_util::FutureExt;
+
+use wasm_bindgen::prelude::*;
+use worker::js_sys::Array;
+use worker::{web_sys, Headers, ResponseBuilder, Result};
 
 use crate::config::Config;
 use crate::obtain::{self, BasePage, Body, Recognized};
 use crate::pages::{self, FirstView, PageKey};
+use crate::response::Response;
 use crate::view::Viewed;
-use crate::{log, native, preview, transform, visitor};
+use crate::{log, native, preview, transform, visitor, PerIsolate};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::measure::events::Event;
@@ -61,7 +68,7 @@ pub async fn page(
             explain,
             path,
         )
-        .map(Into::into);
+        .map(Response::into_raw);
     }
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
@@ -79,11 +86,12 @@ pub async fn page(
     let Some(plan) = view.plan else {
         log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
-        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref()).map(Into::into);
+        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref())
+            .map(Response::into_raw);
     };
     if cfg.page_mark.is_some() {
         let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-        return streamed(cfg, ctx, base.upstream, plan, personalized, path).map(Into::into);
+        return streamed(cfg, ctx, base.upstream, plan, personalized, path).map(Response::into_raw);
     }
     let recognized = match base.recorded {
         Some(page) => Recognized {
@@ -91,17 +99,25 @@ pub async fn page(
             // A replayed response is the held page itself: nothing to cancel.
             body: Body::Spliceable { page, unread: None },
         },
-        None => obtain::recognize(cfg, &base.page_url, base.upstream).await?,
+        None => {
+            obtain::recognize(cfg, &base.page_url, base.upstream)
+                .boxed_local()
+                .await?
+        }
     };
     let started = js_sys::Date::now();
     let (page, unread, built) = match recognized.body {
         Body::Spliceable { page, unread } => (page, unread, "spliced"),
         Body::New { key, upstream } => {
-            match pages::first_view(&key, upstream, cfg.limits, &path).await? {
+            match pages::first_view(&key, upstream, cfg.limits, &path)
+                .boxed_local()
+                .await?
+            {
                 FirstView::Mapped(page) => (page, None, "mapped"),
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                    return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
+                    return streamed(cfg, ctx, upstream, plan, personalized, path)
+                        .map(Response::into_raw);
                 }
             }
         }
@@ -109,13 +125,14 @@ pub async fn page(
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
             let charset = delivery::charset(&base.content_type);
             if splice::spliceable_charset(charset).is_err() {
-                return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
+                return streamed(cfg, ctx, upstream, plan, personalized, path)
+                    .map(Response::into_raw);
             }
-            return first_view(ctx, cfg, key, upstream, plan, personalized).map(Into::into);
+            return first_view(ctx, cfg, key, upstream, plan, personalized).map(Response::into_raw);
         }
         Body::Stream(upstream) => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return streamed(cfg, ctx, upstream, plan, personalized, path).map(Into::into);
+            return streamed(cfg, ctx, upstream, plan, personalized, path).map(Response::into_raw);
         }
     };
     log::events(ctx, events);
@@ -222,37 +239,68 @@ fn previewed(
     headers.set("referrer-policy", delivery::PREVIEW_REFERRER_POLICY)?;
     match plan {
         Some(plan) => stream_rewrite(cfg, ctx, upstream, plan, headers, path, Vec::new()),
-        None => {
-            let status = upstream.status_code();
-            let (_, body) = upstream.into_parts();
-            Ok(ResponseBuilder::new()
-                .with_status(status)
-                .with_headers(headers)
-                .body(body))
-        }
+        None => upstream.with_headers(&headers),
     }
 }
 
 const SERVER_TIMING: &str = "server-timing";
 
 /// Adds `Server-Timing` to a response whose body is already built.
-fn timed(mut resp: Response, timings: &Timings) -> Result<Response> {
-    resp.headers_mut().set(SERVER_TIMING, &timings.header())?;
+fn timed(resp: Response, timings: &Timings) -> Result<Response> {
+    resp.headers().set(SERVER_TIMING, &timings.header())?;
     Ok(resp)
 }
 
 /// Headers of a personalized response, whichever way its body is built: the base page's
 /// headers minus validators, length and cookies, plus `private, no-store` and `x-vitrine`.
 fn personalized_headers(upstream: &Headers, x_vitrine: &str) -> Result<Headers> {
-    // The runtime copies the headers in one call, then the dropped names are deleted: a few
-    // calls, where walking the headers from WASM costs several per header.
-    let headers = copy_headers(upstream)?;
-    for name in delivery::dropped_response_headers() {
-        headers.delete(name)?;
-    }
-    headers.set("cache-control", delivery::PERSONALIZED_CACHE_CONTROL)?;
-    headers.set(delivery::X_VITRINE, x_vitrine)?;
-    Ok(headers)
+    // One call: the runtime copies the headers, then the dropped names (a JS array made once
+    // per isolate) are deleted on the JS side, where walking the headers from WASM costs
+    // several calls per header, and deleting them one call (and one string) per name.
+    let names = DROPPED.with(|d| {
+        d.get_or_init(|| {
+            delivery::dropped_response_headers()
+                .map(JsValue::from_str)
+                .collect()
+        })
+        .clone()
+    });
+    let headers = copy_except(
+        &upstream.0,
+        &names,
+        delivery::PERSONALIZED_CACHE_CONTROL,
+        x_vitrine,
+    )?;
+    Ok(Headers(headers))
+}
+
+/// What delivery keeps per isolate (its part of [`crate::Isolate`]): the names a personalized
+/// response drops, as a JS array.
+#[derive(Default)]
+pub struct Kept {
+    dropped: OnceCell<Array>,
+}
+
+const DROPPED: PerIsolate<OnceCell<Array>> = PerIsolate(|i| &i.deliver.dropped);
+
+#[wasm_bindgen(inline_js = r#"
+export function copy_except(upstream, dropped, cache_control, x_vitrine) {
+  const headers = new Headers(upstream);
+  for (const name of dropped) headers.delete(name);
+  headers.set("cache-control", cache_control);
+  headers.set("x-vitrine", x_vitrine);
+  return headers;
+}
+"#)]
+extern "C" {
+    /// A copy of `upstream` without the `dropped` names, with `Cache-Control` and `x-vitrine`.
+    #[wasm_bindgen(catch)]
+    fn copy_except(
+        upstream: &web_sys::Headers,
+        dropped: &Array,
+        cache_control: &str,
+        x_vitrine: &str,
+    ) -> std::result::Result<web_sys::Headers, JsValue>;
 }
 
 /// Starts the streaming rewrite, and logs `events` once it has started: a page the rewriter
@@ -271,16 +319,20 @@ fn stream_rewrite(
     let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
         return bypass(upstream, Bypass::Charset, &path, "");
     };
-    let ResponseBody::Stream(body) = upstream.body() else {
+    let Some(body) = upstream.body() else {
         return bypass(upstream, Bypass::NoBody, &path, "");
     };
     let attribute_slots = cfg.limits.attribute_slots;
-    let rewritten = transform::pipe(ctx, body, rewriter, path, attribute_slots)?;
+    let rewritten = transform::pipe(ctx, &body, rewriter, path, attribute_slots)?;
     log::events(ctx, events);
-    Ok(ResponseBuilder::new()
-        .with_status(200)
-        .with_headers(headers)
-        .stream(rewritten))
+    // The WASM rewriter's output is a Rust stream, which only the worker crate turns into a
+    // runtime stream.
+    Ok(Response::from(
+        ResponseBuilder::new()
+            .with_status(200)
+            .with_headers(headers)
+            .stream(rewritten),
+    ))
 }
 
 /// The unchanged base page, marked and logged.
@@ -290,14 +342,9 @@ pub fn bypass(upstream: Response, reason: Bypass, path: &str, detail: &str) -> R
 }
 
 fn with_header(upstream: Response, x_vitrine: &str) -> Result<Response> {
-    let status = upstream.status_code();
     let headers = copy_headers(upstream.headers())?;
-    let (_, body) = upstream.into_parts();
     headers.set(delivery::X_VITRINE, x_vitrine)?;
-    Ok(ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(headers)
-        .body(body))
+    upstream.with_headers(&headers)
 }
 
 /// A mutable copy of `headers`, made by the runtime.

@@ -48,6 +48,8 @@ const NEEDS: PerIsolate<RefCell<Option<(String, Needs)>>> = PerIsolate(|i| &i.fa
 
 /// Reads the facts of `req` that the snapshot's rules use (all of them for a `preview`); `at`
 /// (Unix seconds) is the decision's clock, which a preview token may move.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 pub fn read(req: &Incoming, cfg: &Config, snapshot: &Snapshot, at: i64, preview: bool) -> Observed {
     let needs = if preview { Needs::ALL } else { needs(snapshot) };
     let headers = req.headers();

@@ -23,6 +23,15 @@
 //! `config` (settings, read once per isolate), `log` (structured logs and Analytics Engine),
 //! and [`Isolate`], the one value that holds what an isolate keeps between requests.
 //!
+//! **Function size.** V8 compiles a hot function again with its optimizing compiler in every
+//! new isolate, in time that grows faster than the function's size. An `async fn` awaited in
+//! one place is inlined into its caller's state machine, and so is any function with one
+//! caller (by LLVM, then by wasm-opt), which made the whole request one function of about
+//! 95 KB of WASM (BENCHMARKS.md, "Fourth pass"). So each step's future, and the larger futures
+//! inside the steps, are boxed where they are awaited (`boxed_local`: one allocation each per
+//! request), the largest functions they call are `#[inline(never)]`, and `scripts/build.sh`
+//! caps wasm-opt's inlining of functions with one caller.
+//!
 //! The whole package is wasm32 only; natively it is empty and holds the workspace's
 //! cross-crate tests (`tests/`) and benches (`benches/`).
 
@@ -40,6 +49,7 @@ mod native;
 mod obtain;
 mod pages;
 mod preview;
+mod response;
 mod shards;
 mod source;
 mod store;
@@ -49,11 +59,14 @@ mod visitor;
 
 use std::rc::Rc;
 
+use futures_util::FutureExt;
+
 use worker::{event, web_sys, Context, Env, Result};
 
 use config::Config;
 use incoming::Incoming;
 use obtain::Obtained;
+use response::Response;
 use vitrine_core::delivery::Bypass;
 
 /// Everything vitrine keeps between the requests of one isolate, in one value: each module's
@@ -64,6 +77,7 @@ use vitrine_core::delivery::Bypass;
 #[derive(Default)]
 pub(crate) struct Isolate {
     config: config::Kept,
+    deliver: deliver::Kept,
     facts: facts::Kept,
     log: log::Kept,
     native: native::Kept,
@@ -106,33 +120,43 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
     let path = req.path();
     log::bind(&env);
     if beacon::owns(&path) {
-        return beacon::handle(req, &env, cfg, &ctx).await.map(Into::into);
+        return beacon::handle(req, &env, cfg, &ctx)
+            .boxed_local()
+            .await
+            .map(Response::into_raw);
     }
     if cfg.demo && demo::owns(&path) {
         return demo::handle(&req, cfg).map(Into::into);
     }
     cfg.inject_fault(&req);
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
-    let base = match obtain::base_page(&req, &env, cfg, &ctx).await? {
+    let base = match obtain::base_page(&req, &env, cfg, &ctx)
+        .boxed_local()
+        .await?
+    {
         Obtained::Page(base) => base,
-        Obtained::Final(response) => return Ok(response.into()),
+        Obtained::Final(response) => return Ok(response.into_raw()),
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
         Err(reason) => {
-            return deliver::bypass(base.upstream, *reason, &path, "").map(Into::into);
+            return deliver::bypass(base.upstream, *reason, &path, "").map(Response::into_raw);
         }
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
-            return deliver::bypass(base.upstream, Bypass::Config, &path, why).map(Into::into);
+            return deliver::bypass(base.upstream, Bypass::Config, &path, why)
+                .map(Response::into_raw);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).
     let urls = (base.raw_url.as_str(), base.url.as_str());
-    let viewed =
-        view::page_view(&req, &env, cfg, ring, &snapshot, urls, &base.content_type).await?;
+    let viewed = view::page_view(&req, &env, cfg, ring, &snapshot, urls, &base.content_type)
+        .boxed_local()
+        .await?;
     // 3. Deliver the body: unchanged, spliced from a mapped page, or streamed through the rewriter.
-    deliver::page(&ctx, cfg, ring, path, base, viewed).await
+    deliver::page(&ctx, cfg, ring, path, base, viewed)
+        .boxed_local()
+        .await
 }

@@ -25,6 +25,7 @@ use worker::js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{web_sys, Result};
 
+use crate::response::Response;
 use crate::PerIsolate;
 use vitrine_core::rewrite::{
     Limits, MarkerScan, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE, TAG_SELECTOR,
@@ -259,12 +260,12 @@ fn element_method(op: Op) -> &'static str {
 /// streamed (what the JS peer does, at its cost; the page is mapped on its next view). The
 /// same edits as the WASM rewrite ([`vitrine_core::rewrite::SlotStream`]), so the same bytes.
 pub fn personalize(
-    upstream: worker::Response,
+    upstream: Response,
     plan: vitrine_core::Plan,
     limits: Limits,
     status: u16,
     headers: &worker::Headers,
-) -> Result<worker::Response> {
+) -> Result<Response> {
     // The plan as a JS map: for a slot named twice, the first edit stands (`Plan::edit`).
     let edits = js_sys::Map::new();
     for edit in plan.edits() {
@@ -286,14 +287,8 @@ pub fn personalize(
         SLOT_ATTRIBUTE,
         &edits,
     )?;
-    let out = rewriter.transform(&web_sys::Response::from(upstream))?;
-    let init = web_sys::ResponseInit::new();
-    init.set_status(status);
-    init.set_headers(&headers.0);
-    let body = out.body();
-    Ok(worker::Response::from(
-        web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)?,
-    ))
+    let out = rewriter.transform(upstream.raw())?;
+    Response::from_stream(status, headers, out.body().as_ref())
 }
 
 /// Bytes copied into WASM memory at once (WASM memory never shrinks).

@@ -13,12 +13,14 @@
 
 use std::rc::Rc;
 
-use worker::{Context, Env, Response, Result};
+use futures_util::FutureExt;
+use worker::{Context, Env, Result};
 
 use crate::incoming::Incoming;
 
 use crate::config::{Config, PageSource};
 use crate::pages::{self, Content, JsPage, PageKey};
+use crate::response::Response;
 use crate::{source, store};
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::splice::{Known, Recorded};
@@ -78,7 +80,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
         .flatten();
     let started = js_sys::Date::now();
     let snapshot = async {
-        let snapshot = store::active(env, cfg).await;
+        let snapshot = store::active(env, cfg).boxed_local().await;
         (snapshot, js_sys::Date::now() - started)
     };
     let fresh = held
@@ -95,12 +97,16 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             let sub = source::subrequest(req, &page_url, cfg, document, conditional)?;
             if !document {
                 return Ok(Obtained::Final(
-                    source::fetch(env, cfg, ctx, sub, false).await?,
+                    source::fetch(env, cfg, ctx, sub, false)
+                        .boxed_local()
+                        .await?,
                 ));
             }
             let asked_conditionally = conditional.is_some();
-            let (upstream, snapshot) =
-                futures_util::join!(source::fetch(env, cfg, ctx, sub, true), snapshot);
+            let (upstream, snapshot) = futures_util::join!(
+                source::fetch(env, cfg, ctx, sub, true).boxed_local(),
+                snapshot
+            );
             match (upstream?, &held) {
                 // Only an answer to vitrine's own conditional stands for the recorded page.
                 (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
@@ -165,7 +171,7 @@ pub enum Body {
 /// runtime's rewriter, and any other page by the WASM one. A
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
-pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Result<Recognized> {
+pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Recognized> {
     let headers = upstream.headers().clone();
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
     // an origin page is mapped only if the origin marked it shareable, held no longer than
@@ -196,13 +202,19 @@ pub async fn recognize(cfg: &Config, url: &str, mut upstream: Response) -> Resul
         Some((_, Known::Seen)) => Body::New { key, upstream },
         Some((_, Known::Refused)) => Body::Stream(upstream),
         Some((None, Known::Spliceable(template))) => {
-            match pages::mapped(&key, template, upstream).await? {
+            match pages::mapped(&key, template, upstream)
+                .boxed_local()
+                .await?
+            {
                 Ok(page) => Body::Spliceable { page, unread: None },
                 Err(upstream) => Body::Stream(upstream),
             }
         }
         Some((Some(hash), Known::Spliceable(template))) => {
-            match pages::same_content(&mut upstream, &hash, template.len()).await? {
+            match pages::same_content(&upstream, &hash, template.len())
+                .boxed_local()
+                .await?
+            {
                 Content::Same(bytes) => Body::Spliceable {
                     page: key.page(template, bytes, Some(&hash)),
                     unread: Some(upstream),

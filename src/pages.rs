@@ -44,9 +44,10 @@ use worker::js_sys::{Array, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys;
-use worker::{Headers, Response, ResponseBody, Result};
+use worker::{Headers, Result};
 
 use crate::native::{self, Unmapped};
+use crate::response::Response;
 use crate::{log, transform, PerIsolate};
 use vitrine_core::delivery;
 use vitrine_core::render::Plan;
@@ -281,7 +282,7 @@ pub enum Content {
 /// reading it; otherwise a copy of the body (a tee: `upstream` keeps its own) is read and
 /// hashed a slice at a time, **at most `want_len + 1` bytes**, so a small compressed body
 /// that decodes huge costs no more than the page it claims to be.
-pub async fn same_content(upstream: &mut Response, want: &str, want_len: usize) -> Result<Content> {
+pub async fn same_content(upstream: &Response, want: &str, want_len: usize) -> Result<Content> {
     let h = upstream.headers();
     let length = h
         .get("content-length")?
@@ -294,7 +295,7 @@ pub async fn same_content(upstream: &mut Response, want: &str, want_len: usize) 
     if !encoded && length.is_some_and(|n| n != want_len) {
         return Ok(Content::Changed);
     }
-    let probe = web_sys::Response::from(upstream.cloned()?);
+    let probe = upstream.cloned()?;
     let Some(body) = probe.body() else {
         return Ok(Content::Changed);
     };
@@ -328,30 +329,20 @@ pub async fn same_content(upstream: &mut Response, want: &str, want_len: usize) 
 /// What a `304` to the conditional subrequest stands for: the held page as the source
 /// sent it (status 200, its headers, its bytes), so every later step runs unchanged.
 pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(200);
-    init.set_headers(&page.page.headers);
-    let raw = web_sys::Response::new_with_opt_blob_and_init(Some(&page.page.bytes), &init)?;
-    Ok(Response::from(raw))
+    Response::from_blob(200, &Headers(page.page.headers.clone()), &page.page.bytes)
 }
 
 /// The whole body of `upstream`, read on the JS side.
 pub async fn read(upstream: Response) -> Result<(u16, Headers, web_sys::Blob)> {
     let status = upstream.status_code();
     let headers = upstream.headers().clone();
-    let raw = web_sys::Response::from(upstream);
-    let blob: web_sys::Blob = JsFuture::from(raw.blob()?).await?.dyn_into()?;
+    let blob: web_sys::Blob = JsFuture::from(upstream.raw().blob()?).await?.dyn_into()?;
     Ok((status, headers, blob))
 }
 
 /// A response again from what [`read`] took apart, to stream it.
 pub fn rebuilt(status: u16, headers: &Headers, body: &web_sys::Blob) -> Result<Response> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(status);
-    init.set_headers(&headers.0);
-    Ok(Response::from(
-        web_sys::Response::new_with_opt_blob_and_init(Some(body), &init)?,
-    ))
+    Response::from_blob(status, headers, body)
 }
 
 /// The first view of a page under `key`: what it became.
@@ -441,7 +432,7 @@ pub fn spliced(
     plan: &Plan,
     headers: &Headers,
 ) -> Result<web_sys::Response> {
-    if let Some(ResponseBody::Stream(body)) = upstream.map(Response::body) {
+    if let Some(body) = upstream.and_then(Response::body) {
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }

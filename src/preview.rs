@@ -20,6 +20,8 @@ use vitrine_core::preview_token::{self, Preview};
 pub const EXPLAIN_HEADER: &str = "x-vitrine-explain";
 
 /// The verified preview of this request, if it carries a valid token.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 pub fn resolve(req: &Incoming, url: &str, cfg: &Config, now: u64) -> Option<Preview> {
     let header = req.headers().get(preview_token::HEADER).ok().flatten();
     let token = preview_token::find(delivery::query(url), header.as_deref())?;

@@ -10,15 +10,16 @@
 //! marked it shareable, for the lifetime the origin gave ([`vitrine_core::delivery::sharing`]), and
 //! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
-use worker::js_sys::Promise;
+use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{web_sys, Cache, Context, Env, Headers, Request, Response, Result};
+use worker::{web_sys, Cache, Context, Env, Headers, Request, Result};
 
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
-use vitrine_core::delivery::{self, sharing, NotShared};
+use crate::response::Response;
+use vitrine_core::delivery::{self, sharing, Forwarded, NotShared};
 
 /// Headers dropped from document subrequests (revalidation is ours to decide).
 const DOCUMENT_CONDITIONALS: &[&str] = &["if-none-match", "if-modified-since"];
@@ -35,17 +36,19 @@ pub fn subrequest(
     document: bool,
     conditional: Option<(&str, &str)>,
 ) -> Result<web_sys::Request> {
-    let headers = Headers::new();
-    // Asks for the few allowed names (one call each) instead of walking every header the
-    // visitor sent (several calls per header).
-    let sent = req.headers();
-    for name in cfg.forwarded.names() {
-        if document && DOCUMENT_CONDITIONALS.contains(&name) {
-            continue;
-        }
-        if let Some(value) = sent.get(name)? {
-            if let Some(value) = cfg.forwarded.value(name, &value) {
-                headers.append(name, &value)?;
+    // The allowed names are copied on the JS side in one call (asking for each name from WASM
+    // costs a call and a string each way), all but `Referer`, whose value is changed here.
+    let names = &cfg.forwarded_names;
+    let list = if document {
+        &names.document
+    } else {
+        &names.other
+    };
+    let headers = Headers(copy_named(&req.headers().0, list)?);
+    if names.referer {
+        if let Some(value) = req.headers().get("referer")? {
+            if let Some(value) = cfg.forwarded.value("referer", &value) {
+                headers.append("referer", &value)?;
             }
         }
     }
@@ -65,6 +68,61 @@ pub fn subrequest(
         &upstream_url(url, cfg),
         &init,
     )?)
+}
+
+/// The forwarded names as JS arrays, made once per configuration: those of a document's
+/// subrequest (without the visitor's conditionals), those of any other, and whether
+/// `Referer` is forwarded (its value is changed in WASM, so it is in neither array).
+pub struct ForwardedNames {
+    document: Array,
+    other: Array,
+    referer: bool,
+}
+
+impl ForwardedNames {
+    /// The arrays for `forwarded`.
+    pub fn of(forwarded: &Forwarded) -> Self {
+        let (document, other) = (Array::new(), Array::new());
+        let mut referer = false;
+        for name in forwarded.names() {
+            if name.eq_ignore_ascii_case("referer") {
+                referer = true;
+                continue;
+            }
+            let js = JsValue::from_str(name);
+            other.push(&js);
+            if !DOCUMENT_CONDITIONALS
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(name))
+            {
+                document.push(&js);
+            }
+        }
+        Self {
+            document,
+            other,
+            referer,
+        }
+    }
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function copy_named(from, names) {
+  const to = new Headers();
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) to.append(name, value);
+  }
+  return to;
+}
+"#)]
+extern "C" {
+    /// A new `Headers` with the `names` that `from` has, and their values.
+    #[wasm_bindgen(catch)]
+    fn copy_named(
+        from: &web_sys::Headers,
+        names: &Array,
+    ) -> std::result::Result<web_sys::Headers, JsValue>;
 }
 
 /// `url` is the request URL without the preview token (which is for the edge alone).
@@ -98,10 +156,13 @@ pub async fn fetch(
             // subrequest in its own `Request` first (reading its method, URL and `cf`).
             let assets: Assets = env.assets("ASSETS")?.into_rpc();
             let sent: web_sys::Response = JsFuture::from(assets.fetch(&sub)?).await?.dyn_into()?;
-            Ok(Response::from(sent))
+            Ok(Response::new(sent))
         }
         PageSource::Origin(_) if document && sub.method() == "GET" => cached(ctx, sub).await,
-        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub)).send().await,
+        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub))
+            .send()
+            .await
+            .map(Response::from),
     }
 }
 
@@ -120,25 +181,27 @@ async fn cached(ctx: &Context, sub: web_sys::Request) -> Result<Response> {
     let cache = Cache::default();
     let key = sub.url();
     let now = now_secs();
-    if let Some(hit) = cache.get(key.as_str(), false).await? {
+    if let Some(hit) = cache.get(key.as_str(), false).await?.map(Response::from) {
         // The runtime's cache honours the lifetime itself; this also refuses an entry that is
         // not (or no longer) shareable, whoever stored it.
         if matches!(freshness(&hit, now)?, Ok(1..)) {
             return Ok(hit);
         }
     }
-    let mut fresh = worker::Fetch::Request(Request::from(sub)).send().await?;
+    let fresh = Response::from(worker::Fetch::Request(Request::from(sub)).send().await?);
     if matches!(freshness(&fresh, now)?, Ok(1..)) {
         let mut copy = fresh.cloned()?;
-        let headers = copy.headers_mut();
-        if headers.get("date")?.is_none() {
+        if copy.headers().get("date")?.is_none() {
+            // A fetched response's headers are immutable: the copy gets its own.
+            let headers = Headers(web_sys::Headers::new_with_headers(&copy.headers().0)?);
             // `toUTCString` writes the IMF-fixdate form HTTP dates use.
             let date = js_sys::Date::new(&JsValue::from_f64(now as f64 * 1000.0));
             headers.set("date", &String::from(date.to_utc_string()))?;
+            copy = copy.with_headers(&headers)?;
         }
         // The visitor's copy streams now; the cache fills in the background.
         ctx.wait_until(async move {
-            if let Err(e) = cache.put(key.as_str(), copy).await {
+            if let Err(e) = cache.put(key.as_str(), worker::Response::from(copy)).await {
                 crate::log::note("vitrine.cache_put_failed", &e.to_string());
             }
         });

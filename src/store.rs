@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::pin_mut;
+use futures_util::{pin_mut, FutureExt};
 use worker::{Date, Delay, Env};
 
 use crate::config::Config;
@@ -82,6 +82,17 @@ pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
     if let (Some(snap), true) = (&current, fresh) {
         return Ok(Rc::clone(snap));
     }
+    // The rest is a future of its own, so this fast path stays a small function.
+    reload(env, cfg, current, now).boxed_local().await
+}
+
+/// Reads the snapshot again (or waits for the request that does), then its shards.
+async fn reload(
+    env: &Env,
+    cfg: &Config,
+    current: Option<Rc<Snapshot>>,
+    now: f64,
+) -> Result<Rc<Snapshot>, Bypass> {
     // Another request is refreshing: wait for it (on our own timer), then use what it found.
     if !start_flight(cfg, None, now) {
         let landed = wait(cfg.kv_timeout_ms, || {

@@ -4,6 +4,7 @@
 //! snapshot's rules use ([`crate::facts`]) and loads the catalog shards the recommendations
 //! need ([`crate::shards`]); everything it decides comes from the core.
 
+use futures_util::FutureExt;
 use worker::{Env, Result};
 
 use crate::incoming::Incoming;
@@ -46,7 +47,7 @@ pub async fn page_view(
     let path = req.path();
     let now = worker::Date::now().as_millis() / 1000;
     let t0 = js_sys::Date::now();
-    let traffic = bots::traffic(req);
+    let traffic = bots::traffic(req, cfg);
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now, traffic)?;
     let t1 = js_sys::Date::now();
     // The token parameter is for the edge alone: neither targeting nor the page key see it.
@@ -63,7 +64,9 @@ pub async fn page_view(
         navigation: navigation_of(req, snapshot, &path, delivery::query(url)),
         keys: Some(ring),
     };
-    shards::prefetch(env, cfg, snapshot, &visitor, &request).await;
+    shards::prefetch(env, cfg, snapshot, &visitor, &request)
+        .boxed_local()
+        .await;
     let mut view = vitrine_core::view(snapshot, &mut visitor, &request);
     if view.explain.is_none() {
         view.events

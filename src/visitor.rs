@@ -4,7 +4,9 @@
 //! Logs carry reason codes only, never a cookie, token, `sub` or visitor id. A response that
 //! sets a cookie is always `private, no-store`.
 
-use worker::{Headers, Response, Result};
+use worker::{Headers, Result};
+
+use crate::response::Response;
 
 use crate::incoming::Incoming;
 
@@ -68,10 +70,10 @@ pub fn resolve(
         rejected: Some(why),
     } = &visitor.identity
     {
-        log::note("vitrine.cookie_rejected", why.code());
+        log::note_repeated("vitrine.cookie_rejected", why.code());
     }
     if let Some(why) = visitor.activity_rejected {
-        log::note("vitrine.activity_rejected", why.code());
+        log::note_repeated("vitrine.activity_rejected", why.code());
     }
     for problem in [
         cfg.consent.as_ref().err(),
@@ -109,9 +111,9 @@ pub fn append(headers: &Headers, set_cookie: Option<&str>) -> Result<()> {
 /// Adds `set_cookie` to a finished response, making it `private, no-store` without the page's
 /// validators or any cache directive ([`delivery::keeps_on_cookie_response`]): a response that
 /// sets the activity cookie is the visitor's alone.
-pub fn finish(mut resp: Response, set_cookie: Option<&str>) -> Result<Response> {
+pub fn finish(resp: Response, set_cookie: Option<&str>) -> Result<Response> {
     if let Some(value) = set_cookie {
-        let headers = resp.headers_mut();
+        let headers = resp.headers();
         // Deleting the few dropped names is keeps_on_cookie_response applied to each header,
         // without walking them all across the JS boundary.
         for name in delivery::PER_VISITOR_DROPPED {

@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chromium;
 mod pages;
 mod report;
 mod studio;

@@ -2,7 +2,7 @@
 //! personas through the persona picker and checks the rendered slot text. Screenshots are
 //! written to `target/browser/` for people to look at.
 
-use crate::support;
+use crate::{chromium, support};
 
 use std::process::Command;
 use std::time::Duration;
@@ -16,18 +16,8 @@ const PERSON_UA: &str =
 fn chromium(profile: &std::path::Path, extra: &[&str], url: &str) -> String {
     let mut child = Command::new("chromium");
     child
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,1100",
-            "--virtual-time-budget=3000",
-        ])
+        .args(chromium::FLAGS)
+        .args(["--window-size=1280,1100", "--virtual-time-budget=3000"])
         // The User-Agent of the person the test stands for: headless Chromium's own says
         // "HeadlessChrome", which vitrine serves as a bot (the anonymous page).
         .arg(format!("--user-agent={PERSON_UA}"))

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support;
+use crate::{chromium, support};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,17 +16,8 @@ fn root() -> PathBuf {
 
 fn chromium(profile: &Path, extra: &[&str], url: &str) -> String {
     let child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1100,1600",
-            "--virtual-time-budget=2000",
-        ])
+        .args(chromium::FLAGS)
+        .args(["--window-size=1100,1600", "--virtual-time-budget=2000"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)

@@ -13,6 +13,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
+use crate::chromium;
 use crate::support::{self, *};
 
 /// A process group killed when dropped (chromium, the studio).
@@ -38,15 +39,8 @@ struct Browser {
 impl Browser {
     fn start(profile: &std::path::Path) -> Self {
         let mut child = Command::new("chromium")
+            .args(chromium::FLAGS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--window-size=1280,1100",
                 "--remote-debugging-port=0",
                 // Sandboxed frames in this process, so that DOM.getDocument reaches into them.

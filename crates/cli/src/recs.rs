@@ -25,7 +25,8 @@ pub enum RecsCmd {
 /// Arguments of `vitrine recs train`.
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// Event files (JSON lines or CSV); `-` reads stdin.
+    /// Event files (JSON lines, CSV or Parquet) or directories of Parquet files; `-` reads
+    /// stdin.
     #[arg(required_unless_present = "remote", conflicts_with = "remote")]
     inputs: Vec<PathBuf>,
     /// How to read the inputs.

@@ -1,7 +1,8 @@
-//! `vitrine report`: reads events (files, stdin or the Analytics Engine SQL API), prints the
-//! lift per experiment and campaign, and fails loudly on a sample-ratio mismatch. All the
-//! counting and statistics live in `vitrine_report`; this shell reads files, sends the HTTP
-//! request and picks the exit code.
+//! `vitrine report`: reads events (files, directories of Parquet files, stdin or the Analytics
+//! Engine SQL API), prints the lift per experiment and campaign, and fails loudly on a
+//! sample-ratio mismatch. All the counting and statistics live in `vitrine_report`; this shell
+//! reads files, sends the HTTP request and picks the exit code. Events stream from the files
+//! into the counts one at a time, so the input may be far larger than memory.
 //!
 //! Exit codes: 0 report printed; 1 bad input lines with `--strict`; 2 usage, I/O or API error;
 //! 4 sample-ratio mismatch in some experiment or campaign (unless `--allow-srm`).
@@ -19,21 +20,25 @@ use crate::campaigns::{self, CompileArgs};
 pub const EXIT_SRM: u8 = 4;
 
 /// How an input file is read.
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// `.csv` files as CSV, everything else as JSON lines.
+    /// `.parquet` files (or any starting with Parquet's magic bytes) as Parquet, `.csv` files
+    /// as CSV, everything else as JSON lines.
     Auto,
     /// JSON lines, optionally after a log prefix.
     Jsonl,
     /// CSV in the Analytics Engine layout.
     Csv,
+    /// Parquet in the event layout (the Pipelines sink's files).
+    Parquet,
 }
 
 /// Where events come from: the same for `report` and `optimize`.
 #[derive(clap::Args)]
 pub struct EventArgs {
-    /// Event files (JSON lines or CSV); `-` reads stdin.
-    #[arg(required_unless_present = "remote", conflicts_with = "remote")]
+    /// Event files (JSON lines, CSV or Parquet) or directories of Parquet files; `-` reads
+    /// stdin.
+    #[arg(conflicts_with = "remote")]
     inputs: Vec<PathBuf>,
     /// How to read the inputs.
     #[arg(long, value_enum, default_value = "auto")]
@@ -53,6 +58,26 @@ pub struct EventArgs {
 }
 
 impl EventArgs {
+    /// The inputs as the engine reads them for --sql: files as given, a directory as every
+    /// `.parquet` file under it.
+    pub fn sql_sources(&self) -> Result<Vec<String>, String> {
+        if self.inputs.is_empty() {
+            return Err("--sql needs the Parquet files or directories the engine will read".into());
+        }
+        Ok(self
+            .inputs
+            .iter()
+            .map(|p| {
+                let text = p.display().to_string();
+                if p.is_dir() {
+                    format!("{}/**/*.parquet", text.trim_end_matches('/'))
+                } else {
+                    text
+                }
+            })
+            .collect())
+    }
+
     /// The time window and `goal` as a report filter.
     pub fn filter(&self, goal: Option<String>) -> Result<report::Filter, String> {
         let now = campaigns::now();
@@ -68,23 +93,31 @@ impl EventArgs {
         })
     }
 
-    /// Reads the events (files, stdin or the SQL API), printing the bad lines; `Err(1)` as
-    /// the exit code when `strict` and some line was bad.
-    pub fn read(&self, since: Option<u64>, strict: bool) -> Result<Result<Parsed, u8>, String> {
+    /// Reads the events (files, stdin or the SQL API) one at a time into `each`, printing the
+    /// bad lines; `Err(1)` as the exit code when `strict` and some line was bad. The answer
+    /// counts what could not be read (its `events` stay empty).
+    pub fn stream(
+        &self,
+        since: Option<u64>,
+        strict: bool,
+        mut each: impl FnMut(&vitrine_core::measure::events::Event),
+    ) -> Result<Result<Parsed, u8>, String> {
+        if self.inputs.is_empty() && !self.remote {
+            return Err(
+                "no events: give event files or directories, `-` for stdin, or --remote".into(),
+            );
+        }
         let parsed = if self.remote {
-            fetch(&self.dataset, since)?
+            let mut fetched = fetch(&self.dataset, since)?;
+            std::mem::take(&mut fetched.events).iter().for_each(each);
+            fetched
         } else {
-            read_inputs(&self.inputs, self.format)?
+            each_event(&self.inputs, self.format, |e| each(&e.into_event()))?
         };
-        if parsed.bad_count > 0 {
-            eprintln!("{} bad line(s) (not counted):", parsed.bad_count);
-            for b in &parsed.bad {
-                eprintln!("  line {}: {}", b.line, b.reason);
-            }
-            if strict {
-                eprintln!("refused: --strict and the input has bad lines");
-                return Ok(Err(1));
-            }
+        print_bad_lines(&parsed);
+        if parsed.bad_count > 0 && strict {
+            eprintln!("refused: --strict and the input has bad lines");
+            return Ok(Err(1));
         }
         Ok(Ok(parsed))
     }
@@ -131,6 +164,13 @@ pub struct ReportArgs {
     /// Also write a self-contained HTML page with a chart.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Print the analysis as SQL for an engine over the Parquet files (DuckDB) instead of
+    /// running it; report from its answer with --from-aggregates.
+    #[arg(long, conflicts_with_all = ["from_aggregates", "remote", "json", "html"])]
+    sql: bool,
+    /// Report from an engine's answer to --sql (CSV with a header) instead of from events.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["remote", "cuped"])]
+    from_aggregates: Option<PathBuf>,
 }
 
 /// Runs the report.
@@ -148,12 +188,33 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
         ));
     }
     let filter = args.events.filter(args.goal.clone())?;
+    if args.sql {
+        print!(
+            "{}",
+            report::sql::query(&args.events.sql_sources()?, &filter)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let expect = expectations(args)?;
-    let parsed = match args.events.read(filter.since, args.strict)? {
-        Ok(p) => p,
-        Err(code) => return Ok(ExitCode::from(code)),
+    let (tally, parsed) = match &args.from_aggregates {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let tally = report::sql::aggregates::read(std::io::BufReader::new(file))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            (tally, Parsed::default())
+        }
+        None => {
+            let mut counts = report::aggregate::Aggregator::new(&filter);
+            let parsed = match args
+                .events
+                .stream(filter.since, args.strict, |e| counts.push(e))?
+            {
+                Ok(p) => p,
+                Err(code) => return Ok(ExitCode::from(code)),
+            };
+            (counts.finish(), parsed)
+        }
     };
-    let tally = report::aggregate(&parsed.events, &filter);
     let summary = summary(&tally, &parsed);
     let options = report::Options {
         control: args.control.iter().map(|c| control(c)).collect(),
@@ -248,8 +309,9 @@ pub fn html_for(
     paths: &[PathBuf],
     expect: Option<&vitrine_core::Snapshot>,
 ) -> Result<String, String> {
-    let parsed = read_inputs(paths, Format::Auto)?;
-    let tally = report::aggregate(&parsed.events, &report::Filter::default());
+    let mut counts = report::aggregate::Aggregator::new(&report::Filter::default());
+    let parsed = each_event(paths, Format::Auto, |e| counts.push(&e.into_event()))?;
+    let tally = counts.finish();
     let summary = summary(&tally, &parsed);
     let options = report::Options {
         control: Vec::new(),
@@ -263,45 +325,34 @@ pub fn html_for(
     Ok(report::html::render(&rep))
 }
 
-fn read_inputs(paths: &[PathBuf], format: Format) -> Result<Parsed, String> {
-    let mut events = Vec::new();
-    let mut all = each_event(paths, format, |e| events.push(e.into_event()))?;
-    all.events = events;
-    Ok(all)
-}
-
 /// Reads every input one event at a time (the files are never held whole), handing each event
-/// to `each`, borrowed from its line; the answer counts what could not be read, with no events.
+/// to `each`, borrowed from its line where it has one; the answer counts what could not be
+/// read, with no events. A directory stands for every `.parquet` file under it ([`files`]).
 pub(crate) fn each_event(
     paths: &[PathBuf],
     format: Format,
     mut each: impl FnMut(vitrine_core::measure::events::EventRef<'_>),
 ) -> Result<Parsed, String> {
     let mut all = Parsed::default();
-    for path in paths {
-        let reader: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin().lock())
+    let paths = files(paths)?;
+    for path in &paths {
+        let mut parsed = if path.as_os_str() == "-" {
+            if format == Format::Parquet {
+                return Err(
+                    "-: Parquet cannot be read from stdin (it is read from its end): give the file"
+                        .into(),
+                );
+            }
+            read_stream(path, format, std::io::stdin().lock(), &mut each)?
         } else {
             let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Box::new(std::io::BufReader::with_capacity(1 << 16, file))
-        };
-        let csv = match format {
-            Format::Csv => true,
-            Format::Jsonl => false,
-            Format::Auto => path.extension().is_some_and(|x| x == "csv"),
-        };
-        let mut parsed = if csv {
-            input::each_csv_row(reader, |e| each(e.into()))
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        } else {
-            input::each_json_line(reader, &mut each).map_err(|e| {
-                let what = if e.kind() == std::io::ErrorKind::InvalidData {
-                    "not UTF-8"
-                } else {
-                    "read error"
-                };
-                format!("{}: {what}: {e}", path.display())
-            })?
+            if format == Format::Parquet || (format == Format::Auto && is_parquet(path)) {
+                input::parquet::each_parquet_row(file, |e| each(e.into()))
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            } else {
+                let reader = std::io::BufReader::with_capacity(1 << 16, file);
+                read_stream(path, format, reader, &mut each)?
+            }
         };
         if paths.len() > 1 {
             // Line numbers are per file: name the file in each kept reason.
@@ -312,6 +363,77 @@ pub(crate) fn each_event(
         all.extend(parsed);
     }
     Ok(all)
+}
+
+/// JSON lines or CSV from `reader`.
+fn read_stream(
+    path: &Path,
+    format: Format,
+    reader: impl std::io::BufRead,
+    mut each: impl FnMut(vitrine_core::measure::events::EventRef<'_>),
+) -> Result<Parsed, String> {
+    let csv = match format {
+        Format::Csv => true,
+        Format::Jsonl | Format::Parquet => false,
+        Format::Auto => path.extension().is_some_and(|x| x == "csv"),
+    };
+    if csv {
+        return input::each_csv_row(reader, |e| each(e.into()))
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    input::each_json_line(reader, each).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::InvalidData {
+            "not UTF-8"
+        } else {
+            "read error"
+        };
+        format!("{}: {what}: {e}", path.display())
+    })
+}
+
+/// A `.parquet` file, or one that starts with Parquet's magic bytes.
+fn is_parquet(path: &Path) -> bool {
+    use std::io::Read;
+    if path.extension().is_some_and(|x| x == "parquet") {
+        return true;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(path).is_ok_and(|mut f| f.read_exact(&mut head).is_ok())
+        && head == *input::parquet::MAGIC
+}
+
+/// The inputs with each directory replaced by the `.parquet` files under it, sorted by path (a
+/// Pipelines sink's `year=/month=/day=` partitions read in time order).
+pub(crate) fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut found = Vec::new();
+        let mut todo = vec![path.clone()];
+        while let Some(dir) = todo.pop() {
+            let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            for entry in entries {
+                let p = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else if p.extension().is_some_and(|x| x == "parquet") {
+                    found.push(p);
+                }
+            }
+        }
+        if found.is_empty() {
+            return Err(format!(
+                "{}: a directory with no .parquet files",
+                path.display()
+            ));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 /// Prints the bad lines of `parsed` on stderr (all counted, the first few with their reason).

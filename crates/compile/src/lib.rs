@@ -61,6 +61,7 @@ mod catalog;
 mod conversion;
 mod diagnostic;
 pub mod diff;
+pub mod document;
 mod driver;
 mod experiment;
 mod expr;

@@ -82,6 +82,32 @@ pub struct BotManagement {
     pub score: Option<u32>,
 }
 
+/// Whether to read Bot Management's verdicts: the `BOT_MANAGEMENT` setting, `on` or `off`
+/// (also `1`/`true`, `0`/`false`, any case; unset or empty is `off`). Reading them means
+/// reading `request.cf`, which the runtime builds whole on first access, so a zone without
+/// the product leaves it off. Another value is refused with what was found (the Worker logs
+/// it and keeps `off`).
+///
+/// ```
+/// use vitrine_core::bots::bot_management_setting;
+/// assert_eq!(bot_management_setting(None), Ok(false));
+/// assert_eq!(bot_management_setting(Some(" On ")), Ok(true));
+/// assert!(bot_management_setting(Some("yes please")).is_err());
+/// ```
+pub fn bot_management_setting(value: Option<&str>) -> Result<bool, String> {
+    let Some(value) = value else {
+        return Ok(false);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" => Ok(true),
+        "off" | "0" | "false" | "" => Ok(false),
+        _ => Err(format!(
+            "BOT_MANAGEMENT {:?} is not on or off; off is used",
+            value.trim()
+        )),
+    }
+}
+
 /// Who sent a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Traffic {
@@ -167,6 +193,25 @@ pub fn keep_events(traffic: Traffic, events: &mut Vec<Event>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bot_management_is_read_only_when_the_setting_says_on() {
+        use super::bot_management_setting as setting;
+        for on in ["on", "ON", " on ", "1", "true", "True"] {
+            assert_eq!(setting(Some(on)), Ok(true), "{on:?}");
+        }
+        for off in ["off", "Off", "0", "false", "", "  "] {
+            assert_eq!(setting(Some(off)), Ok(false), "{off:?}");
+        }
+        assert_eq!(setting(None), Ok(false));
+        for refused in ["yes", "enabled", "o n", "2"] {
+            let why = setting(Some(refused)).unwrap_err();
+            assert!(
+                why.contains(refused) && why.contains("off is used"),
+                "{why}"
+            );
+        }
+    }
+
     use proptest::prelude::*;
 
     use super::*;

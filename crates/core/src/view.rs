@@ -94,6 +94,9 @@ pub fn missing_shards(snapshot: &Snapshot, visitor: &Visitor, req: &PageRequest<
 }
 
 /// Decides the page for `visitor` and records what it shows in the visitor's activity.
+// Not inlined into the Worker's request function, which V8 would then optimize as one large
+// function in every new isolate (the Worker's crate docs, "Function size").
+#[inline(never)]
 pub fn view(snapshot: &Snapshot, visitor: &mut Visitor, req: &PageRequest<'_>) -> PageView {
     let product = product_of(snapshot, req.path);
     // The decision borrows the visitor; it ends before the activity is updated, so what outlives

@@ -1,8 +1,9 @@
 //! The bandit benchmark of BENCHMARKS.md ("Bandits"): how many visitors until the bandit puts
-//! at least 80 % of a context's traffic on its best message, and how often the report's 95 %
-//! interval covers the true lift under the moving split (500 seeded runs).
+//! at least 80 % of a context's traffic on its best message. How often the report's intervals
+//! cover the true lift under the moving split is measured by `tests/coverage`
+//! (`moving_split`, with the same simulator).
 //!
-//! `cargo run --release -p vitrine-report --example bandit_sim [RUNS]`
+//! `cargo run --release -p vitrine-report --example bandit_sim`
 //!
 //! `… --example bandit_sim events FILE` writes one round of 1 500 simulated visitors' events
 //! (seed 2026) as JSON lines instead: `fixtures/optimize/events.jsonl`, the input of
@@ -24,10 +25,6 @@ fn main() {
         std::fs::write(&path, lines.join("\n") + "\n").expect("write the events");
         return;
     }
-    let runs: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(500);
     let guard = Guard::default();
     // Visitors to 80 %: rounds of 1 000 visitors, optimize after each, 20 seeds.
     let per_round = 1_000;
@@ -70,16 +67,4 @@ fn main() {
             never
         );
     }
-    let started = std::time::Instant::now();
-    let (stratified, pooled) = sim::coverage(runs, 4, 2_000, &guard);
-    println!(
-        "coverage of the true lift of savings over control ({:+.2} pt), {runs} runs of 4 rounds x 2 000 visitors:",
-        sim::true_lift(1) * 100.0
-    );
-    println!("  report (post-stratified): {:.1} %", stratified * 100.0);
-    println!(
-        "  pooled Newcombe (ignores the moving split): {:.1} %",
-        pooled * 100.0
-    );
-    println!("({:.1} s)", started.elapsed().as_secs_f64());
 }

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use super::aggregate::Kind;
-use super::analyze::{Against, ArmReport, Intervals, Report, SrmStatus, UnitReport};
+use super::analyze::{Against, ArmReport, Estimator, Intervals, Report, SrmStatus, UnitReport};
 use super::text::{ci_pct, interval_note, p, pct};
 use vitrine_core::render::escape_attr as esc;
 
@@ -253,12 +253,17 @@ fn lift_table(out: &mut String, u: &UnitReport, head: &str) {
                 (None, Some(why)) => format!("not adjusted: {why}"),
                 (None, None) => "not adjusted".to_owned(),
             };
+            let within = match c.estimator {
+                Estimator::ArmTotals => "",
+                Estimator::PostStratified => " within periods",
+            };
             let _ = writeln!(
                 out,
-                "<tr class=\"cuped\"><td>CUPED, covariate for {:.0}% of visitors</td><td>{}</td><td>{}</td><td colspan=\"2\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"cuped\"><td>CUPED{within}, covariate for {:.0}% of visitors; rate: {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 k.covered * 100.0,
+                esc(&reduction(k.variance_reduction, &k.rate_fallback)),
                 f(k.abs_lift, 100.0, " pt"), ci(k.abs_lift_ci, 100.0, " pt"),
-                esc(&reduction(k.variance_reduction, &k.rate_fallback)), p(k.p_value),
+                f(k.rel_lift, 100.0, "%"), ci(k.rel_lift_ci, 100.0, "%"), p(k.p_value),
                 f(k.rpv_diff, 1.0, ""), ci(k.rpv_diff_ci, 1.0, ""),
                 esc(&format!("{} ({})", p(k.rpv_p_value), reduction(k.rpv_variance_reduction, &k.rpv_fallback))),
             );

@@ -2,7 +2,8 @@
 //! sample-ratio mismatch. Native only (the CLI's core; the Worker never reports).
 //!
 //! The pipeline runs one way: [`input`] reads events (JSON lines, CSV in the Analytics Engine
-//! [`vitrine_core::measure::sink::layout`], or the SQL API's answer) → [`aggregate`] counts visitors per arm →
+//! [`vitrine_core::measure::sink::layout`], the SQL API's answer, or Parquet files of the
+//! lossless sink, [`input::parquet`]) → [`aggregate`] counts visitors per arm (streaming, [`Aggregator`]) →
 //! [`analyze`] adds the statistics of [`stats`] and the configured split of [`expect`] into a
 //! [`model::Report`] → a renderer ([`text`], [`html`], or JSON through serde) prints it.
 //! [`remote`] builds the SQL API request and reads its answer; the CLI only sends it.
@@ -35,10 +36,12 @@ pub mod input;
 pub mod model;
 pub mod optimize;
 pub mod remote;
+pub mod sql;
 pub mod stats;
+pub mod synth;
 pub mod text;
 
-pub use aggregate::{aggregate, Filter, Kind};
+pub use aggregate::{aggregate, Aggregator, Filter, Kind};
 pub use analyze::{analyze, Options, Report, SrmStatus};
 pub use expect::Expectations;
 pub use input::{InputError, Parsed};

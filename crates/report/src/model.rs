@@ -158,6 +158,17 @@ pub enum Intervals {
     Sequential,
 }
 
+/// How a comparison's lift was estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimator {
+    /// From the arms' totals (a fixed split).
+    ArmTotals,
+    /// Post-stratified by context and allocation period (a bandit's moving split); with
+    /// CUPED, the adjustment is fitted within the strata.
+    PostStratified,
+}
+
 /// A CUPED estimate of one comparison (`--cuped`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CupedComparison {
@@ -169,6 +180,11 @@ pub struct CupedComparison {
     pub abs_lift_ci: Option<Interval>,
     /// Its p-value (always valid under `--sequential`).
     pub p_value: Option<f64>,
+    /// Adjusted relative lift in conversion rate (ratio of the adjusted rates − 1).
+    pub rel_lift: Option<f64>,
+    /// Its interval: delta method on the log ratio (a confidence sequence under
+    /// `--sequential`).
+    pub rel_lift_ci: Option<Interval>,
     /// Share of the plain estimate's variance removed (rate).
     pub variance_reduction: Option<f64>,
     /// Why the rate could not be adjusted.
@@ -206,14 +222,19 @@ pub struct Comparison {
     pub baseline: String,
     /// Control or holdout.
     pub against: Against,
+    /// Which kind of interval every `*_ci` of this comparison (and of its CUPED estimate) is.
+    pub interval: Intervals,
+    /// How the lift was estimated.
+    pub estimator: Estimator,
     /// Absolute lift: `rate(arm) − rate(baseline)`.
     pub abs_lift: Option<f64>,
-    /// Newcombe interval of the absolute lift (sequential: the confidence sequence).
+    /// Newcombe interval of the absolute lift (post-stratified: normal; sequential: the
+    /// confidence sequence).
     pub abs_lift_ci: Option<Interval>,
     /// Relative lift: `rate(arm) / rate(baseline) − 1`.
     pub rel_lift: Option<f64>,
-    /// Katz log interval of the relative lift (sequential: none, only the absolute lift has
-    /// a confidence sequence).
+    /// Katz log interval of the relative lift; post-stratified or sequential: the delta
+    /// method on the log ratio (a confidence sequence under `--sequential`).
     pub rel_lift_ci: Option<Interval>,
     /// Two-proportion z-test p-value (sequential: always-valid p-value).
     pub p_value: Option<f64>,
@@ -286,8 +307,19 @@ impl UnitReport {
             } else {
                 String::new()
             };
+            let reading = match self.comparisons.first().map(|c| c.interval) {
+                Some(Intervals::Sequential) => {
+                    "; intervals: 95% confidence sequences of the post-stratified estimate"
+                }
+                _ => "; intervals: 95% fixed-horizon (normal) intervals of the post-stratified estimate",
+            };
+            let cuped = if self.comparisons.iter().any(|c| c.cuped.is_some()) {
+                "; CUPED adjusted within the periods (one coefficient fitted within them)"
+            } else {
+                ""
+            };
             format!(
-                "weights moved (bandit): lift {} over {} period(s), split checked against the weights live at each visitor's first exposure{left}",
+                "weights moved (bandit): lift {} over {} period(s){reading}{cuped}, split checked against the weights live at each visitor's first exposure{left}",
                 a.method.trim_end_matches(" (bandit)"),
                 a.strata
             )

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::aggregate::Kind;
 use super::analyze::{
-    Against, Comparison, CupedComparison, Intervals, Report, SrmStatus, UnitReport,
+    Against, Comparison, CupedComparison, Estimator, Intervals, Report, SrmStatus, UnitReport,
 };
 use super::stats::Interval;
 
@@ -43,13 +43,13 @@ pub fn render(report: &Report) -> String {
 pub fn interval_note(report: &Report) -> Vec<String> {
     let mut lines = vec![match (report.intervals, report.sequential_tuning) {
         (Intervals::Sequential, tuning) => format!(
-            "Intervals: SEQUENTIAL 95% (always valid; narrowest near {} visitors per comparison). Read them every day if you like: the chance that one ever excludes the true lift is at most 5%, however often you look. Stop as soon as one excludes 0. Relative lift has no sequence (–).",
+            "Intervals: SEQUENTIAL 95% (always valid; narrowest near {} visitors per comparison). Read them every day if you like: the chance that one ever excludes the true lift is at most 5%, however often you look. Stop as soon as one excludes 0. Relative lifts have sequences too (of the ratio of the rates).",
             tuning.map_or("?".to_owned(), |t| format!("{t:.0}"))
         ),
         (Intervals::FixedHorizon, _) => "Intervals: FIXED-HORIZON 95% (valid when read once, at the number of visitors planned in advance). Reading them every day and stopping at the first that excludes 0 finds false wins: use --sequential to read daily.".to_owned(),
     }];
     if report.cuped {
-        lines.push("CUPED: each comparison also shows a lift adjusted for the visits and product views visitors had before their first exposure (same lift, less noise; \"variance\" says how much noise was removed).".to_owned());
+        lines.push("CUPED: each comparison also shows a lift adjusted for the visits and product views visitors had before their first exposure (same lift, less noise; \"variance\" says how much noise was removed); its interval is of the same kind as the plain one.".to_owned());
     }
     lines
 }
@@ -134,7 +134,7 @@ fn unit_table(out: &mut String, u: &UnitReport, intervals: Intervals) {
         for c in &u.comparisons {
             comparison(out, c);
             if let Some(cuped) = &c.cuped {
-                cuped_row(out, cuped);
+                cuped_row(out, cuped, c.estimator);
             }
         }
     }
@@ -167,7 +167,7 @@ fn comparison(out: &mut String, c: &Comparison) {
     );
 }
 
-fn cuped_row(out: &mut String, c: &CupedComparison) {
+fn cuped_row(out: &mut String, c: &CupedComparison, estimator: Estimator) {
     if let (None, None, Some(why)) = (c.abs_lift, c.rpv_diff, &c.rate_fallback) {
         let _ = writeln!(out, "    CUPED not applied: {why}");
         return;
@@ -175,11 +175,14 @@ fn cuped_row(out: &mut String, c: &CupedComparison) {
     let _ = writeln!(
         out,
         "  {:<28} {:>9}  {:<19} {:>8}  {:<17} {:>8}  {:>9}  {:<19} {:>8}",
-        "  CUPED",
+        match estimator {
+            Estimator::ArmTotals => "  CUPED",
+            Estimator::PostStratified => "  CUPED (in periods)",
+        },
         pts(c.abs_lift),
         ci_pts(c.abs_lift_ci),
-        "",
-        "",
+        signed_pct(c.rel_lift),
+        ci_signed_pct(c.rel_lift_ci),
         p(c.p_value),
         signed_money(c.rpv_diff),
         ci_money(c.rpv_diff_ci),

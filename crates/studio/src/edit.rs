@@ -9,6 +9,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use maud::{html, Markup};
 use toml_edit::{DocumentMut, Item, Table};
+use vitrine_compile::document::strings;
 use vitrine_compile::{sanitize, CompileError, Level, Policy};
 
 use crate::campaigns::{diagnostic, now, options};
@@ -56,15 +57,7 @@ fn fingerprint(text: &str) -> String {
 }
 
 fn list(t: &Table, key: &str) -> String {
-    t.get(key)
-        .and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+    strings(t.get(key)).unwrap_or_default().join(", ")
 }
 
 fn str_of(t: &Table, key: &str) -> String {
@@ -81,15 +74,8 @@ fn load(text: &str, id: &str) -> Option<Values> {
     let mut messages = Vec::new();
     if let Some(m) = t.get("messages") {
         let one = |t: &dyn toml_edit::TableLike| {
-            let who = t
-                .get("segments")
-                .and_then(Item::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
+            let who = strings(t.get("segments"))
+                .map(|s| s.join(", "))
                 .or_else(|| {
                     t.get("when")
                         .and_then(Item::as_value)

@@ -5,6 +5,7 @@
 //! on the rewritten text, before anything is saved.
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, TableLike, Value};
+use vitrine_compile::document::strings;
 
 /// What the edit form changes in one campaign. `None` leaves a field as it is.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -143,16 +144,6 @@ fn set_str(table: &mut Table, key: &str, new: &str) {
     } else if old != Some(new) {
         set_value(table, key, Value::from(new));
     }
-}
-
-fn strings(item: Option<&Item>) -> Option<Vec<String>> {
-    let array = item?.as_array()?;
-    Some(
-        array
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-    )
 }
 
 fn set_list(table: &mut Table, key: &str, new: &[String]) {

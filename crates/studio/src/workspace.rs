@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table};
+use vitrine_compile::document::strings;
 use vitrine_compile::{resolve_relative, Build, CompileError, Loader, Options, Source};
 
 use crate::rewrite::schedule_of;
@@ -15,8 +16,10 @@ use crate::rewrite::schedule_of;
 pub struct File {
     /// The name the compiler reports it under (as given, or resolved from an include).
     pub name: String,
-    /// Its text (empty when it cannot be read: `check` reports that).
+    /// Its text (empty when it cannot be read).
     pub text: String,
+    /// Why it could not be read: the compile reports it at the include that names the file.
+    pub unreadable: Option<String>,
 }
 
 /// Every campaign file of the studio.
@@ -57,22 +60,21 @@ impl Workspace {
             if files.iter().any(|f| f.name == name) {
                 continue;
             }
-            let text = std::fs::read_to_string(&name).unwrap_or_default();
+            let (text, unreadable) = match std::fs::read_to_string(&name) {
+                Ok(text) => (text, None),
+                Err(e) => (String::new(), Some(format!("{name}: {e}"))),
+            };
             if let Ok(doc) = text.parse::<DocumentMut>() {
-                let includes: Vec<String> = doc
-                    .get("include")
-                    .and_then(Item::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let includes = strings(doc.get("include")).unwrap_or_default();
                 for inc in includes.iter().rev() {
                     queue.push(resolve_relative(&name, inc));
                 }
             }
-            files.push(File { name, text });
+            files.push(File {
+                name,
+                text,
+                unreadable,
+            });
         }
         Self { roots, files }
     }
@@ -103,38 +105,47 @@ impl Workspace {
         overlay: Option<(&str, &str)>,
         options: &Options,
     ) -> Result<Build, Vec<CompileError>> {
-        let mut texts: HashMap<&str, &str> = self
+        let mut texts: HashMap<&str, Result<&str, &str>> = self
             .files
             .iter()
-            .map(|f| (f.name.as_str(), f.text.as_str()))
+            .map(|f| {
+                let text = f.unreadable.as_deref().map_or(Ok(f.text.as_str()), Err);
+                (f.name.as_str(), text)
+            })
             .collect();
         if let Some((name, text)) = overlay {
-            texts.insert(name, text);
+            texts.insert(name, Ok(text));
         }
         let sources: Vec<Source<'_>> = self
             .roots
             .iter()
-            .filter_map(|r| {
-                texts.get(r.as_str()).map(|text| Source {
+            .filter_map(|r| match texts.get(r.as_str()) {
+                Some(Ok(text)) => Some(Source {
                     name: r.as_str(),
                     text,
-                })
+                }),
+                // The command line's files were read when the studio started; one that can no
+                // longer be read has nothing to compile.
+                _ => None,
             })
             .collect();
         vitrine_compile::build(&sources, &Overlay { texts }, options)
     }
 }
 
-/// The loader the compiler reads includes and catalog exports through: edited texts first.
+/// The loader the compiler reads includes and catalog exports through: the texts read (or
+/// edited), or why a file could not be read, which the compiler reports at the include;
+/// anything else (catalog exports) from the disk.
 struct Overlay<'a> {
-    texts: HashMap<&'a str, &'a str>,
+    texts: HashMap<&'a str, Result<&'a str, &'a str>>,
 }
 
 impl Loader for Overlay<'_> {
     fn load(&self, path: &str) -> Result<Vec<u8>, String> {
         match self.texts.get(path) {
-            Some(text) if !text.is_empty() => Ok(text.as_bytes().to_vec()),
-            _ => std::fs::read(path).map_err(|e| format!("{path}: {e}")),
+            Some(Ok(text)) => Ok(text.as_bytes().to_vec()),
+            Some(Err(why)) => Err((*why).to_owned()),
+            None => std::fs::read(path).map_err(|e| format!("{path}: {e}")),
         }
     }
 }
@@ -156,14 +167,7 @@ fn text_of(t: &Table, key: &str) -> String {
 }
 
 fn list_of(t: &Table, key: &str) -> Vec<String> {
-    t.get(key)
-        .and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    strings(t.get(key)).unwrap_or_default()
 }
 
 fn campaign(file: &str, t: &Table) -> Campaign {
@@ -204,4 +208,67 @@ pub fn folder(roots: &[PathBuf]) -> PathBuf {
         .and_then(|p| p.parent())
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of its own under the system's temporary folder.
+    fn folder_with(files: &[(&str, &str)], name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("vitrine-ws-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        dir
+    }
+
+    const MAIN: &str = "include = [\"more.toml\"]\n[[campaign]]\nid = \"main\"\nslot = \"strip\"\naudience = \"everyone\"\nhtml = \"m\"\n";
+    const MORE: &str =
+        "[[campaign]]\nid = \"more\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"a\"\n";
+
+    /// The included file `more.toml`.
+    fn more_of(ws: &Workspace) -> &File {
+        ws.files
+            .iter()
+            .find(|f| f.name.ends_with("more.toml"))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_unreadable_include_is_reported_at_the_include() {
+        let dir = folder_with(&[("main.toml", MAIN)], "unreadable");
+        // A folder where the file should be: it exists, and it cannot be read as a file.
+        std::fs::create_dir_all(dir.join("more.toml")).unwrap();
+        let ws = Workspace::read(&[dir.join("main.toml")]);
+        let more = more_of(&ws);
+        assert!(more.unreadable.is_some(), "{:?}", more.text);
+        let errors = ws.compile(None, &Options::default()).unwrap_err();
+        let at = errors.iter().find(|e| e.field == "include").unwrap();
+        assert!(
+            at.file.ends_with("main.toml") && (at.line, at.column) == (1, 12),
+            "{at}"
+        );
+        assert!(at.message.contains("more.toml"), "{at}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_include_emptied_by_an_edit_compiles_as_empty_not_as_on_disk() {
+        // Regression: an empty text stood for "could not be read" and was read from the disk
+        // again, so an edit that emptied an included file was checked against the old file.
+        let dir = folder_with(&[("main.toml", MAIN), ("more.toml", MORE)], "emptied");
+        let ws = Workspace::read(&[dir.join("main.toml")]);
+        let more = more_of(&ws);
+        assert!(more.unreadable.is_none());
+        let full = ws.compile(None, &Options::default()).unwrap();
+        assert!(full.snapshot.slot("hero").is_some());
+        let emptied = ws
+            .compile(Some((more.name.as_str(), "")), &Options::default())
+            .unwrap();
+        assert!(emptied.snapshot.slot("hero").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -6,6 +6,7 @@
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
+use vitrine_compile::document::strings;
 use vitrine_core::decide::experiment::EVERYONE_ELSE;
 use vitrine_report::optimize::{contexts, Bandit, Metric};
 
@@ -44,15 +45,7 @@ pub fn bandits(doc: &DocumentMut) -> Result<Vec<Found>, String> {
             })
             .collect::<Option<_>>()
             .ok_or(format!("{field}.arms: each arm needs a name and a weight"))?;
-        let listed: Vec<String> = t
-            .get("contexts")
-            .and_then(Item::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let listed = strings(t.get("contexts")).unwrap_or_default();
         let contexts = contexts(&listed);
         let weights = t.get("weights").and_then(Item::as_table_like);
         let current = contexts

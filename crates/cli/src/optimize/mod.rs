@@ -86,28 +86,38 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, String> {
         ));
     }
     let base = args.events.filter(None)?;
-    let parsed = match args.events.read(base.since, args.strict)? {
-        Ok(p) => p,
-        Err(code) => return Ok(ExitCode::from(code)),
-    };
+    // One pass over the events, counted once per goal: each bandit learns from its own
+    // conversion.
+    let mut counts: BTreeMap<String, report::aggregate::Aggregator> = docs
+        .iter()
+        .flat_map(|d| d.3.iter())
+        .map(|f| {
+            let filter = report::Filter {
+                goal: Some(f.goal.clone()),
+                ..base.clone()
+            };
+            (f.goal.clone(), report::aggregate::Aggregator::new(&filter))
+        })
+        .collect();
+    let read = args.events.stream(base.since, args.strict, |e| {
+        counts.values_mut().for_each(|c| c.push(e));
+    })?;
+    if let Err(code) = read {
+        return Ok(ExitCode::from(code));
+    }
+    let tallies: BTreeMap<String, report::aggregate::Tally> =
+        counts.into_iter().map(|(g, c)| (g, c.finish())).collect();
     let guard = Guard {
         min_visitors: args.min_visitors,
         srm_alpha: args.srm_alpha,
         draws: optimize::DRAWS,
     };
-    // One tally per goal: each bandit learns from its own conversion.
-    let mut tallies = BTreeMap::new();
     let mut plans: Vec<Plan> = Vec::new();
     for (_, _, _, found) in &docs {
         for f in found {
-            let tally = tallies.entry(f.goal.clone()).or_insert_with(|| {
-                let filter = report::Filter {
-                    goal: Some(f.goal.clone()),
-                    ..base.clone()
-                };
-                report::aggregate(&parsed.events, &filter)
-            });
-            let unit = tally.units.get(&(Kind::Experiment, f.bandit.key.clone()));
+            let unit = tallies
+                .get(&f.goal)
+                .and_then(|t| t.units.get(&(Kind::Experiment, f.bandit.key.clone())));
             plans.push(optimize::plan(&f.bandit, unit, &guard, args.seed));
         }
     }

@@ -186,3 +186,39 @@ fn usage_errors_say_what_to_do() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn a_folder_of_parquet_files_trains_the_same_tables_as_json_lines() {
+    let d = dir("parquet");
+    let shop = shop(&d);
+    let mut events = Vec::new();
+    shop.events(4_000, |e| events.push(e));
+    let folder = d.join("sink").join("day=01");
+    std::fs::create_dir_all(&folder).unwrap();
+    let half = events.len() / 2;
+    for (name, part) in [
+        ("a.parquet", &events[..half]),
+        ("b.parquet", &events[half..]),
+    ] {
+        let bytes = vitrine_report::input::parquet::write::to_bytes(part).unwrap();
+        std::fs::write(folder.join(name), bytes).unwrap();
+    }
+    let from_lines = vitrine(&d, &["recs", "train", "events.jsonl", "-o", "lines.csv"]);
+    assert_eq!(
+        from_lines.status.code(),
+        Some(0),
+        "{}",
+        text(&from_lines.stderr)
+    );
+    let from_parquet = vitrine(&d, &["recs", "train", "sink", "-o", "parquet.csv"]);
+    assert_eq!(
+        from_parquet.status.code(),
+        Some(0),
+        "{}",
+        text(&from_parquet.stderr)
+    );
+    assert_eq!(
+        std::fs::read(d.join("parquet.csv")).unwrap(),
+        std::fs::read(d.join("lines.csv")).unwrap()
+    );
+}

@@ -396,7 +396,16 @@ fn sequential_and_cuped_say_what_they_show_in_every_output() {
         c["abs_lift_ci"]["high"].as_f64().unwrap() - c["abs_lift_ci"]["low"].as_f64().unwrap()
     };
     assert!(width(s) > width(f), "a sequence is wider: {s} vs {f}");
-    assert!(s["rel_lift_ci"].is_null());
+    let rel = |c: &Value, end: &str| c["rel_lift_ci"][end].as_f64().unwrap();
+    assert!(
+        rel(s, "low") < rel(f, "low") && rel(f, "high") < rel(s, "high"),
+        "the relative lift has a sequence, wider than its interval: {s} vs {f}"
+    );
+    assert_eq!(
+        (f["interval"].as_str(), s["interval"].as_str()),
+        (Some("fixed_horizon"), Some("sequential"))
+    );
+    assert_eq!(s["estimator"], "arm_totals");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("Intervals: SEQUENTIAL 95%") && html.contains("95% CS"));
     let table = text(&run(&[SAMPLE, "--goal", "purchase", "--sequential"]).stdout);
@@ -423,5 +432,165 @@ fn sequential_and_cuped_say_what_they_show_in_every_output() {
     assert!(
         table.contains("less variance") && table.contains("covariate known for 100% of visitors"),
         "{table}"
+    );
+}
+
+/// A bandit experiment's events as the edge writes them: two contexts, two periods of
+/// constant weights (the split logged on each exposure), `pre` on every exposure, the rate
+/// rising in the second period and with the visitor's past visits, `savings` 5 points better.
+fn bandit_events(per_period: u32) -> String {
+    let mut out = String::new();
+    let splits = [
+        "holdout=500;control=4750;savings=4750",
+        "holdout=500;control=1500;savings=8000",
+    ];
+    for (period, split) in splits.iter().enumerate() {
+        for i in 0..per_period {
+            let n = period as u32 * per_period + i;
+            let context = if n.is_multiple_of(3) {
+                "price_hunter"
+            } else {
+                "everyone_else"
+            };
+            let bucket = (n.wrapping_mul(2_654_435_761) >> 7) % 10_000;
+            let weights: Vec<u32> = split
+                .split(';')
+                .map(|p| p.split_once('=').unwrap().1.parse().unwrap())
+                .collect();
+            let arm = if bucket < weights[0] {
+                "holdout"
+            } else if bucket < weights[0] + weights[1] {
+                "control"
+            } else {
+                "savings"
+            };
+            let visits = 1 + n % 4;
+            let v = format!("b{n:031x}");
+            out.push_str(&format!(r#"{{"event":"vitrine.exposure","schema":2,"ts":{},"day":0,"snapshot":"s","visitor":"{v}","experiment":"hero-copy","arm":"{arm}","pre":{{"visits":{visits},"views":{}}},"context":"{context}","split":"{split}"}}"#, 1_000 + n, 2 * visits));
+            out.push('\n');
+            let chance = 2 + period as u32 * 2 + visits * 2 + if arm == "savings" { 5 } else { 0 };
+            if (n.wrapping_mul(40_503) >> 3) % 100 < chance {
+                out.push_str(&format!(r#"{{"event":"vitrine.conversion","schema":2,"ts":{},"day":0,"snapshot":"s","visitor":"{v}","name":"purchase","value":30.0,"source":"url","assignments":{{"hero-copy":"{arm}"}}}}"#, 100_000 + n));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_bandits_lift_gets_sequences_and_cuped_and_says_so_in_every_output() {
+    let d = dir("bandit");
+    let events = write(&d, "bandit.jsonl", &bandit_events(1_500));
+    let page = d.join("bandit.html");
+    let o = run(&[
+        &events,
+        "--goal",
+        "purchase",
+        "--sequential",
+        "--cuped",
+        "--json",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let r = json(&o);
+    let hero = unit(&r, "hero-copy");
+    assert!(
+        hero["allocation"]["strata"].as_u64().unwrap() >= 4,
+        "{hero}"
+    );
+    let c = &hero["comparisons"][0];
+    assert_eq!(
+        (c["interval"].as_str(), c["estimator"].as_str()),
+        (Some("sequential"), Some("post_stratified")),
+        "{c}"
+    );
+    let k = &c["cuped"];
+    for key in [
+        "abs_lift_ci",
+        "rel_lift_ci",
+        "rpv_diff_ci",
+        "variance_reduction",
+    ] {
+        assert!(!k[key].is_null(), "CUPED {key}: {k}");
+    }
+    assert!(!c["rel_lift_ci"].is_null(), "{c}");
+    // The fixed-horizon reading of the same estimate is narrower than its sequence.
+    let fixed = json(&run(&[&events, "--goal", "purchase", "--cuped", "--json"]));
+    let f = &unit(&fixed, "hero-copy")["comparisons"][0];
+    assert_eq!(f["interval"], "fixed_horizon");
+    assert_eq!(f["abs_lift"], c["abs_lift"]);
+    let width = |c: &Value| {
+        c["abs_lift_ci"]["high"].as_f64().unwrap() - c["abs_lift_ci"]["low"].as_f64().unwrap()
+    };
+    assert!(
+        width(f) < width(c) && width(&f["cuped"]) < width(k),
+        "{f} vs {c}"
+    );
+    let said = "intervals: 95% confidence sequences of the post-stratified estimate";
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(said) && html.contains("CUPED within periods"),
+        "{html}"
+    );
+    let table = text(&run(&[&events, "--goal", "purchase", "--sequential", "--cuped"]).stdout);
+    assert!(
+        table.contains(said) && table.contains("CUPED (in periods)"),
+        "{table}"
+    );
+    let table = text(&run(&[&events, "--goal", "purchase"]).stdout);
+    assert!(
+        table.contains(
+            "intervals: 95% fixed-horizon (normal) intervals of the post-stratified estimate"
+        ),
+        "{table}"
+    );
+}
+
+#[test]
+fn parquet_files_directories_and_sniffed_files_give_the_same_report_as_json_lines() {
+    use vitrine_report::input::{json_lines, parquet::write};
+    let d = dir("parquet");
+    let sample = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    let events = json_lines(&sample).events;
+    assert!(events.len() > 100);
+    let half = events.len() / 2;
+    let nested = d.join("events").join("day=01");
+    std::fs::create_dir_all(&nested).unwrap();
+    let file = |path: &Path, events: &[vitrine_core::measure::events::Event]| {
+        std::fs::write(path, write::to_bytes(events).unwrap()).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let whole = file(&d.join("all.parquet"), &events);
+    file(&nested.join("a.parquet"), &events[..half]);
+    file(&nested.join("b.parquet"), &events[half..]);
+    // No extension: recognized by Parquet's magic bytes.
+    let sniffed = file(&d.join("export"), &events);
+    let folder = d.join("events");
+    let expected = run(&[SAMPLE, "--campaigns", CAMPAIGNS]);
+    assert_eq!(code(&expected), 0, "{}", text(&expected.stderr));
+    for input in [whole.as_str(), folder.to_str().unwrap(), sniffed.as_str()] {
+        let got = run(&[input, "--campaigns", CAMPAIGNS]);
+        assert_eq!(code(&got), 0, "{input}: {}", text(&got.stderr));
+        assert_eq!(text(&got.stdout), text(&expected.stdout), "{input}");
+    }
+    // A broken file is an error that names it; an empty folder says what it lacks.
+    let broken = write(&d, "broken.parquet", "PAR1 not really");
+    let got = run(&[&broken]);
+    assert_eq!(code(&got), 2);
+    assert!(
+        text(&got.stderr).contains("broken.parquet: Parquet: not a readable Parquet file"),
+        "{}",
+        text(&got.stderr)
+    );
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let got = run(&[empty.to_str().unwrap()]);
+    assert_eq!(code(&got), 2);
+    assert!(
+        text(&got.stderr).contains("no .parquet files"),
+        "{}",
+        text(&got.stderr)
     );
 }

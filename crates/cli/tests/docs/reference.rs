@@ -122,6 +122,7 @@ fn worker_settings() -> WorkerSettings {
             "kv",
             "assets",
             "analytics_engine",
+            "pipeline",
             "bucket",
             "d1",
             "durable_object",

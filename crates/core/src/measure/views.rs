@@ -103,6 +103,8 @@ impl ViewEvents {
 
 /// The view event for a page view of `path`, if one is due (see the module docs); counts it in
 /// the visitor's activity.
+// Not inlined into the Worker's request function (see [`crate::view()`]).
+#[inline(never)]
 pub fn record(
     visitor: &mut Visitor,
     snapshot: &Snapshot,

@@ -33,6 +33,8 @@
 //! counts as the campaign's `holdout` only for global-holdout visitors (an experiment's own
 //! holdout is that experiment's control, not the campaign's).
 
+mod work;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -41,6 +43,7 @@ use super::stats::strata::{srm_strata, Placed};
 use super::stats::{GoodnessOfFit, Sample};
 use vitrine_core::decide::experiment::HOLDOUT;
 use vitrine_core::measure::events::{Conversion, Event, ExposureEvent, Pre, SHOWN};
+use work::{Key, Vid, Work};
 
 /// Which events count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,8 +107,8 @@ pub struct Stratum {
     pub context: String,
     /// The split that placed them, `None` when they were placed before the input starts.
     pub split: Option<String>,
-    /// Per arm, in the order of [`UnitTally::arms`] (only exposed-visitor counts, converters,
-    /// conversions and revenue are filled).
+    /// Per arm, in the order of [`UnitTally::arms`] (exposed-visitor counts, converters,
+    /// conversions, revenue and outcomes are filled; anonymous counts are not).
     pub arms: Vec<ArmTally>,
 }
 
@@ -142,190 +145,118 @@ pub struct Tally {
     pub span: Option<(u64, u64)>,
 }
 
-/// A visitor's first exposure: arm index, crossed over, stratum index (bandits).
-type Exposed = (usize, bool, Option<usize>);
-
+/// Counts events pushed one at a time, in any order, into the [`Tally`] that [`aggregate`]
+/// gives for them: memory grows with visitors and conversions, not with exposures, so inputs
+/// of any length stream through it (`vitrine report` over Parquet files).
+///
+/// The result is the same whatever order the events come in, except that events with the
+/// same `ts` keep their input order as the tie-break ([`work`] explains how).
 #[derive(Default)]
-struct Work {
-    arms: Vec<ArmTally>,
-    /// visitor → (arm index, crossed over, stratum index)
-    exposed: HashMap<String, Exposed>,
-    /// (context, split) of each stratum.
-    strata: Vec<(String, Option<String>)>,
-    /// visitor → the covariate of their earliest exposure
-    pre: HashMap<String, Pre>,
-    /// visitor → (conversions, value)
-    converted: HashMap<String, (u64, f64)>,
-    unexposed: u64,
-    mismatched: u64,
-    via_experiment: bool,
+pub struct Aggregator {
+    filter: Filter,
+    tally: Tally,
+    work: Units,
+    visitors: Visitors,
+    /// Conversions inside the window, replayed in time order once every exposure is in.
+    conversions: Vec<(Key, Option<Vid>, Conversion)>,
+    seen: u64,
 }
 
-impl Work {
-    fn arm(&mut self, name: &str) -> usize {
-        if let Some(i) = self.arms.iter().position(|a| a.arm == name) {
-            return i;
+/// Visitor pseudonyms, interned: each unit keys its visitors by a small number.
+#[derive(Default)]
+struct Visitors {
+    ids: HashMap<Box<str>, Vid>,
+}
+
+impl Visitors {
+    fn id(&mut self, visitor: &str) -> Vid {
+        if let Some(id) = self.ids.get(visitor) {
+            return *id;
         }
-        self.arms.push(ArmTally {
-            arm: name.to_owned(),
-            ..ArmTally::default()
-        });
-        self.arms.len() - 1
+        let id = self.ids.len() as Vid;
+        self.ids.insert(visitor.into(), id);
+        id
     }
 
-    fn expose(
-        &mut self,
-        visitor: Option<&str>,
-        arm: &str,
-        pre: Option<Pre>,
-        learned: Option<(&str, Option<&str>)>,
-    ) {
-        let i = self.arm(arm);
-        let Some(v) = visitor else {
-            self.arms[i].anonymous_exposures += 1;
-            return;
-        };
-        match self.exposed.get_mut(v) {
-            Some((first, crossed, _)) => *crossed |= *first != i,
-            None => {
-                let stratum = learned.map(|(context, split)| {
-                    let key = (context.to_owned(), split.map(str::to_owned));
-                    self.strata
-                        .iter()
-                        .position(|s| *s == key)
-                        .unwrap_or_else(|| {
-                            self.strata.push(key);
-                            self.strata.len() - 1
-                        })
-                });
-                self.exposed.insert(v.to_owned(), (i, false, stratum));
-                if let Some(pre) = pre {
-                    self.pre.insert(v.to_owned(), pre);
-                }
-            }
+    /// Each id's rank among the pseudonyms in text order.
+    fn ranks(&self) -> Vec<u32> {
+        let mut by_text: Vec<(&str, Vid)> = self.ids.iter().map(|(k, v)| (&**k, *v)).collect();
+        by_text.sort_unstable();
+        let mut rank = vec![0; by_text.len()];
+        for (r, (_, id)) in by_text.into_iter().enumerate() {
+            rank[id as usize] = r as u32;
         }
-    }
-
-    fn convert(&mut self, visitor: Option<&str>, arm: &str, value: f64) {
-        let Some(v) = visitor else {
-            let i = self.arm(arm);
-            self.arms[i].anonymous_conversions += 1;
-            self.arms[i].anonymous_value += value;
-            return;
-        };
-        match self.exposed.get(v) {
-            None => self.unexposed += 1,
-            Some((i, _, _)) if self.arms[*i].arm != arm => self.mismatched += 1,
-            Some(_) => {
-                let entry = self.converted.entry(v.to_owned()).or_default();
-                entry.0 += 1;
-                entry.1 += value;
-            }
-        }
-    }
-
-    fn finish(mut self) -> UnitTally {
-        let blank: Vec<ArmTally> = self
-            .arms
-            .iter()
-            .map(|a| ArmTally {
-                arm: a.arm.clone(),
-                ..ArmTally::default()
-            })
-            .collect();
-        let mut strata: Vec<Stratum> = self
-            .strata
-            .iter()
-            .map(|(context, split)| Stratum {
-                context: context.clone(),
-                split: split.clone(),
-                arms: blank.clone(),
-            })
-            .collect();
-        let mut crossovers = 0;
-        for (i, crossed, s) in self.exposed.values() {
-            self.arms[*i].visitors += 1;
-            if let Some(s) = s {
-                strata[*s].arms[*i].visitors += 1;
-            }
-            crossovers += u64::from(*crossed);
-        }
-        // Sorted so the floating-point sums do not depend on hash order.
-        let mut converted: Vec<(&String, &(u64, f64))> = self.converted.iter().collect();
-        converted.sort_by(|a, b| a.0.cmp(b.0));
-        for (v, (count, value)) in converted {
-            if let Some((i, _, s)) = self.exposed.get(v) {
-                let arms = std::iter::once(&mut self.arms[*i])
-                    .chain(s.and_then(|s| strata.get_mut(s)).map(|s| &mut s.arms[*i]));
-                for arm in arms {
-                    arm.converters += 1;
-                    arm.conversions += count;
-                    arm.revenue.push(*value);
-                }
-            }
-        }
-        for arm in self
-            .arms
-            .iter_mut()
-            .chain(strata.iter_mut().flat_map(|s| s.arms.iter_mut()))
-        {
-            let rest = arm.visitors.saturating_sub(arm.revenue.n);
-            arm.revenue.push_zeros(rest);
-        }
-        // Sorted by visitor, so CUPED's sums do not depend on hash order either.
-        let mut exposed: Vec<(&String, &Exposed)> = self.exposed.iter().collect();
-        exposed.sort_by(|a, b| a.0.cmp(b.0));
-        for (v, (i, _, _)) in exposed {
-            let (converted, value) = self
-                .converted
-                .get(v)
-                .map_or((false, 0.0), |(_, value)| (true, *value));
-            self.arms[*i].outcomes.push(Outcome {
-                converted,
-                value,
-                pre: self.pre.get(v).copied(),
-            });
-        }
-        UnitTally {
-            arms: self.arms,
-            strata,
-            crossovers,
-            unexposed_conversions: self.unexposed,
-            mismatched_conversions: self.mismatched,
-            via_experiment: self.via_experiment,
-        }
+        rank
     }
 }
 
-/// Counts `events` under `filter`.
+impl Aggregator {
+    /// Counts under `filter`.
+    pub fn new(filter: &Filter) -> Self {
+        Aggregator {
+            filter: filter.clone(),
+            ..Aggregator::default()
+        }
+    }
+
+    /// Counts one event.
+    pub fn push(&mut self, event: &Event) {
+        let key = (event.common().ts, self.seen);
+        self.seen += 1;
+        let ts = key.0;
+        let inside =
+            self.filter.since.is_none_or(|s| ts >= s) && self.filter.until.is_none_or(|u| ts < u);
+        match event {
+            Event::Exposure(x) => {
+                if count(&mut self.tally, ts, inside) {
+                    let visitor = x.common.visitor.as_deref().map(|v| self.visitors.id(v));
+                    expose(&mut self.work, key, visitor, x);
+                }
+            }
+            Event::Conversion(c) => {
+                if !count(&mut self.tally, ts, inside) {
+                    return;
+                }
+                *self.tally.goals.entry(c.name.clone()).or_default() += 1;
+                if self.filter.goal.as_ref().is_none_or(|g| *g == c.name) {
+                    let visitor = c.common.visitor.as_deref().map(|v| self.visitors.id(v));
+                    self.conversions.push((key, visitor, c.clone()));
+                }
+            }
+            Event::View(_) => {}
+        }
+    }
+
+    /// The tallies of every event pushed.
+    pub fn finish(mut self) -> Tally {
+        self.conversions.sort_by_key(|(key, _, _)| *key);
+        for (_, visitor, c) in &self.conversions {
+            convert(&mut self.work, *visitor, c);
+        }
+        let ranks = self.visitors.ranks();
+        let Units {
+            experiments,
+            campaigns,
+        } = self.work;
+        let experiments = experiments
+            .into_iter()
+            .map(|(n, w)| ((Kind::Experiment, n), w));
+        let campaigns = campaigns.into_iter().map(|(n, w)| ((Kind::Campaign, n), w));
+        self.tally.units = experiments
+            .chain(campaigns)
+            .map(|(k, w)| (k, w.finish(&ranks)))
+            .collect();
+        self.tally
+    }
+}
+
+/// Counts `events` under `filter` ([`Aggregator`] for inputs that do not fit in memory).
 pub fn aggregate(events: &[Event], filter: &Filter) -> Tally {
-    let mut order: Vec<&Event> = events.iter().collect();
-    // Earliest first, so "first exposure" is by time; ties keep input order (stable sort).
-    order.sort_by_key(|e| e.common().ts);
-    let mut tally = Tally::default();
-    let mut work: BTreeMap<(Kind, String), Work> = BTreeMap::new();
-    let in_window =
-        |ts: u64| filter.since.is_none_or(|s| ts >= s) && filter.until.is_none_or(|u| ts < u);
-    for e in order.iter().filter(|e| matches!(e, Event::Exposure(_))) {
-        if let Event::Exposure(x) = e {
-            if count(&mut tally, x.common.ts, in_window(x.common.ts)) {
-                expose(&mut work, x);
-            }
-        }
+    let mut a = Aggregator::new(filter);
+    for e in events {
+        a.push(e);
     }
-    for e in &order {
-        if let Event::Conversion(c) = e {
-            if !count(&mut tally, c.common.ts, in_window(c.common.ts)) {
-                continue;
-            }
-            *tally.goals.entry(c.name.clone()).or_default() += 1;
-            if filter.goal.as_ref().is_none_or(|g| *g == c.name) {
-                convert(&mut work, c);
-            }
-        }
-    }
-    tally.units = work.into_iter().map(|(k, w)| (k, w.finish())).collect();
-    tally
+    a.finish()
 }
 
 fn count(tally: &mut Tally, ts: u64, inside: bool) -> bool {
@@ -338,12 +269,12 @@ fn count(tally: &mut Tally, ts: u64, inside: bool) -> bool {
     inside
 }
 
-fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
-    let visitor = x.common.visitor.as_deref();
+fn expose(work: &mut Units, key: Key, visitor: Option<Vid>, x: &ExposureEvent) {
     if let Some(exp) = &x.experiment {
-        let w = work.entry((Kind::Experiment, exp.clone())).or_default();
         let learned = x.context.as_deref().map(|c| (c, x.split.as_deref()));
-        w.expose(visitor, &x.arm, x.pre, learned);
+        work.with(Kind::Experiment, exp, |w| {
+            w.expose(key, visitor, &x.arm, x.pre, learned);
+        });
     }
     let Some(campaign) = &x.campaign else { return };
     let arm = match (x.experiment.is_some(), x.arm.as_str()) {
@@ -352,22 +283,53 @@ fn expose(work: &mut BTreeMap<(Kind, String), Work>, x: &ExposureEvent) {
         (true, HOLDOUT) => return,
         (true, _) => SHOWN,
     };
-    let w = work.entry((Kind::Campaign, campaign.clone())).or_default();
-    w.via_experiment |= x.experiment.is_some();
-    w.expose(visitor, arm, x.pre, None);
+    work.with(Kind::Campaign, campaign, |w| {
+        w.via_experiment |= x.experiment.is_some();
+        w.expose(key, visitor, arm, x.pre, None);
+    });
 }
 
-fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
-    let visitor = c.common.visitor.as_deref();
+/// Every unit's state, by kind then name (looked up by `&str`, without allocating).
+#[derive(Default)]
+struct Units {
+    experiments: BTreeMap<String, Work>,
+    campaigns: BTreeMap<String, Work>,
+}
+
+impl Units {
+    fn with(&mut self, kind: Kind, name: &str, f: impl FnOnce(&mut Work)) {
+        let map = match kind {
+            Kind::Experiment => &mut self.experiments,
+            Kind::Campaign => &mut self.campaigns,
+        };
+        match map.get_mut(name) {
+            Some(w) => f(w),
+            None => f(map.entry(name.to_owned()).or_default()),
+        }
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (Kind, &String, &mut Work)> {
+        let e = self
+            .experiments
+            .iter_mut()
+            .map(|(n, w)| (Kind::Experiment, n, w));
+        let c = self
+            .campaigns
+            .iter_mut()
+            .map(|(n, w)| (Kind::Campaign, n, w));
+        e.chain(c)
+    }
+}
+
+fn convert(work: &mut Units, visitor: Option<Vid>, c: &Conversion) {
     let value = c.value.filter(|v| v.is_finite()).unwrap_or(0.0);
     for (kind, map) in [
         (Kind::Experiment, &c.assignments),
         (Kind::Campaign, &c.campaigns),
     ] {
-        for (unit, arm) in map {
+        for (name, arm) in map {
             // A conversion for a unit no exposure named is still counted (as unexposed).
-            let w = work.entry((kind, unit.clone())).or_default();
-            w.convert(visitor, arm, value);
+            work.with(kind, name, |w| w.convert(visitor, arm, value));
         }
     }
     // The global holdout is the hash alone and is not written to the cookie as an arm, so a
@@ -376,16 +338,12 @@ fn convert(work: &mut BTreeMap<(Kind, String), Work>, c: &Conversion) {
     let Some(v) = visitor.filter(|_| c.common.global_holdout) else {
         return;
     };
-    for ((kind, unit), w) in work.iter_mut() {
+    for (kind, name, w) in work.iter_mut() {
         let named = match kind {
-            Kind::Experiment => c.assignments.contains_key(unit),
-            Kind::Campaign => c.campaigns.contains_key(unit),
+            Kind::Experiment => c.assignments.contains_key(name),
+            Kind::Campaign => c.campaigns.contains_key(name),
         };
-        let held_out = w
-            .exposed
-            .get(v)
-            .is_some_and(|(i, _, _)| w.arms[*i].arm == HOLDOUT);
-        if !named && held_out {
+        if !named && w.held_out(v, HOLDOUT) {
             w.convert(Some(v), HOLDOUT, value);
         }
     }

@@ -198,3 +198,127 @@ fn global_holdout_conversions_count_for_the_units_they_were_held_out_of() {
     assert_eq!(arm(&t, Kind::Campaign, "promo", HOLDOUT).converters, 1);
     assert_eq!(arm(&t, Kind::Experiment, "hero", "control").converters, 0);
 }
+
+#[test]
+fn a_bandit_stratum_carries_its_visitors_outcomes_and_covariates() {
+    // CUPED within strata reads each stratum's own visitors: the two periods must not mix.
+    let placed = |ts: u64, v: &str, arm: &str, split: &str, visits: u32| {
+        Event::Exposure(ExposureEvent {
+            common: common(ts, Some(v), false),
+            experiment: Some("hero".into()),
+            campaign: None,
+            arm: arm.into(),
+            pre: Some(Pre { visits, views: 0 }),
+            context: Some("loyal".into()),
+            split: Some(split.into()),
+        })
+    };
+    let events = [
+        placed(1, "a", "control", "control=5000;savings=5000", 1),
+        placed(2, "b", "savings", "control=5000;savings=5000", 2),
+        placed(3, "c", "savings", "control=2000;savings=8000", 3),
+        placed(4, "c", "savings", "control=2000;savings=8000", 9),
+        conv(5, Some("c"), "purchase", Some(30.0), &[("hero", "savings")]),
+    ];
+    let t = aggregate(&events, &Filter::default());
+    let unit = &t.units[&(Kind::Experiment, "hero".to_owned())];
+    assert_eq!(unit.strata.len(), 2);
+    let savings = |s: usize| &unit.strata[s].arms[1];
+    assert_eq!(savings(0).outcomes.len(), 1);
+    assert!(!savings(0).outcomes[0].converted);
+    let late = savings(1).outcomes[0];
+    assert!(late.converted && late.value == 30.0);
+    assert_eq!(
+        late.pre.map(|p| p.visits),
+        Some(3),
+        "the first exposure's covariate"
+    );
+    let all: usize = unit.arms.iter().map(|a| a.outcomes.len()).sum();
+    let in_strata: usize = unit
+        .strata
+        .iter()
+        .flat_map(|s| &s.arms)
+        .map(|a| a.outcomes.len())
+        .sum();
+    assert_eq!(all, in_strata);
+}
+
+mod order {
+    //! The streaming [`Aggregator`] must not depend on the order events arrive in: only on
+    //! their times (ties keep input order, so the property uses distinct times).
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = (u8, u8, u8, bool, u8, bool)> {
+        // (kind, visitor, arm, experiment or campaign, value, global holdout)
+        (
+            0u8..3,
+            0u8..6,
+            0u8..3,
+            any::<bool>(),
+            0u8..50,
+            any::<bool>(),
+        )
+    }
+
+    fn build(i: usize, (kind, v, a, exp, value, global): (u8, u8, u8, bool, u8, bool)) -> Event {
+        let ts = 1_000 + i as u64 * 7;
+        let visitor = (v > 0).then(|| format!("v{v}"));
+        let arm = ["control", "urgency", "holdout"][a as usize];
+        let mut e = if kind == 0 {
+            if exp {
+                exp_event(ts, visitor.as_deref(), arm)
+            } else {
+                camp(
+                    ts,
+                    visitor.as_deref(),
+                    "promo",
+                    ["shown", "holdout", "shown"][a as usize],
+                    global,
+                )
+            }
+        } else {
+            conv(
+                ts,
+                visitor.as_deref(),
+                "buy",
+                Some(f64::from(value) / 4.0),
+                &[("hero", arm)],
+            )
+        };
+        if let Event::Exposure(x) = &mut e {
+            x.common.global_holdout = global;
+            x.context = (exp && value % 2 == 0).then(|| "loyal".to_owned());
+            x.split =
+                (exp && value % 3 == 0).then(|| "holdout=0;control=5000;urgency=5000".to_owned());
+        }
+        if let Event::Conversion(c) = &mut e {
+            c.common.global_holdout = global;
+        }
+        e
+    }
+
+    fn exp_event(ts: u64, v: Option<&str>, arm: &str) -> Event {
+        exp(ts, v, "hero", arm)
+    }
+
+    proptest! {
+        #[test]
+        fn any_order_of_the_input_gives_the_same_tally(
+            raw in proptest::collection::vec(event(), 1..60),
+            seed in any::<u64>(),
+        ) {
+            let events: Vec<Event> = raw.into_iter().enumerate().map(|(i, r)| build(i, r)).collect();
+            let sorted = aggregate(&events, &Filter::default());
+            let mut shuffled = events.clone();
+            // A seeded Fisher–Yates shuffle (SplitMix64 steps).
+            let mut s = seed;
+            for i in (1..shuffled.len()).rev() {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let z = (s ^ (s >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                shuffled.swap(i, (z % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(aggregate(&shuffled, &Filter::default()), sorted);
+        }
+    }
+}

@@ -1,28 +1,36 @@
 //! The two optional readings of a comparison: `--sequential` swaps the fixed-horizon intervals
 //! and p-values for confidence sequences and always-valid p-values
-//! ([`crate::stats::sequential`]), and `--cuped` adds the estimate adjusted by the
-//! pre-exposure covariate ([`crate::stats::cuped`]), itself sequential under `--sequential`.
-//! Kept apart from [`super::compare`] so the plain report reads as before.
+//! ([`crate::stats::sequential`], the relative lift's by [`crate::stats::lift`]), and `--cuped`
+//! adds the estimate adjusted by the pre-exposure covariate ([`crate::stats::cuped`]), itself
+//! sequential under `--sequential`. Both serve the plain comparison (one stratum) and the
+//! post-stratified one of a bandit ([`super::bandit`]) alike. Kept apart from
+//! [`super::compare`] so the plain report reads as before.
 
 use super::{Comparison, CupedComparison};
 use crate::aggregate::{ArmTally, Outcome};
-use crate::stats::cuped::{self, Observation};
+use crate::stats::cuped::{self, Observation, Stratum, Variance};
+use crate::stats::lift::{Reading, TwoMeans};
 use crate::stats::sequential;
 
-/// Replaces `cmp`'s intervals and p-values by confidence sequences tuned for `n_star`. The
-/// relative lift keeps its estimate but loses its interval: only differences have a sequence.
+/// Replaces `cmp`'s intervals and p-values by confidence sequences tuned for `n_star`.
 pub(super) fn sequential(cmp: &mut Comparison, t: &ArmTally, c: &ArmTally, n_star: f64) {
     let rate = sequential::proportions(t.converters, t.visitors, c.converters, c.visitors, n_star);
     cmp.abs_lift_ci = rate.map(|s| s.ci);
     cmp.p_value = rate.map(|s| s.p);
-    cmp.rel_lift_ci = None;
+    cmp.rel_lift_ci = TwoMeans::proportions(t.converters, t.visitors, c.converters, c.visitors)
+        .and_then(|m| m.relative(Reading::Sequential(n_star)))
+        .map(|l| l.ci);
     let rpv = sequential::means(&t.revenue, &c.revenue, n_star);
     cmp.rpv_diff_ci = rpv.map(|s| s.ci);
     cmp.rpv_p_value = rpv.map(|s| s.p);
 }
 
-/// The CUPED estimate of `t` against `c` (a confidence sequence when `n_star` is given).
-pub(super) fn cuped(t: &ArmTally, c: &ArmTally, n_star: Option<f64>) -> CupedComparison {
+/// One stratum of a comparison: its weight and the two arms' tallies in it (a plain
+/// comparison is one stratum of weight 1).
+pub(super) type Pair<'a> = (f64, &'a ArmTally, &'a ArmTally);
+
+/// The CUPED estimate of `t` against `c` over `pairs` (post-stratified when there are several).
+pub(super) fn cuped(pairs: &[Pair<'_>], reading: Reading, variance: Variance) -> CupedComparison {
     let observe = |arm: &ArmTally, y: fn(&Outcome) -> f64| -> Vec<Observation> {
         arm.outcomes
             .iter()
@@ -33,40 +41,59 @@ pub(super) fn cuped(t: &ArmTally, c: &ArmTally, n_star: Option<f64>) -> CupedCom
             .collect()
     };
     let estimate = |y: fn(&Outcome) -> f64| {
-        cuped::cuped(&observe(t, y), &observe(c, y)).map(|e| {
-            let seq = n_star.and_then(|n| sequential::mixture(e.diff, e.variance, e.n as f64, n));
-            let (ci, p) = match (n_star, seq) {
-                (None, _) => (Some(e.ci), Some(e.p)),
-                (Some(_), s) => (s.map(|s| s.ci), s.map(|s| s.p)),
-            };
-            (e, ci, p)
-        })
+        let sides: Vec<(f64, Vec<Observation>, Vec<Observation>)> = pairs
+            .iter()
+            .map(|(w, t, c)| (*w, observe(t, y), observe(c, y)))
+            .collect();
+        let strata: Vec<Stratum<'_>> = sides
+            .iter()
+            .map(|(weight, a, b)| Stratum {
+                weight: *weight,
+                a,
+                b,
+            })
+            .collect();
+        cuped::stratified(&strata, variance)
     };
     let rate = estimate(|o| if o.converted { 1.0 } else { 0.0 });
     let rpv = estimate(|o| o.value);
     let covered = [&rate, &rpv]
         .iter()
-        .find_map(|r| r.as_ref().ok().map(|(e, _, _)| e.covered))
-        .unwrap_or_else(|| share_covered(t, c));
+        .find_map(|r| r.as_ref().ok().map(|e| e.covered))
+        .unwrap_or_else(|| share_covered(pairs));
+    let abs = |r: &Result<cuped::Cuped, cuped::Fallback>| {
+        r.as_ref().ok().and_then(|e| e.adjusted.absolute(reading))
+    };
+    let (rate_abs, rpv_abs) = (abs(&rate), abs(&rpv));
+    let rate_rel = rate
+        .as_ref()
+        .ok()
+        .and_then(|e| e.adjusted.relative(reading));
     CupedComparison {
         covered,
-        abs_lift: rate.as_ref().ok().map(|(e, _, _)| e.diff),
-        abs_lift_ci: rate.as_ref().ok().and_then(|(_, ci, _)| *ci),
-        p_value: rate.as_ref().ok().and_then(|(_, _, p)| *p),
-        variance_reduction: rate.as_ref().ok().map(|(e, _, _)| e.variance_reduction),
+        abs_lift: rate.as_ref().ok().map(|e| e.diff),
+        abs_lift_ci: rate_abs.map(|l| l.ci),
+        p_value: rate_abs.map(|l| l.p),
+        rel_lift: rate_rel.map(|l| l.estimate),
+        rel_lift_ci: rate_rel.map(|l| l.ci),
+        variance_reduction: rate.as_ref().ok().map(|e| e.variance_reduction),
         rate_fallback: rate.as_ref().err().map(ToString::to_string),
-        rpv_diff: rpv.as_ref().ok().map(|(e, _, _)| e.diff),
-        rpv_diff_ci: rpv.as_ref().ok().and_then(|(_, ci, _)| *ci),
-        rpv_p_value: rpv.as_ref().ok().and_then(|(_, _, p)| *p),
-        rpv_variance_reduction: rpv.as_ref().ok().map(|(e, _, _)| e.variance_reduction),
+        rpv_diff: rpv.as_ref().ok().map(|e| e.diff),
+        rpv_diff_ci: rpv_abs.map(|l| l.ci),
+        rpv_p_value: rpv_abs.map(|l| l.p),
+        rpv_variance_reduction: rpv.as_ref().ok().map(|e| e.variance_reduction),
         rpv_fallback: rpv.as_ref().err().map(ToString::to_string),
     }
 }
 
-fn share_covered(t: &ArmTally, c: &ArmTally) -> f64 {
-    let all = t.outcomes.iter().chain(&c.outcomes);
-    let n = t.outcomes.len() + c.outcomes.len();
-    let with = all.filter(|o| o.pre.is_some()).count();
+fn share_covered(pairs: &[Pair<'_>]) -> f64 {
+    let all = || {
+        pairs
+            .iter()
+            .flat_map(|(_, t, c)| t.outcomes.iter().chain(&c.outcomes))
+    };
+    let n = all().count();
+    let with = all().filter(|o| o.pre.is_some()).count();
     if n == 0 {
         0.0
     } else {

@@ -1,17 +1,21 @@
 //! A bandit experiment's report: its split moved while it ran, so the numbers that assume
 //! one split are replaced. The sample-ratio check compares each visitor with the split live
 //! when they were first exposed ([`strata_srm`]); the lift of each arm against control or
-//! holdout is post-stratified by context and split ([`stratified_diff`]: each allocation
+//! holdout is post-stratified by context and split ([`post_stratify`]: each allocation
 //! period compared within itself, weighted by its visitors), and every context gets the same
-//! table of its own. Visitors first seen without a split (placed before the input starts)
+//! table of its own. `--sequential` turns the post-stratified estimate and its variance into
+//! a confidence sequence, and `--cuped` adjusts within the strata ([`adjust::cuped`]), so a
+//! bandit gets every reading a fixed split gets. Visitors first seen without a split (placed before the input starts)
 //! are left out of both and counted, because their split is not known.
 
-use super::{arm_report, Against, ArmReport, Comparison, Srm, SrmStatus};
+use super::adjust::{self, Pair};
+use super::{arm_report, Against, ArmReport, Comparison, Estimator, Options, Srm, SrmStatus};
 use crate::aggregate::strata_srm;
 use crate::aggregate::{ArmTally, Stratum, UnitTally};
 use crate::model::{AllocationReport, ContextReport};
-use crate::stats::strata::{stratified_diff, Arms};
-use crate::stats::{self, Interval};
+use crate::stats;
+use crate::stats::cuped::Variance;
+use crate::stats::strata::{pooled_variance, post_stratify, Arms};
 use vitrine_core::decide::experiment::HOLDOUT;
 
 /// How the lift of a bandit experiment is computed, as the report says it.
@@ -40,11 +44,13 @@ fn srm_of(fit: Option<stats::GoodnessOfFit>, alpha: f64) -> Srm {
     }
 }
 
-/// Each arm against control and holdout, post-stratified over `strata` (known splits only).
+/// Each arm against control and holdout, post-stratified over `strata` (known splits only),
+/// read as `options` asks (sequences, CUPED).
 pub fn comparisons(
     strata: &[&Stratum],
     arms: &[ArmTally],
     control: Option<&str>,
+    options: &Options,
 ) -> Vec<Comparison> {
     let mut out = Vec::new();
     let names = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
@@ -56,71 +62,84 @@ pub fn comparisons(
     let treated = names(&|a| a != HOLDOUT);
     if let Some(c) = control {
         for t in treated.iter().filter(|t| *t != c) {
-            out.push(compare(strata, t, c, Against::Control));
+            out.push(compare(strata, t, c, Against::Control, options));
         }
     }
     if arms.iter().any(|a| a.arm == HOLDOUT && a.visitors > 0) {
         for t in &treated {
-            out.push(compare(strata, t, HOLDOUT, Against::Holdout));
+            out.push(compare(strata, t, HOLDOUT, Against::Holdout, options));
         }
     }
     out
 }
 
-fn compare(strata: &[&Stratum], t: &str, c: &str, against: Against) -> Comparison {
-    let pair = |s: &Stratum| -> Option<(f64, ArmTally, ArmTally)> {
-        let find = |n: &str| s.arms.iter().find(|a| a.arm == n).cloned();
-        let (a, b) = (find(t)?, find(c)?);
-        let weight: u64 = s.arms.iter().map(|x| x.visitors).sum();
-        (a.visitors > 0 && b.visitors > 0).then_some((weight as f64, a, b))
+/// The strata where both arms have visitors, with the stratum's weight (all its visitors).
+fn pairs<'a>(strata: &[&'a Stratum], t: &str, c: &str) -> Vec<Pair<'a>> {
+    strata
+        .iter()
+        .filter_map(|s| {
+            let find = |n: &str| s.arms.iter().find(|a| a.arm == n);
+            let (a, b) = (find(t)?, find(c)?);
+            let weight: u64 = s.arms.iter().map(|x| x.visitors).sum();
+            (a.visitors > 0 && b.visitors > 0).then_some((weight as f64, a, b))
+        })
+        .collect()
+}
+
+fn compare(
+    strata: &[&Stratum],
+    t: &str,
+    c: &str,
+    against: Against,
+    options: &Options,
+) -> Comparison {
+    let pairs = pairs(strata, t, c);
+    let reading = options.reading();
+    // Each stratum's means, with one per-visitor variance pooled over its two arms
+    // (`pooled_variance`); a stratum with fewer than three visitors in them has none.
+    let stratum = |(w, a, b): &Pair<'_>, mean: &dyn Fn(&ArmTally) -> (f64, f64)| {
+        let ((mean_t, ss_t), (mean_c, ss_c)) = (mean(a), mean(b));
+        let s2 = pooled_variance((ss_t, a.visitors), (ss_c, b.visitors))?;
+        Some(Arms {
+            weight: *w,
+            visitors: (a.visitors + b.visitors) as f64,
+            mean_t,
+            var_t: s2 / a.visitors as f64,
+            mean_c,
+            var_c: s2 / b.visitors as f64,
+        })
     };
-    let pairs: Vec<(f64, ArmTally, ArmTally)> = strata.iter().filter_map(|s| pair(s)).collect();
-    let rate = |a: &ArmTally| a.converters as f64 / a.visitors as f64;
-    let rate_var = |a: &ArmTally| rate(a) * (1.0 - rate(a)) / a.visitors as f64;
-    let rates: Vec<Arms> = pairs
-        .iter()
-        .map(|(w, a, b)| Arms {
-            weight: *w,
-            mean_t: rate(a),
-            var_t: rate_var(a),
-            mean_c: rate(b),
-            var_c: rate_var(b),
-        })
-        .collect();
-    let rpv_var = |a: &ArmTally| a.revenue.variance().map_or(0.0, |v| v / a.visitors as f64);
-    let values: Vec<Arms> = pairs
-        .iter()
-        .map(|(w, a, b)| Arms {
-            weight: *w,
-            mean_t: a.revenue.mean,
-            var_t: rpv_var(a),
-            mean_c: b.revenue.mean,
-            var_c: rpv_var(b),
-        })
-        .collect();
-    let lift = stratified_diff(&rates);
-    let total: f64 = rates.iter().map(|r| r.weight).sum();
-    let baseline = (total > 0.0)
-        .then(|| rates.iter().map(|r| r.weight * r.mean_c).sum::<f64>() / total)
-        .filter(|b| *b > 0.0);
-    let rpv = stratified_diff(&values);
+    // Mean and sum of squared deviations: of the 1/0 outcomes, `x (1 − x/n)`.
+    let rate = |a: &ArmTally| {
+        let p = a.converters as f64 / a.visitors as f64;
+        (p, a.converters as f64 * (1.0 - p))
+    };
+    let value = |a: &ArmTally| (a.revenue.mean, a.revenue.sum_of_squares());
+    let rates: Vec<Arms> = pairs.iter().filter_map(|p| stratum(p, &rate)).collect();
+    let values: Vec<Arms> = pairs.iter().filter_map(|p| stratum(p, &value)).collect();
+    let lift = post_stratify(&rates);
+    let abs = lift.and_then(|m| m.absolute(reading));
+    let rel = lift.and_then(|m| m.relative(reading));
+    let rpv = post_stratify(&values).and_then(|m| m.absolute(reading));
     Comparison {
         arm: t.to_owned(),
         baseline: c.to_owned(),
         against,
-        abs_lift: lift.map(|l| l.diff),
-        abs_lift_ci: lift.map(|l| l.ci),
-        rel_lift: lift.zip(baseline).map(|(l, b)| l.diff / b),
-        rel_lift_ci: lift.zip(baseline).map(|(l, b)| Interval {
-            low: l.ci.low / b,
-            high: l.ci.high / b,
-        }),
-        p_value: lift.map(|l| l.p),
-        rpv_diff: rpv.map(|r| r.diff),
-        rpv_diff_ci: rpv.map(|r| r.ci),
-        rpv_p_value: rpv.map(|r| r.p),
-        // CUPED is not combined with the post-stratified estimate (not built yet).
-        cuped: None,
+        interval: super::intervals(reading),
+        estimator: Estimator::PostStratified,
+        abs_lift: lift.map(|m| m.diff()),
+        abs_lift_ci: abs.map(|l| l.ci),
+        rel_lift: lift
+            .filter(|m| m.baseline > 0.0)
+            .map(|m| m.treated / m.baseline - 1.0),
+        rel_lift_ci: rel.map(|l| l.ci),
+        p_value: abs.map(|l| l.p),
+        rpv_diff: post_stratify(&values).map(|m| m.diff()),
+        rpv_diff_ci: rpv.map(|l| l.ci),
+        rpv_p_value: rpv.map(|l| l.p),
+        cuped: options
+            .cuped
+            .then(|| adjust::cuped(&pairs, reading, Variance::PooledInStratum)),
     }
 }
 
@@ -129,7 +148,7 @@ pub fn allocation(
     unit: &UnitTally,
     arms: &[ArmTally],
     control: Option<&str>,
-    alpha: f64,
+    options: &Options,
 ) -> AllocationReport {
     let known: Vec<&Stratum> = unit.strata.iter().filter(|s| s.split.is_some()).collect();
     let unplaced: u64 = unit
@@ -182,8 +201,8 @@ pub fn allocation(
                     .iter()
                     .map(|a| arm_report(a, None, total))
                     .collect::<Vec<ArmReport>>(),
-                comparisons: comparisons(&mine, &pooled, control),
-                srm: srm_of(strata_srm(&sub), alpha),
+                comparisons: comparisons(&mine, &pooled, control, options),
+                srm: srm_of(strata_srm(&sub), options.srm_alpha),
             }
         })
         .collect();

@@ -8,10 +8,12 @@ mod adjust;
 
 pub use super::model::{
     Against, AllocationReport, Anonymous, ArmReport, Comparison, ContextReport, CupedComparison,
-    InputSummary, Intervals, Report, Srm, SrmStatus, UnitReport,
+    Estimator, InputSummary, Intervals, Report, Srm, SrmStatus, UnitReport,
 };
 
 mod bandit;
+use super::stats::cuped::Variance;
+use super::stats::lift::Reading;
 use super::stats::{self, Interval};
 use vitrine_core::decide::experiment::HOLDOUT;
 use vitrine_core::measure::events::SHOWN;
@@ -49,6 +51,22 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// How the intervals are read: fixed-horizon, or sequences under `--sequential`.
+    pub fn reading(&self) -> Reading {
+        self.sequential
+            .map_or(Reading::FixedHorizon, Reading::Sequential)
+    }
+}
+
+/// The kind of interval a reading gives, as the report names it.
+fn intervals(reading: Reading) -> Intervals {
+    match reading {
+        Reading::FixedHorizon => Intervals::FixedHorizon,
+        Reading::Sequential(_) => Intervals::Sequential,
+    }
+}
+
 /// Builds the report.
 pub fn analyze(
     tally: &Tally,
@@ -66,10 +84,7 @@ pub fn analyze(
         snapshot: expect.map(|e| e.version.clone()),
         goal: options.goal.clone(),
         confidence: stats::CONFIDENCE,
-        intervals: match options.sequential {
-            Some(_) => Intervals::Sequential,
-            None => Intervals::FixedHorizon,
-        },
+        intervals: intervals(options.reading()),
         sequential_tuning: options.sequential,
         cuped: options.cuped,
         srm_alpha: options.srm_alpha,
@@ -116,14 +131,9 @@ fn analyze_unit(
         return UnitReport {
             kind,
             name: name.to_owned(),
-            comparisons: bandit::comparisons(&known, &arms, control.as_deref()),
+            comparisons: bandit::comparisons(&known, &arms, control.as_deref(), options),
             srm: bandit::srm(unit, options.srm_alpha),
-            allocation: Some(bandit::allocation(
-                unit,
-                &arms,
-                control.as_deref(),
-                options.srm_alpha,
-            )),
+            allocation: Some(bandit::allocation(unit, &arms, control.as_deref(), options)),
             control,
             arms: reports,
             crossovers: unit.crossovers,
@@ -243,11 +253,13 @@ fn comparisons(
 
 fn compare(t: &ArmTally, c: &ArmTally, against: Against, options: &Options) -> Comparison {
     let mut cmp = compare_fixed(t, c, against);
-    if let Some(n_star) = options.sequential {
+    if let Reading::Sequential(n_star) = options.reading() {
         adjust::sequential(&mut cmp, t, c, n_star);
+        cmp.interval = Intervals::Sequential;
     }
     if options.cuped {
-        cmp.cuped = Some(adjust::cuped(t, c, options.sequential));
+        let pair = [(1.0, t, c)];
+        cmp.cuped = Some(adjust::cuped(&pair, options.reading(), Variance::PerArm));
     }
     cmp
 }
@@ -261,6 +273,8 @@ fn compare_fixed(t: &ArmTally, c: &ArmTally, against: Against) -> Comparison {
         arm: t.arm.clone(),
         baseline: c.arm.clone(),
         against,
+        interval: Intervals::FixedHorizon,
+        estimator: Estimator::ArmTotals,
         abs_lift: both.then_some(pt - pc),
         abs_lift_ci: stats::newcombe_diff(xt, nt, xc, nc),
         rel_lift: (both && xc > 0).then(|| pt / pc - 1.0),

@@ -1,10 +1,13 @@
 //! Reading events: JSON lines as the edge logs them (optionally after a log prefix), CSV as
-//! the Analytics Engine SQL API exports it, and the SQL API's JSON response (`--remote`).
+//! the Analytics Engine SQL API exports it, the SQL API's JSON response (`--remote`), and
+//! Parquet as the lossless Pipelines sink writes it ([`parquet`]).
 //!
 //! Nothing is dropped silently. A line that looks like a vitrine event but does not parse is a
 //! *bad line* (counted, the first few kept with their line numbers); a line that is not a
 //! vitrine event at all (another log line) is *skipped* and counted. The CSV and SQL layouts
 //! map Analytics Engine columns back to [`Event`]s through [`layout`].
+
+pub mod parquet;
 
 use serde_json::Value;
 
@@ -24,6 +27,9 @@ pub enum InputError {
     /// The SQL API answered something that is not its JSON result shape.
     #[error("Analytics Engine response: {0}")]
     Response(String),
+    /// A Parquet file that cannot be read, or whose columns are not the event layout.
+    #[error("Parquet: {0}")]
+    Parquet(String),
 }
 
 /// A line (or row) that could not be read as an event.

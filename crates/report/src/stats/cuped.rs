@@ -24,11 +24,14 @@
 //!   their first visit), gets no coefficient of its own; the adjusted outcomes do not depend
 //!   on how the least-squares solution is picked then.
 //! - The interval is the normal (z) interval of the adjusted difference with unequal
-//!   variances, `Var(y − θ·x)` estimated per arm; [`super::sequential`] turns the same
-//!   estimate and variance into a confidence sequence.
+//!   variances, `Var(y − θ·x)` estimated per arm; [`super::lift`] turns the same adjusted
+//!   means and variances into a confidence sequence and the relative lift.
+//! - A bandit's visitors come in strata (context × allocation period): [`stratified`] fits
+//!   `θ` within strata and post-stratifies the adjusted differences.
 
+use super::lift::{normal, TwoMeans};
+use super::strata::pooled_variance;
 use super::{Interval, Sample};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Most covariates: visits, views, and the missing indicator.
 const K: usize = 3;
@@ -61,6 +64,31 @@ pub struct Cuped {
     pub covered: f64,
     /// Visitors in both arms.
     pub n: u64,
+    /// The adjusted means of both arms, `ȳ − θ·(x̄ − x̄ of the stratum)` (post-stratified
+    /// over strata), for the relative lift and the sequence ([`super::lift`]).
+    pub adjusted: TwoMeans,
+}
+
+/// One stratum of a stratified CUPED comparison: its weight (all its visitors) and the
+/// visitors of the two compared arms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stratum<'a> {
+    /// The stratum's weight.
+    pub weight: f64,
+    /// Arm `a`'s visitors.
+    pub a: &'a [Observation],
+    /// Arm `b`'s visitors.
+    pub b: &'a [Observation],
+}
+
+/// How the variance of each arm's adjusted mean is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variance {
+    /// From the arm's own visitors (unequal variances): a fixed split.
+    PerArm,
+    /// From both arms of the stratum, pooled ([`super::strata::pooled_variance`]): a bandit's
+    /// strata, whose losing arms are too small to estimate their own.
+    PooledInStratum,
 }
 
 /// Why CUPED could not be applied (the plain comparison stands).
@@ -70,7 +98,7 @@ pub enum Fallback {
     /// No visitor's first exposure carried a covariate.
     #[error("no exposure in the input carried the pre-exposure covariate (events written before the edge recorded it, or visitors first exposed before the window)")]
     NoCovariate,
-    /// Fewer than two visitors in an arm.
+    /// Fewer than two visitors in an arm (in every stratum).
     #[error("fewer than two visitors in an arm")]
     TooFew,
     /// The outcome does not vary (no conversions, or everybody converted).
@@ -87,78 +115,120 @@ fn features(o: &Observation, missing_column: bool) -> [f64; K] {
 
 /// CUPED comparison of `a` against `b`.
 pub fn cuped(a: &[Observation], b: &[Observation]) -> Result<Cuped, Fallback> {
-    if a.len() < 2 || b.len() < 2 {
+    stratified(&[Stratum { weight: 1.0, a, b }], Variance::PerArm)
+}
+
+/// CUPED within strata (a bandit's contexts × allocation periods), post-stratified: one `θ`
+/// fitted on the deviations of every visitor from their stratum's mean (both arms pooled,
+/// the regression with a fixed effect per stratum), each stratum's arms adjusted by it, and
+/// the adjusted differences weighted as [`super::strata`] weights the plain ones, each arm's
+/// variance as `variance` says. With one stratum and [`Variance::PerArm`] this is [`cuped`].
+/// Strata where an arm has fewer than two visitors are left out.
+///
+/// Why one pooled `θ` rather than one per stratum: a bandit's periods are short, and a
+/// coefficient fitted on a few dozen visitors adds its own noise; any `θ` fixed across arms
+/// leaves each stratum's difference unbiased, so pooling only trades a little efficiency where
+/// the covariate's effect differs between strata for stability everywhere. Fitting it on
+/// deviations from the stratum's mean keeps differences *between* strata (a baseline that
+/// rises over the periods) out of `θ`.
+pub fn stratified(strata: &[Stratum<'_>], variance: Variance) -> Result<Cuped, Fallback> {
+    let live: Vec<&Stratum<'_>> = strata
+        .iter()
+        .filter(|s| s.a.len() >= 2 && s.b.len() >= 2 && s.weight > 0.0)
+        .collect();
+    if live.is_empty() {
         return Err(Fallback::TooFew);
     }
-    let all = || a.iter().chain(b);
-    let n = a.len() + b.len();
+    let all = || live.iter().flat_map(|s| s.a.iter().chain(s.b));
+    let n = all().count();
     let covered = all().filter(|o| o.x.is_some()).count();
     if covered == 0 {
         return Err(Fallback::NoCovariate);
     }
     let missing_column = covered < n;
-    let theta = pooled_theta(all(), n as f64, missing_column);
-    let adjusted = |side: &[Observation]| {
-        let mut s = Sample::default();
-        for o in side {
-            let x = features(o, missing_column);
-            s.push(o.y - (0..K).map(|j| theta[j] * x[j]).sum::<f64>());
-        }
-        s
-    };
-    let plain = |side: &[Observation]| {
-        let mut s = Sample::default();
-        side.iter().for_each(|o| s.push(o.y));
-        s
-    };
-    let var_of = |s: &Sample| s.variance().map_or(0.0, |v| v / s.n as f64);
-    let (ya, yb) = (plain(a), plain(b));
-    let plain_variance = var_of(&ya) + var_of(&yb);
-    let (ra, rb) = (adjusted(a), adjusted(b));
-    let variance = var_of(&ra) + var_of(&rb);
-    if plain_variance <= 0.0 || variance <= 0.0 {
+    let theta = within_theta(&live, missing_column);
+    let total: f64 = live.iter().map(|s| s.weight).sum();
+    let (mut adjusted, mut plain) = (TwoMeans::default(), TwoMeans::default());
+    for s in &live {
+        let w = s.weight / total;
+        let centre = mean_features(s.a.iter().chain(s.b), missing_column);
+        let adjust = |side: &[Observation]| {
+            let mut out = Sample::default();
+            for o in side {
+                let x = features(o, missing_column);
+                out.push(o.y - (0..K).map(|j| theta[j] * (x[j] - centre[j])).sum::<f64>());
+            }
+            out
+        };
+        let raw = |side: &[Observation]| {
+            let mut out = Sample::default();
+            side.iter().for_each(|o| out.push(o.y));
+            out
+        };
+        add(&mut adjusted, w, &adjust(s.a), &adjust(s.b), variance);
+        add(&mut plain, w, &raw(s.a), &raw(s.b), variance);
+    }
+    let (variance, plain_variance) = (adjusted.variance(), plain.variance());
+    if plain_variance.is_nan() || plain_variance <= 0.0 || variance.is_nan() || variance <= 0.0 {
         return Err(Fallback::NoVariance);
     }
-    let diff = ra.mean - rb.mean;
-    let se = variance.sqrt();
-    let z = super::z_critical();
-    let normal = Normal::standard();
-    let p = (2.0 * normal.sf((diff / se).abs())).clamp(0.0, 1.0);
-    let ci = Interval::finite(diff - z * se, diff + z * se).ok_or(Fallback::NoVariance)?;
+    let fixed = normal(adjusted.diff(), variance).ok_or(Fallback::NoVariance)?;
     Ok(Cuped {
-        diff,
+        diff: fixed.estimate,
         variance,
-        ci,
-        p,
+        ci: fixed.ci,
+        p: fixed.p,
         plain_variance,
         variance_reduction: 1.0 - variance / plain_variance,
         covered: covered as f64 / n as f64,
         n: n as u64,
+        adjusted,
     })
 }
 
-/// Least-squares `θ` of `y` on the features over the pooled visitors (with an intercept).
-fn pooled_theta<'a>(
-    all: impl Iterator<Item = &'a Observation> + Clone,
-    n: f64,
-    missing_column: bool,
-) -> [f64; K] {
-    let mut mean_x = [0.0; K];
-    let mut mean_y = 0.0;
-    for o in all.clone() {
+/// Adds one stratum's arms (weight `w`) to post-stratified means.
+fn add(m: &mut TwoMeans, w: f64, a: &Sample, b: &Sample, variance: Variance) {
+    let (va, vb) = match variance {
+        Variance::PerArm => (a.variance(), b.variance()),
+        Variance::PooledInStratum => {
+            let s2 = pooled_variance((a.sum_of_squares(), a.n), (b.sum_of_squares(), b.n));
+            (s2, s2)
+        }
+    };
+    m.treated += w * a.mean;
+    m.treated_variance += w * w * va.map_or(0.0, |v| v / a.n as f64);
+    m.baseline += w * b.mean;
+    m.baseline_variance += w * w * vb.map_or(0.0, |v| v / b.n as f64);
+    m.visitors += (a.n + b.n) as f64;
+}
+
+fn mean_features<'a>(obs: impl Iterator<Item = &'a Observation>, missing_column: bool) -> [f64; K] {
+    let (mut sum, mut n) = ([0.0; K], 0.0);
+    for o in obs {
         let x = features(o, missing_column);
-        (0..K).for_each(|j| mean_x[j] += x[j] / n);
-        mean_y += o.y / n;
+        (0..K).for_each(|j| sum[j] += x[j]);
+        n += 1.0;
     }
+    sum.map(|v| v / n)
+}
+
+/// Least-squares `θ` of `y` on the features, each visitor's values taken as deviations from
+/// their stratum's means (both arms pooled): an intercept per stratum.
+fn within_theta(strata: &[&Stratum<'_>], missing_column: bool) -> [f64; K] {
     let mut sxx = [[0.0; K]; K];
     let mut sxy = [0.0; K];
-    for o in all {
-        let x = features(o, missing_column);
-        let d: [f64; K] = std::array::from_fn(|j| x[j] - mean_x[j]);
-        for i in 0..K {
-            sxy[i] += d[i] * (o.y - mean_y);
-            for j in 0..K {
-                sxx[i][j] += d[i] * d[j];
+    for s in strata {
+        let obs = || s.a.iter().chain(s.b);
+        let mean_x = mean_features(obs(), missing_column);
+        let mean_y = obs().map(|o| o.y).sum::<f64>() / obs().count() as f64;
+        for o in obs() {
+            let x = features(o, missing_column);
+            let d: [f64; K] = std::array::from_fn(|j| x[j] - mean_x[j]);
+            for i in 0..K {
+                sxy[i] += d[i] * (o.y - mean_y);
+                for j in 0..K {
+                    sxx[i][j] += d[i] * d[j];
+                }
             }
         }
     }

@@ -17,7 +17,11 @@
 //!   for a split that moved (bandits), its generalisation over strata in [`strata`], with the
 //!   post-stratified lift.
 //! - with `--sequential`: the **normal-mixture confidence sequence** ([`sequential`]);
-//! - with `--cuped`: **CUPED**, the difference adjusted by pre-exposure counts ([`cuped`]).
+//! - with `--cuped`: **CUPED**, the difference adjusted by pre-exposure counts ([`cuped`]),
+//!   within strata for a bandit;
+//! - every lift that is not the plain fixed-horizon one (sequential, CUPED, post-stratified):
+//!   read from the two arms' means and their variances by [`lift`], the relative lift by the
+//!   delta method on the log ratio (Katz's method, generalised).
 //!
 //! Every function returns `None` rather than NaN or infinity when its method is undefined for
 //! the counts (an empty arm, a single visitor, zero variance), and never panics.
@@ -28,6 +32,7 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 
 pub mod cuped;
+pub mod lift;
 pub mod sequential;
 
 /// Confidence level of every interval.
@@ -134,6 +139,20 @@ impl Sample {
         self.m2 += delta * (x - self.mean);
     }
 
+    /// A sample known by its count, sum and sum of squares (an engine's aggregates,
+    /// `vitrine report --from-aggregates`).
+    pub fn from_sums(n: u64, sum: f64, sum_sq: f64) -> Sample {
+        if n == 0 {
+            return Sample::default();
+        }
+        let mean = sum / n as f64;
+        Sample {
+            n,
+            mean,
+            m2: (sum_sq - sum * mean).max(0.0),
+        }
+    }
+
     /// Adds `count` zeros at once (the visitors who did not convert).
     pub fn push_zeros(&mut self, count: u64) {
         if count == 0 {
@@ -159,6 +178,11 @@ impl Sample {
         self.m2 += other.m2 + delta * delta * na * nb / n;
         self.mean += delta * nb / n;
         self.n += other.n;
+    }
+
+    /// The sum of squared deviations from the mean (0 below two values).
+    pub fn sum_of_squares(&self) -> f64 {
+        self.m2.max(0.0)
     }
 
     /// The sample variance (n − 1 denominator); `None` below two values.

@@ -10,13 +10,16 @@
 //!   instead would need every stratum large, which a bandit's short periods are not.
 //! - lift: the **post-stratified difference of means** `Σ w_s (m_ts − m_cs)` with `w_s` the
 //!   stratum's share of visitors, its variance `Σ w_s² (v_ts + v_cs)` (`v` the variance of each
-//!   mean) and a normal interval. Inside a stratum the split is fixed and the hash random, so
+//!   mean, from one per-visitor variance pooled over the stratum's two arms:
+//!   [`pooled_variance`]), read as a normal interval or a confidence sequence of that variance, and the
+//!   relative lift as the ratio of the two post-stratified means ([`super::lift`]). Inside a stratum the split is fixed and the hash random, so
 //!   each difference is unbiased; weighting by visitors estimates the lift over everyone, which
 //!   pooling the arms would not when the split and the baseline both move with time.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use super::{z_critical, GoodnessOfFit, Interval};
+use super::lift::TwoMeans;
+use super::GoodnessOfFit;
 
 /// One stratum of the SRM check: observed counts per group and the probabilities it was
 /// placed with (any positive scale; normalized here).
@@ -125,6 +128,8 @@ fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
 pub struct Arms {
     /// Visitors in the stratum (all arms): its weight.
     pub weight: f64,
+    /// Visitors of the two compared arms in the stratum.
+    pub visitors: f64,
     /// Treatment mean.
     pub mean_t: f64,
     /// Variance of the treatment mean.
@@ -135,41 +140,39 @@ pub struct Arms {
     pub var_c: f64,
 }
 
-/// A post-stratified difference.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Stratified {
-    /// `Σ w_s (m_ts − m_cs)`.
-    pub diff: f64,
-    /// Its normal interval.
-    pub ci: Interval,
-    /// Two-sided p-value.
-    pub p: f64,
+/// The variance of one visitor's outcome in a stratum, pooled over its two compared arms
+/// (each around its own mean, as Student's t pools): `(SS_t + SS_c) / (n_t + n_c − 2)`, from
+/// each arm's sum of squared deviations and visitors; `None` below three visitors.
+///
+/// Why pooled under a moving split: a bandit starves the losing arms of a period down to the
+/// floor, a few dozen visitors who often did not convert at all, and their own variance
+/// estimate (0) would make the interval too narrow; the arms of one period differ by the lift
+/// only, so one variance for both is close to each, and is estimated from all of them.
+pub fn pooled_variance((ss_t, n_t): (f64, u64), (ss_c, n_c): (f64, u64)) -> Option<f64> {
+    let df = (n_t + n_c).checked_sub(2).filter(|df| *df > 0)?;
+    Some((ss_t + ss_c).max(0.0) / df as f64)
 }
 
-/// The post-stratified difference (see the module docs); `None` without weight or variance.
-pub fn stratified_diff(strata: &[Arms]) -> Option<Stratified> {
+/// The post-stratified means `Σ w_s m_s` of both arms with their variances `Σ w_s² v_s` (see
+/// the module docs), read into lifts by [`TwoMeans`]; `None` without weight.
+pub fn post_stratify(strata: &[Arms]) -> Option<TwoMeans> {
     let total: f64 = strata.iter().map(|s| s.weight).sum();
     if total.is_nan() || total <= 0.0 {
         return None;
     }
-    let mut diff = 0.0;
-    let mut var = 0.0;
+    let mut m = TwoMeans::default();
     for s in strata {
         let w = s.weight / total;
-        diff += w * (s.mean_t - s.mean_c);
-        var += w * w * (s.var_t + s.var_c);
+        m.treated += w * s.mean_t;
+        m.treated_variance += w * w * s.var_t;
+        m.baseline += w * s.mean_c;
+        m.baseline_variance += w * w * s.var_c;
+        m.visitors += s.visitors;
     }
-    if var.is_nan() || var <= 0.0 || !diff.is_finite() {
-        return None;
-    }
-    let se = var.sqrt();
-    let z = z_critical();
-    let p = 2.0 * Normal::standard().sf((diff / se).abs());
-    Some(Stratified {
-        diff,
-        ci: Interval::finite(diff - z * se, diff + z * se)?,
-        p: p.clamp(0.0, 1.0),
-    })
+    [m.treated, m.baseline, m.variance()]
+        .iter()
+        .all(|x| x.is_finite())
+        .then_some(m)
 }
 
 #[cfg(test)]
@@ -232,6 +235,7 @@ mod tests {
         let s = [
             Arms {
                 weight: 300.0,
+                visitors: 200.0,
                 mean_t: 0.2,
                 var_t: 0.0004,
                 mean_c: 0.1,
@@ -239,15 +243,20 @@ mod tests {
             },
             Arms {
                 weight: 100.0,
+                visitors: 80.0,
                 mean_t: 0.5,
                 var_t: 0.001,
                 mean_c: 0.5,
                 var_c: 0.002,
             },
         ];
-        let r = stratified_diff(&s).unwrap();
-        assert!((r.diff - 0.075).abs() < 1e-12);
+        let m = post_stratify(&s).unwrap();
+        assert!((m.diff() - 0.075).abs() < 1e-12);
+        assert_eq!(m.visitors, 280.0);
+        let r = m
+            .absolute(super::super::lift::Reading::FixedHorizon)
+            .unwrap();
         let se = (0.5625 * 0.0007 + 0.0625 * 0.003_f64).sqrt();
-        assert!((r.ci.high - r.diff - 1.959_963_984_540_054 * se).abs() < 1e-9);
+        assert!((r.ci.high - r.estimate - 1.959_963_984_540_054 * se).abs() < 1e-9);
     }
 }

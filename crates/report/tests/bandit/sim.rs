@@ -13,6 +13,15 @@
 //! Why the rising baseline: with a moving split and a moving baseline, pooling the arms
 //! credits the arm that got more traffic late with the late visitors' higher rate. The
 //! report's post-stratified lift must cover the truth anyway.
+//!
+//! **Visitor history** ([`Run::with_history`], for `--cuped`): each visitor is a regular
+//! ([`REGULAR_SHARE`] of them) who converts [`REGULAR`] times as often as the context's rate,
+//! or an occasional visitor who converts less, so that the average is the rate itself and
+//! the true lift is unchanged. Regulars come with more visits and product views before their
+//! first exposure (`visits = 1 + ⌊Exp(mean 4)⌋` against `1 + ⌊Exp(mean 0.3)⌋`, `views =
+//! ⌊Exp(mean 2·visits)⌋`), written in the exposure's `pre` as the edge writes it, except for
+//! 15 % of visitors (first exposed before the window). These draws come from a stream of
+//! their own, so a run without history is the same as before they existed.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,10 +32,10 @@ use vitrine_compile::{compile, Source};
 use vitrine_core::cookie::{Identity, VerifiedProfile};
 use vitrine_core::decide::experiment::{split_text, EVERYONE_ELSE};
 use vitrine_core::decide::{decide_in, Context};
-use vitrine_core::measure::events::{Common, Conversion, Event, ExposureEvent, Via, SCHEMA};
+use vitrine_core::measure::events::{Common, Conversion, Event, ExposureEvent, Pre, Via, SCHEMA};
 use vitrine_core::snapshot::{Snapshot, Sym};
 use vitrine_report::aggregate::Kind;
-use vitrine_report::analyze::{Against, InputSummary};
+use vitrine_report::analyze::{Against, Comparison, InputSummary, UnitReport};
 use vitrine_report::optimize::{self, Bandit, Guard, Metric, Outcome};
 use vitrine_report::stats::Interval;
 use vitrine_report::{self as report};
@@ -80,6 +89,27 @@ pub const WORLD: [Segment; 3] = [
     },
 ];
 
+/// Share of regular visitors (with history).
+pub const REGULAR_SHARE: f64 = 0.3;
+/// How many times the context's rate a regular converts at.
+pub const REGULAR: f64 = 2.9;
+
+/// How many times the context's rate an occasional visitor converts at (the average is 1).
+pub fn occasional() -> f64 {
+    (1.0 - REGULAR_SHARE * REGULAR) / (1.0 - REGULAR_SHARE)
+}
+
+/// One visitor's history: the covariate the exposure carries, and their rate multiplier.
+fn history(rng: &mut ChaCha8Rng) -> (Option<Pre>, f64) {
+    let regular = rng.random::<f64>() < REGULAR_SHARE;
+    let mut exp = |mean: f64| -mean * (1.0 - rng.random::<f64>()).ln();
+    let visits = 1 + exp(if regular { 4.0 } else { 0.3 }) as u32;
+    let views = exp(2.0 * f64::from(visits)) as u32;
+    let known = rng.random::<f64>() >= 0.15;
+    let rate = if regular { REGULAR } else { occasional() };
+    (known.then_some(Pre { visits, views }), rate)
+}
+
 /// The baseline multiplier of round `r`: +10 % per round.
 pub fn drift(round: usize) -> f64 {
     1.0 + 0.1 * round as f64
@@ -101,6 +131,8 @@ pub struct Run {
     visitors: u64,
     /// Rounds played.
     pub round: usize,
+    /// Visitor history (see the module docs), when simulated.
+    history: Option<ChaCha8Rng>,
 }
 
 impl Run {
@@ -118,6 +150,15 @@ impl Run {
             seed,
             visitors: 0,
             round: 0,
+            history: None,
+        }
+    }
+
+    /// A fresh experiment whose visitors bring a history (see the module docs).
+    pub fn with_history(seed: u64) -> Self {
+        Run {
+            history: Some(ChaCha8Rng::seed_from_u64(seed ^ 0x00c0_ffee_0000_0000)),
+            ..Run::new(seed)
         }
     }
 
@@ -146,6 +187,7 @@ impl Run {
             let d = decide_in(&self.snapshot, &ctx);
             let e = d.exposures[0];
             let learned = e.learned.expect("a bandit exposure");
+            let (pre, rate) = self.history.as_mut().map_or((None, 1.0), history);
             let common = Common {
                 schema: SCHEMA,
                 ts: now,
@@ -159,13 +201,13 @@ impl Run {
                 experiment: Some(KEY.to_owned()),
                 campaign: None,
                 arm: e.arm.to_owned(),
-                pre: None,
+                pre,
                 context: Some(learned.context.to_owned()),
                 split: learned.split.map(str::to_owned),
             }));
             // The holdout sees the default banner: control's rate.
             let arm = ARMS.iter().position(|a| *a == e.arm).unwrap_or(0);
-            let p = seg.base * drift(self.round) + seg.lift[arm];
+            let p = seg.base * drift(self.round) * rate + seg.lift[arm];
             if self.rng.random::<f64>() < p {
                 self.events.push(Event::Conversion(Conversion {
                     common: Common {
@@ -275,9 +317,9 @@ impl Run {
         self.visitors
     }
 
-    /// The report's 95 % interval of `arm` against control (post-stratified, as printed), and
-    /// the pooled Newcombe interval a fixed-split report would give, over every event so far.
-    pub fn intervals(&self, arm: &str) -> (Option<Interval>, Option<Interval>) {
+    /// The report's unit for the experiment over every event so far, with CUPED, and
+    /// sequential when `sequential` gives a tuning.
+    pub fn report(&self, sequential: Option<f64>) -> UnitReport {
         let filter = report::Filter {
             goal: Some("purchase".into()),
             ..report::Filter::default()
@@ -285,38 +327,140 @@ impl Run {
         let tally = report::aggregate(&self.events, &filter);
         let options = report::Options {
             control: vec![(None, "control".into())],
+            sequential,
+            cuped: true,
             ..report::Options::default()
         };
         let rep = report::analyze(&tally, InputSummary::default(), None, &options);
-        let unit = rep.units.iter().find(|u| u.name == KEY).unwrap();
-        let stratified = unit
-            .comparisons
-            .iter()
-            .find(|c| c.arm == arm && c.against == Against::Control)
-            .and_then(|c| c.abs_lift_ci);
-        let find = |n: &str| unit.arms.iter().find(|a| a.arm == n).unwrap();
-        let (t, c) = (find(arm), find("control"));
-        let pooled =
-            report::stats::newcombe_diff(t.converters, t.visitors, c.converters, c.visitors);
-        (stratified, pooled)
+        rep.units.into_iter().find(|u| u.name == KEY).unwrap()
     }
 }
 
-/// Coverage of the true lift of savings over control by the report's 95 % interval (and by
-/// the pooled interval), over `runs` seeded experiments of `rounds` rounds of `per_round`
-/// visitors, reweighting after every round.
-pub fn coverage(runs: u64, rounds: usize, per_round: u64, guard: &Guard) -> (f64, f64) {
-    let truth = true_lift(1);
-    let (mut hit, mut hit_pooled) = (0u64, 0u64);
-    for seed in 0..runs {
-        let mut run = Run::new(seed);
-        for _ in 0..rounds {
-            run.visit(per_round);
-            run.optimize(guard);
-        }
-        let (s, p) = run.intervals("savings");
-        hit += u64::from(s.is_some_and(|i| i.contains(truth)));
-        hit_pooled += u64::from(p.is_some_and(|i| i.contains(truth)));
+/// `arm` against control in `unit`.
+pub fn versus_control(unit: &UnitReport, arm: &str) -> Comparison {
+    unit.comparisons
+        .iter()
+        .find(|c| c.arm == arm && c.against == Against::Control)
+        .cloned()
+        .unwrap()
+}
+
+/// The pooled Newcombe interval of `arm` against control a fixed-split report would give.
+pub fn pooled(unit: &UnitReport, arm: &str) -> Option<Interval> {
+    let find = |n: &str| unit.arms.iter().find(|a| a.arm == n).unwrap();
+    let (t, c) = (find(arm), find("control"));
+    report::stats::newcombe_diff(t.converters, t.visitors, c.converters, c.visitors)
+}
+
+/// The true relative lift of savings over control after `rounds` equal rounds: the context
+/// lifts over the context baselines, both weighted by context shares, the baseline averaged
+/// over the rounds' drift (what the post-stratified ratio estimates).
+pub fn true_relative(rounds: usize) -> f64 {
+    let drift: f64 = (0..rounds).map(drift).sum::<f64>() / rounds as f64;
+    let base: f64 = WORLD.iter().map(|s| s.share * s.base).sum();
+    true_lift(1) / (base * drift)
+}
+
+/// How often each reading of savings against control contained the truth.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Coverage {
+    /// Runs.
+    pub runs: u64,
+    /// Post-stratified, fixed-horizon, at the end.
+    pub fixed: u64,
+    /// Its relative lift.
+    pub fixed_relative: u64,
+    /// CUPED within strata, fixed-horizon, at the end.
+    pub cuped: u64,
+    /// Its relative lift.
+    pub cuped_relative: u64,
+    /// Post-stratified sequence, at every look (after each round).
+    pub sequential: u64,
+    /// Its relative lift, at every look.
+    pub sequential_relative: u64,
+    /// CUPED within strata, sequence, at every look.
+    pub cuped_sequential: u64,
+    /// Its relative lift, at every look.
+    pub cuped_sequential_relative: u64,
+    /// Pooled Newcombe (ignores the moving split), at the end.
+    pub pooled: u64,
+    /// Fixed-horizon intervals read at every look (peeking).
+    pub peeking: u64,
+    /// Sum over runs of CUPED's variance reduction (rate).
+    pub reduction: f64,
+    /// Sum over runs of the fixed interval's width at the end.
+    pub fixed_width: f64,
+    /// Sum over runs of the CUPED interval's width at the end.
+    pub cuped_width: f64,
+}
+
+impl Coverage {
+    /// `count` as a share of the runs.
+    pub fn rate(&self, count: u64) -> f64 {
+        count as f64 / self.runs as f64
     }
-    (hit as f64 / runs as f64, hit_pooled as f64 / runs as f64)
+}
+
+/// Coverage of the true lift of savings over control by every reading of the report, over
+/// `runs` seeded experiments (visitors with history) of `rounds` rounds of `per_round`
+/// visitors, reweighting after every round. Sequences (tuned for `n_star`) are read after
+/// every round and count as covering only if every look did.
+pub fn coverage(runs: u64, rounds: usize, per_round: u64, guard: &Guard, n_star: f64) -> Coverage {
+    let truth = true_lift(1);
+    let inside = |ci: Option<Interval>, t: f64| ci.is_some_and(|i| i.contains(t));
+    let mut c = Coverage {
+        runs,
+        ..Coverage::default()
+    };
+    for seed in 0..runs {
+        let mut run = Run::with_history(seed);
+        let mut every = [true; 5];
+        for round in 0..rounds {
+            run.visit(per_round);
+            let rel = true_relative(round + 1);
+            let seq = versus_control(&run.report(Some(n_star)), "savings");
+            let k = seq
+                .cuped
+                .clone()
+                .expect("--cuped gives every comparison a CUPED estimate");
+            let fixed = versus_control(&run.report(None), "savings");
+            for (i, covered) in [
+                inside(seq.abs_lift_ci, truth),
+                inside(seq.rel_lift_ci, rel),
+                inside(k.abs_lift_ci, truth),
+                inside(k.rel_lift_ci, rel),
+                inside(fixed.abs_lift_ci, truth),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                every[i] &= covered;
+            }
+            if round + 1 < rounds {
+                run.optimize(guard);
+            }
+        }
+        let unit = run.report(None);
+        let end = versus_control(&unit, "savings");
+        let k = end
+            .cuped
+            .clone()
+            .expect("--cuped gives every comparison a CUPED estimate");
+        let rel = true_relative(rounds);
+        let width = |ci: Option<Interval>| ci.map_or(0.0, |i| i.high - i.low);
+        c.fixed += u64::from(inside(end.abs_lift_ci, truth));
+        c.fixed_relative += u64::from(inside(end.rel_lift_ci, rel));
+        c.cuped += u64::from(inside(k.abs_lift_ci, truth));
+        c.cuped_relative += u64::from(inside(k.rel_lift_ci, rel));
+        c.pooled += u64::from(inside(pooled(&unit, "savings"), truth));
+        c.sequential += u64::from(every[0]);
+        c.sequential_relative += u64::from(every[1]);
+        c.cuped_sequential += u64::from(every[2]);
+        c.cuped_sequential_relative += u64::from(every[3]);
+        c.peeking += u64::from(every[4]);
+        c.reduction += k.variance_reduction.unwrap_or(0.0);
+        c.fixed_width += width(end.abs_lift_ci);
+        c.cuped_width += width(k.abs_lift_ci);
+    }
+    c
 }

@@ -19,6 +19,33 @@ pub const DAYS: u64 = 14;
 /// When the test starts (Unix seconds, midnight UTC).
 pub const START: u64 = 1_800_000_000 / 86_400 * 86_400;
 
+/// The control arm's expected conversion rate, `E[min(0.6, 0.005 + 0.05·visits +
+/// 0.01·views)]`, summed exactly over the geometric laws of `visits − 1` and `views` (a
+/// floored exponential of mean `m` is geometric with ratio `e^(−1/m)`), up to terms below
+/// 1e-15: the truth the relative lift `LIFT / base` is checked against.
+pub fn true_base() -> f64 {
+    let geometric = |mean: f64, k: u32| {
+        let q = (-1.0 / mean).exp();
+        (1.0 - q) * q.powi(k as i32)
+    };
+    let mut sum = 0.0;
+    for v in 0..400u32 {
+        let pv = geometric(1.5, v);
+        if pv < 1e-18 {
+            break;
+        }
+        let visits = f64::from(v + 1);
+        // views ≥ 56 − 5·visits puts the rate at the cap, whose tail sums in closed form.
+        let cap = ((0.6 - 0.005 - 0.05 * visits) / 0.01).ceil().max(0.0) as u32;
+        let q = (-1.0 / (2.0 * visits)).exp();
+        for w in 0..cap {
+            sum += pv * geometric(2.0 * visits, w) * (0.005 + 0.05 * visits + 0.01 * f64::from(w));
+        }
+        sum += pv * q.powi(cap as i32) * 0.6;
+    }
+    sum
+}
+
 /// SplitMix64: small, seedable, and good enough for traffic.
 pub struct Rng(u64);
 

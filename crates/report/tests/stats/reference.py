@@ -14,7 +14,13 @@ The sequential cases (`--sequential`) do not use the closed form of the normal-m
 confidence sequence: the mixture likelihood ratio is integrated numerically (scipy's quad) over
 the normal prior and the interval's ends are found by root finding (brentq) where it reaches
 1/alpha. The CUPED cases (`--cuped`) regress the outcome on the covariates with statsmodels'
-OLS over both arms pooled and compare the residuals with statsmodels' z interval.
+OLS over both arms pooled and compare the residuals with statsmodels' z interval. The
+stratified cases (a bandit's contexts x allocation periods) fit CUPED's coefficient with
+statsmodels' OLS with one intercept per stratum (dummies, not deviations from the stratum's
+mean as the Rust code does), post-stratify the adjusted and the plain means (one variance per
+stratum, pooled over its two arms, as a bandit's report does), and read them as
+z intervals and as confidence sequences (numerically integrated, as above). Relative lifts are
+the delta method on the log ratio, the sequence again integrated numerically.
 Undefined results (an empty arm, no conversions for a ratio, zero variance) are `null`.
 """
 
@@ -173,7 +179,11 @@ def sequential_proportion_case(name, n_star, x1, n1, x2, n2):
     if n1 > 0 and n2 > 0:
         p1, p2 = x1 / n1, x2 / n2
         res = confidence_sequence(p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2, n1 + n2, n_star)
-    return {"name": name, "n_star": n_star, "x1": x1, "n1": n1, "x2": x2, "n2": n2, "sequence": res}
+    rel = None
+    if n1 > 0 and n2 > 0:
+        rel = relative_sequence(x1 / n1, p1 * (1 - p1) / n1, x2 / n2, p2 * (1 - p2) / n2, n1 + n2, n_star)
+    return {"name": name, "n_star": n_star, "x1": x1, "n1": n1, "x2": x2, "n2": n2, "sequence": res,
+            "rel_sequence": rel}
 
 
 def sequential_means_case(name, n_star, a, b):
@@ -211,6 +221,163 @@ def cuped_case(name, t, c):
         "covered": covered / len(rows),
         "sequence": confidence_sequence(diff, float(variance), len(rows), 5000),
     }
+    # The adjusted means, each arm's residuals shifted back to the pooled mean's level.
+    level = float(np.mean(y))
+    mt, mc = float(np.mean(ra)) + level, float(np.mean(rb)) + level
+    vt, vc = np.var(ra, ddof=1) / len(ra), np.var(rb, ddof=1) / len(rb)
+    out["cuped"]["rel_ci"] = relative_interval(mt, vt, mc, vc)
+    out["cuped"]["rel_sequence"] = relative_sequence(mt, vt, mc, vc, len(rows), 5000)
+    return out
+
+
+def log_ratio(mt, vt, mc, vc):
+    """The log ratio of two means and its delta-method variance; None when undefined."""
+    if not (mt > 0 and mc > 0):
+        return None
+    return math.log(mt / mc), vt / mt**2 + vc / mc**2
+
+
+def relative_interval(mt, vt, mc, vc):
+    lr = log_ratio(mt, vt, mc, vc)
+    if lr is None or not lr[1] > 0:
+        return None
+    z = stats.norm.ppf(1 - ALPHA / 2)
+    lo, hi = lr[0] - z * math.sqrt(lr[1]), lr[0] + z * math.sqrt(lr[1])
+    return [math.exp(lo) - 1, math.exp(hi) - 1]
+
+
+def relative_sequence(mt, vt, mc, vc, n, n_star):
+    lr = log_ratio(mt, vt, mc, vc)
+    if lr is None:
+        return None
+    s = confidence_sequence(lr[0], lr[1], n, n_star)
+    if s is None:
+        return None
+    return {"estimate": mt / mc - 1, "ci": [math.exp(s["ci"][0]) - 1, math.exp(s["ci"][1]) - 1]}
+
+
+def z_interval(d, variance):
+    """scipy's normal interval and two-sided p of an estimate with a known variance."""
+    if not variance > 0:
+        return None
+    lo, hi = stats.norm.interval(1 - ALPHA, loc=d, scale=math.sqrt(variance))
+    p = 2 * stats.norm.sf(abs(d) / math.sqrt(variance))
+    return {"diff": d, "ci": [float(lo), float(hi)], "p": float(p)}
+
+
+def stratified_arm(seed, n, base, lift, missing, kind):
+    """Visitors of one arm in one stratum, as [y, visits, views] (null visits/views: missing)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        visits = 1 + int(rng.expovariate(0.5))
+        views = int(rng.expovariate(1 / (1.5 * visits)))
+        p = min(0.95, base + 0.02 * visits + 0.005 * views + lift)
+        converted = rng.random() < p
+        if kind == "rate":
+            y = 1.0 if converted else 0.0
+        else:
+            y = round(rng.expovariate(1 / 30.0) + views, 2) if converted else 0.0
+        out.append([y, None, None] if rng.random() < missing else [y, visits, views])
+    return out
+
+
+def bandit_strata(seed, kind, sizes, missing=0.2):
+    """Strata of a moving split: (treated, control, other arms) visitors per period, the
+    baseline rising period after period, the treated arm 3 points better."""
+    out = []
+    for i, (nt, nc, other) in enumerate(sizes):
+        base = 0.03 + 0.015 * i
+        out.append({
+            "weight": nt + nc + other,
+            "a": stratified_arm(seed * 100 + 2 * i, nt, base, 0.03, missing, kind),
+            "b": stratified_arm(seed * 100 + 2 * i + 1, nc, base, 0.0, missing, kind),
+        })
+    return out
+
+
+# (name, strata, tuning N*): the stratified cases (bandits).
+STRATIFIED = [
+    ("bandit_rate", bandit_strata(31, "rate", [(150, 150, 150), (300, 90, 60), (520, 60, 40), (700, 45, 30)]), 5000),
+    ("bandit_value", bandit_strata(32, "value", [(120, 130, 110), (260, 80, 70), (400, 50, 40)]), 2000),
+    ("contexts_and_periods", bandit_strata(33, "rate", [(80, 70, 75), (160, 40, 30), (60, 60, 60), (30, 110, 20), (200, 200, 0), (90, 25, 15)], 0.35), 5000),
+    ("one_stratum", bandit_strata(34, "rate", [(300, 320, 0)], 0.1), 5000),
+    ("tiny_stratum_left_out", bandit_strata(35, "rate", [(200, 210, 50), (1, 40, 3), (150, 60, 20)]), 5000),
+    ("no_covariate", bandit_strata(36, "rate", [(50, 50, 10), (60, 40, 10)], 1.0), 5000),
+]
+
+
+def post_stratified(strata, values):
+    """sum w m and sum w^2 v of both arms over `strata` (weights normalised), each stratum's
+    variance of one visitor pooled over its two arms: (SS_a + SS_b) / (n_a + n_b - 2)."""
+    total = sum(s["weight"] for s in strata)
+    mt = vt = mc = vc = 0.0
+    n = 0
+    for s in strata:
+        w = s["weight"] / total
+        a, b = np.array(values(s["a"]), dtype=float), np.array(values(s["b"]), dtype=float)
+        ss = float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
+        s2 = ss / (len(a) + len(b) - 2)
+        mt += w * float(a.mean())
+        vt += w * w * s2 / len(a)
+        mc += w * float(b.mean())
+        vc += w * w * s2 / len(b)
+        n += len(a) + len(b)
+    return mt, vt, mc, vc, n
+
+
+def read_means(mt, vt, mc, vc, n, n_star):
+    """Every reading of two post-stratified means, as the report gives them."""
+    return {
+        "treated": mt, "baseline": mc, "variance": vt + vc,
+        "fixed": z_interval(mt - mc, vt + vc),
+        "sequence": confidence_sequence(mt - mc, vt + vc, n, n_star),
+        "rel_ci": relative_interval(mt, vt, mc, vc),
+        "rel_sequence": relative_sequence(mt, vt, mc, vc, n, n_star),
+    }
+
+
+def stratified_case(name, strata, n_star):
+    out = {"name": name, "n_star": n_star, "strata": strata}
+    # The plain post-stratified lift, as a bandit's report prints it: strata where both arms
+    # have visitors and the two have three or more.
+    plain = [s for s in strata if len(s["a"]) > 0 and len(s["b"]) > 0 and len(s["a"]) + len(s["b"]) > 2]
+    outcome = lambda rows: [r[0] for r in rows]
+    out["post_stratified"] = read_means(*post_stratified(plain, outcome), n_star)
+    # CUPED within strata: strata where both arms have two visitors or more.
+    live = [s for s in strata if len(s["a"]) >= 2 and len(s["b"]) >= 2]
+    rows = [(k, r) for k, s in enumerate(live) for r in s["a"] + s["b"]]
+    covered = sum(1 for _, r in rows if r[1] is not None)
+    out["cuped"] = None
+    if covered == 0:
+        return out
+    y = np.array([r[0] for _, r in rows], dtype=float)
+    cols = [[r[1] or 0.0 for _, r in rows], [r[2] or 0.0 for _, r in rows]]
+    if covered < len(rows):
+        cols.append([1.0 if r[1] is None else 0.0 for _, r in rows])
+    covariates = np.array(cols, dtype=float).T
+    dummies = np.array([[1.0 if k == j else 0.0 for j in range(len(live))] for k, _ in rows])
+    fit = sm.OLS(y, np.hstack([covariates, dummies])).fit()
+    theta = fit.params[: covariates.shape[1]]
+
+    def adjusted_strata():
+        for s in live:
+            xs = np.array([[r[1] or 0.0, r[2] or 0.0] + ([1.0 if r[1] is None else 0.0] if covered < len(rows) else []) for r in s["a"] + s["b"]], dtype=float)
+            centre = xs.mean(axis=0)
+            adjust = lambda side: [r[0] - float(np.dot(theta, np.array([r[1] or 0.0, r[2] or 0.0] + ([1.0 if r[1] is None else 0.0] if covered < len(rows) else []), dtype=float) - centre)) for r in side]
+            yield {"weight": s["weight"], "a": adjust(s["a"]), "b": adjust(s["b"])}
+
+    adj = list(adjusted_strata())
+    mt, vt, mc, vc, n = post_stratified(adj, lambda values: values)
+    _, pvt, _, pvc, _ = post_stratified(live, outcome)
+    plain_variance = pvt + pvc
+    if not (vt + vc > 0 and plain_variance > 0):
+        return out
+    out["cuped"] = read_means(mt, vt, mc, vc, n, n_star)
+    out["cuped"].update({
+        "plain_variance": plain_variance, "variance_reduction": 1 - (vt + vc) / plain_variance,
+        "covered": covered / len(rows), "n": n,
+    })
     return out
 
 
@@ -282,6 +449,7 @@ def main():
         "sequential_proportions": [sequential_proportion_case(*c) for c in SEQUENTIAL_PROPORTIONS],
         "sequential_means": [sequential_means_case(*c) for c in SEQUENTIAL_MEANS],
         "cuped": [cuped_case(*c) for c in CUPED],
+        "stratified": [stratified_case(*c) for c in STRATIFIED],
     }
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -106,6 +106,8 @@ pub struct Visitor {
 /// let mut private = resolve(Request { gpc: Some("1"), ..req }, &settings, paths);
 /// assert!(private.activity.is_none() && private.set_cookie(&settings).is_none());
 /// ```
+// Not inlined into the Worker's request function (see [`crate::view()`]).
+#[inline(never)]
 pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> Visitor {
     let identity = identify(req.cookie, settings.profile_keys, req.now, settings.time);
     let consent = consent::evaluate(settings.consent, req.cookie, req.gpc, identity.profile());

@@ -1,5 +1,13 @@
-//! Where events go: one Workers Analytics Engine data point per event in production, one
-//! prefixed log line per event elsewhere. Both are pure here; the Worker shell only writes.
+//! Where events go: the records of a Cloudflare Pipelines stream ([`records`], the lossless
+//! sink), one Workers Analytics Engine data point per event (sampled dashboards), and one
+//! prefixed log line per event when neither is bound. All are pure here; the Worker shell only
+//! writes.
+//!
+//! **Pipelines records** ([`records`]): the events' own JSON objects, one per event, sent in one
+//! `send` call per request to the stream bound as [`PIPELINE_BINDING`]. The stream is declared
+//! with `schema/pipelines-stream.json` (one field per event field, named as in the JSON), so the
+//! Parquet files or Iceberg table it writes have one column per field
+//! (docs/reference.md#parquet-layout) and keep every event: nothing is sampled.
 //!
 //! The data point's columns ([`layout`], dataset [`DATASET`], binding [`BINDING`]) are the
 //! ones `vitrine report` reads back from a CSV export or the SQL API, so the writer and the
@@ -21,6 +29,9 @@ pub const DATASET: &str = "vitrine_events";
 
 /// Binding name the Worker looks for; without it events become log lines.
 pub const BINDING: &str = "EVENTS";
+
+/// Binding name of the Pipelines stream the Worker sends every event to, when bound.
+pub const PIPELINE_BINDING: &str = "EVENTS_STREAM";
 
 /// What every event log line starts with.
 pub const LOG_PREFIX: &str = "vitrine-event ";
@@ -44,6 +55,13 @@ pub struct DataPoint {
 /// The event as one log line: [`LOG_PREFIX`] + JSON.
 pub fn log_line(event: &Event) -> String {
     format!("{LOG_PREFIX}{}", event.to_line())
+}
+
+/// The events as one JSON array of stream records (`send(records)` of a Pipelines binding):
+/// each record is the event's JSON object ([`Event::to_line`]).
+pub fn records(events: &[Event]) -> String {
+    let lines: Vec<String> = events.iter().map(Event::to_line).collect();
+    format!("[{}]", lines.join(","))
 }
 
 /// The event as a data point in the [`layout`].
@@ -200,6 +218,43 @@ mod tests {
         let p = data_point(&samples()[4]);
         assert_eq!((p.index.as_str(), p.blobs[0].as_str()), ("5f0c", "view"));
         assert_eq!(p.blobs[3], "p0042");
+    }
+
+    #[test]
+    fn records_are_the_events_and_only_declared_fields_of_the_stream() {
+        let sent: Vec<serde_json::Value> = serde_json::from_str(&records(&samples())).unwrap();
+        assert_eq!(sent.len(), samples().len());
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../../schema/pipelines-stream.json"))
+                .unwrap();
+        let fields = schema["fields"].as_array().unwrap();
+        for (record, event) in sent.iter().zip(samples()) {
+            assert_eq!(Event::parse(&record.to_string()), Ok(event));
+            for (key, value) in record.as_object().unwrap() {
+                let field = fields
+                    .iter()
+                    .find(|f| f["name"] == key.as_str())
+                    .unwrap_or_else(|| panic!("{key} is not a field of the stream"));
+                let ok = match field["type"].as_str().unwrap() {
+                    "string" => value.is_string(),
+                    "int32" | "int64" => value.is_u64(),
+                    "float64" => value.is_number(),
+                    "bool" => value.is_boolean(),
+                    "struct" | "json" => value.is_object(),
+                    "list" => value.is_array(),
+                    other => panic!("{other}"),
+                };
+                assert!(ok, "{key}: {value} is not a {}", field["type"]);
+            }
+            for required in fields.iter().filter(|f| f["required"] == true) {
+                let name = required["name"].as_str().unwrap();
+                assert!(
+                    record.get(name).is_some(),
+                    "{name} is required by the stream"
+                );
+            }
+        }
+        assert_eq!(records(&[]), "[]");
     }
 
     #[test]

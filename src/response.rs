@@ -1,0 +1,115 @@
+//! A response as the runtime holds it, for the page path: the runtime's own
+//! `web_sys::Response` with its status and headers object read once.
+//!
+//! The worker crate's `Response` is not used on the page path: turning a runtime response into
+//! it reads the body, headers, status and `cf` across the JS boundary, and turning it back
+//! builds a new runtime `Response`; a page request used to do both at every hop (source,
+//! obtain, deliver), though it needs only the status and a few headers. This type keeps the
+//! worker crate's method names (`status_code`, `headers`, `body`, `cloned`), so code reads the
+//! same either way, and hands the runtime's object back without a copy ([`Response::into_raw`]).
+
+use worker::{web_sys, Headers, Result};
+
+/// A runtime response, its status and its headers object.
+pub struct Response {
+    raw: web_sys::Response,
+    status: u16,
+    headers: Headers,
+}
+
+impl Response {
+    /// Reads the status and headers object of `raw` (two calls into the runtime).
+    pub fn new(raw: web_sys::Response) -> Self {
+        Self {
+            status: raw.status(),
+            headers: Headers(raw.headers()),
+            raw,
+        }
+    }
+
+    /// A new runtime response over `body` (a `Blob`, so the runtime knows its length).
+    pub fn from_blob(status: u16, headers: &Headers, body: &web_sys::Blob) -> Result<Self> {
+        let init = init(status, headers);
+        let raw = web_sys::Response::new_with_opt_blob_and_init(Some(body), &init)?;
+        Ok(Self::built(raw, status))
+    }
+
+    /// A new runtime response over `body` (a stream, or none).
+    pub fn from_stream(
+        status: u16,
+        headers: &Headers,
+        body: Option<&web_sys::ReadableStream>,
+    ) -> Result<Self> {
+        let init = init(status, headers);
+        let raw = web_sys::Response::new_with_opt_readable_stream_and_init(body, &init)?;
+        Ok(Self::built(raw, status))
+    }
+
+    /// `self`'s body with other headers (copied by the runtime) and the same status.
+    pub fn with_headers(self, headers: &Headers) -> Result<Self> {
+        let body = self.raw.body();
+        Self::from_stream(self.status, headers, body.as_ref())
+    }
+
+    /// A response built here with `status`: the runtime copied the headers into it, so its
+    /// own object is read back, and later changes (a cookie, `Server-Timing`) are sent.
+    fn built(raw: web_sys::Response, status: u16) -> Self {
+        Self {
+            status,
+            headers: Headers(raw.headers()),
+            raw,
+        }
+    }
+
+    /// The status code.
+    pub fn status_code(&self) -> u16 {
+        self.status
+    }
+
+    /// The headers (the runtime's object: changes to a response built here are sent; a
+    /// fetched response's headers are immutable, and changing them is an error).
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The body stream, if there is a body.
+    pub fn body(&self) -> Option<web_sys::ReadableStream> {
+        self.raw.body()
+    }
+
+    /// A copy whose body is a tee of this one's (`Response.clone()`).
+    pub fn cloned(&self) -> Result<Self> {
+        Ok(Self::new(self.raw.clone()?))
+    }
+
+    /// The runtime's response.
+    pub fn raw(&self) -> &web_sys::Response {
+        &self.raw
+    }
+
+    /// The runtime's response, to send or hand to the runtime.
+    pub fn into_raw(self) -> web_sys::Response {
+        self.raw
+    }
+}
+
+impl From<worker::Response> for Response {
+    /// From the worker crate's type (the Cache API and origin fetches, which only it binds).
+    fn from(resp: worker::Response) -> Self {
+        Self::new(resp.into())
+    }
+}
+
+impl From<Response> for worker::Response {
+    /// To the worker crate's type (for the Cache API).
+    fn from(resp: Response) -> Self {
+        worker::Response::from(resp.raw)
+    }
+}
+
+fn init(status: u16, headers: &Headers) -> web_sys::ResponseInit {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers.0);
+    init
+}
