@@ -19,6 +19,7 @@ mod identity;
 mod origin;
 mod perf;
 mod recs;
+mod recs_train;
 mod security;
 mod snapshot;
 mod views;

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use vitrine_core::measure::events::EventRef;
 use vitrine_learn::{evaluate, export, Options, Trainer};
 
 use crate::campaigns;
@@ -113,16 +114,16 @@ fn train(args: &TrainArgs) -> Result<ExitCode, String> {
         }
         None => Trainer::new(opts),
     };
-    let mut observe = |e: vitrine_core::measure::events::Event| {
-        if since.is_none_or(|s| e.common().ts >= s) {
-            trainer.observe(&e);
+    let mut observe = |e: EventRef<'_>| {
+        if since.is_none_or(|s| e.ts() >= s) {
+            trainer.observe_ref(&e);
         }
     };
     let parsed = if args.remote {
         let mut fetched = report::fetch(&args.dataset, since)?;
         std::mem::take(&mut fetched.events)
             .into_iter()
-            .for_each(&mut observe);
+            .for_each(|e| observe(e.into()));
         fetched
     } else {
         report::each_event(&args.inputs, args.format, &mut observe)?

@@ -112,7 +112,7 @@ impl EventArgs {
             std::mem::take(&mut fetched.events).iter().for_each(each);
             fetched
         } else {
-            each_event(&self.inputs, self.format, |e| each(&e))?
+            each_event(&self.inputs, self.format, |e| each(&e.into_event()))?
         };
         print_bad_lines(&parsed);
         if parsed.bad_count > 0 && strict {
@@ -310,7 +310,7 @@ pub fn html_for(
     expect: Option<&vitrine_core::Snapshot>,
 ) -> Result<String, String> {
     let mut counts = report::aggregate::Aggregator::new(&report::Filter::default());
-    let parsed = each_event(paths, Format::Auto, |e| counts.push(&e))?;
+    let parsed = each_event(paths, Format::Auto, |e| counts.push(&e.into_event()))?;
     let tally = counts.finish();
     let summary = summary(&tally, &parsed);
     let options = report::Options {
@@ -326,12 +326,12 @@ pub fn html_for(
 }
 
 /// Reads every input one event at a time (the files are never held whole), handing each event
-/// to `each`; the answer counts what could not be read, with no events. A directory stands for
-/// every `.parquet` file under it ([`files`]).
+/// to `each`, borrowed from its line where it has one; the answer counts what could not be
+/// read, with no events. A directory stands for every `.parquet` file under it ([`files`]).
 pub(crate) fn each_event(
     paths: &[PathBuf],
     format: Format,
-    mut each: impl FnMut(vitrine_core::measure::events::Event),
+    mut each: impl FnMut(vitrine_core::measure::events::EventRef<'_>),
 ) -> Result<Parsed, String> {
     let mut all = Parsed::default();
     let paths = files(paths)?;
@@ -347,7 +347,7 @@ pub(crate) fn each_event(
         } else {
             let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
             if format == Format::Parquet || (format == Format::Auto && is_parquet(path)) {
-                input::parquet::each_parquet_row(file, &mut each)
+                input::parquet::each_parquet_row(file, |e| each(e.into()))
                     .map_err(|e| format!("{}: {e}", path.display()))?
             } else {
                 let reader = std::io::BufReader::with_capacity(1 << 16, file);
@@ -370,7 +370,7 @@ fn read_stream(
     path: &Path,
     format: Format,
     reader: impl std::io::BufRead,
-    each: impl FnMut(vitrine_core::measure::events::Event),
+    mut each: impl FnMut(vitrine_core::measure::events::EventRef<'_>),
 ) -> Result<Parsed, String> {
     let csv = match format {
         Format::Csv => true,
@@ -378,7 +378,8 @@ fn read_stream(
         Format::Auto => path.extension().is_some_and(|x| x == "csv"),
     };
     if csv {
-        return input::each_csv_row(reader, each).map_err(|e| format!("{}: {e}", path.display()));
+        return input::each_csv_row(reader, |e| each(e.into()))
+            .map_err(|e| format!("{}: {e}", path.display()));
     }
     input::each_json_line(reader, each).map_err(|e| {
         let what = if e.kind() == std::io::ErrorKind::InvalidData {

@@ -35,10 +35,18 @@
 //! - A view (`vitrine.view`) is a consenting visitor's product-page view, always with
 //!   `visitor`; it exists to train recommendations ([`crate::measure::views`]). Adding it and
 //!   `products` kept the schema at 2: both are additions a reader of schema 2 may ignore.
+//!
+//! Reading: [`Event::parse`] reads a line in one pass through [`EventRef`], which borrows its
+//! strings from the line (`vitrine recs train` reads millions without copying them) and hands
+//! anything it cannot read that way to the derived parse, so both read the same events.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+mod borrowed;
+
+pub use borrowed::{EventKind, EventRef};
 
 /// Version of the event shape; bumped on any incompatible change.
 pub const SCHEMA: u32 = 2;
@@ -192,8 +200,13 @@ impl Event {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Parses one line written by [`Event::to_line`].
+    /// Parses one line written by [`Event::to_line`] (in one pass: [`EventRef::parse`]).
     pub fn parse(line: &str) -> Result<Event, EventError> {
+        EventRef::parse(line).map(EventRef::into_event)
+    }
+
+    /// The derived parse, which alone decides what is accepted or refused ([`borrowed`]).
+    fn parse_derived(line: &str) -> Result<Event, EventError> {
         let event: Event =
             serde_json::from_str(line).map_err(|e| EventError::Shape(e.to_string()))?;
         match event.common().schema {

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use vitrine_core::measure::events::Event;
+use vitrine_core::measure::events::{Event, EventKind, EventRef};
 
 use crate::history::Ring;
 use crate::pairs::Pairs;
@@ -147,23 +147,51 @@ impl Decay {
 /// Product ids ↔ dense indexes.
 #[derive(Default)]
 struct Products {
-    index: FxHashMap<Box<str>, u32>,
+    /// Ids of up to [`SHORT`] bytes, packed into an integer ([`short`]): every id a shop
+    /// exports in practice, looked up with no string hashing or comparison (the trainer looks
+    /// one up per event).
+    short: FxHashMap<u128, u32>,
+    /// Longer ids.
+    long: FxHashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     categories: Vec<Option<u32>>,
     category_names: Vec<String>,
     closed: bool,
 }
 
+/// The longest id kept in [`Products::short`].
+const SHORT: usize = 15;
+
+/// An id of at most [`SHORT`] bytes as an integer: its bytes, then its length in the last
+/// byte (so `"a"` and `"a\0"` differ).
+fn short(id: &str) -> Option<u128> {
+    let bytes = id.as_bytes();
+    let mut packed = [0u8; 16];
+    packed.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    packed[SHORT] = u8::try_from(bytes.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= SHORT)?;
+    Some(u128::from_le_bytes(packed))
+}
+
 impl Products {
     fn get(&mut self, id: &str, max: usize) -> Option<u32> {
-        if let Some(&i) = self.index.get(id) {
+        let key = short(id);
+        let known = match key {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(id),
+        };
+        if let Some(&i) = known {
             return Some(i);
         }
         if self.closed || self.names.len() >= max {
             return None;
         }
         let i = u32::try_from(self.names.len()).ok()?;
-        self.index.insert(id.into(), i);
+        match key {
+            Some(k) => self.short.insert(k, i),
+            None => self.long.insert(id.into(), i),
+        };
         self.names.push(id.into());
         self.categories.push(None);
         Some(i)
@@ -252,32 +280,41 @@ impl Trainer {
 
     /// Reads one event.
     pub fn observe(&mut self, event: &Event) {
+        self.observe_ref(&EventRef::from(event));
+    }
+
+    /// Reads one event as read from its line ([`EventRef`]): a view costs no allocation.
+    pub fn observe_ref(&mut self, event: &EventRef<'_>) {
         self.stats.events += 1;
-        let ts = u32::try_from(event.common().ts).unwrap_or(u32::MAX);
-        let Some(visitor) = event.common().visitor.as_deref().map(visitor_key) else {
+        let ts = u32::try_from(event.ts()).unwrap_or(u32::MAX);
+        let Some(visitor) = event.visitor().map(visitor_key) else {
             self.stats.ignored += 1;
             return;
         };
-        match event {
-            Event::View(v) => {
-                let Some(p) = self.product(&v.product) else {
+        match (event.kind(), event.product()) {
+            (EventKind::View, Some(id)) => {
+                let Some(p) = self.product(id) else {
                     return;
                 };
                 self.stats.views += 1;
                 let hold_out = self.opts.hold_out_last_view;
                 let state = self.visitor(visitor, ts);
-                if !hold_out {
-                    self.view(visitor, p, ts);
-                } else if let Some((before, at)) = state.pending.replace((p, ts)) {
-                    self.view(visitor, before, at);
+                let commit = if hold_out {
+                    state.pending.replace((p, ts))
+                } else {
+                    Some((p, ts))
+                };
+                if let Some((p, at)) = commit {
+                    self.view(visitor, p, at);
                 }
             }
-            Event::Conversion(c) if !c.products.is_empty() => {
+            (EventKind::Conversion, _) if event.products().next().is_some() => {
                 self.stats.purchases += 1;
-                let ids: Vec<u32> = c.products.iter().filter_map(|p| self.product(p)).collect();
                 self.visitor(visitor, ts);
-                for p in ids {
-                    self.purchase(visitor, p, ts);
+                for id in event.products() {
+                    if let Some(p) = self.product(id) {
+                        self.purchase(visitor, p, ts);
+                    }
                 }
             }
             _ => self.stats.ignored += 1,

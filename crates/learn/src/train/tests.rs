@@ -316,3 +316,62 @@ fn the_synthetic_shop_s_clusters_are_learned() {
     // 9 of a product's neighbours share its cluster; the top 5 should nearly all be them.
     assert!(same as f64 / total as f64 > 0.9, "{same} of {total}");
 }
+
+#[test]
+fn lines_read_in_place_train_exactly_what_parsed_events_train() {
+    let shop = Shop {
+        products: 200,
+        ..Shop::default()
+    };
+    let mut events = Vec::new();
+    shop.events(400, |e| events.push(e));
+    // An escaped product id (read by the derived parse, not in place) and a line of another
+    // kind among them.
+    events.push(view(
+        "0123456789abcdef0123456789abcdef",
+        "p\"000001",
+        1_764_000_000,
+    ));
+    let lines: Vec<String> = events.iter().map(Event::to_line).collect();
+    let opts = || Options {
+        hold_out_last_view: true,
+        ..Options::default()
+    };
+    let mut from_lines = Trainer::new(opts());
+    for line in &lines {
+        let read = EventRef::parse(line);
+        assert!(read.is_ok(), "{line}");
+        if let Ok(e) = read {
+            from_lines.observe_ref(&e);
+        }
+    }
+    let (a, b) = (from_lines.finish(), train(opts(), &events));
+    assert_eq!(a.names, b.names);
+    assert_eq!(a.also_viewed, b.also_viewed);
+    assert_eq!(a.also_bought, b.also_bought);
+    assert_eq!((&a.trending, &a.popular), (&b.trending, &b.popular));
+    assert_eq!((&a.held_out, &a.stats), (&b.held_out, &b.stats));
+    assert!(a.stats.purchases > 0 && a.also_viewed.iter().any(|l| !l.is_empty()));
+}
+
+#[test]
+fn short_and_long_product_ids_are_interned_apart_and_once() {
+    let mut products = Products::default();
+    let ids = [
+        "a",
+        "a\0",
+        "",
+        "p000001",
+        "123456789012345",
+        "1234567890123456",
+        "12345678901234567890",
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(products.get(id, usize::MAX), Some(i as u32), "{id:?}");
+    }
+    for (i, id) in ids.iter().enumerate().rev() {
+        assert_eq!(products.get(id, usize::MAX), Some(i as u32), "{id:?} again");
+    }
+    assert_eq!((products.short.len(), products.long.len()), (5, 2));
+    assert_eq!(products.get("new", ids.len()), None, "past the cap");
+}

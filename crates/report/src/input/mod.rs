@@ -11,7 +11,7 @@ pub mod parquet;
 
 use serde_json::Value;
 
-use vitrine_core::measure::events::{Event, EventError, SCHEMA};
+use vitrine_core::measure::events::{Event, EventError, EventRef, SCHEMA};
 use vitrine_core::measure::sink::layout::{self, Row};
 
 /// How many bad lines are kept with their reason (all are counted).
@@ -81,18 +81,21 @@ pub fn json_lines(text: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        out.json_line(i + 1, line, &mut |e| events.push(e));
+        out.json_line(i + 1, line, &mut |e: EventRef<'_>| {
+            events.push(e.into_event())
+        });
     }
     out.events = events;
     out
 }
 
-/// Reads JSON lines from `reader` one line at a time and hands each event to `each`, so an
+/// Reads JSON lines from `reader` one line at a time and hands each event to `each`, borrowed
+/// from its line ([`EventRef`]: nothing is copied unless `each` asks for an [`Event`]), so an
 /// input of any size is read in the memory of one line (`vitrine recs train`). What could not
 /// be read is counted in the answer, whose `events` stay empty. Only I/O fails.
 pub fn each_json_line(
     mut reader: impl std::io::BufRead,
-    mut each: impl FnMut(Event),
+    mut each: impl FnMut(EventRef<'_>),
 ) -> std::io::Result<Parsed> {
     let mut out = Parsed::default();
     let mut line = String::new();
@@ -108,7 +111,7 @@ pub fn each_json_line(
 }
 
 impl Parsed {
-    fn json_line(&mut self, number: usize, line: &str, each: &mut impl FnMut(Event)) {
+    fn json_line(&mut self, number: usize, line: &str, each: &mut impl FnMut(EventRef<'_>)) {
         if line.trim().is_empty() {
             return;
         }
@@ -117,7 +120,7 @@ impl Parsed {
             return;
         };
         let json = line[start..].trim_end();
-        match Event::parse(json) {
+        match EventRef::parse(json) {
             Ok(e) => each(e),
             // Only lines that claim to be vitrine events are bad; other JSON logs are skipped.
             Err(e) if json.contains("\"vitrine.") => self.bad_line(number, reason(json, e)),
