@@ -134,27 +134,6 @@ fn cli_token(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-fn log_events(dev: &Dev, event: &str) -> Vec<serde_json::Value> {
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-    log.lines()
-        .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["event"] == event)
-        .collect()
-}
-
-/// Log events of a kind, waiting (bounded) until at least `want` are there.
-fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events = log_events(dev, event);
-        if events.len() >= want || Instant::now() > deadline {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// How many events of a kind are logged once pending ones are in (`wait_until` logs after the
 /// response): the count unchanged for 700 ms, waiting at most 10 s.
 fn settled_events(dev: &Dev, event: &str) -> usize {

@@ -79,6 +79,39 @@ fn identity_end_to_end() {
     );
     let got = get(&dev, "/", Some(&format!("{PROFILE_COOKIE}={expired}")));
     assert!(hero(&got.text()).contains("Welcome!"));
+    // A client that keeps sending a refused cookie is logged once per 10 s, not per request,
+    // and the next line counts the refusals left out.
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let got = get(&dev, "/", Some(&format!("{PROFILE_COOKIE}={expired}")));
+        assert!(hero(&got.text()).contains("Welcome!"));
+    }
+    assert!(
+        started.elapsed().as_secs() < 9,
+        "the requests took too long to test the window"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let rejected = log_events(&dev, "vitrine.cookie_rejected");
+    assert_eq!(
+        rejected.len(),
+        1,
+        "one line for four refusals: {rejected:?}"
+    );
+    assert_eq!(
+        (
+            rejected[0]["detail"].as_str(),
+            rejected[0]["repeated"].as_u64()
+        ),
+        (Some("expired"), Some(0))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(10_500).saturating_sub(started.elapsed()));
+    get(&dev, "/", Some(&format!("{PROFILE_COOKIE}={expired}")));
+    let rejected = wait_events(&dev, "vitrine.cookie_rejected", 2);
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(
+        rejected[1]["repeated"], 3,
+        "the three refusals left out are counted"
+    );
 
     // A consenting anonymous visitor: a product view mints an id and an activity cookie.
     let first = get(&dev, "/p/p0001", Some(CONSENT));

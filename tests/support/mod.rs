@@ -63,6 +63,28 @@ pub fn log(dev: &Dev) -> String {
 }
 
 /// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
+/// The JSON log lines of one `event` the dev server has written so far.
+pub fn log_events(dev: &Dev, event: &str) -> Vec<serde_json::Value> {
+    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    log.lines()
+        .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == event)
+        .collect()
+}
+
+/// Log events of a kind, waiting (bounded) until at least `want` are there.
+pub fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = log_events(dev, event);
+        if events.len() >= want || Instant::now() > deadline {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 pub fn logged(dev: &Dev, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
