@@ -51,6 +51,31 @@ pub use borrowed::{EventKind, EventRef};
 /// Version of the event shape; bumped on any incompatible change.
 pub const SCHEMA: u32 = 2;
 
+/// Every top-level field an event line may have, of any kind, in schema order (the Parquet
+/// layout's columns are these, in this order).
+pub const FIELDS: [&str; 20] = [
+    "event",
+    "schema",
+    "ts",
+    "day",
+    "snapshot",
+    "visitor",
+    "global_holdout",
+    "experiment",
+    "campaign",
+    "arm",
+    "pre",
+    "context",
+    "split",
+    "name",
+    "value",
+    "source",
+    "assignments",
+    "campaigns",
+    "products",
+    "product",
+];
+
 /// The arm of a campaign exposure that was shown.
 pub const SHOWN: &str = "shown";
 

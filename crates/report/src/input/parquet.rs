@@ -57,28 +57,7 @@ pub const MAGIC: &[u8; 4] = b"PAR1";
 pub const BATCH_ROWS: usize = 8192;
 
 /// Every column of the layout, in the order the writer writes them.
-pub const COLUMNS: [&str; 20] = [
-    "event",
-    "schema",
-    "ts",
-    "day",
-    "snapshot",
-    "visitor",
-    "global_holdout",
-    "experiment",
-    "campaign",
-    "arm",
-    "pre",
-    "context",
-    "split",
-    "name",
-    "value",
-    "source",
-    "assignments",
-    "campaigns",
-    "products",
-    "product",
-];
+pub const COLUMNS: [&str; 20] = vitrine_core::measure::events::FIELDS;
 
 /// Columns a file must have.
 pub const REQUIRED: [&str; 3] = ["event", "schema", "ts"];
