@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use support::*;
 use vitrine_core::cookie::activity::ACTIVITY_COOKIE;
 use vitrine_core::measure::events::Event;
-use vitrine_core::measure::sink::LOG_PREFIX;
 
 const CAMPAIGN: &str = r#"[[conversion]]
 name = "purchase"
@@ -95,13 +94,7 @@ fn visit(dev: &Dev, sub: &str, segments: &[&str], converts: bool) -> &'static st
 
 /// The event lines logged so far.
 fn logged_events(dev: &Dev) -> Vec<String> {
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-    log.lines()
-        .filter_map(|l| {
-            l.find(LOG_PREFIX)
-                .map(|at| l[at + LOG_PREFIX.len()..].to_owned())
-        })
-        .collect()
+    event_lines(&log(dev)).map(str::to_owned).collect()
 }
 
 /// Waits (bounded) until the edge serves `version`.

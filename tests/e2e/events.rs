@@ -27,7 +27,6 @@ use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
 use vitrine_core::cookie::KeyRing;
 use vitrine_core::decide::bucket;
 use vitrine_core::measure::events::{Conversion, Event, Via};
-use vitrine_core::measure::sink::LOG_PREFIX;
 
 const CONSENT: &str = "cookieconsent_status=allow";
 const ROUTE: &str = "/__vitrine/event";
@@ -101,12 +100,8 @@ fn activity_id(cookie: &str) -> Option<String> {
 fn events_since(dev: &Dev, from: usize, want: usize) -> Vec<Event> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-        let events: Vec<Event> = log
-            .get(from..)
-            .unwrap_or("")
-            .lines()
-            .filter_map(|l| l.find(LOG_PREFIX).map(|at| &l[at + LOG_PREFIX.len()..]))
+        let log = log_since(dev, from);
+        let events: Vec<Event> = event_lines(&log)
             .map(|json| Event::parse(json).unwrap_or_else(|e| panic!("{e}: {json}")))
             .collect();
         let conversions = events.iter().filter(|e| is_conversion(e)).count();
@@ -115,10 +110,6 @@ fn events_since(dev: &Dev, from: usize, want: usize) -> Vec<Event> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn log_len(dev: &Dev) -> usize {
-    std::fs::metadata(dev.state.join("dev.log")).map_or(0, |m| m.len() as usize)
 }
 
 fn is_conversion(e: &Event) -> bool {
@@ -420,7 +411,7 @@ fn beacons(dev: &Dev) {
     assert_eq!(private.len(), 1);
     assert!(private[0].assignments.is_empty() && private[0].campaigns.is_empty());
     assert!(!private[0].common.global_holdout);
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let log = log(dev);
     assert!(!log.contains(&id), "the raw visitor id is never logged");
     for code in [
         "cross_site",

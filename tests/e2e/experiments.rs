@@ -37,8 +37,7 @@ fn strip(page: &str) -> &str {
 fn exposures(dev: &Dev, want: usize) -> Vec<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-        let events: Vec<serde_json::Value> = log
+        let events: Vec<serde_json::Value> = log(dev)
             .lines()
             .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -101,8 +100,10 @@ fn experiments_end_to_end() {
     assert_eq!(mine[0]["experiment"], "strip-copy");
     assert_eq!(mine[0]["arm"], arm);
     assert_eq!(mine[0]["schema"], vitrine_core::measure::events::SCHEMA);
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-    assert!(!log.contains(&id), "the raw visitor id is never logged");
+    assert!(
+        !log(&dev).contains(&id),
+        "the raw visitor id is never logged"
+    );
 
     // Without consent a profile is bucketed by its `sub` ("t"): every exposure is logged,
     // without an identifier, and no cookie is set.

@@ -197,7 +197,7 @@ fn identity_end_to_end() {
 
     // No log line carries the visitor id.
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let logs = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let logs = log(&dev);
     assert!(!logs.contains(&id.to_hex()), "visitor id in logs");
 }
 
@@ -253,8 +253,7 @@ fn a_misconfigured_key_ring_bypasses_with_one_log_line() {
     // wrangler writes the Worker's console lines as they come; give the line a moment.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let lines = loop {
-        let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-        let lines: Vec<String> = log
+        let lines: Vec<String> = log(&dev)
             .lines()
             .filter(|l| l.contains("\"event\":\"vitrine.bypass\""))
             .map(str::to_owned)
@@ -265,7 +264,7 @@ fn a_misconfigured_key_ring_bypasses_with_one_log_line() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let log = log(&dev);
     let count = log
         .lines()
         .filter(|l| l.contains("\"event\":\"vitrine.bypass\""))

@@ -567,12 +567,7 @@ fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
             "{body}: the attribute-form slot keeps its default"
         );
     }
-    let logged = || {
-        std::fs::read_to_string(dev.state.join("dev.log"))
-            .unwrap_or_default()
-            .matches("vitrine.attribute_slots_off")
-            .count()
-    };
+    let logged = || log(&dev).matches("vitrine.attribute_slots_off").count();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while logged() == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -14,7 +14,6 @@ use crate::support;
 use support::*;
 use vitrine_core::cookie::activity::ACTIVITY_COOKIE;
 use vitrine_core::measure::events::Event;
-use vitrine_core::measure::sink::LOG_PREFIX;
 
 const CONSENT: &str = "cookieconsent_status=allow";
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -108,13 +107,7 @@ fn browse(dev: &Dev, products: &[&str]) {
 fn logged_lines(dev: &Dev, views: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let lines: Vec<String> = log(dev)
-            .lines()
-            .filter_map(|l| {
-                l.find(LOG_PREFIX)
-                    .map(|at| l[at + LOG_PREFIX.len()..].to_owned())
-            })
-            .collect();
+        let lines: Vec<String> = event_lines(&log(dev)).map(str::to_owned).collect();
         let logged = lines
             .iter()
             .filter(|l| matches!(Event::parse(l), Ok(Event::View(_))))

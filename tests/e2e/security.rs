@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 use vitrine_core::measure::events::Event;
-use vitrine_core::measure::sink::LOG_PREFIX;
 use vitrine_core::preview_token::{self, Preview};
 use vitrine_core::KeyRing;
 
@@ -24,9 +23,8 @@ fn now() -> u64 {
 fn conversions(dev: &Dev, want: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let found: Vec<String> = log(dev)
-            .lines()
-            .filter_map(|l| l.find(LOG_PREFIX).map(|at| &l[at + LOG_PREFIX.len()..]))
+        let log = log(dev);
+        let found: Vec<String> = event_lines(&log)
             .filter(|json| matches!(Event::parse(json), Ok(Event::Conversion(_))))
             .map(str::to_owned)
             .collect();

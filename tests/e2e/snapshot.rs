@@ -82,7 +82,7 @@ fn publish_is_served_within_refresh_and_rollback_restores() {
             x_vitrine(&get(&dev, "/", Some(&mint(&["loyal"])))).starts_with(&format!("v={v1};"))
         );
     }
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
+    let log = log(&dev);
     let loads = log.matches("vitrine.snapshot_loaded").count();
     assert_eq!(loads, 1, "decodes in the log:\n{log}");
 

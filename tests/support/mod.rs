@@ -57,16 +57,46 @@ pub struct Dev {
     pub state: PathBuf,
 }
 
-/// What the dev server has logged so far (its stdout and stderr, `dev.log` in its state dir).
+/// The lines the dev server has logged so far (its stdout and stderr, `dev.log` in its state
+/// dir), whole lines only: wrangler may be in the middle of writing one, and a line cut short is
+/// read on a later call instead.
 pub fn log(dev: &Dev) -> String {
-    std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default()
+    log_since(dev, 0)
 }
 
-/// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
+/// The whole lines logged from byte `from` on (a length [`log_len`] returned earlier).
+pub fn log_since(dev: &Dev, from: usize) -> String {
+    whole_lines(
+        &std::fs::read(dev.state.join("dev.log")).unwrap_or_default(),
+        from,
+    )
+}
+
+/// The lines of `bytes` from byte `from` on that end in a newline.
+pub fn whole_lines(bytes: &[u8], from: usize) -> String {
+    let end = bytes
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    String::from_utf8_lossy(bytes.get(from..end).unwrap_or_default()).into_owned()
+}
+
+/// How many bytes of whole lines the dev server has logged so far: a mark for [`log_since`].
+pub fn log_len(dev: &Dev) -> usize {
+    log(dev).len()
+}
+
+/// The JSON of each vitrine event line in `log` (what follows the sink's prefix).
+pub fn event_lines(log: &str) -> impl Iterator<Item = &str> {
+    use vitrine_core::measure::sink::LOG_PREFIX;
+    log.lines()
+        .filter_map(|l| l.find(LOG_PREFIX).map(|at| &l[at + LOG_PREFIX.len()..]))
+}
+
 /// The JSON log lines of one `event` the dev server has written so far.
 pub fn log_events(dev: &Dev, event: &str) -> Vec<serde_json::Value> {
-    let log = std::fs::read_to_string(dev.state.join("dev.log")).unwrap_or_default();
-    log.lines()
+    log(dev)
+        .lines()
         .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["event"] == event)
@@ -85,6 +115,7 @@ pub fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value
     }
 }
 
+/// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
 pub fn logged(dev: &Dev, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
