@@ -5,7 +5,8 @@
 //! It must never forward the visitor's `Cookie` or `Authorization` to the page source, never
 //! let a personalized body be cached, and never answer with an error that vitrine caused:
 //! every fault ends in the unchanged base page with `x-vitrine: bypass; reason=…` and one
-//! structured log line.
+//! structured log line. When the page source itself cannot be reached there is no base page:
+//! that answer is a `502` with `reason=source_unreachable`, never a `500`.
 //!
 //! A page request goes one way, in three steps, and `handle` (what `fetch` calls) reads like that sentence:
 //!

@@ -97,9 +97,10 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             let sub = source::subrequest(req, &page_url, cfg, document, conditional)?;
             if !document {
                 return Ok(Obtained::Final(
-                    source::fetch(env, cfg, ctx, sub, false)
-                        .boxed_local()
-                        .await?,
+                    match source::fetch(env, cfg, ctx, sub, false).boxed_local().await {
+                        Ok(sent) => sent,
+                        Err(e) => source::unreachable(&path, &e)?,
+                    },
                 ));
             }
             let asked_conditionally = conditional.is_some();
@@ -107,7 +108,11 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
                 source::fetch(env, cfg, ctx, sub, true).boxed_local(),
                 snapshot
             );
-            match (upstream?, &held) {
+            let upstream = match upstream {
+                Ok(sent) => sent,
+                Err(e) => return Ok(Obtained::Final(source::unreachable(&path, &e)?)),
+            };
+            match (upstream, &held) {
                 // Only an answer to vitrine's own conditional stands for the recorded page.
                 (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
                     pages::confirmed(page, js_sys::Date::now(), None);

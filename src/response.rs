@@ -45,6 +45,13 @@ impl Response {
         Ok(Self::built(raw, status))
     }
 
+    /// A new runtime response with a short text body.
+    pub fn from_text(status: u16, headers: &Headers, body: &str) -> Result<Self> {
+        let init = init(status, headers);
+        let raw = web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?;
+        Ok(Self::built(raw, status))
+    }
+
     /// `self`'s body with other headers (copied by the runtime) and the same status.
     pub fn with_headers(self, headers: &Headers) -> Result<Self> {
         let body = self.raw.body();

@@ -19,7 +19,7 @@ use worker::{web_sys, Cache, Context, Env, Headers, Request, Result};
 use crate::config::{Config, PageSource};
 use crate::incoming::Incoming;
 use crate::response::Response;
-use vitrine_core::delivery::{self, sharing, NotShared};
+use vitrine_core::delivery::{self, sharing, Bypass, NotShared};
 
 /// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
 /// for a page it has recorded ([`crate::pages::conditional`]), never the visitor's.
@@ -125,6 +125,28 @@ pub async fn fetch(
             .await
             .map(Response::from),
     }
+}
+
+/// The answer when the page source could not be reached (the connection failed or dropped,
+/// `error`): there is no base page to serve unchanged, so a `502` that says what happened,
+/// stored nowhere, and one `vitrine.bypass` log line (the runtime's message, without any
+/// query string it may quote).
+pub fn unreachable(path: &str, error: &worker::Error) -> Result<Response> {
+    let reason = Bypass::SourceUnreachable;
+    crate::log::bypass(
+        reason.code(),
+        path,
+        &delivery::without_queries(&error.to_string()),
+    );
+    let headers = Headers::new();
+    headers.set("content-type", "text/plain; charset=utf-8")?;
+    headers.set("cache-control", "no-store")?;
+    headers.set(delivery::X_VITRINE, &delivery::x_vitrine_bypass(reason))?;
+    Response::from_text(
+        delivery::SOURCE_UNREACHABLE_STATUS,
+        &headers,
+        "502 Bad Gateway: the page source did not answer.\n",
+    )
 }
 
 #[wasm_bindgen]

@@ -160,6 +160,41 @@ fn corrupt_snapshot_bypasses_with_unchanged_page() {
     assert_eq!(got.body, site_file("c/cat.html"));
 }
 
+/// When the origin cannot be reached there is no page to serve unchanged: the answer is a
+/// `502` that says why, stored nowhere, and logged without the query string (regression: the
+/// Worker's error became a `500`).
+#[test]
+fn an_unreachable_origin_is_a_502_that_says_so() {
+    let state = state_dir("origin-down");
+    publish_demo(&state);
+    // A port nothing listens on: every connection is refused.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dev = start_origin(state, &dead, &[("DOCUMENT_PATHS", "/, /c/*")]);
+    // Two documents (one personalized, one not) and an asset, which takes the other path.
+    for (path, cookie) in [
+        ("/?gclid=secret-click", Some(mint(&["loyal"]))),
+        ("/c/cat", None),
+        ("/style.css?v=secret-asset", None),
+    ] {
+        let got = get(&dev, path, cookie.as_deref());
+        assert_eq!(got.status, 502, "{path}: {}", got.text());
+        assert_eq!(
+            got.header("x-vitrine"),
+            Some("bypass; reason=source_unreachable"),
+            "{path}"
+        );
+        assert_eq!(got.header("cache-control"), Some("no-store"), "{path}");
+        assert!(got.header("set-cookie").is_none(), "{path}");
+        assert!(got.text().contains("the page source did not answer"));
+    }
+    assert!(logged(&dev, "\"reason\":\"source_unreachable\""));
+    let log = log(&dev);
+    assert!(
+        !log.contains("secret-click") && !log.contains("secret-asset"),
+        "a query string reached the log:\n{log}"
+    );
+}
+
 #[test]
 fn origin_never_sees_visitor_cookies() {
     let (addr, seen) = recording_origin();

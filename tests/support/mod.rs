@@ -263,11 +263,17 @@ fn try_start(state: &Path, vars: &[(&str, &str)]) -> Result<(Child, u16), String
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
-        if ureq::get(&format!("{base}/style.css"))
+        // A success, or an error the Worker itself sent (an unreachable page source is a 502
+        // with `x-vitrine`; wrangler's own answers while it starts have none).
+        let answered = match ureq::get(&format!("{base}/style.css"))
             .timeout(Duration::from_secs(2))
             .call()
-            .is_ok()
         {
+            Ok(_) => true,
+            Err(ureq::Error::Status(_, sent)) => sent.header("x-vitrine").is_some(),
+            Err(_) => false,
+        };
+        if answered {
             return Ok((child, port));
         }
         if matches!(child.try_wait(), Ok(Some(_))) {

@@ -153,6 +153,9 @@ pub enum Bypass {
     NoBody,
     /// Nothing in the snapshot applies to this visitor.
     NothingToDo,
+    /// The page source could not be reached (the connection failed or dropped): there is no
+    /// base page, so the answer is a `502` ([`SOURCE_UNREACHABLE_STATUS`]).
+    SourceUnreachable,
 }
 
 impl Bypass {
@@ -168,8 +171,35 @@ impl Bypass {
             Self::Charset => "unsupported_charset",
             Self::NoBody => "no_body",
             Self::NothingToDo => "no_match",
+            Self::SourceUnreachable => "source_unreachable",
         }
     }
+}
+
+/// The status of the answer when the page source could not be reached: vitrine is a gateway
+/// in front of it, and no page is better than an error page another visitor might be served.
+pub const SOURCE_UNREACHABLE_STATUS: u16 = 502;
+
+/// `text` with every URL query string left out (from a `?` to the next space or quote), for
+/// logging a runtime's error message, which may name the URL it failed to fetch.
+pub fn without_queries(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('?') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_query = false;
+    for c in text.chars() {
+        if c == '?' {
+            in_query = true;
+            out.push_str("?…");
+        } else if in_query && (c.is_whitespace() || c == '"' || c == '\'') {
+            in_query = false;
+            out.push(c);
+        } else if !in_query {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `x-vitrine` value of a personalized response.
@@ -204,6 +234,39 @@ mod tests {
         head: "HEAD", "/" => false,
         post: "POST", "/" => false,
         lowercase_get_is_not_get: "get", "/" => false,
+    }
+
+    #[test]
+    fn queries_are_left_out_of_logged_errors() {
+        assert_eq!(
+            without_queries("Fetch API cannot load: https://o.example/p?gclid=abc&e=a@b.c"),
+            "Fetch API cannot load: https://o.example/p?…"
+        );
+        assert_eq!(
+            without_queries("'https://a/?x=1' and \"https://b/?y=2\" failed"),
+            "'https://a/?…' and \"https://b/?…\" failed"
+        );
+        assert_eq!(
+            without_queries("Network connection lost."),
+            "Network connection lost."
+        );
+    }
+
+    proptest::proptest! {
+        /// Nothing after a `?` survives until a space or a quote.
+        #[test]
+        fn no_query_character_is_logged(text in "[a-z?= '\"&é]{0,40}") {
+            let out = without_queries(&text);
+            let mut in_query = false;
+            for c in out.chars() {
+                match c {
+                    '?' => in_query = true,
+                    '…' => {}
+                    c if c.is_whitespace() || c == '"' || c == '\'' => in_query = false,
+                    c => proptest::prop_assert!(!in_query, "{c:?} kept in {out:?} from {text:?}"),
+                }
+            }
+        }
     }
 
     macro_rules! responses {
