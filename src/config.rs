@@ -15,6 +15,7 @@ use worker::Env;
 use crate::incoming::Incoming;
 
 use crate::PerIsolate;
+use vitrine_core::cookie::VerifiedTokens;
 use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
 use vitrine_core::delivery::{Documents, Forwarded, TrackingParams};
 use vitrine_core::measure::views::ViewEvents;
@@ -32,6 +33,10 @@ pub enum PageSource {
 pub struct Config {
     pub source: PageSource,
     pub keys: ParsedRing,
+    /// The profile tokens `keys` verified, kept for this config's lifetime: a config read
+    /// again (another `env`) starts with an empty cache, so a kept token always belongs to
+    /// the ring that verified it.
+    pub verified: VerifiedTokens,
     /// Activity cookie key ring (`VITRINE_ACTIVITY_KEYS`); unset turns the activity cookie off.
     pub activity_keys: Option<ParsedRing>,
     /// Consent source (`CONSENT`); a refused setting means nobody is tracked.
@@ -179,6 +184,7 @@ impl Config {
         Self {
             source,
             keys,
+            verified: VerifiedTokens::new(),
             preview_keys,
             activity_keys: env
                 .secret("VITRINE_ACTIVITY_KEYS")

@@ -65,7 +65,12 @@ pub fn resolve(
         path: &path,
         now,
     };
-    let visitor = visitor::resolve(bots::as_seen(traffic, input), &settings(cfg, ring), paths);
+    let visitor = visitor::resolve_cached(
+        bots::as_seen(traffic, input),
+        &settings(cfg, ring),
+        paths,
+        &cfg.verified,
+    );
     if let Identity::Anonymous {
         rejected: Some(why),
     } = &visitor.identity

@@ -19,6 +19,7 @@ mod id;
 pub(crate) mod jws;
 mod keyring;
 mod pseudonym;
+pub mod verified;
 pub mod visitor;
 
 pub use activity::{Activity, ACTIVITY_COOKIE};
@@ -28,6 +29,7 @@ pub use id::{RandomError, VisitorId};
 pub use jws::MAX_TOKEN_BYTES;
 pub use keyring::{Key, KeyRing, KeyRingError, MIN_SECRET_BYTES};
 pub use pseudonym::PseudonymKey;
+pub use verified::VerifiedTokens;
 
 /// Name of the profile cookie the shop's backend sets.
 pub const PROFILE_COOKIE: &str = "vitrine_profile";
@@ -165,6 +167,27 @@ pub fn identify(
     now: u64,
     policy: TimePolicy,
 ) -> Identity {
+    identify_by(cookie_header, |token| verify(token, ring, now, policy))
+}
+
+/// [`identify`], with the tokens `ring` verified before remembered in `verified` (which must
+/// belong to `ring`: [`VerifiedTokens`]).
+pub fn identify_cached(
+    cookie_header: Option<&str>,
+    ring: &KeyRing,
+    now: u64,
+    policy: TimePolicy,
+    verified: &VerifiedTokens,
+) -> Identity {
+    identify_by(cookie_header, |token| {
+        verified.verify(token, ring, now, policy)
+    })
+}
+
+fn identify_by(
+    cookie_header: Option<&str>,
+    verify: impl FnOnce(&str) -> Result<VerifiedProfile, Rejection>,
+) -> Identity {
     let token = match cookie_header.map(|h| header::find(h, PROFILE_COOKIE)) {
         None | Some(header::Lookup::Missing) => return Identity::anonymous(),
         Some(header::Lookup::Ambiguous) => {
@@ -174,7 +197,7 @@ pub fn identify(
         }
         Some(header::Lookup::Found(token)) => token,
     };
-    match verify(token, ring, now, policy) {
+    match verify(token) {
         Ok(profile) => Identity::Profile(profile),
         Err(why) => Identity::Anonymous {
             rejected: Some(why),

@@ -86,6 +86,29 @@ struct Raw {
 
 /// Parses verified payload bytes and applies the time policy at `now` (Unix seconds).
 pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedProfile, Rejection> {
+    let (profile, times) = parse_untimed(payload)?;
+    times.check(now, policy)?;
+    Ok(profile)
+}
+
+/// A profile's time claims, checked at each use by [`Times::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Times {
+    exp: u64,
+    iat: Option<u64>,
+    nbf: Option<u64>,
+}
+
+impl Times {
+    /// Whether the claims hold at `now` under `policy`, or which one does not.
+    pub fn check(self, now: u64, policy: TimePolicy) -> Result<(), Rejection> {
+        check_time(self.exp, self.iat, self.nbf, now, policy)
+    }
+}
+
+/// [`parse`] without the time checks: the profile and its time claims, checked apart (a
+/// verified token is remembered by [`super::verified`], and its times are checked at every use).
+pub fn parse_untimed(payload: &[u8]) -> Result<(VerifiedProfile, Times), Rejection> {
     let text = std::str::from_utf8(payload).map_err(|_| Rejection::ClaimsNotUtf8)?;
     let why = Cell::new(None);
     let mut de = serde_json::Deserializer::from_slice(text.as_bytes());
@@ -104,13 +127,18 @@ pub fn parse(payload: &[u8], now: u64, policy: TimePolicy) -> Result<VerifiedPro
         return Err(Rejection::InvalidClaim("sub"));
     }
     let exp = raw.exp.ok_or(Rejection::MissingClaim("exp"))?;
-    check_time(exp, raw.iat, raw.nbf, now, policy)?;
-    Ok(VerifiedProfile {
+    let times = Times {
+        exp,
+        iat: raw.iat,
+        nbf: raw.nbf,
+    };
+    let profile = VerifiedProfile {
         sub,
         segments: raw.seg.unwrap_or_default(),
         attrs: raw.attrs.unwrap_or_default(),
         exp,
-    })
+    };
+    Ok((profile, times))
 }
 
 fn check_time(

@@ -15,7 +15,10 @@
 use super::activity::{self, extract_id, Activity, Caps, Subject, ACTIVITY_COOKIE};
 use super::consent::{self, Consent, ConsentSource};
 use super::header::{self, Lookup};
-use super::{identify, Identity, KeyRing, PseudonymKey, Rejection, TimePolicy, VisitorId};
+use super::{
+    identify, identify_cached, Identity, KeyRing, PseudonymKey, Rejection, TimePolicy,
+    VerifiedTokens, VisitorId,
+};
 
 /// Identity settings, built once per isolate by the shell.
 #[derive(Debug, Clone)]
@@ -106,10 +109,35 @@ pub struct Visitor {
 /// let mut private = resolve(Request { gpc: Some("1"), ..req }, &settings, paths);
 /// assert!(private.activity.is_none() && private.set_cookie(&settings).is_none());
 /// ```
+pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> Visitor {
+    resolve_with(req, settings, paths, None)
+}
+
+/// [`resolve`], with the profile tokens the profile ring verified before remembered in
+/// `verified` ([`VerifiedTokens`]: it must belong to `settings.profile_keys`). The result is
+/// the same as [`resolve`]'s for every request.
+pub fn resolve_cached(
+    req: Request<'_>,
+    settings: &Settings<'_>,
+    paths: Paths<'_>,
+    verified: &VerifiedTokens,
+) -> Visitor {
+    resolve_with(req, settings, paths, Some(verified))
+}
+
 // Not inlined into the Worker's request function (see [`crate::view()`]).
 #[inline(never)]
-pub fn resolve(req: Request<'_>, settings: &Settings<'_>, paths: Paths<'_>) -> Visitor {
-    let identity = identify(req.cookie, settings.profile_keys, req.now, settings.time);
+fn resolve_with(
+    req: Request<'_>,
+    settings: &Settings<'_>,
+    paths: Paths<'_>,
+    verified: Option<&VerifiedTokens>,
+) -> Visitor {
+    let (ring, time) = (settings.profile_keys, settings.time);
+    let identity = match verified {
+        Some(verified) => identify_cached(req.cookie, ring, req.now, time, verified),
+        None => identify(req.cookie, ring, req.now, time),
+    };
     let consent = consent::evaluate(settings.consent, req.cookie, req.gpc, identity.profile());
     let present = req
         .cookie
