@@ -177,19 +177,22 @@ fn cli(args: &[&str], dir: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Runs `vitrine report --sql` on DuckDB; the engine's answer as vitrine reads it.
-fn engine(dir: &Path, extra: &[&str]) -> (Tally, PathBuf) {
-    let mut args = vec!["report", "events", "--sql"];
-    args.extend_from_slice(extra);
-    let sql = cli(&args, dir);
-    let query = dir.join("query.sql");
+/// Runs the SQL that `vitrine ARGS` prints on DuckDB (bounded as BENCHMARKS.md runs it);
+/// the path of the answer, `name`.
+fn duckdb(dir: &Path, args: &[&str], name: &str) -> PathBuf {
+    let sql = cli(args, dir);
+    let query = dir.join(format!("{name}.sql"));
     std::fs::write(&query, &sql).unwrap();
-    let answer = dir.join(format!("aggregates{}.csv", extra.len()));
+    let answer = dir.join(format!("{name}.csv"));
+    let run = "import duckdb, sys\n\
+        c = duckdb.connect(config={'memory_limit': '1GB', 'threads': 2, 'temp_directory': sys.argv[3]})\n\
+        c.sql(open(sys.argv[1]).read()).write_csv(sys.argv[2])";
     let out = Command::new(python())
         .arg("-c")
-        .arg("import duckdb, sys; duckdb.sql(open(sys.argv[1]).read()).write_csv(sys.argv[2])")
+        .arg(run)
         .arg(&query)
         .arg(&answer)
+        .arg(dir.join("duck-tmp"))
         .current_dir(dir)
         .output()
         .unwrap();
@@ -198,8 +201,17 @@ fn engine(dir: &Path, extra: &[&str]) -> (Tally, PathBuf) {
         "DuckDB: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    answer
+}
+
+/// Runs `vitrine report --sql` on DuckDB; the engine's answer as vitrine reads it.
+fn engine(dir: &Path, extra: &[&str], goal: Option<&str>) -> (Tally, PathBuf) {
+    let mut args = vec!["report", "events", "--sql"];
+    args.extend_from_slice(extra);
+    let answer = duckdb(dir, &args, &format!("aggregates{}", extra.len()));
     let tally =
-        vitrine_report::sql::aggregates::read(std::fs::File::open(&answer).unwrap()).unwrap();
+        vitrine_report::sql::aggregates::read(std::fs::File::open(&answer).unwrap(), goal)
+            .unwrap();
     (tally, answer)
 }
 
@@ -307,7 +319,7 @@ fn the_printed_sql_gives_vitrines_own_aggregates_and_the_same_report() {
         let mut own = Aggregator::new(&filter);
         events.iter().for_each(|e| own.push(e));
         let own = own.finish();
-        let (from_engine, answer) = engine(&dir, &extra);
+        let (from_engine, answer) = engine(&dir, &extra, filter.goal.as_deref());
         assert!(own.units.len() >= 4, "{:?}", own.units.keys());
         assert_same(&from_engine, &own);
 
