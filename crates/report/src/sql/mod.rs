@@ -87,7 +87,7 @@ pub fn query(files: &[String], filter: &Filter) -> String {
 /// of [`Scope::Report`] is `filter.goal`).
 pub fn build(files: &[String], filter: &Filter, scope: Scope<'_>) -> String {
     let read = format!(
-        "read_parquet([{}], filename = true, file_row_number = true, union_by_name = true)",
+        "read_parquet([{}], file_row_number = true, union_by_name = true)",
         list(files)
     );
     let since = filter
@@ -131,7 +131,7 @@ pub fn build(files: &[String], filter: &Filter, scope: Scope<'_>) -> String {
                 )
             }
         };
-    let ord = "CAST(r.ts AS DECIMAL(38, 0)) * 1000000000000000000 + f.file_index * 1000000000000 + r.file_row_number";
+    let ord = "CAST(r.ts AS HUGEINT) * 1000000000000000000 + r.file_index * 1000000000000 + r.file_row_number";
     let exposures = EXPOSURES
         .replace("{scan_scope}", &scan_scope)
         .replace("{unit_scope}", &unit_scope);
@@ -162,7 +162,7 @@ const EXPOSURES: &str = r#"(
     FROM (SELECT nullif(r.visitor, '') AS visitor, coalesce(r.global_holdout, false) AS global_holdout,
                  nullif(r.experiment, '') AS experiment, nullif(r.campaign, '') AS campaign, r.arm,
                  coalesce(r.context, '') AS context, coalesce(r.split, '') AS split, {ord} AS ord
-          FROM {read} AS r JOIN files AS f ON f.file = r.filename
+          FROM {read} AS r
           WHERE r.schema = 2 AND r.event = 'vitrine.exposure' AND nullif(r.arm, '') IS NOT NULL
             AND {inside}{scan_scope}) AS e
     CROSS JOIN (VALUES ('experiment'), ('campaign')) AS u(kind)

@@ -9,10 +9,6 @@
 -- CTE used twice), exposures are reduced to one row per unit and visitor before any join,
 -- and the order key (time, file, row) is one DECIMAL(38,0), not a string.
 WITH
-files AS (
-  SELECT file, row_number() OVER (ORDER BY file) AS file_index
-  FROM (SELECT DISTINCT filename AS file FROM {read}) AS listed
-),
 goals AS (
   SELECT goal FROM (VALUES {goal_values}) AS g(goal)
 ),
@@ -23,7 +19,7 @@ conversions AS (
          coalesce(nullif(CAST(r.assignments AS VARCHAR), ''), '{}') AS assignments,
          coalesce(nullif(CAST(r.campaigns AS VARCHAR), ''), '{}') AS campaigns,
          {ord} AS ord
-  FROM {read} AS r JOIN files AS f ON f.file = r.filename
+  FROM {read} AS r
   WHERE r.schema = 2 AND r.event = 'vitrine.conversion' AND {inside}{goal_filter}
 ),
 held AS (
