@@ -210,8 +210,7 @@ fn engine(dir: &Path, extra: &[&str], goal: Option<&str>) -> (Tally, PathBuf) {
     args.extend_from_slice(extra);
     let answer = duckdb(dir, &args, &format!("aggregates{}", extra.len()));
     let tally =
-        vitrine_report::sql::aggregates::read(std::fs::File::open(&answer).unwrap(), goal)
-            .unwrap();
+        vitrine_report::sql::aggregates::read(std::fs::File::open(&answer).unwrap(), goal).unwrap();
     (tally, answer)
 }
 
@@ -356,8 +355,14 @@ fn optimize_learns_the_same_weights_from_the_engines_answer() {
         ..Synth::default()
     };
     let all: Vec<Event> = synth.events().collect();
-    write(&events_dir.join("a.parquet"), all[..110_000].iter().cloned());
-    write(&events_dir.join("b.parquet"), all[110_000..].iter().cloned());
+    write(
+        &events_dir.join("a.parquet"),
+        all[..110_000].iter().cloned(),
+    );
+    write(
+        &events_dir.join("b.parquet"),
+        all[110_000..].iter().cloned(),
+    );
     write(&events_dir.join("c.parquet"), edge_cases().into_iter());
     let mut events = all;
     events.extend(edge_cases());
@@ -374,9 +379,11 @@ fn optimize_learns_the_same_weights_from_the_engines_answer() {
         "bandits",
     );
     let engine =
-        vitrine_report::sql::aggregates::read_goals(std::fs::File::open(&answer).unwrap())
-            .unwrap();
-    for (goal, key) in [("purchase", "recs-widget"), ("add_to_cart", "checkout-button")] {
+        vitrine_report::sql::aggregates::read_goals(std::fs::File::open(&answer).unwrap()).unwrap();
+    for (goal, key) in [
+        ("purchase", "recs-widget"),
+        ("add_to_cart", "checkout-button"),
+    ] {
         let mut own = Aggregator::new(&Filter {
             goal: Some(goal.into()),
             ..Filter::default()
@@ -385,13 +392,23 @@ fn optimize_learns_the_same_weights_from_the_engines_answer() {
         let own = own.finish();
         let unit = (Kind::Experiment, key.to_owned());
         let counted: Vec<&str> = engine[goal].units.keys().map(|k| k.1.as_str()).collect();
-        assert_eq!(counted, ["checkout-button", "recs-widget"], "only bandits are counted");
+        assert_eq!(
+            counted,
+            ["checkout-button", "recs-widget"],
+            "only bandits are counted"
+        );
         assert_same_unit(&engine[goal].units[&unit], &own.units[&unit], key);
     }
 
     let answer = answer.display().to_string();
     let from_events = cli(
-        &["optimize", "events", campaigns[0], campaigns[1], "--dry-run"],
+        &[
+            "optimize",
+            "events",
+            campaigns[0],
+            campaigns[1],
+            "--dry-run",
+        ],
         &dir,
     );
     let from_answer = cli(

@@ -183,7 +183,9 @@ impl Row<'_> {
             .or_else(|_| {
                 c.parse::<f64>()
                     .ok()
-                    .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 2f64.powi(53))
+                    .filter(|f| {
+                        f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 2f64.powi(53)
+                    })
                     .map(|f| f as u128)
                     .ok_or(())
             })
@@ -295,7 +297,7 @@ impl Row<'_> {
 impl Unit {
     /// The unit's tallies, arms and strata in order of their keys.
     fn finish(mut self) -> UnitTally {
-        self.arms.sort_by(|a, b| a.0.cmp(&b.0));
+        self.arms.sort_by_key(|a| a.0);
         let arms: Vec<ArmTally> = self.arms.into_iter().map(|(_, a)| a).collect();
         let mut strata: Vec<(Order, Stratum)> = self
             .strata
@@ -322,7 +324,7 @@ impl Unit {
                 (order, stratum)
             })
             .collect();
-        strata.sort_by(|a, b| a.0.cmp(&b.0));
+        strata.sort_by_key(|s| s.0);
         self.tally.arms = arms;
         self.tally.strata = strata.into_iter().map(|(_, s)| s).collect();
         self.tally

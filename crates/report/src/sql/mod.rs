@@ -193,10 +193,19 @@ mod tests {
                 },
             ),
         ] {
-            let left: Vec<&str> = ["{read}", "{ord}", "{inside}", "{exposures}", "{goal", "_scope}", "{title}", "{run}"]
-                .into_iter()
-                .filter(|p| q.contains(p))
-                .collect();
+            let left: Vec<&str> = [
+                "{read}",
+                "{ord}",
+                "{inside}",
+                "{exposures}",
+                "{goal",
+                "_scope}",
+                "{title}",
+                "{run}",
+            ]
+            .into_iter()
+            .filter(|p| q.contains(p))
+            .collect();
             assert!(left.is_empty(), "{left:?}");
         }
     }
