@@ -87,8 +87,8 @@ fn conversion(
 
 /// The rules the synthetic shop does not exercise: crossovers, ties in time broken by input
 /// order, global-holdout conversions that name no unit, anonymous conversions of an arm no
-/// exposure named, conversions of unexposed visitors and of another arm, an experiment arm
-/// shown through a campaign.
+/// exposure named, conversions of unexposed visitors and of another arm (also from one visitor
+/// with a matching one), an experiment arm shown through a campaign.
 fn edge_cases() -> Vec<Event> {
     let t = 1_764_600_000;
     vec![
@@ -150,6 +150,31 @@ fn edge_cases() -> Vec<Event> {
             false,
             Some(1.0),
             &[("hero-copy", "control"), ("new-test", "a")],
+            &[],
+        ),
+        // Conversions claiming two arms of one unit: the visitor still counts once.
+        exposure(
+            t + 14,
+            Some("e5"),
+            Some("hero-copy"),
+            None,
+            "urgency",
+            false,
+        ),
+        conversion(
+            t + 15,
+            Some("e5"),
+            false,
+            Some(4.0),
+            &[("hero-copy", "control")],
+            &[],
+        ),
+        conversion(
+            t + 16,
+            Some("e5"),
+            false,
+            Some(6.0),
+            &[("hero-copy", "urgency")],
             &[],
         ),
     ]
