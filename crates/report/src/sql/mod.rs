@@ -4,8 +4,8 @@
 //! [`Tally`](crate::aggregate::Tally) that `--from-aggregates` reports or optimizes from.
 //!
 //! The query (`query.sql`) follows [`crate::aggregate`] rule by rule: a visitor's arm is their
-//! earliest exposure by (time, file, row), files in path order, as `vitrine report` reads a
-//! directory; conversions are attributed when their cookie maps carry the visitor's arm;
+//! earliest exposure by (time, file, row), files in the order given and a directory's in path
+//! order, as `vitrine report` reads them; conversions are attributed when their cookie maps carry the visitor's arm;
 //! global-holdout conversions count for the units the visitor was held out of; anonymous
 //! events are tallied per arm only. Its answer has one row per input, goal, unit, arm and
 //! bandit stratum arm ([`COLUMNS`]), a few hundred rows for any number of events.

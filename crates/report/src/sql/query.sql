@@ -1,13 +1,13 @@
 -- {title}
 -- Run it where the Parquet files are, then compute the statistics from its small answer:
 --   {run}
--- Dialect: DuckDB (tested with 1.4). Besides standard SQL (CTEs, FULL JOIN, VALUES, one
--- window over the files and one over the claimed conversions) it uses read_parquet (with
--- filename and file_row_number), json_keys, json_extract_string, list_contains, isfinite,
--- unnest and min_by; docs/reference.md#sql-aggregates says what to change for another engine.
--- Lean by design: each scan of every event is a subquery used once (an engine materializes a
--- CTE used twice), exposures are reduced to one row per unit and visitor before any join,
--- and the order key (time, file, row) is one DECIMAL(38,0), not a string.
+-- Dialect: DuckDB (tested with 1.4). Besides standard SQL (CTEs, FULL JOIN, VALUES, CASE, one
+-- window over the claimed conversions) it uses read_parquet (its file_index and
+-- file_row_number columns), HUGEINT, min_by, isfinite, unnest, json_keys, json_extract_string
+-- and list_contains; docs/reference.md#sql-aggregates says what another engine replaces.
+-- Lean by design: each scan of the events is a subquery used once (an engine materializes a
+-- CTE used twice), exposures are reduced to one row per unit and visitor before the one join,
+-- and the order key (time, file, row) is one integer, not a string.
 WITH
 goals AS (
   SELECT goal FROM (VALUES {goal_values}) AS g(goal)
