@@ -57,7 +57,7 @@ fn names_are_quoted_as_sql_strings() {
 }
 
 /// An answer: the header, then `rows`.
-fn answer(rows: &[&str]) -> String {
+fn answer(rows: &[String]) -> String {
     let mut text = COLUMNS.join(",");
     for r in rows {
         text.push('\n');
@@ -78,7 +78,6 @@ fn arms_are_ordered_by_keys_wider_than_64_bits() {
         arm_row("", "hero", "early", 4, "1764547223000000000001168201"),
         "input,,,,,,,,9,2,,,,,,,,,,,,,1764547223,1764547300".to_owned(),
     ];
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let tally = read(answer(&rows).as_bytes(), None).unwrap();
     let unit = &tally.units[&(Kind::Experiment, "hero".to_owned())];
     let arms: Vec<(&str, u64)> = unit
@@ -94,7 +93,7 @@ fn arms_are_ordered_by_keys_wider_than_64_bits() {
 #[test]
 fn an_answer_for_another_goal_is_refused() {
     let row = arm_row("purchase", "hero", "a", 1, "1");
-    let text = answer(&[row.as_str()]);
+    let text = answer(&[row]);
     assert!(read(text.as_bytes(), Some("purchase")).is_ok());
     for wanted in [None, Some("signup")] {
         match read(text.as_bytes(), wanted) {
@@ -111,7 +110,6 @@ fn each_goal_gets_its_own_tally_and_the_shared_rows() {
         arm_row("add_to_cart", "recs", "a", 5, "2"),
         "goal,,,,,,,purchase,7,,,,,,,,,,,,,,,".to_owned(),
     ];
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let goals = read_goals(answer(&rows).as_bytes()).unwrap();
     let names: Vec<&str> = goals.keys().map(String::as_str).collect();
     assert_eq!(names, ["add_to_cart", "purchase"]);
@@ -128,7 +126,7 @@ fn each_goal_gets_its_own_tally_and_the_shared_rows() {
 #[test]
 fn a_bad_order_key_names_its_row() {
     let row = arm_row("", "hero", "a", 1, "soon");
-    match read(answer(&[row.as_str()]).as_bytes(), None) {
+    match read(answer(&[row]).as_bytes(), None) {
         Err(AggregatesError::Row { row, reason }) => {
             assert_eq!(row, 1);
             assert!(reason.contains("order_key"), "{reason}");
