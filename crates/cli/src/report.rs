@@ -199,8 +199,9 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode, String> {
     let (tally, parsed) = match &args.from_aggregates {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let tally = report::sql::aggregates::read(std::io::BufReader::new(file))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let tally =
+                report::sql::aggregates::read(std::io::BufReader::new(file), args.goal.as_deref())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             (tally, Parsed::default())
         }
         None => {

@@ -8,13 +8,17 @@
 //! rewrites only the weights ([`file`]). Publishing them stays a separate, reviewed step:
 //! `vitrine publish`.
 //!
+//! With `--sql` it prints instead the query that counts, where the Parquet files are, what the
+//! posteriors need (per bandit, context, allocation period and arm, each bandit with its own
+//! goal); `--from-aggregates FILE` learns from the engine's answer exactly as from the events.
+//!
 //! Exit codes: 0 done (weights written, or nothing to change); 1 the campaign files do not
 //! compile, or bad input lines with `--strict`; 2 usage, I/O or API error.
 
 mod file;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use toml_edit::DocumentMut;
@@ -49,7 +53,17 @@ pub struct OptimizeArgs {
     /// Bad input lines are fatal (exit 1).
     #[arg(long)]
     strict: bool,
+    /// Print the counting as SQL for an engine over the Parquet files (DuckDB) instead of
+    /// optimizing; learn from its answer with --from-aggregates.
+    #[arg(long, conflicts_with_all = ["from_aggregates", "remote", "dry_run"])]
+    sql: bool,
+    /// Learn from an engine's answer to --sql (CSV with a header) instead of from events.
+    #[arg(long, value_name = "FILE", conflicts_with = "remote")]
+    from_aggregates: Option<PathBuf>,
 }
+
+/// Each goal's tallies; `Err(code)` to exit with.
+type Tallies = Result<BTreeMap<String, report::aggregate::Tally>, u8>;
 
 /// Runs `vitrine optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<ExitCode, String> {
@@ -85,28 +99,37 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, String> {
             args.campaigns.display()
         ));
     }
-    let base = args.events.filter(None)?;
-    // One pass over the events, counted once per goal: each bandit learns from its own
-    // conversion.
-    let mut counts: BTreeMap<String, report::aggregate::Aggregator> = docs
+    let goals: BTreeSet<String> = docs
         .iter()
         .flat_map(|d| d.3.iter())
-        .map(|f| {
-            let filter = report::Filter {
-                goal: Some(f.goal.clone()),
-                ..base.clone()
-            };
-            (f.goal.clone(), report::aggregate::Aggregator::new(&filter))
-        })
+        .map(|f| f.goal.clone())
         .collect();
-    let read = args.events.stream(base.since, args.strict, |e| {
-        counts.values_mut().for_each(|c| c.push(e));
-    })?;
-    if let Err(code) = read {
-        return Ok(ExitCode::from(code));
+    if args.sql {
+        let keys: Vec<String> = docs
+            .iter()
+            .flat_map(|d| d.3.iter())
+            .map(|f| f.bandit.key.clone())
+            .collect();
+        let goals: Vec<String> = goals.into_iter().collect();
+        let scope = report::sql::Scope::Bandits {
+            goals: &goals,
+            experiments: &keys,
+        };
+        let filter = args.events.filter(None)?;
+        print!(
+            "{}",
+            report::sql::build(&args.events.sql_sources()?, &filter, scope)
+        );
+        return Ok(ExitCode::SUCCESS);
     }
-    let tallies: BTreeMap<String, report::aggregate::Tally> =
-        counts.into_iter().map(|(g, c)| (g, c.finish())).collect();
+    let tallies = match &args.from_aggregates {
+        Some(path) => from_aggregates(path, &goals)?,
+        None => from_events(args, &goals)?,
+    };
+    let tallies = match tallies {
+        Ok(t) => t,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
     let guard = Guard {
         min_visitors: args.min_visitors,
         srm_alpha: args.srm_alpha,
@@ -157,4 +180,38 @@ pub fn run(args: &OptimizeArgs) -> Result<ExitCode, String> {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts the events in one pass, once per goal: each bandit learns from its own conversion.
+fn from_events(args: &OptimizeArgs, goals: &BTreeSet<String>) -> Result<Tallies, String> {
+    let base = args.events.filter(None)?;
+    let mut counts: BTreeMap<String, report::aggregate::Aggregator> = goals
+        .iter()
+        .map(|goal| {
+            let filter = report::Filter {
+                goal: Some(goal.clone()),
+                ..base.clone()
+            };
+            (goal.clone(), report::aggregate::Aggregator::new(&filter))
+        })
+        .collect();
+    let read = args.events.stream(base.since, args.strict, |e| {
+        counts.values_mut().for_each(|c| c.push(e));
+    })?;
+    Ok(read.map(|_| counts.into_iter().map(|(g, c)| (g, c.finish())).collect()))
+}
+
+/// The tallies in an engine's answer to `--sql`, which must count every goal of `goals`.
+fn from_aggregates(path: &Path, goals: &BTreeSet<String>) -> Result<Tallies, String> {
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let answer = report::sql::aggregates::read_goals(std::io::BufReader::new(file))
+        .map_err(|e| format!("{name}: {e}"))?;
+    let counted = answer.values().any(|t| !t.units.is_empty());
+    if let Some(goal) = goals.iter().find(|g| counted && !answer.contains_key(*g)) {
+        return Err(format!(
+            "{name}: the answer has no counts for goal `{goal}`: run the query `vitrine optimize --sql` prints for these campaigns again"
+        ));
+    }
+    Ok(Ok(answer))
 }

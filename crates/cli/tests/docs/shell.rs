@@ -20,6 +20,10 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("export", "each word is NAME=value"),
     ("npx", "only `npx wrangler …`: not run"),
     ("curl", "not run"),
+    (
+        "duckdb",
+        "not run: the engine of `--sql` (tests/sql runs the queries with its Python package)",
+    ),
     ("sh", "the script exists"),
 ];
 
