@@ -257,7 +257,10 @@ fn other_writer() -> Vec<u8> {
             ])) as ArrayRef,
         ),
         ("schema", Arc::new(UInt32Array::from(vec![2, 2, 2]))),
-        ("ts", Arc::new(Int64Array::from(vec![86_400, 86_401, 86_402]))),
+        (
+            "ts",
+            Arc::new(Int64Array::from(vec![86_400, 86_401, 86_402])),
+        ),
         (
             "arm",
             Arc::new(StringArray::from(vec![None, Some("shown"), None])),
