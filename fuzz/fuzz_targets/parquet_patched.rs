@@ -1,21 +1,26 @@
 //! The Parquet reader on valid files of the layout with a few bytes changed: the structure-aware
 //! variant of the `parquet` target. The input picks one of the committed seed files (whole,
-//! valid files written by `input::parquet::write` and by another writer's settings) and a list
-//! of byte patches; most patches land in the footer's Thrift metadata or in page headers, where
-//! a random file seldom gets. The reader must return events or an error, never panic.
+//! valid files written by `input::parquet::write` with several writers' settings) and a list
+//! of byte patches XORed into it. Everything else stays valid, so the footer's Thrift metadata
+//! and the page headers mostly still parse and a change reaches the decoders behind them, which
+//! random bytes seldom do. The reader must return events or an error, never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use vitrine_report::input;
 
+mod contain;
+
 /// The seed files, built in (`UPDATE_GOLDEN=1 cargo test -p vitrine-report fuzz_seeds` writes
 /// them).
-const BASES: [&[u8]; 3] = [
+const BASES: [&[u8]; 4] = [
     include_bytes!("../corpus/parquet/samples.parquet"),
     include_bytes!("../corpus/parquet/samples-plain.parquet"),
     include_bytes!("../corpus/parquet/other-writer.parquet"),
+    include_bytes!("../corpus/parquet/samples-split.parquet"),
 ];
 
 fuzz_target!(|data: &[u8]| {
+    contain::library_panics_to_the_reader();
     let Some((&pick, patches)) = data.split_first() else {
         return;
     };
