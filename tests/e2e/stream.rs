@@ -76,11 +76,15 @@ fn every_event_reaches_the_stream_and_a_refused_send_falls_back_to_log_lines() {
         refused,
         "each refused send is noted once"
     );
+    assert!(
+        log.contains("stand-in stream refused call"),
+        "the note says why"
+    );
     assert_eq!(normalized(&recovered), normalized(&events), "no event lost");
     eprintln!(
-        "stream: {} events sent, {} records streamed; with every second send refused, {streamed} streamed and {} logged",
-        want.max(events.len()),
+        "stream: {} events ({views} views, {conversions} conversions, the rest exposures), {} records; every second send refused: {streamed} streamed, {} logged",
         events.len(),
+        records.len(),
         recovered.len() - streamed
     );
 }
