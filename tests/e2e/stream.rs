@@ -373,14 +373,8 @@ fn one_send_per_request(log: &str, requests: usize) {
 /// conversions, and neither finds a bad row.
 fn read_back_as_rows(state: &Path, events: &[Event]) {
     let file: PathBuf = state.join("events.parquet");
-    let mut w = vitrine_report::input::parquet::write::EventWriter::new(
-        std::fs::File::create(&file).unwrap(),
-    )
-    .unwrap();
-    for e in events {
-        w.push(e).unwrap();
-    }
-    w.finish().unwrap();
+    let bytes = vitrine_report::input::parquet::write::to_bytes(events).unwrap();
+    std::fs::write(&file, bytes).unwrap();
     let run = |args: &[&str]| {
         let out = std::process::Command::new(cli())
             .args(args)
