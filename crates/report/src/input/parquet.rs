@@ -68,11 +68,11 @@ pub fn each_parquet_row<R: ChunkReader + 'static>(
     file: R,
     mut each: impl FnMut(Event),
 ) -> Result<Parsed, InputError> {
-    let mut reader = contained("reading the footer", || open(file))??;
+    let mut reader = contained(None, || open(file))??;
     let mut out = Parsed::default();
     let mut row = 0usize;
     // The reader is never used again after a panic: the error ends the read.
-    while let Some(batch) = contained(&format!("after row {row}"), || reader.next())? {
+    while let Some(batch) = contained(Some(row), || reader.next())? {
         let batch = batch.map_err(|e| {
             InputError::Parquet(format!("after row {row}: cannot decode the data: {e}"))
         })?;
@@ -88,7 +88,8 @@ pub fn each_parquet_row<R: ChunkReader + 'static>(
     Ok(out)
 }
 
-/// Runs a call into the Parquet library, turning a panic into an error.
+/// Runs a call into the Parquet library, turning a panic into an error that says where: after
+/// which row, or (`None`) while opening the file.
 ///
 /// The library panics on some damaged files instead of returning an error (an index out of
 /// bounds in a page decoder, a negative column offset in the footer, a division by zero:
@@ -98,13 +99,17 @@ pub fn each_parquet_row<R: ChunkReader + 'static>(
 /// error naming where it broke. This works because the CLI unwinds on panic: the release
 /// profile says `panic = "unwind"` (Cargo.toml), and a `panic = "abort"` build would end the
 /// process here instead. What a panic interrupted is dropped with the error, never used.
-fn contained<T>(at: &str, call: impl FnOnce() -> T) -> Result<T, InputError> {
+fn contained<T>(row: Option<usize>, call: impl FnOnce() -> T) -> Result<T, InputError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
         let why = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
+        let at = row.map_or_else(
+            || "reading the footer".to_owned(),
+            |r| format!("after row {r}"),
+        );
         InputError::Parquet(format!(
             "{at}: the file is damaged (the Parquet library failed on it: {why})"
         ))
