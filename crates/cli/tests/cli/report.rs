@@ -620,7 +620,8 @@ fn a_parquet_file_that_makes_the_library_panic_is_an_error_naming_it() {
 }
 
 /// The reader contains the Parquet library's panics by unwinding: a release build that aborted
-/// on panic would crash on the files above instead (Cargo.toml, `[profile.release]`).
+/// on panic would crash on the files above instead (Cargo.toml, `[profile.release]`), while
+/// scripts/build.sh keeps the Worker's .wasm on abort.
 #[test]
 fn the_release_profile_unwinds_so_parquet_panics_are_contained() {
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
@@ -633,4 +634,7 @@ fn the_release_profile_unwinds_so_parquet_panics_are_contained() {
         release.lines().any(|l| l.trim() == "panic = \"unwind\""),
         "[profile.release] must say panic = \"unwind\":\n{release}"
     );
+    // The Worker keeps aborting on panic, so its .wasm is what it was.
+    let build = std::fs::read_to_string(root().join("scripts/build.sh")).unwrap();
+    assert!(build.contains("\nexport CARGO_PROFILE_RELEASE_PANIC=abort\n"));
 }
