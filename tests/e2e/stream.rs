@@ -277,10 +277,11 @@ fn logged_events(log: &str) -> impl Iterator<Item = &str> {
 /// A record as the event it must be: one the stream's declared schema accepts (a record it
 /// refuses would be dropped, so lost) and that parses with the shared event schema.
 fn record_event(record: &serde_json::Value) -> Event {
-    let declared: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("schema/pipelines-stream.json")).unwrap(),
-    )
-    .unwrap();
+    static DECLARED: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let declared = DECLARED.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("schema/pipelines-stream.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    });
     if let Err(why) = conforms(record, declared["fields"].as_array().unwrap()) {
         panic!("the stream's schema refuses {record}: {why}");
     }
