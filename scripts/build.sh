@@ -14,6 +14,9 @@ for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   [ -d "$d" ] && remap="$remap --remap-path-prefix=$d="
 done
 export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128 --remap-path-prefix=$PWD/= $remap"
+# The release profile unwinds for the native CLI (Cargo.toml); the Worker aborts on panic, as it
+# always has: wasm-bindgen's glue differs under `panic = "unwind"`, so the .wasm says abort here.
+export CARGO_PROFILE_RELEASE_PANIC=abort
 .tools/bin/worker-build --release
 # worker-build's wasm-opt is off (Cargo.toml, package.metadata.wasm-pack): it always passes
 # `--debuginfo`, which keeps the name section and makes the optimized code larger. Optimize here

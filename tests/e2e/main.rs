@@ -22,4 +22,5 @@ mod recs;
 mod recs_train;
 mod security;
 mod snapshot;
+mod stream;
 mod views;

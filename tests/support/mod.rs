@@ -214,9 +214,16 @@ pub fn publish_campaign(state: &Path, file: &str) -> String {
 /// wrangler binds them, so a test starting a server in parallel can take one in between (the
 /// runtime then fails to start).
 pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
+    start_configs(state, &[], vars)
+}
+
+/// [`start`] with other wrangler configuration files in place of `wrangler.toml`, one `-c` each
+/// (wrangler's multi-worker dev): the first is the Worker served on the port (`vars` are its),
+/// the others run beside it in the same runtime, reachable through its service bindings.
+pub fn start_configs(state: PathBuf, configs: &[PathBuf], vars: &[(&str, &str)]) -> Dev {
     let mut failures = Vec::new();
     for _attempt in 0..3 {
-        match try_start(&state, vars) {
+        match try_start(&state, configs, vars) {
             Ok(child_port) => {
                 return Dev {
                     child: child_port.0,
@@ -235,7 +242,11 @@ pub fn start(state: PathBuf, vars: &[(&str, &str)]) -> Dev {
 
 /// Starts one `wrangler dev` and waits until it serves (at most 90 s); on failure, stops it and
 /// returns its error log.
-fn try_start(state: &Path, vars: &[(&str, &str)]) -> Result<(Child, u16), String> {
+fn try_start(
+    state: &Path,
+    configs: &[PathBuf],
+    vars: &[(&str, &str)],
+) -> Result<(Child, u16), String> {
     let port = free_port();
     let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
     cmd.current_dir(root())
@@ -258,6 +269,9 @@ fn try_start(state: &Path, vars: &[(&str, &str)]) -> Result<(Child, u16), String
         .process_group(0);
     for (k, v) in vars {
         cmd.args(["--var", &format!("{k}:{v}")]);
+    }
+    for config in configs {
+        cmd.arg("-c").arg(config);
     }
     let mut child = cmd.spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");

@@ -594,3 +594,47 @@ fn parquet_files_directories_and_sniffed_files_give_the_same_report_as_json_line
         text(&got.stderr)
     );
 }
+
+/// Damaged Parquet files on which the Parquet library panics (`fixtures/parquet/malformed/`,
+/// found by fuzzing) end `vitrine report` with an error naming the file, not a crash.
+#[test]
+fn a_parquet_file_that_makes_the_library_panic_is_an_error_naming_it() {
+    let dir = root().join("fixtures/parquet/malformed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let got = run(&[file.to_str().unwrap()]);
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert_eq!(code(&got), 2, "{name}: {}", text(&got.stderr));
+        assert!(
+            text(&got.stderr).contains(&format!("{name}: Parquet: ")),
+            "{name}: {}",
+            text(&got.stderr)
+        );
+        assert!(text(&got.stderr).contains("the file is damaged"), "{name}");
+    }
+}
+
+/// The reader contains the Parquet library's panics by unwinding: a release build that aborted
+/// on panic would crash on the files above instead (Cargo.toml, `[profile.release]`), while
+/// scripts/build.sh keeps the Worker's .wasm on abort.
+#[test]
+fn the_release_profile_unwinds_so_parquet_panics_are_contained() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let release = manifest
+        .split("\n[profile.release]\n")
+        .nth(1)
+        .and_then(|s| s.split("\n[").next())
+        .unwrap();
+    assert!(
+        release.lines().any(|l| l.trim() == "panic = \"unwind\""),
+        "[profile.release] must say panic = \"unwind\":\n{release}"
+    );
+    // The Worker keeps aborting on panic, so its .wasm is what it was.
+    let build = std::fs::read_to_string(root().join("scripts/build.sh")).unwrap();
+    assert!(build.contains("\nexport CARGO_PROFILE_RELEASE_PANIC=abort\n"));
+}

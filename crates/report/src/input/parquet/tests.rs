@@ -204,3 +204,112 @@ fn the_writer_counts_and_an_empty_file_reads_as_no_events() {
     let parsed = parquet_bytes(w.finish().unwrap()).unwrap();
     assert!(parsed.events.is_empty());
 }
+
+/// The seed corpus of the `parquet` and `parquet_patched` fuzz targets (fuzz/corpus/parquet/):
+/// small valid files that read back as the events they were written from. Refresh after an
+/// intended change of the layout: `UPDATE_GOLDEN=1 cargo test -p vitrine-report fuzz_seeds`.
+#[test]
+fn fuzz_seeds_are_valid_files_of_the_layout() {
+    use parquet::basic::{Compression, Encoding};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
+    use std::path::Path;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/parquet");
+    // Uncompressed, no dictionary, version 2 data pages: the page decoders see the raw values.
+    let plain = WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .set_writer_version(WriterVersion::PARQUET_2_0)
+        .build();
+    let mut w = EventWriter::with_properties(Vec::new(), plain).unwrap();
+    for e in samples() {
+        w.push(&e).unwrap();
+    }
+    // The numbers as BYTE_STREAM_SPLIT, which writers offer for floats and integers.
+    let mut split = WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .set_writer_version(WriterVersion::PARQUET_2_0);
+    for column in ["schema", "ts", "day", "value"] {
+        split = split.set_column_encoding(column.into(), Encoding::BYTE_STREAM_SPLIT);
+    }
+    let mut s = EventWriter::with_properties(Vec::new(), split.build()).unwrap();
+    for e in samples() {
+        s.push(&e).unwrap();
+    }
+    let seeds = [
+        ("samples.parquet", write::to_bytes(&samples()).unwrap()),
+        ("samples-plain.parquet", w.finish().unwrap()),
+        ("other-writer.parquet", other_writer()),
+        ("samples-split.parquet", s.finish().unwrap()),
+    ];
+    for (name, bytes) in seeds {
+        let path = dir.join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let committed = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+        assert!(committed.len() < 8 * 1024, "{name}: keep the seeds small");
+        let want = parquet_bytes(bytes).unwrap();
+        assert_eq!(parquet_bytes(committed).unwrap(), want, "{name}");
+        assert!(!want.events.is_empty(), "{name}");
+    }
+}
+
+/// A file as another writer might make it: other integer widths, `LargeUtf8`, a bad row.
+fn other_writer() -> Vec<u8> {
+    use arrow_array::{Int64Array, LargeStringArray, StringArray, UInt32Array};
+    use std::sync::Arc;
+    file_of(vec![
+        (
+            "event",
+            Arc::new(LargeStringArray::from(vec![
+                "vitrine.view",
+                "vitrine.exposure",
+                "vitrine.click",
+            ])) as ArrayRef,
+        ),
+        ("schema", Arc::new(UInt32Array::from(vec![2, 2, 2]))),
+        (
+            "ts",
+            Arc::new(Int64Array::from(vec![86_400, 86_401, 86_402])),
+        ),
+        (
+            "arm",
+            Arc::new(StringArray::from(vec![None, Some("shown"), None])),
+        ),
+        (
+            "product",
+            Arc::new(StringArray::from(vec![Some("p1"), None, None])),
+        ),
+        ("extra", Arc::new(Int64Array::from(vec![7, 8, 9]))),
+    ])
+}
+
+/// Damaged files on which the Parquet library panics (found by the `parquet` fuzz target and a
+/// sweep of single-byte changes to its seeds; `fixtures/parquet/malformed/`, each named for
+/// where the library broke) are errors naming the damage, not a crash of `vitrine report`.
+#[test]
+fn damaged_files_that_made_the_parquet_library_panic_are_errors() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/parquet/malformed");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        match parquet_bytes(bytes) {
+            Err(InputError::Parquet(why)) => {
+                assert!(
+                    why.contains("the file is damaged"),
+                    "{}: {why}",
+                    path.display()
+                );
+            }
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+}

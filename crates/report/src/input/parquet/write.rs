@@ -215,10 +215,16 @@ pub struct EventWriter<W: Write + Send> {
 impl<W: Write + Send> EventWriter<W> {
     /// A writer into `sink` (a file), zstd-compressed as a Pipelines sink writes by default.
     pub fn new(sink: W) -> Result<Self, WriteError> {
-        let schema = schema();
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .build();
+        Self::with_properties(sink, props)
+    }
+
+    /// A writer into `sink` with other writer settings (codec, encodings, page version), as
+    /// other writers of the layout choose them (tests, the fuzz seeds).
+    pub fn with_properties(sink: W, props: WriterProperties) -> Result<Self, WriteError> {
+        let schema = schema();
         Ok(EventWriter {
             writer: ArrowWriter::try_new(sink, schema.clone(), Some(props))?,
             schema,
