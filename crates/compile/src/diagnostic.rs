@@ -34,6 +34,21 @@ pub struct CompileError {
     pub message: String,
     /// What to do about it.
     pub hint: String,
+    /// For a warning, the `[acknowledge]` entry that accepts it ([`crate::acknowledge`]).
+    pub acknowledge: Option<Acknowledgement>,
+}
+
+/// The `[acknowledge]` entry that accepts one warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledgement {
+    /// `sensitive = ["<campaign id>"]`.
+    Sensitive(String),
+    /// `past_schedule = ["<campaign id>"]`.
+    PastSchedule(String),
+    /// `unused_slots = ["<slot>"]`.
+    UnusedSlot(String),
+    /// `max_variants = <count>`.
+    MaxVariants(u64),
 }
 
 /// Builds a [`CompileError`] located at `span` of `text`.
@@ -60,6 +75,7 @@ pub(super) fn located(
         field: field.to_owned(),
         message,
         hint: hint.to_owned(),
+        acknowledge: None,
     }
 }
 

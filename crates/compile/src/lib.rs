@@ -75,7 +75,7 @@ mod template;
 mod warn;
 
 pub use bandit::DEFAULT_MIN_SHARE_BP;
-pub use diagnostic::{CompileError, Level};
+pub use diagnostic::{Acknowledgement, CompileError, Level};
 pub use expr::{parse_duration, parse_time_window};
 pub use html::{check_url, sanitize, Policy};
 pub use run::resolve_relative;

@@ -91,6 +91,7 @@ pub fn data_error(name: &str, line: usize, column: usize, message: String) -> Co
         field: "row".into(),
         message,
         hint: "fix the export; see docs/marketers.md#catalog for the expected columns".into(),
+        acknowledge: None,
     }
 }
 

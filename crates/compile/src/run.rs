@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use toml::Spanned;
 
-use super::diagnostic::{located, CompileError, Level};
+use super::diagnostic::{located, Acknowledgement, CompileError, Level};
 use super::source::{AckSrc, ActivitySrc, ExprSrc, File};
 use super::{Loader, Options, Source};
 use vitrine_core::snapshot::catalog::Catalog;
@@ -123,6 +123,7 @@ impl<'l> Run<'l> {
     }
 
     /// Records a warning at `span` of file `file`.
+    #[allow(clippy::too_many_arguments)]
     pub fn warn(
         &mut self,
         file: usize,
@@ -131,8 +132,10 @@ impl<'l> Run<'l> {
         field: &str,
         message: String,
         hint: &str,
+        acknowledge: Acknowledgement,
     ) {
-        let w = self.at(Level::Warning, file, span, code, field, message, hint);
+        let mut w = self.at(Level::Warning, file, span, code, field, message, hint);
+        w.acknowledge = Some(acknowledge);
         self.warnings.push(w);
     }
 

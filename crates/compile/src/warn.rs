@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use lol_html::{element, HtmlRewriter, Settings};
 
+use super::diagnostic::Acknowledgement;
 use super::run::{Placed, Run};
 use vitrine_core::snapshot::expr::Expr;
 
@@ -19,7 +20,7 @@ impl Run<'_> {
                 if !self.ack.sensitive.contains(&id) {
                     let names: BTreeSet<&str> = p.hits.iter().map(|h| h.name.as_str()).collect();
                     let names = names.into_iter().collect::<Vec<_>>().join(", ");
-                    self.warn(hit.file, hit.span.clone(), "sensitive-targeting", &format!("campaign[{id}]"), format!("campaign `{id}` targets sensitive data ({names})"), &format!("make sure this is lawful and consented, then add \"{id}\" to `sensitive` in [acknowledge]"));
+                    self.warn(hit.file, hit.span.clone(), "sensitive-targeting", &format!("campaign[{id}]"), format!("campaign `{id}` targets sensitive data ({names})"), &format!("make sure this is lawful and consented, then add \"{id}\" to `sensitive` in [acknowledge]"), Acknowledgement::Sensitive(id.clone()));
                 }
             }
             let over = p
@@ -28,7 +29,7 @@ impl Run<'_> {
                 .and_then(|w| w.end)
                 .is_some_and(|end| end <= self.opts.now);
             if over && !self.ack.past_schedule.contains(&id) {
-                self.warn(p.file, p.id_span.clone(), "past-schedule", &format!("campaign[{id}].schedule"), format!("campaign `{id}` has a schedule that ended in the past; it will never show"), &format!("fix the dates, remove the campaign, or add \"{id}\" to `past_schedule` in [acknowledge]"));
+                self.warn(p.file, p.id_span.clone(), "past-schedule", &format!("campaign[{id}].schedule"), format!("campaign `{id}` has a schedule that ended in the past; it will never show"), &format!("fix the dates, remove the campaign, or add \"{id}\" to `past_schedule` in [acknowledge]"), Acknowledgement::PastSchedule(id.clone()));
             }
         }
         self.unused_slots(placed);
@@ -46,7 +47,7 @@ impl Run<'_> {
             .max(self.opts.max_variants);
         if variants > accepted {
             if let Some(p) = placed.first() {
-                self.warn(p.file, 0..0, "variant-count", "campaign", format!("{variants} variants (segments × slots × variants) exceed the cap of {}", self.opts.max_variants), &format!("every variant needs review and testing; if this is intended, set `max_variants = {variants}` in [acknowledge]"));
+                self.warn(p.file, 0..0, "variant-count", "campaign", format!("{variants} variants (segments × slots × variants) exceed the cap of {}", self.opts.max_variants), &format!("every variant needs review and testing; if this is intended, set `max_variants = {variants}` in [acknowledge]"), Acknowledgement::MaxVariants(variants));
             }
         }
         variants
@@ -73,7 +74,7 @@ impl Run<'_> {
                 .collect::<Vec<_>>()
                 .join(", ");
             let id = self.text(p.candidate.campaign).to_owned();
-            self.warn(p.file, p.id_span.clone(), "unused-slot", &format!("campaign[{id}].slot"), format!("slot `{}` appears on none of the sample pages ({pages})", p.slot), &format!("check the slot name against the pages' <vitrine-slot name=…>, or add \"{}\" to `unused_slots` in [acknowledge]", p.slot));
+            self.warn(p.file, p.id_span.clone(), "unused-slot", &format!("campaign[{id}].slot"), format!("slot `{}` appears on none of the sample pages ({pages})", p.slot), &format!("check the slot name against the pages' <vitrine-slot name=…>, or add \"{}\" to `unused_slots` in [acknowledge]", p.slot), Acknowledgement::UnusedSlot(p.slot.clone()));
         }
     }
 }

@@ -91,7 +91,7 @@ pub fn list(state: &AppState, at: Option<&str>) -> Markup {
         @if diagnostics.is_empty() {
             p.notice { "No errors and no warnings: these campaigns can be published." }
         } @else {
-            p { (errors) " error(s), " (diagnostics.len() - errors) " warning(s). Errors stop a save and a publish; each warning must be acknowledged before publishing." }
+            p { (errors) " error(s), " (diagnostics.len() - errors) " warning(s). Errors stop a save and a publish; a warning stops a publish until it is fixed or acknowledged (Publish records the acknowledgement in the campaign file)." }
             @for e in &diagnostics { (diagnostic(e)) }
         }
         h2 { "Campaigns" }

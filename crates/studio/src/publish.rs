@@ -1,13 +1,20 @@
 //! `/publish`: what changes against the active version (`vitrine_compile::diff`), the warnings
-//! to acknowledge one by one, then a confirmation page before anything is written; the history
-//! of versions with a rollback (also confirmed). Writing goes through the CLI's publish path
+//! that stand, then a confirmation page before anything is written; the history of versions
+//! with a rollback (also confirmed). Writing goes through the CLI's publish path
 //! ([`crate::Backend`]), the same as `vitrine publish` and `vitrine rollback`.
+//!
+//! A warning is accepted the way the CLI accepts it: in the campaign files. Ticking a warning
+//! and choosing "Acknowledge" records it in the `[acknowledge]` table of the file the warning
+//! is in ([`vitrine_compile::document::acknowledge`], the rest of the file untouched), so the
+//! acceptance is part of the files' history, and `vitrine publish` of the same files accepts
+//! exactly what the studio did. Publishing is offered once no warning stands.
 
 use maud::{html, Markup};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use vitrine_compile::diff::diff;
-use vitrine_compile::{Build, CompileError};
+use vitrine_compile::document::acknowledge;
+use vitrine_compile::{Acknowledgement, Build, CompileError};
 
 use crate::campaigns::{diagnostic, now, options};
 use crate::layout::{csrf, page, Section};
@@ -93,21 +100,30 @@ pub fn show(state: &AppState, session: &Session, notice: Option<&str>) -> Markup
                 } @else {
                     h2 { "What changes" }
                     (changes(state, active.as_deref(), &build))
-                    form method="post" action="/publish/review" {
-                        (csrf(&session.csrf))
-                        input type="hidden" name="version" value=(version);
-                        @if !build.warnings.is_empty() {
+                    @if build.warnings.is_empty() {
+                        form method="post" action="/publish/review" {
+                            (csrf(&session.csrf))
+                            input type="hidden" name="version" value=(version);
+                            button type="submit" { "Review and publish…" }
+                        }
+                    } @else {
+                        form method="post" action="/publish/acknowledge" {
+                            (csrf(&session.csrf))
+                            input type="hidden" name="version" value=(version);
                             fieldset {
-                                legend { "Warnings to acknowledge before publishing" }
+                                legend { "Warnings to fix or acknowledge before publishing" }
+                                p { "An acknowledgement is written into the campaign file the warning is in, in its " code { "[acknowledge]" } " table, as " code { "vitrine publish" } " expects it." }
                                 @for (i, w) in build.warnings.iter().enumerate() {
                                     (diagnostic(w))
-                                    @let id = format!("ack-{i}");
-                                    input type="checkbox" id=(id) name="ack" value=(i) required;
-                                    " " label for=(id) { "I have read this warning and publish anyway" }
+                                    @if let Some(entry) = &w.acknowledge {
+                                        @let id = format!("ack-{i}");
+                                        input type="checkbox" id=(id) name="ack" value=(i);
+                                        " " label for=(id) { "I have read this warning: record " code { (entry_text(entry)) } " in " code { (w.file) } }
+                                    }
                                 }
                             }
+                            button type="submit" { "Acknowledge the ticked warnings" }
                         }
-                        button type="submit" { "Review and publish…" }
                     }
                 }
                 (history(state, session, active.as_deref()))
@@ -124,7 +140,63 @@ fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-/// Checks that the files still compile to `version` with every warning acknowledged.
+/// How an acknowledgement reads in the file.
+fn entry_text(entry: &Acknowledgement) -> String {
+    match entry {
+        Acknowledgement::Sensitive(id) => format!("sensitive = [\"{id}\"]"),
+        Acknowledgement::PastSchedule(id) => format!("past_schedule = [\"{id}\"]"),
+        Acknowledgement::UnusedSlot(slot) => format!("unused_slots = [\"{slot}\"]"),
+        Acknowledgement::MaxVariants(n) => format!("max_variants = {n}"),
+    }
+}
+
+/// `POST /publish/acknowledge`: records the ticked warnings (of the files as they compile to
+/// `version`) in the `[acknowledge]` table of their files; returns what was recorded.
+pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+    let ws = Workspace::read(&state.config.files);
+    let build = ws.compile(None, &options(state, now())).map_err(|e| {
+        format!(
+            "the campaigns no longer compile ({} error(s)); see Campaigns",
+            e.len()
+        )
+    })?;
+    if build.snapshot.version() != field(pairs, "version") {
+        return Err(
+            "the campaign files changed since this page was opened: review the warnings again"
+                .into(),
+        );
+    }
+    let ticked: Vec<&CompileError> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ack")
+        .filter_map(|(_, v)| v.parse::<usize>().ok())
+        .filter_map(|i| build.warnings.get(i))
+        .collect();
+    if ticked.is_empty() {
+        return Err("no warning was ticked".into());
+    }
+    let mut recorded = Vec::new();
+    for file in &ws.files {
+        let entries: Vec<&Acknowledgement> = ticked
+            .iter()
+            .filter(|w| w.file == file.name)
+            .filter_map(|w| w.acknowledge.as_ref())
+            .collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let text = acknowledge(&file.text, &entries).map_err(|e| format!("{}: {e}", file.name))?;
+        std::fs::write(&file.name, text).map_err(|e| format!("cannot write {}: {e}", file.name))?;
+        let list: Vec<String> = entries.iter().map(|e| entry_text(e)).collect();
+        recorded.push(format!("{} in {}", list.join(", "), file.name));
+    }
+    if recorded.is_empty() {
+        return Err("the ticked warnings are in no campaign file the studio can write".into());
+    }
+    Ok(format!("Acknowledged: {}.", recorded.join("; ")))
+}
+
+/// Checks that the files still compile to `version` with no warning standing.
 fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> {
     let build = compile(state).map_err(|e| {
         format!(
@@ -138,11 +210,10 @@ fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> 
                 .into(),
         );
     }
-    let acked = pairs.iter().filter(|(k, _)| k == "ack").count();
-    if acked < build.warnings.len() {
+    if !build.warnings.is_empty() {
         return Err(format!(
-            "{} warning(s) are not acknowledged: tick each one to publish",
-            build.warnings.len() - acked
+            "{} warning(s) stand: fix them or acknowledge them (recorded in the campaign files) first",
+            build.warnings.len()
         ));
     }
     Ok(build)
@@ -162,7 +233,6 @@ pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -
         form method="post" action="/publish/confirm" {
             (csrf(&session.csrf))
             input type="hidden" name="version" value=(version);
-            @for (k, v) in pairs.iter().filter(|(k, _)| k == "ack") { input type="hidden" name=(k) value=(v); }
             button type="submit" { "Confirm: publish now" }
             " " a href="/publish" { "Cancel" }
         }

@@ -167,6 +167,21 @@ async fn publish_review(
     .await
 }
 
+async fn publish_acknowledge(
+    State(s): State<Shared>,
+    Extension(se): Extension<Session>,
+    Form(pairs): Pairs,
+) -> Response {
+    blocking(move || match publish::acknowledge_ticked(&s, &pairs) {
+        Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
+        Err(why) => markup(
+            409,
+            publish::show(&s, &se, Some(&format!("Nothing acknowledged: {why}"))),
+        ),
+    })
+    .await
+}
+
 async fn publish_confirm(
     State(s): State<Shared>,
     Extension(se): Extension<Session>,
@@ -280,6 +295,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/frame", get(frame))
         .route("/personas", post(persona_post))
         .route("/publish", get(publish_get))
+        .route("/publish/acknowledge", post(publish_acknowledge))
         .route("/publish/review", post(publish_review))
         .route("/publish/confirm", post(publish_confirm))
         .route("/rollback/review", post(rollback_review))

@@ -294,6 +294,79 @@ fn publishing_needs_the_confirmation_step() {
     assert_eq!(stale.status, 409);
 }
 
+/// A warning is accepted as the CLI accepts it: recorded in the `[acknowledge]` table of the
+/// file it is in, the rest of the file untouched; publishing is offered once none stands.
+#[test]
+fn acknowledging_a_warning_records_it_in_the_campaign_file() {
+    let (base, file, memory) = studio("acknowledge");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(
+        "\n# added for the test\n[[campaign]]\nid = \"baby\"\nslot = \"hero\"\nwhen = { attr = \"pregnancy_week\", gte = 20 }\nhtml = \"x\"\n\n[[campaign]]\nid = \"old\"\nslot = \"hero\"\naudience = \"everyone\"\nhtml = \"x\"\nschedule = { end = 2020-12-26T00:00:00Z }\n",
+    );
+    std::fs::write(&file, &text).unwrap();
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let version = hidden(&page.body, "version").to_owned();
+    assert!(
+        page.body.contains("Acknowledge the ticked warnings"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Review and publish"), "{}", page.body);
+    // No publish while warnings stand.
+    let review = post(
+        &base,
+        "/publish/review",
+        &cookie,
+        &[("csrf", &token), ("version", &version)],
+    );
+    assert_eq!(review.status, 409, "{}", review.body);
+    // A stale page writes nothing.
+    let stale = post(
+        &base,
+        "/publish/acknowledge",
+        &cookie,
+        &[("csrf", &token), ("version", "0000"), ("ack", "0")],
+    );
+    assert_eq!(stale.status, 409);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    // One warning, then the other.
+    for left in [1, 0] {
+        let done = post(
+            &base,
+            "/publish/acknowledge",
+            &cookie,
+            &[("csrf", &token), ("version", &version), ("ack", "0")],
+        );
+        assert_eq!(done.status, 303, "{}", done.body);
+        let now = std::fs::read_to_string(&file).unwrap();
+        assert!(now.starts_with(&text), "the file's text is kept:\n{now}");
+        assert!(now[text.len()..].starts_with("\n[acknowledge]\n"), "{now}");
+        let page = send(
+            agent()
+                .get(&format!("{base}/publish"))
+                .set("Cookie", &cookie)
+                .call(),
+        );
+        let stand = page.body.matches("name=\"ack\"").count();
+        assert_eq!(stand, left, "{}", page.body);
+    }
+    let now = std::fs::read_to_string(&file).unwrap();
+    assert!(now.contains("sensitive = [\"baby\"]"), "{now}");
+    assert!(now.contains("past_schedule = [\"old\"]"), "{now}");
+    let page = send(
+        agent()
+            .get(&format!("{base}/publish"))
+            .set("Cookie", &cookie)
+            .call(),
+    );
+    assert!(page.body.contains("Review and publish"), "{}", page.body);
+    assert!(
+        memory.active.lock().unwrap().is_none(),
+        "acknowledging publishes nothing"
+    );
+}
+
 #[test]
 fn a_saved_persona_is_compared_and_kept_next_to_the_campaigns() {
     let (base, file, _) = studio("persona");

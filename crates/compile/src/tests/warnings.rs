@@ -141,3 +141,45 @@ fn variant_count_acknowledged() {
     let text = format!("{}[acknowledge]\nmax_variants = 23\n", many_variants());
     assert_eq!(codes(&text, &cap), ["variant-count"]);
 }
+
+/// Every warning names the `[acknowledge]` entry that accepts it, and recording that entry in
+/// the file (`document::acknowledge`, what the studio does) silences exactly that warning.
+#[test]
+fn each_warning_recorded_in_the_file_is_silent() {
+    let cap = Options {
+        max_variants: 20,
+        now: 1_800_000_000,
+        ..pages()
+    };
+    let text = format!("{SENSITIVE_ATTR}\n{PAST}\n{}", many_variants());
+    let before = warnings(&text, &cap);
+    let mut kinds: Vec<&str> = before.iter().map(|w| w.code).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "past-schedule",
+            "sensitive-targeting",
+            "unused-slot",
+            "variant-count"
+        ],
+        "{before:?}"
+    );
+    for w in &before {
+        let ack = w
+            .acknowledge
+            .as_ref()
+            .expect("a warning says how to accept it");
+        let text = crate::document::acknowledge(&text, &[ack]).unwrap();
+        let left = warnings(&text, &cap);
+        assert_eq!(left.len(), before.len() - 1, "{}: {left:?}", w.message);
+        assert!(!left.iter().any(|l| l.message == w.message), "{left:?}");
+    }
+    let all: Vec<&Acknowledgement> = before
+        .iter()
+        .filter_map(|w| w.acknowledge.as_ref())
+        .collect();
+    let text = crate::document::acknowledge(&text, &all).unwrap();
+    assert!(warnings(&text, &cap).is_empty());
+}
