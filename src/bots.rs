@@ -14,8 +14,8 @@ use vitrine_core::bots::{self, BotManagement, Traffic};
 
 /// Who sent `req`: a visitor, or a crawler or tool.
 pub fn traffic(req: &Incoming, cfg: &Config) -> Traffic {
-    let ua = req.headers().get("user-agent").ok().flatten();
-    bots::classify(ua.as_deref(), || {
+    let ua = req.visitor_heads().ok().and_then(|h| h.user_agent());
+    bots::classify(ua, || {
         if cfg.bot_management {
             bot_management(req)
         } else {

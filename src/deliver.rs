@@ -314,8 +314,7 @@ fn stream_rewrite(
     path: String,
     events: Vec<Event>,
 ) -> Result<Response> {
-    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    let charset = delivery::charset(&content_type);
+    let charset = delivery::charset(upstream.entity()?.content_type().unwrap_or_default());
     let Ok(rewriter) = SlotStream::new(plan, cfg.limits, charset) else {
         return bypass(upstream, Bypass::Charset, &path, "");
     };

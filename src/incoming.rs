@@ -7,7 +7,11 @@
 //! read only the `cf` fields their rules use ([`crate::facts`]). The methods keep the worker
 //! crate's names (`path`, `method`, `headers`, `inner`), so code reads the same either way.
 
-use worker::{web_sys, Headers};
+use std::cell::OnceCell;
+
+use worker::{web_sys, Headers, Result};
+
+use crate::heads;
 
 /// One visitor request.
 pub struct Incoming {
@@ -15,6 +19,8 @@ pub struct Incoming {
     method: String,
     url: String,
     headers: Headers,
+    /// The visitor's headers the identity and bot stages read, read on first use.
+    visitor: OnceCell<heads::Visitor>,
 }
 
 impl Incoming {
@@ -25,6 +31,7 @@ impl Incoming {
             url: raw.url(),
             headers: Headers(raw.headers()),
             raw,
+            visitor: OnceCell::new(),
         }
     }
 
@@ -50,6 +57,15 @@ impl Incoming {
     /// The request headers (the runtime's object, not a copy).
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+
+    /// Its `Cookie`, `Sec-GPC` and `User-Agent`, read in one call the first time.
+    pub fn visitor_heads(&self) -> Result<&heads::Visitor> {
+        if let Some(read) = self.visitor.get() {
+            return Ok(read);
+        }
+        let read = heads::Visitor::read(&self.headers.0)?;
+        Ok(self.visitor.get_or_init(|| read))
     }
 
     /// The runtime's request.

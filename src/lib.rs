@@ -44,6 +44,7 @@ mod config;
 mod deliver;
 mod demo;
 mod facts;
+mod heads;
 mod incoming;
 mod log;
 mod native;
@@ -80,6 +81,7 @@ pub(crate) struct Isolate {
     config: config::Kept,
     deliver: deliver::Kept,
     facts: facts::Kept,
+    heads: heads::Kept,
     log: log::Kept,
     native: native::Kept,
     pages: pages::Kept,

@@ -122,12 +122,12 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             }
         }
     };
-    let content_type = upstream.headers().get("content-type")?;
-    let content_range = upstream.headers().get("content-range")?;
+    let entity = upstream.entity()?;
+    let content_type = entity.content_type().map(str::to_owned);
     if !delivery::is_personalizable_response(
         upstream.status_code(),
         content_type.as_deref(),
-        content_range.as_deref(),
+        entity.content_range(),
     ) {
         return Ok(Obtained::Final(upstream));
     }

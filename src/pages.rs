@@ -131,14 +131,14 @@ impl PageKey {
         hold_ms: f64,
         by_content: bool,
     ) -> Result<Option<Self>> {
-        let h = upstream.headers();
-        let etag = h.get("etag")?;
-        let last_modified = h.get("last-modified")?;
+        let h = upstream.entity()?;
+        let etag = h.etag().map(str::to_owned);
+        let last_modified = h.last_modified().map(str::to_owned);
         let validator = splice::validator(
             etag.as_deref(),
             last_modified.as_deref(),
-            h.get("content-length")?.as_deref(),
-            h.get("content-type")?.as_deref(),
+            h.content_length(),
+            h.content_type(),
         );
         let conditional = match (etag, last_modified) {
             (Some(etag), _) => Some(("if-none-match", etag)),
@@ -153,7 +153,7 @@ impl PageKey {
         Ok(Some(Self {
             url,
             validator,
-            headers: h.0.clone(),
+            headers: upstream.headers().0.clone(),
             conditional,
             hold_ms,
         }))
@@ -283,14 +283,14 @@ pub enum Content {
 /// hashed a slice at a time, **at most `want_len + 1` bytes**, so a small compressed body
 /// that decodes huge costs no more than the page it claims to be.
 pub async fn same_content(upstream: &Response, want: &str, want_len: usize) -> Result<Content> {
-    let h = upstream.headers();
+    let h = upstream.entity()?;
     let length = h
-        .get("content-length")?
+        .content_length()
         .and_then(|v| v.trim().parse::<usize>().ok());
     // A `Content-Encoding` body reaches the Worker decoded, while `Content-Length` stays the
     // encoded size: then only the decoded bytes can be compared.
     let encoded = h
-        .get("content-encoding")?
+        .content_encoding()
         .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
     if !encoded && length.is_some_and(|n| n != want_len) {
         return Ok(Content::Changed);
@@ -362,14 +362,14 @@ pub async fn first_view(
     limits: Limits,
     path: &str,
 ) -> Result<FirstView> {
-    let content_type = upstream.headers().get("content-type")?.unwrap_or_default();
-    if let Err(why) = splice::spliceable_charset(delivery::charset(&content_type)) {
+    let entity = upstream.entity()?;
+    let charset = delivery::charset(entity.content_type().unwrap_or_default());
+    if let Err(why) = splice::spliceable_charset(charset) {
         key.refuse(&why);
         return Ok(FirstView::Stream(upstream));
     }
-    let length = upstream
-        .headers()
-        .get("content-length")?
+    let length = entity
+        .content_length()
         .and_then(|v| v.trim().parse::<usize>().ok());
     let too_big = NotSpliceable::TooBig { limit: MAX_PAGE };
     if length.is_some_and(|n| n > MAX_PAGE) {

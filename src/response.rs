@@ -8,13 +8,19 @@
 //! worker crate's method names (`status_code`, `headers`, `body`, `cloned`), so code reads the
 //! same either way, and hands the runtime's object back without a copy ([`Response::into_raw`]).
 
+use std::cell::OnceCell;
+
 use worker::{web_sys, Headers, Result};
+
+use crate::heads::Entity;
 
 /// A runtime response, its status and its headers object.
 pub struct Response {
     raw: web_sys::Response,
     status: u16,
     headers: Headers,
+    /// Its entity headers, read on first use ([`Response::entity`]).
+    entity: OnceCell<Entity>,
 }
 
 impl Response {
@@ -24,6 +30,7 @@ impl Response {
             status: raw.status(),
             headers: Headers(raw.headers()),
             raw,
+            entity: OnceCell::new(),
         }
     }
 
@@ -65,6 +72,7 @@ impl Response {
             status,
             headers: Headers(raw.headers()),
             raw,
+            entity: OnceCell::new(),
         }
     }
 
@@ -77,6 +85,16 @@ impl Response {
     /// fetched response's headers are immutable, and changing them is an error).
     pub fn headers(&self) -> &Headers {
         &self.headers
+    }
+
+    /// Its `Content-Type`, `Content-Range`, validators and lengths, read in one call the first
+    /// time (vitrine never changes these on a response it reads them from).
+    pub fn entity(&self) -> Result<&Entity> {
+        if let Some(entity) = self.entity.get() {
+            return Ok(entity);
+        }
+        let read = Entity::read(&self.headers.0)?;
+        Ok(self.entity.get_or_init(|| read))
     }
 
     /// The body stream, if there is a body.

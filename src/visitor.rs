@@ -51,17 +51,15 @@ pub fn resolve(
     now: u64,
     traffic: Traffic,
 ) -> Result<Visitor> {
-    let headers = req.headers();
-    let cookie = headers.get("cookie")?;
-    let gpc = headers.get("sec-gpc")?;
+    let heads = req.visitor_heads()?;
     let path = req.path();
     let paths = Paths {
         product: snapshot.activity().product_path.as_deref(),
         category: snapshot.activity().category_path.as_deref(),
     };
     let input = visitor::Request {
-        cookie: cookie.as_deref(),
-        gpc: gpc.as_deref(),
+        cookie: heads.cookie(),
+        gpc: heads.gpc(),
         path: &path,
         now,
     };

@@ -16,6 +16,7 @@
 
 pub mod documents;
 pub mod forwarding;
+pub mod heads;
 pub mod page_key;
 pub mod sharing;
 

@@ -1,0 +1,153 @@
+//! Header values read in one call into the runtime ([`vitrine_core::delivery::heads`]): the
+//! visitor's ([`Visitor`]) once per request, and a page's ([`Entity`]) once per response.
+//!
+//! Reading a dozen headers one `get` at a time was a call and two string copies each (about
+//! 6 % of a spliced request's profile, BENCHMARKS.md "Fifth pass"). The names are JS arrays
+//! made once per isolate.
+
+use std::cell::OnceCell;
+
+use worker::js_sys::Array;
+use worker::wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen::JsValue;
+use worker::{web_sys, Result};
+
+use crate::PerIsolate;
+use vitrine_core::delivery::heads;
+
+/// The names, as JS arrays, made once per isolate (its part of [`crate::Isolate`]).
+#[derive(Default)]
+pub struct Kept {
+    visitor: OnceCell<Array>,
+    entity: OnceCell<Array>,
+}
+
+const KEPT: PerIsolate<Kept> = PerIsolate(|i| &i.heads);
+
+/// The visitor's headers the identity and bot stages read.
+const VISITOR: [&str; 3] = ["cookie", "sec-gpc", "user-agent"];
+
+/// A page's headers that say what it is (type, length, validators).
+const ENTITY: [&str; 6] = [
+    "content-type",
+    "content-range",
+    "etag",
+    "last-modified",
+    "content-length",
+    "content-encoding",
+];
+
+/// The visitor's `Cookie`, `Sec-GPC` and `User-Agent`.
+#[derive(Debug, Default)]
+pub struct Visitor {
+    text: String,
+}
+
+impl Visitor {
+    /// Reads them from the request's headers in one call.
+    pub fn read(headers: &web_sys::Headers) -> Result<Self> {
+        let names = KEPT.with(|k| k.visitor.get_or_init(|| names(&VISITOR)).clone());
+        Ok(Self {
+            text: read_heads(headers, &names)?,
+        })
+    }
+
+    fn all(&self) -> [Option<&str>; 3] {
+        heads::decode(&self.text)
+    }
+
+    /// `Cookie`.
+    pub fn cookie(&self) -> Option<&str> {
+        self.all()[0]
+    }
+
+    /// `Sec-GPC`.
+    pub fn gpc(&self) -> Option<&str> {
+        self.all()[1]
+    }
+
+    /// `User-Agent`.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.all()[2]
+    }
+}
+
+/// A page response's `Content-Type`, `Content-Range`, `ETag`, `Last-Modified`,
+/// `Content-Length` and `Content-Encoding`, as they were when first read (vitrine never
+/// changes these on a response it reads them from).
+#[derive(Debug, Default)]
+pub struct Entity {
+    text: String,
+}
+
+impl Entity {
+    /// Reads them from a response's headers in one call.
+    pub fn read(headers: &web_sys::Headers) -> Result<Self> {
+        let names = KEPT.with(|k| k.entity.get_or_init(|| names(&ENTITY)).clone());
+        Ok(Self {
+            text: read_heads(headers, &names)?,
+        })
+    }
+
+    fn all(&self) -> [Option<&str>; 6] {
+        heads::decode(&self.text)
+    }
+
+    /// `Content-Type`.
+    pub fn content_type(&self) -> Option<&str> {
+        self.all()[0]
+    }
+
+    /// `Content-Range`.
+    pub fn content_range(&self) -> Option<&str> {
+        self.all()[1]
+    }
+
+    /// `ETag`.
+    pub fn etag(&self) -> Option<&str> {
+        self.all()[2]
+    }
+
+    /// `Last-Modified`.
+    pub fn last_modified(&self) -> Option<&str> {
+        self.all()[3]
+    }
+
+    /// `Content-Length`.
+    pub fn content_length(&self) -> Option<&str> {
+        self.all()[4]
+    }
+
+    /// `Content-Encoding`.
+    pub fn content_encoding(&self) -> Option<&str> {
+        self.all()[5]
+    }
+}
+
+fn names(list: &[&str]) -> Array {
+    list.iter().map(|n| JsValue::from_str(n)).collect()
+}
+
+fn read_heads(headers: &web_sys::Headers, names: &Array) -> Result<String> {
+    Ok(read_named(headers, names)?)
+}
+
+// The encoding of `vitrine_core::delivery::heads::encode`.
+#[wasm_bindgen(inline_js = r#"
+export function read_named(headers, names) {
+  let out = "";
+  for (const name of names) {
+    const value = headers.get(name);
+    out += value === null ? "\0\n" : "+" + value + "\n";
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// The values of `names` in `headers`, encoded as `vitrine_core::delivery::heads` reads them.
+    #[wasm_bindgen(catch)]
+    fn read_named(
+        headers: &web_sys::Headers,
+        names: &Array,
+    ) -> std::result::Result<String, JsValue>;
+}
