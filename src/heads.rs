@@ -37,99 +37,98 @@ const ENTITY: [&str; 6] = [
     "content-encoding",
 ];
 
-/// The visitor's `Cookie`, `Sec-GPC` and `User-Agent`.
+/// The values of a fixed list of `N` names, as one string ([`heads::decode`] reads it).
 #[derive(Debug, Default)]
-pub struct Visitor {
+pub struct Heads<const N: usize> {
     text: String,
 }
 
-impl Visitor {
-    /// Reads them from the request's headers in one call.
-    pub fn read(headers: &web_sys::Headers) -> Result<Self> {
-        let names = KEPT.with(|k| k.visitor.get_or_init(|| names(&VISITOR)).clone());
+impl<const N: usize> Heads<N> {
+    fn read(
+        headers: &web_sys::Headers,
+        pick: fn(&Kept) -> &OnceCell<Array>,
+        list: &[&str; N],
+    ) -> Result<Self> {
+        let names = KEPT.with(|k| pick(k).get_or_init(|| names(list)).clone());
         Ok(Self {
-            text: read_heads(headers, &names)?,
+            text: read_named(headers, &names)?,
         })
     }
 
-    fn all(&self) -> [Option<&str>; 3] {
-        heads::decode(&self.text)
+    fn value(&self, i: usize) -> Option<&str> {
+        heads::decode::<N>(&self.text).get(i).copied().flatten()
+    }
+}
+
+/// The visitor's `Cookie`, `Sec-GPC` and `User-Agent`.
+pub type Visitor = Heads<3>;
+
+impl Visitor {
+    /// Reads them from the request's headers in one call.
+    pub fn visitor(headers: &web_sys::Headers) -> Result<Self> {
+        Self::read(headers, |k| &k.visitor, &VISITOR)
     }
 
     /// `Cookie`.
     pub fn cookie(&self) -> Option<&str> {
-        self.all()[0]
+        self.value(0)
     }
 
     /// `Sec-GPC`.
     pub fn gpc(&self) -> Option<&str> {
-        self.all()[1]
+        self.value(1)
     }
 
     /// `User-Agent`.
     pub fn user_agent(&self) -> Option<&str> {
-        self.all()[2]
+        self.value(2)
     }
 }
 
 /// A page response's `Content-Type`, `Content-Range`, `ETag`, `Last-Modified`,
 /// `Content-Length` and `Content-Encoding`, as they were when first read (vitrine never
 /// changes these on a response it reads them from).
-#[derive(Debug, Default)]
-pub struct Entity {
-    text: String,
-}
+pub type Entity = Heads<6>;
 
 impl Entity {
     /// Reads them from a response's headers in one call.
-    pub fn read(headers: &web_sys::Headers) -> Result<Self> {
-        let names = KEPT.with(|k| k.entity.get_or_init(|| names(&ENTITY)).clone());
-        Ok(Self {
-            text: read_heads(headers, &names)?,
-        })
-    }
-
-    fn all(&self) -> [Option<&str>; 6] {
-        heads::decode(&self.text)
+    pub fn entity(headers: &web_sys::Headers) -> Result<Self> {
+        Self::read(headers, |k| &k.entity, &ENTITY)
     }
 
     /// `Content-Type`.
     pub fn content_type(&self) -> Option<&str> {
-        self.all()[0]
+        self.value(0)
     }
 
     /// `Content-Range`.
     pub fn content_range(&self) -> Option<&str> {
-        self.all()[1]
+        self.value(1)
     }
 
     /// `ETag`.
     pub fn etag(&self) -> Option<&str> {
-        self.all()[2]
+        self.value(2)
     }
 
     /// `Last-Modified`.
     pub fn last_modified(&self) -> Option<&str> {
-        self.all()[3]
+        self.value(3)
     }
 
     /// `Content-Length`.
     pub fn content_length(&self) -> Option<&str> {
-        self.all()[4]
+        self.value(4)
     }
 
     /// `Content-Encoding`.
     pub fn content_encoding(&self) -> Option<&str> {
-        self.all()[5]
+        self.value(5)
     }
 }
 
 fn names(list: &[&str]) -> Array {
     list.iter().map(|n| JsValue::from_str(n)).collect()
-}
-
-fn read_heads(headers: &web_sys::Headers, names: &Array) -> Result<String> {
-    Ok(read_named(headers, names)?)
 }
 
 // The encoding of `vitrine_core::delivery::heads::encode`.

@@ -64,7 +64,7 @@ impl Incoming {
         if let Some(read) = self.visitor.get() {
             return Ok(read);
         }
-        let read = heads::Visitor::read(&self.headers.0)?;
+        let read = heads::Visitor::visitor(&self.headers.0)?;
         Ok(self.visitor.get_or_init(|| read))
     }
 

@@ -93,7 +93,7 @@ impl Response {
         if let Some(entity) = self.entity.get() {
             return Ok(entity);
         }
-        let read = Entity::read(&self.headers.0)?;
+        let read = Entity::entity(&self.headers.0)?;
         Ok(self.entity.get_or_init(|| read))
     }
 

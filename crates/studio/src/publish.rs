@@ -154,18 +154,7 @@ fn entry_text(entry: &Acknowledgement) -> String {
 /// `version`) in the `[acknowledge]` table of their files; returns what was recorded.
 pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
     let ws = Workspace::read(&state.config.files);
-    let build = ws.compile(None, &options(state, now())).map_err(|e| {
-        format!(
-            "the campaigns no longer compile ({} error(s)); see Campaigns",
-            e.len()
-        )
-    })?;
-    if build.snapshot.version() != field(pairs, "version") {
-        return Err(
-            "the campaign files changed since this page was opened: review the warnings again"
-                .into(),
-        );
-    }
+    let build = still(&ws, state, pairs)?;
     let ticked: Vec<&CompileError> = pairs
         .iter()
         .filter(|(k, _)| k == "ack")
@@ -196,9 +185,9 @@ pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Resul
     Ok(format!("Acknowledged: {}.", recorded.join("; ")))
 }
 
-/// Checks that the files still compile to `version` with no warning standing.
-fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> {
-    let build = compile(state).map_err(|e| {
+/// The build of the files `ws`, if they still compile to the `version` the page was made for.
+fn still(ws: &Workspace, state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> {
+    let build = ws.compile(None, &options(state, now())).map_err(|e| {
         format!(
             "the campaigns no longer compile ({} error(s)); see Campaigns",
             e.len()
@@ -206,10 +195,15 @@ fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> 
     })?;
     if build.snapshot.version() != field(pairs, "version") {
         return Err(
-            "the campaign files changed since this page was opened: review the changes again"
-                .into(),
+            "the campaign files changed since this page was opened: review the page again".into(),
         );
     }
+    Ok(build)
+}
+
+/// Checks that the files still compile to `version` with no warning standing.
+fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> {
+    let build = still(&Workspace::read(&state.config.files), state, pairs)?;
     if !build.warnings.is_empty() {
         return Err(format!(
             "{} warning(s) stand: fix them or acknowledge them (recorded in the campaign files) first",
