@@ -68,7 +68,7 @@ pub async fn page(
             explain,
             path,
         )
-        .map(Response::into_raw);
+        .and_then(Response::into_raw);
     }
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
@@ -87,11 +87,12 @@ pub async fn page(
         log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
         return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref())
-            .map(Response::into_raw);
+            .and_then(Response::into_raw);
     };
     if cfg.page_mark.is_some() {
         let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-        return streamed(cfg, ctx, base.upstream, plan, personalized, path).map(Response::into_raw);
+        return streamed(cfg, ctx, base.upstream, plan, personalized, path)
+            .and_then(Response::into_raw);
     }
     let recognized = match base.recorded {
         Some(page) => Recognized {
@@ -117,7 +118,7 @@ pub async fn page(
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
                     return streamed(cfg, ctx, upstream, plan, personalized, path)
-                        .map(Response::into_raw);
+                        .and_then(Response::into_raw);
                 }
             }
         }
@@ -126,13 +127,15 @@ pub async fn page(
             let charset = delivery::charset(&base.content_type);
             if splice::spliceable_charset(charset).is_err() {
                 return streamed(cfg, ctx, upstream, plan, personalized, path)
-                    .map(Response::into_raw);
+                    .and_then(Response::into_raw);
             }
-            return first_view(ctx, cfg, key, upstream, plan, personalized).map(Response::into_raw);
+            return first_view(ctx, cfg, key, upstream, plan, personalized)
+                .and_then(Response::into_raw);
         }
         Body::Stream(upstream) => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return streamed(cfg, ctx, upstream, plan, personalized, path).map(Response::into_raw);
+            return streamed(cfg, ctx, upstream, plan, personalized, path)
+                .and_then(Response::into_raw);
         }
     };
     log::events(ctx, events);

@@ -126,7 +126,7 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
         return beacon::handle(req, &env, cfg, &ctx)
             .boxed_local()
             .await
-            .map(Response::into_raw);
+            .and_then(Response::into_raw);
     }
     if cfg.demo && demo::owns(&path) {
         return demo::handle(&req, cfg).map(Into::into);
@@ -138,19 +138,19 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
         .await?
     {
         Obtained::Page(base) => base,
-        Obtained::Final(response) => return Ok(response.into_raw()),
+        Obtained::Final(response) => return response.into_raw(),
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
         Err(reason) => {
-            return deliver::bypass(base.upstream, *reason, &path, "").map(Response::into_raw);
+            return deliver::bypass(base.upstream, *reason, &path, "").and_then(Response::into_raw);
         }
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
             return deliver::bypass(base.upstream, Bypass::Config, &path, why)
-                .map(Response::into_raw);
+                .and_then(Response::into_raw);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).

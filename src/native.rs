@@ -11,9 +11,11 @@
 //! Mapping personalizes nothing: at every slot boundary the handlers insert a marker (128
 //! random bits per isolate), and the marked copy is read whole on the JS side.
 //! [`vitrine_core::splice::Marks`] finds the markers in it, a 64 KiB slice at a time, and gives
-//! the page's slot map and where the original bytes are, so the original page is rebuilt on
-//! the JS side from views of the marked copy (no copy in WASM memory) and spliced like any
-//! mapped page: byte-identical to the WASM rewrite (the core's property tests hold the marker
+//! the page's slot map and where the original bytes are. The page spliced from then on is the
+//! `Blob` read from the source when the original bytes are as long (so no copy is assembled),
+//! else rebuilt on the JS side from views of the marked copy (no copy in WASM memory); a page
+//! keyed by its content is always rebuilt, as it is hashed from those bytes. It is spliced
+//! like any mapped page: byte-identical to the WASM rewrite (the core's property tests hold the marker
 //! scan to the WASM recorder's map). A map never sees a visitor: the marked copy is made from
 //! the page alone, so one parse serves every later request for the page at that validator.
 
@@ -162,6 +164,19 @@ pub async fn map(
         Ok(m) => m,
         Err(why) => return Ok(Err(Unmapped::Refused(why))),
     };
+    // The original bytes are the page this map was made from: the `Blob` read from the source
+    // when they are as long (the runtime's rewriter changes no byte it was not asked to), so
+    // no copy is assembled; rebuilt from the marked copy when the page is keyed by its content
+    // (it is hashed from the bytes the map was made from) or, defensively, when they differ.
+    let original_len: usize = marked_map.segments.iter().map(|r| r.len()).sum();
+    if !hash && page.size() == original_len as f64 {
+        return Ok(Ok(Mapped {
+            marked: marked_map,
+            page: page.clone(),
+            content_hash: None,
+            attribute_markers,
+        }));
+    }
     let views = Array::new();
     let mut hasher = hash.then(ContentHash::new);
     for r in &marked_map.segments {
@@ -287,7 +302,7 @@ pub fn personalize(
         SLOT_ATTRIBUTE,
         &edits,
     )?;
-    let out = rewriter.transform(upstream.raw())?;
+    let out = rewriter.transform(upstream.raw()?)?;
     Response::from_stream(status, headers, out.body().as_ref())
 }
 

@@ -88,7 +88,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
         .filter(|page| pages::fresh(page, cfg.page_revalidate_ms, started));
     let (upstream, from, (snapshot, snapshot_ms)) = match fresh {
         // Confirmed by the source moments ago: no subrequest at all.
-        Some(page) => (pages::replay(page)?, Page::Held, snapshot.await),
+        Some(page) => (pages::replay(page), Page::Held, snapshot.await),
         None => {
             let conditional = held
                 .as_deref()
@@ -116,7 +116,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
                 // Only an answer to vitrine's own conditional stands for the recorded page.
                 (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
                     pages::confirmed(page, js_sys::Date::now(), None);
-                    (pages::replay(page)?, Page::Revalidated, snapshot)
+                    (pages::replay(page), Page::Revalidated, snapshot)
                 }
                 (fresh, _) => (fresh, Page::Fetched, snapshot),
             }

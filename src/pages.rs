@@ -328,15 +328,15 @@ pub async fn same_content(upstream: &Response, want: &str, want_len: usize) -> R
 
 /// What a `304` to the conditional subrequest stands for: the held page as the source
 /// sent it (status 200, its headers, its bytes), so every later step runs unchanged.
-pub fn replay(page: &Recorded<JsPage>) -> Result<Response> {
-    Response::from_blob(200, &Headers(page.page.headers.clone()), &page.page.bytes)
+pub fn replay(page: &Recorded<JsPage>) -> Response {
+    Response::held(200, &Headers(page.page.headers.clone()), &page.page.bytes)
 }
 
 /// The whole body of `upstream`, read on the JS side.
 pub async fn read(upstream: Response) -> Result<(u16, Headers, web_sys::Blob)> {
     let status = upstream.status_code();
     let headers = upstream.headers().clone();
-    let blob: web_sys::Blob = JsFuture::from(upstream.raw().blob()?).await?.dyn_into()?;
+    let blob: web_sys::Blob = JsFuture::from(upstream.raw()?.blob()?).await?.dyn_into()?;
     Ok((status, headers, blob))
 }
 

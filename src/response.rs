@@ -7,6 +7,11 @@
 //! obtain, deliver), though it needs only the status and a few headers. This type keeps the
 //! worker crate's method names (`status_code`, `headers`, `body`, `cloned`), so code reads the
 //! same either way, and hands the runtime's object back without a copy ([`Response::into_raw`]).
+//!
+//! A held page's replay ([`Response::held`]) is not built at all until something needs the
+//! runtime's object: a spliced request reads only its status and headers, so it costs no
+//! `Response` construction (a visible share of a held request's time); its body stream is the
+//! `Blob`'s own.
 
 use std::cell::OnceCell;
 
@@ -16,7 +21,10 @@ use crate::heads::Entity;
 
 /// A runtime response, its status and its headers object.
 pub struct Response {
-    raw: web_sys::Response,
+    /// The runtime's object, built on first use for a [held](Response::held) replay.
+    raw: OnceCell<web_sys::Response>,
+    /// The body of a replay whose runtime object is not built yet.
+    held: Option<web_sys::Blob>,
     status: u16,
     headers: Headers,
     /// Its entity headers, read on first use ([`Response::entity`]).
@@ -29,7 +37,21 @@ impl Response {
         Self {
             status: raw.status(),
             headers: Headers(raw.headers()),
-            raw,
+            raw: OnceCell::from(raw),
+            held: None,
+            entity: OnceCell::new(),
+        }
+    }
+
+    /// A held page's replay: `body` with `status` and `headers` (the page's own, as the source
+    /// sent them: a fetched response's headers are immutable, so nothing here can change
+    /// them), the runtime's object built only if it is asked for.
+    pub fn held(status: u16, headers: &Headers, body: &web_sys::Blob) -> Self {
+        Self {
+            raw: OnceCell::new(),
+            held: Some(body.clone()),
+            status,
+            headers: headers.clone(),
             entity: OnceCell::new(),
         }
     }
@@ -61,7 +83,10 @@ impl Response {
 
     /// `self`'s body with other headers (copied by the runtime) and the same status.
     pub fn with_headers(self, headers: &Headers) -> Result<Self> {
-        let body = self.raw.body();
+        if let (None, Some(blob)) = (self.raw.get(), &self.held) {
+            return Self::from_blob(self.status, headers, blob);
+        }
+        let body = self.raw()?.body();
         Self::from_stream(self.status, headers, body.as_ref())
     }
 
@@ -71,7 +96,8 @@ impl Response {
         Self {
             status,
             headers: Headers(raw.headers()),
-            raw,
+            raw: OnceCell::from(raw),
+            held: None,
             entity: OnceCell::new(),
         }
     }
@@ -99,22 +125,43 @@ impl Response {
 
     /// The body stream, if there is a body.
     pub fn body(&self) -> Option<web_sys::ReadableStream> {
-        self.raw.body()
+        match (self.raw.get(), &self.held) {
+            (Some(raw), _) => raw.body(),
+            (None, Some(blob)) => Some(blob.stream()),
+            (None, None) => None,
+        }
     }
 
-    /// A copy whose body is a tee of this one's (`Response.clone()`).
+    /// A copy whose body is a tee of this one's (`Response.clone()`); a replay not built yet
+    /// is copied as a replay of the same `Blob`.
     pub fn cloned(&self) -> Result<Self> {
-        Ok(Self::new(self.raw.clone()?))
+        match (self.raw.get(), &self.held) {
+            (None, Some(blob)) => Ok(Self::held(self.status, &self.headers, blob)),
+            _ => Ok(Self::new(self.raw()?.clone()?)),
+        }
     }
 
-    /// The runtime's response.
-    pub fn raw(&self) -> &web_sys::Response {
-        &self.raw
+    /// The runtime's response (built now for a replay that was not built yet).
+    pub fn raw(&self) -> Result<&web_sys::Response> {
+        if let Some(raw) = self.raw.get() {
+            return Ok(raw);
+        }
+        let built = match &self.held {
+            Some(blob) => {
+                let init = init(self.status, &self.headers);
+                web_sys::Response::new_with_opt_blob_and_init(Some(blob), &init)?
+            }
+            None => web_sys::Response::new()?,
+        };
+        Ok(self.raw.get_or_init(|| built))
     }
 
     /// The runtime's response, to send or hand to the runtime.
-    pub fn into_raw(self) -> web_sys::Response {
+    pub fn into_raw(self) -> Result<web_sys::Response> {
+        self.raw()?;
         self.raw
+            .into_inner()
+            .ok_or_else(|| worker::Error::RustError("response not built".into()))
     }
 }
 
@@ -122,13 +169,6 @@ impl From<worker::Response> for Response {
     /// From the worker crate's type (the Cache API and origin fetches, which only it binds).
     fn from(resp: worker::Response) -> Self {
         Self::new(resp.into())
-    }
-}
-
-impl From<Response> for worker::Response {
-    /// To the worker crate's type (for the Cache API).
-    fn from(resp: Response) -> Self {
-        worker::Response::from(resp.raw)
     }
 }
 

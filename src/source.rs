@@ -183,8 +183,9 @@ async fn cached(ctx: &Context, sub: web_sys::Request) -> Result<Response> {
             copy = copy.with_headers(&headers)?;
         }
         // The visitor's copy streams now; the cache fills in the background.
+        let copy = worker::Response::from(copy.into_raw()?);
         ctx.wait_until(async move {
-            if let Err(e) = cache.put(key.as_str(), worker::Response::from(copy)).await {
+            if let Err(e) = cache.put(key.as_str(), copy).await {
                 crate::log::note("vitrine.cache_put_failed", &e.to_string());
             }
         });
