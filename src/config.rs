@@ -231,23 +231,33 @@ impl Config {
         }
     }
 
+    /// Whether `req` asks (with fault injection on) for the runtime's rewriter to fail on its
+    /// page's first view (`x-vitrine-fault: native_map`), to test that the visitor still gets
+    /// the page.
+    pub fn native_map_fault(&self, req: &Incoming) -> bool {
+        self.fault_asked(req, "native_map")
+    }
+
     /// Test-only fault injection, enabled solely by the `FAULT_INJECTION=1` var (never set in
     /// wrangler.toml): `x-vitrine-fault: panic` panics, to prove that a panic fails open and
     /// the next request still works.
     #[allow(clippy::panic)]
     #[inline(never)]
     pub fn inject_fault(&self, req: &Incoming) {
-        if self.fault_injection
+        if self.fault_asked(req, "panic") {
+            panic!("injected fault");
+        }
+    }
+
+    fn fault_asked(&self, req: &Incoming, fault: &str) -> bool {
+        self.fault_injection
             && req
                 .headers()
                 .get("x-vitrine-fault")
                 .ok()
                 .flatten()
                 .as_deref()
-                == Some("panic")
-        {
-            panic!("injected fault");
-        }
+                == Some(fault)
     }
 }
 

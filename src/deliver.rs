@@ -5,8 +5,11 @@
 //! to be personalized (a page the WASM rewriter cannot take, another charset or no body, is a
 //! bypass: no events, no cookie). The body is built ([`pages`]): spliced from the page's
 //! bytes when this isolate has mapped the page at its current validator (held, or as the
-//! source just sent them: no parse); on a page's first view, streamed by the runtime's own
-//! rewriter, and on its second mapped by it and then spliced ([`crate::native`]); otherwise
+//! source just sent them: no parse); on a page's first view, marked by the runtime's own
+//! rewriter and spliced from the marked copy, which maps the page in the same parse (with the
+//! attribute form of slots on, or a body that is not read whole, the first view is streamed by
+//! that rewriter and the second maps the page: [`crate::native`]); if that rewriter fails on a
+//! first view, the page is refused and asked for again ([`Delivered::AskAgain`]); otherwise
 //! stream-rewritten by the WASM rewriter ([`transform`]): pages without a validator, refused
 //! ones (a slot without an end tag, nested slots, another charset) and pages over the size
 //! limit. Every way gives byte-identical bodies for the same page and decision; `x-vitrine`
@@ -14,6 +17,7 @@
 //! ([`personalized_headers`]) are one function.
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 
 use futures_util::FutureExt;
 
@@ -23,7 +27,7 @@ use worker::{web_sys, Headers, ResponseBuilder, Result};
 
 use crate::config::Config;
 use crate::obtain::{self, BasePage, Body, Recognized};
-use crate::pages::{self, FirstView, PageKey};
+use crate::pages::{self, FirstView, JsPage, PageKey};
 use crate::response::Response;
 use crate::view::Viewed;
 use crate::{log, native, preview, transform, visitor, PerIsolate};
@@ -31,7 +35,7 @@ use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::measure::events::Event;
 use vitrine_core::rewrite::SlotStream;
-use vitrine_core::splice;
+use vitrine_core::splice::{self, Recorded};
 use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
@@ -44,7 +48,7 @@ pub async fn page(
     path: String,
     base: BasePage,
     viewed: Viewed,
-) -> Result<web_sys::Response> {
+) -> Result<Delivered> {
     let Viewed {
         mut visitor,
         mut view,
@@ -59,7 +63,7 @@ pub async fn page(
         .map(|plan| plan.with_page_mark(cfg.page_mark.clone()));
     if let Some(explain) = &view.explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
-        return previewed(
+        return sent(previewed(
             cfg,
             ctx,
             base.upstream,
@@ -67,8 +71,7 @@ pub async fn page(
             &view.x_vitrine,
             explain,
             path,
-        )
-        .and_then(Response::into_raw);
+        ));
     }
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
@@ -83,16 +86,18 @@ pub async fn page(
         body: BodyBuilt::Unchanged,
     };
     let x_vitrine = view.x_vitrine;
+    let native_fault = base.native_fault;
     let Some(plan) = view.plan else {
         log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
-        return visitor::finish(timed(resp, &timings)?, set_cookie.as_deref())
-            .and_then(Response::into_raw);
+        return sent(visitor::finish(
+            timed(resp, &timings)?,
+            set_cookie.as_deref(),
+        ));
     };
     if cfg.page_mark.is_some() {
         let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-        return streamed(cfg, ctx, base.upstream, plan, personalized, path)
-            .and_then(Response::into_raw);
+        return sent(streamed(cfg, ctx, base.upstream, plan, personalized, path));
     }
     let recognized = match base.recorded {
         Some(page) => Recognized {
@@ -107,35 +112,69 @@ pub async fn page(
         }
     };
     let started = js_sys::Date::now();
-    let (page, unread, built) = match recognized.body {
-        Body::Spliceable { page, unread } => (page, unread, "spliced"),
+    let (spliced, built) = match recognized.body {
+        Body::Spliceable { page, unread } => (Spliced::Page(page, unread), "spliced"),
         Body::New { key, upstream } => {
             match pages::first_view(&key, upstream, cfg.limits, &path)
                 .boxed_local()
                 .await?
             {
-                FirstView::Mapped(page) => (page, None, "mapped"),
+                FirstView::Mapped(page) => (Spliced::Page(page, None), "mapped"),
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                    return streamed(cfg, ctx, upstream, plan, personalized, path)
-                        .and_then(Response::into_raw);
+                    return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
                 }
             }
         }
         Body::First { key, upstream } => {
-            let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
             let charset = delivery::charset(&base.content_type);
             if splice::spliceable_charset(charset).is_err() {
-                return streamed(cfg, ctx, upstream, plan, personalized, path)
-                    .and_then(Response::into_raw);
+                let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+                return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
             }
-            return first_view(ctx, cfg, key, upstream, plan, personalized)
-                .and_then(Response::into_raw);
+            // With the attribute form any element may be a slot (a void one too), and a body
+            // of unknown or excessive length is not read whole: such first views stream, and
+            // the page is mapped on its next view.
+            if cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
+                let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+                return sent(first_view(ctx, cfg, key, upstream, plan, personalized));
+            }
+            let scan = transform::attribute_markers_wanted(false);
+            let first = if native_fault {
+                if let Some(body) = upstream.body() {
+                    let _ = body.cancel();
+                }
+                Ok(Err("injected fault".to_owned()))
+            } else {
+                native::personalize_mapped(&upstream, &plan, scan)
+                    .boxed_local()
+                    .await
+            };
+            match first? {
+                Ok(first) => {
+                    if first.attribute_markers {
+                        transform::attribute_markers_found(&path);
+                    }
+                    match first.map {
+                        Ok(map) => {
+                            key.store(map, None);
+                        }
+                        Err(why) => key.refuse(&why),
+                    }
+                    (Spliced::Body(first.body), "mapped")
+                }
+                Err(why) => {
+                    // Its body is spent: remembered as refused, the page is asked for again
+                    // and streamed through the WASM rewriter. Nothing was logged for it yet.
+                    log::note("vitrine.native_map_failed", &why);
+                    key.refuse_as("native_map_failed");
+                    return Ok(Delivered::AskAgain);
+                }
+            }
         }
         Body::Stream(upstream) => {
             let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return streamed(cfg, ctx, upstream, plan, personalized, path)
-                .and_then(Response::into_raw);
+            return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
         }
     };
     log::events(ctx, events);
@@ -144,14 +183,41 @@ pub async fn page(
     // The runtime's own response over the spliced `Blob`: it knows the body's length (sent as
     // `Content-Length`), where the worker crate's `Response` would re-wrap the body as a
     // stream of unknown length.
-    let resp = pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?;
+    let resp = match spliced {
+        Spliced::Page(page, unread) => {
+            pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?
+        }
+        Spliced::Body(body) => pages::respond(&body, &headers)?,
+    };
     let ms = js_sys::Date::now() - started;
     timings.body = match built {
         "mapped" => BodyBuilt::Mapped(ms),
         _ => BodyBuilt::Spliced(ms),
     };
     resp.headers().set(SERVER_TIMING, &timings.header())?;
-    Ok(resp)
+    Ok(Delivered::Sent(resp))
+}
+
+/// What delivering a page came to.
+pub enum Delivered {
+    /// The response to send.
+    Sent(web_sys::Response),
+    /// The runtime's rewriter failed on a page's first view, whose body it spent: the page is
+    /// now remembered as refused, so asking the source for it again streams it through the
+    /// WASM rewriter (the visitor still gets the page).
+    AskAgain,
+}
+
+fn sent(resp: Result<Response>) -> Result<Delivered> {
+    resp.and_then(Response::into_raw).map(Delivered::Sent)
+}
+
+/// A personalized body built without a streaming rewrite.
+enum Spliced {
+    /// Spliced from a mapped page (and the upstream whose body was not read, to cancel).
+    Page(Rc<Recorded<JsPage>>, Option<Response>),
+    /// Spliced from a first view's marked copy ([`native::personalize_mapped`]).
+    Body(web_sys::Blob),
 }
 
 /// What a streamed personalized response carries besides its body: its `x-vitrine`, the
@@ -194,7 +260,8 @@ impl<'a> Personalized<'a> {
     }
 }
 
-/// The first view of a UTF-8 page: streamed through the runtime's rewriter, which is what the
+/// The first view of a UTF-8 page that is not mapped in the same parse (attribute-form slots
+/// on, or a body of unknown length): streamed through the runtime's rewriter, which is what the
 /// JS peer pays; the page is remembered as seen, and mapped on its next view. (A page in
 /// another charset goes to the WASM rewriter.)
 fn first_view(

@@ -132,34 +132,58 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
         return demo::handle(&req, cfg).map(Into::into);
     }
     cfg.inject_fault(&req);
+    // At most twice: a first view the runtime's rewriter fails on has spent its body, and is
+    // asked for again (then refused, so streamed by the WASM rewriter).
+    for _ in 0..2 {
+        if let Some(resp) = page(&req, &env, cfg, &ctx, &path).boxed_local().await? {
+            return Ok(resp);
+        }
+    }
+    Err(worker::Error::RustError(
+        "the page failed its first view twice".into(),
+    ))
+}
+
+/// Steps 1 to 3 of a page request; `None`: ask again ([`deliver::Delivered::AskAgain`]).
+async fn page(
+    req: &Incoming,
+    env: &Env,
+    cfg: &Config,
+    ctx: &Context,
+    path: &str,
+) -> Result<Option<web_sys::Response>> {
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
-    let base = match obtain::base_page(&req, &env, cfg, &ctx)
-        .boxed_local()
-        .await?
-    {
+    let base = match obtain::base_page(req, env, cfg, ctx).boxed_local().await? {
         Obtained::Page(base) => base,
-        Obtained::Final(response) => return response.into_raw(),
+        Obtained::Final(response) => return response.into_raw().map(Some),
     };
     let snapshot = match &base.snapshot {
         Ok(snapshot) => Rc::clone(snapshot),
         Err(reason) => {
-            return deliver::bypass(base.upstream, *reason, &path, "").and_then(Response::into_raw);
+            return deliver::bypass(base.upstream, *reason, path, "")
+                .and_then(Response::into_raw)
+                .map(Some);
         }
     };
     let ring = match &cfg.keys {
         Ok(ring) => ring,
         Err(why) => {
-            return deliver::bypass(base.upstream, Bypass::Config, &path, why)
-                .and_then(Response::into_raw);
+            return deliver::bypass(base.upstream, Bypass::Config, path, why)
+                .and_then(Response::into_raw)
+                .map(Some);
         }
     };
     // 2. The page view: who the visitor is and what they see (decided in the core, no I/O).
     let urls = (base.raw_url.as_str(), base.url.as_str());
-    let viewed = view::page_view(&req, &env, cfg, ring, &snapshot, urls, &base.content_type)
+    let viewed = view::page_view(req, env, cfg, ring, &snapshot, urls, &base.content_type)
         .boxed_local()
         .await?;
     // 3. Deliver the body: unchanged, spliced from a mapped page, or streamed through the rewriter.
-    deliver::page(&ctx, cfg, ring, path, base, viewed)
+    let delivered = deliver::page(ctx, cfg, ring, path.to_owned(), base, viewed)
         .boxed_local()
-        .await
+        .await?;
+    Ok(match delivered {
+        deliver::Delivered::Sent(resp) => Some(resp),
+        deliver::Delivered::AskAgain => None,
+    })
 }

@@ -1,7 +1,9 @@
 //! The runtime's own `HTMLRewriter` (lol_html compiled natively, what the JS peer pays) where
-//! the WASM rewriter would cost about 2.5 times as much per byte: a page's first view is
-//! personalized by it as it streams ([`personalize`]), and its second view is mapped by it
-//! ([`map`]).
+//! the WASM rewriter would cost about 2.5 times as much per byte. A page's first view is
+//! personalized and mapped by it in one parse where every slot is in the tag form
+//! ([`personalize_mapped`]: the marked copy is spliced, so the page's next view is already a
+//! splice); with the attribute form on, the first view is personalized as it streams
+//! ([`personalize`]) and the second mapped ([`map`]).
 //!
 //! workers-rs has no binding for `HTMLRewriter` (cloudflare/workers-rs#202), so its
 //! constructor and `transform` are bound here with wasm-bindgen, and the element handlers are
@@ -33,7 +35,9 @@ use vitrine_core::rewrite::{
     Limits, MarkerScan, ATTRIBUTE_SELECTOR, SLOT_ATTRIBUTE, TAG_NAME_ATTRIBUTE, TAG_SELECTOR,
 };
 use vitrine_core::snapshot::Op;
-use vitrine_core::splice::{Boundary, ContentHash, Marked, Marks, NotSpliceable};
+use vitrine_core::splice::{
+    Boundary, ContentHash, Marked, MarkedSplice, Marks, NotSpliceable, Out, SlotMap,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -130,17 +134,7 @@ pub async fn map(
     };
     let marked = match marked.await {
         Ok(bytes) => bytes,
-        Err(e) => {
-            let why = e
-                .as_string()
-                .or_else(|| {
-                    Reflect::get(&e, &"message".into())
-                        .ok()
-                        .and_then(|m| m.as_string())
-                })
-                .unwrap_or_default();
-            return Ok(Err(Unmapped::Failed(why)));
-        }
+        Err(e) => return Ok(Err(Unmapped::Failed(js_message(&e)))),
     };
     let mut marks = Marks::new(&marker.bytes);
     let mut scan = scan_markers.then(MarkerScan::default);
@@ -153,13 +147,7 @@ pub async fn map(
         }
     });
     // A slot's start is its name, its end `null`.
-    let seen: Vec<Boundary> = seen
-        .iter()
-        .map(|b| match b.as_string() {
-            Some(name) => Boundary::Start(name.into()),
-            None => Boundary::End,
-        })
-        .collect();
+    let seen: Vec<Boundary> = seen.iter().map(boundary).collect();
     let marked_map = match marks.finish(&seen) {
         Ok(m) => m,
         Err(why) => return Ok(Err(Unmapped::Refused(why))),
@@ -304,6 +292,105 @@ pub fn personalize(
     )?;
     let out = rewriter.transform(upstream.raw()?)?;
     Response::from_stream(status, headers, out.body().as_ref())
+}
+
+/// A page's first view, personalized and mapped in one parse ([`personalize_mapped`]).
+pub struct FirstView {
+    /// The personalized body.
+    pub body: web_sys::Blob,
+    /// The page's map (its original length within the limit), or why it has none.
+    pub map: std::result::Result<SlotMap, NotSpliceable>,
+    /// Whether it marks a slot with the attribute form (when asked to look).
+    pub attribute_markers: bool,
+}
+
+/// The first view of a page whose slots are all in the tag form: the runtime's rewriter marks
+/// its slot boundaries (as it does to map a page, [`map`]) and the marked copy, read whole, is
+/// spliced for `plan` by [`MarkedSplice`], which finds the page's map in the same pass. One
+/// parse, the one the JS peer pays, gives the personalized body, byte-identical to the
+/// rewrite (the core's property test holds it to that on marked copies made by lol_html,
+/// nested and unclosed slots included), and the map, so the page's next view is a splice.
+/// `Err`: the runtime's rewriter failed on the page (its body is spent).
+pub async fn personalize_mapped(
+    upstream: &Response,
+    plan: &vitrine_core::Plan,
+    scan_markers: bool,
+) -> Result<std::result::Result<FirstView, String>> {
+    let marker = marker()?;
+    let seen = Array::new();
+    let marked = async {
+        let rewriter = mark_slots(
+            &NativeRewriter::new()?,
+            TAG_SELECTOR,
+            TAG_NAME_ATTRIBUTE,
+            None,
+            SLOT_ATTRIBUTE,
+            &marker.js,
+            &seen,
+        )?;
+        let out = rewriter.transform(upstream.raw().map_err(JsValue::from)?)?;
+        let buffer: ArrayBuffer = JsFuture::from(out.array_buffer()?).await?.dyn_into()?;
+        Ok::<_, JsValue>(Uint8Array::new(&buffer))
+    };
+    let marked = match marked.await {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(js_message(&e))),
+    };
+    // The handlers have all run: every boundary is known before the first marker is read.
+    let mut seen: Vec<Boundary> = seen.iter().map(boundary).collect();
+    let mut splice = MarkedSplice::new(&marker.bytes, plan.clone());
+    let mut outs = Vec::new();
+    let mut scan = scan_markers.then(MarkerScan::default);
+    let mut attribute_markers = false;
+    for_each_slice(&marked, 0, marked.length(), |bytes| {
+        splice.feed(bytes, std::mem::take(&mut seen), &mut outs);
+        if scan.as_mut().is_some_and(|s| s.feed(bytes)) {
+            attribute_markers = true;
+            scan = None;
+        }
+    });
+    let map = splice.finish(&mut outs).and_then(|m| {
+        if m.template.len() > crate::pages::MAX_PAGE {
+            Err(NotSpliceable::TooBig {
+                limit: crate::pages::MAX_PAGE,
+            })
+        } else {
+            Ok(m.template)
+        }
+    });
+    let parts = Array::new();
+    for out in outs {
+        match out {
+            Out::Bytes(r) => parts.push(&marked.subarray(r.start as u32, r.end as u32)),
+            Out::Fragment(i) => parts.push(&JsValue::from_str(
+                plan.edits().get(i).map_or("", |e| &*e.html),
+            )),
+        };
+    }
+    Ok(Ok(FirstView {
+        body: web_sys::Blob::new_with_buffer_source_sequence(&parts)?,
+        map,
+        attribute_markers,
+    }))
+}
+
+/// A slot's name at its start, `null` at its end (what the marking handlers record).
+fn boundary(b: JsValue) -> Boundary {
+    match b.as_string() {
+        Some(name) => Boundary::Start(name.into()),
+        None => Boundary::End,
+    }
+}
+
+/// The message of a JS error (or the value itself when it is a string).
+fn js_message(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_default()
 }
 
 /// Bytes copied into WASM memory at once (WASM memory never shrinks).

@@ -48,6 +48,8 @@ pub struct BasePage {
     /// The page's key: `url` without its tracking parameters, which is also what the page
     /// source is asked for ([`vitrine_core::delivery::page_key`]).
     pub page_url: String,
+    /// Fault injection asked the runtime's rewriter to fail on this page's first view.
+    pub native_fault: bool,
 }
 
 /// What step 1 ends with.
@@ -141,6 +143,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
         raw_url,
         url,
         page_url,
+        native_fault: cfg.native_map_fault(req),
     }))
 }
 

@@ -441,13 +441,33 @@ pub fn spliced(
     } else {
         assemble(recorded, plan)?
     };
+    respond(&blob, headers)
+}
+
+/// The personalized response over `body`, a `Blob` (its length is sent as `Content-Length`).
+pub fn respond(body: &web_sys::Blob, headers: &Headers) -> Result<web_sys::Response> {
     let init = web_sys::ResponseInit::new();
     init.set_status(200);
     init.set_headers(&headers.0);
     Ok(web_sys::Response::new_with_opt_blob_and_init(
-        Some(&blob),
+        Some(body),
         &init,
     )?)
+}
+
+/// Whether the body of `upstream` may be read whole for its first view: it is not encoded (a
+/// small compressed body may decode huge) and not longer than [`MAX_PAGE`] by its length, when
+/// it gives one. Others are streamed, in flat memory.
+pub fn readable_whole(upstream: &Response) -> Result<bool> {
+    let h = upstream.entity()?;
+    let encoded = h
+        .content_encoding()
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    let too_long = h
+        .content_length()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_PAGE);
+    Ok(!encoded && !too_long)
 }
 
 /// The body for `plan` of a page that keeps its bodies: the kept one, or one assembled now and

@@ -1,5 +1,8 @@
-//! Any page the recorder accepts must splice exactly like it streams, for every op; and the
-//! marked copy a native first view would make of it gives back the same map and bytes.
+//! Any page the recorder accepts must splice exactly like it streams, for every op; the
+//! marked copy a native first view would make of it gives back the same map and bytes, and
+//! splicing that marked copy ([`MarkedSplice`]) gives the streamed bytes too. Whatever the
+//! bytes and boundaries, neither the marker scan nor the marked splice panics or emits a
+//! range outside what it was fed.
 #![no_main]
 use std::sync::Arc;
 
@@ -7,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use vitrine_core::render::{Edit, Plan};
 use vitrine_core::rewrite::{rewrite_chunked, Limits};
 use vitrine_core::snapshot::Op;
-use vitrine_core::splice::{record, Boundary, Marks};
+use vitrine_core::splice::{record, Boundary, MarkedSplice, Marks, Out};
 
 const MARK: &[u8] = b"\x01vtfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz\x01";
 
@@ -36,6 +39,22 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let _ = marks.finish(&seen);
+    let any_plan = Plan::new(vec![Edit {
+        slot: "s".into(),
+        op: OPS[selector as usize % OPS.len()],
+        html: Arc::from("<i>x</i>"),
+    }]);
+    let mut splice = MarkedSplice::new(MARK, any_plan);
+    let mut outs = Vec::new();
+    for piece in page.chunks(selector as usize % 37 + 1) {
+        splice.feed(piece, seen.clone(), &mut outs);
+    }
+    let _ = splice.finish(&mut outs);
+    for out in &outs {
+        if let Out::Bytes(r) = out {
+            assert!(r.start < r.end && r.end <= page.len());
+        }
+    }
     let Ok(template) = record(page, Limits::default(), None) else {
         return;
     };
@@ -73,6 +92,27 @@ fuzz_target!(|data: &[u8]| {
     let plan = Plan::new(edits);
     let chunk = selector as usize % 97 + 1;
     if let Ok((streamed, None)) = rewrite_chunked(plan.clone(), page, chunk, Limits::default()) {
-        assert_eq!(template.splice(page, &plan), Some(streamed));
+        assert_eq!(template.splice(page, &plan), Some(streamed.clone()));
+        let mut splice = MarkedSplice::new(MARK, plan.clone());
+        let mut outs = Vec::new();
+        let mut first = true;
+        for piece in marked.chunks(selector as usize % 29 + 1) {
+            let new = if first { seen.clone() } else { Vec::new() };
+            first = false;
+            splice.feed(piece, new, &mut outs);
+        }
+        if first {
+            splice.feed(&[], seen.clone(), &mut outs);
+        }
+        let map = splice.finish(&mut outs).expect("a marked copy of an accepted page maps");
+        assert_eq!(map.template, template);
+        let mut body = Vec::new();
+        for out in outs {
+            match out {
+                Out::Bytes(r) => body.extend_from_slice(&marked[r]),
+                Out::Fragment(i) => body.extend_from_slice(plan.edits()[i].html.as_bytes()),
+            }
+        }
+        assert_eq!(body, streamed);
     }
 });

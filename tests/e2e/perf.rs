@@ -1,8 +1,10 @@
-//! End to end over `wrangler dev`: parse once, splice many. The first request for a page is
-//! streamed through the runtime's own HTMLRewriter, the second maps the page (the same
-//! rewriter, inserting markers), later ones are spliced from its map (the held page); all must
-//! be byte-identical to the golden files the native streaming rewrite produces, for every
-//! persona and page, with the same cache-safety headers.
+//! End to end over `wrangler dev`: parse once, splice many. With `ATTRIBUTE_SLOTS=off`
+//! (production's setting) the first request for a page is marked by the runtime's own
+//! HTMLRewriter and spliced from the marked copy, which maps the page in the same parse; with
+//! the attribute form on (the demo's development setting) the first is streamed through that
+//! rewriter and the second maps the page. Later ones are spliced from its map (the fetched
+//! copy, then the held page); all must be byte-identical to the golden files the native
+//! streaming rewrite produces, for every persona and page, with the same cache-safety headers.
 
 use crate::support;
 
@@ -44,7 +46,8 @@ fn spliced_responses_equal_streamed_golden_pages() {
                     // window.
                     assert!(timing.contains("splice;dur="), "{timing}");
                 } else if xv.ends_with("; body=mapped") {
-                    // The second view: mapped by the runtime's rewriter from the fetched page.
+                    // The second view (the demo pages use the attribute form, on in
+                    // development): mapped by the runtime's rewriter from the fetched page.
                     assert!(
                         timing.contains("page;desc=\"fetched\"") && timing.contains("map;dur="),
                         "{timing}"
@@ -83,6 +86,60 @@ fn spliced_responses_equal_streamed_golden_pages() {
             .unwrap_or("")
             .ends_with("; body=spliced"));
     }
+}
+
+/// A first view the runtime's rewriter fails on (injected with `x-vitrine-fault: native_map`)
+/// has spent its body before anything was sent: the page is remembered as refused and asked
+/// for again, so the visitor still gets it filled (by the WASM rewriter: the same bytes as the
+/// first view of the same page under another key, which the runtime's rewriter marks and
+/// maps), with one `vitrine.native_map_failed` line; its next view is streamed by the WASM
+/// rewriter too, without the runtime's rewriter being asked again.
+#[test]
+fn a_first_view_the_runtimes_rewriter_fails_on_is_asked_for_again() {
+    let state = state_dir("native-fault");
+    publish_demo(&state);
+    let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
+    let cookie = mint(&["loyal"]);
+    let from = log_len(&dev);
+    let failed = |dev: &Dev| {
+        log_since(dev, from)
+            .matches("\"event\":\"vitrine.native_map_failed\"")
+            .count()
+    };
+    let got = get_with(
+        &dev,
+        "/",
+        &[("cookie", &cookie), ("x-vitrine-fault", "native_map")],
+    );
+    assert_eq!(got.status, 200);
+    let xv = got.header("x-vitrine").unwrap_or("").to_owned();
+    assert!(xv.ends_with("; body=streamed"), "{xv}");
+    let text = got.text();
+    assert!(text.contains("loyalty discount"), "filled: {xv}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while failed(&dev) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(failed(&dev), 1, "{}", log_since(&dev, from));
+    let again = get(&dev, "/", Some(&cookie));
+    let again_xv = again.header("x-vitrine").unwrap_or("").to_owned();
+    assert!(again_xv.ends_with("; body=streamed"), "{again_xv}");
+    assert!(again.body == got.body, "the same page, streamed again");
+    // The same page under another key (a query parameter that is not a tracking one): its
+    // first view is marked and mapped by the runtime's rewriter, and gives the same bytes.
+    let other = get(&dev, "/?v=2", Some(&cookie));
+    let other_xv = other.header("x-vitrine").unwrap_or("").to_owned();
+    assert!(other_xv.ends_with("; body=mapped"), "{other_xv}");
+    assert_eq!(
+        other_xv.replace("; body=mapped", ""),
+        xv.replace("; body=streamed", ""),
+        "the same decision"
+    );
+    assert!(
+        other.body == got.body,
+        "the same bytes as the mapped first view"
+    );
+    assert_eq!(failed(&dev), 1);
 }
 
 /// Regression for the streaming path's promise: first bytes leave before the upstream body
@@ -545,18 +602,26 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
 }
 
 /// `ATTRIBUTE_SLOTS=off`, production's setting: the tag-form slots are filled and the
-/// attribute-form one keeps its default content, streamed and spliced alike, and the page
-/// that still marks a slot with `data-vitrine-slot` is logged, once.
+/// attribute-form one keeps its default content, on the first view and spliced alike, and the
+/// page that still marks a slot with `data-vitrine-slot` is logged, once.
 #[test]
 fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
     let state = state_dir("attribute-off");
     publish_demo(&state);
     let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
     let cookie = mint(&["loyal"]);
-    for body in ["streamed", "mapped", "spliced"] {
+    // The first view is marked and spliced in one parse (which maps the page); the second is
+    // spliced from the fetched copy, the third from the held page: all the same bytes.
+    let mut first: Option<Vec<u8>> = None;
+    for body in ["mapped", "spliced", "spliced"] {
         let got = get(&dev, "/", Some(&cookie));
         let xv = got.header("x-vitrine").unwrap_or("");
         assert!(xv.ends_with(&format!("body={body}")), "{xv}");
+        let first = first.get_or_insert_with(|| got.body.clone());
+        assert!(
+            *first == got.body,
+            "{body}: the same bytes as the first view"
+        );
         let text = got.text();
         assert!(
             text.contains("loyalty discount"),

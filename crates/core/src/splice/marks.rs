@@ -59,8 +59,19 @@ impl Marks {
         }
     }
 
-    fn marker_len(&self) -> usize {
+    /// The marker's length in bytes.
+    pub fn marker_len(&self) -> usize {
         self.finder.needle().len()
+    }
+
+    /// Bytes fed so far.
+    pub fn fed(&self) -> usize {
+        self.fed
+    }
+
+    /// Where each marker found so far begins, in the marked copy, in order.
+    pub fn found(&self) -> &[usize] {
+        &self.found
     }
 
     /// Feeds the next bytes of the marked copy.

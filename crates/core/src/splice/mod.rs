@@ -21,6 +21,7 @@ pub mod cache;
 mod content;
 pub mod marks;
 mod record;
+pub mod stream;
 
 use std::ops::Range;
 
@@ -31,6 +32,7 @@ pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded, BODIES_
 pub use content::ContentHash;
 pub use marks::{Boundary, Marked, Marks};
 pub use record::{record, spliceable_charset, NotSpliceable, Recorder};
+pub use stream::{MarkedSplice, Out};
 
 /// Where one slot sits in the page, in bytes of the original input.
 #[derive(Debug, Clone, PartialEq, Eq)]
