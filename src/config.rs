@@ -20,6 +20,7 @@ use vitrine_core::cookie::{ConsentSource, KeyRing, TimePolicy};
 use vitrine_core::delivery::{Documents, Forwarded, TrackingParams};
 use vitrine_core::measure::views::ViewEvents;
 use vitrine_core::rewrite::Limits;
+use vitrine_core::splice::FirstViews;
 
 /// Where base pages come from.
 pub enum PageSource {
@@ -77,6 +78,9 @@ pub struct Config {
     /// are `request.cf.botManagement`'s verdicts read (reading `cf` makes the runtime build
     /// the whole object, a cost on every request of a zone that has no such field).
     pub bot_management: bool,
+    /// Whether a page's first view maps it in the same parse (`MAP_FIRST_VIEWS`: `auto`, the
+    /// default, once the isolate's traffic shows that pages come back; `on`; `off`).
+    pub first_views: FirstViews,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -171,6 +175,11 @@ impl Config {
                     crate::log::note("vitrine.config", &why);
                     false
                 });
+        let first_views =
+            FirstViews::parse(text("MAP_FIRST_VIEWS").as_deref()).unwrap_or_else(|why| {
+                crate::log::note("vitrine.config", &why);
+                FirstViews::Auto
+            });
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
             env.secret("VITRINE_COOKIE_KEYS")
@@ -228,6 +237,7 @@ impl Config {
                 .map(Arc::from),
             views,
             bot_management,
+            first_views,
         }
     }
 

@@ -35,7 +35,7 @@ use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::measure::events::Event;
 use vitrine_core::rewrite::SlotStream;
-use vitrine_core::splice::{self, Recorded};
+use vitrine_core::splice::{self, FirstViews, Recorded};
 use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
@@ -132,10 +132,16 @@ pub async fn page(
                 let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
                 return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
             }
-            // With the attribute form any element may be a slot (a void one too), and a body
-            // of unknown or excessive length is not read whole: such first views stream, and
-            // the page is mapped on its next view.
-            if cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
+            // With the attribute form any element may be a slot (a void one too), an encoded
+            // or over-long body is not read whole, and a first view whose page is unlikely to
+            // be asked for again (`MAP_FIRST_VIEWS`) is not worth mapping: such first views
+            // stream, and the page is mapped on its next view.
+            let map_first = match cfg.first_views {
+                FirstViews::Map => true,
+                FirstViews::Stream => false,
+                FirstViews::Auto => pages::maps_first_views(),
+            };
+            if !map_first || cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
                 let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
                 return sent(first_view(ctx, cfg, key, upstream, plan, personalized));
             }

@@ -242,6 +242,12 @@ impl PageKey {
     }
 }
 
+/// Whether this isolate maps pages on their first view ([`PageCache::maps_first_views`]:
+/// once its traffic shows that pages come back).
+pub fn maps_first_views() -> bool {
+    CACHE.with(|c| c.borrow().maps_first_views())
+}
+
 /// The page held for the page key `url`, if any, to serve or revalidate instead of re-reading it.
 pub fn held(url: &str) -> Option<Rc<Recorded<JsPage>>> {
     CACHE.with(|c| c.borrow_mut().recorded(url))

@@ -15,5 +15,6 @@ cd "$WORK"
 setsid "$WORKERD" serve backend.capnp > paths-backend.log 2>&1 & BP=$!
 setsid "$WORKERD" serve "$V.capnp" > "paths-$V.log" 2>&1 & VP=$!
 trap 'kill -- -$VP -$BP 2>/dev/null; sleep 0.3; kill -9 -- -$VP -$BP 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
+# -f: vitrine answers 502 itself until the backend is up.
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
 node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "${3:-1000}" "${4:-4}" "${5:-loyal}" 8

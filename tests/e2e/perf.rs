@@ -1,8 +1,7 @@
-//! End to end over `wrangler dev`: parse once, splice many. With `ATTRIBUTE_SLOTS=off`
-//! (production's setting) the first request for a page is marked by the runtime's own
-//! HTMLRewriter and spliced from the marked copy, which maps the page in the same parse; with
-//! the attribute form on (the demo's development setting) the first is streamed through that
-//! rewriter and the second maps the page. Later ones are spliced from its map (the fetched
+//! End to end over `wrangler dev`: parse once, splice many. The first request for a page is
+//! streamed through the runtime's own HTMLRewriter and the second maps the page; with
+//! `ATTRIBUTE_SLOTS=off` and `MAP_FIRST_VIEWS=on` the first is marked by that rewriter and
+//! spliced from the marked copy, which maps the page in the same parse. Later ones are spliced from its map (the fetched
 //! copy, then the held page); all must be byte-identical to the golden files the native
 //! streaming rewrite produces, for every persona and page, with the same cache-safety headers.
 
@@ -98,7 +97,10 @@ fn spliced_responses_equal_streamed_golden_pages() {
 fn a_first_view_the_runtimes_rewriter_fails_on_is_asked_for_again() {
     let state = state_dir("native-fault");
     publish_demo(&state);
-    let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
+    let dev = start(
+        state,
+        &[("ATTRIBUTE_SLOTS", "off"), ("MAP_FIRST_VIEWS", "on")],
+    );
     let cookie = mint(&["loyal"]);
     let from = log_len(&dev);
     let failed = |dev: &Dev| {
@@ -608,7 +610,10 @@ fn single_byte_pages_are_rewritten_and_legacy_cjk_pages_pass_unchanged() {
 fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
     let state = state_dir("attribute-off");
     publish_demo(&state);
-    let dev = start(state, &[("ATTRIBUTE_SLOTS", "off")]);
+    let dev = start(
+        state,
+        &[("ATTRIBUTE_SLOTS", "off"), ("MAP_FIRST_VIEWS", "on")],
+    );
     let cookie = mint(&["loyal"]);
     // The first view is marked and spliced in one parse (which maps the page); the second is
     // spliced from the fetched copy, the third from the held page: all the same bytes.

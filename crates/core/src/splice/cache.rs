@@ -38,6 +38,46 @@ pub const BODIES_AFTER_SERVES: u32 = 8;
 /// Views of a page (at one validator) after which its bytes are held.
 pub const HOLD_AFTER_VIEWS: u32 = 2;
 
+/// New pages an isolate sees before it judges whether pages come back
+/// ([`PageCache::maps_first_views`]).
+pub const RETURNS_AFTER_PAGES: u32 = 64;
+
+/// New pages over which returns are counted: past this, both counts are halved, so the
+/// judgment follows the traffic as it changes.
+const RETURNS_WINDOW: u32 = 1024;
+
+/// Whether a page's first view maps it in the same parse (`MAP_FIRST_VIEWS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstViews {
+    /// Once the isolate's traffic shows that pages come back
+    /// ([`PageCache::maps_first_views`]).
+    #[default]
+    Auto,
+    /// Always.
+    Map,
+    /// Never: a first view streams, the second maps the page.
+    Stream,
+}
+
+impl FirstViews {
+    /// The `MAP_FIRST_VIEWS` setting: `auto` (or unset), `on` or `off`; anything else is
+    /// refused, with the message to log (`auto` is used).
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        let Some(value) = value else {
+            return Ok(Self::Auto);
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(Self::Auto),
+            "on" | "1" | "true" => Ok(Self::Map),
+            "off" | "0" | "false" => Ok(Self::Stream),
+            _ => Err(format!(
+                "MAP_FIRST_VIEWS {:?} is not auto, on or off; auto is used",
+                value.trim()
+            )),
+        }
+    }
+}
+
 /// A held page: its slot map and its bytes, held as `P`.
 #[derive(Debug)]
 pub struct Recorded<P> {
@@ -84,6 +124,10 @@ pub struct PageCache<P> {
     held_bytes: usize,
     held_budget: usize,
     max_page: usize,
+    /// Pages seen for the first time (at their validator), over the recent window.
+    new_pages: u32,
+    /// Of those, the ones asked for again.
+    returns: u32,
 }
 
 impl<P> PageCache<P> {
@@ -98,6 +142,25 @@ impl<P> PageCache<P> {
             held_bytes: 0,
             held_budget,
             max_page,
+            new_pages: 0,
+            returns: 0,
+        }
+    }
+
+    /// Whether a page's first view should map it in the same parse (which costs that view a
+    /// little more: the page is read whole) rather than stream it and map it on its next view:
+    /// yes once this isolate's traffic shows that pages come back, at least one new page in
+    /// four asked for again over the last [`RETURNS_AFTER_PAGES`] to about 1,000 new pages. A
+    /// mapped first view saves the second view its parse, worth several first views' extra
+    /// cost; a shop's long tail of pages seen once is better streamed.
+    pub fn maps_first_views(&self) -> bool {
+        self.new_pages >= RETURNS_AFTER_PAGES && self.returns.saturating_mul(4) >= self.new_pages
+    }
+
+    /// Counts a view of a known page: its second view is a return.
+    fn viewed(&mut self, views: u32) {
+        if views == 2 {
+            self.returns = self.returns.saturating_add(1);
         }
     }
 
@@ -133,7 +196,9 @@ impl<P> PageCache<P> {
             return None;
         }
         entry.views = entry.views.saturating_add(1);
-        Some(entry.known.clone())
+        let (views, known) = (entry.views, entry.known.clone());
+        self.viewed(views);
+        Some(known)
     }
 
     /// What is known about `url` at whatever validator it was last seen with; counts a view
@@ -142,7 +207,9 @@ impl<P> PageCache<P> {
     pub fn latest(&mut self, url: &str) -> Option<(String, Known)> {
         let entry = self.maps.get_mut(url)?;
         entry.views = entry.views.saturating_add(1);
-        Some((entry.validator.clone(), entry.known.clone()))
+        let (views, found) = (entry.views, (entry.validator.clone(), entry.known.clone()));
+        self.viewed(views);
+        Some(found)
     }
 
     /// The held page for `url`, at whatever validator: the Worker revalidates it with the
@@ -288,6 +355,13 @@ impl<P> PageCache<P> {
             self.map_bytes -= old.weight;
             if old.validator == validator {
                 views = old.views;
+            }
+        }
+        if views == 1 {
+            self.new_pages = self.new_pages.saturating_add(1);
+            if self.new_pages > RETURNS_WINDOW {
+                self.new_pages /= 2;
+                self.returns /= 2;
             }
         }
         if self
@@ -701,5 +775,54 @@ mod tests {
         let b = validator(Some("\"x\""), None, Some("11"), Some("text/html"));
         assert!(a.is_some() && a != b);
         assert!(validator(None, Some("Tue, 01 Jan 2030 00:00:00 GMT"), None, None).is_some());
+    }
+    #[test]
+    fn first_views_are_mapped_once_pages_come_back() {
+        let mut c: PageCache<()> = PageCache::new(1 << 20, 1 << 20, 1 << 16);
+        // A long tail seen once: never.
+        for i in 0..200 {
+            c.insert_seen(&format!("/tail/{i}"), "v");
+        }
+        assert!(!c.maps_first_views());
+        // Pages asked for again (their second view is a return): one in four and more.
+        for i in 0..100 {
+            let url = format!("/hot/{i}");
+            c.insert_seen(&url, "v");
+            assert!(c.get(&url, "v").is_some());
+            // Later views are not returns again.
+            assert!(c.get(&url, "v").is_some());
+        }
+        assert!(c.maps_first_views(), "100 returns of 300 new pages");
+        // The traffic turns to a long tail again: the window forgets.
+        for i in 0..3000 {
+            c.insert_seen(&format!("/later/{i}"), "v");
+        }
+        assert!(!c.maps_first_views());
+        // A page seen again at another validator is a new page.
+        c.insert_seen("/x", "v1");
+        c.insert_seen("/x", "v2");
+        assert!(c.get("/x", "v1").is_none());
+    }
+
+    #[test]
+    fn too_few_pages_say_nothing() {
+        let mut c: PageCache<()> = PageCache::new(1 << 20, 1 << 20, 1 << 16);
+        for i in 0..(RETURNS_AFTER_PAGES - 1) {
+            let url = format!("/{i}");
+            c.insert_seen(&url, "v");
+            let _ = c.get(&url, "v");
+        }
+        assert!(!c.maps_first_views());
+        c.insert_seen("/last", "v");
+        assert!(c.maps_first_views());
+    }
+    #[test]
+    fn map_first_views_setting() {
+        assert_eq!(FirstViews::parse(None), Ok(FirstViews::Auto));
+        assert_eq!(FirstViews::parse(Some(" Auto ")), Ok(FirstViews::Auto));
+        assert_eq!(FirstViews::parse(Some("on")), Ok(FirstViews::Map));
+        assert_eq!(FirstViews::parse(Some("OFF")), Ok(FirstViews::Stream));
+        let refused = FirstViews::parse(Some("sometimes")).unwrap_err();
+        assert!(refused.contains("MAP_FIRST_VIEWS") && refused.contains("auto is used"));
     }
 }

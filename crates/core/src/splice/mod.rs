@@ -28,7 +28,9 @@ use std::ops::Range;
 use crate::render::Plan;
 use crate::snapshot::Op;
 
-pub use cache::{plan_key, validator, Bodies, Known, PageCache, Recorded, BODIES_AFTER_SERVES};
+pub use cache::{
+    plan_key, validator, Bodies, FirstViews, Known, PageCache, Recorded, BODIES_AFTER_SERVES,
+};
 pub use content::ContentHash;
 pub use marks::{Boundary, Marked, Marks};
 pub use record::{record, spliceable_charset, NotSpliceable, Recorder};
