@@ -164,10 +164,16 @@ pub async fn page(
                     match first.map {
                         Ok(map) => {
                             key.store(map, None);
+                            (Spliced::Body(first.body), "mapped")
                         }
-                        Err(why) => key.refuse(&why),
+                        Err(why) => {
+                            // A page whose map is refused (slots that nest or never close)
+                            // is filled as the rewrite fills it only by the rewrite: it is
+                            // remembered as refused and asked for again, and streamed.
+                            key.refuse(&why);
+                            return Ok(Delivered::AskAgain);
+                        }
                     }
-                    (Spliced::Body(first.body), "mapped")
                 }
                 Err(why) => {
                     // Its body is spent: remembered as refused, the page is asked for again
@@ -208,9 +214,10 @@ pub async fn page(
 pub enum Delivered {
     /// The response to send.
     Sent(web_sys::Response),
-    /// The runtime's rewriter failed on a page's first view, whose body it spent: the page is
-    /// now remembered as refused, so asking the source for it again streams it through the
-    /// WASM rewriter (the visitor still gets the page).
+    /// A page's first view spent its body without a body to send (the runtime's rewriter
+    /// failed on it, or its map was refused): the page is now remembered as refused, so asking
+    /// the source for it again streams it through the WASM rewriter (the visitor still gets
+    /// the page).
     AskAgain,
 }
 

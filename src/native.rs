@@ -308,9 +308,10 @@ pub struct FirstView {
 /// its slot boundaries (as it does to map a page, [`map`]) and the marked copy, read whole, is
 /// spliced for `plan` by [`MarkedSplice`], which finds the page's map in the same pass. One
 /// parse, the one the JS peer pays, gives the personalized body, byte-identical to the
-/// rewrite (the core's property test holds it to that on marked copies made by lol_html,
-/// nested and unclosed slots included), and the map, so the page's next view is a splice.
-/// `Err`: the runtime's rewriter failed on the page (its body is spent).
+/// rewrite whenever the map is accepted (the core's property test holds it to that on marked
+/// copies made by lol_html), and the map, so the page's next view is a splice; a body whose
+/// map is refused must not be sent. `Err`: the runtime's rewriter failed on the page (its body
+/// is spent).
 pub async fn personalize_mapped(
     upstream: &Response,
     plan: &vitrine_core::Plan,

@@ -8,10 +8,13 @@
 //! At each marker it does what [`SlotMap::parts`](super::SlotMap::parts) does at that slot
 //! boundary: a slot's start tag brings two markers (before it: `before`, `remove` starts;
 //! after it: `prepend`, `replace` starts), its end tag two more (before it: `append`, `replace`
-//! ends; after it: `after`, `remove` ends). Open slots are kept on a stack and an edit inside
-//! content being removed is removed with it, so the body is byte-identical to the WASM rewrite
-//! of the same page and plan even where the map is refused (slots that nest or never close): a
-//! property test holds it to that on marked copies made by lol_html itself.
+//! ends; after it: `after`, `remove` ends). Whenever the map is accepted, the body is
+//! byte-identical to the WASM rewrite of the same page and plan: a property test holds it to
+//! that on marked copies made by lol_html itself. Where the map is refused (slots that nest or
+//! never close) the body may differ (lol_html places an element's own insertions differently
+//! from its end tag's when an end tag closes several elements at once), so the caller must not
+//! send it: the Worker then has the page streamed by the WASM rewriter. Open slots are kept on
+//! a stack all the same, so such a page never makes it misbehave.
 //!
 //! Bytes are never copied out: [`Out::Bytes`] are ranges of the marked copy, which the caller
 //! slices from what it fed (it may let go of what lies before [`MarkedSplice::emitted`]). A

@@ -6,7 +6,7 @@ use super::*;
 use crate::render::Edit;
 use crate::rewrite::{rewrite_chunked, Limits, RewriteError};
 
-fn plan(edits: &[(&str, Op, &str)]) -> Plan {
+pub(super) fn plan(edits: &[(&str, Op, &str)]) -> Plan {
     Plan::new(
         edits
             .iter()
@@ -36,7 +36,7 @@ fn spliced(p: &Plan, page: &[u8]) -> Vec<u8> {
         .unwrap()
 }
 
-const OPS: [Op; 6] = [
+pub(super) const OPS: [Op; 6] = [
     Op::Replace,
     Op::Append,
     Op::Prepend,
@@ -189,12 +189,12 @@ fn fixture_pages_splice_like_they_stream() {
     assert!(slotted >= 5, "fixture pages have slots");
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(super) fn op() -> impl Strategy<Value = Op> {
     prop::sample::select(OPS.to_vec())
 }
 
 /// Random markup around slots: text, comments, other tags, scripts, attribute quoting.
-fn chunk() -> impl Strategy<Value = String> {
+pub(super) fn chunk() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z &;<>]{0,12}",
         Just("<!-- <vitrine-slot name=a>x</vitrine-slot> -->".to_owned()),

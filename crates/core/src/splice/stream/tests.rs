@@ -1,15 +1,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use lol_html::html_content::ContentType;
 use lol_html::{element, end_tag, AsciiCompatibleEncoding, HtmlRewriter};
 use proptest::prelude::*;
 
 use super::*;
-use crate::render::Edit;
 use crate::rewrite::{self, rewrite_chunked, Limits, Sink, TAG_NAME_ATTRIBUTE, TAG_SELECTOR};
 use crate::splice::record;
+use crate::splice::tests::{chunk, op, plan, OPS};
 
 const MARK: &str = "\u{1}vt0123456789abcdef0123456789abcdef\u{1}";
 
@@ -19,19 +18,6 @@ fn limits() -> Limits {
         attribute_slots: false,
         ..Limits::default()
     }
-}
-
-fn plan(edits: &[(&str, Op, &str)]) -> Plan {
-    Plan::new(
-        edits
-            .iter()
-            .map(|(slot, op, html)| Edit {
-                slot: (*slot).into(),
-                op: *op,
-                html: Arc::from(*html),
-            })
-            .collect(),
-    )
 }
 
 /// The marked copy the runtime's rewriter makes of `page` with the Worker's marking handlers
@@ -107,15 +93,6 @@ fn splice_marked(
     (body, map)
 }
 
-const OPS: [Op; 6] = [
-    Op::Replace,
-    Op::Append,
-    Op::Prepend,
-    Op::Before,
-    Op::After,
-    Op::Remove,
-];
-
 const PAGE: &str = "<p>a<vitrine-slot name=\"hero\">x</vitrine-slot>b<!-- c -->\
     <vitrine-slot name=\"empty\"></vitrine-slot><vitrine-slot name=\"z\">y</vitrine-slot></p>";
 
@@ -162,8 +139,11 @@ fn a_page_mark_plan_fills_nothing() {
     assert_eq!(body, PAGE.as_bytes());
 }
 
+/// Pages whose slots nest or never close: refused whenever the WASM recorder refuses them (the
+/// Worker then streams them with the WASM rewriter), and, where the markers still give a map
+/// (an end tag that closes the slot implicitly), filled exactly as the rewrite fills them.
 #[test]
-fn nested_and_unclosed_slots_are_refused_but_still_filled_as_the_rewrite_fills_them() {
+fn nested_and_unclosed_slots_are_refused_or_filled_as_the_rewrite_fills_them() {
     for page in [
         "<vitrine-slot name=a>1<vitrine-slot name=b>2</vitrine-slot>3</vitrine-slot>4",
         "<div><vitrine-slot name=a>open</div><p>rest</p>",
@@ -175,51 +155,34 @@ fn nested_and_unclosed_slots_are_refused_but_still_filled_as_the_rewrite_fills_t
             let (want, err) = rewrite_chunked(p.clone(), page.as_bytes(), 3, limits()).unwrap();
             assert!(err.is_none());
             let (body, map) = splice_marked(&marked, &seen, &p, 4);
-            assert_eq!(
-                String::from_utf8_lossy(&body),
-                String::from_utf8_lossy(&want),
-                "{page} {op:?}"
-            );
-            // Refused whenever the WASM recorder refuses the page.
             if record(page.as_bytes(), limits(), None).is_err() {
                 assert!(map.is_err(), "{page}: refused");
+            }
+            if map.is_ok() {
+                assert_eq!(
+                    String::from_utf8_lossy(&body),
+                    String::from_utf8_lossy(&want),
+                    "{page} {op:?}"
+                );
             }
         }
     }
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    prop::sample::select(OPS.to_vec())
-}
-
-/// Random markup around slots: text, comments, other tags, scripts, nesting, unclosed and
-/// self-closing slots.
-fn chunk() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-z &;<>]{0,12}",
-        Just("<!-- <vitrine-slot name=a>x</vitrine-slot> -->".to_owned()),
-        Just("<script>let s='<vitrine-slot name=a>';</script>".to_owned()),
-        Just("<div class='x'>".to_owned()),
-        Just("</div>".to_owned()),
-        Just("<br/>".to_owned()),
-        Just("<svg><vitrine-slot name=b/></svg>".to_owned()),
-        "[ab]".prop_map(|n| format!("<vitrine-slot name=\"{n}\">d{n}</vitrine-slot>")),
-        "[ab]".prop_map(|n| format!("<VITRINE-SLOT NAME={n}>u</Vitrine-Slot>")),
-        "[ab]".prop_map(|n| format!("<vitrine-slot name={n}>")),
-        Just("</vitrine-slot>".to_owned()),
-        Just("<textarea><vitrine-slot name=a></textarea>".to_owned()),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
 
-    /// Whatever the page (its map refused or not), the plan and how the marked stream is cut,
-    /// the spliced first view is byte-identical to the WASM rewrite, and when the WASM
-    /// recorder maps the page, the markers give exactly its map.
+    /// Whatever the page (markup from the splice tests, with stray end tags), the plan and how
+    /// the marked stream is cut: when the markers give a map, the spliced first view is
+    /// byte-identical to the WASM rewrite, and when the WASM recorder maps the page, the
+    /// markers give exactly its map (so a page the recorder maps is never sent to the WASM
+    /// rewriter for nothing).
     #[test]
     fn first_views_splice_like_the_rewrite(
-        parts in prop::collection::vec(chunk(), 0..14),
+        parts in prop::collection::vec(
+            prop_oneof![9 => chunk(), 1 => Just("</vitrine-slot>".to_owned())],
+            0..14,
+        ),
         a in op(), b in op(),
         fa in "[a-z<>/é]{0,8}", fb in "[a-z<>/]{0,8}",
         piece in 1usize..120,
@@ -232,7 +195,9 @@ proptest! {
         let (want, err) = rewrite_chunked(p.clone(), page.as_bytes(), 64, limits()).unwrap();
         prop_assume!(err.is_none());
         let (body, map) = splice_marked(&marked, &seen, &p, piece);
-        prop_assert_eq!(String::from_utf8_lossy(&body), String::from_utf8_lossy(&want));
+        if map.is_ok() {
+            prop_assert_eq!(String::from_utf8_lossy(&body), String::from_utf8_lossy(&want));
+        }
         if let Ok(recorded) = record(page.as_bytes(), limits(), None) {
             prop_assert_eq!(map.map(|m| m.template), Ok(recorded));
         }
