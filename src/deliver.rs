@@ -152,7 +152,7 @@ pub async fn page(
                 }
                 Ok(Err("injected fault".to_owned()))
             } else {
-                native::personalize_mapped(&upstream, &plan, scan)
+                native::personalize_mapped(&upstream, &plan, scan, pages::MAX_PAGE)
                     .boxed_local()
                     .await
             };

@@ -304,9 +304,10 @@ pub struct FirstView {
     pub attribute_markers: bool,
 }
 
-/// The first view of a page whose slots are all in the tag form: the runtime's rewriter marks
-/// its slot boundaries (as it does to map a page, [`map`]) and the marked copy, read whole, is
-/// spliced for `plan` by [`MarkedSplice`], which finds the page's map in the same pass. One
+/// The first view of a page whose slots are all in the tag form (mapped if at most `max_page`
+/// bytes): the runtime's rewriter marks its slot boundaries (as it does to map a page, [`map`])
+/// and the marked copy, read whole, is spliced for `plan` by [`MarkedSplice`], which finds the
+/// page's map in the same pass. One
 /// parse, the one the JS peer pays, gives the personalized body, byte-identical to the
 /// rewrite whenever the map is accepted (the core's property test holds it to that on marked
 /// copies made by lol_html), and the map, so the page's next view is a splice; a body whose
@@ -316,6 +317,7 @@ pub async fn personalize_mapped(
     upstream: &Response,
     plan: &vitrine_core::Plan,
     scan_markers: bool,
+    max_page: usize,
 ) -> Result<std::result::Result<FirstView, String>> {
     let marker = marker()?;
     let seen = Array::new();
@@ -351,10 +353,8 @@ pub async fn personalize_mapped(
         }
     });
     let map = splice.finish(&mut outs).and_then(|m| {
-        if m.template.len() > crate::pages::MAX_PAGE {
-            Err(NotSpliceable::TooBig {
-                limit: crate::pages::MAX_PAGE,
-            })
+        if m.template.len() > max_page {
+            Err(NotSpliceable::TooBig { limit: max_page })
         } else {
             Ok(m.template)
         }
