@@ -86,7 +86,7 @@ pub async fn page(
         body: BodyBuilt::Unchanged,
     };
     let x_vitrine = view.x_vitrine;
-    let native_fault = base.native_fault;
+    let (native_fault, again) = (base.native_fault, base.again);
     let Some(plan) = view.plan else {
         log::events(ctx, events);
         let resp = with_header(base.upstream, &x_vitrine)?;
@@ -133,14 +133,16 @@ pub async fn page(
                 return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
             }
             // With the attribute form any element may be a slot (a void one too), an encoded
-            // or over-long body is not read whole, and a first view whose page is unlikely to
-            // be asked for again (`MAP_FIRST_VIEWS`) is not worth mapping: such first views
-            // stream, and the page is mapped on its next view.
-            let map_first = match cfg.first_views {
-                FirstViews::Map => true,
-                FirstViews::Stream => false,
-                FirstViews::Auto => pages::maps_first_views(),
-            };
+            // or over-long body is not read whole, a first view whose page is unlikely to be
+            // asked for again (`MAP_FIRST_VIEWS`) is not worth mapping, and one asked for again
+            // after a first view that could not be sent must answer: such first views stream,
+            // and the page is mapped on its next view.
+            let map_first = !again
+                && match cfg.first_views {
+                    FirstViews::Map => true,
+                    FirstViews::Stream => false,
+                    FirstViews::Auto => pages::maps_first_views(),
+                };
             if !map_first || cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
                 let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
                 return sent(first_view(ctx, cfg, key, upstream, plan, personalized));

@@ -67,7 +67,7 @@ use worker::{event, web_sys, Context, Env, Result};
 
 use config::Config;
 use incoming::Incoming;
-use obtain::Obtained;
+use obtain::{BasePage, Obtained};
 use response::Response;
 use vitrine_core::delivery::Bypass;
 
@@ -132,29 +132,35 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
         return demo::handle(&req, cfg).map(Into::into);
     }
     cfg.inject_fault(&req);
-    // At most twice: a first view the runtime's rewriter fails on has spent its body, and is
-    // asked for again (then refused, so streamed by the WASM rewriter).
-    for _ in 0..2 {
-        if let Some(resp) = page(&req, &env, cfg, &ctx, &path).boxed_local().await? {
+    // A first view that could not be sent (the runtime's rewriter failed on it, or its map was
+    // refused) has spent its body: the page, now refused, is asked for again, and a first view
+    // asked for again streams, so the second attempt always answers.
+    for again in [false, true] {
+        if let Some(resp) = page(&req, &env, cfg, &ctx, &path, again)
+            .boxed_local()
+            .await?
+        {
             return Ok(resp);
         }
     }
     Err(worker::Error::RustError(
-        "the page failed its first view twice".into(),
+        "a page asked for again could not be sent".into(),
     ))
 }
 
-/// Steps 1 to 3 of a page request; `None`: ask again ([`deliver::Delivered::AskAgain`]).
+/// Steps 1 to 3 of a page request (`again`: asked for again); `None`: ask again
+/// ([`deliver::Delivered::AskAgain`]).
 async fn page(
     req: &Incoming,
     env: &Env,
     cfg: &Config,
     ctx: &Context,
     path: &str,
+    again: bool,
 ) -> Result<Option<web_sys::Response>> {
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
     let base = match obtain::base_page(req, env, cfg, ctx).boxed_local().await? {
-        Obtained::Page(base) => base,
+        Obtained::Page(base) => BasePage { again, ..base },
         Obtained::Final(response) => return response.into_raw().map(Some),
     };
     let snapshot = match &base.snapshot {

@@ -17,8 +17,8 @@
 //! `Blob` read from the source when the original bytes are as long (so no copy is assembled),
 //! else rebuilt on the JS side from views of the marked copy (no copy in WASM memory); a page
 //! keyed by its content is always rebuilt, as it is hashed from those bytes. It is spliced
-//! like any mapped page: byte-identical to the WASM rewrite (the core's property tests hold the marker
-//! scan to the WASM recorder's map). A map never sees a visitor: the marked copy is made from
+//! like any mapped page: byte-identical to the WASM rewrite (the core's property tests hold
+//! the marker scan to the WASM recorder's map). A map never sees a visitor: the marked copy is made from
 //! the page alone, so one parse serves every later request for the page at that validator.
 
 use std::cell::OnceCell;
@@ -117,16 +117,7 @@ pub async fn map(
     let marker = marker()?;
     let seen = Array::new();
     let marked = async {
-        let by_attribute = limits.attribute_slots.then_some(ATTRIBUTE_SELECTOR);
-        let rewriter = mark_slots(
-            &NativeRewriter::new()?,
-            TAG_SELECTOR,
-            TAG_NAME_ATTRIBUTE,
-            by_attribute,
-            SLOT_ATTRIBUTE,
-            &marker.js,
-            &seen,
-        )?;
+        let rewriter = marking(limits.attribute_slots, &marker, &seen)?;
         let source = web_sys::Response::new_with_opt_blob(Some(page))?;
         let out = rewriter.transform(&source)?;
         let buffer: ArrayBuffer = JsFuture::from(out.array_buffer()?).await?.dyn_into()?;
@@ -307,12 +298,11 @@ pub struct FirstView {
 /// The first view of a page whose slots are all in the tag form (mapped if at most `max_page`
 /// bytes): the runtime's rewriter marks its slot boundaries (as it does to map a page, [`map`])
 /// and the marked copy, read whole, is spliced for `plan` by [`MarkedSplice`], which finds the
-/// page's map in the same pass. One
-/// parse, the one the JS peer pays, gives the personalized body, byte-identical to the
-/// rewrite whenever the map is accepted (the core's property test holds it to that on marked
-/// copies made by lol_html), and the map, so the page's next view is a splice; a body whose
-/// map is refused must not be sent. `Err`: the runtime's rewriter failed on the page (its body
-/// is spent).
+/// page's map in the same pass. One parse, the one the JS peer pays, gives the personalized
+/// body, byte-identical to the rewrite whenever the map is accepted (the core's property test
+/// holds it to that on marked copies made by lol_html), and the map, so the page's next view
+/// is a splice; a body whose map is refused must not be sent. `Err`: the runtime's rewriter
+/// failed on the page (its body is spent).
 pub async fn personalize_mapped(
     upstream: &Response,
     plan: &vitrine_core::Plan,
@@ -322,15 +312,7 @@ pub async fn personalize_mapped(
     let marker = marker()?;
     let seen = Array::new();
     let marked = async {
-        let rewriter = mark_slots(
-            &NativeRewriter::new()?,
-            TAG_SELECTOR,
-            TAG_NAME_ATTRIBUTE,
-            None,
-            SLOT_ATTRIBUTE,
-            &marker.js,
-            &seen,
-        )?;
+        let rewriter = marking(false, &marker, &seen)?;
         let out = rewriter.transform(upstream.raw().map_err(JsValue::from)?)?;
         let buffer: ArrayBuffer = JsFuture::from(out.array_buffer()?).await?.dyn_into()?;
         Ok::<_, JsValue>(Uint8Array::new(&buffer))
@@ -373,6 +355,24 @@ pub async fn personalize_mapped(
         map,
         attribute_markers,
     }))
+}
+
+/// A runtime rewriter that marks every slot boundary with `marker` and records it in `seen`
+/// (the attribute form too when `attribute_slots`).
+fn marking(
+    attribute_slots: bool,
+    marker: &Marker,
+    seen: &Array,
+) -> std::result::Result<NativeRewriter, JsValue> {
+    mark_slots(
+        &NativeRewriter::new()?,
+        TAG_SELECTOR,
+        TAG_NAME_ATTRIBUTE,
+        attribute_slots.then_some(ATTRIBUTE_SELECTOR),
+        SLOT_ATTRIBUTE,
+        &marker.js,
+        seen,
+    )
 }
 
 /// A slot's name at its start, `null` at its end (what the marking handlers record).

@@ -50,6 +50,9 @@ pub struct BasePage {
     pub page_url: String,
     /// Fault injection asked the runtime's rewriter to fail on this page's first view.
     pub native_fault: bool,
+    /// Asked for again after a first view that could not be sent ([`crate::deliver`]): its
+    /// first view, if it is one again, streams.
+    pub again: bool,
 }
 
 /// What step 1 ends with.
@@ -144,6 +147,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
         url,
         page_url,
         native_fault: cfg.native_map_fault(req),
+        again: false,
     }))
 }
 
