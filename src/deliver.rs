@@ -101,7 +101,7 @@ pub async fn page(
     }
     let recognized = match base.recorded {
         Some(page) => Recognized {
-            headers: base.upstream.headers().clone(),
+            headers: crate::response::shared(base.upstream.headers()),
             // A replayed response is the held page itself: nothing to cancel.
             body: Body::Spliceable { page, unread: None },
         },

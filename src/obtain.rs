@@ -184,7 +184,7 @@ pub enum Body {
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
 pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Recognized> {
-    let headers = upstream.headers().clone();
+    let headers = crate::response::shared(upstream.headers());
     // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
     // an origin page is mapped only if the origin marked it shareable, held no longer than
     // the lifetime it has left, and keyed by its content when it has no validator of its own.

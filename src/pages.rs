@@ -341,7 +341,7 @@ pub fn replay(page: &Recorded<JsPage>) -> Response {
 /// The whole body of `upstream`, read on the JS side.
 pub async fn read(upstream: Response) -> Result<(u16, Headers, web_sys::Blob)> {
     let status = upstream.status_code();
-    let headers = upstream.headers().clone();
+    let headers = crate::response::shared(upstream.headers());
     let blob: web_sys::Blob = JsFuture::from(upstream.raw()?.blob()?).await?.dyn_into()?;
     Ok((status, headers, blob))
 }

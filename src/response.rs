@@ -51,7 +51,7 @@ impl Response {
             raw: OnceCell::new(),
             held: Some(body.clone()),
             status,
-            headers: headers.clone(),
+            headers: shared(headers),
             entity: OnceCell::new(),
         }
     }
@@ -170,6 +170,14 @@ impl From<worker::Response> for Response {
     fn from(resp: worker::Response) -> Self {
         Self::new(resp.into())
     }
+}
+
+/// The same headers object, not a copy: the worker crate's `Headers::clone` copies every
+/// header into a new object (a call into the runtime and a header list per use). Shared only
+/// where nothing changes them: a fetched response's headers are immutable (changing them is
+/// an error), and a response built from them gets the runtime's own copy.
+pub fn shared(headers: &Headers) -> Headers {
+    Headers(headers.0.clone())
 }
 
 fn init(status: u16, headers: &Headers) -> web_sys::ResponseInit {

@@ -9,7 +9,10 @@
 //!   for one splices the body the source just sent, with no parse.
 //! - **held pages**: the bytes of the hottest pages, so a request for one makes no subrequest
 //!   while the page is fresh. A page is held from its [`HOLD_AFTER_VIEWS`]th view on, so pages
-//!   seen once (most of a shop's long tail) never push a hot page out.
+//!   seen once (most of a shop's long tail) never push a hot page out; and only if it has been
+//!   asked for at least as often as each held page it would push out (least recently used
+//!   first), so pages seen a few times do not push out the pages served most (see
+//!   [`PageCache::hold`]).
 //!
 //! The cache is generic over how page bytes are held (`P`), so the Worker can keep them on the
 //! JS side while this logic is tested natively. A held page is charged for its bytes. Once it
@@ -37,6 +40,15 @@ pub const BODIES_AFTER_SERVES: u32 = 8;
 
 /// Views of a page (at one validator) after which its bytes are held.
 pub const HOLD_AFTER_VIEWS: u32 = 2;
+
+/// How many times more often a held page must be asked for than another for a body kept for
+/// it to push the other out ([`PageCache::charge_body`]): an assembly saved is worth about a
+/// tenth of a subrequest saved (BENCHMARKS.md, "Seventh pass").
+const BODY_CREDIT_RATIO: u32 = 8;
+
+/// The most credit a held page has ([`PageCache::hold`]): a page that was very hot and is no
+/// longer asked for gives way after at most this many pages were refused for it.
+const MAX_CREDIT: u32 = 1024;
 
 /// New pages an isolate sees before it judges whether pages come back
 /// ([`PageCache::maps_first_views`]).
@@ -113,6 +125,9 @@ struct Held<P> {
     weight: usize,
     /// Times it was served from hold ([`PageCache::recorded`]).
     serves: u32,
+    /// Requests for it (its views when it was held, then its serves), at most
+    /// [`MAX_CREDIT`], less one for each page refused for it ([`PageCache::hold`]).
+    credit: u32,
 }
 
 /// Slot maps and held pages by page key, each tier within its own byte budget.
@@ -218,6 +233,7 @@ impl<P> PageCache<P> {
     pub fn recorded(&mut self, url: &str) -> Option<Rc<Recorded<P>>> {
         self.held.get_mut(url).map(|h| {
             h.serves = h.serves.saturating_add(1);
+            h.credit = h.credit.saturating_add(1).min(MAX_CREDIT);
             Rc::clone(&h.recorded)
         })
     }
@@ -253,6 +269,20 @@ impl<P> PageCache<P> {
             return false;
         }
         self.held.promote(url);
+        // A body saves its page's requests an assembly; a held page pushed out costs its own
+        // requests a subrequest, several times as much: a body pushes out only held pages
+        // asked for [`BODY_CREDIT_RATIO`] times less often than its page.
+        let credit = self.held.peek(url).map_or(0, |h| h.credit);
+        let over = (self.held_bytes - weight + grown).saturating_sub(self.held_budget);
+        let mut pushed = 0;
+        let refused = self.held.iter().rev().any(|(k, h)| {
+            let pushed_out = pushed < over && k != url;
+            pushed += h.weight;
+            pushed_out && h.credit.saturating_mul(BODY_CREDIT_RATIO) > credit
+        });
+        if refused {
+            return false;
+        }
         while self.held_bytes - weight + grown > self.held_budget {
             if self.held.peek_lru().is_none_or(|(k, _)| k == url) {
                 return false;
@@ -309,6 +339,14 @@ impl<P> PageCache<P> {
     /// if it has been viewed at least [`HOLD_AFTER_VIEWS`] times at that validator and fits,
     /// evicting the least recently used held pages to stay within budget. Whether it was held
     /// is [`PageCache::recorded`]'s to say.
+    ///
+    /// Admission by frequency: a held page has a *credit*, the requests for it (its views when
+    /// held, then one per serve). The page is held only if none of the pages it would push
+    /// out (least recently used first) has more credit than it has views; otherwise it is
+    /// not held, and the least recently used held page loses one credit. Under least recently
+    /// used eviction alone, every page seen twice pushed out a page served far more often (a
+    /// shop's long tail passing through the held pages); a page no longer asked for still
+    /// gives way, after as many refusals as it has credit.
     pub fn hold(
         &mut self,
         url: &str,
@@ -327,8 +365,25 @@ impl<P> PageCache<P> {
         if views < HOLD_AFTER_VIEWS || len > self.max_page || weight > self.held_budget {
             return recorded;
         }
+        // The page it replaces (at another validator) keeps its credit.
+        let mut credit = views.min(MAX_CREDIT);
         if let Some(old) = self.held.pop(url) {
             self.held_bytes -= old.weight;
+            credit = credit.max(old.credit);
+        }
+        let over = (self.held_bytes + weight).saturating_sub(self.held_budget);
+        let mut freed = 0;
+        let refused = self.held.iter().rev().any(|(_, h)| {
+            let pushed_out = freed < over;
+            freed += h.weight;
+            pushed_out && h.credit > credit
+        });
+        if refused {
+            let lru = self.held.peek_lru().map(|(k, _)| k.clone());
+            if let Some(h) = lru.and_then(|k| self.held.peek_mut(&k)) {
+                h.credit -= 1;
+            }
+            return recorded;
         }
         while self.held_bytes + weight > self.held_budget {
             match self.held.pop_lru() {
@@ -344,6 +399,7 @@ impl<P> PageCache<P> {
                 recorded: Rc::clone(&recorded),
                 weight,
                 serves: 0,
+                credit,
             },
         );
         recorded
@@ -493,10 +549,21 @@ mod tests {
         PageCache::new(budget, budget, budget)
     }
 
-    /// Maps `url` and views it until it may be held, then holds `len` bytes for it.
+    /// Maps `url` and views it until it may be held, then holds `len` bytes for it and serves
+    /// it once.
     fn held(c: &mut PageCache<Vec<u8>>, url: &str, len: usize) -> Option<Rc<Recorded<Vec<u8>>>> {
+        viewed_then_held(c, url, len, HOLD_AFTER_VIEWS)
+    }
+
+    /// Maps `url`, views it `views` times in all, holds `len` bytes for it and serves it once.
+    fn viewed_then_held(
+        c: &mut PageCache<Vec<u8>>,
+        url: &str,
+        len: usize,
+        views: u32,
+    ) -> Option<Rc<Recorded<Vec<u8>>>> {
         let t = c.insert_map(url, "v", template(len));
-        for _ in 1..HOLD_AFTER_VIEWS {
+        for _ in 1..views {
             c.get(url, "v");
         }
         c.hold(url, "v", t, vec![b'x'; len]);
@@ -590,7 +657,8 @@ mod tests {
             held(&mut c, url, 2000).unwrap();
         }
         assert!(c.recorded("/1").is_some()); // /2 is now the least recently used
-        held(&mut c, "/4", 2000).unwrap();
+                                             // /2 has a credit of 3 (two views, one serve): a page viewed as often pushes it out.
+        viewed_then_held(&mut c, "/4", 2000, 3).unwrap();
         assert!(c.held_bytes <= 3 * per_page);
         assert!(c.recorded("/2").is_none());
         for url in ["/1", "/3", "/4"] {
@@ -598,6 +666,73 @@ mod tests {
         }
         // The evicted page is still known by its map.
         assert!(matches!(c.get("/2", "v"), Some(Known::Spliceable(_))));
+    }
+
+    #[test]
+    fn a_page_seen_twice_does_not_push_out_pages_served_more_often() {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 2 * per_page, 1 << 20);
+        held(&mut c, "/1", 2000).unwrap();
+        held(&mut c, "/2", 2000).unwrap();
+        for _ in 0..3 {
+            c.recorded("/1");
+            c.recorded("/2");
+        }
+        // Credits: /1 and /2 have 2 views + 4 serves = 6; /1 is the least recently used.
+        assert!(viewed_then_held(&mut c, "/3", 2000, 2).is_none());
+        assert!(c.recorded("/1").is_some() && c.recorded("/2").is_some());
+        assert_eq!(c.held_len(), 2);
+        assert!(c.held_bytes <= 2 * per_page);
+        // A page asked for as often as the one it would push out is held in its place.
+        assert!(viewed_then_held(&mut c, "/4", 2000, 7).is_some());
+        assert!(c.recorded("/1").is_none());
+        assert!(c.recorded("/2").is_some());
+    }
+
+    #[test]
+    fn a_held_page_no_longer_asked_for_gives_way_after_its_credit() {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, per_page, 1 << 20);
+        held(&mut c, "/h", 2000).unwrap();
+        for _ in 0..7 {
+            c.recorded("/h");
+        }
+        // Credit 10 (2 views, 8 serves): each page refused for it takes one away.
+        let t = c.insert_map("/n", "v", template(2000));
+        c.get("/n", "v");
+        let mut tries = 0;
+        while c.recorded("/n").is_none() {
+            tries += 1;
+            assert!(
+                tries <= 10,
+                "still refused after the hot page's whole credit"
+            );
+            c.hold("/n", "v", Rc::clone(&t), vec![b'x'; 2000]);
+        }
+        // Refused while /h had more credit (10 .. 3) than /n's 2 views.
+        assert_eq!(tries, 9);
+        assert!(c.recorded("/h").is_none());
+    }
+
+    #[test]
+    fn credit_is_bounded() {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, per_page, 1 << 20);
+        held(&mut c, "/h", 2000).unwrap();
+        for _ in 0..10 * MAX_CREDIT {
+            c.recorded("/h");
+        }
+        let t = c.insert_map("/n", "v", template(2000));
+        c.get("/n", "v");
+        let mut tries = 0;
+        while c.recorded("/n").is_none() && tries <= MAX_CREDIT {
+            tries += 1;
+            c.hold("/n", "v", Rc::clone(&t), vec![b'x'; 2000]);
+        }
+        assert!(
+            c.recorded("/n").is_some(),
+            "held within {MAX_CREDIT} refusals"
+        );
     }
 
     #[test]
@@ -700,11 +835,22 @@ mod tests {
         held(&mut c, "/1", 2000).unwrap();
         held(&mut c, "/2", 2000).unwrap();
         let r = hot(&mut c, "/3");
+        // /1 and /2 have a credit of 3: /3's (11) is not enough to push them out.
+        assert!(!c.charge_body("/3", &r, 2000, 0));
+        assert_eq!(c.held_len(), 3);
+        for _ in 0..13 {
+            c.recorded("/3");
+        }
+        // 24 = 8 × 3: now it is.
         assert!(c.charge_body("/3", &r, 2000, 0));
         assert!(c.recorded("/1").is_none(), "least recently used, evicted");
         assert!(c.recorded("/2").is_some());
         assert!(c.held_bytes <= 3 * per_page);
-        // Room for more of /3's bodies only by evicting /2; one byte over the budget never.
+        // Room for more of /3's bodies only by evicting /2 (credit 4 now: 8 × 4 = 32 ≤ 34);
+        // one byte over the budget never.
+        for _ in 0..10 {
+            c.recorded("/3");
+        }
         assert!(c.charge_body("/3", &r, per_page - 1999, 0));
         assert!(c.recorded("/2").is_none());
         assert!(c.charge_body("/3", &r, per_page - 1, 0));
