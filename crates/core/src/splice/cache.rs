@@ -42,8 +42,8 @@ pub const BODIES_AFTER_SERVES: u32 = 8;
 pub const HOLD_AFTER_VIEWS: u32 = 2;
 
 /// How many times more often a held page must be asked for than another for a body kept for
-/// it to push the other out ([`PageCache::charge_body`]): an assembly saved is worth about a
-/// tenth of a subrequest saved (BENCHMARKS.md, "Seventh pass").
+/// it to push the other out ([`PageCache::charge_body`]): an assembly saved is worth far less
+/// than a subrequest saved (BENCHMARKS.md, "Seventh pass", has both costs).
 const BODY_CREDIT_RATIO: u32 = 8;
 
 /// The most credit a held page has ([`PageCache::hold`]): a page that was very hot and is no
