@@ -219,7 +219,7 @@ pub async fn load_listed(env: &Env, cfg: &Config, snap: &Rc<Snapshot>, missing: 
 async fn read_shard(kv: &worker::kv::KvStore, kv_timeout_ms: u64, snap: &Snapshot, n: usize) {
     let key = catalog::shard_key(snap.version(), n);
     let outcome = match timed(kv_timeout_ms, kv.get(&key).bytes()).await {
-        Ok(Some(bytes)) => snap.attach_shard(n, &bytes).map_err(|e| e.code()),
+        Ok(Some(bytes)) => snap.attach_shard(n, bytes).map_err(|e| e.code()),
         Ok(None) => Err(Bypass::MissingVersion.code()),
         Err(reason) => Err(reason.code()),
     };

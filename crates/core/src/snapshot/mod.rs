@@ -123,8 +123,13 @@ impl Snapshot {
     }
 
     /// Checks and keeps shard `n` (read from [`catalog::shard_key`]); a second call is a no-op.
-    /// Hashes the bytes and reads the shard's header; its records are read on lookup.
-    pub fn attach_shard(&self, n: usize, bytes: &[u8]) -> Result<(), SnapshotError> {
+    /// Hashes the bytes and reads the shard's header; its records are read on lookup. A
+    /// `Vec` given is kept as it is, with no copy.
+    pub fn attach_shard(
+        &self,
+        n: usize,
+        bytes: impl catalog::ShardBytes,
+    ) -> Result<(), SnapshotError> {
         let (Some(catalog), Some(cell)) = (&self.body.catalog, self.shards.get(n)) else {
             return Err(SnapshotError::Invalid("shard number"));
         };

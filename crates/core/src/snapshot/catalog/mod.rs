@@ -43,7 +43,7 @@ use super::sym::Sym;
 use crate::hex;
 
 pub use encode::{encode_shards, EncodedShard, ProductData};
-pub use shard::{decode_shard, Related, Shard};
+pub use shard::{decode_shard, Related, Shard, ShardBytes};
 
 /// KV's limit for one value; every value a publish writes stays below it.
 pub const KV_VALUE_LIMIT: usize = 25 * 1024 * 1024;

@@ -23,18 +23,56 @@ pub struct Shard {
     shared: Box<[Box<str>]>,
 }
 
+/// The bytes a shard is read from, which it keeps: owned bytes (a `Vec`, as a KV read returns
+/// them) are kept as they are, borrowed ones copied. A shard is read from KV once per isolate
+/// and version, and copying it again was a visible share of a cold isolate's first requests.
+pub trait ShardBytes {
+    /// The bytes, owned.
+    fn into_shard_bytes(self) -> Box<[u8]>;
+}
+
+impl ShardBytes for Vec<u8> {
+    fn into_shard_bytes(self) -> Box<[u8]> {
+        self.into_boxed_slice()
+    }
+}
+
+impl ShardBytes for Box<[u8]> {
+    fn into_shard_bytes(self) -> Box<[u8]> {
+        self
+    }
+}
+
+impl ShardBytes for &[u8] {
+    fn into_shard_bytes(self) -> Box<[u8]> {
+        self.into()
+    }
+}
+
+impl ShardBytes for &Vec<u8> {
+    fn into_shard_bytes(self) -> Box<[u8]> {
+        self.as_slice().into()
+    }
+}
+
 /// Checks shard `n` of the snapshot whose manifest is `catalog` and reads its header: its
 /// content hash must be the one the manifest lists, and it must be shard `n`, of this schema,
-/// with the catalog's recommendation tables. Its records are read on lookup.
-pub fn decode_shard(bytes: &[u8], n: usize, catalog: &Catalog) -> Result<Shard, SnapshotError> {
+/// with the catalog's recommendation tables. Its records are read on lookup. The shard keeps
+/// the bytes: given a `Vec` (what a KV read returns), it keeps that allocation, with no copy.
+pub fn decode_shard(
+    bytes: impl ShardBytes,
+    n: usize,
+    catalog: &Catalog,
+) -> Result<Shard, SnapshotError> {
+    let bytes = bytes.into_shard_bytes();
     let expected = catalog
         .shards
         .get(n)
         .ok_or(SnapshotError::Invalid("shard number"))?;
-    if !super::names_shard(expected, bytes) {
+    if !super::names_shard(expected, &bytes) {
         return Err(SnapshotError::VersionMismatch {
             claimed: expected.clone(),
-            actual: super::content_hash(bytes),
+            actual: super::content_hash(&bytes),
         });
     }
     Shard::parse(bytes, n, catalog.tables.len())
@@ -42,13 +80,18 @@ pub fn decode_shard(bytes: &[u8], n: usize, catalog: &Catalog) -> Result<Shard, 
 
 impl Shard {
     /// Reads the header and checks that the index and the records fit the bytes.
-    pub(super) fn parse(bytes: &[u8], n: usize, tables: usize) -> Result<Self, SnapshotError> {
+    pub(super) fn parse(
+        bytes: impl ShardBytes,
+        n: usize,
+        tables: usize,
+    ) -> Result<Self, SnapshotError> {
+        let bytes = bytes.into_shard_bytes();
         let fault = |part, fault| SnapshotError::Shard {
             shard: n,
             part,
             fault,
         };
-        let (header, rest) = postcard::take_from_bytes::<Header<'_>>(bytes)
+        let (header, rest) = postcard::take_from_bytes::<Header<'_>>(&bytes)
             .map_err(|e| fault(ShardPart::Header, e.into()))?;
         if header.schema != SCHEMA_VERSION {
             return Err(SnapshotError::UnknownSchema {
@@ -67,13 +110,15 @@ impl Shard {
             .and_then(|len| index_at.checked_add(len))
             .filter(|at| *at <= bytes.len())
             .ok_or_else(|| fault(ShardPart::Index, ShardFault::OutOfBounds))?;
+        let (number, products) = (header.shard, header.products);
+        let shared = header.shared.iter().map(|s| Box::from(*s)).collect();
         let shard = Self {
-            number: header.shard,
-            products: header.products,
+            number,
+            products,
             index_at,
             records_at,
-            shared: header.shared.iter().map(|s| Box::from(*s)).collect(),
-            bytes: bytes.into(),
+            shared,
+            bytes,
         };
         let end = match shard.products.checked_sub(1) {
             Some(last) => shard.end(last).map_err(|f| fault(ShardPart::Index, f))?,
