@@ -540,6 +540,77 @@ mod tests {
     use super::*;
     use crate::rewrite::Limits;
     use crate::splice::record;
+    use proptest::prelude::*;
+
+    /// One thing the Worker does to the cache (page `u` of a few, validator `v` of two).
+    #[derive(Debug, Clone)]
+    enum Step {
+        Map(u8, u8, u16),
+        Get(u8, u8),
+        Hold(u8, u8, u16),
+        Serve(u8),
+        Body(u8, u16, u16),
+        Forget(u8),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let (u, v) = (0u8..12, 0u8..2);
+        prop_oneof![
+            (u.clone(), v.clone(), 0u16..3000).prop_map(|(u, v, n)| Step::Map(u, v, n)),
+            (u.clone(), v.clone()).prop_map(|(u, v)| Step::Get(u, v)),
+            (u.clone(), v, 0u16..3000).prop_map(|(u, v, n)| Step::Hold(u, v, n)),
+            u.clone().prop_map(Step::Serve),
+            (u.clone(), 0u16..3000, 0u16..3000).prop_map(|(u, a, f)| Step::Body(u, a, f)),
+            u.prop_map(Step::Forget),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the Worker does, both tiers stay within their budgets, the bytes charged
+        /// are exactly the weights of what is kept, and no credit exceeds its bound.
+        #[test]
+        fn budgets_and_charges_hold_whatever_happens(
+            steps in proptest::collection::vec(step(), 0..200),
+            held_budget in 0usize..12_000,
+        ) {
+            let map_budget = 3_000;
+            let mut c = PageCache::<Vec<u8>>::new(map_budget, held_budget, 2_500);
+            let mut kept: Vec<Option<Rc<Recorded<Vec<u8>>>>> = vec![None; 12];
+            for s in steps {
+                match s {
+                    Step::Map(u, v, n) => {
+                        c.insert_map(&format!("/{u}"), &format!("v{v}"), template(n.into()));
+                    }
+                    Step::Get(u, v) => {
+                        c.get(&format!("/{u}"), &format!("v{v}"));
+                    }
+                    Step::Hold(u, v, n) => {
+                        let t = Rc::new(template(n.into()));
+                        let r = c.hold(&format!("/{u}"), &format!("v{v}"), t, vec![0; n.into()]);
+                        kept[usize::from(u)] = Some(r);
+                    }
+                    Step::Serve(u) => {
+                        if let Some(r) = c.recorded(&format!("/{u}")) {
+                            kept[usize::from(u)] = Some(r);
+                        }
+                    }
+                    Step::Body(u, added, freed) => {
+                        if let Some(r) = kept[usize::from(u)].clone() {
+                            c.charge_body(&format!("/{u}"), &r, added.into(), freed.into());
+                        }
+                    }
+                    Step::Forget(u) => c.forget(&format!("/{u}")),
+                }
+                let held: usize = c.held.iter().map(|(_, h)| h.weight).sum();
+                let maps: usize = c.maps.iter().map(|(_, e)| e.weight).sum();
+                prop_assert_eq!(c.held_bytes, held);
+                prop_assert_eq!(c.map_bytes, maps);
+                prop_assert!(c.held_bytes <= held_budget);
+                prop_assert!(c.map_bytes <= map_budget);
+                prop_assert!(c.held.iter().all(|(_, h)| h.credit <= MAX_CREDIT));
+            }
+        }
+    }
 
     fn template(len: usize) -> SlotMap {
         record(&vec![b'x'; len], Limits::default(), None).unwrap()
