@@ -620,6 +620,13 @@ mod tests {
         PageCache::new(budget, budget, budget)
     }
 
+    /// A cache with held room for `pages` pages of 2,000 bytes under two-character keys, and
+    /// the weight of one.
+    fn room_for(pages: usize) -> (PageCache<Vec<u8>>, usize) {
+        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
+        (PageCache::new(1 << 20, pages * per_page, 1 << 20), per_page)
+    }
+
     /// Maps `url` and views it until it may be held, then holds `len` bytes for it and serves
     /// it once.
     fn held(c: &mut PageCache<Vec<u8>>, url: &str, len: usize) -> Option<Rc<Recorded<Vec<u8>>>> {
@@ -722,8 +729,7 @@ mod tests {
 
     #[test]
     fn held_pages_stay_within_their_budget() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
-        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 3 * per_page, 1 << 20);
+        let (mut c, per_page) = room_for(3);
         for url in ["/1", "/2", "/3"] {
             held(&mut c, url, 2000).unwrap();
         }
@@ -741,8 +747,7 @@ mod tests {
 
     #[test]
     fn a_page_seen_twice_does_not_push_out_pages_served_more_often() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
-        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 2 * per_page, 1 << 20);
+        let (mut c, per_page) = room_for(2);
         held(&mut c, "/1", 2000).unwrap();
         held(&mut c, "/2", 2000).unwrap();
         for _ in 0..3 {
@@ -760,50 +765,43 @@ mod tests {
         assert!(c.recorded("/2").is_some());
     }
 
-    #[test]
-    fn a_held_page_no_longer_asked_for_gives_way_after_its_credit() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
-        let mut c = PageCache::<Vec<u8>>::new(1 << 20, per_page, 1 << 20);
+    /// A cache with room for one page: `/h`, held and served `serves` times in all, and `/n`,
+    /// mapped and viewed twice; holds `/n` until it is held (at most `max` tries) and says
+    /// after how many tries it was.
+    fn tries_to_push_out(serves: u32, max: u32) -> (PageCache<Vec<u8>>, u32) {
+        let (mut c, _) = room_for(1);
         held(&mut c, "/h", 2000).unwrap();
-        for _ in 0..7 {
+        for _ in 1..serves {
             c.recorded("/h");
         }
-        // Credit 10 (2 views, 8 serves): each page refused for it takes one away.
         let t = c.insert_map("/n", "v", template(2000));
         c.get("/n", "v");
         let mut tries = 0;
-        while c.recorded("/n").is_none() {
+        while c.recorded("/n").is_none() && tries < max {
             tries += 1;
-            assert!(
-                tries <= 10,
-                "still refused after the hot page's whole credit"
-            );
             c.hold("/n", "v", Rc::clone(&t), vec![b'x'; 2000]);
         }
-        // Refused while /h had more credit (10 .. 3) than /n's 2 views.
+        (c, tries)
+    }
+
+    #[test]
+    fn a_held_page_no_longer_asked_for_gives_way_after_its_credit() {
+        // Credit 10 (2 views, 8 serves): each page refused for it takes one away, so /n (2
+        // views) is refused while /h has 10 .. 3, and held at the 9th try.
+        let (mut c, tries) = tries_to_push_out(8, 100);
         assert_eq!(tries, 9);
+        assert!(c.recorded("/n").is_some());
         assert!(c.recorded("/h").is_none());
     }
 
     #[test]
     fn credit_is_bounded() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
-        let mut c = PageCache::<Vec<u8>>::new(1 << 20, per_page, 1 << 20);
-        held(&mut c, "/h", 2000).unwrap();
-        for _ in 0..10 * MAX_CREDIT {
-            c.recorded("/h");
-        }
-        let t = c.insert_map("/n", "v", template(2000));
-        c.get("/n", "v");
-        let mut tries = 0;
-        while c.recorded("/n").is_none() && tries <= MAX_CREDIT {
-            tries += 1;
-            c.hold("/n", "v", Rc::clone(&t), vec![b'x'; 2000]);
-        }
+        let (mut c, tries) = tries_to_push_out(10 * MAX_CREDIT, MAX_CREDIT + 1);
         assert!(
             c.recorded("/n").is_some(),
             "held within {MAX_CREDIT} refusals"
         );
+        assert!(tries <= MAX_CREDIT);
     }
 
     #[test]
@@ -901,8 +899,7 @@ mod tests {
 
     #[test]
     fn a_kept_body_evicts_other_held_pages_never_its_own() {
-        let per_page = ENTRY_OVERHEAD + 2 + 1 + 2000;
-        let mut c = PageCache::<Vec<u8>>::new(1 << 20, 3 * per_page, 1 << 20);
+        let (mut c, per_page) = room_for(3);
         held(&mut c, "/1", 2000).unwrap();
         held(&mut c, "/2", 2000).unwrap();
         let r = hot(&mut c, "/3");
