@@ -24,8 +24,8 @@ pub struct Shard {
 }
 
 /// The bytes a shard is read from, which it keeps: owned bytes (a `Vec`, as a KV read returns
-/// them) are kept as they are, borrowed ones copied. A shard is read from KV once per isolate
-/// and version, and copying it again was a visible share of a cold isolate's first requests.
+/// them) are kept as they are, borrowed ones copied. A cold isolate reads every shard its
+/// first pages need, and copying each one again doubled the memory those reads touch.
 pub trait ShardBytes {
     /// The bytes, owned.
     fn into_shard_bytes(self) -> Box<[u8]>;
