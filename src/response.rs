@@ -43,9 +43,10 @@ impl Response {
         }
     }
 
-    /// A held page's replay: `body` with `status` and `headers` (the page's own, as the source
-    /// sent them: a fetched response's headers are immutable, so nothing here can change
-    /// them), the runtime's object built only if it is asked for.
+    /// A held page's replay: `body` with `status` and `headers` (the page's own object, as the
+    /// source sent them, [`shared`]: changing a replay's headers would change the held page's
+    /// for every later visitor, so vitrine never does), the runtime's object built only if it
+    /// is asked for.
     pub fn held(status: u16, headers: &Headers, body: &web_sys::Blob) -> Self {
         Self {
             raw: OnceCell::new(),
@@ -107,8 +108,9 @@ impl Response {
         self.status
     }
 
-    /// The headers (the runtime's object: changes to a response built here are sent; a
-    /// fetched response's headers are immutable, and changing them is an error).
+    /// The headers (the runtime's object). Only a response built here for the visitor has its
+    /// headers changed; those of a response obtained from the source, or of a replay (the held
+    /// page's own object), are only read and copied.
     pub fn headers(&self) -> &Headers {
         &self.headers
     }
@@ -174,8 +176,12 @@ impl From<worker::Response> for Response {
 
 /// The same headers object, not a copy: the worker crate's `Headers::clone` copies every
 /// header into a new object (a call into the runtime and a header list per use). Shared only
-/// where nothing changes them: a fetched response's headers are immutable (changing them is
-/// an error), and a response built from them gets the runtime's own copy.
+/// where nothing changes them: the headers of a response obtained from the page source or
+/// replayed are only read, and copied (`deliver`'s `copy_except`, a response built from them)
+/// before anything is changed. They are not always immutable in the runtime (in origin mode
+/// the worker crate rebuilds the fetched response, with headers that can be changed), so this
+/// rule is what keeps a replay's headers, the held page's own, from carrying one visitor's
+/// changes to the next.
 pub fn shared(headers: &Headers) -> Headers {
     Headers(headers.0.clone())
 }

@@ -275,11 +275,17 @@ impl<P> PageCache<P> {
         let credit = self.held.peek(url).map_or(0, |h| h.credit);
         let over = (self.held_bytes - weight + grown).saturating_sub(self.held_budget);
         let mut pushed = 0;
-        let refused = self.held.iter().rev().any(|(k, h)| {
-            let pushed_out = pushed < over && k != url;
-            pushed += h.weight;
-            pushed_out && h.credit.saturating_mul(BODY_CREDIT_RATIO) > credit
-        });
+        let refused = self
+            .held
+            .iter()
+            .rev()
+            .filter(|(k, _)| k.as_str() != url)
+            .take_while(|(_, h)| {
+                let pushed_out = pushed < over;
+                pushed += h.weight;
+                pushed_out
+            })
+            .any(|(_, h)| h.credit.saturating_mul(BODY_CREDIT_RATIO) > credit);
         if refused {
             return false;
         }
@@ -343,7 +349,7 @@ impl<P> PageCache<P> {
     /// Admission by frequency: a held page has a *credit*, the requests for it (its views when
     /// held, then one per serve). The page is held only if none of the pages it would push
     /// out (least recently used first) has more credit than it has views; otherwise it is
-    /// not held, and the least recently used held page loses one credit. Under least recently
+    /// not held, and the first such page loses one credit. Under least recently
     /// used eviction alone, every page seen twice pushed out a page served far more often (a
     /// shop's long tail passing through the held pages); a page no longer asked for still
     /// gives way, after as many refusals as it has credit.
@@ -365,25 +371,35 @@ impl<P> PageCache<P> {
         if views < HOLD_AFTER_VIEWS || len > self.max_page || weight > self.held_budget {
             return recorded;
         }
-        // The page it replaces (at another validator) keeps its credit.
-        let mut credit = views.min(MAX_CREDIT);
-        if let Some(old) = self.held.pop(url) {
-            self.held_bytes -= old.weight;
-            credit = credit.max(old.credit);
-        }
-        let over = (self.held_bytes + weight).saturating_sub(self.held_budget);
+        // A page held again at the same validator (sent whole again after it was due for
+        // revalidation) keeps its credit, and its old bytes count as room.
+        let old = self.held.peek(url).map(|h| (h.weight, h.credit));
+        let credit = views.min(MAX_CREDIT).max(old.map_or(0, |(_, c)| c));
+        let room = self.held_bytes - old.map_or(0, |(w, _)| w);
+        let over = (room + weight).saturating_sub(self.held_budget);
+        // The first of the held pages it would push out (least recently used first) that was
+        // asked for more often than it has been refuses it, and loses one credit for it.
         let mut freed = 0;
-        let refused = self.held.iter().rev().any(|(_, h)| {
-            let pushed_out = freed < over;
-            freed += h.weight;
-            pushed_out && h.credit > credit
-        });
-        if refused {
-            let lru = self.held.peek_lru().map(|(k, _)| k.clone());
-            if let Some(h) = lru.and_then(|k| self.held.peek_mut(&k)) {
-                h.credit -= 1;
+        let blocker = self
+            .held
+            .iter()
+            .rev()
+            .filter(|(k, _)| k.as_str() != url)
+            .take_while(|(_, h)| {
+                let pushed_out = freed < over;
+                freed += h.weight;
+                pushed_out
+            })
+            .find(|(_, h)| h.credit > credit)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = blocker {
+            if let Some(h) = self.held.peek_mut(&k) {
+                h.credit = h.credit.saturating_sub(1);
             }
             return recorded;
+        }
+        if let Some(old) = self.held.pop(url) {
+            self.held_bytes -= old.weight;
         }
         while self.held_bytes + weight > self.held_budget {
             match self.held.pop_lru() {
@@ -733,8 +749,9 @@ mod tests {
         for url in ["/1", "/2", "/3"] {
             held(&mut c, url, 2000).unwrap();
         }
-        assert!(c.recorded("/1").is_some()); // /2 is now the least recently used
-                                             // /2 has a credit of 3 (two views, one serve): a page viewed as often pushes it out.
+        // /2 is now the least recently used, with a credit of 3 (two views, one serve): a
+        // page viewed as often pushes it out.
+        assert!(c.recorded("/1").is_some());
         viewed_then_held(&mut c, "/4", 2000, 3).unwrap();
         assert!(c.held_bytes <= 3 * per_page);
         assert!(c.recorded("/2").is_none());
@@ -792,6 +809,55 @@ mod tests {
         assert_eq!(tries, 9);
         assert!(c.recorded("/n").is_some());
         assert!(c.recorded("/h").is_none());
+    }
+
+    #[test]
+    fn the_page_that_refuses_a_newcomer_pays_for_it_not_the_least_recently_used() {
+        // /a (small, credit 3) is the least recently used; /b (credit 23) is behind it, and a
+        // newcomer (2 views) needs the room of both.
+        let (small, big) = (ENTRY_OVERHEAD + 2 + 1 + 100, ENTRY_OVERHEAD + 2 + 1 + 2000);
+        let mut c = PageCache::<Vec<u8>>::new(1 << 20, small + big + 50, 1 << 20);
+        held(&mut c, "/a", 100).unwrap();
+        held(&mut c, "/b", 2000).unwrap();
+        for _ in 0..20 {
+            c.recorded("/b");
+        }
+        let t = c.insert_map("/n", "v", template(2000));
+        c.get("/n", "v");
+        for _ in 0..5 {
+            c.hold("/n", "v", Rc::clone(&t), vec![0; 2000]);
+        }
+        // /a refused /n once (3 > 2 views) and is down to /n's views; /b refused it since,
+        // losing a credit each time. (The least recently used page paying for every refusal
+        // went below zero here.)
+        assert_eq!(c.held.peek("/a").map(|h| h.credit), Some(2));
+        assert_eq!(c.held.peek("/b").map(|h| h.credit), Some(19));
+        // /b gives way once its credit is down to /n's views: 17 more refusals.
+        let mut tries = 0;
+        while c.recorded("/n").is_none() && tries < 30 {
+            tries += 1;
+            c.hold("/n", "v", Rc::clone(&t), vec![0; 2000]);
+        }
+        assert_eq!(tries, 18);
+        assert!(c.recorded("/a").is_none() && c.recorded("/b").is_none());
+    }
+
+    #[test]
+    fn a_page_held_again_keeps_its_credit_and_its_place() {
+        let (mut c, per_page) = room_for(2);
+        held(&mut c, "/1", 2000).unwrap();
+        held(&mut c, "/2", 2000).unwrap();
+        for _ in 0..10 {
+            c.recorded("/2");
+        }
+        // /2 is held again at its validator (sent whole again): no room is needed beyond its
+        // own, nothing is pushed out, and its credit stands.
+        let t = Rc::clone(&c.recorded("/2").unwrap().template);
+        c.hold("/2", "v", t, vec![b'y'; 2000]);
+        assert_eq!(c.held_len(), 2);
+        assert_eq!(c.held_bytes, 2 * per_page);
+        assert_eq!(c.held.peek("/2").map(|h| h.credit), Some(14));
+        assert_eq!(c.recorded("/2").unwrap().page, vec![b'y'; 2000]);
     }
 
     #[test]

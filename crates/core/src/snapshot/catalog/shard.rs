@@ -43,15 +43,9 @@ impl ShardBytes for Box<[u8]> {
     }
 }
 
-impl ShardBytes for &[u8] {
+impl<T: AsRef<[u8]> + ?Sized> ShardBytes for &T {
     fn into_shard_bytes(self) -> Box<[u8]> {
-        self.into()
-    }
-}
-
-impl ShardBytes for &Vec<u8> {
-    fn into_shard_bytes(self) -> Box<[u8]> {
-        self.as_slice().into()
+        self.as_ref().into()
     }
 }
 
