@@ -274,17 +274,8 @@ impl<P> PageCache<P> {
         // asked for [`BODY_CREDIT_RATIO`] times less often than its page.
         let credit = self.held.peek(url).map_or(0, |h| h.credit);
         let over = (self.held_bytes - weight + grown).saturating_sub(self.held_budget);
-        let mut pushed = 0;
         let refused = self
-            .held
-            .iter()
-            .rev()
-            .filter(|(k, _)| k.as_str() != url)
-            .take_while(|(_, h)| {
-                let pushed_out = pushed < over;
-                pushed += h.weight;
-                pushed_out
-            })
+            .pushed_out(url, over)
             .any(|(_, h)| h.credit.saturating_mul(BODY_CREDIT_RATIO) > credit);
         if refused {
             return false;
@@ -302,6 +293,25 @@ impl<P> PageCache<P> {
             self.held_bytes = self.held_bytes - weight + grown;
         }
         true
+    }
+
+    /// The held pages other than `url` that making room for `over` more bytes would push out,
+    /// least recently used first.
+    fn pushed_out<'a>(
+        &'a self,
+        url: &'a str,
+        over: usize,
+    ) -> impl Iterator<Item = (&'a String, &'a Held<P>)> + 'a {
+        let mut freed = 0;
+        self.held
+            .iter()
+            .rev()
+            .filter(move |(k, _)| k.as_str() != url)
+            .take_while(move |(_, h)| {
+                let pushed = freed < over;
+                freed += h.weight;
+                pushed
+            })
     }
 
     /// Stores the slot map of `url` at `validator`, evicting the least recently used maps to
@@ -379,17 +389,8 @@ impl<P> PageCache<P> {
         let over = (room + weight).saturating_sub(self.held_budget);
         // The first of the held pages it would push out (least recently used first) that was
         // asked for more often than it has been refuses it, and loses one credit for it.
-        let mut freed = 0;
         let blocker = self
-            .held
-            .iter()
-            .rev()
-            .filter(|(k, _)| k.as_str() != url)
-            .take_while(|(_, h)| {
-                let pushed_out = freed < over;
-                freed += h.weight;
-                pushed_out
-            })
+            .pushed_out(url, over)
             .find(|(_, h)| h.credit > credit)
             .map(|(k, _)| k.clone());
         if let Some(k) = blocker {
@@ -643,6 +644,14 @@ mod tests {
         (PageCache::new(1 << 20, pages * per_page, 1 << 20), per_page)
     }
 
+    /// A cache with room for two pages, holding `/1` then `/2` (credit 3 each).
+    fn two_held() -> (PageCache<Vec<u8>>, usize) {
+        let (mut c, per_page) = room_for(2);
+        held(&mut c, "/1", 2000).unwrap();
+        held(&mut c, "/2", 2000).unwrap();
+        (c, per_page)
+    }
+
     /// Maps `url` and views it until it may be held, then holds `len` bytes for it and serves
     /// it once.
     fn held(c: &mut PageCache<Vec<u8>>, url: &str, len: usize) -> Option<Rc<Recorded<Vec<u8>>>> {
@@ -764,9 +773,7 @@ mod tests {
 
     #[test]
     fn a_page_seen_twice_does_not_push_out_pages_served_more_often() {
-        let (mut c, per_page) = room_for(2);
-        held(&mut c, "/1", 2000).unwrap();
-        held(&mut c, "/2", 2000).unwrap();
+        let (mut c, per_page) = two_held();
         for _ in 0..3 {
             c.recorded("/1");
             c.recorded("/2");
@@ -844,9 +851,7 @@ mod tests {
 
     #[test]
     fn a_page_held_again_keeps_its_credit_and_its_place() {
-        let (mut c, per_page) = room_for(2);
-        held(&mut c, "/1", 2000).unwrap();
-        held(&mut c, "/2", 2000).unwrap();
+        let (mut c, per_page) = two_held();
         for _ in 0..10 {
             c.recorded("/2");
         }
