@@ -18,8 +18,9 @@
 //! else rebuilt on the JS side from views of the marked copy (no copy in WASM memory); a page
 //! keyed by its content is always rebuilt, as it is hashed from those bytes. It is spliced
 //! like any mapped page: byte-identical to the WASM rewrite (the core's property tests hold
-//! the marker scan to the WASM recorder's map). A map never sees a visitor: the marked copy is made from
-//! the page alone, so one parse serves every later request for the page at that validator.
+//! the marker scan to the WASM recorder's map). A map never sees a visitor: the marked copy is
+//! made from the page alone, so one parse serves every later request for the page at that
+//! validator.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
