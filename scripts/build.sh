@@ -25,11 +25,12 @@ export CARGO_PROFILE_RELEASE_PANIC=abort
 # below the data, growing down from 1 MiB, so the low 1 KiB is never a valid object address.
 # BENCHMARKS.md ("Artifact size") has each flag's measured gain.
 if [ "${VITRINE_KEEP_NAMES:-}" = 1 ]; then names=--debuginfo; else names="--strip-debug --strip-producers"; fi
-# `-ocimfs 150`: a function with one caller is inlined only when small. By default wasm-opt
+# `-ocimfs 20`: a function with one caller is inlined only when small. By default wasm-opt
 # inlines every such function, which made the request one function of about 95 KB that V8's
-# optimizing compiler takes long to compile in every new isolate (BENCHMARKS.md, "Fourth pass").
+# optimizing compiler takes long to compile in every new isolate (BENCHMARKS.md, "Fourth pass";
+# 150 until the eighth pass there, which measured 20 as less compile time and a smaller gzip).
 # shellcheck disable=SC2086 # $names is two flags or one
 "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -O --low-memory-unused --converge $names \
-  --one-caller-inline-max-function-size 150 \
+  --one-caller-inline-max-function-size 20 \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -145,7 +145,8 @@ pub async fn page(
                 };
             if !map_first || cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
                 let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                return sent(first_view(ctx, cfg, key, upstream, plan, personalized));
+                return first_view(ctx, cfg, key, upstream, plan, personalized)
+                    .map(Delivered::Sent);
             }
             let scan = transform::attribute_markers_wanted(false);
             let first = if native_fault {
@@ -192,8 +193,12 @@ pub async fn page(
         }
     };
     log::events(ctx, events);
-    let headers = personalized_headers(&recognized.headers, &format!("{x_vitrine}; body={built}"))?;
-    visitor::append(&headers, set_cookie.as_deref())?;
+    let headers = personalized_headers(
+        &recognized.headers,
+        &format!("{x_vitrine}; body={built}"),
+        set_cookie.as_deref(),
+        None,
+    )?;
     // The runtime's own response over the spliced `Blob`: it knows the body's length (sent as
     // `Content-Length`), where the worker crate's `Response` would re-wrap the body as a
     // stream of unknown length.
@@ -263,14 +268,14 @@ impl<'a> Personalized<'a> {
     /// The headers of the streamed body (cookie and `Server-Timing` included: they are sent
     /// before the body is built), and the events still to log.
     fn split(self, upstream: &Response) -> Result<(Headers, Vec<Event>)> {
+        let mut timings = self.timings;
+        timings.body = BodyBuilt::Streamed;
         let headers = personalized_headers(
             upstream.headers(),
             &format!("{}; body=streamed", self.x_vitrine),
+            self.set_cookie.as_deref(),
+            Some(&timings.header()),
         )?;
-        visitor::append(&headers, self.set_cookie.as_deref())?;
-        let mut timings = self.timings;
-        timings.body = BodyBuilt::Streamed;
-        headers.set(SERVER_TIMING, &timings.header())?;
         Ok((headers, self.events))
     }
 }
@@ -286,11 +291,11 @@ fn first_view(
     upstream: Response,
     plan: Plan,
     personalized: Personalized<'_>,
-) -> Result<Response> {
+) -> Result<web_sys::Response> {
     let (headers, events) = personalized.split(&upstream)?;
     key.seen();
     log::events(ctx, events);
-    native::personalize(upstream, plan, cfg.limits, 200, &headers)
+    native::personalize(&upstream, &plan, cfg.limits, 200, &headers)
 }
 
 /// A filled page streamed through the WASM rewriter; the events are logged unless the page
@@ -319,7 +324,12 @@ fn previewed(
     explain: &str,
     path: String,
 ) -> Result<Response> {
-    let headers = personalized_headers(upstream.headers(), &format!("{x_vitrine}; preview"))?;
+    let headers = personalized_headers(
+        upstream.headers(),
+        &format!("{x_vitrine}; preview"),
+        None,
+        None,
+    )?;
     headers.set(preview::EXPLAIN_HEADER, explain)?;
     headers.set("referrer-policy", delivery::PREVIEW_REFERRER_POLICY)?;
     match plan {
@@ -337,8 +347,14 @@ fn timed(resp: Response, timings: &Timings) -> Result<Response> {
 }
 
 /// Headers of a personalized response, whichever way its body is built: the base page's
-/// headers minus validators, length and cookies, plus `private, no-store` and `x-vitrine`.
-fn personalized_headers(upstream: &Headers, x_vitrine: &str) -> Result<Headers> {
+/// headers minus validators, length and cookies, plus `private, no-store`, `x-vitrine`, the
+/// activity cookie and `Server-Timing` when given.
+fn personalized_headers(
+    upstream: &Headers,
+    x_vitrine: &str,
+    set_cookie: Option<&str>,
+    server_timing: Option<&str>,
+) -> Result<Headers> {
     // One call: the runtime copies the headers, then the dropped names (a JS array made once
     // per isolate) are deleted on the JS side, where walking the headers from WASM costs
     // several calls per header, and deleting them one call (and one string) per name.
@@ -355,6 +371,8 @@ fn personalized_headers(upstream: &Headers, x_vitrine: &str) -> Result<Headers> 
         &names,
         delivery::PERSONALIZED_CACHE_CONTROL,
         x_vitrine,
+        set_cookie,
+        server_timing,
     )?;
     Ok(Headers(headers))
 }
@@ -369,22 +387,27 @@ pub struct Kept {
 const DROPPED: PerIsolate<OnceCell<Array>> = PerIsolate(|i| &i.deliver.dropped);
 
 #[wasm_bindgen(inline_js = r#"
-export function copy_except(upstream, dropped, cache_control, x_vitrine) {
+export function copy_except(upstream, dropped, cache_control, x_vitrine, set_cookie, server_timing) {
   const headers = new Headers(upstream);
   for (const name of dropped) headers.delete(name);
   headers.set("cache-control", cache_control);
   headers.set("x-vitrine", x_vitrine);
+  if (set_cookie !== undefined) headers.append("set-cookie", set_cookie);
+  if (server_timing !== undefined) headers.set("server-timing", server_timing);
   return headers;
 }
 "#)]
 extern "C" {
-    /// A copy of `upstream` without the `dropped` names, with `Cache-Control` and `x-vitrine`.
+    /// A copy of `upstream` without the `dropped` names, with `Cache-Control` and `x-vitrine`,
+    /// and `Set-Cookie` and `Server-Timing` when given.
     #[wasm_bindgen(catch)]
     fn copy_except(
         upstream: &web_sys::Headers,
         dropped: &Array,
         cache_control: &str,
         x_vitrine: &str,
+        set_cookie: Option<&str>,
+        server_timing: Option<&str>,
     ) -> std::result::Result<web_sys::Headers, JsValue>;
 }
 

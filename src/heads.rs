@@ -24,8 +24,13 @@ pub struct Kept {
 
 const KEPT: PerIsolate<Kept> = PerIsolate(|i| &i.heads);
 
-/// The visitor's headers the identity and bot stages read.
-const VISITOR: [&str; 3] = ["cookie", "sec-gpc", "user-agent"];
+/// The visitor's headers the identity, bot and preview stages read.
+const VISITOR: [&str; 4] = [
+    "cookie",
+    "sec-gpc",
+    "user-agent",
+    vitrine_core::preview_token::HEADER,
+];
 
 /// A page's headers that say what it is (type, length, validators).
 const ENTITY: [&str; 6] = [
@@ -56,12 +61,12 @@ impl<const N: usize> Heads<N> {
     }
 
     fn value(&self, i: usize) -> Option<&str> {
-        heads::decode::<N>(&self.text).get(i).copied().flatten()
+        (i < N).then(|| heads::nth(&self.text, i)).flatten()
     }
 }
 
-/// The visitor's `Cookie`, `Sec-GPC` and `User-Agent`.
-pub type Visitor = Heads<3>;
+/// The visitor's `Cookie`, `Sec-GPC`, `User-Agent` and preview token header.
+pub type Visitor = Heads<4>;
 
 impl Visitor {
     /// Reads them from the request's headers in one call.
@@ -82,6 +87,11 @@ impl Visitor {
     /// `User-Agent`.
     pub fn user_agent(&self) -> Option<&str> {
         self.value(2)
+    }
+
+    /// The preview token header ([`vitrine_core::preview_token::HEADER`]).
+    pub fn preview(&self) -> Option<&str> {
+        self.value(3)
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Incoming {
     raw: web_sys::Request,
     method: String,
     url: String,
+    /// The URL's path, found once.
+    path: String,
     headers: Headers,
     /// The visitor's headers the identity and bot stages read, read on first use.
     visitor: OnceCell<heads::Visitor>,
@@ -26,9 +28,11 @@ pub struct Incoming {
 impl Incoming {
     /// Reads the method, URL and headers object of `raw` (three calls into the runtime).
     pub fn new(raw: web_sys::Request) -> Self {
+        let url = raw.url();
         Self {
             method: raw.method(),
-            url: raw.url(),
+            path: path_of(&url),
+            url,
             headers: Headers(raw.headers()),
             raw,
             visitor: OnceCell::new(),
@@ -46,12 +50,8 @@ impl Incoming {
     }
 
     /// The URL's path, without query or fragment.
-    pub fn path(&self) -> String {
-        let rest = vitrine_core::delivery::path_and_query(&self.url);
-        match rest.split('?').next() {
-            Some(path) if !path.is_empty() => path.to_owned(),
-            _ => "/".to_owned(),
-        }
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The request headers (the runtime's object, not a copy).
@@ -59,7 +59,8 @@ impl Incoming {
         &self.headers
     }
 
-    /// Its `Cookie`, `Sec-GPC` and `User-Agent`, read in one call the first time.
+    /// Its `Cookie`, `Sec-GPC`, `User-Agent` and preview token header, read in one call the
+    /// first time.
     pub fn visitor_heads(&self) -> Result<&heads::Visitor> {
         if let Some(read) = self.visitor.get() {
             return Ok(read);
@@ -71,5 +72,15 @@ impl Incoming {
     /// The runtime's request.
     pub fn inner(&self) -> &web_sys::Request {
         &self.raw
+    }
+}
+
+/// The path of `url`, without query or fragment (`/` when it has none).
+fn path_of(url: &str) -> String {
+    let rest = vitrine_core::delivery::path_and_query(url);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    match path {
+        "" => "/".to_owned(),
+        path => path.to_owned(),
     }
 }

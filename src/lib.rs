@@ -122,13 +122,13 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
     let cfg = &*cfg;
     let path = req.path();
     log::bind(&env);
-    if beacon::owns(&path) {
+    if beacon::owns(path) {
         return beacon::handle(req, &env, cfg, &ctx)
             .boxed_local()
             .await
             .and_then(Response::into_raw);
     }
-    if cfg.demo && demo::owns(&path) {
+    if cfg.demo && demo::owns(path) {
         return demo::handle(&req, cfg).map(Into::into);
     }
     cfg.inject_fault(&req);
@@ -136,7 +136,7 @@ async fn handle(req: Incoming, env: Env, ctx: Context) -> Result<web_sys::Respon
     // refused) has spent its body: the page, now refused, is asked for again, and a first view
     // asked for again streams, so the second attempt always answers.
     for again in [false, true] {
-        if let Some(resp) = page(&req, &env, cfg, &ctx, &path, again)
+        if let Some(resp) = page(&req, &env, cfg, &ctx, path, again)
             .boxed_local()
             .await?
         {

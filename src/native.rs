@@ -45,8 +45,6 @@ extern "C" {
     /// The runtime's `HTMLRewriter`.
     #[wasm_bindgen(js_name = HTMLRewriter)]
     type NativeRewriter;
-    #[wasm_bindgen(constructor, js_class = "HTMLRewriter", catch)]
-    fn new() -> std::result::Result<NativeRewriter, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn transform(
         this: &NativeRewriter,
@@ -60,13 +58,16 @@ struct Marker {
     js: JsValue,
 }
 
-/// What the native rewriter keeps per isolate (its part of [`crate::Isolate`]): the marker.
+/// What the native rewriter keeps per isolate (its part of [`crate::Isolate`]): the marker,
+/// and the slot selectors as a JS array.
 #[derive(Default)]
 pub struct Kept {
     marker: OnceCell<Rc<Marker>>,
+    selectors: OnceCell<Array>,
 }
 
 const MARKER: PerIsolate<OnceCell<Rc<Marker>>> = PerIsolate(|i| &i.native.marker);
+const SELECTORS: PerIsolate<OnceCell<Array>> = PerIsolate(|i| &i.native.selectors);
 
 fn marker() -> Result<Rc<Marker>> {
     if let Some(m) = MARKER.with(|m| m.get().cloned()) {
@@ -177,18 +178,22 @@ pub async fn map(
 
 #[wasm_bindgen(inline_js = r#"
 const OPTIONS = { html: true };
-// Fills the slots named in `edits` (slot name -> [element method, html]) with the runtime's
-// rewriter; the handlers run in JS, so a matched element costs no call into WASM.
-// Marks every slot boundary of the page with `marker` and records it in `seen` (a slot's name
-// at its start, null at its end). An element that cannot have an end tag throws on onEndTag:
-// its start is left without an end, and the page is refused.
-export function mark_slots(rewriter, by_tag, name_attribute, by_attribute, slot_attribute, marker, seen) {
+// `selectors`: [tag-form selector, its name attribute, attribute-form selector, its
+// attribute] (made once per isolate); the attribute form is matched when `by_attribute`.
+function on(rewriter, selectors, by_attribute, handler) {
+  const r = rewriter.on(selectors[0], handler(selectors[1]));
+  return by_attribute ? r.on(selectors[2], handler(selectors[3])) : r;
+}
+// A runtime rewriter that marks every slot boundary of the page with `marker` and records it
+// in `seen` (a slot's name at its start, null at its end). An element that cannot have an end
+// tag throws on onEndTag: its start is left without an end, and the page is refused.
+export function mark_slots(selectors, by_attribute, marker, seen) {
   const end = (tag) => {
     seen.push(null);
     tag.before(marker, OPTIONS);
     tag.after(marker, OPTIONS);
   };
-  const handler = (attribute) => ({
+  return on(new HTMLRewriter(), selectors, by_attribute, (attribute) => ({
     element(el) {
       const name = el.getAttribute(attribute);
       if (name === null) return;
@@ -199,40 +204,40 @@ export function mark_slots(rewriter, by_tag, name_attribute, by_attribute, slot_
         el.onEndTag(end);
       } catch {}
     },
-  });
-  const r = rewriter.on(by_tag, handler(name_attribute));
-  return by_attribute ? r.on(by_attribute, handler(slot_attribute)) : r;
+  }));
 }
-
-export function fill_slots(rewriter, by_tag, name_attribute, by_attribute, slot_attribute, edits) {
-  const handler = (attribute) => ({
+// `upstream` personalized as it streams: `edits` is the plan as JSON, [[slot, element method,
+// html], ...] (the first edit of a slot stands); the handlers run in JS, so a matched element
+// costs no call into WASM. The whole response is built here, in one call from WASM.
+export function personalize(upstream, selectors, by_attribute, edits, status, headers) {
+  const bySlot = new Map();
+  for (const [slot, method, html] of JSON.parse(edits)) {
+    if (!bySlot.has(slot)) bySlot.set(slot, [method, html]);
+  }
+  const rewriter = on(new HTMLRewriter(), selectors, by_attribute, (attribute) => ({
     element(el) {
-      const edit = edits.get(el.getAttribute(attribute));
+      const edit = bySlot.get(el.getAttribute(attribute));
       if (edit !== undefined) el[edit[0]](edit[1], OPTIONS);
     },
-  });
-  const r = rewriter.on(by_tag, handler(name_attribute));
-  return by_attribute ? r.on(by_attribute, handler(slot_attribute)) : r;
+  }));
+  return new Response(rewriter.transform(upstream).body, { status, headers });
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    fn fill_slots(
-        rewriter: &NativeRewriter,
-        by_tag: &str,
-        name_attribute: &str,
-        by_attribute: Option<&str>,
-        slot_attribute: &str,
-        edits: &js_sys::Map,
-    ) -> std::result::Result<NativeRewriter, JsValue>;
+    #[wasm_bindgen(catch, js_name = personalize)]
+    fn personalize_js(
+        upstream: &web_sys::Response,
+        selectors: &Array,
+        by_attribute: bool,
+        edits: &str,
+        status: u16,
+        headers: &web_sys::Headers,
+    ) -> std::result::Result<web_sys::Response, JsValue>;
 
     #[wasm_bindgen(catch)]
     fn mark_slots(
-        rewriter: &NativeRewriter,
-        by_tag: &str,
-        name_attribute: &str,
-        by_attribute: Option<&str>,
-        slot_attribute: &str,
+        selectors: &Array,
+        by_attribute: bool,
         marker: &JsValue,
         seen: &Array,
     ) -> std::result::Result<NativeRewriter, JsValue>;
@@ -255,35 +260,29 @@ fn element_method(op: Op) -> &'static str {
 /// streamed (what the JS peer does, at its cost; the page is mapped on its next view). The
 /// same edits as the WASM rewrite ([`vitrine_core::rewrite::SlotStream`]), so the same bytes.
 pub fn personalize(
-    upstream: Response,
-    plan: vitrine_core::Plan,
+    upstream: &Response,
+    plan: &vitrine_core::Plan,
     limits: Limits,
     status: u16,
     headers: &worker::Headers,
-) -> Result<Response> {
-    // The plan as a JS map: for a slot named twice, the first edit stands (`Plan::edit`).
-    let edits = js_sys::Map::new();
-    for edit in plan.edits() {
-        let slot = JsValue::from_str(&edit.slot);
-        if !edits.has(&slot) {
-            let what = Array::of2(
-                &JsValue::from_str(element_method(edit.op)),
-                &JsValue::from_str(&edit.html),
-            );
-            edits.set(&slot, &what);
-        }
-    }
-    let by_attribute = limits.attribute_slots.then_some(ATTRIBUTE_SELECTOR);
-    let rewriter = fill_slots(
-        &NativeRewriter::new()?,
-        TAG_SELECTOR,
-        TAG_NAME_ATTRIBUTE,
-        by_attribute,
-        SLOT_ATTRIBUTE,
+) -> Result<web_sys::Response> {
+    // The plan as JSON, parsed on the JS side: one string across the boundary, not three
+    // strings and four calls per edit.
+    let edits: Vec<(&str, &str, &str)> = plan
+        .edits()
+        .iter()
+        .map(|e| (&*e.slot, element_method(e.op), &*e.html))
+        .collect();
+    let edits =
+        serde_json::to_string(&edits).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Ok(personalize_js(
+        upstream.raw()?,
+        &selectors(),
+        limits.attribute_slots,
         &edits,
-    )?;
-    let out = rewriter.transform(upstream.raw()?)?;
-    Response::from_stream(status, headers, out.body().as_ref())
+        status,
+        &headers.0,
+    )?)
 }
 
 /// A page's first view, personalized and mapped in one parse ([`personalize_mapped`]).
@@ -365,15 +364,26 @@ fn marking(
     marker: &Marker,
     seen: &Array,
 ) -> std::result::Result<NativeRewriter, JsValue> {
-    mark_slots(
-        &NativeRewriter::new()?,
-        TAG_SELECTOR,
-        TAG_NAME_ATTRIBUTE,
-        attribute_slots.then_some(ATTRIBUTE_SELECTOR),
-        SLOT_ATTRIBUTE,
-        &marker.js,
-        seen,
-    )
+    mark_slots(&selectors(), attribute_slots, &marker.js, seen)
+}
+
+/// The slot selectors and their name attributes, as the JS side takes them (made once per
+/// isolate): tag-form selector, its name attribute, attribute-form selector, its attribute.
+fn selectors() -> Array {
+    SELECTORS.with(|s| {
+        s.get_or_init(|| {
+            [
+                TAG_SELECTOR,
+                TAG_NAME_ATTRIBUTE,
+                ATTRIBUTE_SELECTOR,
+                SLOT_ATTRIBUTE,
+            ]
+            .into_iter()
+            .map(JsValue::from_str)
+            .collect()
+        })
+        .clone()
+    })
 }
 
 /// A slot's name at its start, `null` at its end (what the marking handlers record).

@@ -67,8 +67,8 @@ pub enum Obtained {
 pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -> Result<Obtained> {
     let method = req.method().to_string();
     let path = req.path();
-    let document = cfg.documents.contains(&method, &path);
-    let raw_url = req.inner().url();
+    let document = cfg.documents.contains(&method, path);
+    let raw_url = req.url().to_owned();
     let url = vitrine_core::preview_token::strip_param(&raw_url).into_owned();
     // Documents are known and fetched by their page key; anything else goes to the source as
     // it came.
@@ -104,7 +104,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
                 return Ok(Obtained::Final(
                     match source::fetch(env, cfg, ctx, sub, false).boxed_local().await {
                         Ok(sent) => sent,
-                        Err(e) => source::unreachable(&path, &e)?,
+                        Err(e) => source::unreachable(path, &e)?,
                     },
                 ));
             }
@@ -115,7 +115,7 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             );
             let upstream = match upstream {
                 Ok(sent) => sent,
-                Err(e) => return Ok(Obtained::Final(source::unreachable(&path, &e)?)),
+                Err(e) => return Ok(Obtained::Final(source::unreachable(path, &e)?)),
             };
             match (upstream, &held) {
                 // Only an answer to vitrine's own conditional stands for the recorded page.

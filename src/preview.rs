@@ -23,8 +23,8 @@ pub const EXPLAIN_HEADER: &str = "x-vitrine-explain";
 // Not inlined: see the crate docs, "Function size".
 #[inline(never)]
 pub fn resolve(req: &Incoming, url: &str, cfg: &Config, now: u64) -> Option<Preview> {
-    let header = req.headers().get(preview_token::HEADER).ok().flatten();
-    let token = preview_token::find(delivery::query(url), header.as_deref())?;
+    let header = req.visitor_heads().ok().and_then(|h| h.preview());
+    let token = preview_token::find(delivery::query(url), header)?;
     let ring = match &cfg.preview_keys {
         Some(Ok(ring)) => ring,
         Some(Err(why)) => {

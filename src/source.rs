@@ -24,8 +24,10 @@ use vitrine_core::delivery::{self, sharing, Bypass, NotShared};
 /// Builds the credential-free subrequest for `req`; `conditional` is vitrine's own validator
 /// for a page it has recorded ([`crate::pages::conditional`]), never the visitor's.
 ///
-/// Built with `web_sys::RequestInit` rather than the worker crate's, whose `cf` properties
-/// (image resizing, polish…) serialize through serde and add code to the .wasm that we never use.
+/// Built on the JS side in one call (a call per header, per `RequestInit` field and per string
+/// from WASM was a visible share of a first view): the method and body are the request's own,
+/// the headers only the allowed names the visitor sent, all but `Referer`, whose value is
+/// changed here, and redirects are not followed.
 pub fn subrequest(
     req: &Incoming,
     url: &str,
@@ -33,57 +35,70 @@ pub fn subrequest(
     document: bool,
     conditional: Option<(&str, &str)>,
 ) -> Result<web_sys::Request> {
-    // The allowed names are copied on the JS side in one call (asking for each name from WASM
-    // costs a call and a string each way), all but `Referer`, whose value is changed here.
     let names = &cfg.forwarded_names;
     let list = if document {
         &names.document
     } else {
         &names.other
     };
-    let headers = Headers(copy_named(&req.headers().0, list)?);
-    if names.referer {
-        if let Some(value) = req.headers().get("referer")? {
-            if let Some(value) = cfg.forwarded.value("referer", &value) {
-                headers.append("referer", &value)?;
-            }
-        }
-    }
-    if let Some((name, value)) = conditional {
-        headers.set(name, value)?;
-    }
-    let init = web_sys::RequestInit::new();
-    init.set_method(req.method());
-    init.set_headers(&headers.0);
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    if !matches!(req.method(), "GET" | "HEAD") {
-        if let Some(body) = req.inner().body() {
-            init.set_body(&body);
-        }
-    }
-    Ok(web_sys::Request::new_with_str_and_init(
+    let referer = match names.referer {
+        true => req.headers().get("referer")?.and_then(|value| {
+            cfg.forwarded
+                .value("referer", &value)
+                .map(|v| v.into_owned())
+        }),
+        false => None,
+    };
+    let (conditional_name, conditional_value) = conditional.unzip();
+    Ok(build_subrequest(
+        req.inner(),
         &upstream_url(url, cfg),
-        &init,
+        list,
+        referer.as_deref(),
+        conditional_name,
+        conditional_value,
     )?)
 }
 
 #[wasm_bindgen(inline_js = r#"
-export function copy_named(from, names) {
-  const to = new Headers();
+export function build_subrequest(incoming, url, names, referer, conditional_name, conditional_value) {
+  const from = incoming.headers;
+  const headers = new Headers();
   for (const name of names) {
     const value = from.get(name);
-    if (value !== null) to.append(name, value);
+    if (value !== null) headers.append(name, value);
   }
-  return to;
+  if (referer !== undefined) headers.append("referer", referer);
+  if (conditional_name !== undefined) headers.set(conditional_name, conditional_value);
+  const method = incoming.method;
+  const init = { method, headers, redirect: "manual" };
+  if (method !== "GET" && method !== "HEAD" && incoming.body !== null) init.body = incoming.body;
+  return new Request(url, init);
+}
+
+export function assets_fetch(env, request) {
+  return env.ASSETS.fetch(request);
 }
 "#)]
 extern "C" {
-    /// A new `Headers` with the `names` that `from` has, and their values.
+    /// A new request for `url` with `incoming`'s method and body, the `names` it has (with
+    /// their values), `referer` and the conditional header if given, and manual redirects.
     #[wasm_bindgen(catch)]
-    fn copy_named(
-        from: &web_sys::Headers,
+    fn build_subrequest(
+        incoming: &web_sys::Request,
+        url: &str,
         names: &Array,
-    ) -> std::result::Result<web_sys::Headers, JsValue>;
+        referer: Option<&str>,
+        conditional_name: Option<&str>,
+        conditional_value: Option<&str>,
+    ) -> std::result::Result<web_sys::Request, JsValue>;
+
+    /// `env.ASSETS.fetch(request)`: the Static Assets binding called directly (the worker
+    /// crate's `Env::assets` checks the binding's class by name on every call, and its
+    /// `fetch_request` wraps the request in its own `Request` first).
+    #[wasm_bindgen(catch)]
+    fn assets_fetch(env: &Env, request: &web_sys::Request)
+        -> std::result::Result<Promise, JsValue>;
 }
 
 /// `url` is the request URL without the preview token (which is for the edge alone).
@@ -113,10 +128,8 @@ pub async fn fetch(
 ) -> Result<Response> {
     match &cfg.source {
         PageSource::Assets => {
-            // The binding called directly: the worker crate's `fetch_request` would wrap the
-            // subrequest in its own `Request` first (reading its method, URL and `cf`).
-            let assets: Assets = env.assets("ASSETS")?.into_rpc();
-            let sent: web_sys::Response = JsFuture::from(assets.fetch(&sub)?).await?.dyn_into()?;
+            let sent: web_sys::Response =
+                JsFuture::from(assets_fetch(env, &sub)?).await?.dyn_into()?;
             Ok(Response::new(sent))
         }
         PageSource::Origin(_) if document && sub.method() == "GET" => cached(ctx, sub).await,
@@ -147,14 +160,6 @@ pub fn unreachable(path: &str, error: &worker::Error) -> Result<Response> {
         &headers,
         "502 Bad Gateway: the page source did not answer.\n",
     )
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The Static Assets binding (a `Fetcher`).
-    type Assets;
-    #[wasm_bindgen(method, catch)]
-    fn fetch(this: &Assets, request: &web_sys::Request) -> std::result::Result<Promise, JsValue>;
 }
 
 /// Cache API lookup keyed by the origin URL; on a miss, fetch, and store a copy when the

@@ -73,7 +73,8 @@ const BUDGET_NOTED: PerIsolate<RefCell<String>> = PerIsolate(|i| &i.store.budget
 
 /// The snapshot to decide with, or why there is none.
 pub async fn active(env: &Env, cfg: &Config) -> Result<Rc<Snapshot>, Bypass> {
-    let now = Date::now().as_millis() as f64;
+    // The runtime's clock as a number (`worker::Date::now` builds a `Date` object to read it).
+    let now = js_sys::Date::now();
     let fresh_now = |s: &State| now - s.checked_ms < cfg.refresh_ms;
     let (current, fresh) = STATE.with(|s| {
         let s = s.borrow();

@@ -45,8 +45,8 @@ pub async fn page_view(
 ) -> Result<Viewed> {
     let (raw_url, url) = urls;
     let path = req.path();
-    let now = worker::Date::now().as_millis() / 1000;
     let t0 = js_sys::Date::now();
+    let now = (t0 / 1000.0) as u64;
     let traffic = bots::traffic(req, cfg);
     let mut visitor = visitor::resolve(req, cfg, ring, snapshot, now, traffic)?;
     let t1 = js_sys::Date::now();
@@ -55,13 +55,13 @@ pub async fn page_view(
     let at = PageRequest::clock(preview.as_ref(), now);
     let observed = facts::read(req, cfg, snapshot, at, preview.is_some());
     let request = PageRequest {
-        path: &path,
+        path,
         query: delivery::query(url),
         observed: &observed,
         preview: preview.as_ref(),
         now,
         labelled: delivery::charset(content_type).is_some(),
-        navigation: navigation_of(req, snapshot, &path, delivery::query(url)),
+        navigation: navigation_of(req, snapshot, path, delivery::query(url)),
         keys: Some(ring),
     };
     shards::prefetch(env, cfg, snapshot, &visitor, &request)
@@ -70,7 +70,7 @@ pub async fn page_view(
     let mut view = vitrine_core::view(snapshot, &mut visitor, &request);
     if view.explain.is_none() {
         view.events
-            .extend(views::record(&mut visitor, snapshot, &path, cfg.views, now));
+            .extend(views::record(&mut visitor, snapshot, path, cfg.views, now));
     }
     vitrine_core::bots::keep_events(traffic, &mut view.events);
     Ok(Viewed {

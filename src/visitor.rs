@@ -4,7 +4,7 @@
 //! Logs carry reason codes only, never a cookie, token, `sub` or visitor id. A response that
 //! sets a cookie is always `private, no-store`.
 
-use worker::{Headers, Result};
+use worker::Result;
 
 use crate::response::Response;
 
@@ -60,7 +60,7 @@ pub fn resolve(
     let input = visitor::Request {
         cookie: heads.cookie(),
         gpc: heads.gpc(),
-        path: &path,
+        path,
         now,
     };
     let visitor = visitor::resolve_cached(
@@ -101,14 +101,6 @@ pub fn set_cookie(
 ) -> Option<String> {
     visitor.record_impressions(shown.iter().map(String::as_str), now);
     visitor.set_cookie(&settings(cfg, ring))
-}
-
-/// Adds `set_cookie` to response headers being built (they are already `private, no-store`).
-pub fn append(headers: &Headers, set_cookie: Option<&str>) -> Result<()> {
-    if let Some(value) = set_cookie {
-        headers.append("set-cookie", value)?;
-    }
-    Ok(())
 }
 
 /// Adds `set_cookie` to a finished response, making it `private, no-store` without the page's

@@ -20,6 +20,8 @@ trap 'kill -- -$VP -$BP 2>/dev/null; sleep 0.3; kill -9 -- -$VP -$BP 2>/dev/null
 # Wait for the backend (vitrine answers 502 itself until it is up) without asking the
 # measured worker for a page: robots.txt passes through.
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
+# A browser's User-Agent: curl's own is a tool's, served as a bot (crates/core/src/bots.rs).
+UA="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 COOKIE=$(awk '$1=="loyal" {print $2}' personas.txt)
 mapfile -t P < <(awk -v k="$KIND" '$1==k {print $2}' paths.txt | head -n 1021)
 [ "${#P[@]}" -ge 1021 ] || { echo "need 1,021 pages of kind $KIND in $WORK/paths.txt" >&2; exit 1; }
@@ -27,7 +29,7 @@ HZ=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$VP/stat"; }
 ask() { # pages [from, to)
   printf '%s\n' "${P[@]:$1:$(($2 - $1))}" | awk -v p="$PORT" '{print "url = http://127.0.0.1:" p $0; print "output = /dev/null"}' > "$URLS"
-  curl -s -H "Cookie: $COOKIE" -H 'Accept: text/html' -K "$URLS" > /dev/null
+  curl -s -H "Cookie: $COOKIE" -H 'Accept: text/html' -A "$UA" -K "$URLS" > /dev/null
 }
 us() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }'; }
 t0=$(ticks); ask 0 1; sleep 1; t1=$(ticks)

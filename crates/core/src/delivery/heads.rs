@@ -21,6 +21,19 @@ pub fn decode<const N: usize>(text: &str) -> [Option<&str>; N] {
     out
 }
 
+/// The `i`th value of `text` (what `decode(text)[i]` gives, for any `N` above `i`), found by
+/// scanning only the lines before it: the Worker asks for one value at a time, several times
+/// per request, and a `Cookie` line can be long.
+pub fn nth(text: &str, i: usize) -> Option<&str> {
+    let mut rest = text;
+    for _ in 0..i {
+        let end = memchr::memchr(b'\n', rest.as_bytes())?;
+        rest = &rest[end + 1..];
+    }
+    let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+    rest[..end].strip_prefix('+')
+}
+
 /// What the runtime side writes for `values` (the Worker's JS does the same; this is its
 /// specification, and the tests' reference).
 pub fn encode(values: &[Option<&str>]) -> String {
@@ -75,6 +88,15 @@ mod tests {
             let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
             let text = encode(&refs);
             prop_assert_eq!(decode::<4>(&text).to_vec(), refs);
+        }
+
+        /// `nth` reads what `decode` reads, from any text (malformed ones too).
+        #[test]
+        fn nth_is_decode_at_one_index(text in "(\\+[^\n]{0,8}|\0|[^\n]{0,4})(\n(\\+[^\n]{0,8}|\0|[^\n]{0,4})){0,5}\n?") {
+            let all = decode::<6>(&text);
+            for (i, want) in all.iter().enumerate() {
+                prop_assert_eq!(nth(&text, i), *want, "{:?} at {}", text, i);
+            }
         }
     }
 }

@@ -41,7 +41,13 @@ pub fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
 
 /// The id `path` holds at the `{id}` of `pattern`, if the path matches it.
 pub fn extract_id<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
-    let (prefix, suffix) = pattern.split_once(PLACEHOLDER)?;
+    // A byte scan: `split_once` with a `&str` pattern builds a searcher on every call, and this
+    // runs on every page request. `{` is ASCII, so the index is a char boundary.
+    let at = pattern
+        .as_bytes()
+        .windows(PLACEHOLDER.len())
+        .position(|w| w == PLACEHOLDER.as_bytes())?;
+    let (prefix, suffix) = (&pattern[..at], &pattern[at + PLACEHOLDER.len()..]);
     let id = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
     let ok = (1..=MAX_KEY_BYTES).contains(&id.len())
         && id
