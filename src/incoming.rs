@@ -21,7 +21,7 @@ pub struct Incoming {
     /// The URL's path, found once.
     path: String,
     headers: Headers,
-    /// The visitor's headers the identity and bot stages read, read on first use.
+    /// The visitor's headers the identity, bot and preview stages read, read on first use.
     visitor: OnceCell<heads::Visitor>,
 }
 

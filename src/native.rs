@@ -5,10 +5,11 @@
 //! splice); with the attribute form on, the first view is personalized as it streams
 //! ([`personalize`]) and the second mapped ([`map`]).
 //!
-//! workers-rs has no binding for `HTMLRewriter` (cloudflare/workers-rs#202), so its
-//! constructor and `transform` are bound here with wasm-bindgen, and the element handlers are
-//! a few lines of JS: the runtime calls a handler for every matched element, and a handler in
-//! WASM would cost a round trip and a string copy each way per element.
+//! workers-rs has no binding for `HTMLRewriter` (cloudflare/workers-rs#202), so it is made and
+//! given its element handlers by a few lines of JS bound here with wasm-bindgen (its
+//! `transform` too): the runtime calls a handler for every matched element, and a handler in
+//! WASM would cost a round trip and a string copy each way per element. A streamed first view
+//! is one call from WASM, the plan passed as JSON.
 //!
 //! Mapping personalizes nothing: at every slot boundary the handlers insert a marker (128
 //! random bits per isolate), and the marked copy is read whole on the JS side.

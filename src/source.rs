@@ -77,6 +77,7 @@ export function build_subrequest(incoming, url, names, referer, conditional_name
 }
 
 export function assets_fetch(env, request) {
+  if (env.ASSETS === undefined) throw new Error("Binding `ASSETS` is undefined.");
   return env.ASSETS.fetch(request);
 }
 "#)]
