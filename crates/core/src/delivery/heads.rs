@@ -3,10 +3,10 @@
 //! Each `Headers.get` from WASM is a call across the boundary and a string copied each way,
 //! and a page request reads about a dozen (the visitor's `Cookie`, `Sec-GPC`, `User-Agent` and
 //! preview token header; the page's `Content-Type`, validators and lengths, some of them more
-//! than once). The Worker asks the runtime for a fixed list of names at once, and gets one string back in the form
-//! [`encode`] writes: per name, in order, `+value\n` when present and `\0\n` when absent. A
-//! header value never holds a newline (the runtime refuses CR and LF in values), so the lines
-//! are the values.
+//! than once). The Worker asks the runtime for a fixed list of names at once, and gets one
+//! string back in the form [`encode`] writes: per name, in order, `+value\n` when present and
+//! `\0\n` when absent. A header value never holds a newline (the runtime refuses CR and LF in
+//! values), so the lines are the values.
 
 /// The line of an absent header.
 pub const ABSENT: &str = "\0";
