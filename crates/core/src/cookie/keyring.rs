@@ -44,6 +44,19 @@ impl std::fmt::Debug for Key {
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     keys: Vec<Key>,
+    /// The key the current key derives, made once ([`KeyRing::derived`]).
+    derived: Derived,
+}
+
+/// A key derived from a ring's current key, with the label it was derived for.
+#[derive(Clone, Default)]
+struct Derived(std::sync::OnceLock<(&'static [u8], [u8; 32])>);
+
+impl std::fmt::Debug for Derived {
+    // Key material: never printed, not even in debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived(..)")
+    }
 }
 
 /// Why a key ring text was refused.
@@ -114,7 +127,30 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(KeyRingError::Empty);
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            derived: Derived::default(),
+        })
+    }
+
+    /// `derive(current secret)`, the key the current key derives for `label`: made once per
+    /// ring for the first label asked for, and kept (a ring derives one key, the pseudonym key,
+    /// which would otherwise cost an HMAC on every request); another label is derived each
+    /// time. `derive` must depend on the secret and `label` alone.
+    pub(crate) fn derived(
+        &self,
+        label: &'static [u8],
+        derive: impl FnOnce(&[u8]) -> [u8; 32],
+    ) -> [u8; 32] {
+        if let Some((kept, key)) = self.derived.0.get() {
+            return match *kept == label {
+                true => *key,
+                false => derive(self.current().secret()),
+            };
+        }
+        let key = derive(self.current().secret());
+        let _ = self.derived.0.set((label, key));
+        key
     }
 
     /// The key new cookies are signed with.
@@ -167,6 +203,37 @@ mod tests {
     use super::*;
 
     const S32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    /// The first label's key is derived once and kept; another label's is derived each time
+    /// (never the kept one); a clone keeps it too; neither is ever printed.
+    #[test]
+    fn a_derived_key_is_made_once_per_ring_and_never_printed() {
+        let ring = KeyRing::parse(&format!("k:{S32}")).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let derive = |secret: &[u8]| {
+            calls.set(calls.get() + 1);
+            let mut key = [0xA5; 32];
+            key[0] = secret[1];
+            key
+        };
+        let first = ring.derived(b"label", derive);
+        assert_eq!(first[0], 1, "derived from the current secret");
+        assert_eq!(ring.derived(b"label", derive), first);
+        assert_eq!(
+            ring.derived(b"label", |_| [9; 32]),
+            first,
+            "kept, not derived again"
+        );
+        assert_eq!(calls.get(), 1);
+        assert_eq!(ring.derived(b"other", |_| [7; 32]), [7; 32]);
+        assert_eq!(ring.derived(b"other", |_| [8; 32]), [8; 32]);
+        assert_eq!(ring.clone().derived(b"label", |_| [9; 32]), first);
+        let printed = format!("{ring:?}");
+        assert!(
+            !printed.contains("165") && !printed.contains("A5"),
+            "{printed}"
+        );
+    }
 
     #[test]
     fn first_key_is_current_and_all_verify() {

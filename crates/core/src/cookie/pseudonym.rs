@@ -41,7 +41,8 @@ impl std::fmt::Debug for PseudonymKey {
 impl PseudonymKey {
     /// The pseudonym key of `ring` (its current key).
     pub fn of(ring: &KeyRing) -> Self {
-        Self(mac(ring.current().secret(), &[KEY_LABEL]))
+        // Derived once per ring (it is asked for on every request) and kept by it.
+        Self(ring.derived(KEY_LABEL, |secret| mac(secret, &[KEY_LABEL])))
     }
 
     /// The pseudonym of `id`: 32 hex digits.
