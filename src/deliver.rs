@@ -284,6 +284,8 @@ impl<'a> Personalized<'a> {
 /// on, or a body of unknown length): streamed through the runtime's rewriter, which is what the
 /// JS peer pays; the page is remembered as seen, and mapped on its next view. (A page in
 /// another charset goes to the WASM rewriter.)
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 fn first_view(
     ctx: &worker::Context,
     cfg: &Config,
@@ -300,6 +302,8 @@ fn first_view(
 
 /// A filled page streamed through the WASM rewriter; the events are logged unless the page
 /// turns out to be a bypass.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 fn streamed(
     cfg: &Config,
     ctx: &worker::Context,
@@ -315,6 +319,8 @@ fn streamed(
 /// A preview response: the page as the token forces it, with `x-vitrine-explain`, always
 /// `private, no-store`, streamed (never recorded or spliced, so previews change no state), and
 /// `Referrer-Policy: no-referrer`, so the token in its URL is sent nowhere as a `Referer`.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 fn previewed(
     cfg: &Config,
     ctx: &worker::Context,
@@ -413,6 +419,8 @@ extern "C" {
 
 /// Starts the streaming rewrite, and logs `events` once it has started: a page the rewriter
 /// cannot take (another charset, no body) is a bypass, which records nothing.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
 fn stream_rewrite(
     cfg: &Config,
     ctx: &worker::Context,

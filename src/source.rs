@@ -10,6 +10,7 @@
 //! marked it shareable, for the lifetime the origin gave ([`vitrine_core::delivery::sharing`]), and
 //! never with a lifetime of vitrine's own. Other requests go to the origin and back untouched.
 
+use futures_util::FutureExt;
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -133,12 +134,21 @@ pub async fn fetch(
                 JsFuture::from(assets_fetch(env, &sub)?).await?.dyn_into()?;
             Ok(Response::new(sent))
         }
-        PageSource::Origin(_) if document && sub.method() == "GET" => cached(ctx, sub).await,
-        PageSource::Origin(_) => worker::Fetch::Request(Request::from(sub))
-            .send()
-            .await
-            .map(Response::from),
+        // Boxed: origin mode's futures stay out of this one, which every Static Assets
+        // request runs (a smaller state machine for V8 to compile in a new isolate).
+        PageSource::Origin(_) if document && sub.method() == "GET" => {
+            cached(ctx, sub).boxed_local().await
+        }
+        PageSource::Origin(_) => origin(sub).boxed_local().await,
     }
+}
+
+/// A subrequest to the origin, not through the Cache API.
+async fn origin(sub: web_sys::Request) -> Result<Response> {
+    worker::Fetch::Request(Request::from(sub))
+        .send()
+        .await
+        .map(Response::from)
 }
 
 /// The answer when the page source could not be reached (the connection failed or dropped,
