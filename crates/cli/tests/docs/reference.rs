@@ -137,6 +137,17 @@ fn worker_settings() -> WorkerSettings {
                 s.bindings.insert(name);
             }
         }
+        // A binding read by the Worker's inline JS (`env.ASSETS.fetch(…)` in src/source.rs):
+        // Rust reads bindings through methods, so `env.` and an uppercase name is JS.
+        for (at, _) in text.match_indices("env.") {
+            let name: String = text[at + 4..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if name.len() > 1 {
+                s.bindings.insert(name);
+            }
+        }
     }
     assert!(s.vars.len() >= 10, "only {:?} read", s.vars);
     s
