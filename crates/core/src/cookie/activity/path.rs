@@ -78,6 +78,30 @@ mod tests {
         no_placeholder: "/p/", "/p/x" => None,
     }
 
+    /// `extract_id` as it was written with `split_once`: the byte scan must agree, whatever
+    /// the pattern and path (patterns with two `{id}` or none too).
+    fn extract_id_reference<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+        let (prefix, suffix) = pattern.split_once(PLACEHOLDER)?;
+        let id = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        let ok = (1..=MAX_KEY_BYTES).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        ok.then_some(id)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn extract_id_scans_like_split_once(
+            pattern in "[/a-z{}.é]{0,6}(\\{id\\})?[/a-z{}.]{0,6}(\\{id\\})?",
+            path in "[/a-zé{}.0-9-]{0,16}",
+        ) {
+            proptest::prop_assert_eq!(extract_id(&pattern, &path), extract_id_reference(&pattern, &path));
+            let built = pattern.replacen(PLACEHOLDER, "p01", 1);
+            proptest::prop_assert_eq!(extract_id(&pattern, &built), extract_id_reference(&pattern, &built));
+        }
+    }
+
     macro_rules! patterns {
         ($($name:ident: $pattern:expr => $want:expr,)*) => {$(
             #[test]
