@@ -49,11 +49,16 @@ pub fn extract_id<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
         .position(|w| w == PLACEHOLDER.as_bytes())?;
     let (prefix, suffix) = (&pattern[..at], &pattern[at + PLACEHOLDER.len()..]);
     let id = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    let ok = (1..=MAX_KEY_BYTES).contains(&id.len())
+    valid_id(id).then_some(id)
+}
+
+/// Whether `id` can be a product or category key: 1 to [`MAX_KEY_BYTES`] bytes of ASCII
+/// letters, digits, `.`, `_` and `-`.
+fn valid_id(id: &str) -> bool {
+    (1..=MAX_KEY_BYTES).contains(&id.len())
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    ok.then_some(id)
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]
@@ -78,16 +83,12 @@ mod tests {
         no_placeholder: "/p/", "/p/x" => None,
     }
 
-    /// `extract_id` as it was written with `split_once`: the byte scan must agree, whatever
-    /// the pattern and path (patterns with two `{id}` or none too).
+    /// `extract_id` as it was written with `split_once` (the id check is shared): the byte scan
+    /// must agree, whatever the pattern and path (patterns with two `{id}` or none too).
     fn extract_id_reference<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
         let (prefix, suffix) = pattern.split_once(PLACEHOLDER)?;
         let id = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
-        let ok = (1..=MAX_KEY_BYTES).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        ok.then_some(id)
+        valid_id(id).then_some(id)
     }
 
     proptest::proptest! {
