@@ -21,12 +21,18 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// DuckDB's Python, installed once per test process: the tests run in parallel, and two
+/// `setup.sh` runs creating the same venv at once broke each other (`ensurepip` failed in a
+/// fresh clone's CI run).
 fn python() -> PathBuf {
-    let ok = Command::new("sh")
-        .arg(root().join("tests/sql/setup.sh"))
-        .status()
-        .unwrap()
-        .success();
+    static SETUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *SETUP.get_or_init(|| {
+        Command::new("sh")
+            .arg(root().join("tests/sql/setup.sh"))
+            .status()
+            .unwrap()
+            .success()
+    });
     assert!(ok, "tests/sql/setup.sh failed (needs PyPI)");
     root().join("target/sql/venv/bin/python")
 }
