@@ -82,7 +82,8 @@ fn publish_is_served_within_refresh_and_rollback_restores() {
             x_vitrine(&get(&dev, "/", Some(&mint(&["loyal"])))).starts_with(&format!("v={v1};"))
         );
     }
-    let log = log(&dev);
+    // wrangler logs each request after answering it: wait until it has logged all 21 to `/`.
+    let log = log_when(&dev, |l| l.matches("GET / ").count() >= 21);
     let loads = log.matches("vitrine.snapshot_loaded").count();
     assert_eq!(loads, 1, "decodes in the log:\n{log}");
 

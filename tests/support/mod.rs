@@ -115,6 +115,20 @@ pub fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value
     }
 }
 
+/// The log once `done` holds for it, waiting at most 10 s (then the log as it is, for the
+/// caller's assertion to show). wrangler writes a request's lines after it has answered, and
+/// on a loaded machine they land late: a test that counts lines waits for the requests it sent.
+pub fn log_when(dev: &Dev, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = log(dev);
+        if done(&text) || Instant::now() >= deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
 pub fn logged(dev: &Dev, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
