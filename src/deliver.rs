@@ -78,7 +78,7 @@ pub async fn page(
     }
     let events = view.events;
     let set_cookie = visitor::set_cookie(&mut visitor, cfg, ring, &view.shown, now);
-    let mut timings = Timings {
+    let timings = Timings {
         cookie: identity_ms,
         snapshot: Some(base.snapshot_ms),
         page: Some(base.from),
@@ -88,11 +88,13 @@ pub async fn page(
     let x_vitrine = view.x_vitrine;
     let (native_fault, again) = (base.native_fault, base.again);
     let Some(plan) = view.plan else {
-        log::events(ctx, events);
-        let resp = with_header(base.upstream, &x_vitrine)?;
-        return sent(visitor::finish(
-            timed(resp, &timings)?,
-            set_cookie.as_deref(),
+        return sent(unfilled(
+            ctx,
+            events,
+            base.upstream,
+            &x_vitrine,
+            &timings,
+            set_cookie,
         ));
     };
     if cfg.page_mark.is_some() {
@@ -159,32 +161,9 @@ pub async fn page(
                     .boxed_local()
                     .await
             };
-            match first? {
-                Ok(first) => {
-                    if first.attribute_markers {
-                        transform::attribute_markers_found(&path);
-                    }
-                    match first.map {
-                        Ok(map) => {
-                            key.store(map, None);
-                            (Spliced::Body(first.body), "mapped")
-                        }
-                        Err(why) => {
-                            // A page whose map is refused (slots that nest or never close)
-                            // is filled as the rewrite fills it only by the rewrite: it is
-                            // remembered as refused and asked for again, and streamed.
-                            key.refuse(&why);
-                            return Ok(Delivered::AskAgain);
-                        }
-                    }
-                }
-                Err(why) => {
-                    // Its body is spent: remembered as refused, the page is asked for again
-                    // and streamed through the WASM rewriter. Nothing was logged for it yet.
-                    log::note("vitrine.native_map_failed", &why);
-                    key.refuse_as("native_map_failed");
-                    return Ok(Delivered::AskAgain);
-                }
+            match mapped_first(first?, key, &path) {
+                Some(body) => (Spliced::Body(body), "mapped"),
+                None => return Ok(Delivered::AskAgain),
             }
         }
         Body::Stream(upstream) => {
@@ -192,9 +171,100 @@ pub async fn page(
             return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
         }
     };
+    let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
+    send_spliced(
+        ctx,
+        personalized,
+        &recognized.headers,
+        spliced,
+        built,
+        &base.page_url,
+        &plan,
+        started,
+    )
+    .map(Delivered::Sent)
+}
+
+/// The response to a view with nothing to fill: the base page, with `x-vitrine`, the timings
+/// and the visitor's cookie; the view's events are logged.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn unfilled(
+    ctx: &worker::Context,
+    events: Vec<Event>,
+    upstream: Response,
+    x_vitrine: &str,
+    timings: &Timings,
+    set_cookie: Option<String>,
+) -> Result<Response> {
+    log::events(ctx, events);
+    let resp = with_header(upstream, x_vitrine)?;
+    visitor::finish(timed(resp, timings)?, set_cookie.as_deref())
+}
+
+/// What a first view personalized and mapped in one parse leaves: its body when the map is
+/// kept (stored for the page's next views); `None` when the page is now remembered as refused
+/// and must be asked for again.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn mapped_first(
+    first: std::result::Result<native::FirstView, String>,
+    key: PageKey,
+    path: &str,
+) -> Option<web_sys::Blob> {
+    match first {
+        Ok(first) => {
+            if first.attribute_markers {
+                transform::attribute_markers_found(path);
+            }
+            match first.map {
+                Ok(map) => {
+                    key.store(map, None);
+                    Some(first.body)
+                }
+                Err(why) => {
+                    // A page whose map is refused (slots that nest or never close) is filled
+                    // as the rewrite fills it only by the rewrite: it is remembered as refused
+                    // and asked for again, and streamed.
+                    key.refuse(&why);
+                    None
+                }
+            }
+        }
+        Err(why) => {
+            // Its body is spent: remembered as refused, the page is asked for again and
+            // streamed through the WASM rewriter. Nothing was logged for it yet.
+            log::note("vitrine.native_map_failed", &why);
+            key.refuse_as("native_map_failed");
+            None
+        }
+    }
+}
+
+/// A body built without a streaming rewrite, sent: the view's events logged, the personalized
+/// headers, and the time the body took in `Server-Timing`.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn send_spliced(
+    ctx: &worker::Context,
+    personalized: Personalized<'_>,
+    upstream_headers: &Headers,
+    spliced: Spliced,
+    built: &str,
+    page_url: &str,
+    plan: &Plan,
+    started: f64,
+) -> Result<web_sys::Response> {
+    let Personalized {
+        x_vitrine,
+        set_cookie,
+        mut timings,
+        events,
+    } = personalized;
     log::events(ctx, events);
     let headers = personalized_headers(
-        &recognized.headers,
+        upstream_headers,
         &format!("{x_vitrine}; body={built}"),
         set_cookie.as_deref(),
         None,
@@ -204,7 +274,7 @@ pub async fn page(
     // stream of unknown length.
     let resp = match spliced {
         Spliced::Page(page, unread) => {
-            pages::spliced(unread.as_ref(), &base.page_url, &page, &plan, &headers)?
+            pages::spliced(unread.as_ref(), page_url, &page, plan, &headers)?
         }
         Spliced::Body(body) => pages::respond(&body, &headers)?,
     };
@@ -214,7 +284,7 @@ pub async fn page(
         _ => BodyBuilt::Spliced(ms),
     };
     resp.headers().set(SERVER_TIMING, &timings.header())?;
-    Ok(Delivered::Sent(resp))
+    Ok(resp)
 }
 
 /// What delivering a page came to.

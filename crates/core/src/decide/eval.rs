@@ -6,7 +6,9 @@ use crate::cookie::{AttrValue, VerifiedProfile};
 use crate::snapshot::expr::{ActivityTest, Expr, RequestTest, Test, Value};
 use crate::snapshot::Snapshot;
 
-/// Whether `expr` holds for the request in `ctx`.
+/// Whether `expr` holds for the request in `ctx`. The tests of a profile attribute, the
+/// activity and the request are not inlined here: the evaluator runs for every rule, so a cold
+/// isolate compiles it early, and it stays small (BENCHMARKS.md, "Ninth pass").
 pub fn holds(expr: &Expr, snap: &Snapshot, ctx: &Context<'_>) -> bool {
     let profile = ctx.identity.profile();
     match expr {
@@ -25,6 +27,7 @@ pub fn holds(expr: &Expr, snap: &Snapshot, ctx: &Context<'_>) -> bool {
     }
 }
 
+#[inline(never)]
 fn attr(profile: Option<&VerifiedProfile>, name: &str, test: &Test, snap: &Snapshot) -> bool {
     let value = profile.and_then(|p| p.attrs.0.get(name));
     let Some(value) = value else {
@@ -59,6 +62,7 @@ fn equals(value: &AttrValue, literal: &Value, snap: &Snapshot) -> bool {
     }
 }
 
+#[inline(never)]
 fn activity(test: &ActivityTest, snap: &Snapshot, ctx: &Context<'_>) -> bool {
     let a = ctx.activity;
     match test {
@@ -88,6 +92,7 @@ fn activity(test: &ActivityTest, snap: &Snapshot, ctx: &Context<'_>) -> bool {
     }
 }
 
+#[inline(never)]
 fn request(test: &RequestTest, snap: &Snapshot, ctx: &Context<'_>) -> bool {
     let r = &ctx.request;
     match test {

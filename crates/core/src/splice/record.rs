@@ -75,6 +75,8 @@ impl NotSpliceable {
 /// spliced in as UTF-8 bytes. A page without a label is spliced (its fragments are ASCII).
 pub fn spliceable_charset(charset: Option<&str>) -> Result<(), NotSpliceable> {
     match charset {
+        // The label nearly every page sends, told without the label table's lookup.
+        Some(label) if label.eq_ignore_ascii_case("utf-8") => Ok(()),
         Some(label)
             if encoding_rs::Encoding::for_label(label.trim().as_bytes())
                 != Some(encoding_rs::UTF_8) =>

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Where a variant's CPU goes, whole process: starts the kept work dir's backend and a fresh
+# workerd for <variant> from a copy of its capnp config with V8's `--perf-basic-prof` (diagnosis
+# only: the benches never set V8 flags; it writes /tmp/perf-<pid>.map, which names JIT code and
+# WASM functions, by their name section when the .wasm keeps it:
+# `VITRINE_KEEP_NAMES=1 sh scripts/build.sh`), warms the isolate with WARM first views of pages
+# of other kinds, then samples with Linux `perf` while it serves N first views of pages of
+# <kind> (longtail-paths.mjs, one pass, 8 at a time, persona loyal). Prints the CPU per page,
+# and that CPU split by where the samples fell: the runtime's HTML rewriter (lol_html), WASM
+# code optimized by TurboFan, WASM code still in Liftoff (V8's baseline tier) and Liftoff's
+# per-call frame setup, JS, V8 itself (runtime, GC, builtins), workerd and its KJ event loop,
+# the allocator, libc's memory copies and the kernel; then the symbols with the most samples.
+# The inspector's profiler runs WASM in another mode and attributes far more to it: this is the
+# view that adds up to the process's CPU.
+#
+# usage: sh benches/workerd/perf-profile.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [N=1500] [kind=c] [WARM=3000]
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/../.." && pwd)"
+WORK="$(cd "${1:?work dir}" && pwd)"; V="${2:-vitrine}"; N="${3:-1500}"; KIND="${4:-c}"; WARM="${5:-3000}"
+WORKERD="${WORKERD:-$(find "$ROOT/node_modules" -path '*bin/workerd' -type f -perm -u+x | head -n1)}"
+command -v perf >/dev/null || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+  && apt-get install -y -qq linux-perf >/dev/null 2>&1; } || true
+command -v perf >/dev/null || { echo "perf not found (Debian: linux-perf)" >&2; exit 1; }
+PORT=$(grep -o 'address = "127.0.0.1:[0-9]*", http = (), service = "main"' "$WORK/$V.capnp" | grep -o ':[0-9]*' | tr -d :)
+TMP="$(mktemp -d)"
+cp -a "$WORK"/. "$TMP"/
+mkdir "$TMP/warm"
+cp "$WORK/personas.txt" "$TMP/warm/"
+awk -v k="$KIND" '$1!=k' "$WORK/paths.txt" | head -n "$WARM" > "$TMP/warm/paths.txt"
+awk -v k="$KIND" '$1==k' "$WORK/paths.txt" > "$TMP/paths.txt"
+[ "$(wc -l < "$TMP/paths.txt")" -ge "$N" ] || { echo "fewer than $N pages of kind $KIND in $WORK/paths.txt" >&2; exit 1; }
+grep -q 'v8Flags' "$TMP/$V.capnp" && { echo "$V.capnp already sets v8Flags" >&2; exit 1; }
+sed -i 's/^const config :Workerd.Config = (/const config :Workerd.Config = ( v8Flags = ["--perf-basic-prof"],/' "$TMP/$V.capnp"
+cd "$TMP"
+setsid "$WORKERD" serve backend.capnp > backend.log 2>&1 & BP=$!
+setsid "$WORKERD" serve "$V.capnp" > "$V.log" 2>&1 & VP=$!
+trap 'kill -- -$VP -$BP 2>/dev/null; sleep 0.3; kill -9 -- -$VP -$BP 2>/dev/null || true; rm -rf "$TMP" "/tmp/perf-$VP.map"' EXIT
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
+[ "$WARM" -eq 0 ] || (cd warm && node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$WARM" 1 loyal 8 | sed 's/^pass 1/  warm-up/')
+perf record -q -F 2999 -p "$VP" -o perf.data 2>/dev/null & PR=$!
+sleep 0.3
+PASS=$(node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" 1 loyal 8)
+kill -INT "$PR"; wait "$PR" 2>/dev/null || true
+echo "  $PASS"
+US=$(echo "$PASS" | awk '{print $3}')
+perf report -i perf.data --no-children --sort sym --stdio -n -g none 2>/dev/null | grep -E '^ +[0-9.]+%' > syms.txt
+awk -v us="$US" '
+  { n = $2; line = $0; c = "workerd, KJ, other native"
+    if (line ~ /\[k\]/) c = "kernel"
+    else if (line ~ /-turbofan *$/) c = "WASM, TurboFan code"
+    else if (line ~ /-liftoff *$/) c = "WASM, Liftoff code"
+    else if (line ~ /Builtins_Wasm|wasm-to-js|js-to-wasm/) c = "WASM builtins (Liftoff frame setup, calls to and from JS)"
+    else if (line ~ /JS:/) c = "JS"
+    else if (line ~ /lol_html|selectors_vm|memchr::arch/) c = "HTML rewriter (lol_html)"
+    else if (line ~ /Builtins_|v8::|Scavenger|Heap/) c = "V8 (runtime, GC, builtins)"
+    else if (line ~ /tcmalloc|TCMalloc/) c = "allocator (tcmalloc)"
+    else if (line ~ /memmove|memset|memcpy|memcmp/) c = "libc memory"
+    s[c] += n; t += n }
+  END { printf "  %d samples; us per page by where they fell:\n", t
+        for (k in s) printf "  %7.1f  %s\n", us * s[k] / t, k | "sort -rn" }' syms.txt
+echo "  most sampled symbols (samples):"
+head -n 15 syms.txt | awk '{n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}'
