@@ -97,17 +97,37 @@ fn logged_events(dev: &Dev) -> Vec<String> {
     event_lines(&log(dev)).map(str::to_owned).collect()
 }
 
-/// Waits (bounded) until the edge serves `version`.
-fn wait_for(dev: &Dev, version: &str) {
+/// Waits (bounded) until the edge serves `version`; how many probe views that took (each
+/// logs an exposure).
+fn wait_for(dev: &Dev, version: &str) -> usize {
     let deadline = Instant::now() + Duration::from_secs(40);
+    let mut probes = 0;
     while Instant::now() < deadline {
         let got = get(dev, "/", Some(&visitor("probe", &[])));
+        probes += 1;
         if got.header("x-vitrine").is_some_and(|h| h.contains(version)) {
-            return;
+            return probes;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
     panic!("the edge never served {version}");
+}
+
+/// The events logged so far, once (bounded, 20 s) at least `exposures` exposures and
+/// `conversions` conversions are among them: wrangler writes a request's event lines after
+/// the response, late on a loaded machine.
+fn events_once(dev: &Dev, exposures: usize, conversions: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = logged_events(dev);
+        let count = |kind: &str| lines.iter().filter(|l| l.contains(kind)).count();
+        let landed = count("\"event\":\"vitrine.exposure\"") >= exposures
+            && count("\"event\":\"vitrine.conversion\"") >= conversions;
+        if landed || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -123,18 +143,17 @@ fn bandit_learns_from_the_edges_events_and_the_edge_serves_the_new_split() {
             ("CONSENT", "granted"),
         ],
     );
-    wait_for(&dev, &first);
+    let probes = wait_for(&dev, &first);
 
     // Round 1: 120 price hunters (who buy when told about savings) and 60 others (who never
     // buy), split 50/50 by the file's arms.
-    for i in 0..120 {
-        visit(&dev, &format!("ph-{i}"), &["price_hunter"], true);
-    }
+    let orders = (0..120)
+        .filter(|i| visit(&dev, &format!("ph-{i}"), &["price_hunter"], true) == "savings")
+        .count();
     for i in 0..60 {
         visit(&dev, &format!("other-{i}"), &[], false);
     }
-    std::thread::sleep(Duration::from_secs(1));
-    let lines = logged_events(&dev);
+    let lines = events_once(&dev, probes + 180, orders);
     let events = state.join("events.jsonl");
     std::fs::write(&events, lines.join("\n") + "\n").unwrap();
 
@@ -188,21 +207,25 @@ fn bandit_learns_from_the_edges_events_and_the_edge_serves_the_new_split() {
         (observed - p).abs() <= 4.5 * sd + 0.005,
         "savings shown to {observed}, weights say {p}"
     );
-    // And the exposures say which split placed them.
-    std::thread::sleep(Duration::from_secs(1));
+    // And the exposures say which split placed them (waiting, bounded, for their lines).
     let split = format!("holdout=0;plain={plain};savings={savings}");
-    let logged: Vec<Event> = logged_events(&dev)[before..]
-        .iter()
-        .filter_map(|l| Event::parse(l).ok())
-        .collect();
-    let placed = logged
-        .iter()
-        .filter(|e| match e {
-            Event::Exposure(x) => {
-                x.context.as_deref() == Some("price_hunter") && x.split.as_deref() == Some(&split)
-            }
-            _ => false,
-        })
-        .count();
+    let placed = || {
+        logged_events(&dev)[before..]
+            .iter()
+            .filter_map(|l| Event::parse(l).ok())
+            .filter(|e| match e {
+                Event::Exposure(x) => {
+                    x.context.as_deref() == Some("price_hunter")
+                        && x.split.as_deref() == Some(&split)
+                }
+                _ => false,
+            })
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while placed() < n as usize && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let placed = placed();
     assert!(placed >= n as usize, "{placed} exposures carry {split}");
 }

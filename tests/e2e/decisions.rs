@@ -180,7 +180,15 @@ fn personas_and_preview_tokens() {
     // A normal consenting visit writes the activity cookie and logs its exposure.
     let normal = get(&dev, "/", Some(CONSENT));
     assert!(normal.header("set-cookie").is_some());
-    assert!(!wait_events(&dev, "vitrine.exposure", 1).is_empty());
+    // Its exposures are the only ones with a visitor id (the personas' views above have
+    // none): wait for them to land before counting, or a late one would count as the
+    // preview's below.
+    let own = |log: &str| {
+        log.lines()
+            .any(|l| l.contains("\"event\":\"vitrine.exposure\"") && l.contains("\"visitor\":"))
+    };
+    let text = log_when(&dev, own);
+    assert!(own(&text), "no exposure of the consenting visit:\n{text}");
     let exposures = settled_events(&dev, "vitrine.exposure");
 
     // A token forcing a segment and the shipping arm: an anonymous visitor with no id sees the

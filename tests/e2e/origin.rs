@@ -187,8 +187,15 @@ fn an_unreachable_origin_is_a_502_that_says_so() {
         assert!(got.header("set-cookie").is_none(), "{path}");
         assert!(got.text().contains("the page source did not answer"));
     }
-    assert!(logged(&dev, "\"reason\":\"source_unreachable\""));
-    let log = log(&dev);
+    // All three bypass lines, so that the query check below reads every request's line.
+    let log = log_when(&dev, |l| {
+        l.matches("\"reason\":\"source_unreachable\"").count() >= 3
+    });
+    assert_eq!(
+        log.matches("\"reason\":\"source_unreachable\"").count(),
+        3,
+        "{log}"
+    );
     assert!(
         !log.contains("secret-click") && !log.contains("secret-asset"),
         "a query string reached the log:\n{log}"
@@ -256,7 +263,7 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
             ),
             "/no-cache-control" => (HTML.to_owned(), page(&format!("n={n}"))),
             "/short" => (
-                format!("{HTML}cache-control: public, max-age=2\r\netag: \"s1\"\r\n"),
+                format!("{HTML}cache-control: public, max-age=5\r\netag: \"s1\"\r\n"),
                 page("short-lived"),
             ),
             _ => (
@@ -352,8 +359,9 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
         ),
     );
 
-    // max-age=2 under a 30 s hold window: held (from its third view) at most 2 s, then asked
-    // for again.
+    // max-age=5 under a 30 s hold window: held (from its third view) at most 5 s, then asked
+    // for again. (5 s, not less: the third view must come while the page is held, after two
+    // views that take their time on a loaded machine.)
     let first = get(&dev, "/short", Some(&loyal));
     get(&dev, "/short", Some(&loyal));
     let third = get(&dev, "/short", Some(&loyal));
@@ -363,7 +371,7 @@ fn origin_responses_are_shared_only_as_the_origin_allows() {
         format!("/short: held within max-age, got {timing}"),
     );
     let before = asked(&seen, "/short");
-    std::thread::sleep(std::time::Duration::from_millis(3_000));
+    std::thread::sleep(std::time::Duration::from_millis(6_000));
     let fourth = get(&dev, "/short", Some(&loyal));
     let timing = fourth.header("server-timing").unwrap_or("");
     check(

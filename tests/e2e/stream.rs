@@ -235,15 +235,23 @@ fn send_beacon(dev: &Dev, cookie: &str, value: f64) -> Got {
     }
 }
 
-/// The log once the sends are in: at least `want` events streamed or logged, then no new line
-/// for a second (bounded, 30 s).
+/// The log once the sends are in: at least `want` views and conversions streamed or logged
+/// (exposures come on top, so counting them would stop the wait early), then no new line for
+/// a second (bounded, 30 s).
 fn settled(dev: &Dev, want: usize) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = String::new();
     loop {
         std::thread::sleep(Duration::from_millis(1000));
         let log = log(dev);
-        let seen = accepted_records(&log).len() + logged_events(&log).count();
+        let exposure = "\"event\":\"vitrine.exposure\"";
+        let seen = accepted_records(&log)
+            .iter()
+            .filter(|r| r["event"] != "vitrine.exposure")
+            .count()
+            + logged_events(&log)
+                .filter(|l| !l.contains(exposure))
+                .count();
         if (seen >= want && log == last) || Instant::now() > deadline {
             return log;
         }
