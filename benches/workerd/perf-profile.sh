@@ -27,7 +27,7 @@ TMP="$(mktemp -d)"
 cp -a "$WORK"/. "$TMP"/
 mkdir "$TMP/warm"
 cp "$WORK/personas.txt" "$TMP/warm/"
-awk -v k="$KIND" '$1!=k' "$WORK/paths.txt" | head -n "$WARM" > "$TMP/warm/paths.txt"
+awk -v k="$KIND" -v n="$WARM" '$1!=k && c++<n' "$WORK/paths.txt" > "$TMP/warm/paths.txt"
 awk -v k="$KIND" '$1==k' "$WORK/paths.txt" > "$TMP/paths.txt"
 [ "$(wc -l < "$TMP/paths.txt")" -ge "$N" ] || { echo "fewer than $N pages of kind $KIND in $WORK/paths.txt" >&2; exit 1; }
 grep -q 'v8Flags' "$TMP/$V.capnp" && { echo "$V.capnp already sets v8Flags" >&2; exit 1; }
@@ -60,4 +60,4 @@ awk -v us="$US" '
   END { printf "  %d samples; us per page by where they fell:\n", t
         for (k in s) printf "  %7.1f  %s\n", us * s[k] / t, k | "sort -rn" }' syms.txt
 echo "  most sampled symbols (samples):"
-head -n 15 syms.txt | awk '{n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}'
+awk 'NR <= 15 {n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}' syms.txt
