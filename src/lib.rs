@@ -123,8 +123,11 @@ extern "C" {
     /// futures queue of `js-sys`, several times per request), and the runtime's own
     /// `queueMicrotask` wraps each task in a native callback, which cost more than the rest of
     /// the wake-up (BENCHMARKS.md, "Ninth pass"). The task runs in the same microtask queue,
-    /// before any I/O, as it did; only the Worker's own code calls `queueMicrotask`. Called
-    /// from `start`, before the first request makes the futures queue.
+    /// in the same order, before any I/O, as it did. One thing differs: a task that throws
+    /// (the futures queue throws only if a poll panics, and the Worker aborts on panic) is an
+    /// unhandled rejection, where the runtime's version reports it as an `error` event. Only
+    /// the Worker's own glue calls `queueMicrotask` (no `nodejs_compat`, whose modules would
+    /// too). Called from `start`, while the module loads, before any request.
     fn promise_microtasks();
 }
 

@@ -22,8 +22,19 @@ WORKERD="${WORKERD:-$(find "$ROOT/node_modules" -path '*bin/workerd' -type f -pe
 command -v perf >/dev/null || { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
   && apt-get install -y -qq linux-perf >/dev/null 2>&1; } || true
 command -v perf >/dev/null || { echo "perf not found (Debian: linux-perf)" >&2; exit 1; }
-PORT=$(grep -o 'address = "127.0.0.1:[0-9]*", http = (), service = "main"' "$WORK/$V.capnp" | grep -o ':[0-9]*' | tr -d :)
-TMP="$(mktemp -d)"
+PORT=$(grep -o 'address = "127.0.0.1:[0-9]*", http = (), service = "main"' "$WORK/$V.capnp" | grep -o ':[0-9]*' | tr -d :) \
+  || { echo "no socket for service main in $WORK/$V.capnp" >&2; exit 1; }
+TMP="$(mktemp -d)"; BP=; VP=
+cleanup() {
+  set +e
+  [ -z "$VP" ] || kill -- "-$VP" 2>/dev/null
+  [ -z "$BP" ] || kill -- "-$BP" 2>/dev/null
+  sleep 0.3
+  [ -z "$VP" ] || { kill -9 -- "-$VP" 2>/dev/null; rm -f "/tmp/perf-$VP.map"; }
+  [ -z "$BP" ] || kill -9 -- "-$BP" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
 cp -a "$WORK"/. "$TMP"/
 mkdir "$TMP/warm"
 cp "$WORK/personas.txt" "$TMP/warm/"
@@ -35,16 +46,17 @@ sed -i 's/^const config :Workerd.Config = (/const config :Workerd.Config = ( v8F
 cd "$TMP"
 setsid "$WORKERD" serve backend.capnp > backend.log 2>&1 & BP=$!
 setsid "$WORKERD" serve "$V.capnp" > "$V.log" 2>&1 & VP=$!
-trap 'kill -- -$VP -$BP 2>/dev/null; sleep 0.3; kill -9 -- -$VP -$BP 2>/dev/null || true; rm -rf "$TMP" "/tmp/perf-$VP.map"' EXIT
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
 [ "$WARM" -eq 0 ] || (cd warm && node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$WARM" 1 loyal 8 | sed 's/^pass 1/  warm-up/')
-perf record -q -F 2999 -p "$VP" -o perf.data 2>/dev/null & PR=$!
+perf record -q -F 2999 -p "$VP" -o perf.data 2> perf.err & PR=$!
 sleep 0.3
 PASS=$(node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" 1 loyal 8)
-kill -INT "$PR"; wait "$PR" 2>/dev/null || true
+kill -INT "$PR" 2>/dev/null || true; wait "$PR" 2>/dev/null || true
 echo "  $PASS"
+[ -s perf.data ] || { echo "perf recorded nothing:" >&2; cat perf.err >&2; exit 1; }
 US=$(echo "$PASS" | awk '{print $3}')
-perf report -i perf.data --no-children --sort sym --stdio -n -g none 2>/dev/null | grep -E '^ +[0-9.]+%' > syms.txt
+perf report -i perf.data --no-children --sort sym --stdio -n -g none 2>/dev/null | grep -E '^ +[0-9.]+%' > syms.txt \
+  || { echo "perf report found no samples" >&2; exit 1; }
 awk -v us="$US" '
   { n = $2; line = $0; c = "workerd, KJ, other native"
     if (line ~ /\[k\]/) c = "kernel"

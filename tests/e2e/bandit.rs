@@ -153,7 +153,8 @@ fn bandit_learns_from_the_edges_events_and_the_edge_serves_the_new_split() {
     for i in 0..60 {
         visit(&dev, &format!("other-{i}"), &[], false);
     }
-    let lines = events_once(&dev, probes + 180, orders);
+    // An order's page has the strip too: its view is an exposure as well.
+    let lines = events_once(&dev, probes + 180 + orders, orders);
     let events = state.join("events.jsonl");
     std::fs::write(&events, lines.join("\n") + "\n").unwrap();
 
