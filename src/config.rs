@@ -81,6 +81,9 @@ pub struct Config {
     /// Whether a page's first view maps it in the same parse (`MAP_FIRST_VIEWS`: `auto`, the
     /// default, once the isolate's traffic shows that pages come back; `on`; `off`).
     pub first_views: FirstViews,
+    /// Whether slot maps are shared with the colo's other isolates through the Cache API
+    /// (`SHARED_MAPS`: `on`, the default, or `off`; [`crate::colo`]).
+    pub shared_maps: bool,
 }
 
 /// A key ring as parsed from its secret text, or why it was refused.
@@ -180,6 +183,11 @@ impl Config {
                 crate::log::note("vitrine.config", &why);
                 FirstViews::Auto
             });
+        let shared_maps = vitrine_core::splice::shared::setting(text("SHARED_MAPS").as_deref())
+            .unwrap_or_else(|why| {
+                crate::log::note("vitrine.config", &why);
+                true
+            });
         let keys = key_ring(
             "VITRINE_COOKIE_KEYS",
             env.secret("VITRINE_COOKIE_KEYS")
@@ -238,6 +246,7 @@ impl Config {
             views,
             bot_management,
             first_views,
+            shared_maps,
         }
     }
 

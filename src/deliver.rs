@@ -12,8 +12,10 @@
 //! first view, the page is refused and asked for again ([`Delivered::AskAgain`]); otherwise
 //! stream-rewritten by the WASM rewriter ([`transform`]): pages without a validator, refused
 //! ones (a slot without an end tag, nested slots, another charset) and pages over the size
-//! limit. Every way gives byte-identical bodies for the same page and decision; `x-vitrine`
-//! ends with `body=spliced`, `body=mapped` or `body=streamed`. The headers every body gets
+//! limit. A page new to this isolate that another isolate of the colo mapped at the same
+//! validator is spliced from that map ([`crate::colo`]), and every map made here is shared.
+//! Every way gives byte-identical bodies for the same page and decision; `x-vitrine` ends
+//! with `body=spliced`, `body=shared`, `body=mapped` or `body=streamed`. The headers every body gets
 //! ([`personalized_headers`]) are one function.
 
 use std::cell::OnceCell;
@@ -116,12 +118,16 @@ pub async fn page(
     let started = js_sys::Date::now();
     let (spliced, built) = match recognized.body {
         Body::Spliceable { page, unread } => (Spliced::Page(page, unread), "spliced"),
+        Body::Shared(page) => (Spliced::Page(page, None), "shared"),
         Body::New { key, upstream } => {
             match pages::first_view(&key, upstream, cfg.limits, &path)
                 .boxed_local()
                 .await?
             {
-                FirstView::Mapped(page) => (Spliced::Page(page, None), "mapped"),
+                FirstView::Mapped(page) => {
+                    key.share(ctx, cfg, &page.template);
+                    (Spliced::Page(page, None), "mapped")
+                }
                 FirstView::Stream(upstream) => {
                     let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
                     return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
@@ -161,7 +167,7 @@ pub async fn page(
                     .boxed_local()
                     .await
             };
-            match mapped_first(first?, key, &path) {
+            match mapped_first(ctx, cfg, first?, key, &path) {
                 Some(body) => (Spliced::Body(body), "mapped"),
                 None => return Ok(Delivered::AskAgain),
             }
@@ -203,11 +209,13 @@ fn unfilled(
 }
 
 /// What a first view personalized and mapped in one parse leaves: its body when the map is
-/// kept (stored for the page's next views); `None` when the page is now remembered as refused
+/// kept (stored for the page's next views, and shared with the colo's other isolates); `None` when the page is now remembered as refused
 /// and must be asked for again.
 // Not inlined: see the crate docs, "Function size".
 #[inline(never)]
 fn mapped_first(
+    ctx: &worker::Context,
+    cfg: &Config,
     first: std::result::Result<native::FirstView, String>,
     key: PageKey,
     path: &str,
@@ -219,7 +227,7 @@ fn mapped_first(
             }
             match first.map {
                 Ok(map) => {
-                    key.store(map, None);
+                    key.share(ctx, cfg, &key.store(map, None));
                     Some(first.body)
                 }
                 Err(why) => {

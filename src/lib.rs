@@ -40,6 +40,7 @@
 
 mod beacon;
 mod bots;
+mod colo;
 mod config;
 mod deliver;
 mod demo;

@@ -21,9 +21,9 @@ use crate::incoming::Incoming;
 use crate::config::{Config, PageSource};
 use crate::pages::{self, Content, JsPage, PageKey};
 use crate::response::Response;
-use crate::{source, store};
+use crate::{colo, source, store};
 use vitrine_core::delivery::{self, Bypass};
-use vitrine_core::splice::{Known, Recorded};
+use vitrine_core::splice::{Known, Recorded, SlotMap};
 use vitrine_core::timing::Page;
 use vitrine_core::Snapshot;
 
@@ -167,6 +167,9 @@ pub enum Body {
         page: Rc<Recorded<JsPage>>,
         unread: Option<Response>,
     },
+    /// A page new to this isolate, mapped by another isolate of the colo at the validator just
+    /// sent ([`colo`]): its bytes, read whole, spliced like a mapped page's.
+    Shared(Rc<Recorded<JsPage>>),
     /// A page seen for the first time at this validator: stream it through the runtime's
     /// rewriter (and remember it was seen).
     First { key: PageKey, upstream: Response },
@@ -179,8 +182,9 @@ pub enum Body {
 
 /// What this isolate knows about a page the source just sent (`url`: its page key), and the
 /// body to build from: a page it has mapped is spliced from the bytes just sent (read whole
-/// on the JS side, never parsed), a page seen once is mapped, a new page is streamed by the
-/// runtime's rewriter, and any other page by the WASM one. A
+/// on the JS side, never parsed), as is a new page another isolate of the colo mapped at this
+/// validator ([`colo`]), a page seen once is mapped, a new page is streamed by the runtime's
+/// rewriter, and any other page by the WASM one. A
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
 pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Recognized> {
@@ -210,7 +214,17 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
     let body = match key.lookup() {
         // A content-keyed page is mapped at once: its hash is only known once it is read.
         None if key.by_content() => Body::New { key, upstream },
-        None => Body::First { key, upstream },
+        // New to this isolate: another isolate of the colo may have mapped it.
+        None => match shared_map(cfg, &key).boxed_local().await {
+            Some(template) => match pages::mapped(&key, template, upstream)
+                .boxed_local()
+                .await?
+            {
+                Ok(page) => Body::Shared(page),
+                Err(upstream) => Body::Stream(upstream),
+            },
+            None => Body::First { key, upstream },
+        },
         Some((_, Known::Seen)) => Body::New { key, upstream },
         Some((_, Known::Refused)) => Body::Stream(upstream),
         Some((None, Known::Spliceable(template))) => {
@@ -235,9 +249,18 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
             }
         }
     };
-    if let Body::Spliceable { page, .. } = &body {
+    if let Body::Spliceable { page, .. } | Body::Shared(page) = &body {
         // The source just sent this page at the mapped validator.
         pages::confirmed(page, js_sys::Date::now(), Some(hold_ms));
     }
     Ok(Recognized { headers, body })
+}
+
+/// The map another isolate of the colo shared for the page `key`, at the validator the source
+/// just sent, stored in this isolate's cache as if mapped here.
+async fn shared_map(cfg: &Config, key: &PageKey) -> Option<Rc<SlotMap>> {
+    let validator = key.shared_validator()?;
+    let found = colo::lookup(cfg, key.url()).await?;
+    let map = found.map(validator)?;
+    Some(key.store(map, None))
 }

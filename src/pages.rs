@@ -172,6 +172,28 @@ impl PageKey {
         })
     }
 
+    /// The page key.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The validator a map of this page is shared at ([`crate::colo`]): its header validator;
+    /// `None` for a page keyed by its content, whose maps are not shared.
+    pub fn shared_validator(&self) -> Option<&str> {
+        match &self.validator {
+            Validator::Header(v) => Some(v),
+            Validator::Content => None,
+        }
+    }
+
+    /// Shares `map`, just made for this page, with the colo's other isolates ([`crate::colo`]);
+    /// nothing for a page keyed by its content.
+    pub fn share(&self, ctx: &worker::Context, cfg: &crate::config::Config, map: &SlotMap) {
+        if let Some(validator) = self.shared_validator() {
+            crate::colo::publish(ctx, cfg, &self.url, validator, map);
+        }
+    }
+
     /// Whether the page is keyed by its content.
     pub fn by_content(&self) -> bool {
         matches!(self.validator, Validator::Content)

@@ -143,14 +143,29 @@ pub fn logged(dev: &Dev, needle: &str) -> bool {
     }
 }
 
-impl Drop for Dev {
-    fn drop(&mut self) {
+impl Dev {
+    /// Stops the server (its whole process group) and keeps its state dir, for another server
+    /// to start over it (a new isolate over the same KV and Cache API): returns the dir.
+    pub fn stop_keeping_state(mut self) -> PathBuf {
+        self.kill();
+        std::mem::take(&mut self.state)
+    }
+
+    fn kill(&mut self) {
         let pgid = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &pgid]).status();
         std::thread::sleep(Duration::from_millis(300));
         let _ = Command::new("kill").args(["-KILL", "--", &pgid]).status();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        self.kill();
+        if !self.state.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
     }
 }
 

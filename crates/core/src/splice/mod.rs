@@ -16,11 +16,15 @@
 //! being streamed: a charset other than UTF-8, a slot without an end tag (void, self-closing
 //! foreign or implicitly closed), slots that nest or overlap (one element matched twice, a slot
 //! inside another), or a rewriter stop (memory limit, ambiguity).
+//!
+//! A map made in one isolate can be shared with the others of a colo ([`shared`]): it is only
+//! positions, checked against the validator and the length of the bytes it is applied to.
 
 pub mod cache;
 mod content;
 pub mod marks;
 mod record;
+pub mod shared;
 pub mod stream;
 
 use std::ops::Range;
