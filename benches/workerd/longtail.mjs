@@ -1,13 +1,14 @@
 // Generator for the long-tail ("real-shop traffic") bench, benches/workerd/longtail.sh.
 //
 // Writes into <workdir> everything the bench needs, and nothing into the repository:
-//   backend.capnp   ONE workerd process (not measured) serving two loopback sockets:
-//                   the origin (pages generated on the fly from the page id, ETag + 304) and
+//   backend.capnp   ONE workerd process (not measured) serving three loopback sockets:
+//                   the origin (pages generated on the fly from the page id, ETag + 304),
 //                   the KV service (vitrine's snapshot + catalog shards, the peer's rules and
-//                   per-product recommendation records)
+//                   per-product recommendation records) and the colo's Cache API (cache.js:
+//                   in memory, emptied by longtail.sh between runs as its COLO mode says)
 //   <variant>.capnp the measured worker (passthrough, peer, vitrine[, alt]) whose ASSETS
-//                   service and SNAPSHOTS KV namespace are `external` services pointing at the
-//                   backend over loopback
+//                   service, SNAPSHOTS KV namespace and Cache API (`cacheApiOutbound`) are
+//                   `external` services pointing at the backend over loopback
 //   paths.txt       the PAGES page paths in Zipf rank order ("<kind> <path>", kind p|c|i)
 //   personas.txt    "<name> <cookie header value or ->" (loyal, price_hunter, anonymous, tampered)
 //   samples.txt     a few pages for the correctness check
@@ -18,7 +19,7 @@
 // LT_SNAPSHOT_DIR=<a snapshot-* directory of that cache> uses that snapshot instead (see below).
 //
 // usage: node longtail.mjs <workdir> <repo_root>
-// env:   LT_PAGES (5000)  LT_PORTS="origin kv passthrough peer vitrine alt"  ALT_BUILD=<dir>
+// env:   LT_PAGES (5000)  LT_PORTS="origin kv cache passthrough peer vitrine [alt]"  ALT_BUILD=<dir>
 //        LT_CACHE  PEER_LRU (20000 peer recommendation records kept per isolate)
 //        VITRINE_BIN (default <root>/target/debug/vitrine)  LT_SNAPSHOT_DIR
 import { createHash, createHmac, randomBytes } from "node:crypto";
@@ -40,9 +41,9 @@ if (!(PAGES >= 10 && PAGES <= PRODUCTS)) {
   console.error(`LT_PAGES must be 10..${PRODUCTS} (product pages use distinct catalog ids)`);
   process.exit(2);
 }
-const [pOrigin, pKv, pPass, pPeer, pVit, pAlt] = (process.env.LT_PORTS || "").split(/\s+/).map(Number);
-if (!pOrigin || !pKv || !pPass || !pPeer || !pVit) {
-  console.error("LT_PORTS must name 5 or 6 ports: origin kv passthrough peer vitrine [alt]");
+const [pOrigin, pKv, pCache, pPass, pPeer, pVit, pAlt] = (process.env.LT_PORTS || "").split(/\s+/).map(Number);
+if (!pOrigin || !pKv || !pCache || !pPass || !pPeer || !pVit) {
+  console.error("LT_PORTS must name 6 or 7 ports: origin kv cache passthrough peer vitrine [alt]");
   process.exit(2);
 }
 const altDir = process.env.ALT_BUILD || "";
@@ -373,6 +374,7 @@ export default {
 // --- workers and configs -----------------------------------------------------------------------
 writeFileSync(join(out, "passthrough.js"), `export default { fetch(req, env) { return env.ASSETS.fetch(req); } };\n`);
 copyFileSync(new URL("./peer-longtail.js", import.meta.url), join(out, "peer-longtail.js"));
+copyFileSync(new URL("./cache.js", import.meta.url), join(out, "cache.js"));
 copyFileSync(join(root, "build/index.js"), join(out, "index.js"));
 copyFileSync(join(root, "build/index_bg.wasm"), join(out, "index_bg.wasm"));
 if (altDir) {
@@ -383,13 +385,21 @@ if (altDir) {
 writeFileSync(
   join(out, "backend.capnp"),
   `using Workerd = import "/workerd/workerd.capnp";
-# The long-tail bench backend: origin and KV, in their own process (never measured).
+# The long-tail bench backend: origin, KV and the colo's cache, in their own process (never
+# measured).
 const config :Workerd.Config = (
-  services = [ (name = "origin", worker = .origin), (name = "kv", worker = .kv) ],
+  services = [
+    (name = "origin", worker = .origin), (name = "kv", worker = .kv), (name = "cache", worker = .cache),
+  ],
   sockets = [
     (name = "origin", address = "127.0.0.1:${pOrigin}", http = (), service = "origin"),
     (name = "kv", address = "127.0.0.1:${pKv}", http = (), service = "kv"),
+    (name = "cache", address = "127.0.0.1:${pCache}", http = (), service = "cache"),
   ],
+);
+const cache :Workerd.Worker = (
+  modules = [ (name = "cache.js", esModule = embed "cache.js") ],
+  compatibilityDate = "2025-09-01",
 );
 const origin :Workerd.Worker = (
   modules = [ (name = "origin.js", esModule = embed "origin.js") ],
@@ -427,12 +437,14 @@ const config :Workerd.Config = (
     (name = "main", worker = .main),
     (name = "origin", external = (address = "127.0.0.1:${pOrigin}", http = ())),
     (name = "kv", external = (address = "127.0.0.1:${pKv}", http = ())),
+    (name = "cache", external = (address = "127.0.0.1:${pCache}", http = ())),
   ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const main :Workerd.Worker = (
   modules = [ ${modules} ],
   compatibilityDate = "2025-09-01",
+  cacheApiOutbound = "cache",
   bindings = [
     (name = "ASSETS", service = "origin"),
     (name = "SNAPSHOTS", kvNamespace = "kv"),${own}

@@ -17,7 +17,14 @@
 #     worker's own work.
 #
 # Every measured run starts a fresh workerd (a cold isolate) and runs wrk on it at once, no
-# warm-up. Variants are interleaved in each round (round 1 in order, round 2 reversed, ...).
+# warm-up. The backend also serves the colo's Cache API (cache.js), where vitrine shares the
+# slot maps its isolates make (SHARED_MAPS, src/colo.rs). COLO says what the colo has seen when
+# a measured isolate starts: `cold` (default): nothing, the cache is emptied before every run
+# (first-view runs too), so each run also pays for sharing without any isolate to gain from it;
+# `warm`: before each vitrine/alt run the cache is emptied and a warming isolate of the same
+# build (another fresh workerd, not measured) serves DURATION of the same Zipf traffic, as the
+# colo's other isolates would have, then the measured isolate starts. The cache's hits, misses
+# and puts during each measured run are printed and kept (colo_hits=...). Variants are interleaved in each round (round 1 in order, round 2 reversed, ...).
 # Per run: req/s, p50/p99 latency, CPU per request of the measured process (utime + stime from
 # /proc/<pid>/stat right before and right after wrk, / requests), peak RSS (VmHWM), and the
 # worker's log events (vitrine's bypasses, shard loads, ...). A "first view" phase runs each
@@ -33,6 +40,7 @@
 #        FV_PAGES=1000 (first-view phase: that many distinct pages per variant, at most PAGES;
 #        bounded by FV_MAX_SECS=300)
 #        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
+#        COLO=cold|warm (default cold; see above)
 #        KEEP=1 keeps the work dir (/tmp/vitrine-longtail.*); LT_CACHE (/tmp/vitrine-longtail-cache)
 #        holds the generated catalog and compiled snapshots between runs; LT_SNAPSHOT_DIR=<one of
 #        them> uses that snapshot instead of compiling (when the CLI and build/ disagree on the
@@ -47,6 +55,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PAGES="${PAGES:-5000}"; DURATION="${DURATION:-20s}"; ROUNDS="${ROUNDS:-2}"
 CONNS="${CONNS:-16}"; THREADS="${THREADS:-2}"; TRACKING="${TRACKING:-0.35}"; PARAM="${PARAM:-0.05}"
 FV_PAGES="${FV_PAGES:-1000}"; [ "$FV_PAGES" -le "$PAGES" ] || FV_PAGES=$PAGES; FV_MAX_SECS="${FV_MAX_SECS:-300}"
+COLO="${COLO:-cold}"; case "$COLO" in cold|warm) ;; *) echo "longtail: COLO must be cold or warm" >&2; exit 2 ;; esac
 OUT="$ROOT/benches/results/longtail.txt"
 VARIANTS=(passthrough peer vitrine)
 [ -z "${ALT_BUILD:-}" ] || VARIANTS+=(alt)
@@ -92,13 +101,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Free loopback ports (bound then released by the kernel; tiny race, fine for a bench).
-read -r P_ORIGIN P_KV P_PASS P_PEER P_VIT P_ALT < <(node -e '
+read -r P_ORIGIN P_KV P_CACHE P_PASS P_PEER P_VIT P_ALT < <(node -e '
 const net=require("net");const ps=[];let n=0;
-for(let i=0;i<6;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ps[i]=s;if(++n===6){
+for(let i=0;i<7;i++){const s=net.createServer();s.listen(0,"127.0.0.1",()=>{ps[i]=s;if(++n===7){
 console.log(ps.map(x=>x.address().port).join(" "));ps.forEach(x=>x.close());}});}')
 declare -A PORT=([passthrough]=$P_PASS [peer]=$P_PEER [vitrine]=$P_VIT [alt]=$P_ALT)
 
-LT_PAGES="$PAGES" LT_PORTS="$P_ORIGIN $P_KV $P_PASS $P_PEER $P_VIT $P_ALT" \
+LT_PAGES="$PAGES" LT_PORTS="$P_ORIGIN $P_KV $P_CACHE $P_PASS $P_PEER $P_VIT $P_ALT" \
   node "$HERE/longtail.mjs" "$WORK" "$ROOT" || die "generator failed"
 VERSION="$(cat "$WORK/version.txt")"
 
@@ -124,12 +133,16 @@ start() { # capnp log port -> RUN_PID (or BACKEND_PID via caller); waits until i
 events() { # log -> "event=count ..." of vitrine's JSON log lines
   { grep -o '"event":"[a-z_.]*"' "$1" || true; } | sed 's/"event":"//; s/"$//' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
 }
+colo_purge() { curl -sf --max-time 10 -X DELETE -o /dev/null "http://127.0.0.1:$P_CACHE/" || die "the colo cache does not answer"; }
+colo_stats() { # -> "hits=H misses=M puts=P" since the last purge or colo_stats
+  curl -sf --max-time 10 -X OPTIONS "http://127.0.0.1:$P_CACHE/" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(`hits=${j.hits} misses=${j.misses} puts=${j.puts}`)})'
+}
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 # --- the backend: origin + KV, its own process ------------------------------------------------
 start backend.capnp "$WORK/backend.log" "$P_ORIGIN"; BACKEND_PID=$STARTED
-for i in $(seq 1 200); do listening "$P_KV" && break; sleep 0.05; done
+for i in $(seq 1 200); do listening "$P_KV" && listening "$P_CACHE" && break; sleep 0.05; done
 curl -sf --max-time 30 -o /dev/null "http://127.0.0.1:$P_ORIGIN/robots.txt" || die "origin does not answer"
 # Also builds the KV service's catalog index (first peer record), before anything is measured.
 curl -sf --max-time 30 -o /dev/null "http://127.0.0.1:$P_KV/peer%2Frec%2Fp000001" || die "KV does not answer"
@@ -192,6 +205,7 @@ for path in "${SAMPLES[@]}"; do
         done
       done
       cmp -s "$WORK/$v.1.out" "$WORK/$v.2.out" || die "$v: $path ($persona): learned and spliced responses differ"
+      cp "$WORK/$v.2.out" "$WORK/shared-want.$v.$(echo "$path" | tr '/?=&' '____').$persona"
       # A spliced body is a Blob: its own length is sent, never the page's.
       cl="$(awk -F': ' 'tolower($1)=="content-length" {print $2}' "$WORK/$v.2.hdr")"
       if grep -qi '^x-vitrine:.*body=spliced' "$WORK/$v.2.hdr"; then
@@ -210,6 +224,26 @@ for v in "${CHECKED[@]}"; do
   ev="$(events "$WORK/check-$v.log")"
   echo "  $v log during the check: ${ev:-(none)}"
 done
+# A new isolate of the same colo: the pages the check's isolate mapped are spliced from the maps
+# it shared (body=shared on a page's first request here), byte-identical to what it sent.
+for v in "${CHECKED[@]}"; do
+  start "$v.capnp" "$WORK/check-shared-$v.log" "${PORT[$v]}"; RUN_PID=$STARTED
+  n_shared=0; n_asked=0
+  for path in "${SAMPLES[@]}"; do
+    for persona in loyal price_hunter anonymous tampered; do
+      fetch "${PORT[$v]}" "$path" "$persona" "$WORK/$v.3.out" "$WORK/$v.3.hdr"
+      n_asked=$((n_asked + 1))
+      cmp -s "$WORK/$v.3.out" "$WORK/shared-want.$v.$(echo "$path" | tr '/?=&' '____').$persona" \
+        || die "$v: $path ($persona): a new isolate's response differs from the first isolate's spliced one"
+      ! grep -qi '^x-vitrine:.*body=shared' "$WORK/$v.3.hdr" || n_shared=$((n_shared + 1))
+    done
+  done
+  stop_group "$RUN_PID"; RUN_PID=
+  echo "  $v in a new isolate: $n_shared of $n_asked responses spliced from a shared map (body=shared; a page's first request there), all byte-identical to the first isolate's"
+  # The build under test shares its maps; an ALT_BUILD may predate sharing.
+  [ "$v" != vitrine ] || [ "$n_shared" -ge 1 ] || die "vitrine: no page was spliced from a shared map in a new isolate"
+done
+colo_purge
 
 # --- one measured run -------------------------------------------------------------------------
 # run_wrk mode variant duration outfile: fresh workerd, wrk at once, CPU/RSS/log, stop.
@@ -247,6 +281,14 @@ run_wrk() {
     FAILURES+=("$v $mode: $(grep 'Non-2xx\|Socket errors' "$out" | tr -s ' ' | tr '\n' ';')${ERRLINES:+ log: $ERRLINES}")
   fi
 }
+# prepare_colo variant: the colo a measured isolate of `variant` starts in (COLO, above).
+prepare_colo() {
+  colo_purge
+  if [ "$COLO" = warm ] && { [ "$1" = vitrine ] || [ "$1" = alt ]; }; then
+    run_wrk zipf "$1" "$DURATION" "$WORK/wrk-warm-$1.txt"
+    echo "           (colo warmed by another $1 isolate: $DURATION of the Zipf traffic, $(awk '/requests in/ {print $1}' "$WORK/wrk-warm-$1.txt") requests; cache $(colo_stats))"
+  fi
+}
 to_ms() { awk -v x="$1" 'BEGIN{ v=x+0; if (x ~ /us$/) v/=1000; else if (x ~ /ms$/) v=v; else if (x ~ /m$/) v*=60000; else if (x ~ /s$/) v*=1000; printf "%.2f", v }'; }
 us_per() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN{ if (n>0) printf "%.0f", t/hz*1e6/n; else print "nan" }'; }
 
@@ -255,34 +297,39 @@ FAILURES=()
 declare -A FV FVN FVS
 echo
 echo "first view (cold isolate; $FV_PAGES distinct pages, each asked for once, in id order; persona loyal):"
+declare -A FVCOLO
 for v in "${VARIANTS[@]}"; do
+  prepare_colo "$v"
   run_wrk firstview "$v" "${FV_MAX_SECS}s" "$WORK/wrk-fv-$v.txt"
+  FVCOLO[$v]="$(colo_stats)"
   line="$(grep '^LTFV' "$WORK/wrk-fv-$v.txt" || true)"
   n=$(echo "$line" | sed -n 's/.*pages=\([0-9]*\).*/\1/p'); bad=$(echo "$line" | sed -n 's/.*bad=\([0-9]*\).*/\1/p')
   [ "${n:-0}" = "$FV_PAGES" ] || { cat "$WORK/wrk-fv-$v.txt" >&2; die "$v: first view incomplete ($line)"; }
   [ "${bad:-1}" = 0 ] || FAILURES+=("$v firstview: $bad page responses not 200 text/html")
   FV[$v]=$(us_per "$TICKS" "$n"); FVN[$v]=$n; FVS[$v]=$WALL
-  printf '  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  log: %s\n' "$v" "$n" "$WALL" "${FV[$v]}" "$((HWM / 1024))" "${line#LTFV }" "${EVENTS:-(none)}"
+  printf '  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  colo cache: %s  log: %s\n' "$v" "$n" "$WALL" "${FV[$v]}" "$((HWM / 1024))" "${line#LTFV }" "${FVCOLO[$v]}" "${EVENTS:-(none)}"
   [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
 done
 
 # --- the long-tail load: rounds, variants interleaved ----------------------------------------
-declare -A RPS P50 P99 CPU RSS BCPU N EVS
+declare -A RPS P50 P99 CPU RSS BCPU N EVS COLOS
 for v in "${VARIANTS[@]}"; do RPS[$v]=0; P50[$v]=0; P99[$v]=0; CPU[$v]=0; RSS[$v]=0; BCPU[$v]=0; N[$v]=0; EVS[$v]=; done
 echo
-echo "load: zipf s=1 over $PAGES pages, tracking=$TRACKING, page param=$PARAM, 4 personas; wrk -t$THREADS -c$CONNS -d$DURATION per variant, $ROUNDS rounds, each run a cold isolate"
+echo "load: zipf s=1 over $PAGES pages, tracking=$TRACKING, page param=$PARAM, 4 personas; wrk -t$THREADS -c$CONNS -d$DURATION per variant, $ROUNDS rounds, each run a cold isolate in a $COLO colo"
 for r in $(seq 1 "$ROUNDS"); do
   order=("${VARIANTS[@]}")
   if [ $((r % 2)) = 0 ]; then order=(); for ((i=${#VARIANTS[@]}-1; i>=0; i--)); do order+=("${VARIANTS[$i]}"); done; fi
   for v in "${order[@]}"; do
     f="$WORK/wrk-$r-$v.txt"
+    prepare_colo "$v"
     run_wrk zipf "$v" "$DURATION" "$f"
+    cs="$(colo_stats)"; COLOS[$v]="${COLOS[$v]:+${COLOS[$v]}/}$(echo "$cs" | tr ' ' ',')"
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$f")
     reqs=$(awk '/requests in/ {print $1}' "$f")
     p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$f")"); p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$f")")
     cpu=$(us_per "$TICKS" "$reqs"); bcpu=$(us_per "$BTICKS" "$reqs")
-    printf '  round %d  %-12s %9s req/s  p50 %7s ms  p99 %8s ms  %6s us CPU/req  peak RSS %6s MB  (backend %s us/req)  %s\n' \
-      "$r" "$v" "$rps" "$p50" "$p99" "$cpu" "$((HWM / 1024))" "$bcpu" "$(grep '^LTMIX' "$f" | sed 's/^LTMIX //')"
+    printf '  round %d  %-12s %9s req/s  p50 %7s ms  p99 %8s ms  %6s us CPU/req  peak RSS %6s MB  (backend %s us/req)  %s  colo cache: %s\n' \
+      "$r" "$v" "$rps" "$p50" "$p99" "$cpu" "$((HWM / 1024))" "$bcpu" "$(grep '^LTMIX' "$f" | sed 's/^LTMIX //')" "$cs"
     [ -z "$EVENTS" ] || echo "           log: $EVENTS"
     [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
     [ "$WRKERR" = 0 ] || echo "           FAILED: $WRKERR non-2xx responses or socket errors in this run" >&2
@@ -319,11 +366,11 @@ for v in vitrine alt; do
 done
 
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"; run="$(date -u +%Y%m%dT%H%M%S)-$$"
-common="at=$stamp run=$run pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
+common="at=$stamp run=$run colo=$COLO pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"
-    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} backend_cpu_us=${M_BCPU[$v]}${ev:+ log=$ev}"
+    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
   done
   echo "RESULT longtail $common summary=1 vitrine/peer_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}") vitrine/peer_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}") vitrine/peer_firstview_cpu=$(ratio "${FV[vitrine]}" "${FV[peer]}") vitrine/passthrough_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}") vitrine/passthrough_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}") p99_ms_passthrough=${M_P99[passthrough]} p99_ms_peer=${M_P99[peer]} p99_ms_vitrine=${M_P99[vitrine]}${ALT_BUILD:+ alt/vitrine_rps=$(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}") alt/vitrine_cpu=$(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")}"
 } > "$WORK/result.txt"
