@@ -5,7 +5,9 @@
 //! Every map an isolate makes at a page's header validator is put there in the background
 //! ([`publish`]); an isolate that does not know a page at the validator the source just sent
 //! asks there ([`lookup`]), and splices the page's first view in that isolate from the map
-//! when it was made at that validator (`x-vitrine: …; body=shared`). A
+//! when it was made at that validator (`x-vitrine: …; body=shared`). While its lookups rarely
+//! find a map (a colo whose cache does not have its pages), an isolate looks up only one new
+//! page in eight ([`Lookups`]): a lookup that misses costs CPU for nothing. A
 //! map is positions, never a visitor's: it is made from the page alone, and only for pages
 //! this isolate would map itself (Static Assets, or origin pages the origin marked shareable).
 //! Content-keyed origin pages (no validator) are not shared.
@@ -17,9 +19,11 @@ use wasm_bindgen::prelude::*;
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen_futures::JsFuture;
 
+use std::cell::RefCell;
+
 use crate::config::Config;
-use crate::log;
-use vitrine_core::splice::shared::{self, SharedRefused};
+use crate::{log, PerIsolate};
+use vitrine_core::splice::shared::{self, Lookups, SharedRefused};
 use vitrine_core::splice::SlotMap;
 
 /// How long a shared map is kept (seconds). A map is only ever applied at the validator it was
@@ -69,14 +73,23 @@ extern "C" {
     ) -> std::result::Result<js_sys::Promise, JsValue>;
 }
 
-/// A shared map as read from the cache, not decoded yet: it is checked against the validator
-/// the source sends ([`Found::map`]).
-pub struct Found(Vec<u8>);
+/// What sharing keeps per isolate (its part of [`crate::Isolate`]): how often lookups find maps.
+#[derive(Default)]
+pub struct Kept {
+    lookups: RefCell<Lookups>,
+}
 
-impl Found {
-    /// The map, if it was made at `validator` and is sound; a refusal is logged.
-    pub fn map(&self, validator: &str) -> Option<SlotMap> {
-        match shared::decode(&self.0, validator) {
+const LOOKUPS: PerIsolate<RefCell<Lookups>> = PerIsolate(|i| &i.colo.lookups);
+
+/// The map shared for the page key `page_url` at `validator` (the one the source just sent),
+/// if sharing is on, lookups are worth it here ([`Lookups`]) and the cache has a sound one; a
+/// refusal is logged.
+pub async fn lookup(cfg: &Config, page_url: &str, validator: &str) -> Option<SlotMap> {
+    if !cfg.shared_maps || !LOOKUPS.with(|l| l.borrow_mut().ask()) {
+        return None;
+    }
+    let map = read(cfg, page_url).await.and_then(|bytes| {
+        match shared::decode(&bytes, validator) {
             Ok(map) => Some(map),
             // A page that changed since another isolate mapped it: not worth a log line.
             Err(SharedRefused::OtherValidator) => None,
@@ -85,14 +98,13 @@ impl Found {
                 None
             }
         }
-    }
+    });
+    LOOKUPS.with(|l| l.borrow_mut().answered(map.is_some()));
+    map
 }
 
-/// The map shared for the page key `page_url`, if sharing is on and the cache has one.
-pub async fn lookup(cfg: &Config, page_url: &str) -> Option<Found> {
-    if !cfg.shared_maps {
-        return None;
-    }
+/// The bytes shared under the page key `page_url`, if any.
+async fn read(cfg: &Config, page_url: &str) -> Option<Vec<u8>> {
     let url = shared::cache_url(page_url, cfg.limits.attribute_slots)?;
     let read = async {
         let promise = shared_map_get(&url, shared::MAX_ENCODED as u32)?;
@@ -100,7 +112,7 @@ pub async fn lookup(cfg: &Config, page_url: &str) -> Option<Found> {
     };
     match read.await {
         Ok(bytes) if bytes.is_null() => None,
-        Ok(bytes) => Some(Found(Uint8Array::from(bytes).to_vec())),
+        Ok(bytes) => Some(Uint8Array::from(bytes).to_vec()),
         Err(e) => {
             log::note("vitrine.shared_map_failed", &failure(&e));
             None

@@ -79,6 +79,7 @@ use vitrine_core::delivery::Bypass;
 /// holds it. Nothing in it is a visitor's (see each `Kept`).
 #[derive(Default)]
 pub(crate) struct Isolate {
+    colo: colo::Kept,
     config: config::Kept,
     deliver: deliver::Kept,
     facts: facts::Kept,

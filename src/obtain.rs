@@ -260,7 +260,6 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
 /// just sent, stored in this isolate's cache as if mapped here.
 async fn shared_map(cfg: &Config, key: &PageKey) -> Option<Rc<SlotMap>> {
     let validator = key.shared_validator()?;
-    let found = colo::lookup(cfg, key.url()).await?;
-    let map = found.map(validator)?;
+    let map = colo::lookup(cfg, key.url(), validator).await?;
     Some(key.store(map, None))
 }

@@ -679,12 +679,25 @@ fn a_page_mapped_in_one_isolate_is_spliced_from_its_shared_map_in_the_next() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let state = dev.stop_keeping_state();
-    eprintln!("{}", String::from_utf8_lossy(&std::process::Command::new("find").arg(&state).arg("-ls").output().unwrap().stdout));
+    eprintln!(
+        "{}",
+        String::from_utf8_lossy(
+            &std::process::Command::new("find")
+                .arg(&state)
+                .arg("-ls")
+                .output()
+                .unwrap()
+                .stdout
+        )
+    );
 
     let dev = start(state, &vars);
     let (again, again_xv) = ask(&dev, "/c/dog");
     assert!(again_xv.ends_with("; body=shared"), "{again_xv}");
-    assert!(again.body == first.body, "the same bytes as the mapped first view");
+    assert!(
+        again.body == first.body,
+        "the same bytes as the mapped first view"
+    );
     assert_eq!(
         again_xv.replace("; body=shared", ""),
         first_xv.replace("; body=mapped", ""),

@@ -93,6 +93,61 @@ impl SharedRefused {
     }
 }
 
+/// Lookups an isolate makes before it judges whether the colo's cache has its new pages.
+pub const LOOKUPS_BEFORE_JUDGING: u32 = 16;
+
+/// Lookups over which hits are counted: past this, both counts are halved, so the judgment
+/// follows the colo as its cache fills.
+const LOOKUP_WINDOW: u32 = 256;
+
+/// While the colo's cache rarely has a page, one new page in this many is still looked up.
+pub const SAMPLE_WHEN_COLD: u32 = 8;
+
+/// Whether to ask the colo's cache for pages new to this isolate. A lookup that misses costs a
+/// subrequest's CPU for nothing (BENCHMARKS.md, "Tenth pass", has what a miss costs and a hit
+/// saves), and in a colo whose cache does not have the isolate's new pages (a new deployment,
+/// a long tail no other isolate has seen, `workers.dev`) most would miss. So an isolate looks
+/// up every new page while at least one lookup in four finds a map (and for its first
+/// [`LOOKUP_BEFORE_JUDGING`] lookups), and otherwise one new page in [`SAMPLE_WHEN_COLD`],
+/// which keeps measuring the hit rate so it looks up every page again once the cache fills.
+/// Maps are shared whatever this says: sharing is what fills the cache.
+///
+/// [`LOOKUP_BEFORE_JUDGING`]: LOOKUPS_BEFORE_JUDGING
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    asked: u32,
+    found: u32,
+    skipped: u32,
+}
+
+impl Lookups {
+    /// Whether to look up the next page new to this isolate; a `true` must be followed by
+    /// [`Lookups::answered`].
+    pub fn ask(&mut self) -> bool {
+        if self.worth_asking() || self.skipped + 1 >= SAMPLE_WHEN_COLD {
+            self.skipped = 0;
+            return true;
+        }
+        self.skipped += 1;
+        false
+    }
+
+    /// Whether lookups find maps often enough to look up every new page.
+    pub fn worth_asking(&self) -> bool {
+        self.asked < LOOKUPS_BEFORE_JUDGING || self.found.saturating_mul(4) >= self.asked
+    }
+
+    /// Counts a lookup's answer: whether it found a map this isolate could use.
+    pub fn answered(&mut self, found: bool) {
+        self.asked += 1;
+        self.found += u32::from(found);
+        if self.asked >= LOOKUP_WINDOW {
+            self.asked /= 2;
+            self.found /= 2;
+        }
+    }
+}
+
 /// The `SHARED_MAPS` setting: `on` (or unset) or `off`; anything else is refused, with the
 /// message to log (`on` is used).
 pub fn setting(value: Option<&str>) -> Result<bool, String> {
@@ -299,6 +354,75 @@ mod tests {
             slots,
         };
         assert_eq!(encode("v", &map), None);
+    }
+
+    #[test]
+    fn every_new_page_is_looked_up_while_lookups_find_maps() {
+        let mut l = Lookups::default();
+        for _ in 0..1000 {
+            assert!(l.ask());
+            l.answered(true);
+        }
+        // One hit in four is enough.
+        let mut l = Lookups::default();
+        for i in 0..1000 {
+            assert!(l.ask(), "lookup {i}");
+            l.answered(i % 4 == 0);
+        }
+    }
+
+    #[test]
+    fn a_cold_colo_is_sampled_then_looked_up_again_once_it_fills() {
+        let mut l = Lookups::default();
+        for _ in 0..LOOKUPS_BEFORE_JUDGING {
+            assert!(l.ask());
+            l.answered(false);
+        }
+        let asked = (0..80)
+            .filter(|_| {
+                let ask = l.ask();
+                if ask {
+                    l.answered(false);
+                }
+                ask
+            })
+            .count();
+        assert_eq!(asked, 80 / SAMPLE_WHEN_COLD as usize);
+        // The cache fills: the sampled lookups hit, and soon every page is looked up again.
+        let mut until_every = 0;
+        while !l.worth_asking() {
+            if l.ask() {
+                l.answered(true);
+            }
+            until_every += 1;
+            assert!(until_every < 1000, "never looks up every page again");
+        }
+        // 26 lookups and no hit so far: 9 sampled hits make one in four, 9 samples apart.
+        assert_eq!(until_every, 9 * SAMPLE_WHEN_COLD);
+    }
+
+    proptest! {
+        /// Whatever the answers, a lookup is never skipped more than `SAMPLE_WHEN_COLD - 1`
+        /// times in a row, never while lookups are worth it, and the counts stay in the window.
+        #[test]
+        fn lookups_are_sampled_never_stopped(answers in proptest::collection::vec(any::<bool>(), 0..2000)) {
+            let mut l = Lookups::default();
+            let mut skipped_in_a_row = 0;
+            let mut answers = answers.into_iter();
+            for _ in 0..4000 {
+                let worth = l.worth_asking();
+                if l.ask() {
+                    skipped_in_a_row = 0;
+                    let Some(found) = answers.next() else { break };
+                    l.answered(found);
+                } else {
+                    prop_assert!(!worth);
+                    skipped_in_a_row += 1;
+                    prop_assert!(skipped_in_a_row < SAMPLE_WHEN_COLD);
+                }
+                prop_assert!(l.asked < LOOKUP_WINDOW && l.found <= l.asked);
+            }
+        }
     }
 
     #[test]
