@@ -15,8 +15,8 @@
 //! limit. A page new to this isolate that another isolate of the colo mapped at the same
 //! validator is spliced from that map ([`crate::colo`]), and every map made here is shared.
 //! Every way gives byte-identical bodies for the same page and decision; `x-vitrine` ends
-//! with `body=spliced`, `body=shared`, `body=mapped` or `body=streamed`. The headers every body gets
-//! ([`personalized_headers`]) are one function.
+//! with `body=spliced`, `body=shared`, `body=mapped` or `body=streamed`. The headers every
+//! body gets ([`personalized_headers`]) are one function.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -209,8 +209,8 @@ fn unfilled(
 }
 
 /// What a first view personalized and mapped in one parse leaves: its body when the map is
-/// kept (stored for the page's next views, and shared with the colo's other isolates); `None` when the page is now remembered as refused
-/// and must be asked for again.
+/// kept (stored for the page's next views, and shared with the colo's other isolates); `None`
+/// when the page is now remembered as refused and must be asked for again.
 // Not inlined: see the crate docs, "Function size".
 #[inline(never)]
 fn mapped_first(
