@@ -1,34 +1,34 @@
 //! Slot maps shared by the isolates of a colo, through a named Cache API cache
-//! (`vitrine-maps`), so that a page is parsed once per colo and version rather than once per
-//! isolate ([`vitrine_core::splice::shared`] has the format and the rules).
+//! (`vitrine-maps`), so that a page is parsed about once per colo and version rather than once
+//! per isolate ([`vitrine_core::splice::shared`] has the format, the buckets and the rules).
 //!
-//! Every map an isolate makes at a page's header validator is put there in the background
-//! ([`publish`]); an isolate that does not know a page at the validator the source just sent
-//! asks there ([`lookup`]), and splices the page's first view in that isolate from the map
-//! when it was made at that validator (`x-vitrine: …; body=shared`). While its lookups rarely
-//! find a map (a colo whose cache does not have its pages), an isolate looks up only one new
-//! page in eight ([`Lookups`]): a lookup that misses costs CPU for nothing. A
-//! map is positions, never a visitor's: it is made from the page alone, and only for pages
-//! this isolate would map itself (Static Assets, or origin pages the origin marked shareable).
-//! Content-keyed origin pages (no validator) are not shared.
+//! An isolate that does not know a page at the validator the source just sent looks in the
+//! page's bucket ([`lookup`]): as it last read it, or read now from the cache, which teaches
+//! it every map in the bucket at once. If the bucket has the page at that validator, the
+//! page's first view in this isolate is spliced from that map (`x-vitrine: …; body=shared`).
+//! Every map an isolate makes at a page's header validator is added to its bucket
+//! ([`publish`]): the bucket is read, merged and written back in the background, at most once
+//! per few seconds per bucket. A map is positions, never a visitor's: it is made from the page
+//! alone, and only for pages this isolate would map itself (Static Assets, or origin pages the
+//! origin marked shareable); content-keyed origin pages (no validator) are not shared.
 //!
-//! `SHARED_MAPS=off` turns both off. A cache that fails or is missing (the Cache API does
-//! nothing on `workers.dev`) only means the page is mapped here, as without sharing.
+//! `SHARED_MAPS=off` turns both off. A cache that fails or is missing (the Cache API keeps
+//! nothing on `workers.dev`) only means the page is mapped here, as without sharing; while reads
+//! rarely find a page, an isolate makes one in eight ([`vitrine_core::splice::shared::Lookups`]).
+
+use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen_futures::JsFuture;
 
-use std::cell::RefCell;
-
 use crate::config::Config;
 use crate::{log, PerIsolate};
-use vitrine_core::splice::shared::{self, Lookups, SharedRefused};
+use vitrine_core::splice::shared::{self, Entry, Find, SharedMaps};
 use vitrine_core::splice::SlotMap;
 
-/// How long a shared map is kept (seconds). A map is only ever applied at the validator it was
-/// made at, so it can outlive many versions of the page; the cache drops unused entries first.
-const MAX_AGE_SECS: u32 = 7 * 86_400;
+/// Bytes of read buckets an isolate keeps (a few thousand pages' maps).
+const READ_BUDGET: usize = 4 << 20;
 
 #[wasm_bindgen(inline_js = r#"
 let opened = null;
@@ -40,8 +40,8 @@ function maps() {
   });
   return opened;
 }
-// The shared map under `url`, or null; at most `max` bytes are read.
-export async function shared_map_get(url, max) {
+// The bucket under `url`, or null; at most `max` bytes are read.
+export async function shared_maps_get(url, max) {
   const hit = await (await maps()).match(url);
   if (!hit) return null;
   const length = Number(hit.headers.get("content-length"));
@@ -53,7 +53,7 @@ export async function shared_map_get(url, max) {
 }
 // Puts `bytes` under `url` for `max_age` seconds. `bytes` is a view of WASM memory, valid only
 // during this call: it is copied before the first await.
-export async function shared_map_put(url, bytes, max_age) {
+export async function shared_maps_put(url, bytes, max_age) {
   const body = bytes.slice();
   const headers = {
     "content-type": "application/octet-stream",
@@ -64,64 +64,57 @@ export async function shared_map_put(url, bytes, max_age) {
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
-    fn shared_map_get(url: &str, max: u32) -> std::result::Result<js_sys::Promise, JsValue>;
+    fn shared_maps_get(url: &str, max: u32) -> std::result::Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(catch)]
-    fn shared_map_put(
+    fn shared_maps_put(
         url: &str,
         bytes: &[u8],
         max_age: u32,
     ) -> std::result::Result<js_sys::Promise, JsValue>;
 }
 
-/// What sharing keeps per isolate (its part of [`crate::Isolate`]): how often lookups find maps.
-#[derive(Default)]
+/// What sharing keeps per isolate (its part of [`crate::Isolate`]): the buckets read and the
+/// maps not written yet. Nothing in it is a visitor's.
 pub struct Kept {
-    lookups: RefCell<Lookups>,
+    maps: RefCell<SharedMaps>,
 }
 
-const LOOKUPS: PerIsolate<RefCell<Lookups>> = PerIsolate(|i| &i.colo.lookups);
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            maps: RefCell::new(SharedMaps::new(READ_BUDGET)),
+        }
+    }
+}
+
+const MAPS: PerIsolate<RefCell<SharedMaps>> = PerIsolate(|i| &i.colo.maps);
 
 /// The map shared for the page key `page_url` at `validator` (the one the source just sent),
-/// if sharing is on, lookups are worth it here ([`Lookups`]) and the cache has a sound one; a
-/// refusal is logged.
+/// if sharing is on and the page's bucket has it.
 pub async fn lookup(cfg: &Config, page_url: &str, validator: &str) -> Option<SlotMap> {
-    if !cfg.shared_maps || !LOOKUPS.with(|l| l.borrow_mut().ask()) {
+    if !cfg.shared_maps {
         return None;
     }
-    let map = read(cfg, page_url).await.and_then(|bytes| {
-        match shared::decode(&bytes, validator) {
-            Ok(map) => Some(map),
-            // A page that changed since another isolate mapped it: not worth a log line.
-            Err(SharedRefused::OtherValidator) => None,
-            Err(why) => {
-                log::note("vitrine.shared_map_refused", why.code());
-                None
-            }
+    let bucket = shared::bucket_url(page_url, cfg.limits.attribute_slots)?;
+    let now = js_sys::Date::now();
+    let found = MAPS.with(|m| m.borrow_mut().find(&bucket, page_url, validator, now));
+    let map = match found {
+        Find::Map(map) => map,
+        Find::Absent => return None,
+        Find::Read => {
+            let entries = read(&bucket).await;
+            let now = js_sys::Date::now();
+            MAPS.with(|m| {
+                m.borrow_mut()
+                    .read_done(&bucket, entries, page_url, validator, now)
+            })?
         }
-    });
-    LOOKUPS.with(|l| l.borrow_mut().answered(map.is_some()));
-    map
-}
-
-/// The bytes shared under the page key `page_url`, if any.
-async fn read(cfg: &Config, page_url: &str) -> Option<Vec<u8>> {
-    let url = shared::cache_url(page_url, cfg.limits.attribute_slots)?;
-    let read = async {
-        let promise = shared_map_get(&url, shared::MAX_ENCODED as u32)?;
-        JsFuture::from(promise).await
     };
-    match read.await {
-        Ok(bytes) if bytes.is_null() => None,
-        Ok(bytes) => Some(Uint8Array::from(bytes).to_vec()),
-        Err(e) => {
-            log::note("vitrine.shared_map_failed", &failure(&e));
-            None
-        }
-    }
+    Some(SlotMap::clone(&map))
 }
 
-/// Shares `map`, made for the page key `page_url` at `validator`, with the colo's other
-/// isolates, in the background.
+/// Adds `map`, made for the page key `page_url` at `validator`, to its bucket, and writes the
+/// buckets that are due in the background.
 pub fn publish(
     ctx: &worker::Context,
     cfg: &Config,
@@ -132,21 +125,64 @@ pub fn publish(
     if !cfg.shared_maps {
         return;
     }
-    let (Some(url), Some(bytes)) = (
-        shared::cache_url(page_url, cfg.limits.attribute_slots),
-        shared::encode(validator, map),
-    ) else {
+    let Some(bucket) = shared::bucket_url(page_url, cfg.limits.attribute_slots) else {
         return;
     };
-    let promise = match shared_map_put(&url, &bytes, MAX_AGE_SECS) {
-        Ok(promise) => promise,
-        Err(e) => return log::note("vitrine.shared_map_failed", &failure(&e)),
+    let entry = Entry {
+        page: page_url.to_owned(),
+        validator: validator.to_owned(),
+        map: map.clone(),
     };
-    ctx.wait_until(async move {
-        if let Err(e) = JsFuture::from(promise).await {
-            log::note("vitrine.shared_map_failed", &failure(&e));
-        }
+    let now = js_sys::Date::now();
+    let due = MAPS.with(|m| {
+        let mut m = m.borrow_mut();
+        m.add(&bucket, entry);
+        m.due(now)
     });
+    for (bucket, newer) in due {
+        ctx.wait_until(write(bucket, newer));
+    }
+}
+
+/// Reads the bucket at `bucket`, merges `newer` into it and writes it back.
+async fn write(bucket: String, newer: Vec<Entry>) {
+    let older = read(&bucket).await;
+    let merged = SharedMaps::merged(newer, older);
+    let bytes = shared::encode(&merged);
+    let written = match shared_maps_put(&bucket, &bytes, shared::MAX_AGE_SECS) {
+        Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let written = match written {
+        Ok(()) => Some(merged),
+        Err(e) => {
+            log::note("vitrine.shared_map_failed", &failure(&e));
+            None
+        }
+    };
+    let now = js_sys::Date::now();
+    MAPS.with(|m| m.borrow_mut().written(&bucket, written, now));
+}
+
+/// The entries of the bucket at `bucket`: none if the cache has none, fails (logged) or holds
+/// one that is refused (logged).
+async fn read(bucket: &str) -> Vec<Entry> {
+    let read = async {
+        let promise = shared_maps_get(bucket, shared::MAX_ENCODED as u32)?;
+        JsFuture::from(promise).await
+    };
+    let bytes = match read.await {
+        Ok(bytes) if bytes.is_null() => return Vec::new(),
+        Ok(bytes) => Uint8Array::from(bytes).to_vec(),
+        Err(e) => {
+            log::note("vitrine.shared_map_failed", &failure(&e));
+            return Vec::new();
+        }
+    };
+    shared::decode(&bytes).unwrap_or_else(|why| {
+        log::note("vitrine.shared_map_refused", why.code());
+        Vec::new()
+    })
 }
 
 /// What a failed cache call threw, without its URL (a page key may carry a query).

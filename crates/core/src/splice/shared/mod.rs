@@ -1,0 +1,176 @@
+//! Slot maps shared between isolates: what one isolate learned about a page, so that another
+//! isolate of the same colo splices the page on its first view there instead of parsing it.
+//!
+//! An isolate starts knowing no page, and on a shop with a long tail a third of its requests are
+//! a page's first view in that isolate (BENCHMARKS.md, "Eighth pass"). A map is a few offsets and
+//! never sees a visitor (it is made from the page alone), so it can be shared: the Worker keeps
+//! the maps its isolates make in a named Cache API cache, which every isolate of a colo reads.
+//!
+//! **Buckets.** A Cache API read is a subrequest, about what a whole spliced page costs
+//! otherwise (BENCHMARKS.md, "Tenth pass"), so maps are not stored one per page but in
+//! [`BUCKETS`] buckets per site ([`bucket_url`], by a hash of the page key): an isolate that
+//! reads one bucket learns the maps of every page in it, and after a few hundred reads knows
+//! every page the colo has mapped. [`SharedMaps`] is an isolate's bookkeeping: which buckets it
+//! has read and when (a page a bucket did not have is asked for again only once the bucket is
+//! [`REREAD_MS`] old), the maps it made and has not shared yet, and when each bucket may be
+//! written again (a bucket is read, merged with the new maps and written back at most once per
+//! [`FLUSH_MS`] per isolate, the newest [`MAX_ENTRIES`] entries kept). Two isolates that write
+//! one bucket at once may lose one's new entries: the page is then mapped again where it is
+//! next asked for, and shared again.
+//!
+//! A bucket is untrusted input, like anything read back from a store: [`decode`] refuses
+//! anything that is not exactly a bucket of this format, and any bucket with a map whose slots
+//! are not in order, disjoint and inside the page (the invariants [`SlotMap::parts`] relies
+//! on, so a decoded map splices exactly as the map that was encoded). A map is used only **at
+//! the validator the source just sent** (the validator covers the `ETag` or `Last-Modified`,
+//! the length and the type; the Worker also checks the length of the bytes it splices), so a
+//! map is never applied to bytes it was not made from.
+
+mod state;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use state::{Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, SAMPLE_WHEN_COLD};
+pub use wire::{decode, encode};
+
+use super::SlotMap;
+
+/// The format of buckets, also in [`bucket_url`]: a Worker that stores maps differently reads
+/// and writes other entries.
+pub const FORMAT: u8 = 2;
+
+/// Buckets per site.
+pub const BUCKETS: u16 = 256;
+
+/// Entries a bucket keeps (the newest).
+pub const MAX_ENTRIES: usize = 512;
+
+/// The largest bucket read or written.
+pub const MAX_ENCODED: usize = 256 << 10;
+
+/// How long after reading a bucket an isolate trusts it to be complete: a page it did not have
+/// is not asked for again before (ms).
+pub const REREAD_MS: f64 = 30_000.0;
+
+/// How often an isolate writes one bucket at most (ms).
+pub const FLUSH_MS: f64 = 5_000.0;
+
+/// How long a bucket is kept in the cache (seconds): a map is only applied at the validator it
+/// was made at, so an old one does no harm; the cache drops unused entries first.
+pub const MAX_AGE_SECS: u32 = 7 * 86_400;
+
+/// The path under a site's origin that names shared maps in the cache.
+const CACHE_PATH: &str = "/__vitrine/maps/";
+
+/// One page's map as shared: its page key, the validator it was made at, and the map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The page key (an absolute URL).
+    pub page: String,
+    /// The validator the map was made at ([`crate::splice::validator`]).
+    pub validator: String,
+    /// Where its slots are.
+    pub map: SlotMap,
+}
+
+/// Why a bucket read from the cache was not used. None of these is an error of the request:
+/// the page is mapped as if nothing had been shared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SharedRefused {
+    /// Longer than [`MAX_ENCODED`].
+    #[error("shared bucket of {len} bytes is over the {MAX_ENCODED}-byte limit")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// Not a bucket of this format (another format, or not a bucket at all).
+    #[error("shared bucket has no vmap format-{FORMAT} magic")]
+    Format,
+    /// The bytes after the magic do not decode, hold too many entries, or are followed by more.
+    #[error("shared bucket does not decode: {0}")]
+    Decode(String),
+    /// A map's slots are not in order, overlap, or reach past the page.
+    #[error("shared bucket's entry {entry}: slot {slot} is out of order or outside the page")]
+    Slots {
+        /// The entry.
+        entry: usize,
+        /// Its first slot that is not.
+        slot: usize,
+    },
+}
+
+impl SharedRefused {
+    /// A short code for logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "too_long",
+            Self::Format => "format",
+            Self::Decode(_) => "decode",
+            Self::Slots { .. } => "slots",
+        }
+    }
+}
+
+/// The `SHARED_MAPS` setting: `on` (or unset) or `off`; anything else is refused, with the
+/// message to log (`on` is used).
+pub fn setting(value: Option<&str>) -> Result<bool, String> {
+    let Some(value) = value else {
+        return Ok(true);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" | "" => Ok(true),
+        "off" | "0" | "false" => Ok(false),
+        _ => Err(format!(
+            "SHARED_MAPS {:?} is not on or off; on is used",
+            value.trim()
+        )),
+    }
+}
+
+/// The bucket a page key falls in.
+pub fn bucket_of(page_key: &str) -> u16 {
+    (xxhash_rust::xxh3::xxh3_64(page_key.as_bytes()) % u64::from(BUCKETS)) as u16
+}
+
+/// The cache URL of the bucket the page key `page_key` (an absolute `http(s)` URL) falls in:
+/// the page's own origin, a path of vitrine's, the format, whether the attribute form of slots
+/// was on (it changes which elements are slots), and the bucket. `None` for a page key that is
+/// not an absolute `http(s)` URL.
+pub fn bucket_url(page_key: &str, attribute_slots: bool) -> Option<String> {
+    let scheme_end = page_key.find("://")?;
+    let scheme = &page_key[..scheme_end];
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let after = scheme_end + 3;
+    let host_end = page_key[after..]
+        .find(['/', '?', '#'])
+        .map_or(page_key.len(), |i| after + i);
+    if host_end == after {
+        return None;
+    }
+    let form = if attribute_slots { 'a' } else { 't' };
+    Some(format!(
+        "{}{CACHE_PATH}{FORMAT}{form}/{:03}",
+        &page_key[..host_end],
+        bucket_of(page_key)
+    ))
+}
+
+/// A bucket after adding `newer` (newest first) to `older`: the newer entries first, then the
+/// older ones for other pages, at most [`MAX_ENTRIES`].
+pub fn merge(newer: Vec<Entry>, older: Vec<Entry>) -> Vec<Entry> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Entry> = Vec::with_capacity((newer.len() + older.len()).min(MAX_ENTRIES));
+    for e in newer.into_iter().chain(older) {
+        if out.len() == MAX_ENTRIES {
+            break;
+        }
+        if seen.insert(e.page.clone()) {
+            out.push(e);
+        }
+    }
+    out
+}

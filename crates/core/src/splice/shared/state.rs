@@ -1,0 +1,264 @@
+//! An isolate's bookkeeping of shared maps ([`SharedMaps`]): the buckets it has read, the maps
+//! it made and has not written yet, and whether reading is worth it ([`Lookups`]). Pure: the
+//! Worker does the reads and writes this decides.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lru::LruCache;
+
+use super::{merge, Entry, FLUSH_MS, REREAD_MS};
+use crate::splice::SlotMap;
+
+/// Weight charged for a read entry's bookkeeping, in bytes.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// Maps an isolate holds to write at most: past this, new maps are not shared until a write.
+const MAX_PENDING: usize = 4096;
+
+/// Buckets one request starts writing at most.
+const MAX_FLUSHES_AT_ONCE: usize = 2;
+
+/// Reads an isolate makes before it judges whether the colo's cache has its new pages.
+pub const LOOKUPS_BEFORE_JUDGING: u32 = 16;
+
+/// Reads over which hits are counted: past this, both counts are halved, so the judgment
+/// follows the colo as its cache fills.
+const LOOKUP_WINDOW: u32 = 256;
+
+/// While the colo's cache rarely has a page, one read in this many is still made.
+pub const SAMPLE_WHEN_COLD: u32 = 8;
+
+/// Whether to read the colo's cache for pages new to this isolate. A read that finds nothing
+/// costs a subrequest's CPU for nothing (BENCHMARKS.md, "Tenth pass", has what a read costs
+/// and what a hit saves), and in a colo whose cache does not have the isolate's new pages (a
+/// new deployment, a long tail no other isolate has seen, `workers.dev`) most would. So an
+/// isolate reads whenever its find needs it while at least one read in four finds the page
+/// (and for its first [`LOOKUPS_BEFORE_JUDGING`] reads), and otherwise one time in
+/// [`SAMPLE_WHEN_COLD`], which keeps measuring the hit rate so it reads every time again once
+/// the cache fills. Maps are shared whatever this says: sharing is what fills the cache.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    asked: u32,
+    found: u32,
+    skipped: u32,
+}
+
+impl Lookups {
+    /// Whether to make the next read; a `true` must be followed by [`Lookups::answered`].
+    pub fn ask(&mut self) -> bool {
+        if self.worth_asking() || self.skipped + 1 >= SAMPLE_WHEN_COLD {
+            self.skipped = 0;
+            return true;
+        }
+        self.skipped += 1;
+        false
+    }
+
+    /// Whether reads find pages often enough to make every one.
+    pub fn worth_asking(&self) -> bool {
+        self.asked < LOOKUPS_BEFORE_JUDGING || self.found.saturating_mul(4) >= self.asked
+    }
+
+    /// Counts a read's answer: whether it had the page at the validator sent.
+    pub fn answered(&mut self, found: bool) {
+        self.asked += 1;
+        self.found += u32::from(found);
+        if self.asked >= LOOKUP_WINDOW {
+            self.asked /= 2;
+            self.found /= 2;
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn counts(&self) -> (u32, u32) {
+        (self.asked, self.found)
+    }
+}
+
+/// What an isolate knows of a page new to it, from the shared buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Find {
+    /// The map, at the validator asked for: splice the page.
+    Map(Rc<SlotMap>),
+    /// Not shared as far as this isolate knows: map the page here.
+    Absent,
+    /// Read the page's bucket (then [`SharedMaps::read_done`]).
+    Read,
+}
+
+/// A bucket as this isolate last read (or wrote) it.
+struct Read {
+    at_ms: f64,
+    pages: HashMap<String, (String, Rc<SlotMap>)>,
+    weight: usize,
+}
+
+/// Maps made for one bucket and not written yet, and its writes.
+#[derive(Default)]
+struct Pending {
+    /// Oldest first.
+    entries: Vec<Entry>,
+    written_at_ms: Option<f64>,
+    writing: bool,
+}
+
+/// An isolate's shared-map bookkeeping, buckets named by their cache URL
+/// ([`super::bucket_url`]).
+pub struct SharedMaps {
+    read: LruCache<String, Read>,
+    read_bytes: usize,
+    budget: usize,
+    pending: HashMap<String, Pending>,
+    pending_count: usize,
+    lookups: Lookups,
+}
+
+impl SharedMaps {
+    /// Nothing read yet; at most `budget` bytes of read buckets kept (least recently used out).
+    pub fn new(budget: usize) -> Self {
+        Self {
+            read: LruCache::unbounded(),
+            read_bytes: 0,
+            budget,
+            pending: HashMap::new(),
+            pending_count: 0,
+            lookups: Lookups::default(),
+        }
+    }
+
+    /// What this isolate knows of `page` at `validator` from its bucket `bucket`, at `now` (ms):
+    /// the map if the bucket as read has it; absent if the bucket was read less than
+    /// [`REREAD_MS`] ago, or reads are not worth it now; else read the bucket.
+    pub fn find(&mut self, bucket: &str, page: &str, validator: &str, now: f64) -> Find {
+        if let Some(read) = self.read.get(bucket) {
+            if let Some((v, map)) = read.pages.get(page) {
+                if v == validator {
+                    return Find::Map(Rc::clone(map));
+                }
+            }
+            if (0.0..REREAD_MS).contains(&(now - read.at_ms)) {
+                return Find::Absent;
+            }
+        }
+        if self.lookups.ask() {
+            Find::Read
+        } else {
+            Find::Absent
+        }
+    }
+
+    /// The bucket `bucket` was read for `page` at `validator` (`entries`: empty if the cache had
+    /// none or it was refused): kept as this isolate's read of it; the page's map, if it has it.
+    pub fn read_done(
+        &mut self,
+        bucket: &str,
+        entries: Vec<Entry>,
+        page: &str,
+        validator: &str,
+        now: f64,
+    ) -> Option<Rc<SlotMap>> {
+        self.keep(bucket, entries, now);
+        let found = self
+            .read
+            .peek(bucket)
+            .and_then(|r| r.pages.get(page))
+            .filter(|(v, _)| v == validator)
+            .map(|(_, map)| Rc::clone(map));
+        self.lookups.answered(found.is_some());
+        found
+    }
+
+    /// A map this isolate made for `entry.page`, in the bucket `bucket`: to be written there.
+    pub fn add(&mut self, bucket: &str, entry: Entry) {
+        if self.pending_count >= MAX_PENDING {
+            return;
+        }
+        let pending = self.pending.entry(bucket.to_owned()).or_default();
+        pending.entries.retain(|e| e.page != entry.page);
+        pending.entries.push(entry);
+        self.pending_count = self.pending.values().map(|p| p.entries.len()).sum();
+    }
+
+    /// The buckets to write now, with their new maps (newest first), at most a few: each has
+    /// maps not written yet, is not being written, and was not written by this isolate in the
+    /// last [`FLUSH_MS`]. Each is marked as being written until [`SharedMaps::written`].
+    pub fn due(&mut self, now: f64) -> Vec<(String, Vec<Entry>)> {
+        let mut out = Vec::new();
+        for (bucket, p) in self.pending.iter_mut() {
+            if out.len() == MAX_FLUSHES_AT_ONCE {
+                break;
+            }
+            let waited = p
+                .written_at_ms
+                .is_none_or(|at| !(0.0..FLUSH_MS).contains(&(now - at)));
+            if p.entries.is_empty() || p.writing || !waited {
+                continue;
+            }
+            p.writing = true;
+            let mut entries = std::mem::take(&mut p.entries);
+            entries.reverse();
+            out.push((bucket.clone(), entries));
+        }
+        self.pending_count = self.pending.values().map(|p| p.entries.len()).sum();
+        out
+    }
+
+    /// The write of `bucket` ended: `written` is what it holds now (`None`: the write failed,
+    /// and its maps are not shared), kept as this isolate's read of it.
+    pub fn written(&mut self, bucket: &str, written: Option<Vec<Entry>>, now: f64) {
+        if let Some(p) = self.pending.get_mut(bucket) {
+            p.writing = false;
+            p.written_at_ms = Some(now);
+        }
+        if let Some(entries) = written {
+            self.keep(bucket, entries, now);
+        }
+    }
+
+    /// What a write of `bucket` with `newer` (newest first) over what the cache holds
+    /// (`older`) leaves there.
+    pub fn merged(newer: Vec<Entry>, older: Vec<Entry>) -> Vec<Entry> {
+        merge(newer, older)
+    }
+
+    /// Bytes of read buckets kept.
+    pub fn bytes(&self) -> usize {
+        self.read_bytes
+    }
+
+    /// Maps waiting to be written.
+    pub fn pending(&self) -> usize {
+        self.pending_count
+    }
+
+    fn keep(&mut self, bucket: &str, entries: Vec<Entry>, now: f64) {
+        let mut weight = ENTRY_OVERHEAD + bucket.len();
+        let mut pages = HashMap::with_capacity(entries.len());
+        for e in entries {
+            weight += ENTRY_OVERHEAD + e.page.len() + e.validator.len() + e.map.weight();
+            pages.entry(e.page).or_insert((e.validator, Rc::new(e.map)));
+        }
+        if let Some(old) = self.read.pop(bucket) {
+            self.read_bytes -= old.weight;
+        }
+        if weight > self.budget {
+            return;
+        }
+        while self.read_bytes + weight > self.budget {
+            match self.read.pop_lru() {
+                Some((_, old)) => self.read_bytes -= old.weight,
+                None => break,
+            }
+        }
+        self.read_bytes += weight;
+        self.read.put(
+            bucket.to_owned(),
+            Read {
+                at_ms: now,
+                pages,
+                weight,
+            },
+        );
+    }
+}

@@ -1,0 +1,453 @@
+use proptest::prelude::*;
+
+use super::wire::{WireEntry, WireSlot, MAGIC};
+use super::*;
+use crate::rewrite::Limits;
+use crate::snapshot::Op;
+use crate::splice::tests::plan;
+use crate::splice::{record, SlotSpan};
+
+const PAGE: &str = "<html><body><vitrine-slot name=\"hero\"><p>x</p></vitrine-slot>\
+                    <p>between</p><vitrine-slot name=\"recs\"></vitrine-slot></body></html>";
+
+fn map_of(page: &str) -> SlotMap {
+    record(page.as_bytes(), Limits::default(), None).expect("the test page records")
+}
+
+fn entry(page: &str, validator: &str) -> Entry {
+    Entry {
+        page: page.to_owned(),
+        validator: validator.to_owned(),
+        map: map_of(PAGE),
+    }
+}
+
+#[test]
+fn a_bucket_comes_back_as_it_was_written() {
+    let entries = vec![
+        entry("https://shop.example/c/dog", "\"v1\"\n\n120\ntext/html"),
+        entry("https://shop.example/", "\"v2\"\n\n\n"),
+    ];
+    let bytes = encode(&entries);
+    assert!(bytes.starts_with(MAGIC));
+    assert_eq!(decode(&bytes), Ok(entries));
+    assert_eq!(decode(&encode(&[])), Ok(vec![]));
+}
+
+#[test]
+fn other_formats_trailing_bytes_and_huge_buckets_are_refused() {
+    let bytes = encode(&[entry("https://s/a", "v")]);
+    let mut other = bytes.clone();
+    other[4] = FORMAT + 1;
+    assert_eq!(decode(&other), Err(SharedRefused::Format));
+    assert_eq!(decode(b""), Err(SharedRefused::Format));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(decode(&longer).map_err(|e| e.code()), Err("decode"));
+    let cut = &bytes[..bytes.len() - 1];
+    assert_eq!(decode(cut).map_err(|e| e.code()), Err("decode"));
+    let huge = vec![0u8; MAX_ENCODED + 1];
+    assert_eq!(
+        decode(&huge),
+        Err(SharedRefused::TooLong {
+            len: MAX_ENCODED + 1
+        })
+    );
+}
+
+/// A bucket of one entry with the given slots, as a Worker of this format would write it.
+fn raw(len: u64, slots: &[[u64; 4]]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Bucket<'a> {
+        entries: Vec<WireEntry<'a>>,
+    }
+    let bucket = Bucket {
+        entries: vec![WireEntry {
+            page: "p",
+            validator: "v",
+            len,
+            slots: slots.iter().map(|&at| WireSlot { name: "s", at }).collect(),
+        }],
+    };
+    postcard::to_extend(&bucket, MAGIC.to_vec()).expect("encodes")
+}
+
+#[test]
+fn slots_out_of_order_overlapping_or_past_the_page_refuse_the_bucket() {
+    assert!(decode(&raw(100, &[[0, 5, 10, 20], [20, 25, 30, 40]])).is_ok());
+    let bad: &[(&[[u64; 4]], usize)] = &[
+        (&[[0, 5, 10, 20], [19, 25, 30, 40]], 1), // overlaps the first
+        (&[[10, 5, 10, 20]], 0),                  // content before the start tag
+        (&[[0, 12, 10, 20]], 0),                  // content ends before it starts
+        (&[[0, 5, 25, 20]], 0),                   // content past the end tag
+        (&[[0, 5, 10, 101]], 0),                  // past the page
+        (&[[50, 55, 60, 70], [0, 5, 10, 20]], 1), // out of order
+        (&[[0, 5, 10, u64::MAX]], 0),             // past any page
+    ];
+    for (slots, slot) in bad {
+        assert_eq!(
+            decode(&raw(100, slots)),
+            Err(SharedRefused::Slots {
+                entry: 0,
+                slot: *slot
+            }),
+            "{slots:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bucket_too_long_keeps_its_newest_entries() {
+    let slots: Vec<SlotSpan> = (0..2_000)
+        .map(|i| SlotSpan {
+            name: "slot-with-a-long-enough-name".into(),
+            outer: i * 10..i * 10 + 9,
+            inner: i * 10 + 1..i * 10 + 8,
+        })
+        .collect();
+    let big = |n: usize| Entry {
+        page: format!("https://s/{n}"),
+        validator: "v".into(),
+        map: SlotMap {
+            len: 20_000,
+            slots: slots.clone(),
+        },
+    };
+    let entries: Vec<Entry> = (0..10).map(big).collect();
+    let bytes = encode(&entries);
+    assert!(bytes.len() <= MAX_ENCODED, "{}", bytes.len());
+    let back = decode(&bytes).expect("decodes");
+    assert!(!back.is_empty() && back.len() < entries.len());
+    assert_eq!(back[..], entries[..back.len()], "the newest, in order");
+    let many: Vec<Entry> = (0..MAX_ENTRIES + 10)
+        .map(|n| entry(&format!("https://s/{n}"), "v"))
+        .collect();
+    assert_eq!(decode(&encode(&many)).unwrap(), many[..MAX_ENTRIES]);
+}
+
+#[test]
+fn merging_keeps_the_newest_map_of_each_page_and_at_most_the_cap() {
+    let a1 = entry("https://s/a", "1");
+    let a2 = entry("https://s/a", "2");
+    let b = entry("https://s/b", "1");
+    let c = entry("https://s/c", "1");
+    assert_eq!(
+        merge(vec![a2.clone(), c.clone()], vec![a1, b.clone()]),
+        vec![a2.clone(), c, b]
+    );
+    let older: Vec<Entry> = (0..MAX_ENTRIES)
+        .map(|n| entry(&format!("https://s/{n}"), "v"))
+        .collect();
+    let merged = merge(vec![a2.clone()], older.clone());
+    assert_eq!(merged.len(), MAX_ENTRIES);
+    assert_eq!(merged[0], a2);
+    assert_eq!(merged[1..], older[..MAX_ENTRIES - 1]);
+}
+
+#[test]
+fn bucket_urls_keep_the_page_origin_and_name_format_form_and_bucket() {
+    let url = bucket_url("https://shop.example/p/1?page=2", false).unwrap();
+    let bucket = bucket_of("https://shop.example/p/1?page=2");
+    assert_eq!(
+        url,
+        format!("https://shop.example/__vitrine/maps/{FORMAT}t/{bucket:03}")
+    );
+    assert!(bucket < BUCKETS);
+    assert!(bucket_url("http://127.0.0.1:8787", true)
+        .unwrap()
+        .starts_with(&format!("http://127.0.0.1:8787/__vitrine/maps/{FORMAT}a/")));
+    assert_ne!(
+        bucket_url("https://shop.example/a", false),
+        bucket_url("https://shop.example/a", true)
+    );
+    for not in ["/p/1", "ftp://x/y", "https:///p", "", "https://"] {
+        assert_eq!(bucket_url(not, false), None, "{not}");
+    }
+    // Pages spread over the buckets.
+    let used: std::collections::HashSet<u16> = (0..4_000)
+        .map(|n| bucket_of(&format!("https://shop.example/p/{n}")))
+        .collect();
+    assert_eq!(used.len(), usize::from(BUCKETS));
+}
+
+#[test]
+fn the_setting_is_on_unless_turned_off() {
+    for on in [
+        None,
+        Some("on"),
+        Some(" ON "),
+        Some("1"),
+        Some("true"),
+        Some(""),
+    ] {
+        assert_eq!(setting(on), Ok(true), "{on:?}");
+    }
+    for off in ["off", "Off", "0", "false"] {
+        assert_eq!(setting(Some(off)), Ok(false), "{off}");
+    }
+    let refused = setting(Some("maybe")).unwrap_err();
+    assert!(
+        refused.contains("\"maybe\"") && refused.contains("on is used"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn every_read_is_made_while_reads_find_pages() {
+    let mut l = Lookups::default();
+    for _ in 0..1000 {
+        assert!(l.ask());
+        l.answered(true);
+    }
+    // One hit in four is enough.
+    let mut l = Lookups::default();
+    for i in 0..1000 {
+        assert!(l.ask(), "read {i}");
+        l.answered(i % 4 == 0);
+    }
+}
+
+#[test]
+fn a_cold_colo_is_sampled_then_read_every_time_once_it_fills() {
+    let mut l = Lookups::default();
+    for _ in 0..LOOKUPS_BEFORE_JUDGING {
+        assert!(l.ask());
+        l.answered(false);
+    }
+    let asked = (0..80)
+        .filter(|_| {
+            let ask = l.ask();
+            if ask {
+                l.answered(false);
+            }
+            ask
+        })
+        .count();
+    assert_eq!(asked, 80 / SAMPLE_WHEN_COLD as usize);
+    // The cache fills: the sampled reads hit, and soon every read is made again.
+    let mut until_every = 0;
+    while !l.worth_asking() {
+        if l.ask() {
+            l.answered(true);
+        }
+        until_every += 1;
+        assert!(until_every < 1000, "never reads every time again");
+    }
+    // 26 reads and no hit so far: 9 sampled hits make one in four, 8 requests apart.
+    assert_eq!(until_every, 9 * SAMPLE_WHEN_COLD);
+}
+
+const B: &str = "https://s/__vitrine/maps/2t/001";
+
+#[test]
+fn a_read_bucket_answers_its_pages_until_it_is_old() {
+    let mut s = SharedMaps::new(1 << 20);
+    assert_eq!(s.find(B, "https://s/a", "v", 0.0), Find::Read);
+    let got = s.read_done(B, vec![entry("https://s/a", "v")], "https://s/a", "v", 0.0);
+    assert_eq!(got.as_deref(), Some(&map_of(PAGE)));
+    // Known now, with no read; at another validator, absent until the bucket is old.
+    assert!(matches!(s.find(B, "https://s/a", "v", 1.0), Find::Map(_)));
+    assert_eq!(s.find(B, "https://s/a", "w", 1.0), Find::Absent);
+    assert_eq!(
+        s.find(B, "https://s/other", "v", REREAD_MS - 1.0),
+        Find::Absent
+    );
+    assert_eq!(s.find(B, "https://s/other", "v", REREAD_MS), Find::Read);
+    // A clock that goes back reads again rather than trusting the read forever.
+    assert_eq!(s.find(B, "https://s/other", "v", -1.0), Find::Read);
+    // An empty (or refused) bucket is a read too.
+    let other = "https://s/__vitrine/maps/2t/002";
+    assert_eq!(s.read_done(other, vec![], "https://s/b", "v", 5.0), None);
+    assert_eq!(s.find(other, "https://s/b", "v", 6.0), Find::Absent);
+}
+
+#[test]
+fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
+    let mut s = SharedMaps::new(1 << 20);
+    assert!(s.due(0.0).is_empty());
+    s.add(B, entry("https://s/a", "1"));
+    s.add(B, entry("https://s/b", "1"));
+    s.add(B, entry("https://s/a", "2"));
+    assert_eq!(s.pending(), 2);
+    let due = s.due(0.0);
+    assert_eq!(due.len(), 1);
+    let (bucket, newer) = &due[0];
+    assert_eq!(bucket, B);
+    // Newest first, one map per page.
+    assert_eq!(
+        newer
+            .iter()
+            .map(|e| (e.page.as_str(), e.validator.as_str()))
+            .collect::<Vec<_>>(),
+        [("https://s/a", "2"), ("https://s/b", "1")]
+    );
+    assert_eq!(s.pending(), 0);
+    // While it is being written, and for FLUSH_MS after, new maps wait.
+    s.add(B, entry("https://s/c", "1"));
+    assert!(s.due(1.0).is_empty());
+    let written = SharedMaps::merged(newer.clone(), vec![entry("https://s/z", "1")]);
+    s.written(B, Some(written), 2.0);
+    assert!(s.due(FLUSH_MS + 1.0).is_empty());
+    assert!(
+        matches!(s.find(B, "https://s/z", "1", 3.0), Find::Map(_)),
+        "the write is a read"
+    );
+    let due = s.due(FLUSH_MS + 2.0);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].1[0].page, "https://s/c");
+    // A failed write ends the write too.
+    s.written(B, None, FLUSH_MS + 3.0);
+    s.add(B, entry("https://s/d", "1"));
+    assert_eq!(s.due(2.0 * FLUSH_MS + 3.0).len(), 1);
+}
+
+#[test]
+fn read_buckets_stay_within_their_budget() {
+    let one = {
+        let mut s = SharedMaps::new(usize::MAX);
+        s.read_done(B, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+        s.bytes()
+    };
+    let mut s = SharedMaps::new(3 * one);
+    for n in 0..10 {
+        let bucket = format!("https://s/__vitrine/maps/2t/{n:03}");
+        s.read_done(&bucket, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+        assert!(s.bytes() <= 3 * one);
+    }
+    assert_eq!(s.bytes(), 3 * one);
+    // A bucket bigger than the whole budget is not kept.
+    let mut s = SharedMaps::new(one - 1);
+    s.read_done(B, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+    assert_eq!(s.bytes(), 0);
+}
+
+fn page() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("<p>text</p>".to_owned()),
+        Just("<!-- <vitrine-slot name=\"c\"> -->".to_owned()),
+        Just("<script>var s = \"</vitrine-slot>\";</script>".to_owned()),
+        "[a-z ]{0,12}".prop_map(|s| s),
+        ("[a-z]{1,6}", "[a-z<> ]{0,12}").prop_map(|(name, inner)| format!(
+            "<vitrine-slot name=\"{name}\">{inner}</vitrine-slot>"
+        )),
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+}
+
+proptest! {
+    /// A map read back from a bucket splices every plan exactly as the map that was written.
+    #[test]
+    fn a_shared_map_splices_as_the_original(page in page(), fills in "[a-z]{0,8}") {
+        let Ok(map) = record(page.as_bytes(), Limits::default(), None) else {
+            return Ok(());
+        };
+        let written = vec![Entry { page: "https://s/p".into(), validator: "v".into(), map: map.clone() }];
+        let back = decode(&encode(&written)).expect("decodes").remove(0).map;
+        let names: Vec<String> = map.slots().iter().map(|s| s.name.to_string()).collect();
+        let ops = [Op::Replace, Op::Append, Op::Before, Op::Remove];
+        let edits: Vec<(&str, Op, &str)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), ops[i % ops.len()], fills.as_str()))
+            .collect();
+        let plan = plan(&edits);
+        prop_assert_eq!(
+            back.splice(page.as_bytes(), &plan),
+            map.splice(page.as_bytes(), &plan)
+        );
+        prop_assert_eq!(back, map);
+    }
+
+    /// Whatever bytes a cache gives back, decoding never panics, and every map of a bucket it
+    /// accepts keeps the invariants splicing relies on.
+    #[test]
+    fn any_bytes_decode_to_sound_maps_or_a_refusal(
+        tail in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        // The magic and one entry ("p" at "v"), so the random bytes are the length and slots.
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&[1, 1, b'p', 1, b'v']);
+        bytes.extend_from_slice(&tail);
+        if let Ok(entries) = decode(&bytes) {
+            for e in entries {
+                let mut cursor = 0;
+                for s in e.map.slots() {
+                    prop_assert!(cursor <= s.outer.start);
+                    prop_assert!(s.outer.start <= s.inner.start);
+                    prop_assert!(s.inner.start <= s.inner.end);
+                    prop_assert!(s.inner.end <= s.outer.end);
+                    prop_assert!(s.outer.end <= e.map.len());
+                    cursor = s.outer.end;
+                }
+            }
+        }
+    }
+
+    /// Whatever the answers, a read is never skipped more than `SAMPLE_WHEN_COLD - 1` times in
+    /// a row, never while reads are worth it, and the counts stay in the window.
+    #[test]
+    fn reads_are_sampled_never_stopped(answers in proptest::collection::vec(any::<bool>(), 0..2000)) {
+        let mut l = Lookups::default();
+        let mut skipped_in_a_row = 0;
+        let mut answers = answers.into_iter();
+        for _ in 0..4000 {
+            let worth = l.worth_asking();
+            if l.ask() {
+                skipped_in_a_row = 0;
+                let Some(found) = answers.next() else { break };
+                l.answered(found);
+            } else {
+                prop_assert!(!worth);
+                skipped_in_a_row += 1;
+                prop_assert!(skipped_in_a_row < SAMPLE_WHEN_COLD);
+            }
+            let (asked, found) = l.counts();
+            prop_assert!(asked < 256 && found <= asked);
+        }
+    }
+
+    /// Whatever an isolate adds and writes, every map it added is handed to a write exactly
+    /// once (newest per page), unless it held the most it may, and a bucket is never handed
+    /// to two writes at once.
+    #[test]
+    fn every_added_map_is_written_once(
+        steps in proptest::collection::vec((0u8..3, 0u8..4, 0u8..6, 0u32..4000), 0..200),
+    ) {
+        let mut s = SharedMaps::new(1 << 20);
+        let mut now = 0.0;
+        let mut added: Vec<(String, String)> = Vec::new();
+        let mut handed: Vec<(String, String)> = Vec::new();
+        let mut writing: Vec<String> = Vec::new();
+        for (op, b, p, dt) in steps {
+            now += f64::from(dt);
+            let bucket = format!("https://s/__vitrine/maps/2t/{b:03}");
+            match op {
+                0 => {
+                    let page = format!("https://s/{b}/{p}");
+                    added.retain(|(bk, pg)| !(bk == &bucket && pg == &page));
+                    added.push((bucket.clone(), page.clone()));
+                    s.add(&bucket, entry(&page, "v"));
+                }
+                1 => {
+                    for (bucket, entries) in s.due(now) {
+                        prop_assert!(!writing.contains(&bucket));
+                        writing.push(bucket.clone());
+                        for e in entries {
+                            let k = (bucket.clone(), e.page);
+                            prop_assert!(added.contains(&k));
+                            added.retain(|a| a != &k);
+                            handed.push(k);
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(i) = writing.iter().position(|w| w == &bucket) {
+                        writing.remove(i);
+                        s.written(&bucket, None, now);
+                    }
+                }
+            }
+            prop_assert_eq!(s.pending(), added.len());
+        }
+    }
+}
