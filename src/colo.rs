@@ -23,12 +23,16 @@ use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::config::Config;
-use crate::{log, PerIsolate};
-use vitrine_core::splice::shared::{self, Entry, Find, SharedMaps};
+use crate::{log, store, PerIsolate};
+use vitrine_core::splice::shared::{self, Entry, Find, Indexed, SharedMaps};
 use vitrine_core::splice::SlotMap;
 
-/// Bytes of read buckets an isolate keeps (a few thousand pages' maps).
-const READ_BUDGET: usize = 4 << 20;
+/// Bytes of read buckets an isolate keeps, as they are stored (about 140 bytes per page: tens
+/// of thousands of pages).
+const READ_BUDGET: usize = 8 << 20;
+
+/// How long a request waits for another one's read of the same bucket (ms).
+const WAIT_MS: u64 = 64;
 
 #[wasm_bindgen(inline_js = r#"
 let opened = null;
@@ -96,21 +100,31 @@ pub async fn lookup(cfg: &Config, page_url: &str, validator: &str) -> Option<Slo
         return None;
     }
     let bucket = shared::bucket_url(page_url, cfg.limits.attribute_slots)?;
-    let now = js_sys::Date::now();
-    let found = MAPS.with(|m| m.borrow_mut().find(&bucket, page_url, validator, now));
+    let find = || {
+        let now = js_sys::Date::now();
+        MAPS.with(|m| m.borrow_mut().find(&bucket, page_url, validator, now))
+    };
+    let mut found = find();
+    if found == Find::Wait {
+        // Another request is reading this bucket: wait for it (a few timer wake-ups), then
+        // find again; past that, give up rather than read it a second time.
+        found = store::wait(WAIT_MS, || Some(find()).filter(|f| *f != Find::Wait))
+            .await
+            .unwrap_or(Find::Absent);
+    }
     let map = match found {
         Find::Map(map) => map,
-        Find::Absent => return None,
+        Find::Absent | Find::Wait => return None,
         Find::Read => {
-            let entries = read(&bucket).await;
+            let read = indexed(read(&bucket).await);
             let now = js_sys::Date::now();
             MAPS.with(|m| {
                 m.borrow_mut()
-                    .read_done(&bucket, entries, page_url, validator, now)
+                    .read_done(&bucket, read, page_url, validator, now)
             })?
         }
     };
-    Some(SlotMap::clone(&map))
+    Some(map)
 }
 
 /// Adds `map`, made for the page key `page_url` at `validator`, to its bucket, and writes the
@@ -146,15 +160,18 @@ pub fn publish(
 
 /// Reads the bucket at `bucket`, merges `newer` into it and writes it back.
 async fn write(bucket: String, newer: Vec<Entry>) {
-    let older = read(&bucket).await;
-    let merged = SharedMaps::merged(newer, older);
-    let bytes = shared::encode(&merged);
+    let older = read(&bucket)
+        .await
+        .and_then(|bytes| refused(shared::decode(&bytes)))
+        .unwrap_or_default();
+    let bytes = shared::encode(&SharedMaps::merged(newer, older));
     let written = match shared_maps_put(&bucket, &bytes, shared::MAX_AGE_SECS) {
         Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
         Err(e) => Err(e),
     };
     let written = match written {
-        Ok(()) => Some(merged),
+        // What `encode` writes always reads back.
+        Ok(()) => Some(Indexed::new(bytes).unwrap_or_else(|_| Indexed::empty())),
         Err(e) => {
             log::note("vitrine.shared_map_failed", &failure(&e));
             None
@@ -164,25 +181,33 @@ async fn write(bucket: String, newer: Vec<Entry>) {
     MAPS.with(|m| m.borrow_mut().written(&bucket, written, now));
 }
 
-/// The entries of the bucket at `bucket`: none if the cache has none, fails (logged) or holds
-/// one that is refused (logged).
-async fn read(bucket: &str) -> Vec<Entry> {
+/// The bucket read, indexed: empty if the cache had none or it was refused (logged).
+fn indexed(bytes: Option<Vec<u8>>) -> Indexed {
+    bytes
+        .and_then(|bytes| refused(Indexed::new(bytes)))
+        .unwrap_or_else(Indexed::empty)
+}
+
+/// `read`, or `None` with the refusal logged.
+fn refused<T>(read: std::result::Result<T, shared::SharedRefused>) -> Option<T> {
+    read.map_err(|why| log::note("vitrine.shared_map_refused", why.code()))
+        .ok()
+}
+
+/// The bytes of the bucket at `bucket`: none if the cache has none or fails (logged).
+async fn read(bucket: &str) -> Option<Vec<u8>> {
     let read = async {
         let promise = shared_maps_get(bucket, shared::MAX_ENCODED as u32)?;
         JsFuture::from(promise).await
     };
-    let bytes = match read.await {
-        Ok(bytes) if bytes.is_null() => return Vec::new(),
-        Ok(bytes) => Uint8Array::from(bytes).to_vec(),
+    match read.await {
+        Ok(bytes) if bytes.is_null() => None,
+        Ok(bytes) => Some(Uint8Array::from(bytes).to_vec()),
         Err(e) => {
             log::note("vitrine.shared_map_failed", &failure(&e));
-            return Vec::new();
+            None
         }
-    };
-    shared::decode(&bytes).unwrap_or_else(|why| {
-        log::note("vitrine.shared_map_refused", why.code());
-        Vec::new()
-    })
+    }
 }
 
 /// What a failed cache call threw, without its URL (a page key may carry a query).

@@ -130,7 +130,7 @@ fn start_flight(cfg: &Config, key: Option<(String, usize)>, now: f64) -> bool {
 
 /// Polls `landed` until it says something, for at most about `limit_ms`: after 1 ms, then
 /// twice as long each time up to 16 ms, so a long wait costs a few timer wake-ups.
-async fn wait<T>(limit_ms: u64, landed: impl Fn() -> Option<T>) -> Option<T> {
+pub(crate) async fn wait<T>(limit_ms: u64, landed: impl Fn() -> Option<T>) -> Option<T> {
     let (mut waited, mut step) = (0, 1);
     while waited < limit_ms.max(1) {
         Delay::from(Duration::from_millis(step)).await;

@@ -5,8 +5,10 @@ of the measured workerd process (right; dashed: the cold "first view" phase, eve
 across the number of distinct pages (log x, log y). Writes the SVG itself: no plotting
 library, no network.
 
-usage: python3 benches/results/longtail_plot.py benches/results/longtail.txt benches/results/longtail.svg
+usage: python3 benches/results/longtail_plot.py benches/results/longtail.txt benches/results/longtail.svg [colo]
 Reads the `RESULT longtail ... variant=...` lines; per number of pages only the latest run counts.
+With `colo` (cold or warm), only runs of that COLO mode (runs from before the mode existed are
+cold); the mode of the runs drawn is in the subtitle.
 """
 import math
 import sys
@@ -22,8 +24,9 @@ def fnum(v):
         return None
 
 
-def latest(path):
-    """{pages: {variant: fields}} from the latest run of each number of pages."""
+def latest(path, colo=None):
+    """{pages: {variant: fields}} from the latest run of each number of pages (of COLO mode
+    `colo`, if given)."""
     runs = {}  # pages -> (run, {variant: fields})
     try:
         lines = open(path).readlines()
@@ -35,6 +38,8 @@ def latest(path):
             continue
         f = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
         if "variant" not in f or "pages" not in f:
+            continue
+        if colo and f.get("colo", "cold") != colo:
             continue
         pages, run = int(f["pages"]), f.get("run", "")
         if pages in runs and run < runs[pages][0]:
@@ -93,7 +98,9 @@ def chart(rows, key, dashed_key, title, ylabel, x0, y0, w, h):
 
 def main():
     src, dst = sys.argv[1], sys.argv[2]
-    rows = latest(src)
+    colo = sys.argv[3] if len(sys.argv) > 3 else None
+    rows = latest(src, colo)
+    modes = sorted({f.get("colo", "cold") for r in rows.values() for f in r.values()})
     w, h = 420, 280
     present = [s for s in SERIES if any(s[0] in r for r in rows.values())] or SERIES[:3]
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="1080" height="430" font-family="sans-serif" font-size="13">',
@@ -104,6 +111,10 @@ def main():
         parts += chart(rows, "rps", None, "throughput, long-tail shop traffic", "req/s (log)", 90, 50, w, h)
         parts += chart(rows, "cpu_us", "firstview_cpu_us", "CPU per request (dashed: first views, cold)",
                        "µs CPU per request (log)", 620, 50, w, h)
+    if modes:
+        subtitle = ("each run a cold isolate in a " + modes[0] + " colo (COLO=" + modes[0] + ")"
+                    if len(modes) == 1 else "runs of both COLO modes: " + ", ".join(modes))
+        parts.append(f'<text x="540" y="18" text-anchor="middle" font-size="12" fill="#555">{subtitle}</text>')
     for j, (s, color) in enumerate(present):
         x = 330 + j * 130
         parts.append(f'<rect x="{x}" y="400" width="12" height="12" fill="{color}"/>')

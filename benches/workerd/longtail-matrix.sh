@@ -6,7 +6,8 @@
 #
 # usage: sh benches/workerd/longtail-matrix.sh
 # env:   MATRIX_PAGES="30 300 5000 50000"  MATRIX_TIMEOUT=3600 (seconds per longtail.sh run)
-#        and everything longtail.sh reads (DURATION ROUNDS CONNS THREADS TRACKING ALT_BUILD ...)
+#        and everything longtail.sh reads (DURATION ROUNDS CONNS THREADS TRACKING ALT_BUILD COLO ...);
+#        the plot draws the runs of the COLO mode asked for (cold by default)
 # A failed run is reported and the others still run; the exit status is 1 if any failed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
@@ -18,6 +19,6 @@ for p in ${MATRIX_PAGES:-30 300 5000 50000}; do
   echo "=== longtail: PAGES=$p ==="
   PAGES=$p timeout -s TERM "${MATRIX_TIMEOUT:-3600}" bash "$HERE/longtail.sh" || failed+=("$p")
 done
-python3 "$ROOT/benches/results/longtail_plot.py" "$OUT" "$ROOT/benches/results/longtail.svg"
+python3 "$ROOT/benches/results/longtail_plot.py" "$OUT" "$ROOT/benches/results/longtail.svg" "${COLO:-cold}"
 echo "drew benches/results/longtail.svg from $OUT"
 [ ${#failed[@]} = 0 ] || { echo "longtail-matrix: failed for PAGES=${failed[*]}" >&2; exit 1; }

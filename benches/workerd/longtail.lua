@@ -16,11 +16,12 @@
 --   for asks for /robots.txt (not a page: at most one per connection still waiting) and stops
 --   once all its page responses are in, writing LT_DONE_DIR/thread-N (longtail.sh then stops
 --   wrk, which would otherwise wait out -d). done() prints
---   "LTFV pages=<page responses> other=<robots responses> bad=<page responses not 200 text/html>".
+--   "LTFV pages=<page responses> other=<robots responses> bad=<page responses not 200 text/html>
+--   shared=<page responses vitrine spliced from a map another isolate shared (body=shared)>".
 local mode = os.getenv("LT_MODE") or "zipf"
 local threads = {}
 -- Globals (not locals): done() reads them from each thread with thread:get().
-n_req, n_track, n_param, n_pages, n_other, n_bad, n_issued = 0, 0, 0, 0, 0, 0, 0
+n_req, n_track, n_param, n_pages, n_other, n_bad, n_issued, n_shared = 0, 0, 0, 0, 0, 0, 0, 0
 
 function setup(thread)
   thread:set("id", #threads)
@@ -153,6 +154,9 @@ if mode == "firstview" then
     else
       n_pages = n_pages + 1
       if status ~= 200 or ct:sub(1, 9) ~= "text/html" then n_bad = n_bad + 1 end
+      -- How vitrine built the body (x-vitrine ends with "; body=<how>"): shared first views.
+      local how = (headers["x-vitrine"] or headers["X-Vitrine"] or ""):match("; body=(%a+)$")
+      if how == "shared" then n_shared = n_shared + 1 end
     end
     -- All page responses are in (or something is wrong: far more robots than connections).
     if (n_pages >= share or n_other > 1000) and not done_written then
@@ -165,13 +169,14 @@ if mode == "firstview" then
 end
 
 function done(summary, latency, requests)
-  local req, track, param, pages, other, bad = 0, 0, 0, 0, 0, 0
+  local req, track, param, pages, other, bad, shared = 0, 0, 0, 0, 0, 0, 0
   for _, t in ipairs(threads) do
     req = req + t:get("n_req"); track = track + t:get("n_track"); param = param + t:get("n_param")
     pages = pages + t:get("n_pages"); other = other + t:get("n_other"); bad = bad + t:get("n_bad")
+    shared = shared + t:get("n_shared")
   end
   if mode == "firstview" then
-    io.write(string.format("LTFV pages=%d other=%d bad=%d\n", pages, other, bad))
+    io.write(string.format("LTFV pages=%d other=%d bad=%d shared=%d\n", pages, other, bad, shared))
   else
     io.write(string.format("LTMIX generated=%d tracking=%d page_param=%d\n", req, track, param))
   end

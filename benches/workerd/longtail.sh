@@ -22,8 +22,8 @@
 # a measured isolate starts: `cold` (default): nothing, the cache is emptied before every run
 # (first-view runs too), so each run also pays for sharing without any isolate to gain from it;
 # `warm`: before each vitrine/alt run the cache is emptied and a warming isolate of the same
-# build (another fresh workerd, not measured) serves DURATION of the same Zipf traffic, as the
-# colo's other isolates would have, then the measured isolate starts. The cache's hits, misses
+# build (another fresh workerd, not measured) serves WARM_DURATION (default DURATION) of the same
+# Zipf traffic, as the colo's other isolates would have, then the measured isolate starts. The cache's hits, misses
 # and puts during each measured run are printed and kept (colo_hits=...). Variants are interleaved in each round (round 1 in order, round 2 reversed, ...).
 # Per run: req/s, p50/p99 latency, CPU per request of the measured process (utime + stime from
 # /proc/<pid>/stat right before and right after wrk, / requests), peak RSS (VmHWM), and the
@@ -40,7 +40,7 @@
 #        FV_PAGES=1000 (first-view phase: that many distinct pages per variant, at most PAGES;
 #        bounded by FV_MAX_SECS=300)
 #        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
-#        COLO=cold|warm (default cold; see above)
+#        COLO=cold|warm (default cold; see above)  WARM_DURATION (default DURATION)
 #        KEEP=1 keeps the work dir (/tmp/vitrine-longtail.*); LT_CACHE (/tmp/vitrine-longtail-cache)
 #        holds the generated catalog and compiled snapshots between runs; LT_SNAPSHOT_DIR=<one of
 #        them> uses that snapshot instead of compiling (when the CLI and build/ disagree on the
@@ -55,6 +55,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PAGES="${PAGES:-5000}"; DURATION="${DURATION:-20s}"; ROUNDS="${ROUNDS:-2}"
 CONNS="${CONNS:-16}"; THREADS="${THREADS:-2}"; TRACKING="${TRACKING:-0.35}"; PARAM="${PARAM:-0.05}"
 FV_PAGES="${FV_PAGES:-1000}"; [ "$FV_PAGES" -le "$PAGES" ] || FV_PAGES=$PAGES; FV_MAX_SECS="${FV_MAX_SECS:-300}"
+WARM_DURATION="${WARM_DURATION:-$DURATION}"
 COLO="${COLO:-cold}"; case "$COLO" in cold|warm) ;; *) echo "longtail: COLO must be cold or warm" >&2; exit 2 ;; esac
 OUT="$ROOT/benches/results/longtail.txt"
 VARIANTS=(passthrough peer vitrine)
@@ -285,8 +286,8 @@ run_wrk() {
 prepare_colo() {
   colo_purge
   if [ "$COLO" = warm ] && { [ "$1" = vitrine ] || [ "$1" = alt ]; }; then
-    run_wrk zipf "$1" "$DURATION" "$WORK/wrk-warm-$1.txt"
-    echo "           (colo warmed by another $1 isolate: $DURATION of the Zipf traffic, $(awk '/requests in/ {print $1}' "$WORK/wrk-warm-$1.txt") requests; cache $(colo_stats))"
+    run_wrk zipf "$1" "$WARM_DURATION" "$WORK/wrk-warm-$1.txt"
+    echo "           (colo warmed by another $1 isolate: $WARM_DURATION of the Zipf traffic, $(awk '/requests in/ {print $1}' "$WORK/wrk-warm-$1.txt") requests; cache $(colo_stats))"
   fi
 }
 to_ms() { awk -v x="$1" 'BEGIN{ v=x+0; if (x ~ /us$/) v/=1000; else if (x ~ /ms$/) v=v; else if (x ~ /m$/) v*=60000; else if (x ~ /s$/) v*=1000; printf "%.2f", v }'; }
@@ -294,7 +295,7 @@ us_per() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN{ if (n>0) printf "%.0f", t
 
 # --- first view: cold isolate, every page new ------------------------------------------------
 FAILURES=()
-declare -A FV FVN FVS
+declare -A FV FVN FVS FVSH
 echo
 echo "first view (cold isolate; $FV_PAGES distinct pages, each asked for once, in id order; persona loyal):"
 declare -A FVCOLO
@@ -306,7 +307,7 @@ for v in "${VARIANTS[@]}"; do
   n=$(echo "$line" | sed -n 's/.*pages=\([0-9]*\).*/\1/p'); bad=$(echo "$line" | sed -n 's/.*bad=\([0-9]*\).*/\1/p')
   [ "${n:-0}" = "$FV_PAGES" ] || { cat "$WORK/wrk-fv-$v.txt" >&2; die "$v: first view incomplete ($line)"; }
   [ "${bad:-1}" = 0 ] || FAILURES+=("$v firstview: $bad page responses not 200 text/html")
-  FV[$v]=$(us_per "$TICKS" "$n"); FVN[$v]=$n; FVS[$v]=$WALL
+  FV[$v]=$(us_per "$TICKS" "$n"); FVN[$v]=$n; FVS[$v]=$WALL; FVSH[$v]=$(echo "$line" | sed -n 's/.*shared=\([0-9]*\).*/\1/p')
   printf '  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  colo cache: %s  log: %s\n' "$v" "$n" "$WALL" "${FV[$v]}" "$((HWM / 1024))" "${line#LTFV }" "${FVCOLO[$v]}" "${EVENTS:-(none)}"
   [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
 done
@@ -366,11 +367,12 @@ for v in vitrine alt; do
 done
 
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"; run="$(date -u +%Y%m%dT%H%M%S)-$$"
-common="at=$stamp run=$run colo=$COLO pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
+colo_fields="colo=$COLO"; [ "$COLO" = cold ] || colo_fields="$colo_fields warm_duration=$WARM_DURATION"
+common="at=$stamp run=$run $colo_fields pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"
-    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
+    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} firstview_shared=${FVSH[$v]:-0} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
   done
   echo "RESULT longtail $common summary=1 vitrine/peer_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}") vitrine/peer_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}") vitrine/peer_firstview_cpu=$(ratio "${FV[vitrine]}" "${FV[peer]}") vitrine/passthrough_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}") vitrine/passthrough_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}") p99_ms_passthrough=${M_P99[passthrough]} p99_ms_peer=${M_P99[peer]} p99_ms_vitrine=${M_P99[vitrine]}${ALT_BUILD:+ alt/vitrine_rps=$(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}") alt/vitrine_cpu=$(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")}"
 } > "$WORK/result.txt"

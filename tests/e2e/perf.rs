@@ -680,7 +680,10 @@ fn a_page_mapped_in_one_isolate_is_spliced_from_its_shared_map_in_the_next() {
     let dev = start(state, &vars);
     let (again, again_xv) = ask(&dev, "/c/dog");
     assert!(again_xv.ends_with("; body=shared"), "{again_xv}");
-    assert!(again.body == first.body, "the same bytes as the mapped first view");
+    assert!(
+        again.body == first.body,
+        "the same bytes as the mapped first view"
+    );
     assert_eq!(
         again_xv.replace("; body=shared", ""),
         first_xv.replace("; body=mapped", ""),

@@ -32,8 +32,10 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use state::{Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, SAMPLE_WHEN_COLD};
-pub use wire::{decode, encode};
+pub use state::{
+    Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD,
+};
+pub use wire::{decode, encode, Indexed};
 
 use super::SlotMap;
 

@@ -3,14 +3,18 @@
 //! Worker does the reads and writes this decides.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use lru::LruCache;
 
+use super::wire::Indexed;
 use super::{merge, Entry, FLUSH_MS, REREAD_MS};
+use crate::flight::Flights;
 use crate::splice::SlotMap;
 
-/// Weight charged for a read entry's bookkeeping, in bytes.
+/// How long a bucket read is waited for by other requests before they read it themselves (ms).
+pub const READ_FLIGHT_MS: f64 = 1_000.0;
+
+/// Weight charged for a read bucket's bookkeeping, in bytes.
 const ENTRY_OVERHEAD: usize = 96;
 
 /// Maps an isolate holds to write at most: past this, new maps are not shared until a write.
@@ -80,17 +84,20 @@ impl Lookups {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Find {
     /// The map, at the validator asked for: splice the page.
-    Map(Rc<SlotMap>),
+    Map(SlotMap),
     /// Not shared as far as this isolate knows: map the page here.
     Absent,
     /// Read the page's bucket (then [`SharedMaps::read_done`]).
     Read,
+    /// Another request of this isolate is reading the page's bucket: wait for it a little, then
+    /// find again.
+    Wait,
 }
 
 /// A bucket as this isolate last read (or wrote) it.
 struct Read {
     at_ms: f64,
-    pages: HashMap<String, (String, Rc<SlotMap>)>,
+    bucket: Indexed,
     weight: usize,
 }
 
@@ -112,6 +119,7 @@ pub struct SharedMaps {
     pending: HashMap<String, Pending>,
     pending_count: usize,
     lookups: Lookups,
+    reading: Flights<String>,
 }
 
 impl SharedMaps {
@@ -124,47 +132,48 @@ impl SharedMaps {
             pending: HashMap::new(),
             pending_count: 0,
             lookups: Lookups::default(),
+            reading: Flights::new(READ_FLIGHT_MS),
         }
     }
 
     /// What this isolate knows of `page` at `validator` from its bucket `bucket`, at `now` (ms):
     /// the map if the bucket as read has it; absent if the bucket was read less than
-    /// [`REREAD_MS`] ago, or reads are not worth it now; else read the bucket.
+    /// [`REREAD_MS`] ago, or reads are not worth it now; wait if another request is reading it
+    /// (for less than [`READ_FLIGHT_MS`]); else read the bucket, which is then in flight until
+    /// [`SharedMaps::read_done`].
     pub fn find(&mut self, bucket: &str, page: &str, validator: &str, now: f64) -> Find {
         if let Some(read) = self.read.get(bucket) {
-            if let Some((v, map)) = read.pages.get(page) {
-                if v == validator {
-                    return Find::Map(Rc::clone(map));
-                }
+            if let Some(map) = read.bucket.get(page, validator) {
+                return Find::Map(map);
             }
             if (0.0..REREAD_MS).contains(&(now - read.at_ms)) {
                 return Find::Absent;
             }
         }
+        if self.reading.live(&bucket.to_owned(), now) {
+            return Find::Wait;
+        }
         if self.lookups.ask() {
+            self.reading.start(bucket.to_owned(), now);
             Find::Read
         } else {
             Find::Absent
         }
     }
 
-    /// The bucket `bucket` was read for `page` at `validator` (`entries`: empty if the cache had
+    /// The bucket `bucket` was read for `page` at `validator` (`read`: empty if the cache had
     /// none or it was refused): kept as this isolate's read of it; the page's map, if it has it.
     pub fn read_done(
         &mut self,
         bucket: &str,
-        entries: Vec<Entry>,
+        read: Indexed,
         page: &str,
         validator: &str,
         now: f64,
-    ) -> Option<Rc<SlotMap>> {
-        self.keep(bucket, entries, now);
-        let found = self
-            .read
-            .peek(bucket)
-            .and_then(|r| r.pages.get(page))
-            .filter(|(v, _)| v == validator)
-            .map(|(_, map)| Rc::clone(map));
+    ) -> Option<SlotMap> {
+        self.reading.land(&bucket.to_owned());
+        let found = read.get(page, validator);
+        self.keep(bucket, read, now);
         self.lookups.answered(found.is_some());
         found
     }
@@ -206,7 +215,7 @@ impl SharedMaps {
 
     /// The write of `bucket` ended: `written` is what it holds now (`None`: the write failed,
     /// and its maps are not shared), kept as this isolate's read of it.
-    pub fn written(&mut self, bucket: &str, written: Option<Vec<Entry>>, now: f64) {
+    pub fn written(&mut self, bucket: &str, written: Option<Indexed>, now: f64) {
         if let Some(p) = self.pending.get_mut(bucket) {
             p.writing = false;
             p.written_at_ms = Some(now);
@@ -232,13 +241,8 @@ impl SharedMaps {
         self.pending_count
     }
 
-    fn keep(&mut self, bucket: &str, entries: Vec<Entry>, now: f64) {
-        let mut weight = ENTRY_OVERHEAD + bucket.len();
-        let mut pages = HashMap::with_capacity(entries.len());
-        for e in entries {
-            weight += ENTRY_OVERHEAD + e.page.len() + e.validator.len() + e.map.weight();
-            pages.entry(e.page).or_insert((e.validator, Rc::new(e.map)));
-        }
+    fn keep(&mut self, bucket: &str, read: Indexed, now: f64) {
+        let weight = ENTRY_OVERHEAD + bucket.len() + read.weight();
         if let Some(old) = self.read.pop(bucket) {
             self.read_bytes -= old.weight;
         }
@@ -256,7 +260,7 @@ impl SharedMaps {
             bucket.to_owned(),
             Read {
                 at_ms: now,
-                pages,
+                bucket: read,
                 weight,
             },
         );

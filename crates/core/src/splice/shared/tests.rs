@@ -14,6 +14,10 @@ fn map_of(page: &str) -> SlotMap {
     record(page.as_bytes(), Limits::default(), None).expect("the test page records")
 }
 
+fn indexed(entries: &[Entry]) -> Indexed {
+    Indexed::new(encode(entries)).expect("what encode writes reads back")
+}
+
 fn entry(page: &str, validator: &str) -> Entry {
     Entry {
         page: page.to_owned(),
@@ -32,6 +36,28 @@ fn a_bucket_comes_back_as_it_was_written() {
     assert!(bytes.starts_with(MAGIC));
     assert_eq!(decode(&bytes), Ok(entries));
     assert_eq!(decode(&encode(&[])), Ok(vec![]));
+}
+
+#[test]
+fn an_indexed_bucket_answers_each_page_at_its_validator() {
+    let mut a2 = entry("https://s/a", "2");
+    a2.map = map_of("<vitrine-slot name=\"x\"></vitrine-slot>");
+    let entries = vec![
+        a2.clone(),
+        entry("https://s/b", "1"),
+        entry("https://s/a", "1"),
+    ];
+    let bucket = indexed(&entries);
+    assert_eq!(bucket.len(), 2);
+    // The newest entry of a page is the one kept.
+    assert_eq!(bucket.get("https://s/a", "2"), Some(a2.map));
+    assert_eq!(bucket.get("https://s/a", "1"), None);
+    assert_eq!(bucket.get("https://s/b", "1"), Some(map_of(PAGE)));
+    assert_eq!(bucket.get("https://s/b", "2"), None);
+    assert_eq!(bucket.get("https://s/c", "1"), None);
+    assert!(bucket.has("https://s/b") && !bucket.has("https://s/c"));
+    assert!(Indexed::empty().is_empty());
+    assert!(Indexed::new(b"not a bucket".to_vec()).is_err());
 }
 
 #[test]
@@ -243,8 +269,14 @@ const B: &str = "https://s/__vitrine/maps/2t/001";
 fn a_read_bucket_answers_its_pages_until_it_is_old() {
     let mut s = SharedMaps::new(1 << 20);
     assert_eq!(s.find(B, "https://s/a", "v", 0.0), Find::Read);
-    let got = s.read_done(B, vec![entry("https://s/a", "v")], "https://s/a", "v", 0.0);
-    assert_eq!(got.as_deref(), Some(&map_of(PAGE)));
+    let got = s.read_done(
+        B,
+        indexed(&[entry("https://s/a", "v")]),
+        "https://s/a",
+        "v",
+        0.0,
+    );
+    assert_eq!(got, Some(map_of(PAGE)));
     // Known now, with no read; at another validator, absent until the bucket is old.
     assert!(matches!(s.find(B, "https://s/a", "v", 1.0), Find::Map(_)));
     assert_eq!(s.find(B, "https://s/a", "w", 1.0), Find::Absent);
@@ -257,8 +289,39 @@ fn a_read_bucket_answers_its_pages_until_it_is_old() {
     assert_eq!(s.find(B, "https://s/other", "v", -1.0), Find::Read);
     // An empty (or refused) bucket is a read too.
     let other = "https://s/__vitrine/maps/2t/002";
-    assert_eq!(s.read_done(other, vec![], "https://s/b", "v", 5.0), None);
+    assert_eq!(
+        s.read_done(other, Indexed::empty(), "https://s/b", "v", 5.0),
+        None
+    );
     assert_eq!(s.find(other, "https://s/b", "v", 6.0), Find::Absent);
+}
+
+#[test]
+fn a_bucket_being_read_is_waited_for_not_read_twice() {
+    let mut s = SharedMaps::new(1 << 20);
+    assert_eq!(s.find(B, "https://s/a", "v", 0.0), Find::Read);
+    // Another request for a page of the same bucket waits for that read...
+    assert_eq!(s.find(B, "https://s/b", "v", 1.0), Find::Wait);
+    // ... and finds what it brought once it has landed.
+    s.read_done(
+        B,
+        indexed(&[entry("https://s/b", "v")]),
+        "https://s/a",
+        "v",
+        2.0,
+    );
+    assert!(matches!(s.find(B, "https://s/b", "v", 3.0), Find::Map(_)));
+    // A read that never lands is taken over.
+    let other = "https://s/__vitrine/maps/2t/009";
+    assert_eq!(s.find(other, "https://s/x", "v", 10.0), Find::Read);
+    assert_eq!(
+        s.find(other, "https://s/y", "v", 10.0 + READ_FLIGHT_MS - 1.0),
+        Find::Wait
+    );
+    assert_eq!(
+        s.find(other, "https://s/y", "v", 10.0 + READ_FLIGHT_MS),
+        Find::Read
+    );
 }
 
 #[test]
@@ -286,7 +349,7 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
     s.add(B, entry("https://s/c", "1"));
     assert!(s.due(1.0).is_empty());
     let written = SharedMaps::merged(newer.clone(), vec![entry("https://s/z", "1")]);
-    s.written(B, Some(written), 2.0);
+    s.written(B, Some(indexed(&written)), 2.0);
     assert!(s.due(FLUSH_MS + 1.0).is_empty());
     assert!(
         matches!(s.find(B, "https://s/z", "1", 3.0), Find::Map(_)),
@@ -305,19 +368,25 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
 fn read_buckets_stay_within_their_budget() {
     let one = {
         let mut s = SharedMaps::new(usize::MAX);
-        s.read_done(B, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+        s.read_done(B, indexed(&[entry("https://s/a", "v")]), "x", "v", 0.0);
         s.bytes()
     };
     let mut s = SharedMaps::new(3 * one);
     for n in 0..10 {
         let bucket = format!("https://s/__vitrine/maps/2t/{n:03}");
-        s.read_done(&bucket, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+        s.read_done(
+            &bucket,
+            indexed(&[entry("https://s/a", "v")]),
+            "x",
+            "v",
+            0.0,
+        );
         assert!(s.bytes() <= 3 * one);
     }
     assert_eq!(s.bytes(), 3 * one);
     // A bucket bigger than the whole budget is not kept.
     let mut s = SharedMaps::new(one - 1);
-    s.read_done(B, vec![entry("https://s/a", "v")], "x", "v", 0.0);
+    s.read_done(B, indexed(&[entry("https://s/a", "v")]), "x", "v", 0.0);
     assert_eq!(s.bytes(), 0);
 }
 

@@ -3,6 +3,8 @@
 //! not exactly a bucket of this format, or any entry whose slots are not in order, disjoint and
 //! inside the page, refuses the whole bucket.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, SharedRefused, FORMAT, MAX_ENCODED, MAX_ENTRIES};
@@ -72,36 +74,111 @@ pub fn encode(entries: &[Entry]) -> Vec<u8> {
 /// The entries of the bucket in `bytes`, newest first, if it is a bucket of this format whose
 /// every map is sound.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Entry>, SharedRefused> {
+    checked(bytes)?
+        .into_iter()
+        .map(|(_, e)| {
+            let map = map(&e).map_err(|_| SharedRefused::Decode("unchecked map".into()))?;
+            Ok(Entry {
+                page: e.page.to_owned(),
+                validator: e.validator.to_owned(),
+                map,
+            })
+        })
+        .collect()
+}
+
+/// A bucket as an isolate keeps it once read: its bytes, checked whole, and where each page's
+/// entry starts, so a page's map is decoded only when it is asked for.
+pub struct Indexed {
+    bytes: Vec<u8>,
+    /// By a hash of the page key: the offset of the newest entry with that hash.
+    index: HashMap<u64, u32>,
+}
+
+impl Indexed {
+    /// The bucket in `bytes`, if it is a bucket of this format whose every map is sound.
+    pub fn new(bytes: Vec<u8>) -> Result<Self, SharedRefused> {
+        let mut index = HashMap::new();
+        for (offset, e) in checked(&bytes)? {
+            index.entry(page_hash(e.page)).or_insert(offset);
+        }
+        Ok(Self { bytes, index })
+    }
+
+    /// A bucket with no entry (none in the cache, or one refused).
+    pub fn empty() -> Self {
+        Self {
+            bytes: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// The map of `page` at `validator`, if the bucket has it.
+    pub fn get(&self, page: &str, validator: &str) -> Option<SlotMap> {
+        let offset = *self.index.get(&page_hash(page))? as usize;
+        let (e, _): (WireEntry<'_>, _) =
+            postcard::take_from_bytes(self.bytes.get(offset..)?).ok()?;
+        if e.page != page || e.validator != validator {
+            return None;
+        }
+        map(&e).ok()
+    }
+
+    /// Whether the bucket has an entry for `page` (at any validator).
+    pub fn has(&self, page: &str) -> bool {
+        self.index.contains_key(&page_hash(page))
+    }
+
+    /// Entries indexed.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether it indexes no entry.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn weight(&self) -> usize {
+        self.bytes.capacity() + self.index.len() * 24
+    }
+}
+
+fn page_hash(page: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(page.as_bytes())
+}
+
+/// The entries of the bucket in `bytes` with the offset each starts at, every map checked.
+fn checked(bytes: &[u8]) -> Result<Vec<(u32, WireEntry<'_>)>, SharedRefused> {
     if bytes.len() > MAX_ENCODED {
         return Err(SharedRefused::TooLong { len: bytes.len() });
     }
     let body = bytes.strip_prefix(MAGIC).ok_or(SharedRefused::Format)?;
-    let (bucket, rest): (WireBucket<'_>, &[u8]) =
-        postcard::take_from_bytes(body).map_err(|e| SharedRefused::Decode(e.to_string()))?;
+    let decode_error = |e: postcard::Error| SharedRefused::Decode(e.to_string());
+    // A bucket is a postcard sequence: its length (a varint), then its entries one after another.
+    let (count, mut rest): (u64, &[u8]) = postcard::take_from_bytes(body).map_err(decode_error)?;
+    if count > MAX_ENTRIES as u64 {
+        return Err(SharedRefused::Decode(format!(
+            "{count} entries, over {MAX_ENTRIES}"
+        )));
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    for entry in 0..count as usize {
+        let offset = (bytes.len() - rest.len()) as u32;
+        let (e, after): (WireEntry<'_>, &[u8]) =
+            postcard::take_from_bytes(rest).map_err(decode_error)?;
+        map(&e).map_err(|slot| SharedRefused::Slots { entry, slot })?;
+        out.push((offset, e));
+        rest = after;
+    }
     if !rest.is_empty() {
         return Err(SharedRefused::Decode(format!(
             "{} bytes after the bucket",
             rest.len()
         )));
     }
-    if bucket.entries.len() > MAX_ENTRIES {
-        return Err(SharedRefused::Decode(format!(
-            "{} entries, over {MAX_ENTRIES}",
-            bucket.entries.len()
-        )));
-    }
-    bucket
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(index, e)| {
-            Ok(Entry {
-                page: e.page.to_owned(),
-                validator: e.validator.to_owned(),
-                map: map(e).map_err(|slot| SharedRefused::Slots { entry: index, slot })?,
-            })
-        })
-        .collect()
+    Ok(out)
 }
 
 /// The map of `e` if its slots are in order, disjoint, each with its content inside its
