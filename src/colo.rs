@@ -36,19 +36,18 @@ const WAIT_MS: u64 = 64;
 
 #[wasm_bindgen(inline_js = r#"
 let opened = null;
-// The named cache, opened once per isolate (opened again if opening failed).
-function maps() {
-  opened ??= caches.open("vitrine-maps").catch((e) => {
-    opened = null;
-    throw e;
-  });
+// The named cache, opened once per isolate. The opened cache is kept, not the promise: a request
+// must not await a promise another request's I/O settles.
+async function maps() {
+  if (opened === null) opened = await caches.open("vitrine-maps");
   return opened;
 }
 // The bucket under `url`, or null; at most `max` bytes are read.
 export async function shared_maps_get(url, max) {
   const hit = await (await maps()).match(url);
   if (!hit) return null;
-  const length = Number(hit.headers.get("content-length"));
+  const header = hit.headers.get("content-length");
+  const length = header === null ? NaN : Number(header);
   if (!hit.ok || !(length >= 0 && length <= max)) {
     await hit.body?.cancel();
     return null;
@@ -147,14 +146,34 @@ pub fn publish(
         validator: validator.to_owned(),
         map: map.clone(),
     };
+    MAPS.with(|m| m.borrow_mut().add(&bucket, entry));
+    flush(ctx, cfg);
+}
+
+/// Writes, in the background, the buckets whose new maps are due ([`SharedMaps::due`]): maps
+/// made less than a few seconds after their bucket's last write wait for a later request.
+pub fn flush(ctx: &worker::Context, cfg: &Config) {
+    if !cfg.shared_maps {
+        return;
+    }
     let now = js_sys::Date::now();
     let due = MAPS.with(|m| {
         let mut m = m.borrow_mut();
-        m.add(&bucket, entry);
+        if m.pending() == 0 {
+            return Vec::new();
+        }
         m.due(now)
     });
     for (bucket, newer) in due {
         ctx.wait_until(write(bucket, newer));
+    }
+}
+
+/// The map [`lookup`] gave for the page key `page_url` did not fit the bytes the source sent:
+/// it is not used again from this isolate's read of its bucket.
+pub fn reject(cfg: &Config, page_url: &str) {
+    if let Some(bucket) = shared::bucket_url(page_url, cfg.limits.attribute_slots) {
+        MAPS.with(|m| m.borrow_mut().reject(&bucket, page_url));
     }
 }
 

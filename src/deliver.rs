@@ -58,6 +58,8 @@ pub async fn page(
         identity_ms,
         decided_from,
     } = viewed;
+    // Maps waiting for their bucket's next write go out with whichever request comes after.
+    crate::colo::flush(ctx, cfg);
     // A site that marks its pages (`SLOT_PAGE_MARK`) fills a page only once the rewriter has
     // seen the mark in its head; a map does not record the mark, so such pages are streamed.
     view.plan = view

@@ -221,7 +221,11 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
                 .await?
             {
                 Ok(page) => Body::Shared(page),
-                Err(upstream) => Body::Stream(upstream),
+                Err(upstream) => {
+                    // Not the length it was mapped at: mapped here from the next request on.
+                    colo::reject(cfg, key.url());
+                    Body::Stream(upstream)
+                }
             },
             None => Body::First { key, upstream },
         },

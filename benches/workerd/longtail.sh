@@ -136,7 +136,9 @@ events() { # log -> "event=count ..." of vitrine's JSON log lines
 }
 colo_purge() { curl -sf --max-time 10 -X DELETE -o /dev/null "http://127.0.0.1:$P_CACHE/" || die "the colo cache does not answer"; }
 colo_stats() { # -> "hits=H misses=M puts=P" since the last purge or colo_stats
-  curl -sf --max-time 10 -X OPTIONS "http://127.0.0.1:$P_CACHE/" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(`hits=${j.hits} misses=${j.misses} puts=${j.puts}`)})'
+  local counts
+  counts="$(curl -sf --max-time 10 -X OPTIONS "http://127.0.0.1:$P_CACHE/")" || die "the colo cache does not answer"
+  echo "$counts" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(`hits=${j.hits} misses=${j.misses} puts=${j.puts}`)})'
 }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }

@@ -55,6 +55,8 @@ pub struct Dev {
     child: Child,
     pub base: String,
     pub state: PathBuf,
+    /// Already stopped ([`Dev::stop_keeping_state`]): nothing to kill or remove on drop.
+    stopped: bool,
 }
 
 /// The lines the dev server has logged so far (its stdout and stderr, `dev.log` in its state
@@ -148,6 +150,7 @@ impl Dev {
     /// to start over it (a new isolate over the same KV and Cache API): returns the dir.
     pub fn stop_keeping_state(mut self) -> PathBuf {
         self.kill();
+        self.stopped = true;
         std::mem::take(&mut self.state)
     }
 
@@ -162,10 +165,11 @@ impl Dev {
 
 impl Drop for Dev {
     fn drop(&mut self) {
-        self.kill();
-        if !self.state.as_os_str().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.state);
+        if self.stopped {
+            return;
         }
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.state);
     }
 }
 
@@ -258,6 +262,7 @@ pub fn start_configs(state: PathBuf, configs: &[PathBuf], vars: &[(&str, &str)])
                     child: child_port.0,
                     base: format!("http://127.0.0.1:{}", child_port.1),
                     state,
+                    stopped: false,
                 }
             }
             Err(log) => failures.push(log),

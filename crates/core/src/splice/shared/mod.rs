@@ -23,8 +23,10 @@
 //! are not in order, disjoint and inside the page (the invariants [`SlotMap::parts`] relies
 //! on, so a decoded map splices exactly as the map that was encoded). A map is used only **at
 //! the validator the source just sent** (the validator covers the `ETag` or `Last-Modified`,
-//! the length and the type; the Worker also checks the length of the bytes it splices), so a
-//! map is never applied to bytes it was not made from.
+//! the length and the type; the Worker also checks the length of the bytes it splices): the
+//! same guarantee as the maps an isolate makes itself, which hold as long as the page source
+//! changes the validator when it changes the page. A map whose length does not fit the bytes
+//! is not used again ([`SharedMaps::reject`]); the page is mapped and its new map written.
 
 mod state;
 mod wire;
@@ -34,13 +36,16 @@ mod tests;
 
 pub use state::{
     Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD,
+    WRITE_FLIGHT_MS,
 };
-pub use wire::{decode, encode, Indexed};
+pub use wire::{decode, encode, fits, Indexed};
 
 use super::SlotMap;
 
 /// The format of buckets, also in [`bucket_url`]: a Worker that stores maps differently reads
-/// and writes other entries.
+/// and writes other entries. It names what a map means too, so it changes whenever how a page
+/// is mapped changes (what a slot is, where its offsets point): buckets outlive a deployment,
+/// and versions of the Worker share a colo while one rolls out.
 pub const FORMAT: u8 = 2;
 
 /// Buckets per site.

@@ -6,13 +6,17 @@ use std::collections::HashMap;
 
 use lru::LruCache;
 
-use super::wire::Indexed;
+use super::wire::{fits, Indexed};
 use super::{merge, Entry, FLUSH_MS, REREAD_MS};
 use crate::flight::Flights;
 use crate::splice::SlotMap;
 
 /// How long a bucket read is waited for by other requests before they read it themselves (ms).
 pub const READ_FLIGHT_MS: f64 = 1_000.0;
+
+/// How long a bucket write is trusted to end (ms): a write cancelled with its request (or that
+/// hangs) would otherwise stop that bucket's writes for good.
+pub const WRITE_FLIGHT_MS: f64 = 30_000.0;
 
 /// Weight charged for a read bucket's bookkeeping, in bytes.
 const ENTRY_OVERHEAD: usize = 96;
@@ -99,6 +103,9 @@ struct Read {
     at_ms: f64,
     bucket: Indexed,
     weight: usize,
+    /// Pages whose map here did not fit the bytes the source sent: not used again from this
+    /// read (the page is mapped here and its new map written over it).
+    rejected: Vec<String>,
 }
 
 /// Maps made for one bucket and not written yet, and its writes.
@@ -107,7 +114,8 @@ struct Pending {
     /// Oldest first.
     entries: Vec<Entry>,
     written_at_ms: Option<f64>,
-    writing: bool,
+    /// When the write under way started.
+    writing_since: Option<f64>,
 }
 
 /// An isolate's shared-map bookkeeping, buckets named by their cache URL
@@ -143,8 +151,10 @@ impl SharedMaps {
     /// [`SharedMaps::read_done`].
     pub fn find(&mut self, bucket: &str, page: &str, validator: &str, now: f64) -> Find {
         if let Some(read) = self.read.get(bucket) {
-            if let Some(map) = read.bucket.get(page, validator) {
-                return Find::Map(map);
+            if !read.rejected.iter().any(|r| r == page) {
+                if let Some(map) = read.bucket.get(page, validator) {
+                    return Find::Map(map);
+                }
             }
             if (0.0..REREAD_MS).contains(&(now - read.at_ms)) {
                 return Find::Absent;
@@ -178,9 +188,20 @@ impl SharedMaps {
         found
     }
 
-    /// A map this isolate made for `entry.page`, in the bucket `bucket`: to be written there.
+    /// The map `bucket` gave for `page` did not fit the bytes the source sent (their length):
+    /// it is not used again from this read of the bucket.
+    pub fn reject(&mut self, bucket: &str, page: &str) {
+        if let Some(read) = self.read.peek_mut(bucket) {
+            if read.rejected.len() < 64 {
+                read.rejected.push(page.to_owned());
+            }
+        }
+    }
+
+    /// A map this isolate made for `entry.page`, in the bucket `bucket`: to be written there
+    /// (unless it is too big to share, [`fits`]).
     pub fn add(&mut self, bucket: &str, entry: Entry) {
-        if self.pending_count >= MAX_PENDING {
+        if self.pending_count >= MAX_PENDING || !fits(&entry) {
             return;
         }
         let pending = self.pending.entry(bucket.to_owned()).or_default();
@@ -191,7 +212,8 @@ impl SharedMaps {
 
     /// The buckets to write now, with their new maps (newest first), at most a few: each has
     /// maps not written yet, is not being written, and was not written by this isolate in the
-    /// last [`FLUSH_MS`]. Each is marked as being written until [`SharedMaps::written`].
+    /// last [`FLUSH_MS`]. Each is marked as being written until [`SharedMaps::written`] (or
+    /// for [`WRITE_FLIGHT_MS`], after which a write that never ended is taken over).
     pub fn due(&mut self, now: f64) -> Vec<(String, Vec<Entry>)> {
         let mut out = Vec::new();
         for (bucket, p) in self.pending.iter_mut() {
@@ -201,10 +223,13 @@ impl SharedMaps {
             let waited = p
                 .written_at_ms
                 .is_none_or(|at| !(0.0..FLUSH_MS).contains(&(now - at)));
-            if p.entries.is_empty() || p.writing || !waited {
+            let writing = p
+                .writing_since
+                .is_some_and(|at| (0.0..WRITE_FLIGHT_MS).contains(&(now - at)));
+            if p.entries.is_empty() || writing || !waited {
                 continue;
             }
-            p.writing = true;
+            p.writing_since = Some(now);
             let mut entries = std::mem::take(&mut p.entries);
             entries.reverse();
             out.push((bucket.clone(), entries));
@@ -217,7 +242,7 @@ impl SharedMaps {
     /// and its maps are not shared), kept as this isolate's read of it.
     pub fn written(&mut self, bucket: &str, written: Option<Indexed>, now: f64) {
         if let Some(p) = self.pending.get_mut(bucket) {
-            p.writing = false;
+            p.writing_since = None;
             p.written_at_ms = Some(now);
         }
         if let Some(entries) = written {
@@ -262,6 +287,7 @@ impl SharedMaps {
                 at_ms: now,
                 bucket: read,
                 weight,
+                rejected: Vec::new(),
             },
         );
     }

@@ -55,7 +55,6 @@ fn an_indexed_bucket_answers_each_page_at_its_validator() {
     assert_eq!(bucket.get("https://s/b", "1"), Some(map_of(PAGE)));
     assert_eq!(bucket.get("https://s/b", "2"), None);
     assert_eq!(bucket.get("https://s/c", "1"), None);
-    assert!(bucket.has("https://s/b") && !bucket.has("https://s/c"));
     assert!(Indexed::empty().is_empty());
     assert!(Indexed::new(b"not a bucket".to_vec()).is_err());
 }
@@ -365,6 +364,61 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
 }
 
 #[test]
+fn a_write_that_never_ends_is_taken_over() {
+    let mut s = SharedMaps::new(1 << 20);
+    s.add(B, entry("https://s/a", "1"));
+    assert_eq!(s.due(0.0).len(), 1);
+    s.add(B, entry("https://s/b", "1"));
+    // Its request was cancelled: `written` never comes.
+    assert!(s.due(WRITE_FLIGHT_MS - 1.0).is_empty());
+    let due = s.due(WRITE_FLIGHT_MS);
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].1[0].page, "https://s/b");
+}
+
+#[test]
+fn a_map_that_did_not_fit_its_bytes_is_not_used_again_from_that_read() {
+    let mut s = SharedMaps::new(1 << 20);
+    assert_eq!(s.find(B, "https://s/a", "v", 0.0), Find::Read);
+    let read = indexed(&[entry("https://s/a", "v"), entry("https://s/b", "v")]);
+    assert!(s.read_done(B, read, "https://s/a", "v", 0.0).is_some());
+    s.reject(B, "https://s/a");
+    assert_eq!(s.find(B, "https://s/a", "v", 1.0), Find::Absent);
+    assert!(matches!(s.find(B, "https://s/b", "v", 1.0), Find::Map(_)));
+    // A later read of the bucket (with the page's new map, written over it) is used again.
+    let reread = indexed(&[entry("https://s/a", "w")]);
+    assert_eq!(s.find(B, "https://s/a", "w", REREAD_MS), Find::Read);
+    assert!(s
+        .read_done(B, reread, "https://s/a", "w", REREAD_MS)
+        .is_some());
+    assert!(matches!(
+        s.find(B, "https://s/a", "w", REREAD_MS + 1.0),
+        Find::Map(_)
+    ));
+}
+
+#[test]
+fn a_map_too_big_to_share_is_not_added() {
+    let slots: Vec<SlotSpan> = (0..4_000)
+        .map(|i| SlotSpan {
+            name: "slot".into(),
+            outer: i * 10..i * 10 + 9,
+            inner: i * 10 + 1..i * 10 + 8,
+        })
+        .collect();
+    let huge = Entry {
+        page: "https://s/huge".into(),
+        validator: "v".into(),
+        map: SlotMap { len: 40_000, slots },
+    };
+    assert!(!fits(&huge));
+    assert!(fits(&entry("https://s/a", "v")));
+    let mut s = SharedMaps::new(1 << 20);
+    s.add(B, huge);
+    assert_eq!(s.pending(), 0);
+}
+
+#[test]
 fn read_buckets_stay_within_their_budget() {
     let one = {
         let mut s = SharedMaps::new(usize::MAX);
@@ -476,8 +530,9 @@ proptest! {
     }
 
     /// Whatever an isolate adds and writes, every map it added is handed to a write exactly
-    /// once (newest per page), unless it held the most it may, and a bucket is never handed
-    /// to two writes at once.
+    /// once (the newest per page while it waits), a bucket is handed to a second write only
+    /// once the first is stale, and once the writes end and later requests come, nothing is
+    /// left unwritten.
     #[test]
     fn every_added_map_is_written_once(
         steps in proptest::collection::vec((0u8..3, 0u8..4, 0u8..6, 0u32..4000), 0..200),
@@ -485,8 +540,8 @@ proptest! {
         let mut s = SharedMaps::new(1 << 20);
         let mut now = 0.0;
         let mut added: Vec<(String, String)> = Vec::new();
-        let mut handed: Vec<(String, String)> = Vec::new();
-        let mut writing: Vec<String> = Vec::new();
+        // Buckets being written, and since when.
+        let mut writing: Vec<(String, f64)> = Vec::new();
         for (op, b, p, dt) in steps {
             now += f64::from(dt);
             let bucket = format!("https://s/__vitrine/maps/2t/{b:03}");
@@ -499,18 +554,21 @@ proptest! {
                 }
                 1 => {
                     for (bucket, entries) in s.due(now) {
-                        prop_assert!(!writing.contains(&bucket));
-                        writing.push(bucket.clone());
+                        // Handed again only once the write under way is stale.
+                        if let Some(i) = writing.iter().position(|(w, _)| w == &bucket) {
+                            prop_assert!(now - writing[i].1 >= WRITE_FLIGHT_MS);
+                            writing.remove(i);
+                        }
+                        writing.push((bucket.clone(), now));
                         for e in entries {
                             let k = (bucket.clone(), e.page);
                             prop_assert!(added.contains(&k));
                             added.retain(|a| a != &k);
-                            handed.push(k);
                         }
                     }
                 }
                 _ => {
-                    if let Some(i) = writing.iter().position(|w| w == &bucket) {
+                    if let Some(i) = writing.iter().position(|(w, _)| w == &bucket) {
                         writing.remove(i);
                         s.written(&bucket, None, now);
                     }
@@ -518,5 +576,26 @@ proptest! {
             }
             prop_assert_eq!(s.pending(), added.len());
         }
+        // Every map added is handed to a write in the end: the writes under way end, and
+        // later requests write what is due.
+        for (bucket, _) in writing {
+            s.written(&bucket, None, now);
+        }
+        for _ in 0..1000 {
+            now += FLUSH_MS;
+            for (bucket, entries) in s.due(now) {
+                for e in entries {
+                    let k = (bucket.clone(), e.page);
+                    prop_assert!(added.contains(&k));
+                    added.retain(|a| a != &k);
+                }
+                s.written(&bucket, None, now);
+            }
+            if added.is_empty() {
+                break;
+            }
+        }
+        prop_assert!(added.is_empty(), "never written: {:?}", added);
+        prop_assert_eq!(s.pending(), 0);
     }
 }

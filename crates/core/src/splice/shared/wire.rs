@@ -53,6 +53,12 @@ fn wire(entry: &Entry) -> WireEntry<'_> {
     }
 }
 
+/// Whether `entry` is small enough to be shared: at most an eighth of a bucket's limit, so one
+/// page with a huge map can never push every other page out of its bucket.
+pub fn fits(entry: &Entry) -> bool {
+    postcard::to_extend(&wire(entry), Vec::new()).is_ok_and(|b| b.len() <= MAX_ENCODED / 8)
+}
+
 /// `entries` (newest first) as a bucket is stored: at most [`MAX_ENTRIES`] of them, and the
 /// oldest left out until it is at most [`MAX_ENCODED`] bytes.
 pub fn encode(entries: &[Entry]) -> Vec<u8> {
@@ -122,11 +128,6 @@ impl Indexed {
             return None;
         }
         map(&e).ok()
-    }
-
-    /// Whether the bucket has an entry for `page` (at any validator).
-    pub fn has(&self, page: &str) -> bool {
-        self.index.contains_key(&page_hash(page))
     }
 
     /// Entries indexed.
