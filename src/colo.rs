@@ -146,24 +146,27 @@ pub fn publish(
         validator: validator.to_owned(),
         map: map.clone(),
     };
-    MAPS.with(|m| m.borrow_mut().add(&bucket, entry));
-    flush(ctx, cfg);
+    let now = js_sys::Date::now();
+    let due = MAPS.with(|m| {
+        let mut m = m.borrow_mut();
+        m.add(&bucket, entry);
+        m.due(now)
+    });
+    write_all(ctx, due);
 }
 
-/// Writes, in the background, the buckets whose new maps are due ([`SharedMaps::due`]): maps
-/// made less than a few seconds after their bucket's last write wait for a later request.
+/// Writes, in the background, the buckets whose new maps are due ([`SharedMaps::due_later`]):
+/// maps made less than a few seconds after their bucket's last write wait for a later request.
 pub fn flush(ctx: &worker::Context, cfg: &Config) {
     if !cfg.shared_maps {
         return;
     }
     let now = js_sys::Date::now();
-    let due = MAPS.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.pending() == 0 {
-            return Vec::new();
-        }
-        m.due(now)
-    });
+    let due = MAPS.with(|m| m.borrow_mut().due_later(now));
+    write_all(ctx, due);
+}
+
+fn write_all(ctx: &worker::Context, due: Vec<(String, Vec<Entry>)>) {
     for (bucket, newer) in due {
         ctx.wait_until(write(bucket, newer));
     }

@@ -35,7 +35,7 @@ mod wire;
 mod tests;
 
 pub use state::{
-    Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD,
+    Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD, SCAN_MS,
     WRITE_FLIGHT_MS,
 };
 pub use wire::{decode, encode, fits, Indexed};

@@ -24,6 +24,10 @@ const ENTRY_OVERHEAD: usize = 96;
 /// Maps an isolate holds to write at most: past this, new maps are not shared until a write.
 const MAX_PENDING: usize = 4096;
 
+/// How often at most a request that made no map looks for buckets due to be written (ms): the
+/// look is a pass over the buckets with maps waiting.
+pub const SCAN_MS: f64 = 250.0;
+
 /// Buckets one request starts writing at most.
 const MAX_FLUSHES_AT_ONCE: usize = 2;
 
@@ -128,6 +132,8 @@ pub struct SharedMaps {
     pending_count: usize,
     lookups: Lookups,
     reading: Flights<String>,
+    /// When [`SharedMaps::due`] last looked.
+    scanned_at_ms: Option<f64>,
 }
 
 impl SharedMaps {
@@ -141,6 +147,7 @@ impl SharedMaps {
             pending_count: 0,
             lookups: Lookups::default(),
             reading: Flights::new(READ_FLIGHT_MS),
+            scanned_at_ms: None,
         }
     }
 
@@ -215,6 +222,7 @@ impl SharedMaps {
     /// last [`FLUSH_MS`]. Each is marked as being written until [`SharedMaps::written`] (or
     /// for [`WRITE_FLIGHT_MS`], after which a write that never ended is taken over).
     pub fn due(&mut self, now: f64) -> Vec<(String, Vec<Entry>)> {
+        self.scanned_at_ms = Some(now);
         let mut out = Vec::new();
         for (bucket, p) in self.pending.iter_mut() {
             if out.len() == MAX_FLUSHES_AT_ONCE {
@@ -248,6 +256,18 @@ impl SharedMaps {
         if let Some(entries) = written {
             self.keep(bucket, entries, now);
         }
+    }
+
+    /// [`SharedMaps::due`] for a request that made no map: nothing if no map waits, or if it
+    /// looked less than [`SCAN_MS`] ago.
+    pub fn due_later(&mut self, now: f64) -> Vec<(String, Vec<Entry>)> {
+        let recent = self
+            .scanned_at_ms
+            .is_some_and(|at| (0.0..SCAN_MS).contains(&(now - at)));
+        if self.pending_count == 0 || recent {
+            return Vec::new();
+        }
+        self.due(now)
     }
 
     /// What a write of `bucket` with `newer` (newest first) over what the cache holds

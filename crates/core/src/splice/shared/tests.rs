@@ -18,6 +18,17 @@ fn indexed(entries: &[Entry]) -> Indexed {
     Indexed::new(encode(entries)).expect("what encode writes reads back")
 }
 
+/// `n` slots named `name`, ten bytes apart: a map too big for a bucket.
+fn many_slots(n: usize, name: &str) -> Vec<SlotSpan> {
+    (0..n)
+        .map(|i| SlotSpan {
+            name: name.into(),
+            outer: i * 10..i * 10 + 9,
+            inner: i * 10 + 1..i * 10 + 8,
+        })
+        .collect()
+}
+
 fn entry(page: &str, validator: &str) -> Entry {
     Entry {
         page: page.to_owned(),
@@ -123,13 +134,7 @@ fn slots_out_of_order_overlapping_or_past_the_page_refuse_the_bucket() {
 
 #[test]
 fn a_bucket_too_long_keeps_its_newest_entries() {
-    let slots: Vec<SlotSpan> = (0..2_000)
-        .map(|i| SlotSpan {
-            name: "slot-with-a-long-enough-name".into(),
-            outer: i * 10..i * 10 + 9,
-            inner: i * 10 + 1..i * 10 + 8,
-        })
-        .collect();
+    let slots = many_slots(2_000, "slot-with-a-long-enough-name");
     let big = |n: usize| Entry {
         page: format!("https://s/{n}"),
         validator: "v".into(),
@@ -364,6 +369,24 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
 }
 
 #[test]
+fn a_request_that_made_no_map_looks_for_due_buckets_at_most_every_scan_interval() {
+    let mut s = SharedMaps::new(1 << 20);
+    assert!(s.due_later(0.0).is_empty(), "nothing waits");
+    s.add(B, entry("https://s/a", "1"));
+    assert_eq!(s.due(0.0).len(), 1);
+    s.written(B, None, 1.0);
+    s.add(B, entry("https://s/b", "1"));
+    // Due again once FLUSH_MS has passed since the write, found by a later request's look.
+    assert!(s.due_later(FLUSH_MS + 1.0).len() == 1);
+    s.written(B, None, FLUSH_MS + 2.0);
+    s.add(B, entry("https://s/c", "1"));
+    let at = 2.0 * FLUSH_MS + 2.0;
+    assert_eq!(s.due(at - 1.0).len(), 0, "not due yet, but looked");
+    assert!(s.due_later(at).is_empty(), "looked less than SCAN_MS ago");
+    assert_eq!(s.due_later(at - 1.0 + SCAN_MS).len(), 1);
+}
+
+#[test]
 fn a_write_that_never_ends_is_taken_over() {
     let mut s = SharedMaps::new(1 << 20);
     s.add(B, entry("https://s/a", "1"));
@@ -399,13 +422,7 @@ fn a_map_that_did_not_fit_its_bytes_is_not_used_again_from_that_read() {
 
 #[test]
 fn a_map_too_big_to_share_is_not_added() {
-    let slots: Vec<SlotSpan> = (0..4_000)
-        .map(|i| SlotSpan {
-            name: "slot".into(),
-            outer: i * 10..i * 10 + 9,
-            inner: i * 10 + 1..i * 10 + 8,
-        })
-        .collect();
+    let slots = many_slots(4_000, "slot");
     let huge = Entry {
         page: "https://s/huge".into(),
         validator: "v".into(),
