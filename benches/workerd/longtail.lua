@@ -166,6 +166,16 @@ if mode == "firstview" then
       wrk.thread:stop()
     end
   end
+elseif os.getenv("LT_TALLY") == "1" then
+  -- Diagnostic only (longtail.sh TALLY=1): how vitrine built each body, counted from
+  -- x-vitrine's "body=" and Server-Timing's page;desc. Costs wrk CPU on the shared machine.
+  tally = {}
+  function response(status, headers, body)
+    local how = (headers["x-vitrine"] or headers["X-Vitrine"] or ""):match("; body=(%a+)$") or "none"
+    local page = (headers["server-timing"] or headers["Server-Timing"] or ""):match('page;desc="(%a+)"') or "-"
+    local key = how .. "/" .. page
+    tally[key] = (tally[key] or 0) + 1
+  end
 end
 
 function done(summary, latency, requests)
@@ -174,6 +184,18 @@ function done(summary, latency, requests)
     req = req + t:get("n_req"); track = track + t:get("n_track"); param = param + t:get("n_param")
     pages = pages + t:get("n_pages"); other = other + t:get("n_other"); bad = bad + t:get("n_bad")
     shared = shared + t:get("n_shared")
+  end
+  if os.getenv("LT_TALLY") == "1" and mode ~= "firstview" then
+    local all, sum = {}, 0
+    for _, t in ipairs(threads) do
+      for k, n in pairs(t:get("tally") or {}) do all[k] = (all[k] or 0) + n; sum = sum + n end
+    end
+    local keys = {}
+    for k in pairs(all) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return all[a] > all[b] end)
+    local parts = {}
+    for _, k in ipairs(keys) do parts[#parts + 1] = string.format("%s=%d(%.1f%%)", k, all[k], 100 * all[k] / sum) end
+    io.write("LTTALLY " .. table.concat(parts, " ") .. "\n")
   end
   if mode == "firstview" then
     io.write(string.format("LTFV pages=%d other=%d bad=%d shared=%d\n", pages, other, bad, shared))

@@ -426,8 +426,17 @@ const vars = {
   KV_TIMEOUT_MS: "500",
   ATTRIBUTE_SLOTS: "off",
 };
-function measured(port, modules) {
-  const own = Object.entries(vars)
+// ALT_VARS="NAME=value ...": settings the alt variant gets on top of `vars` (an A/B of settings
+// of one build: ALT_BUILD=build ALT_VARS="MAP_FIRST_VIEWS=on").
+const altVars = Object.fromEntries(
+  (process.env.ALT_VARS || "").split(/\s+/).filter(Boolean).map((nv) => {
+    const at = nv.indexOf("=");
+    if (at < 1) throw new Error(`ALT_VARS: "${nv}" is not NAME=value`);
+    return [nv.slice(0, at), nv.slice(at + 1)];
+  }),
+);
+function measured(port, modules, extra = {}) {
+  const own = Object.entries({ ...vars, ...extra })
     .map(([name, value]) => `\n    (name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)}),`)
     .join("");
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -461,7 +470,7 @@ writeFileSync(
 if (altDir && pAlt) {
   writeFileSync(
     join(out, "alt.capnp"),
-    measured(pAlt, `(name = "index.js", esModule = embed "alt_index.js"), (name = "index_bg.wasm", wasm = embed "alt_index_bg.wasm")`),
+    measured(pAlt, `(name = "index.js", esModule = embed "alt_index.js"), (name = "index_bg.wasm", wasm = embed "alt_index_bg.wasm")`, altVars),
   );
 }
 console.error(

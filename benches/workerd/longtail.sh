@@ -40,7 +40,10 @@
 #        FV_PAGES=1000 (first-view phase: that many distinct pages per variant, at most PAGES;
 #        bounded by FV_MAX_SECS=300)
 #        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
+#        ALT_VARS="NAME=value ..." settings only alt gets (A/B of settings: ALT_BUILD=build ALT_VARS=...)
 #        COLO=cold|warm (default cold; see above)  WARM_DURATION (default DURATION)
+#        TALLY=1 (diagnostic: counts how each body was built, from x-vitrine's body= and
+#        Server-Timing's page;desc, printed per run; costs wrk CPU, so not for figures)
 #        KEEP=1 keeps the work dir (/tmp/vitrine-longtail.*); LT_CACHE (/tmp/vitrine-longtail-cache)
 #        holds the generated catalog and compiled snapshots between runs; LT_SNAPSHOT_DIR=<one of
 #        them> uses that snapshot instead of compiling (when the CLI and build/ disagree on the
@@ -256,7 +259,7 @@ run_wrk() {
   done_dir="$WORK/done.$mode.$v.$RANDOM"; mkdir -p "$done_dir"
   b0=$(cpu_ticks "$BACKEND_PID"); t0=$(cpu_ticks "$RUN_PID"); w0=$(date +%s.%N)
   LT_MODE=$mode LT_PATHS="$WORK/paths.txt" LT_PERSONAS="$WORK/personas.txt" LT_THREADS=$THREADS \
-    LT_TRACKING=$TRACKING LT_PARAM=$PARAM LT_DONE_DIR=$done_dir LT_FV_PAGES=$FV_PAGES \
+    LT_TRACKING=$TRACKING LT_PARAM=$PARAM LT_TALLY="${TALLY:-}" LT_DONE_DIR=$done_dir LT_FV_PAGES=$FV_PAGES \
     timeout -s INT $(( $(secs "$d") + 60 )) wrk -t"$THREADS" -c"$CONNS" -d"$d" --timeout 10s --latency \
     -s "$HERE/longtail.lua" "http://127.0.0.1:$port" > "$out" 2>&1 &
   wpid=$!; WRK_PID=$wpid
@@ -334,6 +337,7 @@ for r in $(seq 1 "$ROUNDS"); do
     printf '  round %d  %-12s %9s req/s  p50 %7s ms  p99 %8s ms  %6s us CPU/req  peak RSS %6s MB  (backend %s us/req)  %s  colo cache: %s\n' \
       "$r" "$v" "$rps" "$p50" "$p99" "$cpu" "$((HWM / 1024))" "$bcpu" "$(grep '^LTMIX' "$f" | sed 's/^LTMIX //')" "$cs"
     [ -z "$EVENTS" ] || echo "           log: $EVENTS"
+    ! grep -q '^LTTALLY' "$f" || echo "           bodies (x-vitrine body= / Server-Timing page): $(grep '^LTTALLY' "$f" | sed 's/^LTTALLY //')"
     [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
     [ "$WRKERR" = 0 ] || echo "           FAILED: $WRKERR non-2xx responses or socket errors in this run" >&2
     add() { awk -v a="$1" -v b="$2" 'BEGIN{print a+b}'; }
@@ -370,7 +374,7 @@ done
 
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"; run="$(date -u +%Y%m%dT%H%M%S)-$$"
 colo_fields="colo=$COLO"; [ "$COLO" = cold ] || colo_fields="$colo_fields warm_duration=$WARM_DURATION"
-common="at=$stamp run=$run $colo_fields pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
+common="at=$stamp run=$run $colo_fields${ALT_VARS:+ alt_vars=$(echo "$ALT_VARS" | tr ' ' ',')} pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"

@@ -13,7 +13,13 @@
 # The inspector's profiler runs WASM in another mode and attributes far more to it: this is the
 # view that adds up to the process's CPU.
 #
+# With UNSAMPLED=U and REPEAT=R, the same N pages are asked for U times unsampled, then R times
+# sampled (CPU per page averaged over the R passes): UNSAMPLED=1 REPEAT=1 samples pages' second
+# views (vitrine maps them there), UNSAMPLED=2 REPEAT=30 the steady state of pages an isolate
+# knows (held, when N pages fit the held budget).
+#
 # usage: sh benches/workerd/perf-profile.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [N=1500] [kind=c] [WARM=3000]
+#        UNSAMPLED=U REPEAT=R TOP=<symbols listed, 15> (optional, see above)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/../.." && pwd)"
@@ -48,13 +54,14 @@ setsid "$WORKERD" serve backend.capnp > backend.log 2>&1 & BP=$!
 setsid "$WORKERD" serve "$V.capnp" > "$V.log" 2>&1 & VP=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
 [ "$WARM" -eq 0 ] || (cd warm && node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$WARM" 1 loyal 8 | sed 's/^pass 1/  warm-up/')
+[ "${UNSAMPLED:-0}" -eq 0 ] || node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" "$UNSAMPLED" loyal 8 | sed 's/^pass/  unsampled pass/'
 perf record -q -F 2999 -p "$VP" -o perf.data 2> perf.err & PR=$!
 sleep 0.3
-PASS=$(node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" 1 loyal 8)
+PASS=$(node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" "${REPEAT:-1}" loyal 8)
 kill -INT "$PR" 2>/dev/null || true; wait "$PR" 2>/dev/null || true
-echo "  $PASS"
+echo "$PASS" | sed 's/^/  /'
 [ -s perf.data ] || { echo "perf recorded nothing:" >&2; cat perf.err >&2; exit 1; }
-US=$(echo "$PASS" | awk '{print $3}')
+US=$(echo "$PASS" | awk '{s += $3; n++} END {printf "%.0f", s / n}')
 perf report -i perf.data --no-children --sort sym --stdio -n -g none 2>/dev/null | grep -E '^ +[0-9.]+%' > syms.txt \
   || { echo "perf report found no samples" >&2; exit 1; }
 awk -v us="$US" '
@@ -72,4 +79,4 @@ awk -v us="$US" '
   END { printf "  %d samples; us per page by where they fell:\n", t
         for (k in s) printf "  %7.1f  %s\n", us * s[k] / t, k | "sort -rn" }' syms.txt
 echo "  most sampled symbols (samples):"
-awk 'NR <= 15 {n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}' syms.txt
+awk -v top="${TOP:-15}" 'NR <= top {n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}' syms.txt
