@@ -265,5 +265,5 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
 async fn shared_map(cfg: &Config, key: &PageKey) -> Option<Rc<SlotMap>> {
     let validator = key.shared_validator()?;
     let map = colo::lookup(cfg, key.url(), validator).await?;
-    Some(key.store_shared(map))
+    Some(key.store(map, None))
 }

@@ -242,17 +242,6 @@ impl PageKey {
         CACHE.with(|c| c.borrow_mut().insert_map(&self.url, validator, template))
     }
 
-    /// Stores the map another isolate of the colo made for the page at its header validator
-    /// ([`crate::colo`]); returns it shared. The page does not count toward mapping first
-    /// views ([`vitrine_core::splice::PageCache::insert_shared_map`]).
-    pub fn store_shared(&self, template: SlotMap) -> Rc<SlotMap> {
-        let validator = self.validator_text(None);
-        CACHE.with(|c| {
-            c.borrow_mut()
-                .insert_shared_map(&self.url, validator, template)
-        })
-    }
-
     /// The page, mapped by `template`, as this request splices it: held from now on if it is
     /// viewed often enough (then later requests make no subrequest), else kept just for this
     /// response.

@@ -116,9 +116,6 @@ struct Entry {
     known: Known,
     weight: usize,
     views: u32,
-    /// Whether its views count toward [`PageCache::maps_first_views`]: not for a page whose
-    /// map came from the colo ([`PageCache::insert_shared_map`]).
-    counted: bool,
 }
 
 struct Held<P> {
@@ -170,16 +167,14 @@ impl<P> PageCache<P> {
     /// yes once this isolate's traffic shows that pages come back, at least one new page in
     /// four asked for again over the last [`RETURNS_AFTER_PAGES`] to about 1,000 new pages. A
     /// mapped first view saves the second view its parse, worth several first views' extra
-    /// cost; a shop's long tail of pages seen once is better streamed. Only pages this
-    /// isolate parsed count, not those whose map came from the colo
-    /// ([`insert_shared_map`](Self::insert_shared_map)).
+    /// cost; a shop's long tail of pages seen once is better streamed.
     pub fn maps_first_views(&self) -> bool {
         self.new_pages >= RETURNS_AFTER_PAGES && self.returns.saturating_mul(4) >= self.new_pages
     }
 
-    /// Counts a view of a known page: its second view is a return (of a page that counts).
-    fn viewed(&mut self, views: u32, counted: bool) {
-        if counted && views == 2 {
+    /// Counts a view of a known page: its second view is a return.
+    fn viewed(&mut self, views: u32) {
+        if views == 2 {
             self.returns = self.returns.saturating_add(1);
         }
     }
@@ -216,8 +211,8 @@ impl<P> PageCache<P> {
             return None;
         }
         entry.views = entry.views.saturating_add(1);
-        let (views, counted, known) = (entry.views, entry.counted, entry.known.clone());
-        self.viewed(views, counted);
+        let (views, known) = (entry.views, entry.known.clone());
+        self.viewed(views);
         Some(known)
     }
 
@@ -227,9 +222,8 @@ impl<P> PageCache<P> {
     pub fn latest(&mut self, url: &str) -> Option<(String, Known)> {
         let entry = self.maps.get_mut(url)?;
         entry.views = entry.views.saturating_add(1);
-        let (views, counted) = (entry.views, entry.counted);
-        let found = (entry.validator.clone(), entry.known.clone());
-        self.viewed(views, counted);
+        let (views, found) = (entry.views, (entry.validator.clone(), entry.known.clone()));
+        self.viewed(views);
         Some(found)
     }
 
@@ -324,48 +318,27 @@ impl<P> PageCache<P> {
     /// stay within budget; returns it shared. A map at a new validator replaces the old one
     /// and drops the page's held bytes.
     pub fn insert_map(&mut self, url: &str, validator: &str, template: SlotMap) -> Rc<SlotMap> {
-        self.put_map(url, validator, template, true)
-    }
-
-    /// Stores the slot map of `url` at `validator` that another isolate of the colo made, as
-    /// [`insert_map`](Self::insert_map) does, except that the page does not count toward
-    /// [`maps_first_views`](Self::maps_first_views): that judges whether the pages this isolate
-    /// has to parse come back, and a page the colo already knew cost no parse here (in a
-    /// warm colo those are the popular pages, which come back far more often than the pages
-    /// new to the colo that its first views parse).
-    pub fn insert_shared_map(
-        &mut self,
-        url: &str,
-        validator: &str,
-        template: SlotMap,
-    ) -> Rc<SlotMap> {
-        self.put_map(url, validator, template, false)
-    }
-
-    fn put_map(
-        &mut self,
-        url: &str,
-        validator: &str,
-        template: SlotMap,
-        counted: bool,
-    ) -> Rc<SlotMap> {
         let weight = ENTRY_OVERHEAD + url.len() + validator.len() + template.weight();
         let template = Rc::new(template);
-        let known = Known::Spliceable(Rc::clone(&template));
-        self.put(url, validator, known, weight, counted);
+        self.put(
+            url,
+            validator,
+            Known::Spliceable(Rc::clone(&template)),
+            weight,
+        );
         template
     }
 
     /// Remembers that `url` was seen at `validator` (its next view maps it).
     pub fn insert_seen(&mut self, url: &str, validator: &str) {
         let weight = ENTRY_OVERHEAD + url.len() + validator.len();
-        self.put(url, validator, Known::Seen, weight, true);
+        self.put(url, validator, Known::Seen, weight);
     }
 
     /// Remembers that `url` at `validator` cannot be spliced.
     pub fn insert_refused(&mut self, url: &str, validator: &str) {
         let weight = ENTRY_OVERHEAD + url.len() + validator.len();
-        self.put(url, validator, Known::Refused, weight, true);
+        self.put(url, validator, Known::Refused, weight);
     }
 
     /// Forgets everything about `url` (its map proved wrong for the bytes the source sent).
@@ -449,18 +422,15 @@ impl<P> PageCache<P> {
         recorded
     }
 
-    /// Stores what is known about `url` at `validator`; `counted`: whether the page counts
-    /// toward [`maps_first_views`](Self::maps_first_views) when it is new here (a page known
-    /// before at this validator keeps its views and whether it counts).
-    fn put(&mut self, url: &str, validator: &str, known: Known, weight: usize, counted: bool) {
-        let (mut views, mut counted) = (1, counted);
+    fn put(&mut self, url: &str, validator: &str, known: Known, weight: usize) {
+        let mut views = 1;
         if let Some(old) = self.maps.pop(url) {
             self.map_bytes -= old.weight;
             if old.validator == validator {
-                (views, counted) = (old.views, old.counted);
+                views = old.views;
             }
         }
-        if views == 1 && counted {
+        if views == 1 {
             self.new_pages = self.new_pages.saturating_add(1);
             if self.new_pages > RETURNS_WINDOW {
                 self.new_pages /= 2;
@@ -491,7 +461,6 @@ impl<P> PageCache<P> {
             known,
             weight,
             views,
-            counted,
         };
         self.maps.put(url.to_owned(), entry);
     }
@@ -1118,39 +1087,6 @@ mod tests {
         c.insert_seen("/x", "v1");
         c.insert_seen("/x", "v2");
         assert!(c.get("/x", "v1").is_none());
-    }
-
-    #[test]
-    fn maps_from_the_colo_do_not_count_toward_mapping_first_views() {
-        let mut c: PageCache<()> = PageCache::new(1 << 20, 1 << 20, 1 << 16);
-        // A warm colo: the popular pages come with maps another isolate made, and come back.
-        for i in 0..300 {
-            let url = format!("/popular/{i}");
-            let _ = c.insert_shared_map(&url, "v", template(100));
-            assert!(c.get(&url, "v").is_some());
-            assert!(c.get(&url, "v").is_some());
-        }
-        // The pages this isolate parses (new to the colo) are a long tail seen once.
-        for i in 0..200 {
-            c.insert_seen(&format!("/tail/{i}"), "v");
-        }
-        assert!(
-            !c.maps_first_views(),
-            "returns of pages the colo mapped say nothing about the pages parsed here"
-        );
-        // The parsed pages come back: one in four and more.
-        for i in 0..100 {
-            let url = format!("/back/{i}");
-            c.insert_seen(&url, "v");
-            assert!(c.get(&url, "v").is_some());
-        }
-        assert!(c.maps_first_views(), "100 returns of 300 parsed pages");
-        // A shared page mapped here again at its validator (its shared map was rejected) still
-        // does not count.
-        let _ = c.insert_map("/popular/0", "v", template(100));
-        let (new_pages, returns) = (c.new_pages, c.returns);
-        assert!(c.get("/popular/0", "v").is_some());
-        assert_eq!((c.new_pages, c.returns), (new_pages, returns));
     }
 
     #[test]
