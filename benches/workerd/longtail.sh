@@ -374,7 +374,7 @@ done
 
 stamp="$(date -u +%Y-%m-%dT%H:%MZ)"; run="$(date -u +%Y%m%dT%H%M%S)-$$"
 colo_fields="colo=$COLO"; [ "$COLO" = cold ] || colo_fields="$colo_fields warm_duration=$WARM_DURATION"
-common="at=$stamp run=$run $colo_fields${ALT_VARS:+ alt_vars=$(echo "$ALT_VARS" | tr ' ' ',')} pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
+common="at=$stamp run=$run $colo_fields${ALT_VARS:+ alt_vars=$(echo "$ALT_VARS" | tr ' ' ',')}${TALLY:+ tally=1} pages=$PAGES duration=$DURATION rounds=$ROUNDS conns=$CONNS threads=$THREADS tracking=$TRACKING param=$PARAM snapshot=$VERSION wasm=$(sha256sum "$ROOT/build/index_bg.wasm" | cut -c1-12) workerd=$("$WORKERD" --version 2>/dev/null | awk '{print $2}')${ALT_BUILD:+ alt_wasm=$(sha256sum "$ALT_BUILD/index_bg.wasm" | cut -c1-12)}"
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"
