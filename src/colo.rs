@@ -141,11 +141,7 @@ pub fn publish(
     let Some(bucket) = shared::bucket_url(page_url, cfg.limits.attribute_slots) else {
         return;
     };
-    let entry = Entry {
-        page: page_url.to_owned(),
-        validator: validator.to_owned(),
-        map: map.clone(),
-    };
+    let entry = Entry::new(page_url, validator, map.clone());
     let now = js_sys::Date::now();
     let due = MAPS.with(|m| {
         let mut m = m.borrow_mut();

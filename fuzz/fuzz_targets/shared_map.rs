@@ -7,9 +7,10 @@ use libfuzzer_sys::fuzz_target;
 use vitrine_core::splice::shared::{decode, encode};
 
 fuzz_target!(|data: &[u8]| {
-    // Half the inputs get the magic and one entry ("p" at "v") in front, so the fuzzer spends
-    // its time on the maps rather than on finding the magic.
-    let mut framed = b"vmap\x02\x01\x01p\x01v".to_vec();
+    // Half the inputs get the magic, one slot name ("s") and one entry's ids in front, so the
+    // fuzzer spends its time on the maps rather than on finding the magic.
+    let mut framed = b"vmap\x03\x01\x01s\x01".to_vec();
+    framed.extend_from_slice(&[0; 16]);
     framed.extend_from_slice(data.get(1..).unwrap_or_default());
     let bytes = if data.first().is_some_and(|b| b & 1 == 1) {
         &framed[..]

@@ -23,7 +23,9 @@
 //! are not in order, disjoint and inside the page (the invariants [`SlotMap::parts`] relies
 //! on, so a decoded map splices exactly as the map that was encoded). A map is used only **at
 //! the validator the source just sent** (the validator covers the `ETag` or `Last-Modified`,
-//! the length and the type; the Worker also checks the length of the bytes it splices): the
+//! the length and the type, and a bucket knows a page and its validator by 64-bit SHA-256 ids,
+//! [`page_id`] and [`version_id`], both of which must match; the Worker also checks the length
+//! of the bytes it splices): the
 //! same guarantee as the maps an isolate makes itself, which hold as long as the page source
 //! changes the validator when it changes the page. A map whose length does not fit the bytes
 //! is not used again ([`SharedMaps::reject`]); the page is mapped and its new map written.
@@ -38,7 +40,7 @@ pub use state::{
     Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD, SCAN_MS,
     WRITE_FLIGHT_MS,
 };
-pub use wire::{decode, encode, fits, Indexed};
+pub use wire::{decode, encode, fits, Indexed, MAX_NAMES};
 
 use super::SlotMap;
 
@@ -46,7 +48,7 @@ use super::SlotMap;
 /// and writes other entries. It names what a map means too, so it changes whenever how a page
 /// is mapped changes (what a slot is, where its offsets point): buckets outlive a deployment,
 /// and versions of the Worker share a colo while one rolls out.
-pub const FORMAT: u8 = 2;
+pub const FORMAT: u8 = 3;
 
 /// Buckets per site.
 pub const BUCKETS: u16 = 256;
@@ -71,15 +73,64 @@ pub const MAX_AGE_SECS: u32 = 7 * 86_400;
 /// The path under a site's origin that names shared maps in the cache.
 const CACHE_PATH: &str = "/__vitrine/maps/";
 
-/// One page's map as shared: its page key, the validator it was made at, and the map.
+/// What a bucket stores instead of a page key or a validator: the first 8 bytes of a SHA-256
+/// ([`page_id`], [`version_id`]).
+pub type Id = [u8; 8];
+
+/// One page's map as shared: its page, the page at the validator the map was made at, and the
+/// map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The page key (an absolute URL).
-    pub page: String,
-    /// The validator the map was made at ([`crate::splice::validator`]).
-    pub validator: String,
+    /// The page key's id ([`page_id`]).
+    pub page: Id,
+    /// The id of the page key with the validator the map was made at ([`version_id`]).
+    pub version: Id,
     /// Where its slots are.
     pub map: SlotMap,
+}
+
+impl Entry {
+    /// The entry of `map`, made for the page key `page` at `validator`
+    /// ([`crate::splice::validator`]).
+    pub fn new(page: &str, validator: &str, map: SlotMap) -> Self {
+        Self {
+            page: page_id(page),
+            version: version_id(page, validator),
+            map,
+        }
+    }
+}
+
+/// The id a bucket knows the page key `page` by: the first 8 bytes of a SHA-256 of it, so a
+/// bucket holds no URL and an entry is a few dozen bytes (a colo that knows a whole catalog
+/// fits the bytes an isolate keeps of its buckets).
+pub fn page_id(page: &str) -> Id {
+    id(&[b"vitrine shared page\0", page.as_bytes()])
+}
+
+/// The id of the page key `page` at `validator`: a map is found only if both its page id and
+/// this match, 128 bits of SHA-256 over the page key and the validator (and the Worker still
+/// checks the length of the bytes it splices).
+pub fn version_id(page: &str, validator: &str) -> Id {
+    let len = (page.len() as u64).to_le_bytes();
+    id(&[
+        b"vitrine shared version\0",
+        &len,
+        page.as_bytes(),
+        validator.as_bytes(),
+    ])
+}
+
+fn id(parts: &[&[u8]]) -> Id {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part);
+    }
+    let digest = h.finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
 }
 
 /// Why a bucket read from the cache was not used. None of these is an error of the request:
@@ -175,7 +226,7 @@ pub fn merge(newer: Vec<Entry>, older: Vec<Entry>) -> Vec<Entry> {
         if out.len() == MAX_ENTRIES {
             break;
         }
-        if seen.insert(e.page.clone()) {
+        if seen.insert(e.page) {
             out.push(e);
         }
     }

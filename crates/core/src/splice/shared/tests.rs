@@ -30,11 +30,7 @@ fn many_slots(n: usize, name: &str) -> Vec<SlotSpan> {
 }
 
 fn entry(page: &str, validator: &str) -> Entry {
-    Entry {
-        page: page.to_owned(),
-        validator: validator.to_owned(),
-        map: map_of(PAGE),
-    }
+    Entry::new(page, validator, map_of(PAGE))
 }
 
 #[test]
@@ -91,21 +87,117 @@ fn other_formats_trailing_bytes_and_huge_buckets_are_refused() {
     );
 }
 
-/// A bucket of one entry with the given slots, as a Worker of this format would write it.
-fn raw(len: u64, slots: &[[u64; 4]]) -> Vec<u8> {
+/// A bucket of one entry with the given slots (each naming `names[name]`, at absolute offsets
+/// written as the steps a bucket stores, wrapping where one goes back), as a Worker of this
+/// format would write it.
+fn raw_named(names: &[&str], len: u64, slots: &[(u32, [u64; 4])]) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct Bucket<'a> {
-        entries: Vec<WireEntry<'a>>,
+        names: Vec<&'a str>,
+        entries: Vec<WireEntry>,
     }
     let bucket = Bucket {
+        names: names.to_vec(),
         entries: vec![WireEntry {
-            page: "p",
-            validator: "v",
+            page: page_id("p"),
+            version: version_id("p", "v"),
             len,
-            slots: slots.iter().map(|&at| WireSlot { name: "s", at }).collect(),
+            slots: {
+                let mut cursor = 0u64;
+                slots
+                    .iter()
+                    .map(|&(name, [a, b, c, d])| {
+                        let at = [
+                            a.wrapping_sub(cursor),
+                            b.wrapping_sub(a),
+                            c.wrapping_sub(b),
+                            d.wrapping_sub(c),
+                        ];
+                        cursor = d;
+                        WireSlot { name, at }
+                    })
+                    .collect()
+            },
         }],
     };
     postcard::to_extend(&bucket, MAGIC.to_vec()).expect("encodes")
+}
+
+/// A bucket of one entry with the given slots, all named `s`.
+fn raw(len: u64, slots: &[[u64; 4]]) -> Vec<u8> {
+    let named: Vec<(u32, [u64; 4])> = slots.iter().map(|&at| (0, at)).collect();
+    raw_named(&["s"], len, &named)
+}
+
+#[test]
+fn a_slot_naming_no_listed_name_refuses_the_bucket() {
+    let good = raw_named(
+        &["a", "b"],
+        100,
+        &[(1, [0, 5, 10, 20]), (0, [20, 25, 30, 40])],
+    );
+    let back = decode(&good).expect("decodes");
+    let names: Vec<&str> = back[0].map.slots().iter().map(|s| &*s.name).collect();
+    assert_eq!(names, ["b", "a"]);
+    assert_eq!(
+        decode(&raw_named(
+            &["a"],
+            100,
+            &[(0, [0, 5, 10, 20]), (1, [20, 25, 30, 40])]
+        )),
+        Err(SharedRefused::Slots { entry: 0, slot: 1 })
+    );
+    assert_eq!(
+        decode(&raw_named(&[], 100, &[(0, [0, 5, 10, 20])])),
+        Err(SharedRefused::Slots { entry: 0, slot: 0 })
+    );
+    // More names than any site has: refused before they are read.
+    let mut many = MAGIC.to_vec();
+    postcard::to_extend(&(MAX_NAMES as u64 + 1), many.clone())
+        .map(|b| many = b)
+        .unwrap();
+    assert_eq!(decode(&many).map_err(|e| e.code()), Err("decode"));
+}
+
+#[test]
+fn a_bucket_names_each_slot_once_and_holds_no_url_or_validator() {
+    let page = "https://shop.example/products/a-rather-long-product-handle?variant=1234";
+    let validator = "\"W/etag-of-this-page\"\n\n104870\ntext/html; charset=utf-8";
+    let entries: Vec<Entry> = (0..100)
+        .map(|n| Entry::new(&format!("{page}{n}"), validator, map_of(PAGE)))
+        .collect();
+    let bytes = encode(&entries);
+    let text = String::from_utf8_lossy(&bytes);
+    assert_eq!(text.matches("hero").count(), 1);
+    assert_eq!(text.matches("recs").count(), 1);
+    assert!(!text.contains("shop.example") && !text.contains("etag-of-this-page"));
+    // Two slots of the test page: an entry is its ids, its length and eight offsets.
+    assert!(
+        bytes.len() < 100 * 40,
+        "{} bytes for 100 entries",
+        bytes.len()
+    );
+    assert_eq!(decode(&bytes), Ok(entries));
+}
+
+#[test]
+fn ids_tell_pages_and_validators_apart() {
+    assert_ne!(page_id("https://s/a"), page_id("https://s/b"));
+    assert_eq!(page_id("https://s/a"), page_id("https://s/a"));
+    assert_ne!(
+        version_id("https://s/a", "1"),
+        version_id("https://s/a", "2")
+    );
+    assert_ne!(
+        version_id("https://s/a", "1"),
+        version_id("https://s/b", "1")
+    );
+    // The page key's length is part of the version: no page and validator pair spells another.
+    assert_ne!(
+        version_id("https://s/a", "b1"),
+        version_id("https://s/ab", "1")
+    );
+    assert_ne!(page_id("x"), version_id("x", ""));
 }
 
 #[test]
@@ -134,14 +226,14 @@ fn slots_out_of_order_overlapping_or_past_the_page_refuse_the_bucket() {
 
 #[test]
 fn a_bucket_too_long_keeps_its_newest_entries() {
-    let slots = many_slots(2_000, "slot-with-a-long-enough-name");
-    let big = |n: usize| Entry {
-        page: format!("https://s/{n}"),
-        validator: "v".into(),
-        map: SlotMap {
-            len: 20_000,
+    // Slot names are written once per bucket: offsets fill it.
+    let slots = many_slots(10_000, "slot-with-a-long-enough-name");
+    let big = |n: usize| {
+        let map = SlotMap {
+            len: 100_000,
             slots: slots.clone(),
-        },
+        };
+        Entry::new(&format!("https://s/{n}"), "v", map)
     };
     let entries: Vec<Entry> = (0..10).map(big).collect();
     let bytes = encode(&entries);
@@ -344,9 +436,12 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
     assert_eq!(
         newer
             .iter()
-            .map(|e| (e.page.as_str(), e.validator.as_str()))
+            .map(|e| (e.page, e.version))
             .collect::<Vec<_>>(),
-        [("https://s/a", "2"), ("https://s/b", "1")]
+        [
+            (page_id("https://s/a"), version_id("https://s/a", "2")),
+            (page_id("https://s/b"), version_id("https://s/b", "1"))
+        ]
     );
     assert_eq!(s.pending(), 0);
     // While it is being written, and for FLUSH_MS after, new maps wait.
@@ -361,7 +456,7 @@ fn maps_are_written_a_bucket_at_a_time_at_most_once_per_flush_interval() {
     );
     let due = s.due(FLUSH_MS + 2.0);
     assert_eq!(due.len(), 1);
-    assert_eq!(due[0].1[0].page, "https://s/c");
+    assert_eq!(due[0].1[0].page, page_id("https://s/c"));
     // A failed write ends the write too.
     s.written(B, None, FLUSH_MS + 3.0);
     s.add(B, entry("https://s/d", "1"));
@@ -396,7 +491,7 @@ fn a_write_that_never_ends_is_taken_over() {
     assert!(s.due(WRITE_FLIGHT_MS - 1.0).is_empty());
     let due = s.due(WRITE_FLIGHT_MS);
     assert_eq!(due.len(), 1);
-    assert_eq!(due[0].1[0].page, "https://s/b");
+    assert_eq!(due[0].1[0].page, page_id("https://s/b"));
 }
 
 #[test]
@@ -422,12 +517,15 @@ fn a_map_that_did_not_fit_its_bytes_is_not_used_again_from_that_read() {
 
 #[test]
 fn a_map_too_big_to_share_is_not_added() {
-    let slots = many_slots(4_000, "slot");
-    let huge = Entry {
-        page: "https://s/huge".into(),
-        validator: "v".into(),
-        map: SlotMap { len: 40_000, slots },
-    };
+    let slots = many_slots(10_000, "slot");
+    let huge = Entry::new(
+        "https://s/huge",
+        "v",
+        SlotMap {
+            len: 100_000,
+            slots,
+        },
+    );
     assert!(!fits(&huge));
     assert!(fits(&entry("https://s/a", "v")));
     let mut s = SharedMaps::new(1 << 20);
@@ -481,7 +579,7 @@ proptest! {
         let Ok(map) = record(page.as_bytes(), Limits::default(), None) else {
             return Ok(());
         };
-        let written = vec![Entry { page: "https://s/p".into(), validator: "v".into(), map: map.clone() }];
+        let written = vec![Entry::new("https://s/p", "v", map.clone())];
         let back = decode(&encode(&written)).expect("decodes").remove(0).map;
         let names: Vec<String> = map.slots().iter().map(|s| s.name.to_string()).collect();
         let ops = [Op::Replace, Op::Append, Op::Before, Op::Remove];
@@ -556,7 +654,7 @@ proptest! {
     ) {
         let mut s = SharedMaps::new(1 << 20);
         let mut now = 0.0;
-        let mut added: Vec<(String, String)> = Vec::new();
+        let mut added: Vec<(String, Id)> = Vec::new();
         // Buckets being written, and since when.
         let mut writing: Vec<(String, f64)> = Vec::new();
         for (op, b, p, dt) in steps {
@@ -565,8 +663,9 @@ proptest! {
             match op {
                 0 => {
                     let page = format!("https://s/{b}/{p}");
-                    added.retain(|(bk, pg)| !(bk == &bucket && pg == &page));
-                    added.push((bucket.clone(), page.clone()));
+                    let id = page_id(&page);
+                    added.retain(|(bk, pg)| !(bk == &bucket && pg == &id));
+                    added.push((bucket.clone(), id));
                     s.add(&bucket, entry(&page, "v"));
                 }
                 1 => {
@@ -615,4 +714,61 @@ proptest! {
         prop_assert!(added.is_empty(), "never written: {:?}", added);
         prop_assert_eq!(s.pending(), 0);
     }
+}
+
+#[test]
+fn the_fuzz_seeds_are_buckets_of_this_format() {
+    let two = include_bytes!("../../../../../fuzz/corpus/shared_map/two-entries");
+    let entries = decode(two).expect("the seed is a bucket");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].map.slots().len(), 2);
+    // The fuzz target puts the magic, one name and one entry's ids in front of `framed`.
+    let framed = include_bytes!("../../../../../fuzz/corpus/shared_map/framed");
+    let mut bytes = b"vmap\x03\x01\x01s\x01".to_vec();
+    bytes.extend_from_slice(&[0; 16]);
+    bytes.extend_from_slice(&framed[1..]);
+    assert_eq!(decode(&bytes).expect("the seed frames a bucket").len(), 1);
+    assert_eq!(FORMAT, 3, "the seeds above are of format 3");
+}
+
+#[test]
+fn a_colo_that_knows_100000_pages_fits_the_bytes_an_isolate_keeps() {
+    // The shop of the long-tail bench: product pages with four slots, at offsets of a 100 KB
+    // page, 100,000 pages over the buckets (about 391 a bucket).
+    let names = ["hero", "promo-strip", "listing-banner", "recs"];
+    let map = |n: usize| {
+        let base = 20_000 + n % 1_000;
+        let slots = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let at = base + i * 20_000;
+                SlotSpan {
+                    name: (*name).into(),
+                    outer: at..at + 900,
+                    inner: at + 40..at + 880,
+                }
+            })
+            .collect();
+        SlotMap {
+            len: 100_000 + n % 50_000,
+            slots,
+        }
+    };
+    let per_bucket = 100_000usize.div_ceil(usize::from(BUCKETS));
+    let entries: Vec<Entry> = (0..per_bucket)
+        .map(|n| {
+            let page = format!("https://shop.example/products/item-{n:06}?variant=default");
+            let validator = format!(
+                "\"etag-{n:08x}\"\n\n{}\ntext/html; charset=utf-8",
+                100_000 + n
+            );
+            Entry::new(&page, &validator, map(n))
+        })
+        .collect();
+    let bucket = indexed(&entries);
+    assert_eq!(bucket.len(), per_bucket);
+    // The Worker keeps 8 MiB of read buckets per isolate (`READ_BUDGET`, src/colo.rs).
+    let all = bucket.weight() * usize::from(BUCKETS);
+    assert!(all <= 8 << 20, "{all} bytes for 100,000 pages");
 }
