@@ -7,8 +7,6 @@
 //! names, or any entry whose slots are not in order, disjoint and inside the page, refuses the
 //! whole bucket.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{page_id, version_id, Entry, Id, SharedRefused, FORMAT, MAX_ENCODED, MAX_ENTRIES};
@@ -46,17 +44,25 @@ pub(super) struct WireSlot {
 }
 
 /// The slot names of `entries`, each once, in the order they first appear, and an entry's
-/// slots as they are written against them.
+/// slots as they are written against them. A site has a few slot names: a look through them
+/// is all a name costs.
 struct Names<'a> {
     names: Vec<&'a str>,
-    at: HashMap<&'a str, u32>,
 }
 
 impl<'a> Names<'a> {
     fn new() -> Self {
-        Self {
-            names: Vec::new(),
-            at: HashMap::new(),
+        Self { names: Vec::new() }
+    }
+
+    /// The place of `name` in the names, added if new.
+    fn place(&mut self, name: &'a str) -> u32 {
+        match self.names.iter().position(|n| *n == name) {
+            Some(at) => at as u32,
+            None => {
+                self.names.push(name);
+                (self.names.len() - 1) as u32
+            }
         }
     }
 
@@ -67,11 +73,7 @@ impl<'a> Names<'a> {
             .slots
             .iter()
             .map(|s| {
-                let next = self.names.len() as u32;
-                let name = *self.at.entry(&s.name).or_insert(next);
-                if name == next {
-                    self.names.push(&s.name);
-                }
+                let name = self.place(&s.name);
                 // A map's slots are in order and nested as `map` checks, so no step is
                 // negative; one that were would wrap, and the bucket would be refused.
                 let at = [
@@ -161,8 +163,8 @@ impl Indexed {
         bytes.shrink_to_fit();
         let (names, entries) = checked(&bytes)?;
         let mut index: Vec<(Id, u32)> = entries.iter().map(|(at, e)| (e.page, *at)).collect();
-        // Newest first within a page: a stable sort keeps the order the bucket has them in.
-        index.sort_by_key(|&(id, _)| id);
+        // Within a page, the newest entry has the smallest offset: it sorts first.
+        index.sort_unstable();
         index.dedup_by_key(|&mut (id, _)| id);
         index.shrink_to_fit();
         let names = names.into_iter().map(Box::from).collect();
