@@ -4,7 +4,7 @@
 //! themselves; never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use vitrine_core::splice::shared::{decode, encode};
+use vitrine_core::splice::shared::{decode, encode, MAX_ENCODED};
 
 fuzz_target!(|data: &[u8]| {
     // Half the inputs get the magic, one slot name ("s") and one entry's ids in front, so the
@@ -35,5 +35,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(spliced.as_deref(), Some(&page[..]));
         }
     }
-    assert_eq!(decode(&encode(&entries)).as_ref(), Ok(&entries));
+    // Written back, a bucket keeps its newest entries: all of them, unless renumbering its
+    // names made it longer than a bucket may be.
+    let back = decode(&encode(&entries)).expect("what encode writes decodes");
+    assert!(entries.starts_with(&back));
+    if bytes.len() < MAX_ENCODED / 2 {
+        assert_eq!(back, entries);
+    }
 });

@@ -19,9 +19,11 @@
 //! next asked for, and shared again.
 //!
 //! A bucket is untrusted input, like anything read back from a store: [`decode`] refuses
-//! anything that is not exactly a bucket of this format, and any bucket with a map whose slots
-//! are not in order, disjoint and inside the page (the invariants [`SlotMap::parts`] relies
-//! on, so a decoded map splices exactly as the map that was encoded). A map is used only **at
+//! anything that is not exactly a bucket of this format, any bucket whose slot names would
+//! spell out more than [`MAX_NAME_BYTES`] once decoded, and any bucket with a map whose slots
+//! name no listed name or are not in order, disjoint and inside the page (the invariants
+//! [`SlotMap::parts`] relies on, so a decoded map splices exactly as the map that was
+//! encoded). A map is used only **at
 //! the validator the source just sent** (the validator covers the `ETag` or `Last-Modified`,
 //! the length and the type, and a bucket knows a page and its validator by 64-bit SHA-256 ids,
 //! [`page_id`] and [`version_id`], both of which must match; the Worker also checks the length
@@ -40,7 +42,7 @@ pub use state::{
     Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD, SCAN_MS,
     WRITE_FLIGHT_MS,
 };
-pub use wire::{decode, encode, fits, Indexed, MAX_NAMES};
+pub use wire::{decode, encode, fits, Indexed, MAX_NAMES, MAX_NAME_BYTES};
 
 use super::SlotMap;
 
@@ -108,9 +110,9 @@ pub fn page_id(page: &str) -> Id {
     id(&[b"vitrine shared page\0", page.as_bytes()])
 }
 
-/// The id of the page key `page` at `validator`: a map is found only if both its page id and
-/// this match, 128 bits of SHA-256 over the page key and the validator (and the Worker still
-/// checks the length of the bytes it splices).
+/// The id of the page key `page` at `validator`: 64 bits of a SHA-256 over both, so this id
+/// alone binds the page and the validator (a map is found only if its page id matches too, and
+/// the Worker still checks the length of the bytes it splices).
 pub fn version_id(page: &str, validator: &str) -> Id {
     let len = (page.len() as u64).to_le_bytes();
     id(&[
@@ -146,11 +148,14 @@ pub enum SharedRefused {
     /// Not a bucket of this format (another format, or not a bucket at all).
     #[error("shared bucket has no vmap format-{FORMAT} magic")]
     Format,
-    /// The bytes after the magic do not decode, hold too many entries, or are followed by more.
+    /// The bytes after the magic do not decode, hold too many names or entries, spell out too
+    /// many bytes of slot names, or are followed by more.
     #[error("shared bucket does not decode: {0}")]
     Decode(String),
-    /// A map's slots are not in order, overlap, or reach past the page.
-    #[error("shared bucket's entry {entry}: slot {slot} is out of order or outside the page")]
+    /// A map's slots are not in order, overlap, reach past the page, or name no listed name.
+    #[error(
+        "shared bucket's entry {entry}: slot {slot} is out of order, outside the page or unnamed"
+    )]
     Slots {
         /// The entry.
         entry: usize,

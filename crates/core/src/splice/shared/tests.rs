@@ -151,12 +151,89 @@ fn a_slot_naming_no_listed_name_refuses_the_bucket() {
         decode(&raw_named(&[], 100, &[(0, [0, 5, 10, 20])])),
         Err(SharedRefused::Slots { entry: 0, slot: 0 })
     );
-    // More names than any site has: refused before they are read.
-    let mut many = MAGIC.to_vec();
-    postcard::to_extend(&(MAX_NAMES as u64 + 1), many.clone())
-        .map(|b| many = b)
-        .unwrap();
-    assert_eq!(decode(&many).map_err(|e| e.code()), Err("decode"));
+}
+
+/// A bucket listing `n` one-byte names and no entry.
+fn named(n: usize) -> Vec<u8> {
+    let mut bytes = postcard::to_extend(&(n as u64), MAGIC.to_vec()).unwrap();
+    for _ in 0..n {
+        bytes.extend_from_slice(b"\x01a");
+    }
+    bytes.push(0);
+    bytes
+}
+
+#[test]
+fn more_names_than_a_bucket_may_list_are_refused_and_never_written() {
+    assert_eq!(decode(&named(MAX_NAMES)), Ok(vec![]));
+    match decode(&named(MAX_NAMES + 1)) {
+        Err(SharedRefused::Decode(why)) => assert!(why.contains("slot names, over"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // Sites whose slot names carry ids: 9 names a page, 512 pages, more than a bucket lists.
+    let entries: Vec<Entry> = (0..MAX_ENTRIES)
+        .map(|n| {
+            let page: String = (0..9)
+                .map(|k| format!("<vitrine-slot name=\"s{n}-{k}\"></vitrine-slot>"))
+                .collect();
+            Entry::new(&format!("https://s/{n}"), "v", map_of(&page))
+        })
+        .collect();
+    let back = decode(&encode(&entries)).expect("what encode writes decodes");
+    assert!(!back.is_empty() && back.len() < entries.len());
+    assert_eq!(back[..], entries[..back.len()], "the newest, in order");
+    // One page with more than an eighth of that is not shared.
+    let page: String = (0..MAX_NAMES / 8 + 1)
+        .map(|k| format!("<vitrine-slot name=\"s{k}\"></vitrine-slot>"))
+        .collect();
+    assert!(!fits(&Entry::new("https://s/x", "v", map_of(&page))));
+}
+
+#[test]
+fn a_name_named_by_many_slots_cannot_make_a_small_bucket_decode_huge() {
+    // One long name, listed once, named by many slots: 64 KiB spelled out 10 times.
+    let long = "n".repeat(64 << 10);
+    let slots: Vec<(u32, [u64; 4])> = (0..10)
+        .map(|i| (0, [i * 10, i * 10 + 1, i * 10 + 2, i * 10 + 3]))
+        .collect();
+    let bytes = raw_named(&[&long], 1_000, &slots);
+    assert!(bytes.len() < MAX_ENCODED / 2);
+    match decode(&bytes) {
+        Err(SharedRefused::Decode(why)) => assert!(why.contains("spell out"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(Indexed::new(bytes).is_err());
+    // Within the limit it decodes; and encode never writes past it.
+    assert_eq!(
+        decode(&raw_named(&[&long], 1_000, &slots[..3])).map(|e| e.len()),
+        Ok(1)
+    );
+    let spans = |n: usize| {
+        (0..n)
+            .map(|i| SlotSpan {
+                name: long.as_str().into(),
+                outer: i * 10..i * 10 + 3,
+                inner: i * 10 + 1..i * 10 + 2,
+            })
+            .collect::<Vec<_>>()
+    };
+    let map = |n: usize| SlotMap {
+        len: 1_000,
+        slots: spans(n),
+    };
+    let heavy: Vec<Entry> = (0..8)
+        .map(|n| Entry::new(&format!("https://s/{n}"), "v", map(1)))
+        .collect();
+    let back = decode(&encode(&heavy)).expect("what encode writes decodes");
+    assert!(
+        !back.is_empty() && back.len() < heavy.len(),
+        "{}",
+        back.len()
+    );
+    assert!(
+        !fits(&Entry::new("https://s/h", "v", map(2))),
+        "an entry spelling out more than an eighth is not shared"
+    );
 }
 
 #[test]
@@ -227,7 +304,7 @@ fn slots_out_of_order_overlapping_or_past_the_page_refuse_the_bucket() {
 #[test]
 fn a_bucket_too_long_keeps_its_newest_entries() {
     // Slot names are written once per bucket: offsets fill it.
-    let slots = many_slots(10_000, "slot-with-a-long-enough-name");
+    let slots = many_slots(10_000, "s");
     let big = |n: usize| {
         let map = SlotMap {
             len: 100_000,

@@ -18,6 +18,12 @@ pub(super) const MAGIC: &[u8; 5] = &[b'v', b'm', b'a', b'p', FORMAT];
 /// The most slot names a bucket may list (a site has a few).
 pub const MAX_NAMES: usize = 4_096;
 
+/// The most bytes the slot names of a bucket's maps may spell out, every slot's name counted
+/// (what decoding its maps allocates): a name is listed once but named by any number of slots,
+/// so without this a small bucket could decode to a huge one. The old format's bound, when
+/// names were written with each slot.
+pub const MAX_NAME_BYTES: usize = MAX_ENCODED;
+
 #[derive(Serialize)]
 struct WireBucket<'a> {
     names: Vec<&'a str>,
@@ -48,11 +54,22 @@ pub(super) struct WireSlot {
 /// is all a name costs.
 struct Names<'a> {
     names: Vec<&'a str>,
+    /// The bytes the slots written so far spell out ([`MAX_NAME_BYTES`]).
+    spelled: usize,
 }
 
 impl<'a> Names<'a> {
     fn new() -> Self {
-        Self { names: Vec::new() }
+        Self {
+            names: Vec::new(),
+            spelled: 0,
+        }
+    }
+
+    /// Whether the names written so far are within a bucket's limits, `share` of them (an
+    /// entry may take an eighth).
+    fn within(&self, share: usize) -> bool {
+        self.names.len() <= MAX_NAMES / share && self.spelled <= MAX_NAME_BYTES / share
     }
 
     /// The place of `name` in the names, added if new.
@@ -74,6 +91,7 @@ impl<'a> Names<'a> {
             .iter()
             .map(|s| {
                 let name = self.place(&s.name);
+                self.spelled = self.spelled.saturating_add(s.name.len());
                 // A map's slots are in order and nested as `map` checks, so no step is
                 // negative; one that were would wrap, and the bucket would be refused.
                 let at = [
@@ -96,32 +114,38 @@ impl<'a> Names<'a> {
     }
 }
 
-/// Whether `entry` is small enough to be shared: at most an eighth of a bucket's limit, so one
-/// page with a huge map can never push every other page out of its bucket.
+/// Whether `entry` is small enough to be shared: at most an eighth of each of a bucket's
+/// limits (its bytes, its names, the bytes its names spell out), so one page with a huge map
+/// can never push every other page out of its bucket.
 pub fn fits(entry: &Entry) -> bool {
     let mut names = Names::new();
     let wire = names.wire(entry);
+    let within = names.within(8);
     let bucket = WireBucket {
         names: names.names,
         entries: vec![wire],
     };
-    postcard::to_extend(&bucket, MAGIC.to_vec()).is_ok_and(|b| b.len() <= MAX_ENCODED / 8)
+    within && postcard::to_extend(&bucket, MAGIC.to_vec()).is_ok_and(|b| b.len() <= MAX_ENCODED / 8)
 }
 
 /// `entries` (newest first) as a bucket is stored: at most [`MAX_ENTRIES`] of them, and the
-/// oldest left out until it is at most [`MAX_ENCODED`] bytes.
+/// oldest left out until it is within a bucket's limits: at most [`MAX_ENCODED`] bytes,
+/// [`MAX_NAMES`] names and [`MAX_NAME_BYTES`] spelled out. What it writes always decodes.
 pub fn encode(entries: &[Entry]) -> Vec<u8> {
     let mut keep = entries.len().min(MAX_ENTRIES);
     loop {
         let mut names = Names::new();
         let wired = entries[..keep].iter().map(|e| names.wire(e)).collect();
+        let within = names.within(1);
         let bucket = WireBucket {
             names: names.names,
             entries: wired,
         };
-        if let Ok(out) = postcard::to_extend(&bucket, MAGIC.to_vec()) {
-            if out.len() <= MAX_ENCODED {
-                return out;
+        if within {
+            if let Ok(out) = postcard::to_extend(&bucket, MAGIC.to_vec()) {
+                if out.len() <= MAX_ENCODED {
+                    return out;
+                }
             }
         }
         // Over the limit: drop the oldest eighth (at least one) and try again.
@@ -247,10 +271,22 @@ fn checked(bytes: &[u8]) -> Result<Checked<'_>, SharedRefused> {
         )));
     }
     let mut out = Vec::with_capacity(count as usize);
+    let mut spelled = 0usize;
     for entry in 0..count as usize {
         let offset = (bytes.len() - rest.len()) as u32;
         let (e, after): (WireEntry, &[u8]) =
             postcard::take_from_bytes(rest).map_err(decode_error)?;
+        // Counted before any map is decoded: what decoding them would allocate (a slot naming
+        // no listed name is refused by `map` below).
+        for slot in &e.slots {
+            let name = usize::try_from(slot.name).ok().and_then(|n| names.get(n));
+            spelled = spelled.saturating_add(name.map_or(0, |n| n.len()));
+        }
+        if spelled > MAX_NAME_BYTES {
+            return Err(SharedRefused::Decode(format!(
+                "slot names spell out over {MAX_NAME_BYTES} bytes"
+            )));
+        }
         map(&e, &names).map_err(|slot| SharedRefused::Slots { entry, slot })?;
         out.push((offset, e));
         rest = after;
