@@ -7,6 +7,8 @@
 //! names, or any entry whose slots are not in order, disjoint and inside the page, refuses the
 //! whole bucket.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{page_id, version_id, Entry, Id, SharedRefused, FORMAT, MAX_ENCODED, MAX_ENTRIES};
@@ -50,10 +52,11 @@ pub(super) struct WireSlot {
 }
 
 /// The slot names of `entries`, each once, in the order they first appear, and an entry's
-/// slots as they are written against them. A site has a few slot names: a look through them
-/// is all a name costs.
+/// slots as they are written against them. Found by a hash map: a site whose slot names carry
+/// ids can have thousands, and a look through them per slot would be quadratic.
 struct Names<'a> {
     names: Vec<&'a str>,
+    at: HashMap<&'a str, u32>,
     /// The bytes the slots written so far spell out ([`MAX_NAME_BYTES`]).
     spelled: usize,
 }
@@ -62,6 +65,7 @@ impl<'a> Names<'a> {
     fn new() -> Self {
         Self {
             names: Vec::new(),
+            at: HashMap::new(),
             spelled: 0,
         }
     }
@@ -74,13 +78,12 @@ impl<'a> Names<'a> {
 
     /// The place of `name` in the names, added if new.
     fn place(&mut self, name: &'a str) -> u32 {
-        match self.names.iter().position(|n| *n == name) {
-            Some(at) => at as u32,
-            None => {
-                self.names.push(name);
-                (self.names.len() - 1) as u32
-            }
+        let next = self.names.len() as u32;
+        let at = *self.at.entry(name).or_insert(next);
+        if at == next {
+            self.names.push(name);
         }
+        at
     }
 
     fn wire(&mut self, entry: &'a Entry) -> WireEntry {
