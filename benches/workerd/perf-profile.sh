@@ -64,19 +64,7 @@ echo "$PASS" | sed 's/^/  /'
 US=$(echo "$PASS" | awk '{s += $3; n++} END {printf "%.0f", s / n}')
 perf report -i perf.data --no-children --sort sym --stdio -n -g none 2>/dev/null | grep -E '^ +[0-9.]+%' > syms.txt \
   || { echo "perf report found no samples" >&2; exit 1; }
-awk -v us="$US" '
-  { n = $2; line = $0; c = "workerd, KJ, other native"
-    if (line ~ /\[k\]/) c = "kernel"
-    else if (line ~ /-turbofan *$/) c = "WASM, TurboFan code"
-    else if (line ~ /-liftoff *$/) c = "WASM, Liftoff code"
-    else if (line ~ /Builtins_Wasm|wasm-to-js|js-to-wasm/) c = "WASM builtins (Liftoff frame setup, calls to and from JS)"
-    else if (line ~ /JS:/) c = "JS"
-    else if (line ~ /lol_html|selectors_vm|memchr::arch/) c = "HTML rewriter (lol_html)"
-    else if (line ~ /Builtins_|v8::|Scavenger|Heap/) c = "V8 (runtime, GC, builtins)"
-    else if (line ~ /tcmalloc|TCMalloc/) c = "allocator (tcmalloc)"
-    else if (line ~ /memmove|memset|memcpy|memcmp/) c = "libc memory"
-    s[c] += n; t += n }
-  END { printf "  %d samples; us per page by where they fell:\n", t
-        for (k in s) printf "  %7.1f  %s\n", us * s[k] / t, k | "sort -rn" }' syms.txt
+echo "  us per page by where the samples fell:"
+awk -v total="$US" -f "$HERE/perf-categories.awk" syms.txt
 echo "  most sampled symbols (samples):"
 awk -v top="${TOP:-15}" 'NR <= top {n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}' syms.txt

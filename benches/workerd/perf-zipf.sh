@@ -5,7 +5,7 @@
 # (diagnosis only: the benches never set V8 flags), runs the long-tail bench's Zipf load at it
 # (longtail.lua, the work dir's pages and personas, wrk -t2 -c16) for SECS seconds while Linux
 # `perf` samples it at 999 Hz, and prints its requests, its CPU per request (perf's own cost
-# included) and that CPU split by where the samples fell (the categories of perf-profile.sh).
+# included) and that CPU split by where the samples fell (perf-categories.awk).
 # With two variants it then lists the symbols whose CPU per request differs most between them
 # (first minus second), which tells a cost confined to a few functions from a different mix of
 # requests (every category a little more). Name WASM functions with a
@@ -38,7 +38,7 @@ trap 'set +e; stop; rm -rf "$OUT"' EXIT
 
 # run variant: the load and the samples; leaves $OUT/<variant>.syms and .reqs.
 run() {
-  local v=$1 port t0 t1 n pr
+  local v=$1 port t0 t1 n pr per_req
   grep -q . "$WORK/$v.capnp" 2>/dev/null || { echo "no $v.capnp in $WORK" >&2; exit 1; }
   port=$(grep -o 'address = "127.0.0.1:[0-9]*", http = (), service = "main"' "$WORK/$v.capnp" | grep -o ':[0-9]*' | tr -d :) \
     || { echo "no socket for service main in $WORK/$v.capnp" >&2; exit 1; }
@@ -67,20 +67,9 @@ run() {
     || { echo "$v: perf report found no samples" >&2; exit 1; }
   echo "$n" > "$OUT/$v.reqs"
   echo "$v: $n requests in ${SECS}s, $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.0f", t/hz*1e6/n}') us CPU per request (perf included); us per request by where the samples fell:"
-  awk -v n="$n" '
-    { s = $2; line = $0; c = "workerd, KJ, other native"
-      if (line ~ /\[k\]/) c = "kernel"
-      else if (line ~ /-turbofan *$/) c = "WASM, TurboFan code"
-      else if (line ~ /-liftoff *$/) c = "WASM, Liftoff code"
-      else if (line ~ /Builtins_Wasm|wasm-to-js|js-to-wasm/) c = "WASM builtins (Liftoff frame setup, calls to and from JS)"
-      else if (line ~ /JS:/) c = "JS"
-      else if (line ~ /lol_html|selectors_vm|memchr::arch/) c = "HTML rewriter (lol_html)"
-      else if (line ~ /Builtins_|v8::|Scavenger|Heap/) c = "V8 (runtime, GC, builtins)"
-      else if (line ~ /tcmalloc|TCMalloc/) c = "allocator (tcmalloc)"
-      else if (line ~ /memmove|memset|memcpy|memcmp/) c = "libc memory"
-      k[c] += s; t += s }
-    END { for (c in k) printf "  %7.1f  %s\n", k[c] / 999 * 1e6 / n, c | "sort -rn"
-          close("sort -rn"); printf "  %7.1f  all samples\n", t / 999 * 1e6 / n }' "$OUT/$v.syms"
+  # What all the samples stand for, in us per request (999 samples a second of CPU).
+  per_req=$(awk -v n="$n" '{t += $2} END {print t / 999 * 1e6 / n}' "$OUT/$v.syms")
+  awk -v total="$per_req" -f "$HERE/perf-categories.awk" "$OUT/$v.syms"
   stop
 }
 
