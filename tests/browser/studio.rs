@@ -362,13 +362,18 @@ fn a_marketer_edits_compares_and_publishes_in_the_studio() {
     b.click("Confirm: publish now");
     next_page(&mut b, Duration::from_secs(400));
     // The notice, not the page: the publish page's history table has a "Published" column
-    // whatever happened, and a refused publish says "Not published: why" in the notice.
-    let notice = b.eval("document.querySelector('p.notice[role=status]')?.textContent ?? ''");
-    let notice = notice.as_str().unwrap_or_default().to_owned();
+    // whatever happened. A refused publish says "Not published: why" in an alert instead.
+    let mut said = |selector: &str| {
+        let text = b.eval(&format!(
+            "document.querySelector('{selector}')?.textContent ?? ''"
+        ));
+        text.as_str().unwrap_or_default().to_owned()
+    };
+    let (notice, alert) = (said("p.notice[role=status]"), said("[role=alert]"));
     b.screenshot("studio-published.png");
     assert!(
         notice.starts_with("Published "),
-        "the studio published: {notice}"
+        "the studio did not publish: notice {notice:?}, alert {alert:?}"
     );
 
     // The Worker serves it. It re-reads the pointer on every request here

@@ -81,8 +81,24 @@ fn history(state: &AppState, session: &Session, active: Option<&str>) -> Markup 
     }
 }
 
-/// `GET /publish`.
-pub fn show(state: &AppState, session: &Session, notice: Option<&str>) -> Markup {
+/// What the publish page says first: what was just done, or why it was not done.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// Done (published, rolled back, acknowledged): a status.
+    Done(&'a str),
+    /// Refused, and why: an alert.
+    Refused(&'a str),
+}
+
+/// `GET /publish`, and the page a refused step answers with. The notice comes first, whatever
+/// else the page can show: a refusal is never dropped because the campaigns no longer compile
+/// or the target cannot be read.
+pub fn show(state: &AppState, session: &Session, notice: Option<Notice<'_>>) -> Markup {
+    let notice = match notice {
+        Some(Notice::Done(n)) => html! { p.notice role="status" { (n) } },
+        Some(Notice::Refused(why)) => html! { p.diag role="alert" { (why) } },
+        None => html! {},
+    };
     let target = state.backend.target();
     let body = match (compile(state), state.backend.active()) {
         (Err(errors), _) => html! {
@@ -93,7 +109,6 @@ pub fn show(state: &AppState, session: &Session, notice: Option<&str>) -> Markup
         (Ok(build), Ok(active)) => {
             let version = build.snapshot.version().to_owned();
             html! {
-                @if let Some(n) = notice { p.notice role="status" { (n) } }
                 p { "Target: " strong { (target) } ". Active version: " code { (active.as_deref().unwrap_or("none")) } "." }
                 @if active.as_deref() == Some(version.as_str()) {
                     p.notice { "The campaign files are what is published (" code { (version) } "): nothing to publish." }
@@ -130,7 +145,7 @@ pub fn show(state: &AppState, session: &Session, notice: Option<&str>) -> Markup
             }
         }
     };
-    page("Publish", Section::Publish, body)
+    page("Publish", Section::Publish, html! { (notice) (body) })
 }
 
 fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
@@ -217,7 +232,10 @@ fn ready(state: &AppState, pairs: &[(String, String)]) -> Result<Build, String> 
 pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -> (u16, Markup) {
     let build = match ready(state, pairs) {
         Ok(b) => b,
-        Err(why) => return (409, show(state, session, Some(&why))),
+        Err(why) => {
+            let why = format!("Not ready to publish: {why}");
+            return (409, show(state, session, Some(Notice::Refused(&why))));
+        }
     };
     let active = state.backend.active().ok().flatten();
     let version = build.snapshot.version().to_owned();

@@ -13,6 +13,7 @@ use axum::{Extension, Form, Router};
 use maud::Markup;
 
 use crate::backend::Backend;
+use crate::publish::Notice;
 use crate::state::{AppState, Config, Session};
 use crate::{campaigns, compare, edit, layout, publish, results, security};
 
@@ -152,7 +153,13 @@ async fn publish_get(
     Extension(se): Extension<Session>,
     Query(q): Query<AtQuery>,
 ) -> Response {
-    blocking(move || markup(200, publish::show(&s, &se, q.notice.as_deref()))).await
+    blocking(move || {
+        markup(
+            200,
+            publish::show(&s, &se, q.notice.as_deref().map(Notice::Done)),
+        )
+    })
+    .await
 }
 
 async fn publish_review(
@@ -176,7 +183,11 @@ async fn publish_acknowledge(
         Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
         Err(why) => markup(
             409,
-            publish::show(&s, &se, Some(&format!("Nothing acknowledged: {why}"))),
+            publish::show(
+                &s,
+                &se,
+                Some(Notice::Refused(&format!("Nothing acknowledged: {why}"))),
+            ),
         ),
     })
     .await
@@ -191,7 +202,11 @@ async fn publish_confirm(
         Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
         Err(why) => markup(
             409,
-            publish::show(&s, &se, Some(&format!("Not published: {why}"))),
+            publish::show(
+                &s,
+                &se,
+                Some(Notice::Refused(&format!("Not published: {why}"))),
+            ),
         ),
     })
     .await
@@ -214,7 +229,11 @@ async fn rollback_confirm(
         Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
         Err(why) => markup(
             409,
-            publish::show(&s, &se, Some(&format!("Not rolled back: {why}"))),
+            publish::show(
+                &s,
+                &se,
+                Some(Notice::Refused(&format!("Not rolled back: {why}"))),
+            ),
         ),
     })
     .await

@@ -1,12 +1,13 @@
 //! The studio over HTTP, with an in-memory [`Backend`] (the real KV path is the browser test's,
 //! under `wrangler dev`): every POST without the session's CSRF token is refused, an edit the
-//! compiler refuses is not saved and shows its error at its field, and publishing needs the
-//! confirmation step.
+//! compiler refuses is not saved and shows its error at its field, publishing needs the
+//! confirmation step, and a refused step says why, as an alert, whatever else the page shows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use vitrine_core::snapshot::layout::{History, Published};
@@ -15,6 +16,8 @@ use vitrine_studio::{Backend, Config};
 
 #[derive(Default)]
 struct Memory {
+    /// Reads of the target fail (a namespace that cannot be read).
+    unreadable: AtomicBool,
     versions: Mutex<Vec<(String, Vec<u8>)>>,
     active: Mutex<Option<String>>,
 }
@@ -33,9 +36,11 @@ impl Backend for Shared {
         "memory".into()
     }
     fn active(&self) -> Result<Option<String>, String> {
+        self.readable()?;
         Ok(self.active.lock().unwrap().clone())
     }
     fn history(&self) -> Result<History, String> {
+        self.readable()?;
         let versions = self.versions.lock().unwrap();
         Ok(History {
             versions: versions
@@ -72,6 +77,15 @@ impl Backend for Shared {
     }
     fn report_html(&self, _: Option<&Snapshot>) -> Option<Result<String, String>> {
         None
+    }
+}
+
+impl Memory {
+    fn readable(&self) -> Result<(), String> {
+        if self.unreadable.load(Ordering::SeqCst) {
+            return Err("the namespace cannot be read".into());
+        }
+        Ok(())
     }
 }
 
@@ -292,6 +306,41 @@ fn publishing_needs_the_confirmation_step() {
         &[("csrf", &token), ("version", "0000")],
     );
     assert_eq!(stale.status, 409);
+    assert!(
+        stale
+            .body
+            .contains(r#"role="alert">Not published: the campaign files changed"#),
+        "a refusal is an alert, with its reason: {}",
+        stale.body
+    );
+}
+
+/// A step refused while the target cannot be read says why it was refused, beside why the
+/// page cannot show the target.
+#[test]
+fn a_refusal_is_shown_even_when_the_target_cannot_be_read() {
+    let (base, _, memory) = studio("unreadable");
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    memory.unreadable.store(true, Ordering::SeqCst);
+    let got = post(
+        &base,
+        "/rollback/confirm",
+        &cookie,
+        &[("csrf", &token), ("version", "0000")],
+    );
+    assert_eq!(got.status, 409, "{}", got.body);
+    assert!(
+        got.body
+            .contains(r#"role="alert">Not rolled back: the namespace cannot be read"#),
+        "the refusal: {}",
+        got.body
+    );
+    assert!(
+        got.body.contains("Cannot read memory"),
+        "and why the page shows no target: {}",
+        got.body
+    );
 }
 
 /// A warning is accepted as the CLI accepts it: recorded in the `[acknowledge]` table of the
