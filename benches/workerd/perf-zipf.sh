@@ -12,11 +12,14 @@
 # `VITRINE_KEEP_NAMES=1 sh scripts/build.sh` build copied into the work dir.
 #
 # usage: sh benches/workerd/perf-zipf.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [other variant] [SECS=15]
-#        TOP=<symbols listed, 20>
+#        (one variant with SECS: give "" as the other), TOP=<symbols listed, 20>
+# Unlike longtail.sh it does not warm the backend's KV first, and it fails if wrk saw any
+# non-2xx response or socket error.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/../.." && pwd)"
 WORK="$(cd "${1:?work dir}" && pwd)"; A="${2:-vitrine}"; B="${3:-}"; SECS="${4:-15}"
+[ "$A" != "$B" ] || { echo "the two variants must differ" >&2; exit 1; }
 case "$SECS" in ''|*[!0-9]*) echo "SECS must be a whole number of seconds" >&2; exit 1;; esac
 [ "$SECS" -ge 1 ] && [ "$SECS" -le 120 ] || { echo "SECS must be 1 to 120" >&2; exit 1; }
 WORKERD="${WORKERD:-$(find "$ROOT/node_modules" -path '*bin/workerd' -type f -perm -u+x | head -n1)}"
@@ -30,6 +33,7 @@ stop() { # TERM, then KILL, each process group (workerd leaves none behind); nev
   for p in $VP $BP; do kill -- "-$p" 2>/dev/null || true; done
   sleep 0.3
   for p in $VP $BP; do kill -9 -- "-$p" 2>/dev/null || true; done
+  for p in $VP $BP; do wait "$p" 2>/dev/null || true; done
   [ -z "$VP" ] || rm -f "/tmp/perf-$VP.map"
   [ -z "$TMP" ] || rm -rf "$TMP"
   VP=; BP=; TMP=
@@ -46,9 +50,16 @@ run() {
   cp -a "$WORK"/. "$TMP"/
   grep -q 'v8Flags' "$TMP/$v.capnp" && { echo "$v.capnp already sets v8Flags" >&2; exit 1; }
   sed -i 's/^const config :Workerd.Config = (/const config :Workerd.Config = ( v8Flags = ["--perf-basic-prof"],/' "$TMP/$v.capnp"
+  grep -q 'v8Flags = \["--perf-basic-prof"\]' "$TMP/$v.capnp" || { echo "$v.capnp: no config to add v8Flags to" >&2; exit 1; }
   (cd "$TMP" && exec setsid "$WORKERD" serve backend.capnp > backend.log 2>&1) & BP=$!
   (cd "$TMP" && exec setsid "$WORKERD" serve "$v.capnp" > "$v.log" 2>&1) & VP=$!
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/robots.txt" && break; sleep 0.1; done
+  local up=
+  for _ in $(seq 1 100); do # at most about 10 s; robots.txt passes through to the backend
+    kill -0 "$VP" 2>/dev/null && kill -0 "$BP" 2>/dev/null || break
+    curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$port/robots.txt" && { up=1; break; }
+    sleep 0.1
+  done
+  [ -n "$up" ] || { tail -n 20 "$TMP/backend.log" "$TMP/$v.log" >&2; echo "$v: workerd did not answer" >&2; exit 1; }
   t0=$(sed 's/.*) //' "/proc/$VP/stat" | awk '{print $12 + $13}')
   perf record -q -F 999 -p "$VP" -o "$TMP/perf.data" 2> "$TMP/perf.err" & pr=$!
   sleep 0.3
@@ -61,14 +72,17 @@ run() {
   t1=$(sed 's/.*) //' "/proc/$VP/stat" | awk '{print $12 + $13}')
   n=$(awk '/requests in/ {print $1}' "$TMP/wrk.txt")
   [ -n "$n" ] && [ "$n" -gt 0 ] || { cat "$TMP/wrk.txt" >&2; echo "$v: wrk did not finish" >&2; exit 1; }
+  if grep -q 'Non-2xx\|Socket errors' "$TMP/wrk.txt"; then
+    grep 'Non-2xx\|Socket errors' "$TMP/wrk.txt" >&2; echo "$v: the load had errors" >&2; exit 1
+  fi
   [ -s "$TMP/perf.data" ] || { cat "$TMP/perf.err" >&2; echo "$v: perf recorded nothing" >&2; exit 1; }
   perf report -i "$TMP/perf.data" --no-children --sort sym --stdio -n -g none 2>/dev/null \
     | grep -E '^ +[0-9.]+%' | sed -E 's/tid [0-9]+/tid/' > "$OUT/$v.syms" \
     || { echo "$v: perf report found no samples" >&2; exit 1; }
   echo "$n" > "$OUT/$v.reqs"
-  echo "$v: $n requests in ${SECS}s, $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.0f", t/hz*1e6/n}') us CPU per request (perf included); us per request by where the samples fell:"
-  # What all the samples stand for, in us per request (999 samples a second of CPU).
-  per_req=$(awk -v n="$n" '{t += $2} END {print t / 999 * 1e6 / n}' "$OUT/$v.syms")
+  # The process's CPU per request (utime + stime), which the samples are shares of.
+  per_req=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN{printf "%.0f", t/hz*1e6/n}')
+  echo "$v: $n requests in ${SECS}s, $per_req us CPU per request (perf included); split by where the samples fell:"
   awk -v total="$per_req" -f "$HERE/perf-categories.awk" "$OUT/$v.syms"
   stop
 }
@@ -77,7 +91,7 @@ run "$A"
 [ -n "$B" ] || exit 0
 run "$B"
 echo "symbols whose CPU per request differs most ($A minus $B, us per request; $A, $B):"
-awk -v na="$(cat "$OUT/$A.reqs")" -v nb="$(cat "$OUT/$B.reqs")" -v top="${TOP:-20}" '
+awk -v na="$(cat "$OUT/$A.reqs")" -v nb="$(cat "$OUT/$B.reqs")" '
   { s = $2; $1 = ""; $2 = ""; $3 = ""; sym = substr($0, 4) }
   FNR == NR { a[sym] += s; seen[sym] = 1; next }
   { b[sym] += s; seen[sym] = 1 }
