@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 
 use maud::{html, Markup};
 use toml_edit::{DocumentMut, Item, Table};
@@ -271,7 +272,7 @@ pub fn post(
         }
     }
     if saving && errors.is_empty() {
-        std::fs::write(&file.name, &text)
+        crate::workspace::write_file(Path::new(&file.name), &text)
             .map_err(|e| format!("{}: {e}", file.name))
             .or_else(|why| {
                 errors

@@ -150,7 +150,7 @@ pub fn save(folder: &Path, persona: &Persona) -> Result<(), String> {
         Some(t) => *t = table,
         None => array.push(table),
     }
-    std::fs::write(&p, doc.to_string()).map_err(|e| format!("{}: {e}", p.display()))
+    crate::workspace::write_file(&p, &doc.to_string()).map_err(|e| format!("{}: {e}", p.display()))
 }
 
 impl Persona {

@@ -9,6 +9,8 @@
 //! acceptance is part of the files' history, and `vitrine publish` of the same files accepts
 //! exactly what the studio did. Publishing is offered once no warning stands.
 
+use std::path::Path;
+
 use maud::{html, Markup};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -179,7 +181,9 @@ pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Resul
     if ticked.is_empty() {
         return Err("no warning was ticked".into());
     }
-    let mut recorded = Vec::new();
+    // Every file's new text first: a file that cannot take its entries stops the step before
+    // anything is written.
+    let mut writes = Vec::new();
     for file in &ws.files {
         let entries: Vec<&Acknowledgement> = ticked
             .iter()
@@ -190,12 +194,27 @@ pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Resul
             continue;
         }
         let text = acknowledge(&file.text, &entries).map_err(|e| format!("{}: {e}", file.name))?;
-        std::fs::write(&file.name, text).map_err(|e| format!("cannot write {}: {e}", file.name))?;
         let list: Vec<String> = entries.iter().map(|e| entry_text(e)).collect();
-        recorded.push(format!("{} in {}", list.join(", "), file.name));
+        writes.push((
+            &file.name,
+            text,
+            format!("{} in {}", list.join(", "), file.name),
+        ));
     }
-    if recorded.is_empty() {
+    if writes.is_empty() {
         return Err("the ticked warnings are in no campaign file the studio can write".into());
+    }
+    let mut recorded = Vec::new();
+    for (name, text, what) in writes {
+        if let Err(e) = crate::workspace::write_file(Path::new(name), &text) {
+            let done = if recorded.is_empty() {
+                String::new()
+            } else {
+                format!(" (already recorded: {})", recorded.join("; "))
+            };
+            return Err(format!("cannot write {name}: {e}{done}"));
+        }
+        recorded.push(what);
     }
     Ok(format!("Acknowledged: {}.", recorded.join("; ")))
 }
@@ -237,7 +256,16 @@ pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -
             return (409, show(state, session, Some(Notice::Refused(&why))));
         }
     };
-    let active = state.backend.active().ok().flatten();
+    let active = match state.backend.active() {
+        Ok(active) => active,
+        Err(why) => {
+            let why = format!(
+                "Not ready to publish: cannot read {}: {why}",
+                state.backend.target()
+            );
+            return (409, show(state, session, Some(Notice::Refused(&why))));
+        }
+    };
     let version = build.snapshot.version().to_owned();
     let body = html! {
         p role="alert" { "You are about to publish version " code { (version) } " to " strong { (state.backend.target()) } ". Visitors get it within the Worker's refresh interval." }
@@ -263,10 +291,31 @@ pub fn confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, S
     ))
 }
 
-/// `POST /rollback/review`.
-pub fn rollback_review(state: &AppState, session: &Session, pairs: &[(String, String)]) -> Markup {
+/// `POST /rollback/review`: the confirmation step, for a version the target keeps.
+pub fn rollback_review(
+    state: &AppState,
+    session: &Session,
+    pairs: &[(String, String)],
+) -> (u16, Markup) {
     let version = field(pairs, "version");
-    let active = state.backend.active().ok().flatten();
+    let checked = state.backend.active().and_then(|active| {
+        let kept = state.backend.history()?;
+        if kept.versions.iter().any(|v| v.version == version) {
+            Ok(active)
+        } else {
+            Err(format!(
+                "version {version} is not kept in {}",
+                state.backend.target()
+            ))
+        }
+    });
+    let active = match checked {
+        Ok(active) => active,
+        Err(why) => {
+            let why = format!("Not rolled back: {why}");
+            return (409, show(state, session, Some(Notice::Refused(&why))));
+        }
+    };
     let body = html! {
         p role="alert" { "Roll back " strong { (state.backend.target()) } " from " code { (active.as_deref().unwrap_or("none")) } " to " code { (version) } "?" }
         form method="post" action="/rollback/confirm" {
@@ -276,7 +325,7 @@ pub fn rollback_review(state: &AppState, session: &Session, pairs: &[(String, St
             " " a href="/publish" { "Cancel" }
         }
     };
-    page("Confirm rollback", Section::Publish, body)
+    (200, page("Confirm rollback", Section::Publish, body))
 }
 
 /// `POST /rollback/confirm`.

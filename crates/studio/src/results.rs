@@ -27,7 +27,7 @@ pub fn show(state: &AppState) -> Markup {
             p { "Lift per experiment and campaign, with 95 % intervals and the sample-ratio check, as " code { "vitrine report" } " computes it." }
             div.results { iframe sandbox="" title="Experiment report" src="/results/report" {} }
         },
-        Err(why) => html! { p.diag role="status" { (why) } },
+        Err(why) => html! { p.diag role="alert" { (why) } },
     };
     page("Results", Section::Results, body)
 }

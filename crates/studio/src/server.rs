@@ -217,7 +217,11 @@ async fn rollback_review(
     Extension(se): Extension<Session>,
     Form(pairs): Pairs,
 ) -> Response {
-    blocking(move || markup(200, publish::rollback_review(&s, &se, &pairs))).await
+    blocking(move || {
+        let (status, page) = publish::rollback_review(&s, &se, &pairs);
+        markup(status, page)
+    })
+    .await
 }
 
 async fn rollback_confirm(

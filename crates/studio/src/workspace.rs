@@ -12,6 +12,22 @@ use vitrine_compile::{resolve_relative, Build, CompileError, Loader, Options, So
 
 use crate::rewrite::schedule_of;
 
+/// Replaces the file at `path` with `text` whole: written to a temporary file beside it,
+/// flushed to disk, then renamed over it, so a crash, a full disk or a killed studio leaves
+/// either the old file or the new one, never a file cut short.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// One campaign file and its text.
 pub struct File {
     /// The name the compiler reports it under (as given, or resolved from an include).
@@ -223,6 +239,25 @@ mod tests {
             std::fs::write(dir.join(file), text).unwrap();
         }
         dir
+    }
+
+    #[test]
+    fn a_written_file_is_replaced_whole_and_leaves_nothing_beside_it() {
+        let dir = folder_with(
+            &[("shop.toml", "old text, longer than the new one\n")],
+            "write",
+        );
+        let path = dir.join("shop.toml");
+        write_file(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["shop.toml"], "no temporary file is left");
+        // A folder that does not exist: an error, and nothing written.
+        assert!(write_file(&dir.join("missing/shop.toml"), "x").is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     const MAIN: &str = "include = [\"more.toml\"]\n[[campaign]]\nid = \"main\"\nslot = \"strip\"\naudience = \"everyone\"\nhtml = \"m\"\n";

@@ -343,6 +343,51 @@ fn a_refusal_is_shown_even_when_the_target_cannot_be_read() {
     );
 }
 
+/// The confirmation steps check the target first: a review while it cannot be read does not
+/// claim that nothing is published yet, and a rollback is offered only to a version it keeps.
+#[test]
+fn a_confirmation_step_needs_a_readable_target_and_a_kept_version() {
+    let (base, _, memory) = studio("steps");
+    let (cookie, page) = open(&base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let version = hidden(&page.body, "version").to_owned();
+    let unknown = post(
+        &base,
+        "/rollback/review",
+        &cookie,
+        &[("csrf", &token), ("version", "0000")],
+    );
+    assert_eq!(unknown.status, 409, "{}", unknown.body);
+    assert!(
+        unknown
+            .body
+            .contains(r#"role="alert">Not rolled back: version 0000 is not kept in memory"#),
+        "{}",
+        unknown.body
+    );
+    assert!(!unknown.body.contains("Confirm: roll back"));
+    memory.unreadable.store(true, Ordering::SeqCst);
+    let review = post(
+        &base,
+        "/publish/review",
+        &cookie,
+        &[("csrf", &token), ("version", &version)],
+    );
+    assert_eq!(review.status, 409, "{}", review.body);
+    assert!(
+        review.body.contains(
+            r#"role="alert">Not ready to publish: cannot read memory: the namespace cannot be read"#
+        ),
+        "{}",
+        review.body
+    );
+    assert!(
+        !review.body.contains("first version") && !review.body.contains("Confirm: publish now"),
+        "{}",
+        review.body
+    );
+}
+
 /// A warning is accepted as the CLI accepts it: recorded in the `[acknowledge]` table of the
 /// file it is in, the rest of the file untouched; publishing is offered once none stands.
 #[test]
