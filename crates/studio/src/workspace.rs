@@ -14,17 +14,26 @@ use crate::rewrite::schedule_of;
 
 /// Replaces the file at `path` with `text` whole: written to a temporary file beside it,
 /// flushed to disk, then renamed over it, so a crash, a full disk or a killed studio leaves
-/// either the old file or the new one, never a file cut short.
+/// either the old file or the new one, never a file cut short. An existing file keeps its
+/// permissions, and a symbolic link stays one: the file it points to is replaced.
 pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
-    let dir = match path.parent() {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     temp.write_all(text.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(&target) {
+        temp.as_file().set_permissions(meta.permissions())?;
+    }
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
+    temp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -255,6 +264,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["shop.toml"], "no temporary file is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let link = dir.join("link.toml");
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            write_file(&link, "through the link\n").unwrap();
+            assert!(std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink());
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                "through the link\n"
+            );
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "the file keeps its permissions");
+        }
         // A folder that does not exist: an error, and nothing written.
         assert!(write_file(&dir.join("missing/shop.toml"), "x").is_err());
         let _ = std::fs::remove_dir_all(&dir);
