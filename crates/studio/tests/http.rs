@@ -305,14 +305,25 @@ fn publishing_needs_the_confirmation_step() {
         &cookie,
         &[("csrf", &token), ("version", "0000")],
     );
-    assert_eq!(stale.status, 409);
+    refused(&stale, "Not published: the campaign files changed");
+}
+
+/// `got` is a refusal (409) whose alert starts with `reason`.
+fn refused(got: &Got, reason: &str) {
+    assert_eq!(got.status, 409, "{}", got.body);
     assert!(
-        stale
-            .body
-            .contains(r#"role="alert">Not published: the campaign files changed"#),
-        "a refusal is an alert, with its reason: {}",
-        stale.body
+        got.body.contains(&format!(r#"role="alert">{reason}"#)),
+        "a refusal is an alert, with its reason ({reason}): {}",
+        got.body
     );
+}
+
+/// The publish page's session cookie and CSRF token, and the version its files compile to.
+fn publish_page(base: &str) -> (String, String, String) {
+    let (cookie, page) = open(base, "/publish");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let version = hidden(&page.body, "version").to_owned();
+    (cookie, token, version)
 }
 
 /// A step refused while the target cannot be read says why it was refused, beside why the
@@ -320,8 +331,7 @@ fn publishing_needs_the_confirmation_step() {
 #[test]
 fn a_refusal_is_shown_even_when_the_target_cannot_be_read() {
     let (base, _, memory) = studio("unreadable");
-    let (cookie, page) = open(&base, "/publish");
-    let token = hidden(&page.body, "csrf").to_owned();
+    let (cookie, token, _) = publish_page(&base);
     memory.unreadable.store(true, Ordering::SeqCst);
     let got = post(
         &base,
@@ -329,13 +339,7 @@ fn a_refusal_is_shown_even_when_the_target_cannot_be_read() {
         &cookie,
         &[("csrf", &token), ("version", "0000")],
     );
-    assert_eq!(got.status, 409, "{}", got.body);
-    assert!(
-        got.body
-            .contains(r#"role="alert">Not rolled back: the namespace cannot be read"#),
-        "the refusal: {}",
-        got.body
-    );
+    refused(&got, "Not rolled back: the namespace cannot be read");
     assert!(
         got.body.contains("Cannot read memory"),
         "and why the page shows no target: {}",
@@ -348,22 +352,16 @@ fn a_refusal_is_shown_even_when_the_target_cannot_be_read() {
 #[test]
 fn a_confirmation_step_needs_a_readable_target_and_a_kept_version() {
     let (base, _, memory) = studio("steps");
-    let (cookie, page) = open(&base, "/publish");
-    let token = hidden(&page.body, "csrf").to_owned();
-    let version = hidden(&page.body, "version").to_owned();
+    let (cookie, token, version) = publish_page(&base);
     let unknown = post(
         &base,
         "/rollback/review",
         &cookie,
         &[("csrf", &token), ("version", "0000")],
     );
-    assert_eq!(unknown.status, 409, "{}", unknown.body);
-    assert!(
-        unknown
-            .body
-            .contains(r#"role="alert">Not rolled back: version 0000 is not kept in memory"#),
-        "{}",
-        unknown.body
+    refused(
+        &unknown,
+        "Not rolled back: version 0000 is not kept in memory",
     );
     assert!(!unknown.body.contains("Confirm: roll back"));
     memory.unreadable.store(true, Ordering::SeqCst);
@@ -373,13 +371,9 @@ fn a_confirmation_step_needs_a_readable_target_and_a_kept_version() {
         &cookie,
         &[("csrf", &token), ("version", &version)],
     );
-    assert_eq!(review.status, 409, "{}", review.body);
-    assert!(
-        review.body.contains(
-            r#"role="alert">Not ready to publish: cannot read memory: the namespace cannot be read"#
-        ),
-        "{}",
-        review.body
+    refused(
+        &review,
+        "Not ready to publish: cannot read memory: the namespace cannot be read",
     );
     assert!(
         !review.body.contains("first version") && !review.body.contains("Confirm: publish now"),
