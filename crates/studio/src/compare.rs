@@ -17,8 +17,9 @@ use vitrine_core::facts;
 use vitrine_core::preview::preview;
 
 use crate::campaigns::{diagnostic, moment, options};
-use crate::layout::{csrf, page, Section};
-use crate::personas::{self, Persona, Viewed};
+use crate::layout::{page, Section};
+use crate::persona_form::{self, Refused, Typed};
+use crate::personas::{self, Persona};
 use crate::state::{AppState, Session};
 use crate::workspace::{folder, Workspace};
 
@@ -142,25 +143,27 @@ fn persona_now(p: &Persona) -> i64 {
 
 /// `GET /compare`.
 pub fn show(state: &AppState, session: &Session, q: &Query) -> (u16, Markup) {
+    compare(state, session, q, None)
+}
+
+/// The compare page; after a refused persona save, the refusal first and the form as typed.
+/// The refusal is shown whatever else the page can show.
+fn compare(
+    state: &AppState,
+    session: &Session,
+    q: &Query,
+    refused: Option<(&Typed, &Refused)>,
+) -> (u16, Markup) {
     let path = q.page.clone().unwrap_or_else(|| "/".into());
     let folder = folder(&state.config.files);
-    let all = match personas::all(&folder) {
-        Ok(a) => a,
-        Err(why) => {
-            return (
-                500,
-                page(
-                    "Compare",
-                    Section::Compare,
-                    html! { p.diag role="alert" { (why) } },
-                ),
-            )
-        }
+    let (all, unreadable) = match personas::all(&folder) {
+        Ok(a) => (a, None),
+        Err(why) => (Vec::new(), Some(why)),
     };
     let wanted: Vec<String> = q
         .personas
         .as_deref()
-        .unwrap_or("new,loyal,price-hunter")
+        .unwrap_or(persona_form::DEFAULT_PERSONAS)
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -173,7 +176,14 @@ pub fn show(state: &AppState, session: &Session, q: &Query) -> (u16, Markup) {
     let src = source(state);
     let page_text = src.as_ref().map(|s| fetch_page(s, &path));
     let build = compile(state, crate::campaigns::now());
+    let blank = Typed::blank(&path, &wanted.join(","));
+    let (typed, why) = match refused {
+        Some((typed, why)) => (typed, Some(why)),
+        None => (&blank, None),
+    };
     let body = html! {
+        @if let Some(why) = why { p.diag role="alert" { "Persona not saved: " (why) } }
+        @if let Some(why) = &unreadable { p.diag role="alert" { (why) } }
         form method="get" action="/compare" {
             label for="page" { "Page" } " "
             input #page type="text" name="page" value=(path) aria-describedby="page-help";
@@ -215,9 +225,10 @@ pub fn show(state: &AppState, session: &Session, q: &Query) -> (u16, Markup) {
             }
             _ => {}
         }
-        (new_persona(session))
+        (persona_form::render(session, typed, why))
     };
-    (200, page("Compare personas", Section::Compare, body))
+    let status = if unreadable.is_some() { 500 } else { 200 };
+    (status, page("Compare personas", Section::Compare, body))
 }
 
 fn summary(p: &Persona) -> String {
@@ -348,99 +359,23 @@ fn site_origin(site: &str) -> String {
     site[..end].to_owned()
 }
 
-fn new_persona(session: &Session) -> Markup {
-    html! {
-        details {
-            summary { "Add a persona" }
-            form.edit method="post" action="/personas" {
-                (csrf(&session.csrf))
-                div.field { label for="np-id" { "Short id" } input #np-id type="text" name="id" required; }
-                div.field { label for="np-label" { "Name" } input #np-label type="text" name="label" required; }
-                div.field { label for="np-segments" { "Segments" } input #np-segments type="text" name="segments" aria-describedby="np-segments-help"; div #np-segments-help .help { "Comma-separated; empty for an anonymous visitor." } }
-                div.field { label for="np-attrs" { "Attributes" } input #np-attrs type="text" name="attrs" aria-describedby="np-attrs-help"; div #np-attrs-help .help { "name=value pairs, comma-separated, e.g. tier=gold, orders=3." } }
-                div.field { label for="np-viewed" { "Viewed products" } input #np-viewed type="text" name="viewed" aria-describedby="np-viewed-help"; div #np-viewed-help .help { "product×times, e.g. p0001×3, p0002×1." } }
-                div.field { label for="np-country" { "Country" } input #np-country type="text" name="country" placeholder="DE"; }
-                div.field { label for="np-device" { "Device" }
-                    select #np-device name="device" { option value="" { "any" } option value="mobile" { "mobile" } option value="tablet" { "tablet" } option value="desktop" { "desktop" } } }
-                div.field { label for="np-at" { "Date" } input #np-at type="text" name="at" placeholder="2026-12-24T18:00:00Z"; }
-                div.field { label for="np-consent" { input #np-consent type="checkbox" name="consent" value="1" checked; " Consented to activity tracking" } }
-                div.actions { button type="submit" { "Save persona" } }
-            }
-        }
-    }
-}
-
-/// `POST /personas`: saves a persona next to the campaigns.
-pub fn save_persona(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    };
-    let id = get("id");
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err("the short id is required: letters, digits, - and _".into());
-    }
-    let list = |t: &str| {
-        t.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
-    let mut attrs = std::collections::BTreeMap::new();
-    for pair in list(get("attrs")) {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or(format!("attribute `{pair}`: write name=value"))?;
-        let v = v.trim();
-        let value = v
-            .parse::<i64>()
-            .map(toml::Value::Integer)
-            .or_else(|_| v.parse::<f64>().map(toml::Value::Float))
-            .or_else(|_| v.parse::<bool>().map(toml::Value::Boolean))
-            .unwrap_or_else(|_| toml::Value::String(v.to_owned()));
-        attrs.insert(k.trim().to_owned(), value);
-    }
-    let mut viewed = Vec::new();
-    for v in list(get("viewed")) {
-        let (product, times) = v.split_once(['×', 'x', '*']).unwrap_or((v.as_str(), "1"));
-        let times = times
-            .trim()
-            .parse()
-            .map_err(|_| format!("viewed `{v}`: write product×times"))?;
-        viewed.push(Viewed {
-            product: product.trim().to_owned(),
-            times,
-        });
-    }
-    let opt = |k: &str| Some(get(k).to_owned()).filter(|s| !s.is_empty());
-    if let Some(at) = opt("at") {
-        moment(Some(&at))?;
-    }
-    let persona = Persona {
-        id: id.to_owned(),
-        label: opt("label").unwrap_or_else(|| id.to_owned()),
-        segments: list(get("segments")),
-        attrs,
-        viewed,
-        visits: 2,
-        consent: !get("consent").is_empty(),
-        device: opt("device"),
-        country: opt("country"),
-        at: opt("at"),
-    };
-    personas::save(&folder(&state.config.files), &persona)?;
-    Ok(format!(
-        "/compare?page=/&personas=new,loyal,price-hunter,{}",
-        encode(id)
-    ))
+/// `POST /personas`: saves the persona, or answers with the compare page the form was on: why
+/// not first, as an alert, and the form filled with what was typed.
+pub fn save_persona(
+    state: &AppState,
+    session: &Session,
+    pairs: &[(String, String)],
+) -> Result<String, (u16, Markup)> {
+    let typed = Typed::posted(pairs);
+    persona_form::save(state, &typed).map_err(|why| {
+        let q = Query {
+            page: Some(typed.page.clone()).filter(|p| !p.is_empty()),
+            personas: Some(typed.personas.clone()).filter(|p| !p.is_empty()),
+            persona: None,
+        };
+        let (_, page) = compare(state, session, &q, Some((&typed, &why)));
+        (why.status(), page)
+    })
 }
 
 #[cfg(test)]

@@ -15,15 +15,20 @@
 //! campaigns · edit · compare · publish · results    one page each
 //! security     Host check, sessions, CSRF, security headers
 //! layout       the shared frame and stylesheet
-//! personas · workspace · rewrite    personas; the files on disk and their compile; the TOML rewrite
+//! personas · persona_form          personas and `personas.toml`; the compare page's Add form
+//! acknowledge · done                accepted warnings written to the files; a done step's notice
+//! workspace · rewrite               the files on disk and their compile; the TOML rewrite
 //! state · backend                   the server's state; the CLI's publish and report paths
 //! ```
 
+mod acknowledge;
 mod backend;
 mod campaigns;
 mod compare;
+mod done;
 mod edit;
 mod layout;
+mod persona_form;
 mod personas;
 mod publish;
 mod results;

@@ -112,37 +112,69 @@ fn saved(folder: &Path) -> Result<Vec<Persona>, String> {
     }
 }
 
-/// Adds or replaces a saved persona, keeping the rest of the file as written.
-pub fn save(folder: &Path, persona: &Persona) -> Result<(), String> {
+/// Why a persona was not saved in `personas.toml`: the file, not the persona, is the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// The file is there but cannot be read (not text, a folder, …); it is left as it is.
+    #[error("cannot read {}: {source} (fix or move it, then save the persona again)", .path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not TOML; it is left as it is.
+    #[error("{} is not TOML: {message} (fix it, then save the persona again)", .path.display())]
+    NotToml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// `persona` in the file is something else than a list of `[[persona]]` tables.
+    #[error("{}: `persona` is not a list of [[persona]] tables", .path.display())]
+    NotAList {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The persona has no TOML form (a value TOML cannot hold).
+    #[error("the persona cannot be written as TOML: {0}")]
+    Encode(String),
+    /// The file could not be replaced; it is left as it was.
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Adds or replaces a saved persona, keeping the rest of the file as written. A file that
+/// cannot be read or is not TOML is refused, never replaced by this one persona.
+pub fn save(folder: &Path, persona: &Persona) -> Result<(), SaveError> {
     let p = path(folder);
-    let text = std::fs::read_to_string(&p).unwrap_or_default();
-    let mut doc = text
-        .parse::<toml_edit::DocumentMut>()
-        .map_err(|e| format!("{}: {}", p.display(), e.message()))?;
-    let one = toml::to_string(&FileShape {
-        persona: vec![persona.clone()],
-    })
-    .map_err(|e| e.to_string())?;
-    let new: toml_edit::DocumentMut = one
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string())?;
-    let Some(table) = new
-        .get("persona")
-        .and_then(toml_edit::Item::as_array_of_tables)
-        .and_then(|a| a.iter().next().cloned())
-    else {
-        return Err("the persona could not be written".into());
+    let text = match std::fs::read_to_string(&p) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(SaveError::Read { path: p, source }),
     };
-    let array = doc
+    let mut doc = match text.parse::<toml_edit::DocumentMut>() {
+        Ok(doc) => doc,
+        Err(e) => {
+            let message = e.message().to_owned();
+            return Err(SaveError::NotToml { path: p, message });
+        }
+    };
+    let table = as_table(persona)?;
+    let Some(array) = doc
         .entry("persona")
         .or_insert(toml_edit::Item::ArrayOfTables(Default::default()))
         .as_array_of_tables_mut()
-        .ok_or_else(|| {
-            format!(
-                "{}: `persona` is not a list of [[persona]] tables",
-                p.display()
-            )
-        })?;
+    else {
+        return Err(SaveError::NotAList { path: p });
+    };
     let at = array
         .iter()
         .position(|t| t.get("id").and_then(toml_edit::Item::as_str) == Some(persona.id.as_str()));
@@ -150,7 +182,23 @@ pub fn save(folder: &Path, persona: &Persona) -> Result<(), String> {
         Some(t) => *t = table,
         None => array.push(table),
     }
-    crate::workspace::write_file(&p, &doc.to_string()).map_err(|e| format!("{}: {e}", p.display()))
+    crate::workspace::write_file(&p, &doc.to_string())
+        .map_err(|source| SaveError::Write { path: p, source })
+}
+
+/// `persona` as one `[[persona]]` table.
+fn as_table(persona: &Persona) -> Result<toml_edit::Table, SaveError> {
+    let one = toml::to_string(&FileShape {
+        persona: vec![persona.clone()],
+    })
+    .map_err(|e| SaveError::Encode(e.to_string()))?;
+    let new: toml_edit::DocumentMut = one
+        .parse()
+        .map_err(|e: toml_edit::TomlError| SaveError::Encode(e.to_string()))?;
+    new.get("persona")
+        .and_then(toml_edit::Item::as_array_of_tables)
+        .and_then(|a| a.iter().next().cloned())
+        .ok_or_else(|| SaveError::Encode("no [[persona]] table".into()))
 }
 
 impl Persona {

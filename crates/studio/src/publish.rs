@@ -5,20 +5,26 @@
 //!
 //! A warning is accepted the way the CLI accepts it: in the campaign files. Ticking a warning
 //! and choosing "Acknowledge" records it in the `[acknowledge]` table of the file the warning
-//! is in ([`vitrine_compile::document::acknowledge`], the rest of the file untouched), so the
-//! acceptance is part of the files' history, and `vitrine publish` of the same files accepts
-//! exactly what the studio did. Publishing is offered once no warning stands.
+//! is in ([`crate::acknowledge`], the rest of the file untouched), so the acceptance is part of
+//! the files' history, and `vitrine publish` of the same files accepts exactly what the studio
+//! did. Publishing is offered once no warning stands.
+//!
+//! A step that is done sends the browser back to `/publish` with its data only, and the page
+//! writes the notice from it when it holds ([`crate::done`]); a refused step answers with the
+//! page and its reason as an alert. No text from the URL is ever shown as a notice.
 
-use std::path::Path;
+use std::cell::OnceCell;
 
 use maud::{html, Markup};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use vitrine_compile::diff::diff;
-use vitrine_compile::document::acknowledge;
-use vitrine_compile::{Acknowledgement, Build, CompileError};
+use vitrine_compile::{Build, CompileError};
+use vitrine_core::snapshot::layout::History;
 
+use crate::acknowledge;
 use crate::campaigns::{diagnostic, now, options};
+use crate::done::Done;
 use crate::layout::{csrf, page, Section};
 use crate::state::{AppState, Session};
 use crate::workspace::Workspace;
@@ -52,8 +58,8 @@ fn changes(state: &AppState, active: Option<&str>, build: &Build) -> Markup {
     }
 }
 
-fn history(state: &AppState, session: &Session, active: Option<&str>) -> Markup {
-    let h = match state.backend.history() {
+fn history(kept: &Result<History, String>, session: &Session, active: Option<&str>) -> Markup {
+    let h = match kept {
         Ok(h) => h,
         Err(why) => return html! { p.diag role="alert" { (why) } },
     };
@@ -86,23 +92,34 @@ fn history(state: &AppState, session: &Session, active: Option<&str>) -> Markup 
 /// What the publish page says first: what was just done, or why it was not done.
 #[derive(Debug, Clone, Copy)]
 pub enum Notice<'a> {
-    /// Done (published, rolled back, acknowledged): a status.
-    Done(&'a str),
+    /// Done (published, rolled back, acknowledged): a status, if the step's data holds.
+    Done(&'a Done),
     /// Refused, and why: an alert.
     Refused(&'a str),
 }
 
 /// `GET /publish`, and the page a refused step answers with. The notice comes first, whatever
 /// else the page can show: a refusal is never dropped because the campaigns no longer compile
-/// or the target cannot be read.
+/// or the target cannot be read. A step's notice is written here from its data ([`Done`]),
+/// never taken from the URL.
 pub fn show(state: &AppState, session: &Session, notice: Option<Notice<'_>>) -> Markup {
+    let target = state.backend.target();
+    let active = state.backend.active();
+    // The history is read once, and only when the notice or the page needs it.
+    let read = OnceCell::new();
+    let kept = || read.get_or_init(|| state.backend.history());
     let notice = match notice {
-        Some(Notice::Done(n)) => html! { p.notice role="status" { (n) } },
+        Some(Notice::Done(done)) => {
+            let now = active.as_ref().ok().and_then(Option::as_deref);
+            match done.said(state, now, || kept().as_ref().ok()) {
+                Some(text) => html! { p.notice role="status" { (text) } },
+                None => html! {},
+            }
+        }
         Some(Notice::Refused(why)) => html! { p.diag role="alert" { (why) } },
         None => html! {},
     };
-    let target = state.backend.target();
-    let body = match (compile(state), state.backend.active()) {
+    let body = match (compile(state), active) {
         (Err(errors), _) => html! {
             p.diag role="alert" { "The campaigns do not compile: nothing can be published. Fix these first:" }
             @for e in &errors { (diagnostic(e)) }
@@ -135,7 +152,7 @@ pub fn show(state: &AppState, session: &Session, notice: Option<Notice<'_>>) -> 
                                     @if let Some(entry) = &w.acknowledge {
                                         @let id = format!("ack-{i}");
                                         input type="checkbox" id=(id) name="ack" value=(i);
-                                        " " label for=(id) { "I have read this warning: record " code { (entry_text(entry)) } " in " code { (w.file) } }
+                                        " " label for=(id) { "I have read this warning: record " code { (acknowledge::entry_text(entry)) } " in " code { (w.file) } }
                                     }
                                 }
                             }
@@ -143,7 +160,7 @@ pub fn show(state: &AppState, session: &Session, notice: Option<Notice<'_>>) -> 
                         }
                     }
                 }
-                (history(state, session, active.as_deref()))
+                (history(kept(), session, active.as_deref()))
             }
         }
     };
@@ -157,66 +174,24 @@ fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-/// How an acknowledgement reads in the file.
-fn entry_text(entry: &Acknowledgement) -> String {
-    match entry {
-        Acknowledgement::Sensitive(id) => format!("sensitive = [\"{id}\"]"),
-        Acknowledgement::PastSchedule(id) => format!("past_schedule = [\"{id}\"]"),
-        Acknowledgement::UnusedSlot(slot) => format!("unused_slots = [\"{slot}\"]"),
-        Acknowledgement::MaxVariants(n) => format!("max_variants = {n}"),
-    }
-}
-
 /// `POST /publish/acknowledge`: records the ticked warnings (of the files as they compile to
-/// `version`) in the `[acknowledge]` table of their files; returns what was recorded.
+/// `version`) in the `[acknowledge]` table of their files; where to go next, or why not (with
+/// what was recorded all the same).
 pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
     let ws = Workspace::read(&state.config.files);
-    let build = still(&ws, state, pairs)?;
+    let build = still(&ws, state, pairs).map_err(|why| format!("Nothing acknowledged: {why}"))?;
     let ticked: Vec<&CompileError> = pairs
         .iter()
         .filter(|(k, _)| k == "ack")
         .filter_map(|(_, v)| v.parse::<usize>().ok())
         .filter_map(|i| build.warnings.get(i))
         .collect();
-    if ticked.is_empty() {
-        return Err("no warning was ticked".into());
+    let written = acknowledge::plan(&ws, &ticked).and_then(acknowledge::write);
+    match written {
+        Ok(count) => Ok(Done::Acknowledged(count).location()),
+        Err(e) if e.partial() => Err(format!("Partly acknowledged: {e}")),
+        Err(e) => Err(format!("Nothing acknowledged: {e}")),
     }
-    // Every file's new text first: a file that cannot take its entries stops the step before
-    // anything is written.
-    let mut writes = Vec::new();
-    for file in &ws.files {
-        let entries: Vec<&Acknowledgement> = ticked
-            .iter()
-            .filter(|w| w.file == file.name)
-            .filter_map(|w| w.acknowledge.as_ref())
-            .collect();
-        if entries.is_empty() {
-            continue;
-        }
-        let text = acknowledge(&file.text, &entries).map_err(|e| format!("{}: {e}", file.name))?;
-        let list: Vec<String> = entries.iter().map(|e| entry_text(e)).collect();
-        writes.push((
-            &file.name,
-            text,
-            format!("{} in {}", list.join(", "), file.name),
-        ));
-    }
-    if writes.is_empty() {
-        return Err("the ticked warnings are in no campaign file the studio can write".into());
-    }
-    let mut recorded = Vec::new();
-    for (name, text, what) in writes {
-        if let Err(e) = crate::workspace::write_file(Path::new(name), &text) {
-            let done = if recorded.is_empty() {
-                String::new()
-            } else {
-                format!(" (already recorded: {})", recorded.join("; "))
-            };
-            return Err(format!("cannot write {name}: {e}{done}"));
-        }
-        recorded.push(what);
-    }
-    Ok(format!("Acknowledged: {}.", recorded.join("; ")))
 }
 
 /// The build of the files `ws`, if they still compile to the `version` the page was made for.
@@ -280,15 +255,13 @@ pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -
     (200, page("Confirm publish", Section::Publish, body))
 }
 
-/// `POST /publish/confirm`: publishes; the notice to show.
+/// `POST /publish/confirm`: publishes; where to go next.
 pub fn confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
     let build = ready(state, pairs)?;
     let was = state.backend.publish(&build.snapshot, &build.shards)?;
-    Ok(format!(
-        "Published {}{}.",
-        build.snapshot.version(),
-        was.map(|w| format!(" (was {w})")).unwrap_or_default()
-    ))
+    let version = build.snapshot.version().to_owned();
+    let was = was.filter(|w| *w != version);
+    Ok(Done::Published { version, was }.location())
 }
 
 /// `POST /rollback/review`: the confirmation step, for a version the target keeps.
@@ -328,7 +301,7 @@ pub fn rollback_review(
     (200, page("Confirm rollback", Section::Publish, body))
 }
 
-/// `POST /rollback/confirm`.
+/// `POST /rollback/confirm`: points back; where to go next.
 pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
     let version = field(pairs, "version");
     let kept = state
@@ -344,5 +317,5 @@ pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<
         ));
     }
     state.backend.rollback(version)?;
-    Ok(format!("Rolled back to {version}."))
+    Ok(Done::RolledBack(version.to_owned()).location())
 }

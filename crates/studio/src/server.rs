@@ -13,6 +13,7 @@ use axum::{Extension, Form, Router};
 use maud::Markup;
 
 use crate::backend::Backend;
+use crate::done::{self, Done};
 use crate::publish::Notice;
 use crate::state::{AppState, Config, Session};
 use crate::{campaigns, compare, edit, layout, publish, results, security};
@@ -56,7 +57,6 @@ fn see(location: &str) -> Response {
 struct AtQuery {
     at: Option<String>,
     saved: Option<String>,
-    notice: Option<String>,
 }
 
 async fn list(State(s): State<Shared>, Query(q): Query<AtQuery>) -> Response {
@@ -136,14 +136,14 @@ async fn frame(State(s): State<Shared>, Query(q): Query<compare::Query>) -> Resp
     .await
 }
 
-async fn persona_post(State(s): State<Shared>, Form(pairs): Pairs) -> Response {
-    blocking(move || match compare::save_persona(&s, &pairs) {
+async fn persona_post(
+    State(s): State<Shared>,
+    Extension(se): Extension<Session>,
+    Form(pairs): Pairs,
+) -> Response {
+    blocking(move || match compare::save_persona(&s, &se, &pairs) {
         Ok(location) => see(&location),
-        Err(why) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("persona not saved: {why}"),
-        )
-            .into_response(),
+        Err((status, m)) => markup(status, m),
     })
     .await
 }
@@ -151,13 +151,11 @@ async fn persona_post(State(s): State<Shared>, Form(pairs): Pairs) -> Response {
 async fn publish_get(
     State(s): State<Shared>,
     Extension(se): Extension<Session>,
-    Query(q): Query<AtQuery>,
+    Query(q): Query<done::Query>,
 ) -> Response {
     blocking(move || {
-        markup(
-            200,
-            publish::show(&s, &se, q.notice.as_deref().map(Notice::Done)),
-        )
+        let done = Done::parse(&q);
+        markup(200, publish::show(&s, &se, done.as_ref().map(Notice::Done)))
     })
     .await
 }
@@ -180,15 +178,8 @@ async fn publish_acknowledge(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::acknowledge_ticked(&s, &pairs) {
-        Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
-        Err(why) => markup(
-            409,
-            publish::show(
-                &s,
-                &se,
-                Some(Notice::Refused(&format!("Nothing acknowledged: {why}"))),
-            ),
-        ),
+        Ok(location) => see(&location),
+        Err(why) => markup(409, publish::show(&s, &se, Some(Notice::Refused(&why)))),
     })
     .await
 }
@@ -199,7 +190,7 @@ async fn publish_confirm(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::confirm(&s, &pairs) {
-        Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
+        Ok(location) => see(&location),
         Err(why) => markup(
             409,
             publish::show(
@@ -230,7 +221,7 @@ async fn rollback_confirm(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::rollback_confirm(&s, &pairs) {
-        Ok(notice) => see(&format!("/publish?notice={}", compare::encode(&notice))),
+        Ok(location) => see(&location),
         Err(why) => markup(
             409,
             publish::show(

@@ -1,7 +1,9 @@
 //! The studio over HTTP, with an in-memory [`Backend`] (the real KV path is the browser test's,
 //! under `wrangler dev`): every POST without the session's CSRF token is refused, an edit the
 //! compiler refuses is not saved and shows its error at its field, publishing needs the
-//! confirmation step, and a refused step says why, as an alert, whatever else the page shows.
+//! confirmation step, a refused step says why, as an alert, whatever else the page shows (a
+//! refused persona on the compare page it was on, with what was typed), and a done step's
+//! notice is written by the page from the step's data, never taken from the URL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -127,6 +129,7 @@ struct Got {
     status: u16,
     body: String,
     cookie: Option<String>,
+    location: Option<String>,
 }
 
 fn send(r: Result<ureq::Response, ureq::Error>) -> Got {
@@ -141,6 +144,7 @@ fn send(r: Result<ureq::Response, ureq::Error>) -> Got {
     Got {
         status: r.status(),
         cookie,
+        location: r.header("location").map(str::to_owned),
         body: r.into_string().unwrap(),
     }
 }
@@ -427,6 +431,14 @@ fn acknowledging_a_warning_records_it_in_the_campaign_file() {
             &[("csrf", &token), ("version", &version), ("ack", "0")],
         );
         assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location.as_deref(), Some("/publish?acknowledged=1"));
+        let notice = get(&base, "/publish?acknowledged=1", &cookie).body;
+        assert_eq!(
+            status_notice(&notice),
+            Some(
+                "Acknowledged: 1 entry recorded in the [acknowledge] tables of the campaign files."
+            ),
+        );
         let now = std::fs::read_to_string(&file).unwrap();
         assert!(now.starts_with(&text), "the file's text is kept:\n{now}");
         assert!(now[text.len()..].starts_with("\n[acknowledge]\n"), "{now}");
@@ -442,6 +454,9 @@ fn acknowledging_a_warning_records_it_in_the_campaign_file() {
     let now = std::fs::read_to_string(&file).unwrap();
     assert!(now.contains("sensitive = [\"baby\"]"), "{now}");
     assert!(now.contains("past_schedule = [\"old\"]"), "{now}");
+    // No more than the files hold.
+    let page = get(&base, "/publish?acknowledged=3", &cookie).body;
+    assert_eq!(status_notice(&page), None);
     let page = send(
         agent()
             .get(&format!("{base}/publish"))
@@ -500,6 +515,148 @@ fn a_saved_persona_is_compared_and_kept_next_to_the_campaigns() {
     assert!(frame
         .body
         .contains("Treats, toys and beds your dog will love"));
+}
+
+/// The value of the form field `id` as the page fills it in.
+fn value_of<'a>(body: &'a str, id: &str) -> &'a str {
+    let tag = tag_of(body, id);
+    let at = tag.find("value=\"").expect(id) + 7;
+    &tag[at..at + tag[at..].find('"').unwrap()]
+}
+
+/// The start tag of the element `id`.
+fn tag_of<'a>(body: &'a str, id: &str) -> &'a str {
+    let at = body.find(&format!("id=\"{id}\"")).expect(id);
+    &body[at..at + body[at..].find('>').unwrap()]
+}
+
+/// Regression: a refused persona save answered with a bare text page, and what was typed into
+/// the form was lost. It answers with the compare page the form was on, the reason first as an
+/// alert, and the form as typed; 422 for what was typed, 409 for the state of `personas.toml`.
+#[test]
+fn a_refused_persona_keeps_what_was_typed_and_says_why_first() {
+    let (base, file, _) = studio("persona-refused");
+    let personas = file.parent().unwrap().join("personas.toml");
+    let (cookie, page) = open(&base, "/compare?page=/c/dog&personas=new,loyal");
+    let token = hidden(&page.body, "csrf").to_owned();
+    let form = |attrs: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("page", "/c/dog".to_owned()),
+            ("personas", "new,loyal".to_owned()),
+            ("id", "lapsed".to_owned()),
+            ("label", "Lapsed dog owner".to_owned()),
+            ("segments", "dog_owner".to_owned()),
+            ("attrs", attrs.to_owned()),
+            ("viewed", "p0001x3".to_owned()),
+            ("country", "DE".to_owned()),
+            ("device", "tablet".to_owned()),
+            ("at", "2026-12-24T18:00:00Z".to_owned()),
+            // No consent: the box must come back unticked.
+        ]
+    };
+    let send_form = |attrs| {
+        let form = form(attrs);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post(&base, "/personas", &cookie, &form)
+    };
+    let not_toml = "[[persona]\nid = \"kept\"\n";
+    for (what, attrs, status, reason) in [
+        (
+            "typed wrong",
+            "tier",
+            422,
+            "attribute `tier`: write name=value",
+        ),
+        ("not TOML", "tier=gold", 409, "is not TOML"),
+        ("a folder", "tier=gold", 409, "cannot read"),
+    ] {
+        match what {
+            "not TOML" => std::fs::write(&personas, not_toml).unwrap(),
+            "a folder" => {
+                std::fs::remove_file(&personas).unwrap();
+                std::fs::create_dir(&personas).unwrap();
+            }
+            _ => {}
+        }
+        let got = send_form(attrs);
+        assert_eq!(got.status, status, "{what}: {}", got.body);
+        let first = r#"<h1>Compare personas</h1><p class="diag" role="alert">Persona not saved: "#;
+        let at =
+            got.body.find(first).unwrap_or_else(|| {
+                panic!("{what}: the reason comes first, as an alert: {}", got.body)
+            }) + first.len();
+        assert!(
+            got.body[at..]
+                .split("</p>")
+                .next()
+                .unwrap()
+                .contains(reason),
+            "{what}: {reason}: {}",
+            got.body
+        );
+        // Everything typed is back in the form, which is open.
+        for (id, value) in [
+            ("np-id", "lapsed"),
+            ("np-label", "Lapsed dog owner"),
+            ("np-segments", "dog_owner"),
+            ("np-attrs", attrs),
+            ("np-viewed", "p0001x3"),
+            ("np-country", "DE"),
+            ("np-at", "2026-12-24T18:00:00Z"),
+        ] {
+            assert_eq!(value_of(&got.body, id), value, "{what}: {id}");
+        }
+        assert!(
+            !tag_of(&got.body, "np-consent").contains("checked"),
+            "{what}"
+        );
+        assert!(
+            got.body.contains(r#"<option value="tablet" selected>"#),
+            "{what}"
+        );
+        assert!(
+            got.body.contains("<details open><summary>Add a persona"),
+            "{what}"
+        );
+        let invalid = tag_of(&got.body, "np-attrs").contains("aria-invalid=\"true\"");
+        assert_eq!(invalid, what == "typed wrong", "{what}: the field at fault");
+        // On the page the form was on.
+        assert!(
+            got.body
+                .contains(r#"<input type="hidden" name="page" value="/c/dog">"#),
+            "{what}"
+        );
+        assert!(
+            got.body
+                .contains(r#"<input type="hidden" name="personas" value="new,loyal">"#),
+            "{what}"
+        );
+        if what == "typed wrong" {
+            assert_eq!(
+                got.body.matches("<iframe sandbox=\"\"").count(),
+                2,
+                "{what}"
+            );
+            assert!(!personas.exists(), "{what}: nothing written");
+        }
+        if what == "not TOML" {
+            assert_eq!(std::fs::read_to_string(&personas).unwrap(), not_toml);
+        }
+    }
+    // Fixed, it is saved, and the compare page it was on shows it beside the others.
+    std::fs::remove_dir(&personas).unwrap();
+    let got = send_form("tier=gold");
+    assert_eq!(got.status, 303, "{}", got.body);
+    assert_eq!(
+        got.location.as_deref(),
+        Some("/compare?page=%2Fc%2Fdog&personas=new%2Cloyal%2Clapsed")
+    );
+    let saved = std::fs::read_to_string(&personas).unwrap();
+    assert!(
+        saved.contains("tier = \"gold\"") && saved.contains("consent = false"),
+        "{saved}"
+    );
 }
 
 #[test]
@@ -587,5 +744,99 @@ fn a_rollback_needs_its_confirmation_and_points_back() {
     assert_eq!(
         memory.active.lock().unwrap().as_deref(),
         Some(first.as_str())
+    );
+}
+
+/// The page's status notice (`p.notice[role=status]`), if it has one.
+fn status_notice(body: &str) -> Option<&str> {
+    let open = r#"<p class="notice" role="status">"#;
+    let at = body.find(open)? + open.len();
+    Some(&body[at..at + body[at..].find("</p>")?])
+}
+
+fn get(base: &str, path: &str, cookie: &str) -> Got {
+    send(
+        agent()
+            .get(&format!("{base}{path}"))
+            .set("Cookie", cookie)
+            .call(),
+    )
+}
+
+/// Regression: `/publish?notice=<text>` showed any text as a green success notice, so a
+/// crafted link could say "Published …". A done step redirects with its data only, and the
+/// page writes the notice itself when the data holds against the target: anything else shows
+/// no notice.
+#[test]
+fn a_notice_is_written_from_the_step_never_taken_from_the_url() {
+    let (base, file, _) = studio("notice");
+    let (cookie, token, first) = publish_page(&base);
+    let step = |path: &str, version: &str| {
+        let got = post(
+            &base,
+            path,
+            &cookie,
+            &[("csrf", &token), ("version", version)],
+        );
+        assert_eq!(got.status, 303, "{path}: {}", got.body);
+        let location = got.location.unwrap();
+        (
+            location.clone(),
+            status_notice(&get(&base, &location, &cookie).body).map(str::to_owned),
+        )
+    };
+    let crafted = |query: &str| {
+        status_notice(&get(&base, &format!("/publish?{query}"), &cookie).body).map(str::to_owned)
+    };
+    // Before anything is published, no link can claim it was.
+    for query in [
+        "notice=Published+0123456789abcdef.".to_owned(),
+        format!("published={first}"),
+        format!("rolled_back={first}"),
+        "acknowledged=1".to_owned(),
+    ] {
+        assert_eq!(crafted(&query), None, "{query}");
+    }
+    let (location, notice) = step("/publish/confirm", &first);
+    assert_eq!(location, format!("/publish?published={first}"));
+    assert_eq!(
+        notice.as_deref(),
+        Some(format!("Published {first}.").as_str())
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("priority = 30", "priority = 31")).unwrap();
+    let (_, _, second) = publish_page(&base);
+    let (location, notice) = step("/publish/confirm", &second);
+    assert_eq!(location, format!("/publish?published={second}&was={first}"));
+    assert_eq!(
+        notice.as_deref(),
+        Some(format!("Published {second} (was {first}).").as_str())
+    );
+    // Text, a version that is not the active one, an unknown one, or two steps: no notice.
+    for query in [
+        "notice=Published+everything.".to_owned(),
+        format!("notice=Published+{second}."),
+        format!("published={first}"),
+        format!("published={second}&was=0123456789abcdef"),
+        format!("published={second}&was={second}"),
+        format!("published=%3Cb%3E{second}"),
+        format!("rolled_back={first}"),
+        format!("published={second}&rolled_back={second}"),
+        "acknowledged=1".to_owned(),
+    ] {
+        assert_eq!(crafted(&query), None, "{query}");
+    }
+    let review = post(
+        &base,
+        "/rollback/review",
+        &cookie,
+        &[("csrf", &token), ("version", &first)],
+    );
+    assert_eq!(review.status, 200, "{}", review.body);
+    let (location, notice) = step("/rollback/confirm", &first);
+    assert_eq!(location, format!("/publish?rolled_back={first}"));
+    assert_eq!(
+        notice.as_deref(),
+        Some(format!("Rolled back to {first}.").as_str())
     );
 }
