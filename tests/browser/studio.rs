@@ -379,16 +379,8 @@ fn a_marketer_edits_compares_and_publishes_in_the_studio() {
     // The Worker serves it. It re-reads the pointer on every request here
     // (`SNAPSHOT_REFRESH_SECS=0`), but a KV read that times out on a loaded machine keeps the
     // last good version for that request, by design: the next request tries again.
-    let limit = Instant::now() + Duration::from_secs(30);
-    let served = loop {
-        if get(&dev, "/", Some(&loyal)).text().contains(NEW_TEXT) {
-            break true;
-        }
-        if Instant::now() > limit {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let probe = || when((), get(&dev, "/", Some(&loyal)).text().contains(NEW_TEXT));
+    let served = poll(Duration::from_secs(30), Duration::from_millis(500), probe).is_ok();
     assert!(
         served,
         "the Worker serves the published change within 30 s; it logged:\n{}",

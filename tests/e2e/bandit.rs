@@ -100,34 +100,30 @@ fn logged_events(dev: &Dev) -> Vec<String> {
 /// Waits (bounded) until the edge serves `version`; how many probe views that took (each
 /// logs an exposure).
 fn wait_for(dev: &Dev, version: &str) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let mut probes = 0;
-    while Instant::now() < deadline {
+    let probe = || {
         let got = get(dev, "/", Some(&visitor("probe", &[])));
-        probes += 1;
-        if got.header("x-vitrine").is_some_and(|h| h.contains(version)) {
-            return probes;
-        }
-        std::thread::sleep(Duration::from_millis(500));
+        let served = got.header("x-vitrine").unwrap_or_default().to_owned();
+        let done = served.contains(version);
+        when(served, done)
+    };
+    match poll(Duration::from_secs(40), Duration::from_millis(500), probe) {
+        Ok(polled) => polled.probes,
+        Err(last) => panic!("the edge never served {version} in 40 s (last: {last})"),
     }
-    panic!("the edge never served {version}");
 }
 
 /// The events logged so far, once (bounded, 20 s) at least `exposures` exposures and
 /// `conversions` conversions are among them: wrangler writes a request's event lines after
 /// the response, late on a loaded machine.
 fn events_once(dev: &Dev, exposures: usize, conversions: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let probe = || {
         let lines = logged_events(dev);
         let count = |kind: &str| lines.iter().filter(|l| l.contains(kind)).count();
         let landed = count("\"event\":\"vitrine.exposure\"") >= exposures
             && count("\"event\":\"vitrine.conversion\"") >= conversions;
-        if landed || Instant::now() > deadline {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        when(lines, landed)
+    };
+    poll(Duration::from_secs(20), Duration::from_millis(100), probe).map_or_else(|e| e, |p| p.value)
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use crate::support;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support::*;
 use vitrine_core::cookie::activity::{self, Activity, Caps, ACTIVITY_COOKIE};
@@ -29,19 +29,9 @@ fn exposures(
     want: usize,
     pick: impl Fn(&serde_json::Value) -> bool,
 ) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events: Vec<serde_json::Value> = log(dev)
-            .lines()
-            .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["event"] == "vitrine.exposure" && pick(v))
-            .collect();
-        if events.len() >= want || Instant::now() > deadline {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_events_where(dev, want, Duration::from_secs(10), |v| {
+        v["event"] == "vitrine.exposure" && pick(v)
+    })
 }
 
 /// An activity cookie with history: four visits, three product views, the last two days ago.

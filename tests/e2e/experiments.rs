@@ -5,7 +5,7 @@
 
 use crate::support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
@@ -35,19 +35,9 @@ fn strip(page: &str) -> &str {
 /// Experiment exposure events logged so far (campaign exposures left out), waiting (bounded)
 /// until at least `want` are there.
 fn exposures(dev: &Dev, want: usize) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let events: Vec<serde_json::Value> = log(dev)
-            .lines()
-            .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["event"] == "vitrine.exposure" && v.get("experiment").is_some())
-            .collect();
-        if events.len() >= want || Instant::now() > deadline {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_events_where(dev, want, Duration::from_secs(10), |v| {
+        v["event"] == "vitrine.exposure" && v.get("experiment").is_some()
+    })
 }
 
 fn assert_server_timing(got: &Got) {

@@ -2,7 +2,7 @@
 //! never leaves in a `Referer`, page conversions count only for top-level navigations, a page
 //! served unchanged logs no events, and logs carry no key material and no query string.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::*;
 use vitrine_core::measure::events::Event;
@@ -21,18 +21,16 @@ fn now() -> u64 {
 
 /// The conversion events logged so far, waiting (bounded) until there are at least `want`.
 fn conversions(dev: &Dev, want: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let probe = || {
         let log = log(dev);
         let found: Vec<String> = event_lines(&log)
             .filter(|json| matches!(Event::parse(json), Ok(Event::Conversion(_))))
             .map(str::to_owned)
             .collect();
-        if found.len() >= want || Instant::now() > deadline {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let done = found.len() >= want;
+        when(found, done)
+    };
+    poll(Duration::from_secs(20), Duration::from_millis(100), probe).map_or_else(|e| e, |p| p.value)
 }
 
 /// Issue 14, item 1: the preview page's own asset requests carried

@@ -45,20 +45,14 @@ fn x_vitrine(got: &Got) -> String {
 /// Polls `/` until `x-vitrine` names `version`; returns how long that took, the answer, and
 /// how many requests it sent.
 fn wait_for_version(dev: &Dev, version: &str, limit: Duration) -> (Duration, Got, usize) {
-    let start = Instant::now();
-    let mut polls = 0;
-    loop {
+    let probe = || {
         let got = get(dev, "/", None);
-        polls += 1;
-        if x_vitrine(&got).starts_with(&format!("v={version};")) {
-            return (start.elapsed(), got, polls);
-        }
-        assert!(
-            start.elapsed() < limit,
-            "still {} after {limit:?}, want {version}",
-            x_vitrine(&got)
-        );
-        std::thread::sleep(Duration::from_millis(200));
+        let served = x_vitrine(&got).starts_with(&format!("v={version};"));
+        when(got, served)
+    };
+    match poll(limit, Duration::from_millis(200), probe) {
+        Ok(p) => (p.took, p.value, p.probes),
+        Err(got) => panic!("still {} after {limit:?}, want {version}", x_vitrine(&got)),
     }
 }
 

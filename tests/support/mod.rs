@@ -105,44 +105,93 @@ pub fn log_events(dev: &Dev, event: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Log events of a kind, waiting (bounded) until at least `want` are there.
-pub fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+/// What [`poll`] saw: the value the probe gave, how many probes that took, and how long
+/// since the first one started.
+pub struct Polled<T> {
+    pub value: T,
+    pub probes: usize,
+    pub took: Duration,
+}
+
+/// Runs `probe` until it gives `Ok`, every `every`, for at most `limit` (the probe always
+/// runs at least once): the value and the count, or `Err` with what the last probe gave once
+/// `limit` has passed, for the caller's assertion to show. The one bounded wait of the
+/// end-to-end tests: the Worker serves a publish within its refresh interval, and wrangler
+/// writes a request's log lines after it has answered, late on a loaded machine.
+pub fn poll<T, L>(
+    limit: Duration,
+    every: Duration,
+    mut probe: impl FnMut() -> Result<T, L>,
+) -> Result<Polled<T>, L> {
+    let start = Instant::now();
+    let mut probes = 0;
     loop {
-        let events = log_events(dev, event);
-        if events.len() >= want || Instant::now() > deadline {
-            return events;
+        probes += 1;
+        match probe() {
+            Ok(value) => {
+                return Ok(Polled {
+                    value,
+                    probes,
+                    took: start.elapsed(),
+                })
+            }
+            Err(last) if start.elapsed() >= limit => return Err(last),
+            Err(_) => std::thread::sleep(every),
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `Ok(value)` when `done`, else `Err(value)`: a [`poll`] probe that keeps its last value.
+pub fn when<T>(value: T, done: bool) -> Result<T, T> {
+    if done {
+        Ok(value)
+    } else {
+        Err(value)
+    }
+}
+
+/// Log events of a kind, waiting (bounded, 10 s) until at least `want` are there.
+pub fn wait_events(dev: &Dev, event: &str, want: usize) -> Vec<serde_json::Value> {
+    wait_events_where(dev, want, Duration::from_secs(10), |v| v["event"] == event)
+}
+
+/// The log's events that `pick` keeps, waiting (bounded by `limit`) until at least `want` are
+/// there (then those there are, for the caller's assertion to show).
+pub fn wait_events_where(
+    dev: &Dev,
+    want: usize,
+    limit: Duration,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let probe = || {
+        let events: Vec<serde_json::Value> = log(dev)
+            .lines()
+            .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| pick(v))
+            .collect();
+        let done = events.len() >= want;
+        when(events, done)
+    };
+    poll(limit, Duration::from_millis(100), probe).map_or_else(|e| e, |p| p.value)
 }
 
 /// The log once `done` holds for it, waiting at most 10 s (then the log as it is, for the
 /// caller's assertion to show). wrangler writes a request's lines after it has answered, and
 /// on a loaded machine they land late: a test that counts lines waits for the requests it sent.
 pub fn log_when(dev: &Dev, done: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let probe = || {
         let text = log(dev);
-        if done(&text) || Instant::now() >= deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let ok = done(&text);
+        when(text, ok)
+    };
+    poll(Duration::from_secs(10), Duration::from_millis(100), probe).map_or_else(|e| e, |p| p.value)
 }
 
 /// Waits (bounded, 10 s) until the log holds `needle`; whether it did.
 pub fn logged(dev: &Dev, needle: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if log(dev).contains(needle) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let probe = || when((), log(dev).contains(needle));
+    poll(Duration::from_secs(10), Duration::from_millis(100), probe).is_ok()
 }
 
 impl Dev {
