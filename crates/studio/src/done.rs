@@ -1,14 +1,17 @@
 //! What the publish page says a step just did. After a publish, a rollback or an
 //! acknowledgement the browser is sent to `/publish` with the step's data only, a version or a
-//! count ([`Done::location`]), never text: the page writes the notice itself, and only when the
-//! data holds against the target and the files ([`Done::said`]). A crafted link cannot make
-//! the page claim anything the target and the files do not show; an unknown or malformed value
-//! shows no notice at all.
+//! count, never text, and a MAC of that data keyed by the session's CSRF token
+//! ([`Done::location`]): the page writes the notice itself, only for data its own session was
+//! sent to ([`Done::parse`]), and only when the data still holds against the target and the
+//! files ([`Done::said`]). A crafted link (another session's, edited, or made up) shows no
+//! notice at all, and neither does an unknown or malformed value.
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use vitrine_core::snapshot::layout::History;
 
 use crate::acknowledge::recorded_in;
-use crate::state::AppState;
+use crate::state::{AppState, Session};
 use crate::workspace::Workspace;
 
 /// A step just done.
@@ -38,6 +41,52 @@ pub struct Query {
     rolled_back: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     acknowledged: Option<String>,
+    /// The MAC of the fields above, as [`Done::location`] wrote them (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<String>,
+}
+
+impl Query {
+    /// The step's data as the MAC covers it: the fields in one order, without the MAC.
+    fn signed(&self) -> Option<String> {
+        let data = Query {
+            t: None,
+            published: self.published.clone(),
+            was: self.was.clone(),
+            rolled_back: self.rolled_back.clone(),
+            acknowledged: self.acknowledged.clone(),
+        };
+        serde_urlencoded::to_string(&data).ok()
+    }
+}
+
+/// The MAC of a step's data for one session.
+fn mac(session: &Session, data: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(session.csrf.as_bytes()).ok()?;
+    mac.update(b"vitrine-studio done\n");
+    mac.update(data.as_bytes());
+    Some(mac)
+}
+
+/// Whether `q` carries the MAC its data has for `session` (compared in constant time).
+fn sent_to(session: &Session, q: &Query) -> bool {
+    let (Some(data), Some(t)) = (q.signed(), q.t.as_deref()) else {
+        return false;
+    };
+    let Some(tag) = hex_bytes(t) else {
+        return false;
+    };
+    mac(session, &data).is_some_and(|m| m.verify_slice(&tag).is_ok())
+}
+
+fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    if s.len() != 64 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// A version id as targets name them (16 hex digits; any short run of letters, digits, `-`
@@ -50,8 +99,12 @@ fn version(v: &str) -> Option<String> {
 }
 
 impl Done {
-    /// The step `q` names: none when it names none, several, or a malformed value.
-    pub fn parse(q: &Query) -> Option<Self> {
+    /// The step `q` names, if `session` was sent to it ([`Done::location`]): none when the
+    /// MAC is missing or wrong, or `q` names no step, several, or a malformed value.
+    pub fn parse(q: &Query, session: &Session) -> Option<Self> {
+        if !sent_to(session, q) {
+            return None;
+        }
         match (&q.published, &q.rolled_back, &q.acknowledged, &q.was) {
             (Some(v), None, None, was) => Some(Self::Published {
                 version: version(v)?,
@@ -70,9 +123,9 @@ impl Done {
         }
     }
 
-    /// `/publish` with the step's data.
-    pub fn location(&self) -> String {
-        let q = match self {
+    /// `/publish` with the step's data and its MAC for `session`.
+    pub fn location(&self, session: &Session) -> String {
+        let mut q = match self {
             Self::Published { version, was } => Query {
                 published: Some(version.clone()),
                 was: was.clone(),
@@ -87,6 +140,10 @@ impl Done {
                 ..Query::default()
             },
         };
+        q.t = q
+            .signed()
+            .and_then(|data| mac(session, &data))
+            .map(|m| hex(&m.finalize().into_bytes()));
         match serde_urlencoded::to_string(&q) {
             Ok(q) if !q.is_empty() => format!("/publish?{q}"),
             _ => "/publish".to_owned(),
@@ -134,12 +191,31 @@ impl Done {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn session(csrf: &str) -> Session {
+        Session { csrf: csrf.into() }
+    }
+
+    fn parse(q: &str, s: &Session) -> Option<Done> {
+        Done::parse(&serde_urlencoded::from_str::<Query>(q).unwrap(), s)
+    }
+
+    /// `q` with the MAC it has for session `a` (as if `location` had written it).
     fn query(q: &str) -> Option<Done> {
-        Done::parse(&serde_urlencoded::from_str::<Query>(q).unwrap())
+        let s = session("a");
+        let mut data = serde_urlencoded::from_str::<Query>(q).unwrap();
+        data.t = data
+            .signed()
+            .and_then(|d| mac(&s, &d))
+            .map(|m| hex(&m.finalize().into_bytes()));
+        Done::parse(&data, &s)
     }
 
     #[test]
@@ -156,10 +232,28 @@ mod tests {
             Done::RolledBack("0123456789abcdef".into()),
             Done::Acknowledged(3),
         ] {
-            let location = done.location();
+            let location = done.location(&session("a"));
             let q = location.strip_prefix("/publish?").unwrap();
-            assert_eq!(query(q), Some(done), "{location}");
+            assert_eq!(parse(q, &session("a")), Some(done), "{location}");
+            // Only the session it was sent to sees it.
+            assert_eq!(parse(q, &session("b")), None, "{location}");
         }
+    }
+
+    #[test]
+    fn a_step_whose_data_or_mac_was_changed_names_no_step() {
+        let location = Done::RolledBack("0123456789abcdef".into()).location(&session("a"));
+        let q = location.strip_prefix("/publish?").unwrap();
+        let a = session("a");
+        assert!(parse(q, &a).is_some());
+        let other = q.replace("0123456789abcdef", "fedcba9876543210");
+        assert_eq!(parse(&other, &a), None, "{other}");
+        let published = q.replace("rolled_back", "published");
+        assert_eq!(parse(&published, &a), None, "{published}");
+        let unsigned = q.split("&t=").next().unwrap();
+        assert_eq!(parse(unsigned, &a), None, "{unsigned}");
+        let short = &q[..q.len() - 2];
+        assert_eq!(parse(short, &a), None, "{short}");
     }
 
     #[test]

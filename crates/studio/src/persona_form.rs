@@ -104,7 +104,12 @@ impl Refused {
         match self {
             Self::Id | Self::Attribute(_) | Self::Viewed(_) | Self::Date(_) => 422,
             Self::File(SaveError::Encode(_)) => 422,
-            Self::File(_) => 409,
+            Self::File(
+                SaveError::Read { .. }
+                | SaveError::NotToml { .. }
+                | SaveError::NotAList { .. }
+                | SaveError::Write { .. },
+            ) => 409,
         }
     }
 

@@ -175,9 +175,9 @@ fn field<'a>(pairs: &'a [(String, String)], k: &str) -> &'a str {
 }
 
 /// `POST /publish/acknowledge`: records the ticked warnings (of the files as they compile to
-/// `version`) in the `[acknowledge]` table of their files; where to go next, or why not (with
+/// `version`) in the `[acknowledge]` table of their files; the step done, or why not (with
 /// what was recorded all the same).
-pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Result<Done, String> {
     let ws = Workspace::read(&state.config.files);
     let build = still(&ws, state, pairs).map_err(|why| format!("Nothing acknowledged: {why}"))?;
     let ticked: Vec<&CompileError> = pairs
@@ -188,7 +188,7 @@ pub fn acknowledge_ticked(state: &AppState, pairs: &[(String, String)]) -> Resul
         .collect();
     let written = acknowledge::plan(&ws, &ticked).and_then(acknowledge::write);
     match written {
-        Ok(count) => Ok(Done::Acknowledged(count).location()),
+        Ok(count) => Ok(Done::Acknowledged(count)),
         Err(e) if e.partial() => Err(format!("Partly acknowledged: {e}")),
         Err(e) => Err(format!("Nothing acknowledged: {e}")),
     }
@@ -255,13 +255,13 @@ pub fn review(state: &AppState, session: &Session, pairs: &[(String, String)]) -
     (200, page("Confirm publish", Section::Publish, body))
 }
 
-/// `POST /publish/confirm`: publishes; where to go next.
-pub fn confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+/// `POST /publish/confirm`: publishes; the step done.
+pub fn confirm(state: &AppState, pairs: &[(String, String)]) -> Result<Done, String> {
     let build = ready(state, pairs)?;
     let was = state.backend.publish(&build.snapshot, &build.shards)?;
     let version = build.snapshot.version().to_owned();
     let was = was.filter(|w| *w != version);
-    Ok(Done::Published { version, was }.location())
+    Ok(Done::Published { version, was })
 }
 
 /// `POST /rollback/review`: the confirmation step, for a version the target keeps.
@@ -301,8 +301,8 @@ pub fn rollback_review(
     (200, page("Confirm rollback", Section::Publish, body))
 }
 
-/// `POST /rollback/confirm`: points back; where to go next.
-pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<String, String> {
+/// `POST /rollback/confirm`: points back; the step done.
+pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<Done, String> {
     let version = field(pairs, "version");
     let kept = state
         .backend
@@ -317,5 +317,5 @@ pub fn rollback_confirm(state: &AppState, pairs: &[(String, String)]) -> Result<
         ));
     }
     state.backend.rollback(version)?;
-    Ok(Done::RolledBack(version.to_owned()).location())
+    Ok(Done::RolledBack(version.to_owned()))
 }

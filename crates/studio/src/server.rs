@@ -154,7 +154,7 @@ async fn publish_get(
     Query(q): Query<done::Query>,
 ) -> Response {
     blocking(move || {
-        let done = Done::parse(&q);
+        let done = Done::parse(&q, &se);
         markup(200, publish::show(&s, &se, done.as_ref().map(Notice::Done)))
     })
     .await
@@ -178,7 +178,7 @@ async fn publish_acknowledge(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::acknowledge_ticked(&s, &pairs) {
-        Ok(location) => see(&location),
+        Ok(done) => see(&done.location(&se)),
         Err(why) => markup(409, publish::show(&s, &se, Some(Notice::Refused(&why)))),
     })
     .await
@@ -190,7 +190,7 @@ async fn publish_confirm(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::confirm(&s, &pairs) {
-        Ok(location) => see(&location),
+        Ok(done) => see(&done.location(&se)),
         Err(why) => markup(
             409,
             publish::show(
@@ -221,7 +221,7 @@ async fn rollback_confirm(
     Form(pairs): Pairs,
 ) -> Response {
     blocking(move || match publish::rollback_confirm(&s, &pairs) {
-        Ok(location) => see(&location),
+        Ok(done) => see(&done.location(&se)),
         Err(why) => markup(
             409,
             publish::show(
