@@ -7,7 +7,7 @@
 use crate::support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 use vitrine_core::cookie::activity::ACTIVITY_COOKIE;
@@ -219,10 +219,8 @@ fn bandit_learns_from_the_edges_events_and_the_edge_serves_the_new_split() {
             })
             .count()
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while placed() < n as usize && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let probe = || when((), placed() >= n as usize);
+    let _ = poll(Duration::from_secs(20), Duration::from_millis(100), probe);
     let placed = placed();
     assert!(placed >= n as usize, "{placed} exposures carry {split}");
 }

@@ -20,7 +20,7 @@ use crate::support;
 mod traffic;
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 use vitrine_core::cookie::activity::{self, ACTIVITY_COOKIE};
@@ -98,18 +98,15 @@ fn activity_id(cookie: &str) -> Option<String> {
 /// Event lines logged after byte `from` of the log, waiting (bounded) until `want` of them
 /// are conversions. Every line must parse with the shared schema.
 fn events_since(dev: &Dev, from: usize, want: usize) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let probe = || {
         let log = log_since(dev, from);
         let events: Vec<Event> = event_lines(&log)
             .map(|json| Event::parse(json).unwrap_or_else(|e| panic!("{e}: {json}")))
             .collect();
-        let conversions = events.iter().filter(|e| is_conversion(e)).count();
-        if conversions >= want || Instant::now() > deadline {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let done = events.iter().filter(|e| is_conversion(e)).count() >= want;
+        when(events, done)
+    };
+    poll(Duration::from_secs(20), Duration::from_millis(100), probe).map_or_else(|e| e, |p| p.value)
 }
 
 fn is_conversion(e: &Event) -> bool {

@@ -193,10 +193,8 @@ fn bad_versions_bypass_a_fresh_isolate_and_keep_the_last_good_one() {
             x_vitrine(&got)
         );
         assert!(got.text().contains("loyalty discount"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while kept(&log(&dev)) == before && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let probe = || when((), kept(&log(&dev)) > before);
+        let _ = poll(Duration::from_secs(10), Duration::from_millis(100), probe);
         assert!(
             kept(&log(&dev)) > before,
             "{version}: no vitrine.snapshot_kept with {reason} in the log:\n{}",

@@ -97,11 +97,16 @@ pub fn event_lines(log: &str) -> impl Iterator<Item = &str> {
 
 /// The JSON log lines of one `event` the dev server has written so far.
 pub fn log_events(dev: &Dev, event: &str) -> Vec<serde_json::Value> {
+    events_where(dev, |v| v["event"] == event)
+}
+
+/// The JSON log lines the dev server has written so far that `pick` keeps.
+fn events_where(dev: &Dev, pick: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
     log(dev)
         .lines()
         .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["event"] == event)
+        .filter(|v| pick(v))
         .collect()
 }
 
@@ -113,9 +118,10 @@ pub struct Polled<T> {
     pub took: Duration,
 }
 
-/// Runs `probe` until it gives `Ok`, every `every`, for at most `limit` (the probe always
-/// runs at least once): the value and the count, or `Err` with what the last probe gave once
-/// `limit` has passed, for the caller's assertion to show. The one bounded wait of the
+/// Runs `probe` until it gives `Ok`, every `every`, until `limit` has passed (the probe always
+/// runs at least once, and a probe that starts before the limit runs to its end, so the wait
+/// is bounded by `limit`, one `every` and one probe): the value and the count, or `Err` with
+/// what the last probe gave, for the caller's assertion to show. The one bounded wait of the
 /// end-to-end tests: the Worker serves a publish within its refresh interval, and wrangler
 /// writes a request's log lines after it has answered, late on a loaded machine.
 pub fn poll<T, L>(
@@ -164,12 +170,7 @@ pub fn wait_events_where(
     pick: impl Fn(&serde_json::Value) -> bool,
 ) -> Vec<serde_json::Value> {
     let probe = || {
-        let events: Vec<serde_json::Value> = log(dev)
-            .lines()
-            .filter_map(|l| l.find("{\"").map(|at| &l[at..]))
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| pick(v))
-            .collect();
+        let events = events_where(dev, &pick);
         let done = events.len() >= want;
         when(events, done)
     };
