@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support::*;
 use vitrine_core::cookie::activity::{self, Activity, Caps, ACTIVITY_COOKIE, MAX_COOKIE_BYTES};
@@ -251,18 +251,17 @@ fn a_misconfigured_key_ring_bypasses_with_one_log_line() {
         "the page goes out unchanged"
     );
     // wrangler writes the Worker's console lines as they come; give the line a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let lines = loop {
+    let probe = || {
         let lines: Vec<String> = log(&dev)
             .lines()
             .filter(|l| l.contains("\"event\":\"vitrine.bypass\""))
             .map(str::to_owned)
             .collect();
-        if !lines.is_empty() || std::time::Instant::now() > deadline {
-            break lines;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        let done = !lines.is_empty();
+        when(lines, done)
     };
+    let (ten_s, every) = (Duration::from_secs(10), Duration::from_millis(200));
+    let lines = poll(ten_s, every, probe).map_or_else(|e| e, |p| p.value);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let log = log(&dev);
     let count = log

@@ -9,6 +9,10 @@ use crate::support;
 
 use support::*;
 
+const TEN_S: std::time::Duration = std::time::Duration::from_secs(10);
+const TWENTY_S: std::time::Duration = std::time::Duration::from_secs(20);
+const TENTH_S: std::time::Duration = std::time::Duration::from_millis(100);
+
 #[test]
 fn spliced_responses_equal_streamed_golden_pages() {
     let state = state_dir("splice");
@@ -118,10 +122,7 @@ fn a_first_view_the_runtimes_rewriter_fails_on_is_asked_for_again() {
     assert!(xv.ends_with("; body=streamed"), "{xv}");
     let text = got.text();
     assert!(text.contains("loyalty discount"), "filled: {xv}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while failed(&dev) == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let _ = poll(TWENTY_S, TENTH_S, || when((), failed(&dev) > 0));
     assert_eq!(failed(&dev), 1, "{}", log_since(&dev, from));
     let again = get(&dev, "/", Some(&cookie));
     let again_xv = again.header("x-vitrine").unwrap_or("").to_owned();
@@ -638,10 +639,7 @@ fn attribute_slots_off_fills_only_tag_slots_and_logs_the_page() {
         );
     }
     let logged = || log(&dev).matches("vitrine.attribute_slots_off").count();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while logged() == 0 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let _ = poll(TEN_S, TENTH_S, || when((), logged() > 0));
     assert_eq!(logged(), 1, "logged once");
 }
 
@@ -669,12 +667,8 @@ fn a_page_mapped_in_one_isolate_is_spliced_from_its_shared_map_in_the_next() {
     // The isolate's first map is written at once, in the background: wait (bounded) until the
     // local Cache API holds it (miniflare keeps a named cache's entries as files).
     let blobs = dev.state.join("v3/cache/named_vitrine-maps/blobs");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read_dir(&blobs).map_or(0, Iterator::count) < 1
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let written = || std::fs::read_dir(&blobs).map_or(0, Iterator::count) >= 1;
+    let _ = poll(TEN_S, TENTH_S, || when((), written()));
     let state = dev.stop_keeping_state();
 
     let dev = start(state, &vars);

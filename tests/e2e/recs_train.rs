@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support;
 
@@ -74,14 +74,12 @@ fn recommended(dev: &Dev, product: &str) -> Option<Vec<String>> {
 
 /// Waits (bounded) until `product`'s page recommends something other than `before`.
 fn recommended_after(dev: &Dev, product: &str, before: &[String]) -> Option<Vec<String>> {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
+    let probe = || {
         let now = recommended(dev, product);
-        if now.as_deref() != Some(before) || Instant::now() >= deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+        let changed = now.as_deref() != Some(before);
+        when(now, changed)
+    };
+    poll(Duration::from_secs(40), Duration::from_millis(500), probe).map_or_else(|e| e, |p| p.value)
 }
 
 /// A new consenting browser views `products` in order, keeping the activity cookie the edge
@@ -105,8 +103,7 @@ fn browse(dev: &Dev, products: &[&str]) {
 
 /// The event lines logged so far, once `views` view events are among them (bounded wait).
 fn logged_lines(dev: &Dev, views: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let probe = || {
         let lines: Vec<String> = event_lines(&log(dev)).map(str::to_owned).collect();
         let logged = lines
             .iter()
@@ -117,14 +114,17 @@ fn logged_lines(dev: &Dev, views: usize) -> Vec<String> {
             "{logged} view events, {views} expected:\n{}",
             lines.join("\n")
         );
-        if logged == views {
-            return lines;
+        when(lines, logged == views)
+    };
+    match poll(Duration::from_secs(20), Duration::from_millis(200), probe) {
+        Ok(polled) => polled.value,
+        Err(lines) => {
+            let logged = lines
+                .iter()
+                .filter(|l| matches!(Event::parse(l), Ok(Event::View(_))))
+                .count();
+            panic!("{logged} of {views} view events logged")
         }
-        assert!(
-            Instant::now() < deadline,
-            "{logged} of {views} view events logged"
-        );
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -6,7 +6,7 @@
 //! classification itself is table- and property-tested in `crates/core/src/bots.rs`.)
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support;
 
@@ -56,8 +56,7 @@ fn a_log_line_cut_short_is_left_for_the_next_read() {
 
 /// Events logged after byte `from`, waiting (bounded) until a view of `marker` is among them.
 fn events_until_view_of(dev: &Dev, from: usize, marker: &str) -> Vec<Event> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let probe = || {
         let log = log_since(dev, from);
         let events: Vec<Event> = event_lines(&log)
             .map(|json| Event::parse(json).unwrap_or_else(|e| panic!("{e}: {json}")))
@@ -65,14 +64,11 @@ fn events_until_view_of(dev: &Dev, from: usize, marker: &str) -> Vec<Event> {
         let seen = events
             .iter()
             .any(|e| matches!(e, Event::View(v) if v.product == marker));
-        assert!(
-            seen || Instant::now() < deadline,
-            "no view of {marker} logged: {events:?}"
-        );
-        if seen {
-            return events;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        when(events, seen)
+    };
+    match poll(Duration::from_secs(20), Duration::from_millis(100), probe) {
+        Ok(polled) => polled.value,
+        Err(events) => panic!("no view of {marker} logged: {events:?}"),
     }
 }
 
