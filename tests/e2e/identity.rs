@@ -104,7 +104,7 @@ fn identity_end_to_end() {
         ),
         (Some("expired"), Some(0))
     );
-    std::thread::sleep(std::time::Duration::from_millis(10_500).saturating_sub(started.elapsed()));
+    std::thread::sleep(Duration::from_millis(10_500).saturating_sub(started.elapsed()));
     get(&dev, "/", Some(&format!("{PROFILE_COOKIE}={expired}")));
     let rejected = wait_events(&dev, "vitrine.cookie_rejected", 2);
     assert_eq!(rejected.len(), 2, "{rejected:?}");
@@ -196,7 +196,7 @@ fn identity_end_to_end() {
     );
 
     // No log line carries the visitor id.
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(300));
     let logs = log(&dev);
     assert!(!logs.contains(&id.to_hex()), "visitor id in logs");
 }
@@ -260,9 +260,9 @@ fn a_misconfigured_key_ring_bypasses_with_one_log_line() {
         let done = !lines.is_empty();
         when(lines, done)
     };
-    let (ten_s, every) = (Duration::from_secs(10), Duration::from_millis(200));
-    let lines = poll(ten_s, every, probe).map_or_else(|e| e, |p| p.value);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let lines = poll(Duration::from_secs(10), Duration::from_millis(200), probe)
+        .map_or_else(|e| e, |p| p.value);
+    std::thread::sleep(Duration::from_millis(500));
     let log = log(&dev);
     let count = log
         .lines()

@@ -121,9 +121,10 @@ pub struct Polled<T> {
 /// Runs `probe` until it gives `Ok`, every `every`, until `limit` has passed (the probe always
 /// runs at least once, and a probe that starts before the limit runs to its end, so the wait
 /// is bounded by `limit`, one `every` and one probe): the value and the count, or `Err` with
-/// what the last probe gave, for the caller's assertion to show. The one bounded wait of the
-/// end-to-end tests: the Worker serves a publish within its refresh interval, and wrangler
-/// writes a request's log lines after it has answered, late on a loaded machine.
+/// what the last probe gave, for the caller's assertion to show. The tests' wait for a
+/// condition (those that wait for the log to settle, or for a server or page to come up,
+/// keep their own loops): the Worker serves a publish within its refresh interval, and
+/// wrangler writes a request's log lines after it has answered, late on a loaded machine.
 pub fn poll<T, L>(
     limit: Duration,
     every: Duration,

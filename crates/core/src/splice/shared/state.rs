@@ -25,7 +25,7 @@ const ENTRY_OVERHEAD: usize = 96;
 const MAX_PENDING: usize = 4096;
 
 /// How often at most a request that made no map looks for buckets due to be written (ms): the
-/// look is a pass over the buckets with maps waiting.
+/// look is a pass over every bucket this isolate has added maps to.
 pub const SCAN_MS: f64 = 250.0;
 
 /// Buckets one request starts writing at most.
