@@ -166,15 +166,7 @@ fn compare(
         Ok(a) => (a, None),
         Err(why) => (Vec::new(), Some(why)),
     };
-    let wanted: Vec<String> = q
-        .personas
-        .as_deref()
-        .unwrap_or(persona_form::DEFAULT_PERSONAS)
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let wanted = persona_form::compared(q.personas.as_deref());
     let chosen: Vec<&Persona> = wanted
         .iter()
         .filter_map(|w| all.iter().find(|p| &p.id == w))

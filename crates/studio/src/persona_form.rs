@@ -13,7 +13,7 @@ use crate::state::{AppState, Session};
 use crate::workspace::folder;
 
 /// The personas compared when the page names none.
-pub const DEFAULT_PERSONAS: &str = "new,loyal,price-hunter";
+const DEFAULT_PERSONAS: &str = "new,loyal,price-hunter";
 
 /// The form's fields as typed (trimmed), and the compare page it is on.
 #[derive(Debug, Clone)]
@@ -125,6 +125,16 @@ impl Refused {
     }
 }
 
+/// The persona ids a compare page names (comma-separated), or the default ones when it names
+/// none.
+pub fn compared(personas: Option<&str>) -> Vec<String> {
+    list(
+        personas
+            .filter(|p| !p.is_empty())
+            .unwrap_or(DEFAULT_PERSONAS),
+    )
+}
+
 fn list(t: &str) -> Vec<String> {
     t.split(',')
         .map(str::trim)
@@ -193,11 +203,7 @@ pub fn save(state: &AppState, t: &Typed) -> Result<String, Refused> {
     let page = Some(t.page.as_str())
         .filter(|p| !p.is_empty())
         .unwrap_or("/");
-    let mut ids = list(if t.personas.is_empty() {
-        DEFAULT_PERSONAS
-    } else {
-        &t.personas
-    });
+    let mut ids = compared(Some(&t.personas));
     if !ids.contains(&persona.id) {
         ids.push(persona.id);
     }
