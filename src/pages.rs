@@ -6,7 +6,9 @@
 //! each, so a request for one makes no subrequest while it is fresh. For the hottest of them
 //! (served from hold often, [`splice::BODIES_AFTER_SERVES`]) the assembled body is also kept
 //! per distinct plan and reused, so most such requests only wrap a kept `Blob` in a new
-//! `Response`; other pages are assembled per request. A page is known by its page key (its
+//! `Response`; other pages are assembled per request. A plan that fills nothing on a page (a
+//! page without slots, such as a content page) is answered with the page's own `Blob`: no copy
+//! is assembled, and none is kept. A page is known by its page key (its
 //! URL without tracking parameters) and one validator; a map is never applied to bytes of
 //! another length.
 //!
@@ -464,10 +466,15 @@ pub fn spliced(
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
-    let blob = if CACHE.with(|c| c.borrow().keeps_bodies(url, recorded)) {
-        kept_body(url, recorded, plan)?
+    let parts = recorded.template.parts(plan);
+    let blob = if splice::is_whole_page(&parts, recorded.template.len()) {
+        // The plan fills nothing on this page: its own bytes are the body, with no copy
+        // assembled and none kept.
+        recorded.page.bytes.clone()
+    } else if CACHE.with(|c| c.borrow().keeps_bodies(url, recorded)) {
+        kept_body(url, recorded, plan, &parts)?
     } else {
-        assemble(recorded, plan)?
+        assemble(recorded, &parts)?
     };
     respond(&blob, headers)
 }
@@ -500,13 +507,18 @@ pub fn readable_whole(upstream: &Response) -> Result<bool> {
 
 /// The body for `plan` of a page that keeps its bodies: the kept one, or one assembled now and
 /// kept if the held budget has room for it.
-fn kept_body(url: &str, recorded: &Rc<Recorded<JsPage>>, plan: &Plan) -> Result<web_sys::Blob> {
+fn kept_body(
+    url: &str,
+    recorded: &Rc<Recorded<JsPage>>,
+    plan: &Plan,
+    parts: &[Piece<'_>],
+) -> Result<web_sys::Blob> {
     let key = splice::plan_key(plan);
     let cached = recorded.page.bodies.borrow().get(&key);
     if let Some(blob) = cached {
         return Ok(blob);
     }
-    let blob = assemble(recorded, plan)?;
+    let blob = assemble(recorded, parts)?;
     let len = blob.size() as usize;
     let freed = recorded.page.bodies.borrow().next_freed();
     if CACHE.with(|c| c.borrow_mut().charge_body(url, recorded, len, freed)) {
@@ -519,20 +531,20 @@ fn kept_body(url: &str, recorded: &Rc<Recorded<JsPage>>, plan: &Plan) -> Result<
     Ok(blob)
 }
 
-/// The body for `plan`: views of the page and the fragments, concatenated by the runtime.
-fn assemble(recorded: &Recorded<JsPage>, plan: &Plan) -> Result<web_sys::Blob> {
-    let parts = Array::new();
-    for part in recorded.template.parts(plan) {
-        match part {
+/// The body of `parts`: views of the page and the fragments, concatenated by the runtime.
+fn assemble(recorded: &Recorded<JsPage>, parts: &[Piece<'_>]) -> Result<web_sys::Blob> {
+    let out = Array::new();
+    for part in parts {
+        match *part {
             Piece::Literal(a, b) => {
                 let piece = recorded
                     .page
                     .bytes
                     .slice_with_f64_and_f64(a as f64, b as f64)?;
-                parts.push(&piece)
+                out.push(&piece)
             }
-            Piece::Fragment(html) => parts.push(&JsValue::from_str(html)),
+            Piece::Fragment(html) => out.push(&JsValue::from_str(html)),
         };
     }
-    Ok(web_sys::Blob::new_with_buffer_source_sequence(&parts)?)
+    Ok(web_sys::Blob::new_with_buffer_source_sequence(&out)?)
 }

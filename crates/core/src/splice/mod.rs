@@ -152,6 +152,22 @@ impl SlotMap {
     }
 }
 
+/// Whether `parts` (of [`SlotMap::parts`]) spell out the page of `len` bytes as it is: no
+/// fragment, and literals that follow one another from its first byte to its last. The plan
+/// fills nothing on this page (none of its slots is named, or each fill puts nothing in and
+/// takes nothing out), so the host can answer with the page's own bytes instead of assembling
+/// a copy of them (a page without slots, such as a content page, is the common case).
+pub fn is_whole_page(parts: &[Piece<'_>], len: usize) -> bool {
+    let mut at = 0;
+    for part in parts {
+        match *part {
+            Piece::Literal(a, b) if a == at => at = b,
+            _ => return false,
+        }
+    }
+    at == len
+}
+
 fn push_literal(out: &mut Vec<Piece<'_>>, from: usize, to: usize) {
     if from < to {
         out.push(Piece::Literal(from, to));

@@ -89,6 +89,32 @@ fn empty_plan_gives_the_page_in_one_piece() {
 }
 
 #[test]
+fn a_plan_that_fills_nothing_on_a_page_leaves_it_whole() {
+    let content = b"<main><p>About us</p></main>";
+    let t = record(content, Limits::default(), None).unwrap();
+    let fills = plan(&[("a", Op::Replace, "<i>A</i>"), ("b", Op::Remove, "")]);
+    assert!(is_whole_page(&t.parts(&fills), t.len()));
+    assert!(is_whole_page(&t.parts(&Plan::default()), t.len()));
+
+    let slotted = b"<p>x</p><vitrine-slot name=a>1</vitrine-slot><p>y</p>";
+    let t = record(slotted, Limits::default(), None).unwrap();
+    // An empty insertion splits the page in two literals that still follow one another.
+    let nothing_in = plan(&[("a", Op::Append, "")]);
+    assert_eq!(t.parts(&nothing_in).len(), 2);
+    assert!(is_whole_page(&t.parts(&nothing_in), t.len()));
+    for filled in [
+        plan(&[("a", Op::Replace, "X")]),
+        plan(&[("a", Op::Remove, "")]),
+        plan(&[("a", Op::Replace, "")]),
+        plan(&[("a", Op::Before, "X")]),
+    ] {
+        assert!(!is_whole_page(&t.parts(&filled), t.len()), "{filled:?}");
+    }
+    // Not the page's length: another page's parts.
+    assert!(!is_whole_page(&t.parts(&nothing_in), t.len() + 1));
+}
+
+#[test]
 fn wrong_page_is_refused() {
     let t = record(b"<p>x</p>", Limits::default(), None).unwrap();
     assert_eq!(t.splice(b"<p>xy</p>", &Plan::default()), None);
@@ -244,6 +270,14 @@ proptest! {
         if let Ok(t) = record(page.as_bytes(), limits, None) {
             let (want, err) = rewrite_chunked(p.clone(), page.as_bytes(), chunk_size, limits).unwrap();
             prop_assert!(err.is_none());
+            let parts = t.parts(&p);
+            let no_fragment = parts.iter().all(|part| matches!(part, Piece::Literal(..)));
+            // The page's own bytes stand in for the splice exactly when nothing is put in and
+            // the splice is the page.
+            prop_assert_eq!(
+                is_whole_page(&parts, t.len()),
+                no_fragment && want.as_slice() == page.as_bytes()
+            );
             prop_assert_eq!(t.splice(page.as_bytes(), &p).unwrap(), want);
         }
     }
