@@ -73,10 +73,15 @@ def chart(rows, key, dashed_key, title, ylabel, x0, y0, w, h):
         y = sy(10 ** d)
         out.append(f'<line x1="{x0}" x2="{x0 + w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{10 ** d:,}</text>')
+    last = None
     for p in xs:
         x = sx(p)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0}" y2="{y0 + h}" stroke="#eee"/>')
-        out.append(f'<text x="{x:.1f}" y="{y0 + h + 16}" text-anchor="middle" font-size="11">{p:,}</text>')
+        # Counts close on the log axis (50,000 and 100,000) would print over each other: the
+        # second label goes one line lower.
+        dy = 11 if last is not None and x - last < 45 else 0
+        last = x if dy == 0 else None
+        out.append(f'<text x="{x:.1f}" y="{y0 + h + 16 + dy}" text-anchor="middle" font-size="11">{p:,}</text>')
     out.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 34}" text-anchor="middle" font-size="12">distinct pages (log)</text>')
     out.append(f'<text x="{x0 - 52}" y="{y0 + h / 2}" transform="rotate(-90 {x0 - 52} {y0 + h / 2})" '
                f'text-anchor="middle" font-size="12">{ylabel}</text>')
