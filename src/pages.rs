@@ -466,15 +466,28 @@ pub fn spliced(
         // The promise settles on its own; nothing waits for the cancellation.
         let _ = body.cancel();
     }
-    let parts = recorded.template.parts(plan);
-    let blob = if splice::is_whole_page(&parts, recorded.template.len()) {
-        // The plan fills nothing on this page: its own bytes are the body, with no copy
-        // assembled and none kept.
-        recorded.page.bytes.clone()
-    } else if CACHE.with(|c| c.borrow().keeps_bodies(url, recorded)) {
-        kept_body(url, recorded, plan, &parts)?
-    } else {
-        assemble(recorded, &parts)?
+    // The key of the body kept for this plan, on a page that keeps its bodies.
+    let key = CACHE
+        .with(|c| c.borrow().keeps_bodies(url, recorded))
+        .then(|| splice::plan_key(plan));
+    // A kept body answers before the pieces are worked out: the hottest path.
+    let kept = key
+        .as_ref()
+        .and_then(|k| recorded.page.bodies.borrow().get(k));
+    let blob = match kept {
+        Some(blob) => blob,
+        None => {
+            let parts = recorded.template.parts(plan);
+            if splice::is_whole_page(&parts, recorded.template.len()) {
+                // The plan fills nothing on this page: its own bytes are the body, with no
+                // copy assembled and none kept.
+                recorded.page.bytes.clone()
+            } else if let Some(key) = key {
+                keep_body(url, recorded, key, &parts)?
+            } else {
+                assemble(recorded, &parts)?
+            }
+        }
     };
     respond(&blob, headers)
 }
@@ -505,19 +518,14 @@ pub fn readable_whole(upstream: &Response) -> Result<bool> {
     Ok(!encoded && !too_long)
 }
 
-/// The body for `plan` of a page that keeps its bodies: the kept one, or one assembled now and
-/// kept if the held budget has room for it.
-fn kept_body(
+/// The body of `parts`, assembled now for a page that keeps its bodies, and kept under `key`
+/// (its plan's) if the held budget has room for it.
+fn keep_body(
     url: &str,
     recorded: &Rc<Recorded<JsPage>>,
-    plan: &Plan,
+    key: String,
     parts: &[Piece<'_>],
 ) -> Result<web_sys::Blob> {
-    let key = splice::plan_key(plan);
-    let cached = recorded.page.bodies.borrow().get(&key);
-    if let Some(blob) = cached {
-        return Ok(blob);
-    }
     let blob = assemble(recorded, parts)?;
     let len = blob.size() as usize;
     let freed = recorded.page.bodies.borrow().next_freed();

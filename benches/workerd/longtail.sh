@@ -49,7 +49,8 @@
 #        them> uses that snapshot instead of compiling (when the CLI and build/ disagree on the
 #        snapshot schema, which the correctness check reports).
 # Prints a table and RESULT lines (key=value), appended to benches/results/longtail.txt
-# (longtail-matrix.sh runs this for several PAGES and draws benches/results/longtail.svg).
+# (longtail-matrix.sh runs this for several PAGES and draws benches/results/longtail-cold.svg,
+# or longtail.svg for COLO=warm).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 

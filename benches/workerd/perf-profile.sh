@@ -22,9 +22,11 @@
 # frames, so stacks through them resolve), and the report adds: the samples whose leaf is
 # WASM code (either tier, Liftoff's frame setup, the calls to JS), each counted for the
 # nearest `vitrine`/`vitrine_core` function on its stack (where vitrine's own WASM time goes,
-# callees included; needs a `VITRINE_KEEP_NAMES=1` build); the functions whose prologue
-# called Liftoff's frame setup (with V8's WASM inlining on, every call into a function still
-# in Liftoff pays it); and the symbols with the most samples under them (callees included).
+# callees included; needs a `VITRINE_KEEP_NAMES=1` build); the samples of Liftoff's frame
+# setup by the caller of the function being set up (with V8's WASM inlining on, every call
+# into a function still in Liftoff pays it; the function itself is not on the frame-pointer
+# chain yet, so its caller is what the stack names); and the symbols with the most samples
+# under them (callees included).
 #
 # usage: sh benches/workerd/perf-profile.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [N=1500] [kind=c] [WARM=3000]
 #        UNSAMPLED=U REPEAT=R TOP=<symbols listed, 15> CALLGRAPH=1 (optional, see above)
@@ -63,7 +65,7 @@ setsid "$WORKERD" serve "$V.capnp" > "$V.log" 2>&1 & VP=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/robots.txt" && break; sleep 0.1; done
 [ "$WARM" -eq 0 ] || (cd warm && node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$WARM" 1 loyal 8 | sed 's/^pass 1/  warm-up/')
 [ "${UNSAMPLED:-0}" -eq 0 ] || node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" "$UNSAMPLED" loyal 8 | sed 's/^pass/  unsampled pass/'
-G=; [ -z "${CALLGRAPH:-}" ] || G=-g
+G=; [ "${CALLGRAPH:-0}" != 1 ] || G=-g
 perf record -q $G -F 2999 -p "$VP" -o perf.data 2> perf.err & PR=$!
 sleep 0.3
 PASS=$(node "$HERE/longtail-paths.mjs" "$PORT" "$VP" "$N" "${REPEAT:-1}" loyal 8)
@@ -77,14 +79,15 @@ echo "  us per page by where the samples fell:"
 awk -v total="$US" -f "$HERE/perf-categories.awk" syms.txt
 echo "  most sampled symbols (samples):"
 awk -v top="${TOP:-15}" 'NR <= top {n = $2; $1 = ""; $2 = ""; $3 = ""; printf "  %6d %s\n", n, substr($0, 4, 110)}' syms.txt
-[ -n "${CALLGRAPH:-}" ] || exit 0
+[ "${CALLGRAPH:-0}" = 1 ] || exit 0
 # The stacks are read while this workerd's perf map still exists (it names the JIT frames).
-perf script -i perf.data 2>/dev/null > stacks.txt
+perf script -i perf.data > stacks.txt 2> script.err || { echo "perf script failed:" >&2; cat script.err >&2; exit 1; }
 echo "  WASM samples by the nearest vitrine function on the stack (callees included):"
 awk -v top="${TOP:-15}" -f "$HERE/perf-stacks.awk" mode=owner stacks.txt
-echo "  functions entered in Liftoff (samples of its frame setup, by the function set up):"
+echo "  Liftoff's frame setup, by the caller of the function it set up:"
 awk -v top="${TOP:-15}" -f "$HERE/perf-stacks.awk" mode=setup stacks.txt
 echo "  most samples under a symbol (callees included):"
 perf report -i perf.data --children --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9.]+%' \
   | grep -vE 'kj::|__libc_start|main$|runMain|MainBuilder|Microtask|v8::internal::\(anonymous|IoContext|V8StackScope|Builtins_(Run|JSRun|PromiseFulfill)|JS:\+|Stub:|JS:(wasm_bindgen|js_sys)::|AssertUnwindSafe|SYSCALL|do_syscall' \
-  | awk -v top="${TOP:-15}" -v total="$US" 'NR <= top {p = $1; sub(/%/, "", p); $1 = ""; $2 = ""; $3 = ""; printf "  %7.1f us %s\n", total * p / 100, substr($0, 4, 110)}'
+  | awk -v top="${TOP:-15}" -v total="$US" 'NR <= top {p = $1; sub(/%/, "", p); $1 = ""; $2 = ""; $3 = ""; printf "  %7.1f us %s\n", total * p / 100, substr($0, 4, 110)}' \
+  || true

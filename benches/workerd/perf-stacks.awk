@@ -3,8 +3,9 @@
 #   mode=owner: the samples whose leaf is WASM code (TurboFan or Liftoff, Liftoff's frame
 #     setup, the calls to and from JS), counted for the nearest `vitrine::`/`vitrine_core::`
 #     function on the stack ("(none)" when no vitrine function is on it: the runtime glue);
-#   mode=setup: the samples of Liftoff's frame setup builtin, by the function it set up (the
-#     frame above it: the function whose prologue called it).
+#   mode=setup: the samples of Liftoff's frame setup builtin, by the frame above it. The
+#     builtin builds the frame of the function whose prologue called it, so that function is
+#     not on the frame-pointer chain yet: the frame above is its caller.
 # Prints the `top` largest, then the total.
 # usage: awk -v top=15 -f perf-stacks.awk mode=owner|setup stacks.txt
 BEGIN { RS = "" }
@@ -21,7 +22,7 @@ function name(frame) {
   }
   if (f[2] !~ /-(liftoff|turbofan)(\+0x[0-9a-f]+)? |Builtins_Wasm|wasm-to-js|js-to-wasm/) next
   who = "(none)"
-  for (i = 2; i <= n; i++) if (f[i] ~ /JS:(vitrine|vitrine_core)::/) { who = name(f[i]); break }
+  for (i = 2; i <= n; i++) if (f[i] ~ /JS:[<&]*(vitrine|vitrine_core)::/) { who = name(f[i]); break }
   c[who]++; t++ }
 END { for (k in c) printf "  %6d %s\n", c[k], k | ("sort -rn | head -n " top)
       close("sort -rn | head -n " top)

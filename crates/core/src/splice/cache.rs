@@ -21,7 +21,9 @@
 //! fall into few decisions, and the hottest pages are served again without assembling them),
 //! each charged to the held budget when it is kept ([`PageCache::charge_body`]). A page served
 //! less often is assembled per request, one copy of its bytes, so the budget holds several
-//! times more pages than if every held page had room for its bodies reserved.
+//! times more pages than if every held page had room for its bodies reserved. A plan that fills
+//! nothing on a page ([`super::is_whole_page`]) is answered with the page's own bytes: nothing
+//! is assembled, and no body is kept for it.
 
 use std::rc::Rc;
 

@@ -156,7 +156,9 @@ impl SlotMap {
 /// fragment, and literals that follow one another from its first byte to its last. The plan
 /// fills nothing on this page (none of its slots is named, or each fill puts nothing in and
 /// takes nothing out), so the host can answer with the page's own bytes instead of assembling
-/// a copy of them (a page without slots, such as a content page, is the common case).
+/// a copy of them (a page without slots, such as a content page, is the common case). A plan
+/// that waits for a page mark fills nothing here either ([`SlotMap::parts`]); the Worker streams
+/// such pages and never splices them.
 pub fn is_whole_page(parts: &[Piece<'_>], len: usize) -> bool {
     let mut at = 0;
     for part in parts {
