@@ -126,13 +126,14 @@ impl Refused {
 }
 
 /// The persona ids a compare page names (comma-separated), or the default ones when it names
-/// none.
+/// none (no list, an empty one, or only commas and spaces).
 pub fn compared(personas: Option<&str>) -> Vec<String> {
-    list(
-        personas
-            .filter(|p| !p.is_empty())
-            .unwrap_or(DEFAULT_PERSONAS),
-    )
+    let named = personas.map(list).unwrap_or_default();
+    if named.is_empty() {
+        list(DEFAULT_PERSONAS)
+    } else {
+        named
+    }
 }
 
 fn list(t: &str) -> Vec<String> {
@@ -267,6 +268,15 @@ mod tests {
             let refused = persona(&typed(fields)).unwrap_err();
             assert_eq!((refused.status(), refused.field()), (422, Some(field)));
         }
+    }
+
+    #[test]
+    fn a_compare_page_that_names_no_persona_compares_the_default_ones() {
+        let default = list(DEFAULT_PERSONAS);
+        for none in [None, Some(""), Some(" , ,"), Some(",")] {
+            assert_eq!(compared(none), default, "{none:?}");
+        }
+        assert_eq!(compared(Some(" loyal ,,new")), ["loyal", "new"]);
     }
 
     #[test]
