@@ -4,7 +4,9 @@ set -eu
 cd "$(dirname "$0")/.."
 if [ "${VITRINE_SKIP_BUILD:-}" = 1 ] && [ -f build/index.js ]; then exit 0; fi
 export WASM_BINDGEN_BIN="$PWD/.tools/bin/wasm-bindgen"
-export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+# esbuild, with the Worker's own default export put in place of worker-build's proxies first
+# (scripts/esbuild-lean-entry.sh, scripts/lean-entry.js).
+export ESBUILD_BIN="$PWD/scripts/esbuild-lean-entry.sh"
 export WASM_OPT_BIN="$PWD/node_modules/binaryen/bin/wasm-opt"
 # Panic locations are the only file paths in the .wasm: name them relative to the crate's own
 # source (`lol_html-3.0.3/src/…`, `crates/core/src/…`) instead of this machine's Cargo home, so the
