@@ -19,7 +19,11 @@ export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128 --remap-path-prefix=
 # The release profile unwinds for the native CLI (Cargo.toml); the Worker aborts on panic, as it
 # always has: wasm-bindgen's glue differs under `panic = "unwind"`, so the .wasm says abort here.
 export CARGO_PROFILE_RELEASE_PANIC=abort
+[ -x "$ESBUILD_BIN" ] || { echo "build: $ESBUILD_BIN is not executable" >&2; exit 1; }
 .tools/bin/worker-build --release
+# worker-build falls back to its own esbuild when it cannot run ESBUILD_BIN: make sure the
+# bundle has the lean entry.
+grep -q 'vitrine-lean-entry' build/index.js || { echo "build: build/index.js lacks scripts/lean-entry.js" >&2; exit 1; }
 # worker-build's wasm-opt is off (Cargo.toml, package.metadata.wasm-pack): it always passes
 # `--debuginfo`, which keeps the name section and makes the optimized code larger. Optimize here
 # and strip the name and producers sections for deployment; VITRINE_KEEP_NAMES=1 keeps the

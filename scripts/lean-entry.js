@@ -11,7 +11,11 @@
 // `handleMaybeCritical`, which marks the Wasm instance for reinitialization when it is a
 // `WebAssembly.RuntimeError`. One thing differs: an instance made before a reinitialization
 // is not made again. It holds only `env` and `ctx`, and its methods call the module's current
-// Wasm exports, so there is nothing in it to renew.
+// Wasm exports, so there is nothing in it to renew. The recovery itself is mostly
+// wasm-bindgen's (the build's `--force-enable-abort-handler`: every export checks whether the
+// instance was terminated and makes a new one); these checks are worker-build's second layer,
+// kept as it was.
+/*! vitrine-lean-entry */
 class LeanEntrypoint extends Entrypoint {
   constructor(ctx, env) {
     checkReinitialize();
@@ -26,7 +30,7 @@ class LeanEntrypoint extends Entrypoint {
 for (const name of Object.getOwnPropertyNames(Entrypoint.prototype)) {
   const method = Entrypoint.prototype[name];
   if (name === "constructor" || typeof method !== "function") continue;
-  LeanEntrypoint.prototype[name] =
+  const wrapped =
     method.constructor === Function
       ? function (...args) {
           checkReinitialize();
@@ -46,5 +50,9 @@ for (const name of Object.getOwnPropertyNames(Entrypoint.prototype)) {
             throw e;
           }
         };
+  // The method's own name (stack traces say `fetch`) and arity.
+  Object.defineProperty(wrapped, "name", { value: name });
+  Object.defineProperty(wrapped, "length", { value: method.length });
+  LeanEntrypoint.prototype[name] = wrapped;
 }
 export default LeanEntrypoint;

@@ -111,9 +111,11 @@ export default {
     const headers = personalizedHeaders(res.headers, calls);
     if (mode === "stream" || calls) {
       const edits = new Map();
-      const plan = JSON.stringify([["hero", "setInnerContent", FRAG],
-        ["promo-strip", "setInnerContent", FRAG], ["listing-banner", "setInnerContent", FRAG]]);
-      for (const [slot, method, html] of JSON.parse(plan)) edits.set(slot, [method, html]);
+      if (calls) {
+        const plan = JSON.stringify([["hero", "setInnerContent", FRAG],
+          ["promo-strip", "setInnerContent", FRAG], ["listing-banner", "setInnerContent", FRAG]]);
+        for (const [slot, method, html] of JSON.parse(plan)) edits.set(slot, [method, html]);
+      }
       const rewriter = new HTMLRewriter().on("vitrine-slot", {
         element(el) {
           const name = el.getAttribute("name");

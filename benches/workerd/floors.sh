@@ -10,6 +10,10 @@
 # workerd / pages). `vitrine` streams its first views (`MAP_FIRST_VIEWS=auto` with no page asked
 # for twice), `vitrine_mapped` maps them in the parse that fills them (`MAP_FIRST_VIEWS=on`).
 #
+# Needs what perf-profile.sh needs: Linux `perf` (installed with apt-get when run as root).
+# Writes floors.js and its capnp configs (floors_<mode>.capnp, vitrine_mapped.capnp) into the
+# work dir.
+#
 # usage: sh benches/workerd/floors.sh <work dir kept by KEEP=1 longtail.sh> [N=1500] [ROUNDS=3] [kind=c] [WARM=1500]
 #        VARIANTS="…" (default: all, in the order of the table)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -37,18 +41,28 @@ sed -e "s/$socket_re/address = \"127.0.0.1:$(free_port)\", http = (), service = 
 grep -q '"MAP_FIRST_VIEWS", text = "on"' "$WORK/vitrine_mapped.capnp" || { echo "floors: could not write vitrine_mapped.capnp" >&2; exit 1; }
 
 declare -A SUM
+LOG="$(mktemp)"; trap 'rm -f "$LOG"' EXIT
 echo "first views of $N pages of kind $KIND after $WARM others, CPU us per page (perf-profile.sh's measured pass):"
-printf '%-22s' round; for v in $VARIANTS; do printf ' %10s' "${v#floors_}"; done; echo
+printf '%-8s' round; for v in $VARIANTS; do printf ' %14s' "${v#floors_}"; done; echo
 for r in $(seq 1 "$ROUNDS"); do
-  printf '%-22s' "$r"
-  for v in $VARIANTS; do
-    line="$(sh "$HERE/perf-profile.sh" "$WORK" "$v" "$N" "$KIND" "$WARM" 2>&1 | grep 'pass 1:' || true)"
+  # Round 1 in the table's order, round 2 reversed, ... (as longtail.sh interleaves).
+  order=($VARIANTS); [ $((r % 2)) = 1 ] || { rev=(); for ((i=${#order[@]}-1; i>=0; i--)); do rev+=("${order[$i]}"); done; order=("${rev[@]}"); }
+  declare -A US=()
+  for v in "${order[@]}"; do
+    env -u UNSAMPLED -u REPEAT -u CALLGRAPH sh "$HERE/perf-profile.sh" "$WORK" "$v" "$N" "$KIND" "$WARM" > "$LOG" 2>&1 || true
+    line="$(grep '^  pass 1:' "$LOG" || true)"
     us="$(echo "$line" | awk '{print $3}')"
-    [ -n "$us" ] || { echo; echo "floors: $v gave no measured pass" >&2; exit 1; }
-    case "$line" in *"NOT 200"*) echo; echo "floors: $v: $line" >&2; exit 1 ;; esac
-    SUM[$v]=$(( ${SUM[$v]:-0} + us ))
-    printf ' %10s' "$us"
+    if [ -z "$us" ] || [[ "$line" == *"NOT 200"* ]]; then
+      echo "floors: $v gave no good measured pass; perf-profile.sh said:" >&2; cat "$LOG" >&2; exit 1
+    fi
+    # The vitrine variants must have built their bodies the way their name says.
+    case "$v" in
+      vitrine) [[ "$line" == *'"streamed":'"$N"* ]] || { echo "floors: vitrine did not stream every first view: $line" >&2; exit 1; } ;;
+      vitrine_mapped) [[ "$line" == *'"mapped":'"$N"* ]] || { echo "floors: vitrine_mapped did not map every first view: $line" >&2; exit 1; } ;;
+    esac
+    US[$v]=$us; SUM[$v]=$(( ${SUM[$v]:-0} + us ))
   done
-  echo
+  printf '%-8s' "$r"; for v in $VARIANTS; do printf ' %14s' "${US[$v]}"; done; echo
 done
-printf '%-22s' mean; for v in $VARIANTS; do printf ' %10s' "$(( SUM[$v] / ROUNDS ))"; done; echo
+printf '%-8s' mean; for v in $VARIANTS; do printf ' %14s' "$(awk -v s="${SUM[$v]}" -v n="$ROUNDS" 'BEGIN { printf "%.0f", s / n }')"; done; echo
+echo "(CPU from utime + stime in clock ticks: one tick over $N pages is $(awk -v n="$N" 'BEGIN { printf "%.1f", 10000 / n }') us per page; perf samples the process meanwhile)"
