@@ -93,8 +93,8 @@ pub(crate) struct Isolate {
 
 /// The allocator: talc, not Rust's default for wasm32 (dlmalloc). dlmalloc's `malloc` was the
 /// WASM function a new isolate spent longest optimizing and the most sampled one on a held page;
-/// talc is smaller (3.2 KB less gzipped `.wasm`) and cost no more CPU in the long-tail bench
-/// (BENCHMARKS.md, "Sixteenth pass"). Like dlmalloc it grows WASM memory and never shrinks it;
+/// talc makes a smaller `.wasm` and cost no more CPU in the long-tail bench (the figures are in
+/// BENCHMARKS.md, "Sixteenth pass"). Like dlmalloc it grows WASM memory and never shrinks it;
 /// the budgets of `pages`, `store` and `colo` bound what lives in it.
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
