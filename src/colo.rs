@@ -14,7 +14,8 @@
 //!
 //! `SHARED_MAPS=off` turns both off. A cache that fails or is missing (the Cache API keeps
 //! nothing on `workers.dev`) only means the page is mapped here, as without sharing; while reads
-//! rarely find a page, an isolate makes one in eight ([`vitrine_core::splice::shared::Lookups`]).
+//! rarely find a page, an isolate makes one in eight, and fewer as they keep finding nothing,
+//! down to one in 64 ([`vitrine_core::splice::shared::Lookups`]).
 
 use std::cell::RefCell;
 

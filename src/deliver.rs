@@ -275,7 +275,7 @@ fn send_spliced(
     log::events(ctx, events);
     let headers = personalized_headers(
         upstream_headers,
-        &format!("{x_vitrine}; body={built}"),
+        &[x_vitrine, "; body=", built].concat(),
         set_cookie.as_deref(),
         None,
     )?;
@@ -352,7 +352,7 @@ impl<'a> Personalized<'a> {
         timings.body = BodyBuilt::Streamed;
         let headers = personalized_headers(
             upstream.headers(),
-            &format!("{}; body=streamed", self.x_vitrine),
+            &[self.x_vitrine, "; body=streamed"].concat(),
             self.set_cookie.as_deref(),
             Some(&timings.header()),
         )?;

@@ -215,7 +215,7 @@ pub fn without_queries(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `x-vitrine` value of a personalized response.
 pub fn x_vitrine_personalized(version: &str, summary: &str) -> String {
-    format!("v={version}; slots={summary}")
+    ["v=", version, "; slots=", summary].concat()
 }
 
 /// `x-vitrine` value of a bypassed response.

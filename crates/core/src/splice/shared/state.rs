@@ -38,8 +38,12 @@ pub const LOOKUPS_BEFORE_JUDGING: u32 = 16;
 /// follows the colo as its cache fills.
 const LOOKUP_WINDOW: u32 = 256;
 
-/// While the colo's cache rarely has a page, one read in this many is still made.
+/// While the colo's cache rarely has a page, one read in this many is still made at first…
 pub const SAMPLE_WHEN_COLD: u32 = 8;
+
+/// … and one in twice as many after each such sampled read that finds nothing, down to one in
+/// this many; a read that finds its page goes back to one in [`SAMPLE_WHEN_COLD`].
+pub const SAMPLE_WHEN_COLD_MAX: u32 = 64;
 
 /// Whether to read the colo's cache for pages new to this isolate. A read that finds nothing
 /// costs a subrequest's CPU for nothing (BENCHMARKS.md, "Tenth pass", has what a read costs
@@ -48,23 +52,34 @@ pub const SAMPLE_WHEN_COLD: u32 = 8;
 /// isolate reads whenever its find needs it while at least one read in four finds the page
 /// (and for its first [`LOOKUPS_BEFORE_JUDGING`] reads), and otherwise one time in
 /// [`SAMPLE_WHEN_COLD`], which keeps measuring the hit rate so it reads every time again once
-/// the cache fills. Maps are shared whatever this says: sharing is what fills the cache.
+/// the cache fills. While those sampled reads keep finding nothing (a colo no other isolate
+/// shares pages in), they are spaced out further, to one in [`SAMPLE_WHEN_COLD_MAX`]; the
+/// first sampled read that finds its page brings the spacing back to one in
+/// [`SAMPLE_WHEN_COLD`]. Maps are shared whatever this says: sharing is what fills the cache.
 #[derive(Debug, Clone, Default)]
 pub struct Lookups {
     asked: u32,
     found: u32,
     skipped: u32,
+    /// One read in this many while reads are not worth it; 0 until the first sampled miss
+    /// (meaning [`SAMPLE_WHEN_COLD`]).
+    every: u32,
 }
 
 impl Lookups {
     /// Whether to make the next read; a `true` must be followed by [`Lookups::answered`].
     pub fn ask(&mut self) -> bool {
-        if self.worth_asking() || self.skipped + 1 >= SAMPLE_WHEN_COLD {
+        if self.worth_asking() || self.skipped + 1 >= self.sample_every() {
             self.skipped = 0;
             return true;
         }
         self.skipped += 1;
         false
+    }
+
+    /// While reads are not worth it, one in this many is made.
+    pub fn sample_every(&self) -> u32 {
+        self.every.clamp(SAMPLE_WHEN_COLD, SAMPLE_WHEN_COLD_MAX)
     }
 
     /// Whether reads find pages often enough to make every one.
@@ -74,6 +89,16 @@ impl Lookups {
 
     /// Counts a read's answer: whether it had the page at the validator sent.
     pub fn answered(&mut self, found: bool) {
+        // Made as a sample of a cold colo's cache (not because reads were worth it).
+        let sampled = !self.worth_asking();
+        if found {
+            self.every = SAMPLE_WHEN_COLD;
+        } else if sampled {
+            self.every = self
+                .sample_every()
+                .saturating_mul(2)
+                .min(SAMPLE_WHEN_COLD_MAX);
+        }
         self.asked += 1;
         self.found += u32::from(found);
         if self.asked >= LOOKUP_WINDOW {

@@ -406,34 +406,72 @@ fn every_read_is_made_while_reads_find_pages() {
     }
 }
 
-#[test]
-fn a_cold_colo_is_sampled_then_read_every_time_once_it_fills() {
-    let mut l = Lookups::default();
-    for _ in 0..LOOKUPS_BEFORE_JUDGING {
-        assert!(l.ask());
-        l.answered(false);
-    }
-    let asked = (0..80)
+/// The requests, of `n` asking `l`, that read (each answered `found`), counted from 0.
+fn reads(l: &mut Lookups, n: usize, found: bool) -> Vec<usize> {
+    (0..n)
         .filter(|_| {
             let ask = l.ask();
             if ask {
-                l.answered(false);
+                l.answered(found);
             }
             ask
         })
-        .count();
-    assert_eq!(asked, 80 / SAMPLE_WHEN_COLD as usize);
-    // The cache fills: the sampled reads hit, and soon every read is made again.
+        .collect()
+}
+
+#[test]
+fn a_cold_colo_is_sampled_ever_less_often_then_read_every_time_once_it_fills() {
+    let mut l = Lookups::default();
+    assert_eq!(
+        reads(&mut l, LOOKUPS_BEFORE_JUDGING as usize, false).len(),
+        LOOKUPS_BEFORE_JUDGING as usize
+    );
+    // Judged cold: one read in 8, then, as each finds nothing, one in 16, 32 and 64.
+    assert_eq!(reads(&mut l, 120, false), [7, 23, 55, 119]);
+    assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD_MAX);
+    // It stays at one in 64 however long the colo stays cold.
+    assert_eq!(
+        reads(&mut l, 640, false).len(),
+        640 / SAMPLE_WHEN_COLD_MAX as usize
+    );
+    // The cache fills: the next sampled read finds its page (64 requests after the last
+    // read), which brings reads back to one in 8; those hit too, and once one read in four
+    // has found its page every read is made again.
+    let before = l.counts();
     let mut until_every = 0;
     while !l.worth_asking() {
         if l.ask() {
             l.answered(true);
+            assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD);
         }
         until_every += 1;
         assert!(until_every < 1000, "never reads every time again");
     }
-    // 26 reads and no hit so far: 9 sampled hits make one in four, 8 requests apart.
-    assert_eq!(until_every, 9 * SAMPLE_WHEN_COLD);
+    // `before` reads and no hit so far: `hits` sampled hits make one in four.
+    let hits = (before.0 as usize).div_ceil(3);
+    assert_eq!(before.1, 0);
+    assert_eq!(
+        until_every,
+        SAMPLE_WHEN_COLD_MAX as usize + (hits - 1) * SAMPLE_WHEN_COLD as usize
+    );
+}
+
+#[test]
+fn a_sampled_read_that_finds_its_page_brings_back_one_read_in_eight() {
+    let mut l = Lookups::default();
+    reads(&mut l, LOOKUPS_BEFORE_JUDGING as usize + 1000, false);
+    assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD_MAX);
+    // The next sampled read finds its page.
+    let mut asked = 1;
+    while !l.ask() {
+        asked += 1;
+    }
+    assert!(asked <= SAMPLE_WHEN_COLD_MAX);
+    l.answered(true);
+    assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD);
+    // Then misses again: one read in 8, then the spacing doubles again from there.
+    assert_eq!(reads(&mut l, 30, false), [7, 23]);
+    assert_eq!(l.sample_every(), 4 * SAMPLE_WHEN_COLD);
 }
 
 const B: &str = "https://s/__vitrine/maps/2t/001";
@@ -650,6 +688,41 @@ fn page() -> impl Strategy<Value = String> {
 }
 
 proptest! {
+
+    /// The bucket URL is what the plain `find` and `format!` spelling gives (the byte scans
+    /// that replaced it are equivalent on any string).
+    #[test]
+    fn bucket_urls_are_the_formatted_ones(
+        scheme in prop::sample::select(vec!["http", "https", "HTTPS", "hTtp", "ftp", "http:x", "", "https:"]),
+        sep in prop::sample::select(vec!["://", ":/", "//", ":", ""]),
+        rest in "[a-z0-9:/?#.%]{0,24}",
+        junk in ".{0,12}",
+        attribute_slots in any::<bool>(),
+    ) {
+        fn formatted(page_key: &str, attribute_slots: bool) -> Option<String> {
+            let scheme_end = page_key.find("://")?;
+            let scheme = &page_key[..scheme_end];
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return None;
+            }
+            let after = scheme_end + 3;
+            let host_end = page_key[after..]
+                .find(['/', '?', '#'])
+                .map_or(page_key.len(), |i| after + i);
+            if host_end == after {
+                return None;
+            }
+            let form = if attribute_slots { 'a' } else { 't' };
+            Some(format!(
+                "{}/__vitrine/maps/{FORMAT}{form}/{:03}",
+                &page_key[..host_end],
+                bucket_of(page_key)
+            ))
+        }
+        for key in [format!("{scheme}{sep}{rest}"), junk.clone(), format!("{junk}{sep}{rest}")] {
+            prop_assert_eq!(bucket_url(&key, attribute_slots), formatted(&key, attribute_slots), "{:?}", key);
+        }
+    }
     /// A map read back from a bucket splices every plan exactly as the map that was written.
     #[test]
     fn a_shared_map_splices_as_the_original(page in page(), fills in "[a-z]{0,8}") {
@@ -698,12 +771,14 @@ proptest! {
         }
     }
 
-    /// Whatever the answers, a read is never skipped more than `SAMPLE_WHEN_COLD - 1` times in
-    /// a row, never while reads are worth it, and the counts stay in the window.
+    /// Whatever the answers, a read is never skipped more than `SAMPLE_WHEN_COLD_MAX - 1` times
+    /// in a row, nor more than `SAMPLE_WHEN_COLD - 1` times after a read that found its page,
+    /// never while reads are worth it, and the counts stay in the window.
     #[test]
     fn reads_are_sampled_never_stopped(answers in proptest::collection::vec(any::<bool>(), 0..2000)) {
         let mut l = Lookups::default();
         let mut skipped_in_a_row = 0;
+        let mut last_found = false;
         let mut answers = answers.into_iter();
         for _ in 0..4000 {
             let worth = l.worth_asking();
@@ -711,10 +786,12 @@ proptest! {
                 skipped_in_a_row = 0;
                 let Some(found) = answers.next() else { break };
                 l.answered(found);
+                last_found = found;
             } else {
                 prop_assert!(!worth);
                 skipped_in_a_row += 1;
-                prop_assert!(skipped_in_a_row < SAMPLE_WHEN_COLD);
+                prop_assert!(skipped_in_a_row < SAMPLE_WHEN_COLD_MAX);
+                prop_assert!(!last_found || skipped_in_a_row < SAMPLE_WHEN_COLD);
             }
             let (asked, found) = l.counts();
             prop_assert!(asked < 256 && found <= asked);
