@@ -28,8 +28,10 @@
 # Per run: req/s, p50/p99 latency, CPU per request of the measured process (utime + stime from
 # /proc/<pid>/stat right before and right after wrk, / requests), peak RSS (VmHWM), and the
 # worker's log events (vitrine's bypasses, shard loads, ...). A "first view" phase runs each
-# variant cold on pages it has never seen (each page once, in id order, persona loyal) and
-# reports its CPU per request (firstview_cpu_us). A correctness check runs first (fails loudly).
+# variant cold on pages it has never seen (each page once, in id order, persona loyal), in
+# FV_ROUNDS rounds with the variants interleaved as the load's rounds are, and reports its CPU
+# per request over all rounds (firstview_cpu_us) and per round (firstview_cpu_us_rounds). A
+# correctness check runs first (fails loudly).
 # Any non-2xx response or socket error voids the bench: the run says so, the table is still
 # printed, but the RESULT lines are marked void=1, not appended, and the exit status is 1.
 #
@@ -38,7 +40,8 @@
 #        TRACKING=0.35 (share of requests with a unique tracking parameter)
 #        PARAM=0.05 (share of requests with ?page=N, on category pages)
 #        FV_PAGES=1000 (first-view phase: that many distinct pages per variant, at most PAGES;
-#        bounded by FV_MAX_SECS=300)
+#        bounded by FV_MAX_SECS=300) FV_ROUNDS=3 (first-view runs per variant, interleaved;
+#        with COLO=warm each vitrine/alt run has its own WARM_DURATION warm-up)
 #        ALT_BUILD=<dir with index.js + index_bg.wasm>  adds variant "alt" (A/B of two builds)
 #        ALT_VARS="NAME=value ..." settings only alt gets (A/B of settings: ALT_BUILD=build ALT_VARS=...)
 #        COLO=cold|warm (default cold; see above)  WARM_DURATION (default DURATION)
@@ -59,6 +62,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PAGES="${PAGES:-5000}"; DURATION="${DURATION:-20s}"; ROUNDS="${ROUNDS:-2}"
 CONNS="${CONNS:-16}"; THREADS="${THREADS:-2}"; TRACKING="${TRACKING:-0.35}"; PARAM="${PARAM:-0.05}"
 FV_PAGES="${FV_PAGES:-1000}"; [ "$FV_PAGES" -le "$PAGES" ] || FV_PAGES=$PAGES; FV_MAX_SECS="${FV_MAX_SECS:-300}"
+FV_ROUNDS="${FV_ROUNDS:-3}"; case "$FV_ROUNDS" in ''|*[!0-9]*|0) echo "longtail: FV_ROUNDS must be a positive integer" >&2; exit 2 ;; esac
 WARM_DURATION="${WARM_DURATION:-$DURATION}"
 COLO="${COLO:-cold}"; case "$COLO" in cold|warm) ;; *) echo "longtail: COLO must be cold or warm" >&2; exit 2 ;; esac
 OUT="$ROOT/benches/results/longtail.txt"
@@ -300,23 +304,35 @@ to_ms() { awk -v x="$1" 'BEGIN{ v=x+0; if (x ~ /us$/) v/=1000; else if (x ~ /ms$
 us_per() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN{ if (n>0) printf "%.0f", t/hz*1e6/n; else print "nan" }'; }
 
 # --- first view: cold isolate, every page new ------------------------------------------------
+# FV_ROUNDS rounds, the variants interleaved as the load's rounds are (round 1 in order, round 2
+# reversed, ...), so a variant's first views are not all measured at one moment of a noisy
+# machine. A variant's figure is its CPU over all its rounds / all its pages.
 FAILURES=()
-declare -A FV FVN FVS FVSH
+declare -A FV FVN FVS FVSH FVT FVR
 echo
-echo "first view (cold isolate; $FV_PAGES distinct pages, each asked for once, in id order; persona loyal):"
+echo "first view (cold isolate; $FV_PAGES distinct pages, each asked for once, in id order; persona loyal; $FV_ROUNDS rounds, variants interleaved):"
 declare -A FVCOLO
-for v in "${VARIANTS[@]}"; do
-  prepare_colo "$v"
-  run_wrk firstview "$v" "${FV_MAX_SECS}s" "$WORK/wrk-fv-$v.txt"
-  FVCOLO[$v]="$(colo_stats)"
-  line="$(grep '^LTFV' "$WORK/wrk-fv-$v.txt" || true)"
-  n=$(echo "$line" | sed -n 's/.*pages=\([0-9]*\).*/\1/p'); bad=$(echo "$line" | sed -n 's/.*bad=\([0-9]*\).*/\1/p')
-  [ "${n:-0}" = "$FV_PAGES" ] || { cat "$WORK/wrk-fv-$v.txt" >&2; die "$v: first view incomplete ($line)"; }
-  [ "${bad:-1}" = 0 ] || FAILURES+=("$v firstview: $bad page responses not 200 text/html")
-  FV[$v]=$(us_per "$TICKS" "$n"); FVN[$v]=$n; FVS[$v]=$WALL; FVSH[$v]=$(echo "$line" | sed -n 's/.*shared=\([0-9]*\).*/\1/p')
-  printf '  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  colo cache: %s  log: %s\n' "$v" "$n" "$WALL" "${FV[$v]}" "$((HWM / 1024))" "${line#LTFV }" "${FVCOLO[$v]}" "${EVENTS:-(none)}"
-  [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
+for v in "${VARIANTS[@]}"; do FVT[$v]=0; FVN[$v]=0; FVS[$v]=0; FVR[$v]=; done
+for r in $(seq 1 "$FV_ROUNDS"); do
+  order=("${VARIANTS[@]}")
+  if [ $((r % 2)) = 0 ]; then order=(); for ((i=${#VARIANTS[@]}-1; i>=0; i--)); do order+=("${VARIANTS[$i]}"); done; fi
+  for v in "${order[@]}"; do
+    prepare_colo "$v"
+    run_wrk firstview "$v" "${FV_MAX_SECS}s" "$WORK/wrk-fv-$v.txt"
+    cs="$(colo_stats)"; FVCOLO[$v]="${FVCOLO[$v]:+${FVCOLO[$v]}/}$(echo "$cs" | tr ' ' ',')"
+    line="$(grep '^LTFV' "$WORK/wrk-fv-$v.txt" || true)"
+    n=$(echo "$line" | sed -n 's/.*pages=\([0-9]*\).*/\1/p'); bad=$(echo "$line" | sed -n 's/.*bad=\([0-9]*\).*/\1/p')
+    [ "${n:-0}" = "$FV_PAGES" ] || { cat "$WORK/wrk-fv-$v.txt" >&2; die "$v: first view incomplete ($line)"; }
+    [ "${bad:-1}" = 0 ] || FAILURES+=("$v firstview round $r: $bad page responses not 200 text/html")
+    us=$(us_per "$TICKS" "$n")
+    FVT[$v]=$((FVT[$v] + TICKS)); FVN[$v]=$((FVN[$v] + n)); FVR[$v]="${FVR[$v]:+${FVR[$v]}/}$us"
+    FVS[$v]=$(awk -v a="${FVS[$v]}" -v b="$WALL" 'BEGIN{printf "%.1f", a+b}')
+    FVSH[$v]=$(( ${FVSH[$v]:-0} + $(echo "$line" | sed -n 's/.*shared=\([0-9]*\).*/\1/p') ))
+    printf '  round %d  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  colo cache: %s  log: %s\n' "$r" "$v" "$n" "$WALL" "$us" "$((HWM / 1024))" "${line#LTFV }" "$cs" "${EVENTS:-(none)}"
+    [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
+  done
 done
+for v in "${VARIANTS[@]}"; do FV[$v]=$(us_per "${FVT[$v]}" "${FVN[$v]}"); done
 
 # --- the long-tail load: rounds, variants interleaved ----------------------------------------
 declare -A RPS P50 P99 CPU RSS BCPU N EVS COLOS
@@ -366,6 +382,10 @@ echo "(means over $ROUNDS rounds; CPU = utime+stime of the measured workerd / re
 echo "vitrine/peer         req/s $(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}")   CPU $(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}")   first-view CPU $(ratio "${FV[vitrine]}" "${FV[peer]}")"
 echo "vitrine/passthrough  req/s $(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}")   CPU $(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}")"
 echo "peer/passthrough     req/s $(ratio "${M_RPS[peer]}" "${M_RPS[passthrough]}")   CPU $(ratio "${M_CPU[peer]}" "${M_CPU[passthrough]}")"
+# Per-round first-view ratios: "a1/a2/..." over "b1/b2/...".
+round_ratios() { awk -v a="$1" -v b="$2" 'BEGIN{ n = split(a, x, "/"); split(b, y, "/"); for (i = 1; i <= n; i++) printf "%s%.3f", (i > 1 ? "/" : ""), (y[i] > 0 ? x[i] / y[i] : 0) }'; }
+echo "first view per round (us/page): $(for v in "${VARIANTS[@]}"; do printf '%s %s  ' "$v" "${FVR[$v]}"; done)"
+echo "vitrine/peer first view per round: $(round_ratios "${FVR[vitrine]}" "${FVR[peer]}")"
 [ -z "${ALT_BUILD:-}" ] || echo "alt/vitrine          req/s $(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}")   CPU $(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")   (alt: $ALT_BUILD)"
 for v in vitrine alt; do
   [ -n "${EVS[$v]:-}" ] && echo "$v log events (last round): ${EVS[$v]}"
@@ -379,9 +399,9 @@ common="at=$stamp run=$run $colo_fields${ALT_VARS:+ alt_vars=$(echo "$ALT_VARS" 
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"
-    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} firstview_shared=${FVSH[$v]:-0} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
+    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_cpu_us_rounds=${FVR[$v]} firstview_rounds=$FV_ROUNDS firstview_pages=$FV_PAGES firstview_secs=${FVS[$v]} firstview_shared=${FVSH[$v]:-0} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
   done
-  echo "RESULT longtail $common summary=1 vitrine/peer_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}") vitrine/peer_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}") vitrine/peer_firstview_cpu=$(ratio "${FV[vitrine]}" "${FV[peer]}") vitrine/passthrough_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}") vitrine/passthrough_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}") p99_ms_passthrough=${M_P99[passthrough]} p99_ms_peer=${M_P99[peer]} p99_ms_vitrine=${M_P99[vitrine]}${ALT_BUILD:+ alt/vitrine_rps=$(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}") alt/vitrine_cpu=$(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")}"
+  echo "RESULT longtail $common summary=1 vitrine/peer_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}") vitrine/peer_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}") vitrine/peer_firstview_cpu=$(ratio "${FV[vitrine]}" "${FV[peer]}") vitrine/peer_firstview_cpu_rounds=$(round_ratios "${FVR[vitrine]}" "${FVR[peer]}") vitrine/passthrough_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}") vitrine/passthrough_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}") p99_ms_passthrough=${M_P99[passthrough]} p99_ms_peer=${M_P99[peer]} p99_ms_vitrine=${M_P99[vitrine]}${ALT_BUILD:+ alt/vitrine_rps=$(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}") alt/vitrine_cpu=$(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")}"
 } > "$WORK/result.txt"
 if [ ${#FAILURES[@]} = 0 ]; then
   tee -a "$OUT" < "$WORK/result.txt"
