@@ -62,7 +62,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PAGES="${PAGES:-5000}"; DURATION="${DURATION:-20s}"; ROUNDS="${ROUNDS:-2}"
 CONNS="${CONNS:-16}"; THREADS="${THREADS:-2}"; TRACKING="${TRACKING:-0.35}"; PARAM="${PARAM:-0.05}"
 FV_PAGES="${FV_PAGES:-1000}"; [ "$FV_PAGES" -le "$PAGES" ] || FV_PAGES=$PAGES; FV_MAX_SECS="${FV_MAX_SECS:-300}"
-FV_ROUNDS="${FV_ROUNDS:-3}"; case "$FV_ROUNDS" in ''|*[!0-9]*|0) echo "longtail: FV_ROUNDS must be a positive integer" >&2; exit 2 ;; esac
+FV_ROUNDS="${FV_ROUNDS:-3}"; [[ "$FV_ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "longtail: FV_ROUNDS must be a positive integer" >&2; exit 2; }
 WARM_DURATION="${WARM_DURATION:-$DURATION}"
 COLO="${COLO:-cold}"; case "$COLO" in cold|warm) ;; *) echo "longtail: COLO must be cold or warm" >&2; exit 2 ;; esac
 OUT="$ROOT/benches/results/longtail.txt"
@@ -306,7 +306,8 @@ us_per() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN{ if (n>0) printf "%.0f", t
 # --- first view: cold isolate, every page new ------------------------------------------------
 # FV_ROUNDS rounds, the variants interleaved as the load's rounds are (round 1 in order, round 2
 # reversed, ...), so a variant's first views are not all measured at one moment of a noisy
-# machine. A variant's figure is its CPU over all its rounds / all its pages.
+# machine. A variant's figure is its CPU over all its rounds / all its pages; the RESULT lines'
+# firstview_pages, firstview_secs and firstview_shared are totals over the rounds too.
 FAILURES=()
 declare -A FV FVN FVS FVSH FVT FVR
 echo
@@ -327,7 +328,7 @@ for r in $(seq 1 "$FV_ROUNDS"); do
     us=$(us_per "$TICKS" "$n")
     FVT[$v]=$((FVT[$v] + TICKS)); FVN[$v]=$((FVN[$v] + n)); FVR[$v]="${FVR[$v]:+${FVR[$v]}/}$us"
     FVS[$v]=$(awk -v a="${FVS[$v]}" -v b="$WALL" 'BEGIN{printf "%.1f", a+b}')
-    FVSH[$v]=$(( ${FVSH[$v]:-0} + $(echo "$line" | sed -n 's/.*shared=\([0-9]*\).*/\1/p') ))
+    sh=$(echo "$line" | sed -n 's/.*shared=\([0-9]*\).*/\1/p'); FVSH[$v]=$(( ${FVSH[$v]:-0} + ${sh:-0} ))
     printf '  round %d  %-12s %6d pages in %6ss  %8s us CPU/page  peak RSS %4s MB  (%s)  colo cache: %s  log: %s\n' "$r" "$v" "$n" "$WALL" "$us" "$((HWM / 1024))" "${line#LTFV }" "$cs" "${EVENTS:-(none)}"
     [ -z "$ERRLINES" ] || echo "           WARNING: $v's log has other lines than events (count line; ...): $ERRLINES" >&2
   done
@@ -399,7 +400,7 @@ common="at=$stamp run=$run $colo_fields${ALT_VARS:+ alt_vars=$(echo "$ALT_VARS" 
 {
   for v in "${VARIANTS[@]}"; do
     ev="$(echo "${EVS[$v]}" | tr -s ' ' | sed 's/ $//; s/ /,/g')"
-    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_cpu_us_rounds=${FVR[$v]} firstview_rounds=$FV_ROUNDS firstview_pages=$FV_PAGES firstview_secs=${FVS[$v]} firstview_shared=${FVSH[$v]:-0} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
+    echo "RESULT longtail $common variant=$v rps=${M_RPS[$v]} p50_ms=${M_P50[$v]} p99_ms=${M_P99[$v]} cpu_us=${M_CPU[$v]} rss_kb=${RSS[$v]} firstview_cpu_us=${FV[$v]} firstview_cpu_us_rounds=${FVR[$v]} firstview_rounds=$FV_ROUNDS firstview_pages=${FVN[$v]} firstview_secs=${FVS[$v]} firstview_shared=${FVSH[$v]:-0} backend_cpu_us=${M_BCPU[$v]} colo_zipf=${COLOS[$v]} colo_firstview=$(echo "${FVCOLO[$v]}" | tr ' ' ',')${ev:+ log=$ev}"
   done
   echo "RESULT longtail $common summary=1 vitrine/peer_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[peer]}") vitrine/peer_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[peer]}") vitrine/peer_firstview_cpu=$(ratio "${FV[vitrine]}" "${FV[peer]}") vitrine/peer_firstview_cpu_rounds=$(round_ratios "${FVR[vitrine]}" "${FVR[peer]}") vitrine/passthrough_rps=$(ratio "${M_RPS[vitrine]}" "${M_RPS[passthrough]}") vitrine/passthrough_cpu=$(ratio "${M_CPU[vitrine]}" "${M_CPU[passthrough]}") p99_ms_passthrough=${M_P99[passthrough]} p99_ms_peer=${M_P99[peer]} p99_ms_vitrine=${M_P99[vitrine]}${ALT_BUILD:+ alt/vitrine_rps=$(ratio "${M_RPS[alt]}" "${M_RPS[vitrine]}") alt/vitrine_cpu=$(ratio "${M_CPU[alt]}" "${M_CPU[vitrine]}")}"
 } > "$WORK/result.txt"

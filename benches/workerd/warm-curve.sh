@@ -22,9 +22,13 @@ cleanup() {
   sleep 0.3
   [ -z "$VP" ] || kill -9 -- "-$VP" 2>/dev/null
   [ -z "$BP" ] || kill -9 -- "-$BP" 2>/dev/null
+  # Both gone before the next start binds the same ports.
+  [ -z "$VP" ] || wait "$VP" 2>/dev/null
+  [ -z "$BP" ] || wait "$BP" 2>/dev/null
   VP=; BP=
 }
-trap cleanup EXIT
+LOGS="$(mktemp -d)"
+trap 'cleanup; rm -rf "$LOGS"' EXIT
 cd "$WORK"
 for r in $(seq 1 "$ROUNDS"); do
   order=("${VARIANTS[@]}")
@@ -32,13 +36,14 @@ for r in $(seq 1 "$ROUNDS"); do
   for v in "${order[@]}"; do
     port=$(grep -o 'address = "127.0.0.1:[0-9]*", http = (), service = "main"' "$v.capnp" | grep -o ':[0-9]*' | tr -d :) \
       || { echo "no socket for service main in $WORK/$v.capnp" >&2; exit 1; }
-    setsid "$WORKERD" serve backend.capnp > /dev/null 2>&1 & BP=$!
-    setsid "$WORKERD" serve "$v.capnp" > /dev/null 2>&1 & VP=$!
+    setsid "$WORKERD" serve backend.capnp > "$LOGS/backend.log" 2>&1 & BP=$!
+    setsid "$WORKERD" serve "$v.capnp" > "$LOGS/$v.log" 2>&1 & VP=$!
     # Wait for both without asking the measured worker for a page: robots.txt passes through.
     ok=
-    for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/robots.txt" && { ok=1; break; }; sleep 0.1; done
-    [ -n "$ok" ] || { echo "$v did not answer" >&2; exit 1; }
-    printf '  round %d  %-12s %s\n' "$r" "$v" "$(node "$HERE/warm-curve.mjs" "$port" "$VP" "$KIND" "$N")"
+    for _ in $(seq 1 100); do curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$port/robots.txt" && { ok=1; break; }; sleep 0.1; done
+    [ -n "$ok" ] || { echo "$v did not answer:" >&2; cat "$LOGS/$v.log" "$LOGS/backend.log" >&2; exit 1; }
+    curve=$(node "$HERE/warm-curve.mjs" "$port" "$VP" "$KIND" "$N")
+    printf '  round %d  %-12s %s\n' "$r" "$v" "$curve"
     cleanup
   done
 done

@@ -39,7 +39,7 @@ mod wire;
 mod tests;
 
 pub use state::{
-    Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD,
+    Ask, Find, Lookups, SharedMaps, LOOKUPS_BEFORE_JUDGING, READ_FLIGHT_MS, SAMPLE_WHEN_COLD,
     SAMPLE_WHEN_COLD_MAX, SCAN_MS, WRITE_FLIGHT_MS,
 };
 pub use wire::{decode, encode, fits, Indexed, MAX_NAMES, MAX_NAME_BYTES};
@@ -56,7 +56,7 @@ pub const FORMAT: u8 = 3;
 pub const BUCKETS: u16 = 256;
 const _: () = assert!(
     BUCKETS <= 1000 && FORMAT < 10,
-    "bucket_url writes 3 digits and 1"
+    "bucket_url writes the bucket in 3 digits and the format in 1"
 );
 
 /// Entries a bucket keeps (the newest).

@@ -66,15 +66,30 @@ pub struct Lookups {
     every: u32,
 }
 
+/// A read [`Lookups::ask`] allowed, handed back with its answer to [`Lookups::answered`]: only
+/// a sample's miss spaces the samples out, whatever other reads answer meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// Made because reads are worth it (or not judged yet).
+    Wanted,
+    /// Made as a sample of a colo whose cache rarely has the page.
+    Sample,
+}
+
 impl Lookups {
-    /// Whether to make the next read; a `true` must be followed by [`Lookups::answered`].
-    pub fn ask(&mut self) -> bool {
-        if self.worth_asking() || self.skipped + 1 >= self.sample_every() {
+    /// Whether to make the next read, and why; a read must be followed by
+    /// [`Lookups::answered`] with what this returned.
+    pub fn ask(&mut self) -> Option<Ask> {
+        if self.worth_asking() {
             self.skipped = 0;
-            return true;
+            return Some(Ask::Wanted);
+        }
+        if self.skipped + 1 >= self.sample_every() {
+            self.skipped = 0;
+            return Some(Ask::Sample);
         }
         self.skipped += 1;
-        false
+        None
     }
 
     /// While reads are not worth it, one in this many is made.
@@ -87,13 +102,11 @@ impl Lookups {
         self.asked < LOOKUPS_BEFORE_JUDGING || self.found.saturating_mul(4) >= self.asked
     }
 
-    /// Counts a read's answer: whether it had the page at the validator sent.
-    pub fn answered(&mut self, found: bool) {
-        // Made as a sample of a cold colo's cache (not because reads were worth it).
-        let sampled = !self.worth_asking();
+    /// Counts the answer of a read `ask` allowed: whether it had the page at the validator sent.
+    pub fn answered(&mut self, ask: Ask, found: bool) {
         if found {
             self.every = SAMPLE_WHEN_COLD;
-        } else if sampled {
+        } else if ask == Ask::Sample {
             self.every = self
                 .sample_every()
                 .saturating_mul(2)
@@ -157,6 +170,9 @@ pub struct SharedMaps {
     pending_count: usize,
     lookups: Lookups,
     reading: Flights<String>,
+    /// The reads in [`SharedMaps::reading`] that are samples ([`Ask::Sample`]), kept as
+    /// flights of their own so that one that never lands expires with its read.
+    sampling: Flights<String>,
     /// When [`SharedMaps::due`] last looked.
     scanned_at_ms: Option<f64>,
 }
@@ -172,6 +188,7 @@ impl SharedMaps {
             pending_count: 0,
             lookups: Lookups::default(),
             reading: Flights::new(READ_FLIGHT_MS),
+            sampling: Flights::new(READ_FLIGHT_MS),
             scanned_at_ms: None,
         }
     }
@@ -195,11 +212,17 @@ impl SharedMaps {
         if self.reading.live(&bucket.to_owned(), now) {
             return Find::Wait;
         }
-        if self.lookups.ask() {
-            self.reading.start(bucket.to_owned(), now);
-            Find::Read
-        } else {
-            Find::Absent
+        match self.lookups.ask() {
+            Some(ask) => {
+                let bucket = bucket.to_owned();
+                self.sampling.land(&bucket);
+                if ask == Ask::Sample {
+                    self.sampling.start(bucket.clone(), now);
+                }
+                self.reading.start(bucket, now);
+                Find::Read
+            }
+            None => Find::Absent,
         }
     }
 
@@ -213,10 +236,17 @@ impl SharedMaps {
         validator: &str,
         now: f64,
     ) -> Option<SlotMap> {
-        self.reading.land(&bucket.to_owned());
+        let bucket_key = bucket.to_owned();
+        self.reading.land(&bucket_key);
+        let ask = if self.sampling.live(&bucket_key, now) {
+            Ask::Sample
+        } else {
+            Ask::Wanted
+        };
+        self.sampling.land(&bucket_key);
         let found = read.get(page, validator);
         self.keep(bucket, read, now);
-        self.lookups.answered(found.is_some());
+        self.lookups.answered(ask, found.is_some());
         found
     }
 

@@ -395,26 +395,26 @@ fn the_setting_is_on_unless_turned_off() {
 fn every_read_is_made_while_reads_find_pages() {
     let mut l = Lookups::default();
     for _ in 0..1000 {
-        assert!(l.ask());
-        l.answered(true);
+        assert_eq!(l.ask(), Some(Ask::Wanted));
+        l.answered(Ask::Wanted, true);
     }
     // One hit in four is enough.
     let mut l = Lookups::default();
     for i in 0..1000 {
-        assert!(l.ask(), "read {i}");
-        l.answered(i % 4 == 0);
+        assert_eq!(l.ask(), Some(Ask::Wanted), "read {i}");
+        l.answered(Ask::Wanted, i % 4 == 0);
     }
 }
 
 /// The requests, of `n` asking `l`, that read (each answered `found`), counted from 0.
 fn reads(l: &mut Lookups, n: usize, found: bool) -> Vec<usize> {
     (0..n)
-        .filter(|_| {
-            let ask = l.ask();
-            if ask {
-                l.answered(found);
+        .filter(|_| match l.ask() {
+            Some(ask) => {
+                l.answered(ask, found);
+                true
             }
-            ask
+            None => false,
         })
         .collect()
 }
@@ -440,8 +440,9 @@ fn a_cold_colo_is_sampled_ever_less_often_then_read_every_time_once_it_fills() {
     let before = l.counts();
     let mut until_every = 0;
     while !l.worth_asking() {
-        if l.ask() {
-            l.answered(true);
+        if let Some(ask) = l.ask() {
+            assert_eq!(ask, Ask::Sample);
+            l.answered(ask, true);
             assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD);
         }
         until_every += 1;
@@ -463,15 +464,67 @@ fn a_sampled_read_that_finds_its_page_brings_back_one_read_in_eight() {
     assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD_MAX);
     // The next sampled read finds its page.
     let mut asked = 1;
-    while !l.ask() {
-        asked += 1;
-    }
+    let ask = loop {
+        match l.ask() {
+            Some(ask) => break ask,
+            None => asked += 1,
+        }
+    };
+    assert_eq!(ask, Ask::Sample);
     assert!(asked <= SAMPLE_WHEN_COLD_MAX);
-    l.answered(true);
+    l.answered(ask, true);
     assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD);
     // Then misses again: one read in 8, then the spacing doubles again from there.
     assert_eq!(reads(&mut l, 30, false), [7, 23]);
     assert_eq!(l.sample_every(), 4 * SAMPLE_WHEN_COLD);
+}
+
+#[test]
+fn only_a_sampled_read_that_finds_nothing_spaces_the_samples_out() {
+    // A new isolate starts many reads before the first answers: all wanted (it has not
+    // judged yet), so their misses, answered once it has judged the colo cold, leave the
+    // samples one in 8.
+    let mut l = Lookups::default();
+    let asks: Vec<Ask> = (0..20).filter_map(|_| l.ask()).collect();
+    assert_eq!(asks, [Ask::Wanted; 20]);
+    for ask in asks {
+        l.answered(ask, false);
+    }
+    assert!(!l.worth_asking());
+    assert_eq!(l.sample_every(), SAMPLE_WHEN_COLD);
+    // The same through an isolate's bookkeeping: the reads of 20 buckets, started before
+    // any answers, are wanted; then one sampled read in 8 whose miss doubles the spacing.
+    let mut m = SharedMaps::new(1 << 20);
+    let buckets: Vec<String> = (0..20)
+        .map(|i| format!("https://s/__vitrine/maps/3t/{i:03}"))
+        .collect();
+    for b in &buckets {
+        assert_eq!(m.find(b, "https://s/p", "\"v\"", 0.0), Find::Read);
+    }
+    for b in &buckets {
+        assert_eq!(
+            m.read_done(b, Indexed::empty(), "https://s/p", "\"v\"", 1.0),
+            None
+        );
+    }
+    let other = |i: usize| format!("https://s/__vitrine/maps/3t/{:03}", 100 + i);
+    let finds: Vec<Find> = (0..8)
+        .map(|i| m.find(&other(i), "https://s/p", "\"v\"", 2.0))
+        .collect();
+    assert_eq!(finds.iter().filter(|f| **f == Find::Read).count(), 1);
+    assert_eq!(finds[7], Find::Read);
+    assert_eq!(
+        m.read_done(&other(7), Indexed::empty(), "https://s/p", "\"v\"", 3.0),
+        None
+    );
+    let reads_in = |m: &mut SharedMaps, from: usize, n: usize| {
+        (from..from + n)
+            .filter(|&i| m.find(&other(i), "https://s/p", "\"v\"", 4.0) == Find::Read)
+            .count()
+    };
+    // One in 16 now.
+    assert_eq!(reads_in(&mut m, 8, 15), 0);
+    assert_eq!(reads_in(&mut m, 23, 1), 1);
 }
 
 const B: &str = "https://s/__vitrine/maps/2t/001";
@@ -782,10 +835,11 @@ proptest! {
         let mut answers = answers.into_iter();
         for _ in 0..4000 {
             let worth = l.worth_asking();
-            if l.ask() {
+            if let Some(ask) = l.ask() {
+                prop_assert_eq!(ask == Ask::Wanted, worth);
                 skipped_in_a_row = 0;
                 let Some(found) = answers.next() else { break };
-                l.answered(found);
+                l.answered(ask, found);
                 last_found = found;
             } else {
                 prop_assert!(!worth);
