@@ -748,7 +748,7 @@ proptest! {
     fn bucket_urls_are_the_formatted_ones(
         scheme in prop::sample::select(vec!["http", "https", "HTTPS", "hTtp", "ftp", "http:x", "", "https:"]),
         sep in prop::sample::select(vec!["://", ":/", "//", ":", ""]),
-        rest in "[a-z0-9:/?#.%]{0,24}",
+        rest in "[a-z0-9:/?#.%é日\u{1F600}]{0,24}",
         junk in ".{0,12}",
         attribute_slots in any::<bool>(),
     ) {
