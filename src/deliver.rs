@@ -43,6 +43,10 @@ use vitrine_core::Plan;
 
 /// Delivers the page `viewed` decided: a preview, the unchanged page with the headers and
 /// cookie the visitor gets, or the filled page, spliced from a mapped page or streamed.
+///
+/// Only the steps that wait are here; what comes before the first wait ([`prepare`]), how a
+/// first view is built ([`first_way`]) and the answer ([`finish`]) are functions of their
+/// own, so this state machine stays small (see the crate docs, "Function size").
 pub async fn page(
     ctx: &worker::Context,
     cfg: &Config,
@@ -51,6 +55,119 @@ pub async fn page(
     base: BasePage,
     viewed: Viewed,
 ) -> Result<Delivered> {
+    let (fill, source) = match prepare(ctx, cfg, ring, path, base, viewed) {
+        Prepared::Done(delivered) => return delivered,
+        Prepared::Fill(fill, source) => (fill, source),
+    };
+    let recognized = match source {
+        Source::Held(recognized) => recognized,
+        Source::Upstream(upstream) => {
+            obtain::recognize(cfg, &fill.page_url, upstream)
+                .boxed_local()
+                .await?
+        }
+    };
+    let started = js_sys::Date::now();
+    let way = match recognized.body {
+        Body::Spliceable { page, unread } => Way::Spliced(Spliced::Page(page, unread), "spliced"),
+        Body::Shared(page) => Way::Spliced(Spliced::Page(page, None), "shared"),
+        Body::New { key, upstream } => {
+            match pages::first_view(&key, upstream, cfg.limits, &fill.path)
+                .boxed_local()
+                .await?
+            {
+                FirstView::Mapped(page) => {
+                    key.share(ctx, cfg, &page.template);
+                    Way::Spliced(Spliced::Page(page, None), "mapped")
+                }
+                FirstView::Stream(upstream) => Way::Streamed(upstream),
+            }
+        }
+        Body::First { key, upstream } => match first_way(cfg, &fill, upstream)? {
+            FirstWay::Streamed(upstream) => Way::Streamed(upstream),
+            FirstWay::Native(upstream) => Way::Native(key, upstream),
+            FirstWay::Mapped(upstream) => {
+                let first = if fill.native_fault {
+                    injected_fault(&upstream)
+                } else {
+                    let scan = transform::attribute_markers_wanted(false);
+                    native::personalize_mapped(&upstream, &fill.plan, scan, pages::MAX_PAGE)
+                        .boxed_local()
+                        .await
+                };
+                match mapped_first(ctx, cfg, first?, key, &fill.path) {
+                    Some(body) => Way::Spliced(Spliced::Body(body), "mapped"),
+                    None => return Ok(Delivered::AskAgain),
+                }
+            }
+        },
+        Body::Stream(upstream) => Way::Streamed(upstream),
+    };
+    finish(ctx, cfg, fill, &recognized.headers, way, started)
+}
+
+/// What [`prepare`] came to. Returned once per request and taken apart at once, so the
+/// larger variant is not boxed.
+#[allow(clippy::large_enum_variant)]
+enum Prepared {
+    /// Delivered without looking at the body: a preview, a view with nothing to fill, or a
+    /// site that marks its pages (streamed).
+    Done(Result<Delivered>),
+    /// A page to fill, and where its body comes from.
+    Fill(Fill, Source),
+}
+
+/// What filling a page needs once its body is known.
+struct Fill {
+    personalized: Personalized,
+    plan: Plan,
+    page_url: String,
+    content_type: String,
+    path: String,
+    native_fault: bool,
+    again: bool,
+}
+
+/// Where a page's body comes from.
+enum Source {
+    /// The held page it was replayed from (nothing to recognize).
+    Held(Recognized),
+    /// The response the source just sent.
+    Upstream(Response),
+}
+
+/// How a filled page's body is built, once it is known.
+enum Way {
+    /// Spliced (how, for `x-vitrine`'s `body=`).
+    Spliced(Spliced, &'static str),
+    /// Streamed through the WASM rewriter.
+    Streamed(Response),
+    /// A first view streamed through the runtime's rewriter.
+    Native(PageKey, Response),
+}
+
+/// How a page's first view is built.
+enum FirstWay {
+    /// Through the WASM rewriter (a charset the splice does not take).
+    Streamed(Response),
+    /// Streamed through the runtime's rewriter, mapped on its next view.
+    Native(Response),
+    /// Personalized and mapped in the runtime's rewriter in one parse.
+    Mapped(Response),
+}
+
+/// Everything before the page's body is looked at: the colo's waiting maps flushed, the page
+/// mark, a preview, the activity cookie and the timings, and a view with nothing to fill.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn prepare(
+    ctx: &worker::Context,
+    cfg: &Config,
+    ring: &KeyRing,
+    path: String,
+    base: BasePage,
+    viewed: Viewed,
+) -> Prepared {
     let Viewed {
         mut visitor,
         mut view,
@@ -67,7 +184,7 @@ pub async fn page(
         .map(|plan| plan.with_page_mark(cfg.page_mark.clone()));
     if let Some(explain) = &view.explain {
         // A preview leaves no trace: no cookie, no impressions, offers or exposures.
-        return sent(previewed(
+        return Prepared::Done(sent(previewed(
             cfg,
             ctx,
             base.upstream,
@@ -75,7 +192,7 @@ pub async fn page(
             &view.x_vitrine,
             explain,
             path,
-        ));
+        )));
     }
     if let Some(code) = view.conversion_refused {
         log::note("vitrine.conversion_refused", code);
@@ -90,107 +207,123 @@ pub async fn page(
         body: BodyBuilt::Unchanged,
     };
     let x_vitrine = view.x_vitrine;
-    let (native_fault, again) = (base.native_fault, base.again);
     let Some(plan) = view.plan else {
-        return sent(unfilled(
+        return Prepared::Done(sent(unfilled(
             ctx,
             events,
             base.upstream,
             &x_vitrine,
             &timings,
             set_cookie,
-        ));
+        )));
+    };
+    let personalized = Personalized {
+        x_vitrine,
+        set_cookie,
+        timings,
+        events,
     };
     if cfg.page_mark.is_some() {
-        let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-        return sent(streamed(cfg, ctx, base.upstream, plan, personalized, path));
+        return Prepared::Done(sent(streamed(
+            cfg,
+            ctx,
+            base.upstream,
+            plan,
+            personalized,
+            path,
+        )));
     }
-    let recognized = match base.recorded {
-        Some(page) => Recognized {
+    let source = match base.recorded {
+        Some(page) => Source::Held(Recognized {
             headers: crate::response::shared(base.upstream.headers()),
             // A replayed response is the held page itself: nothing to cancel.
             body: Body::Spliceable { page, unread: None },
+        }),
+        None => Source::Upstream(base.upstream),
+    };
+    Prepared::Fill(
+        Fill {
+            personalized,
+            plan,
+            page_url: base.page_url,
+            content_type: base.content_type,
+            path,
+            native_fault: base.native_fault,
+            again: base.again,
         },
-        None => {
-            obtain::recognize(cfg, &base.page_url, base.upstream)
-                .boxed_local()
-                .await?
-        }
-    };
-    let started = js_sys::Date::now();
-    let (spliced, built) = match recognized.body {
-        Body::Spliceable { page, unread } => (Spliced::Page(page, unread), "spliced"),
-        Body::Shared(page) => (Spliced::Page(page, None), "shared"),
-        Body::New { key, upstream } => {
-            match pages::first_view(&key, upstream, cfg.limits, &path)
-                .boxed_local()
-                .await?
-            {
-                FirstView::Mapped(page) => {
-                    key.share(ctx, cfg, &page.template);
-                    (Spliced::Page(page, None), "mapped")
-                }
-                FirstView::Stream(upstream) => {
-                    let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                    return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
-                }
-            }
-        }
-        Body::First { key, upstream } => {
-            let charset = delivery::charset(&base.content_type);
-            if splice::spliceable_charset(charset).is_err() {
-                let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
-            }
-            // With the attribute form any element may be a slot (a void one too), an encoded
-            // or over-long body is not read whole, a first view whose page is unlikely to be
-            // asked for again (`MAP_FIRST_VIEWS`) is not worth mapping, and one asked for again
-            // after a first view that could not be sent must answer: such first views stream,
-            // and the page is mapped on its next view.
-            let map_first = !again
-                && match cfg.first_views {
-                    FirstViews::Map => true,
-                    FirstViews::Stream => false,
-                    FirstViews::Auto => pages::maps_first_views(),
-                };
-            if !map_first || cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
-                let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-                return first_view(ctx, cfg, key, upstream, plan, personalized)
-                    .map(Delivered::Sent);
-            }
-            let scan = transform::attribute_markers_wanted(false);
-            let first = if native_fault {
-                if let Some(body) = upstream.body() {
-                    let _ = body.cancel();
-                }
-                Ok(Err("injected fault".to_owned()))
-            } else {
-                native::personalize_mapped(&upstream, &plan, scan, pages::MAX_PAGE)
-                    .boxed_local()
-                    .await
-            };
-            match mapped_first(ctx, cfg, first?, key, &path) {
-                Some(body) => (Spliced::Body(body), "mapped"),
-                None => return Ok(Delivered::AskAgain),
-            }
-        }
-        Body::Stream(upstream) => {
-            let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-            return sent(streamed(cfg, ctx, upstream, plan, personalized, path));
-        }
-    };
-    let personalized = Personalized::new(&x_vitrine, set_cookie, timings, events);
-    send_spliced(
-        ctx,
-        personalized,
-        &recognized.headers,
-        spliced,
-        built,
-        &base.page_url,
-        &plan,
-        started,
+        source,
     )
-    .map(Delivered::Sent)
+}
+
+/// How the first view of a page new to this isolate is built.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn first_way(cfg: &Config, fill: &Fill, upstream: Response) -> Result<FirstWay> {
+    let charset = delivery::charset(&fill.content_type);
+    if splice::spliceable_charset(charset).is_err() {
+        return Ok(FirstWay::Streamed(upstream));
+    }
+    // With the attribute form any element may be a slot (a void one too), an encoded or
+    // over-long body is not read whole, a first view whose page is unlikely to be asked for
+    // again (`MAP_FIRST_VIEWS`) is not worth mapping, and one asked for again after a first
+    // view that could not be sent must answer: such first views stream, and the page is mapped
+    // on its next view.
+    let map_first = !fill.again
+        && match cfg.first_views {
+            FirstViews::Map => true,
+            FirstViews::Stream => false,
+            FirstViews::Auto => pages::maps_first_views(),
+        };
+    if !map_first || cfg.limits.attribute_slots || !pages::readable_whole(&upstream)? {
+        return Ok(FirstWay::Native(upstream));
+    }
+    Ok(FirstWay::Mapped(upstream))
+}
+
+/// A first view failed on purpose (fault injection): its body is cancelled, as a failed
+/// runtime rewrite would have spent it.
+fn injected_fault(upstream: &Response) -> Result<std::result::Result<native::FirstView, String>> {
+    if let Some(body) = upstream.body() {
+        let _ = body.cancel();
+    }
+    Ok(Err("injected fault".to_owned()))
+}
+
+/// The answer for a filled page whose body's way is known.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn finish(
+    ctx: &worker::Context,
+    cfg: &Config,
+    fill: Fill,
+    upstream_headers: &Headers,
+    way: Way,
+    started: f64,
+) -> Result<Delivered> {
+    let Fill {
+        personalized,
+        plan,
+        page_url,
+        path,
+        ..
+    } = fill;
+    match way {
+        Way::Spliced(spliced, built) => send_spliced(
+            ctx,
+            personalized,
+            upstream_headers,
+            spliced,
+            built,
+            &page_url,
+            &plan,
+            started,
+        )
+        .map(Delivered::Sent),
+        Way::Streamed(upstream) => sent(streamed(cfg, ctx, upstream, plan, personalized, path)),
+        Way::Native(key, upstream) => {
+            first_view(ctx, cfg, key, upstream, plan, personalized).map(Delivered::Sent)
+        }
+    }
 }
 
 /// The response to a view with nothing to fill: the base page, with `x-vitrine`, the timings
@@ -258,7 +391,7 @@ fn mapped_first(
 #[allow(clippy::too_many_arguments)]
 fn send_spliced(
     ctx: &worker::Context,
-    personalized: Personalized<'_>,
+    personalized: Personalized,
     upstream_headers: &Headers,
     spliced: Spliced,
     built: &str,
@@ -275,7 +408,7 @@ fn send_spliced(
     log::events(ctx, events);
     let headers = personalized_headers(
         upstream_headers,
-        &[x_vitrine, "; body=", built].concat(),
+        &[x_vitrine.as_str(), "; body=", built].concat(),
         set_cookie.as_deref(),
         None,
     )?;
@@ -323,28 +456,14 @@ enum Spliced {
 /// What a streamed personalized response carries besides its body: its `x-vitrine`, the
 /// activity cookie, the timings, and the view's events, logged only once the body is sure to be
 /// personalized (the WASM rewriter may still turn the page into a bypass).
-struct Personalized<'a> {
-    x_vitrine: &'a str,
+struct Personalized {
+    x_vitrine: String,
     set_cookie: Option<String>,
     timings: Timings,
     events: Vec<Event>,
 }
 
-impl<'a> Personalized<'a> {
-    fn new(
-        x_vitrine: &'a str,
-        set_cookie: Option<String>,
-        timings: Timings,
-        events: Vec<Event>,
-    ) -> Self {
-        Self {
-            x_vitrine,
-            set_cookie,
-            timings,
-            events,
-        }
-    }
-
+impl Personalized {
     /// The headers of the streamed body (cookie and `Server-Timing` included: they are sent
     /// before the body is built), and the events still to log.
     fn split(self, upstream: &Response) -> Result<(Headers, Vec<Event>)> {
@@ -352,7 +471,7 @@ impl<'a> Personalized<'a> {
         timings.body = BodyBuilt::Streamed;
         let headers = personalized_headers(
             upstream.headers(),
-            &[self.x_vitrine, "; body=streamed"].concat(),
+            &[self.x_vitrine.as_str(), "; body=streamed"].concat(),
             self.set_cookie.as_deref(),
             Some(&timings.header()),
         )?;
@@ -372,7 +491,7 @@ fn first_view(
     key: PageKey,
     upstream: Response,
     plan: Plan,
-    personalized: Personalized<'_>,
+    personalized: Personalized,
 ) -> Result<web_sys::Response> {
     let (headers, events) = personalized.split(&upstream)?;
     key.seen();
@@ -389,7 +508,7 @@ fn streamed(
     ctx: &worker::Context,
     upstream: Response,
     plan: Plan,
-    personalized: Personalized<'_>,
+    personalized: Personalized,
     path: String,
 ) -> Result<Response> {
     let (headers, events) = personalized.split(&upstream)?;

@@ -70,6 +70,7 @@ use config::Config;
 use incoming::Incoming;
 use obtain::{BasePage, Obtained};
 use response::Response;
+use vitrine_core::cookie::KeyRing;
 use vitrine_core::delivery::Bypass;
 
 /// Everything vitrine keeps between the requests of one isolate, in one value: each module's
@@ -192,22 +193,15 @@ async fn page(
     again: bool,
 ) -> Result<Option<web_sys::Response>> {
     // 1. Obtain the base page (held, revalidated or fetched), and the snapshot alongside it.
-    let base = match obtain::base_page(req, env, cfg, ctx).boxed_local().await? {
-        Obtained::Page(base) => BasePage { again, ..base },
+    let mut base = match obtain::base_page(req, env, cfg, ctx).boxed_local().await? {
+        Obtained::Page(base) => base,
         Obtained::Final(response) => return response.into_raw().map(Some),
     };
-    let snapshot = match &base.snapshot {
-        Ok(snapshot) => Rc::clone(snapshot),
-        Err(reason) => {
-            return deliver::bypass(base.upstream, *reason, path, "")
-                .and_then(Response::into_raw)
-                .map(Some);
-        }
-    };
-    let ring = match &cfg.keys {
-        Ok(ring) => ring,
-        Err(why) => {
-            return deliver::bypass(base.upstream, Bypass::Config, path, why)
+    base.again = again;
+    let (snapshot, ring) = match ready(&base, cfg) {
+        Ok(ready) => ready,
+        Err((reason, detail)) => {
+            return deliver::bypass(base.upstream, reason, path, detail)
                 .and_then(Response::into_raw)
                 .map(Some);
         }
@@ -225,4 +219,22 @@ async fn page(
         deliver::Delivered::Sent(resp) => Some(resp),
         deliver::Delivered::AskAgain => None,
     })
+}
+
+/// What a page view needs besides the page: the active snapshot and the cookie key ring, or
+/// why the page is sent unchanged (and the log's detail).
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn ready<'c>(
+    base: &BasePage,
+    cfg: &'c Config,
+) -> std::result::Result<(Rc<vitrine_core::Snapshot>, &'c KeyRing), (Bypass, &'c str)> {
+    let snapshot = match &base.snapshot {
+        Ok(snapshot) => Rc::clone(snapshot),
+        Err(reason) => return Err((*reason, "")),
+    };
+    match &cfg.keys {
+        Ok(ring) => Ok((snapshot, ring.as_ref())),
+        Err(why) => Err((Bypass::Config, why)),
+    }
 }

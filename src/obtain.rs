@@ -64,47 +64,37 @@ pub enum Obtained {
 }
 
 /// Obtains the base page of `req` (and the snapshot, read concurrently).
+///
+/// Only the waits are here; what is known before them ([`Asked::of`]) and what the answer
+/// comes to ([`concluded`]) are functions of their own, so this state machine stays small
+/// (see the crate docs, "Function size").
 pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -> Result<Obtained> {
-    let method = req.method().to_string();
-    let path = req.path();
-    let document = cfg.documents.contains(&method, path);
-    let raw_url = req.url().to_owned();
-    let url = vitrine_core::preview_token::strip_param(&raw_url).into_owned();
-    // Documents are known and fetched by their page key; anything else goes to the source as
-    // it came.
-    let page_url = if document {
-        cfg.tracking.page_key(&url).into_owned()
-    } else {
-        url.clone()
-    };
-    // A page this isolate recorded is not asked for while it is fresh, and then revalidated
-    // rather than re-read (the conditional for Static Assets only: in origin mode a
-    // conditional would bypass the Cache API, which already keeps the origin out of the loop).
-    let held = (document && method == "GET")
-        .then(|| pages::held(&page_url))
-        .flatten();
+    let asked = Asked::of(req, cfg);
     let started = js_sys::Date::now();
     let snapshot = async {
         let snapshot = store::active(env, cfg).boxed_local().await;
         (snapshot, js_sys::Date::now() - started)
-    };
-    let fresh = held
+    }
+    .boxed_local();
+    let fresh = asked
+        .held
         .as_deref()
         .filter(|page| pages::fresh(page, cfg.page_revalidate_ms, started));
     let (upstream, from, (snapshot, snapshot_ms)) = match fresh {
         // Confirmed by the source moments ago: no subrequest at all.
         Some(page) => (pages::replay(page), Page::Held, snapshot.await),
         None => {
-            let conditional = held
+            let conditional = asked
+                .held
                 .as_deref()
                 .filter(|_| matches!(cfg.source, PageSource::Assets))
                 .and_then(pages::conditional);
-            let sub = source::subrequest(req, &page_url, cfg, document, conditional)?;
-            if !document {
+            let sub = source::subrequest(req, &asked.page_url, cfg, asked.document, conditional)?;
+            if !asked.document {
                 return Ok(Obtained::Final(
                     match source::fetch(env, cfg, ctx, sub, false).boxed_local().await {
                         Ok(sent) => sent,
-                        Err(e) => source::unreachable(path, &e)?,
+                        Err(e) => source::unreachable(req.path(), &e)?,
                     },
                 ));
             }
@@ -115,9 +105,9 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             );
             let upstream = match upstream {
                 Ok(sent) => sent,
-                Err(e) => return Ok(Obtained::Final(source::unreachable(path, &e)?)),
+                Err(e) => return Ok(Obtained::Final(source::unreachable(req.path(), &e)?)),
             };
-            match (upstream, &held) {
+            match (upstream, &asked.held) {
                 // Only an answer to vitrine's own conditional stands for the recorded page.
                 (fresh, Some(page)) if asked_conditionally && fresh.status_code() == 304 => {
                     pages::confirmed(page, js_sys::Date::now(), None);
@@ -127,6 +117,68 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
             }
         }
     };
+    concluded(req, cfg, asked, upstream, from, snapshot, snapshot_ms)
+}
+
+/// What a request asks for, known before any wait.
+struct Asked {
+    /// Whether it is a document (known and fetched by its page key).
+    document: bool,
+    /// The request URL as it came.
+    raw_url: String,
+    /// The URL without the preview token.
+    url: String,
+    /// The page key (documents), or `url`.
+    page_url: String,
+    /// The page this isolate holds at that key, if any (documents asked for with `GET`).
+    held: Option<Rc<Recorded<JsPage>>>,
+}
+
+impl Asked {
+    // Not inlined: see the crate docs, "Function size".
+    #[inline(never)]
+    fn of(req: &Incoming, cfg: &Config) -> Self {
+        let method = req.method();
+        let document = cfg.documents.contains(method, req.path());
+        let raw_url = req.url().to_owned();
+        let url = vitrine_core::preview_token::strip_param(&raw_url).into_owned();
+        // Documents are known and fetched by their page key; anything else goes to the source
+        // as it came.
+        let page_url = if document {
+            cfg.tracking.page_key(&url).into_owned()
+        } else {
+            url.clone()
+        };
+        // A page this isolate recorded is not asked for while it is fresh, and then
+        // revalidated rather than re-read (the conditional for Static Assets only: in origin
+        // mode a conditional would bypass the Cache API, which already keeps the origin out of
+        // the loop).
+        let held = (document && method == "GET")
+            .then(|| pages::held(&page_url))
+            .flatten();
+        Self {
+            document,
+            raw_url,
+            url,
+            page_url,
+            held,
+        }
+    }
+}
+
+/// What step 1 comes to once the page is there: a personalizable document's base page, or
+/// the response as it is.
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn concluded(
+    req: &Incoming,
+    cfg: &Config,
+    asked: Asked,
+    upstream: Response,
+    from: Page,
+    snapshot: std::result::Result<Rc<Snapshot>, Bypass>,
+    snapshot_ms: f64,
+) -> Result<Obtained> {
     let entity = upstream.entity()?;
     let content_type = entity.content_type().map(str::to_owned);
     if !delivery::is_personalizable_response(
@@ -139,13 +191,13 @@ pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -
     Ok(Obtained::Page(BasePage {
         upstream,
         from,
-        recorded: held.filter(|_| from != Page::Fetched),
+        recorded: asked.held.filter(|_| from != Page::Fetched),
         snapshot,
         snapshot_ms,
         content_type: content_type.unwrap_or_default(),
-        raw_url,
-        url,
-        page_url,
+        raw_url: asked.raw_url,
+        url: asked.url,
+        page_url: asked.page_url,
         native_fault: cfg.native_map_fault(req),
         again: false,
     }))
@@ -188,28 +240,14 @@ pub enum Body {
 /// mapped page the source confirmed starts its freshness window again. Asked only for a page
 /// that has slots to fill: an unfilled page is streamed through as it is.
 pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Recognized> {
-    let headers = crate::response::shared(upstream.headers());
-    // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
-    // an origin page is mapped only if the origin marked it shareable, held no longer than
-    // the lifetime it has left, and keyed by its content when it has no validator of its own.
-    // Any other origin page is never mapped, so never replayed to another visitor.
-    let (hold_ms, by_content) = match cfg.source {
-        PageSource::Assets => (f64::INFINITY, false),
-        PageSource::Origin(_) => match source::freshness(&upstream, source::now_secs())? {
-            Ok(fresh_secs) => (fresh_secs as f64 * 1000.0, true),
-            Err(_) => {
-                return Ok(Recognized {
-                    headers,
-                    body: Body::Stream(upstream),
-                })
-            }
-        },
-    };
-    let Some(key) = PageKey::of(url.to_owned(), &upstream, hold_ms, by_content)? else {
-        return Ok(Recognized {
+    let (headers, hold_ms, key, upstream) = match keyed(cfg, url, upstream)? {
+        Keyed::Key {
             headers,
-            body: Body::Stream(upstream),
-        });
+            hold_ms,
+            key,
+            upstream,
+        } => (headers, hold_ms, key, upstream),
+        Keyed::Unkeyed(recognized) => return Ok(recognized),
     };
     let body = match key.lookup() {
         // A content-keyed page is mapped at once: its hash is only known once it is read.
@@ -258,6 +296,57 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
         pages::confirmed(page, js_sys::Date::now(), Some(hold_ms));
     }
     Ok(Recognized { headers, body })
+}
+
+/// A page the source just sent, with its key, or streamed without one.
+enum Keyed {
+    /// Its key, and how long it may be held.
+    Key {
+        headers: worker::Headers,
+        hold_ms: f64,
+        key: PageKey,
+        upstream: Response,
+    },
+    /// Never mapped: no validator, or an origin page not marked shareable.
+    Unkeyed(Recognized),
+}
+
+/// The key of a page the source just sent, and how long it may be held ([`recognize`]'s part
+/// before any wait).
+// Not inlined: see the crate docs, "Function size".
+#[inline(never)]
+fn keyed(cfg: &Config, url: &str, upstream: Response) -> Result<Keyed> {
+    let headers = crate::response::shared(upstream.headers());
+    // Static Assets are held whatever their Cache-Control (they belong to the Worker version);
+    // an origin page is mapped only if the origin marked it shareable, held no longer than
+    // the lifetime it has left, and keyed by its content when it has no validator of its own.
+    // Any other origin page is never mapped, so never replayed to another visitor.
+    let (hold_ms, by_content) = match cfg.source {
+        PageSource::Assets => (f64::INFINITY, false),
+        PageSource::Origin(_) => match source::freshness(&upstream, source::now_secs())? {
+            Ok(fresh_secs) => (fresh_secs as f64 * 1000.0, true),
+            Err(_) => {
+                return Ok(Keyed::Unkeyed(Recognized {
+                    headers,
+                    body: Body::Stream(upstream),
+                }))
+            }
+        },
+    };
+    Ok(
+        match PageKey::of(url.to_owned(), &upstream, hold_ms, by_content)? {
+            Some(key) => Keyed::Key {
+                headers,
+                hold_ms,
+                key,
+                upstream,
+            },
+            None => Keyed::Unkeyed(Recognized {
+                headers,
+                body: Body::Stream(upstream),
+            }),
+        },
+    )
 }
 
 /// The map another isolate of the colo shared for the page `key`, at the validator the source

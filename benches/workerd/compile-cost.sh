@@ -7,7 +7,7 @@
 # where optimizing compiles run), and the time V8 spent compiling WASM with Liftoff (lazily,
 # on the isolate's thread) and TurboFan (tier-up of hot functions, in the background), with
 # the functions TurboFan took longest on (named when the .wasm keeps its name section:
-# `VITRINE_KEEP_NAMES=1 sh scripts/build.sh`).
+# `VITRINE_KEEP_NAMES=1 sh scripts/build.sh`); TOP=n lists n of them (default 10).
 #
 # usage: sh benches/workerd/compile-cost.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [N=1000] [kind=all|c|p|i]
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -43,7 +43,7 @@ awk '/using (Liftoff|TurboFan), took/ {
   END {for (k in us) printf "  %-8s %5d functions %7.1f ms\n", k, n[k], us[k] / 1000}' trace.log
 echo "  TurboFan's longest (us, wasm body bytes, function):"
 grep 'using TurboFan' trace.log | sed 's/.*#\([0-9]*\) using TurboFan, took \([0-9]*\) .*bodysize \([0-9]*\).*/\2 \3 \1/' |
-  sort -rn | head -n 10 | while read -r us size index; do
+  sort -rn | head -n "${TOP:-10}" | while read -r us size index; do
     name=$(node -e '
       const b = require("fs").readFileSync(process.argv[1]); const want = Number(process.argv[2]);
       let p = 8; const leb = () => { let r = 0, s = 0, x; do { x = b[p++]; r += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80); return r; };

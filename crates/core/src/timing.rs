@@ -17,8 +17,6 @@
 //! the Workers runtime only advances its clock across I/O, so CPU-only stages often read 0 in
 //! production; the header still shows which stages ran.
 
-use std::fmt::Write;
-
 /// How the body of the response is built.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BodyBuilt {
@@ -94,7 +92,9 @@ impl Timings {
             metric(&mut out, "snapshot", ms);
         }
         if let Some(page) = self.page {
-            let _ = write!(out, ", page;desc=\"{}\"", page.name());
+            out.push_str(", page;desc=\"");
+            out.push_str(page.name());
+            out.push('"');
         }
         metric(&mut out, "decide", self.decide);
         match self.body {
@@ -111,11 +111,16 @@ fn metric(out: &mut String, name: &str, ms: f64) {
     if !out.is_empty() {
         out.push_str(", ");
     }
-    // Negative or non-finite durations (a clock step) read as 0. Written in tenths with integer
-    // formatting: float formatting is a large share of this header's cost in WASM.
+    // Negative or non-finite durations (a clock step) read as 0. Written in tenths as two
+    // integers, without `core::fmt` (this runs several times on every request, and formatting
+    // was a large share of this header's cost in WASM).
     let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
     let tenths = (ms * 10.0).round() as u64;
-    let _ = write!(out, "{name};dur={}.{}", tenths / 10, tenths % 10);
+    out.push_str(name);
+    out.push_str(";dur=");
+    out.push_str(itoa::Buffer::new().format(tenths / 10));
+    out.push('.');
+    out.push(char::from(b'0' + (tenths % 10) as u8));
 }
 
 #[cfg(test)]

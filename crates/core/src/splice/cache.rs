@@ -521,7 +521,7 @@ pub fn plan_key(plan: &crate::render::Plan) -> String {
     for edit in plan.edits() {
         // Length-prefixed, so no content can make two different plans collide.
         for part in [&*edit.slot, edit.op.keyword(), &*edit.html] {
-            key.push_str(&part.len().to_string());
+            key.push_str(itoa::Buffer::new().format(part.len()));
             key.push(':');
             key.push_str(part);
         }
@@ -544,14 +544,17 @@ pub fn validator(
     if etag.is_none() && last_modified.is_none() {
         return None;
     }
-    let f = |v: Option<&str>| v.unwrap_or("").trim().to_owned();
-    Some(format!(
-        "{}\n{}\n{}\n{}",
-        f(etag),
-        f(last_modified),
-        f(content_length),
-        f(content_type)
-    ))
+    // Pushed, neither formatted nor joined (this runs on every page request, and both of
+    // those are generic code V8 would compile again in every new isolate).
+    let parts = [etag, last_modified, content_length, content_type].map(|v| v.unwrap_or("").trim());
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -1062,6 +1065,41 @@ mod tests {
         let b = validator(Some("\"x\""), None, Some("11"), Some("text/html"));
         assert!(a.is_some() && a != b);
         assert!(validator(None, Some("Tue, 01 Jan 2030 00:00:00 GMT"), None, None).is_some());
+    }
+
+    proptest! {
+        /// The validator is spelled as it always was (a colo's isolates of two builds share maps
+        /// by it): the four trimmed values, absent ones empty, one per line.
+        #[test]
+        fn validators_are_the_formatted_ones(
+            values in proptest::array::uniform4(proptest::option::of("[ \t\u{a0}\u{3000}a-z0-9\"/,:é]{0,12}"))
+        ) {
+            let [etag, last_modified, length, content_type] = values.clone();
+            let got = validator(etag.as_deref(), last_modified.as_deref(), length.as_deref(), content_type.as_deref());
+            let f = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
+            let want = (etag.is_some() || last_modified.is_some()).then(|| {
+                format!("{}\n{}\n{}\n{}", f(&values[0]), f(&values[1]), f(&values[2]), f(&values[3]))
+            });
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn a_plan_key_prefixes_every_part_with_its_length() {
+        let plan = crate::render::Plan::new(vec![crate::render::Edit {
+            slot: "hero".into(),
+            op: crate::snapshot::Op::Replace,
+            html: "x".repeat(1234).into(),
+        }]);
+        assert_eq!(
+            plan_key(&plan),
+            format!(
+                "4:hero{}:{}1234:{}",
+                "replace".len(),
+                "replace",
+                "x".repeat(1234)
+            )
+        );
     }
     #[test]
     fn first_views_are_mapped_once_pages_come_back() {

@@ -112,7 +112,17 @@ pub fn seal_raw(json: &[u8], ring: &KeyRing) -> String {
 
 /// The `Set-Cookie` value that stores `value` for `max_age_secs`.
 pub fn set_cookie(value: &str, max_age_secs: u64) -> String {
-    format!("{ACTIVITY_COOKIE}={value}; Max-Age={max_age_secs}; {ATTRIBUTES}")
+    let mut max_age = itoa::Buffer::new();
+    [
+        ACTIVITY_COOKIE,
+        "=",
+        value,
+        "; Max-Age=",
+        max_age.format(max_age_secs),
+        "; ",
+        ATTRIBUTES,
+    ]
+    .concat()
 }
 
 /// The `Set-Cookie` value that deletes the activity cookie (consent withdrawn).

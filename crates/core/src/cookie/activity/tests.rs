@@ -154,7 +154,11 @@ fn trimming_drops_oldest_first_and_keeps_the_newest() {
 #[test]
 fn set_cookie_has_host_prefix_attributes() {
     let sc = set_cookie("v", 60);
-    assert!(sc.starts_with("__Host-vitrine_activity=v; Max-Age=60;"));
+    assert_eq!(
+        sc,
+        "__Host-vitrine_activity=v; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Lax"
+    );
+    assert!(set_cookie("v", u64::MAX).contains("; Max-Age=18446744073709551615; "));
     for attr in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
         assert!(sc.contains(attr), "{sc}");
     }
