@@ -44,9 +44,10 @@ use vitrine_core::Plan;
 /// Delivers the page `viewed` decided: a preview, the unchanged page with the headers and
 /// cookie the visitor gets, or the filled page, spliced from a mapped page or streamed.
 ///
-/// Only the steps that wait are here; what comes before the first wait ([`prepare`]), how a
-/// first view is built ([`first_way`]) and the answer ([`finish`]) are functions of their
-/// own, so this state machine stays small (see the crate docs, "Function size").
+/// The waits and the branching between them are here; what comes before the first wait
+/// ([`prepare`]), how a first view is built ([`first_way`]) and the answer ([`finish`]) are
+/// functions of their own, so this state machine stays small (see the crate docs, "Function
+/// size").
 pub async fn page(
     ctx: &worker::Context,
     cfg: &Config,

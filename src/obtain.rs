@@ -65,9 +65,9 @@ pub enum Obtained {
 
 /// Obtains the base page of `req` (and the snapshot, read concurrently).
 ///
-/// Only the waits are here; what is known before them ([`Asked::of`]) and what the answer
-/// comes to ([`concluded`]) are functions of their own, so this state machine stays small
-/// (see the crate docs, "Function size").
+/// The waits and the branching between them are here; what is known before them
+/// ([`Asked::of`]) and what the answer comes to ([`concluded`]) are functions of their own,
+/// so this state machine stays small (see the crate docs, "Function size").
 pub async fn base_page(req: &Incoming, env: &Env, cfg: &Config, ctx: &Context) -> Result<Obtained> {
     let asked = Asked::of(req, cfg);
     let started = js_sys::Date::now();

@@ -114,6 +114,9 @@ enum Validator {
 /// The validator string a content-keyed page is refused under (its hash may be unknown then).
 const CONTENT_REFUSED: &str = "sha256:?";
 
+/// What a content-keyed page's validator starts with, before the hex SHA-256 of its bytes.
+const CONTENT_HASH_PREFIX: &str = "sha256:";
+
 /// A base page by page key and validator (absent when the page has no usable validator).
 pub struct PageKey {
     url: String,
@@ -348,7 +351,7 @@ pub async fn same_content(upstream: &Response, want: &str, want_len: usize) -> R
         native::for_each_slice(&chunk, 0, chunk.length(), |bytes| hasher.update(bytes));
         chunks.push(&chunk);
     }
-    if read != want_len || format!("sha256:{}", hasher.hex()) != want {
+    if read != want_len || want.strip_prefix(CONTENT_HASH_PREFIX) != Some(hasher.hex().as_str()) {
         return Ok(Content::Changed);
     }
     Ok(Content::Same(web_sys::Blob::new_with_u8_array_sequence(
@@ -417,7 +420,12 @@ pub async fn first_view(
             if mapped.attribute_markers {
                 transform::attribute_markers_found(path);
             }
-            let hash = mapped.content_hash.map(|h| format!("sha256:{h}"));
+            let hash = mapped.content_hash.map(|h| {
+                let mut tagged = String::with_capacity(CONTENT_HASH_PREFIX.len() + h.len());
+                tagged.push_str(CONTENT_HASH_PREFIX);
+                tagged.push_str(&h);
+                tagged
+            });
             let template = key.store(mapped.marked.template, hash.as_deref());
             Ok(FirstView::Mapped(key.page(
                 template,

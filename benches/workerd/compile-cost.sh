@@ -6,9 +6,9 @@
 # workerd's CPU per page, its CPU per thread (the isolate's thread, and V8's worker threads,
 # where optimizing compiles run), and the time V8 spent compiling WASM with Liftoff (lazily,
 # on the isolate's thread) and TurboFan (tier-up of hot functions, in the background), how many
-# functions and WASM body bytes each compiled (nearly the same from run to run, where the times are
-# wall time on a shared machine and vary by half), with
-# the functions TurboFan took longest on (named when the .wasm keeps its name section:
+# functions and WASM body bytes each compiled (nearly the same from run to run, where the
+# times are wall time on a shared machine and vary from run to run), and the functions
+# TurboFan took longest on (named when the .wasm keeps its name section:
 # `VITRINE_KEEP_NAMES=1 sh scripts/build.sh`); TOP=n lists n of them (default 10).
 #
 # usage: sh benches/workerd/compile-cost.sh <work dir kept by KEEP=1 longtail.sh> [variant=vitrine] [N=1000] [kind=all|c|p|i]
@@ -40,6 +40,7 @@ threads > after.txt
 sleep 0.3
 join before.txt after.txt | awk -v hz="$HZ" '{ms[$2] += ($5 - $3) * 1000 / hz} END {for (t in ms) if (ms[t] > 0) printf "  thread %-16s %6.0f ms\n", t, ms[t]}'
 awk '/using (Liftoff|TurboFan), took/ {
+    t = 0; b = 0
     for (i = 1; i <= NF; i++) { if ($i == "using") { tier = $(i + 1); sub(/,$/, "", tier) } if ($i == "took") t = $(i + 1); if ($i == "bodysize") b = $(i + 1) }
     us[tier] += t; n[tier]++; bytes[tier] += b }
   END {for (k in us) printf "  %-8s %5d functions %7d body bytes %7.1f ms\n", k, n[k], bytes[k], us[k] / 1000}' trace.log
