@@ -249,46 +249,16 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
         } => (headers, hold_ms, key, upstream),
         Keyed::Unkeyed(recognized) => return Ok(recognized),
     };
+    // Each branch that waits is a future of its own: this one keeps only the dispatch (crate
+    // docs, "Function size").
     let body = match key.lookup() {
         // A content-keyed page is mapped at once: its hash is only known once it is read.
         None if key.by_content() => Body::New { key, upstream },
-        // New to this isolate: another isolate of the colo may have mapped it.
-        None => match shared_map(cfg, &key).boxed_local().await {
-            Some(template) => match pages::mapped(&key, template, upstream)
-                .boxed_local()
-                .await?
-            {
-                Ok(page) => Body::Shared(page),
-                Err(upstream) => {
-                    // Not the length it was mapped at: mapped here from the next request on.
-                    colo::reject(cfg, key.url());
-                    Body::Stream(upstream)
-                }
-            },
-            None => Body::First { key, upstream },
-        },
+        None => new_here(cfg, key, upstream).boxed_local().await?,
         Some((_, Known::Seen)) => Body::New { key, upstream },
         Some((_, Known::Refused)) => Body::Stream(upstream),
-        Some((None, Known::Spliceable(template))) => {
-            match pages::mapped(&key, template, upstream)
-                .boxed_local()
-                .await?
-            {
-                Ok(page) => Body::Spliceable { page, unread: None },
-                Err(upstream) => Body::Stream(upstream),
-            }
-        }
-        Some((Some(hash), Known::Spliceable(template))) => {
-            match pages::same_content(&upstream, &hash, template.len())
-                .boxed_local()
-                .await?
-            {
-                Content::Same(bytes) => Body::Spliceable {
-                    page: key.page(template, bytes, Some(&hash)),
-                    unread: Some(upstream),
-                },
-                Content::Changed => Body::New { key, upstream },
-            }
+        Some((hash, Known::Spliceable(template))) => {
+            known(key, hash, template, upstream).boxed_local().await?
         }
     };
     if let Body::Spliceable { page, .. } | Body::Shared(page) = &body {
@@ -296,6 +266,53 @@ pub async fn recognize(cfg: &Config, url: &str, upstream: Response) -> Result<Re
         pages::confirmed(page, js_sys::Date::now(), Some(hold_ms));
     }
     Ok(Recognized { headers, body })
+}
+
+/// The body of a page new to this isolate: another isolate of the colo may have mapped it.
+async fn new_here(cfg: &Config, key: PageKey, upstream: Response) -> Result<Body> {
+    Ok(match shared_map(cfg, &key).boxed_local().await {
+        Some(template) => match pages::mapped(&key, template, upstream)
+            .boxed_local()
+            .await?
+        {
+            Ok(page) => Body::Shared(page),
+            Err(upstream) => {
+                // Not the length it was mapped at: mapped here from the next request on.
+                colo::reject(cfg, key.url());
+                Body::Stream(upstream)
+            }
+        },
+        None => Body::First { key, upstream },
+    })
+}
+
+/// The body of a page this isolate has mapped: spliced from the bytes just sent when they are
+/// the ones mapped (same length; for a content-keyed page, `hash`, the same content).
+async fn known(
+    key: PageKey,
+    hash: Option<String>,
+    template: Rc<SlotMap>,
+    upstream: Response,
+) -> Result<Body> {
+    Ok(match hash {
+        None => match pages::mapped(&key, template, upstream)
+            .boxed_local()
+            .await?
+        {
+            Ok(page) => Body::Spliceable { page, unread: None },
+            Err(upstream) => Body::Stream(upstream),
+        },
+        Some(hash) => match pages::same_content(&upstream, &hash, template.len())
+            .boxed_local()
+            .await?
+        {
+            Content::Same(bytes) => Body::Spliceable {
+                page: key.page(template, bytes, Some(&hash)),
+                unread: Some(upstream),
+            },
+            Content::Changed => Body::New { key, upstream },
+        },
+    })
 }
 
 /// A page the source just sent, with its key, or streamed without one.

@@ -105,6 +105,9 @@ fn repeated_strings_are_stored_once() {
     assert_eq!(p.url.0, ["/p/", "p007", ""]);
     assert_eq!(p.url, "/p/p007");
     assert!(matches!(p.url.to_str(), Cow::Owned(_)));
+    assert_eq!(p.url.to_str(), "/p/p007");
+    assert_eq!(Text(["a", "", "c"]).to_str(), "ac");
+    assert_eq!(Text(["", "é", "ü"]).to_str(), "éü");
     assert!(matches!(p.image.to_str(), Cow::Borrowed("/img/dog.svg")));
     assert_eq!(p.name, "Name of p007");
     assert!(p.name != "Name of p00");
