@@ -26,7 +26,7 @@ use worker::{Context, Result};
 
 use crate::log;
 use crate::PerIsolate;
-use vitrine_core::rewrite::{MarkerScan, SlotStream};
+use vitrine_core::rewrite::{MarkerScan, ScanSchedule, SlotStream};
 
 struct State {
     rewriter: SlotStream,
@@ -41,10 +41,14 @@ struct State {
 pub struct Kept {
     /// Whether this isolate already logged a page with attribute-form markers it ignores.
     markers_logged: std::cell::Cell<bool>,
+    /// Which pages it scans for them.
+    markers_schedule: std::cell::RefCell<ScanSchedule>,
 }
 
 const MARKERS_LOGGED: PerIsolate<std::cell::Cell<bool>> =
     PerIsolate(|i| &i.transform.markers_logged);
+const MARKERS_SCHEDULE: PerIsolate<std::cell::RefCell<ScanSchedule>> =
+    PerIsolate(|i| &i.transform.markers_schedule);
 
 /// Most bytes read at once, and copied into WASM memory and rewritten at once.
 const SLICE: u32 = 64 * 1024;
@@ -197,10 +201,13 @@ impl BodyReader {
     }
 }
 
-/// Whether pages should still be scanned for the attribute form's marker (`ATTRIBUTE_SLOTS` is
-/// off and no page of this isolate was logged yet).
+/// Whether this page is scanned for the attribute form's marker: `ATTRIBUTE_SLOTS` is off, no
+/// page of this isolate was logged yet, and the page is one the isolate samples
+/// ([`ScanSchedule`]: its first pages, then one in several).
 pub fn attribute_markers_wanted(attribute_slots: bool) -> bool {
-    !attribute_slots && !MARKERS_LOGGED.with(std::cell::Cell::get)
+    !attribute_slots
+        && !MARKERS_LOGGED.with(std::cell::Cell::get)
+        && MARKERS_SCHEDULE.with(|s| s.borrow_mut().scan_next())
 }
 
 /// The page at `path` marks a slot with the attribute form, which is off: logged once per

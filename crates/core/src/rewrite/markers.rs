@@ -5,6 +5,12 @@
 //! silent one: [`MarkerScan`] looks for the attribute's name in the raw bytes as they stream
 //! (memchr's SIMD substring search, a small fraction of the parse), so the Worker can say so
 //! in its log. A hit in text or a comment is a false alarm, never a missed slot.
+//!
+//! The scan reads every byte of the page, as much again as finding vitrine's own markers in a
+//! mapped page, only to log one line per isolate. So an isolate scans the first
+//! [`ScanSchedule::FIRST`] pages it maps or rewrites, and one in [`ScanSchedule::EVERY`] after
+//! that ([`ScanSchedule`]): a site whose pages use the attribute form is still noticed early,
+//! while the long tail of a shop's pages is not scanned again and again for it.
 
 use memchr::memmem;
 
@@ -42,6 +48,28 @@ impl MarkerScan {
     }
 }
 
+/// Which pages an isolate scans with [`MarkerScan`]: the first [`Self::FIRST`], then one in
+/// [`Self::EVERY`].
+#[derive(Debug, Default)]
+pub struct ScanSchedule {
+    /// Pages asked about so far (wrapping: after 2^32 pages it starts over).
+    asked: u32,
+}
+
+impl ScanSchedule {
+    /// Pages scanned before the schedule samples.
+    pub const FIRST: u32 = 32;
+    /// One page in this many is scanned after the first [`Self::FIRST`].
+    pub const EVERY: u32 = 16;
+
+    /// Whether the next page is scanned (counts it).
+    pub fn scan_next(&mut self) -> bool {
+        let n = self.asked;
+        self.asked = n.wrapping_add(1);
+        n < Self::FIRST || (n - Self::FIRST).is_multiple_of(Self::EVERY)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -57,6 +85,21 @@ mod tests {
             !scan.feed(b"<aside data-vitrine-slot=\"again\">"),
             "reported once"
         );
+    }
+
+    #[test]
+    fn the_first_pages_are_scanned_then_one_in_sixteen() {
+        let mut schedule = ScanSchedule::default();
+        let scanned: Vec<u32> = (0..100).filter(|_| schedule.scan_next()).collect();
+        let mut want: Vec<u32> = (0..32).collect();
+        want.extend([32, 48, 64, 80, 96]);
+        assert_eq!(scanned, want);
+        // It never stops sampling, however many pages an isolate sees.
+        for asked in [1_000, 123_456_789, u32::MAX - 40] {
+            let mut schedule = ScanSchedule { asked };
+            let scanned: Vec<bool> = (0..80).map(|_| schedule.scan_next()).collect();
+            assert!(scanned.windows(16).all(|w| w.contains(&true)), "{asked}");
+        }
     }
 
     #[test]

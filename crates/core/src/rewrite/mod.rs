@@ -283,7 +283,7 @@ pub fn fragment(html: &str) -> Arc<str> {
 
 mod markers;
 
-pub use markers::MarkerScan;
+pub use markers::{MarkerScan, ScanSchedule};
 
 #[cfg(test)]
 mod tests;
