@@ -455,10 +455,12 @@ enum Spliced {
 }
 
 /// `x-vitrine` with how the body was built (`; body=…`) appended. Pushed, not concatenated:
-/// `concat` is the generic `join` code (crate docs, "Function size").
+/// `concat` is the generic `join` code, which V8 would compile again in every new isolate
+/// (BENCHMARKS.md, "Eighteenth pass").
 fn with_body(mut x_vitrine: String, built: &str) -> String {
-    x_vitrine.reserve(7 + built.len());
-    x_vitrine.push_str("; body=");
+    const BODY: &str = "; body=";
+    x_vitrine.reserve(BODY.len() + built.len());
+    x_vitrine.push_str(BODY);
     x_vitrine.push_str(built);
     x_vitrine
 }

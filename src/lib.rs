@@ -34,7 +34,8 @@
 //! caps wasm-opt's inlining of functions with one caller. The hottest steps go further: their
 //! `async fn` holds the waits and the branching between them, and the straight-line work
 //! before and after is in functions of their own (`deliver::page`, `obtain::base_page`,
-//! `obtain::recognize`, `page`); V8 compiles a function again with its optimizing compiler
+//! `obtain::recognize`, `page`), and `obtain::recognize` keeps only its dispatch, each of its
+//! branches that waits a future of its own; V8 compiles a function again with its optimizing compiler
 //! only once it has run a lot of code, so a small state machine is often never compiled twice
 //! (`benches/workerd/compile-cost.sh` counts what was).
 //!

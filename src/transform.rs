@@ -42,12 +42,12 @@ pub struct Kept {
     /// Whether this isolate already logged a page with attribute-form markers it ignores.
     markers_logged: std::cell::Cell<bool>,
     /// Which pages it scans for them.
-    markers_schedule: std::cell::RefCell<ScanSchedule>,
+    markers_schedule: std::cell::Cell<ScanSchedule>,
 }
 
 const MARKERS_LOGGED: PerIsolate<std::cell::Cell<bool>> =
     PerIsolate(|i| &i.transform.markers_logged);
-const MARKERS_SCHEDULE: PerIsolate<std::cell::RefCell<ScanSchedule>> =
+const MARKERS_SCHEDULE: PerIsolate<std::cell::Cell<ScanSchedule>> =
     PerIsolate(|i| &i.transform.markers_schedule);
 
 /// Most bytes read at once, and copied into WASM memory and rewritten at once.
@@ -202,12 +202,18 @@ impl BodyReader {
 }
 
 /// Whether this page is scanned for the attribute form's marker: `ATTRIBUTE_SLOTS` is off, no
-/// page of this isolate was logged yet, and the page is one the isolate samples
-/// ([`ScanSchedule`]: its first pages, then one in several).
+/// page of this isolate was logged yet, and this look is one the isolate samples
+/// ([`ScanSchedule`]: its first looks, then one in several). Call it once per page about to be
+/// mapped or streamed by the WASM rewriter.
 pub fn attribute_markers_wanted(attribute_slots: bool) -> bool {
     !attribute_slots
         && !MARKERS_LOGGED.with(std::cell::Cell::get)
-        && MARKERS_SCHEDULE.with(|s| s.borrow_mut().scan_next())
+        && MARKERS_SCHEDULE.with(|cell| {
+            let mut schedule = cell.get();
+            let scan = schedule.scan_next();
+            cell.set(schedule);
+            scan
+        })
 }
 
 /// The page at `path` marks a slot with the attribute form, which is off: logged once per

@@ -229,7 +229,7 @@ fn product_text<'s>(p: &Product<'s>, field: ProductField) -> Cow<'s, str> {
 
 /// Appends a price in cents as units, a dot and two digits (`1999` → `19.99`). Pushed, not
 /// formatted: it runs for every product card, and `core::fmt` on a request is code V8 compiles
-/// again in every new isolate (BENCHMARKS.md, "Eighteenth pass").
+/// again in every new isolate (BENCHMARKS.md, "Eighteenth pass" and "Nineteenth pass").
 fn push_price(out: &mut String, cents: u64) {
     out.push_str(itoa::Buffer::new().format(cents / 100));
     out.push('.');

@@ -8,9 +8,10 @@
 //!
 //! The scan reads every byte of the page, as much again as finding vitrine's own markers in a
 //! mapped page, only to log one line per isolate. So an isolate scans the first
-//! [`ScanSchedule::FIRST`] pages it maps or rewrites, and one in [`ScanSchedule::EVERY`] after
-//! that ([`ScanSchedule`]): a site whose pages use the attribute form is still noticed early,
-//! while the long tail of a shop's pages is not scanned again and again for it.
+//! [`ScanSchedule::FIRST`] times it looks (a page mapped, or streamed by the WASM rewriter; a
+//! page whose map is refused and that is then streamed is looked at twice), and one time in
+//! [`ScanSchedule::EVERY`] after that: a site whose pages use the attribute form is still
+//! noticed early, while the long tail of a shop's pages is not scanned again and again for it.
 
 use memchr::memmem;
 
@@ -48,11 +49,11 @@ impl MarkerScan {
     }
 }
 
-/// Which pages an isolate scans with [`MarkerScan`]: the first [`Self::FIRST`], then one in
-/// [`Self::EVERY`].
-#[derive(Debug, Default)]
+/// Which pages an isolate scans with [`MarkerScan`]: the first [`Self::FIRST`] it is asked
+/// about, then one in [`Self::EVERY`].
+#[derive(Debug, Default, Clone, Copy)]
 pub struct ScanSchedule {
-    /// Pages asked about so far (wrapping: after 2^32 pages it starts over).
+    /// Pages asked about so far (wrapping: after 2^32 asks it starts over).
     asked: u32,
 }
 
@@ -94,12 +95,21 @@ mod tests {
         let mut want: Vec<u32> = (0..32).collect();
         want.extend([32, 48, 64, 80, 96]);
         assert_eq!(scanned, want);
-        // It never stops sampling, however many pages an isolate sees.
-        for asked in [1_000, 123_456_789, u32::MAX - 40] {
+        // Past the first pages, exactly one page in every sixteen, however many it has seen.
+        for asked in [1_000, 123_456_789, u32::MAX - 200] {
             let mut schedule = ScanSchedule { asked };
-            let scanned: Vec<bool> = (0..80).map(|_| schedule.scan_next()).collect();
-            assert!(scanned.windows(16).all(|w| w.contains(&true)), "{asked}");
+            let scanned: Vec<bool> = (0..160).map(|_| schedule.scan_next()).collect();
+            for w in scanned.windows(16) {
+                assert_eq!(w.iter().filter(|s| **s).count(), 1, "{asked}");
+            }
         }
+        // After 2^32 asks it starts over, with its first pages.
+        let mut schedule = ScanSchedule {
+            asked: u32::MAX - 40,
+        };
+        let scanned: Vec<bool> = (0..80).map(|_| schedule.scan_next()).collect();
+        assert!(scanned[41..73].iter().all(|s| *s));
+        assert_eq!(scanned[..41].iter().filter(|s| **s).count(), 2);
     }
 
     #[test]
