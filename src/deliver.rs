@@ -38,6 +38,7 @@ use vitrine_core::delivery::{self, Bypass};
 use vitrine_core::measure::events::Event;
 use vitrine_core::rewrite::SlotStream;
 use vitrine_core::splice::{self, FirstViews, Recorded};
+use vitrine_core::text::concat;
 use vitrine_core::timing::{BodyBuilt, Timings};
 use vitrine_core::Plan;
 
@@ -409,7 +410,7 @@ fn send_spliced(
     log::events(ctx, events);
     let headers = personalized_headers(
         upstream_headers,
-        &with_body(x_vitrine, built),
+        &concat(&[x_vitrine.as_str(), "; body=", built]),
         set_cookie.as_deref(),
         None,
     )?;
@@ -454,17 +455,6 @@ enum Spliced {
     Body(web_sys::Blob),
 }
 
-/// `x-vitrine` with how the body was built (`; body=…`) appended. Pushed, not concatenated:
-/// `concat` is the generic `join` code, which V8 would compile again in every new isolate
-/// (BENCHMARKS.md, "Eighteenth pass").
-fn with_body(mut x_vitrine: String, built: &str) -> String {
-    const BODY: &str = "; body=";
-    x_vitrine.reserve(BODY.len() + built.len());
-    x_vitrine.push_str(BODY);
-    x_vitrine.push_str(built);
-    x_vitrine
-}
-
 /// What a streamed personalized response carries besides its body: its `x-vitrine`, the
 /// activity cookie, the timings, and the view's events, logged only once the body is sure to be
 /// personalized (the WASM rewriter may still turn the page into a bypass).
@@ -483,7 +473,7 @@ impl Personalized {
         timings.body = BodyBuilt::Streamed;
         let headers = personalized_headers(
             upstream.headers(),
-            &with_body(self.x_vitrine, "streamed"),
+            &concat(&[self.x_vitrine.as_str(), "; body=streamed"]),
             self.set_cookie.as_deref(),
             Some(&timings.header()),
         )?;

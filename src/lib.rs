@@ -29,15 +29,17 @@
 //! one place is inlined into its caller's state machine, and so is any function with one
 //! caller (by LLVM, then by wasm-opt), which made the whole request one function of about
 //! 95 KB of WASM (BENCHMARKS.md, "Fourth pass"). So each step's future, and the larger futures
-//! inside the steps, are boxed where they are awaited (or made) (`boxed_local`: one allocation each per
-//! request), the largest functions they call are `#[inline(never)]`, and `scripts/build.sh`
-//! caps wasm-opt's inlining of functions with one caller. The hottest steps go further: their
-//! `async fn` holds the waits and the branching between them, and the straight-line work
-//! before and after is in functions of their own (`deliver::page`, `obtain::base_page`,
-//! `obtain::recognize`, `page`), and `obtain::recognize` keeps only its dispatch, each of its
-//! branches that waits a future of its own; V8 compiles a function again with its optimizing compiler
-//! only once it has run a lot of code, so a small state machine is often never compiled twice
-//! (`benches/workerd/compile-cost.sh` counts what was).
+//! inside the steps, are boxed where they are awaited or made (`boxed_local`: one allocation
+//! each per request), the largest functions they call are `#[inline(never)]`, and
+//! `scripts/build.sh` caps wasm-opt's inlining of functions with one caller. The hottest steps
+//! go further: their `async fn` holds the waits and the branching between them, and the
+//! straight-line work before and after is in functions of their own (`deliver::page`,
+//! `obtain::base_page`, `obtain::recognize`, `page`); `obtain::recognize` keeps only its
+//! dispatch, each of its branches that waits a future of its own. V8 compiles a function again
+//! with its optimizing compiler only once it has run a lot of code, so a small state machine
+//! is often never compiled twice (`benches/workerd/compile-cost.sh` counts what was). For the
+//! same reason headers and cookies are joined with `vitrine_core::text::concat`, never
+//! `format!` or `[&str]::concat` (generic code that became hot enough to be compiled again).
 //!
 //! The whole package is wasm32 only; natively it is empty and holds the workspace's
 //! cross-crate tests (`tests/`) and benches (`benches/`).

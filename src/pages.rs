@@ -420,12 +420,9 @@ pub async fn first_view(
             if mapped.attribute_markers {
                 transform::attribute_markers_found(path);
             }
-            let hash = mapped.content_hash.map(|h| {
-                let mut tagged = String::with_capacity(CONTENT_HASH_PREFIX.len() + h.len());
-                tagged.push_str(CONTENT_HASH_PREFIX);
-                tagged.push_str(&h);
-                tagged
-            });
+            let hash = mapped
+                .content_hash
+                .map(|h| vitrine_core::text::concat(&[CONTENT_HASH_PREFIX, &h]));
             let template = key.store(mapped.marked.template, hash.as_deref());
             Ok(FirstView::Mapped(key.page(
                 template,

@@ -66,6 +66,7 @@ pub mod render;
 pub mod rewrite;
 pub mod snapshot;
 pub mod splice;
+pub mod text;
 pub mod timing;
 pub mod view;
 

@@ -215,7 +215,7 @@ pub fn without_queries(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `x-vitrine` value of a personalized response.
 pub fn x_vitrine_personalized(version: &str, summary: &str) -> String {
-    ["v=", version, "; slots=", summary].concat()
+    crate::text::concat(&["v=", version, "; slots=", summary])
 }
 
 /// `x-vitrine` value of a bypassed response.

@@ -113,7 +113,7 @@ pub fn seal_raw(json: &[u8], ring: &KeyRing) -> String {
 /// The `Set-Cookie` value that stores `value` for `max_age_secs`.
 pub fn set_cookie(value: &str, max_age_secs: u64) -> String {
     let mut max_age = itoa::Buffer::new();
-    let parts = [
+    crate::text::concat(&[
         ACTIVITY_COOKIE,
         "=",
         value,
@@ -121,14 +121,7 @@ pub fn set_cookie(value: &str, max_age_secs: u64) -> String {
         max_age.format(max_age_secs),
         "; ",
         ATTRIBUTES,
-    ];
-    // Pushed, not concatenated: `concat` is the generic `join` code, which V8 would compile
-    // again in every new isolate once enough requests call it.
-    let mut cookie = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for part in parts {
-        cookie.push_str(part);
-    }
-    cookie
+    ])
 }
 
 /// The `Set-Cookie` value that deletes the activity cookie (consent withdrawn).

@@ -129,15 +129,7 @@ impl<'s> Text<'s> {
     pub fn to_str(&self) -> Cow<'s, str> {
         match self.0 {
             [s, "", ""] => Cow::Borrowed(s),
-            // Pushed: `concat` is the generic `join` code, which a product card's fields made
-            // hot enough for V8 to compile again in every new isolate.
-            [a, b, c] => {
-                let mut text = String::with_capacity(a.len() + b.len() + c.len());
-                text.push_str(a);
-                text.push_str(b);
-                text.push_str(c);
-                Cow::Owned(text)
-            }
+            [a, b, c] => Cow::Owned(crate::text::concat(&[a, b, c])),
         }
     }
 
